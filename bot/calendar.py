@@ -1,0 +1,149 @@
+"""Working-day calendar: weekends and the UK region's bank holidays are not working days.
+
+Built on the ``holidays`` package with the subdivision always passed (without it England
+loses Easter Monday). The probation rule "day 1 is the next working day after the request"
+is :meth:`WorkingCalendar.add_working_days`.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+from bisect import bisect_left, bisect_right
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+REGIONS = ("ENG", "WLS", "SCT", "NIR")
+
+
+class CalendarError(ValueError):
+    """A region Baton does not know."""
+
+
+class WorkingCalendar:
+    """Counts working days for one UK region (ENG, WLS, SCT, NIR)."""
+
+    def __init__(self, region: str = "ENG") -> None:
+        region = region.upper()
+        if region not in REGIONS:
+            raise CalendarError(f"unknown region {region!r}; choose one of {', '.join(REGIONS)}")
+        self.region = region
+        self._holidays = holidays.country_holidays("GB", subdiv=region)
+        self._years: set[int] = set()
+        # Sorted list of non-working weekdays (bank holidays on Mon-Fri), for fast counting.
+        self._bank_weekdays: list[date] = []
+
+    def _load(self, year: int) -> None:
+        if year in self._years:
+            return
+        for y in range(year - 1, year + 2):
+            if y in self._years:
+                continue
+            self._years.add(y)
+            for d in holidays.country_holidays("GB", subdiv=self.region, years=y):
+                if d.weekday() < 5:
+                    self._bank_weekdays.append(d)
+                self._holidays.get(d)  # warm the mapping used by holiday_name
+        self._bank_weekdays = sorted(set(self._bank_weekdays))
+
+    def holiday_name(self, day: date) -> str | None:
+        """The bank holiday's name on ``day`` in this region, or None."""
+        self._load(day.year)
+        return self._holidays.get(day)
+
+    def is_working_day(self, day: date) -> bool:
+        """True on Monday to Friday unless it is a bank holiday in this region."""
+        if day.weekday() >= 5:
+            return False
+        self._load(day.year)
+        i = bisect_left(self._bank_weekdays, day)
+        return not (i < len(self._bank_weekdays) and self._bank_weekdays[i] == day)
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after ``day``."""
+        d = day + timedelta(days=1)
+        while not self.is_working_day(d):
+            d += timedelta(days=1)
+        return d
+
+    def previous_working_day(self, day: date) -> date:
+        """The last working day strictly before ``day``."""
+        d = day - timedelta(days=1)
+        while not self.is_working_day(d):
+            d -= timedelta(days=1)
+        return d
+
+    def working_day_on_or_after(self, day: date) -> date:
+        """``day`` itself when it is a working day, else the next one."""
+        return day if self.is_working_day(day) else self.next_working_day(day)
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after ``start`` (n=1 is the next working day); n=0 gives start."""
+        return _add(self, start, n)
+
+    def subtract_working_days(self, end: date, n: int) -> date:
+        """The working day n working days before ``end`` (n=0 gives end)."""
+        d = end
+        for _ in range(n):
+            d = self.previous_working_day(d)
+        return d
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many have elapsed since ``start`` by ``end``.
+
+        Negative when ``end`` is before ``start``.
+        """
+        if end < start:
+            return -self.working_days_between(end, start)
+        self._load(start.year)
+        self._load(end.year)
+        days = (end - start).days
+        weeks, rem = divmod(days, 7)
+        count = weeks * 5
+        wd = start.weekday()
+        for i in range(1, rem + 1):
+            if (wd + i) % 7 < 5:
+                count += 1
+        lo = bisect_right(self._bank_weekdays, start)
+        hi = bisect_right(self._bank_weekdays, end)
+        return count - (hi - lo)
+
+    def bank_holidays(self, year: int) -> dict[date, str]:
+        """Every bank holiday of ``year`` in this region, weekends included, by date."""
+        return dict(sorted(holidays.country_holidays("GB", subdiv=self.region, years=year).items()))
+
+
+@lru_cache(maxsize=65536)
+def _add_cached(region: str, start: date, n: int) -> date:
+    return _add_slow(_calendar(region), start, n)
+
+
+@lru_cache(maxsize=8)
+def _calendar(region: str) -> WorkingCalendar:
+    return WorkingCalendar(region)
+
+
+def _add(cal: WorkingCalendar, start: date, n: int) -> date:
+    if n < 0:
+        raise ValueError("n must not be negative; use subtract_working_days")
+    return _add_cached(cal.region, start, n)
+
+
+def _add_slow(cal: WorkingCalendar, start: date, n: int) -> date:
+    d = start
+    for _ in range(n):
+        d = cal.next_working_day(d)
+    return d
+
+
+def calendar_for(region: str) -> WorkingCalendar:
+    """A shared calendar for ``region`` (they are immutable once built)."""
+    return _calendar(region.upper())
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar months, clamped to the month's last day."""
+    m = day.month - 1 + months
+    year, month = day.year + m // 12, m % 12 + 1
+    return date(year, month, min(day.day, _stdcal.monthrange(year, month)[1]))

@@ -1,0 +1,222 @@
+"""The ``baton`` command line (typer)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.calendar import REGIONS, CalendarError, calendar_for
+from bot.clocks import plan
+from bot.policy import PACK_NAMES, PolicyError, builtin_pack, load_pack
+
+app = typer.Typer(help="Baton: case transfers run by their policy, in Slack.", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+transfers_app = typer.Typer(help="Transfers in the store.", no_args_is_help=True)
+org_app = typer.Typer(help="Org files.", no_args_is_help=True)
+policy_app = typer.Typer(help="Policy packs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(transfers_app, name="transfers")
+app.add_typer(org_app, name="org")
+app.add_typer(policy_app, name="policy")
+
+
+def now() -> datetime:
+    """The current moment: BATON_NOW (ISO date-time, for trials and tests) or the wall clock."""
+    fixed = os.environ.get("BATON_NOW")
+    if fixed:
+        dt = datetime.fromisoformat(fixed)
+        return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a message to stderr and return the exit to raise."""
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def parse_day(value: str, option: str) -> date:
+    """A YYYY-MM-DD date, or exit naming the option."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: {value!r} is not a date; use YYYY-MM-DD (e.g. 2026-11-23)") from None
+
+
+def _baton() -> Any:
+    from bot.bootstrap import build
+
+    try:
+        return build()
+    except PolicyError as exc:
+        raise fail(f"org file: {exc}") from None
+
+
+@app.command()
+def deadlines(
+    policy: Annotated[str, typer.Option(help=f"Pack name: {', '.join(PACK_NAMES)}")],
+    start: Annotated[str, typer.Option(help="The day the clocks start (YYYY-MM-DD)")],
+    region: Annotated[str, typer.Option(help=f"Bank holidays of: {', '.join(REGIONS)}")] = "ENG",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Every clock of a pack started on a date, with its due date and reminder dates."""
+    day = parse_day(start, "--start")
+    try:
+        pack = builtin_pack(policy)
+        cal = calendar_for(region)
+    except (PolicyError, CalendarError) as exc:
+        raise fail(str(exc)) from None
+    rows = plan(pack, day, cal)
+    if as_json:
+        typer.echo(json.dumps([
+            {"clock": d.clock, "label": d.label, "start": d.starts_on.isoformat(),
+             "due": d.due_on.isoformat(), "reminders": [r.isoformat() for r in d.remind_on],
+             "working_days": cal.working_days_between(d.starts_on, d.due_on)}
+            for d in rows
+        ], indent=2))
+        return
+    typer.echo(f"{pack.title}: clocks started {day:%a %d %b %Y} ({cal.region})")
+    for d in rows:
+        reminders = ", ".join(f"{r:%a %d %b}" for r in d.remind_on) or "-"
+        typer.echo(f"  {d.clock:<20} due {d.due_on:%a %d %b %Y}   reminders: {reminders}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV: case_ref,holding_team,receiving_team,"
+                                              "requested_on,kind[,transfer_point,transfer_point_date,state]")],
+) -> None:
+    """Adopt open transfers from an existing tracker: every row is checked; all or nothing."""
+    from bot.services import import_csv
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise fail(f"{file}: cannot read: {exc.strerror}") from None
+    b = _baton()
+    with b.uow() as uow:
+        result = import_csv(uow, b.org, text, now())
+    if result.errors:
+        for e in result.errors:
+            typer.echo(f"{file}: {e}", err=True)
+        raise fail(f"Nothing imported: {len(result.errors)} row(s) need fixing.")
+    typer.echo(f"Imported {result.imported} transfer(s).")
+
+
+@transfers_app.command("list")
+def transfers_list(
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only transfers past a deadline")] = False,
+    team: Annotated[list[str] | None, typer.Option(help="Only this team (repeatable)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Open transfers, first due first."""
+    from bot.services import list_transfers
+
+    b = _baton()
+    today = now().date()
+    if team:
+        for t in team:
+            if not b.org.has_team(t):
+                raise fail(f"unknown team {t!r}; teams are: {', '.join(x.id for x in b.org.teams)}")
+    with b.uow() as uow:
+        rows = list_transfers(uow, today=today, overdue=overdue, teams=team or None)
+    cal = b.calendar
+    if as_json:
+        typer.echo(json.dumps([
+            {"id": r.id, "case_ref": r.case_ref, "state": r.state, "policy": r.policy,
+             "holding_team": r.holding_team, "receiving_team": r.receiving_team, "kind": r.kind,
+             "requested_on": r.requested_on.isoformat() if r.requested_on else None,
+             "clock": r.due_clock, "due": r.due_on.isoformat() if r.due_on else None,
+             "overdue": bool(r.due_on and r.due_on < today),
+             "working_days_left": cal.working_days_between(today, r.due_on) if r.due_on else None}
+            for r in rows
+        ], indent=2))
+        return
+    if not rows:
+        typer.echo("No overdue transfers." if overdue else "No open transfers.")
+        return
+    typer.echo(f"{'case':<12}{'state':<18}{'from':<18}{'to':<18}{'next deadline':<32}working days left")
+    for r in rows:
+        due = f"{r.due_clock} {r.due_on:%d %b %Y}" if r.due_on else "-"
+        left = str(cal.working_days_between(today, r.due_on)) if r.due_on else "-"
+        typer.echo(f"{r.case_ref:<12}{r.state:<18}{r.holding_team:<18}{r.receiving_team:<18}"
+                   f"{due:<32}{left}")
+
+
+@org_app.command("check")
+def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -> None:
+    """Validate an org file: teams, buddies, policies and escalation contacts."""
+    from bot.org import load_org
+
+    try:
+        org = load_org(file)
+    except PolicyError as exc:
+        raise fail(str(exc)) from None
+    for p in org.problems():
+        typer.echo(f"warning: {p}", err=True)
+    typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}")
+
+
+@policy_app.command("check")
+def policy_check(file: Annotated[Path, typer.Argument(help="A policy pack YAML file")]) -> None:
+    """Validate a policy pack file."""
+    try:
+        pack = load_pack(file)
+    except PolicyError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"{file}: OK: {pack.name}: {len(pack.clocks)} clocks "
+               f"({', '.join(c.name for c in pack.clocks)}), "
+               f"ladder {' -> '.join(lv.name for lv in pack.escalation.levels)}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply schema migrations to DATABASE_URL."""
+    from bot.settings import get_settings
+    from store.db import upgrade
+
+    url = get_settings().database_url
+    upgrade(url, revision)
+    typer.echo(f"Database at {_redact(url)} is at {revision}.")
+
+
+@app.command()
+def purge(
+    closed_before: Annotated[str, typer.Option(help="Remove transfers closed before this date")],
+) -> None:
+    """Remove closed transfers and their timelines (retention)."""
+    from bot.services import closed_cutoff
+    from bot.services import purge as do_purge
+
+    day = parse_day(closed_before, "--closed-before")
+    if day > now().date():
+        raise fail("--closed-before is in the future; purge only removes what has closed.")
+    b = _baton()
+    with b.uow() as uow:
+        n = do_purge(uow, closed_cutoff(day))
+    typer.echo(f"Purged {n} closed transfer(s) closed before {day.isoformat()}.")
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}@{host}"
+    return url
+
+
+def main() -> None:
+    """Entry point for ``python -m bot.cli``."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Deadlines: when each of a pack's clocks starts, falls due and reminds, for one transfer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from bot.calendar import WorkingCalendar, add_months
+from bot.domain import Transfer
+from bot.policy import Anchor, Clock, PolicyPack, Unit
+
+
+class ClockStatus(StrEnum):
+    """Whether a clock is still running for a transfer."""
+
+    running = "running"
+    stopped = "stopped"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One clock on one transfer (or on a bare start date, for ``baton deadlines``)."""
+
+    clock: str
+    label: str
+    starts_on: date
+    due_on: date
+    remind_on: tuple[date, ...]
+    status: ClockStatus = ClockStatus.running
+
+    def overdue(self, today: date) -> bool:
+        """Running and past its due date."""
+        return self.status == ClockStatus.running and today > self.due_on
+
+    def days_left(self, cal: WorkingCalendar, today: date) -> int:
+        """Working days from today to the due date (negative once overdue)."""
+        return cal.working_days_between(today, self.due_on)
+
+    def rag(self, cal: WorkingCalendar, today: date, amber_within: int = 3) -> str:
+        """'red' when overdue, 'amber' within ``amber_within`` working days, else 'green'."""
+        if self.overdue(today):
+            return "red"
+        return "amber" if self.days_left(cal, today) <= amber_within else "green"
+
+
+def due_date(clock: Clock, start: date, cal: WorkingCalendar) -> date:
+    """The date a clock started on ``start`` falls due."""
+    if clock.unit == Unit.working_days:
+        if clock.length == 0:
+            return start
+        if clock.day_one_is_next_working_day:
+            return cal.add_working_days(start, clock.length)
+        return cal.add_working_days(cal.working_day_on_or_after(start), clock.length - 1)
+    if clock.unit == Unit.calendar_days:
+        return start + timedelta(days=clock.length)
+    if clock.unit == Unit.weeks:
+        return start + timedelta(weeks=clock.length)
+    return add_months(start, clock.length)
+
+
+def reminder_dates(clock: Clock, start: date, due: date, cal: WorkingCalendar) -> tuple[date, ...]:
+    """Working days ``remind_before`` ahead of the due date, after the start, earliest first."""
+    base = cal.working_day_on_or_after(due)
+    dates = {cal.subtract_working_days(base, k) if k else base for k in clock.remind_before}
+    return tuple(sorted(d for d in dates if start < d <= base))
+
+
+def plan(pack: PolicyPack, start: date, cal: WorkingCalendar) -> list[Deadline]:
+    """Every clock of a pack started on one date: what ``baton deadlines`` prints."""
+    out = []
+    for c in pack.clocks:
+        due = due_date(c, start, cal)
+        out.append(Deadline(c.name, c.label, start, due, reminder_dates(c, start, due, cal)))
+    return out
+
+
+_FIELD_ANCHORS = {
+    Anchor.requested: "requested_on",
+    Anchor.heads_up: "heads_up_on",
+    Anchor.transfer_point: "transfer_point_date",
+    Anchor.moved: "move_date",
+    Anchor.order_made: "order_date",
+}
+
+
+def _start(clock: Clock, t: Transfer) -> tuple[date | None, int]:
+    """The clock's start date and the timeline index after which stop events count."""
+    attr = _FIELD_ANCHORS.get(clock.starts)
+    if attr is not None:
+        return getattr(t, attr), 0
+    for i in range(len(t.timeline) - 1, -1, -1):
+        if t.timeline[i].kind == clock.starts.value:
+            return t.timeline[i].at.date(), i + 1
+    return None, 0
+
+
+def applies(clock: Clock, t: Transfer) -> bool:
+    """Whether a clock runs on this transfer at all (kind and flag filters)."""
+    if clock.kinds and t.kind not in clock.kinds:
+        return False
+    return clock.flag is None or clock.flag in t.flags
+
+
+def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadline]:
+    """The clocks that have started on a transfer, with their status."""
+    out = []
+    for c in pack.clocks:
+        if not applies(c, t):
+            continue
+        start, after = _start(c, t)
+        if start is None:
+            continue
+        stops = set(c.stops)
+        stopped = not t.is_open or any(ev.kind in stops for ev in t.timeline[after:])
+        due = due_date(c, start, cal)
+        out.append(
+            Deadline(
+                clock=c.name,
+                label=c.label,
+                starts_on=start,
+                due_on=due,
+                remind_on=reminder_dates(c, start, due, cal),
+                status=ClockStatus.stopped if stopped else ClockStatus.running,
+            )
+        )
+    return out
+
+
+def next_deadline(ds: list[Deadline]) -> Deadline | None:
+    """The running deadline that falls due first."""
+    running = [d for d in ds if d.status == ClockStatus.running]
+    return min(running, key=lambda d: d.due_on) if running else None

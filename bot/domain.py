@@ -1,0 +1,455 @@
+"""The Transfer aggregate: states, allowed transitions, who may make them, what they record.
+
+Pure: no Slack, no SQL, no clock. Every method takes the acting :class:`~bot.org.Actor` and
+``now``, checks the step is allowed, changes state and appends a :class:`TimelineEvent`.
+An illegal step raises :class:`DomainError` whose message tells the user what to do instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.org import Actor, Role
+from bot.policy import PolicyPack
+
+MAX_TEXT = 3000  # Slack's limit for a plain-text input
+
+
+class State(StrEnum):
+    """Where a transfer stands."""
+
+    heads_up = "heads_up"
+    requested = "requested"
+    under_assessment = "under_assessment"
+    accepted = "accepted"
+    allocated = "allocated"
+    completed = "completed"
+    withdrawn = "withdrawn"
+    declined = "declined"
+    disputed = "disputed"
+    escalated = "escalated"
+    decided = "decided"
+
+
+CLOSED = frozenset({State.completed, State.withdrawn, State.declined, State.decided})
+OPEN = frozenset(State) - CLOSED
+AWAITING_DECISION = frozenset({State.requested, State.under_assessment})
+LIVE = frozenset({State.requested, State.under_assessment, State.accepted, State.allocated})
+
+STATE_LABELS = {
+    State.heads_up: "Heads up",
+    State.requested: "Requested",
+    State.under_assessment: "Under assessment",
+    State.accepted: "Accepted",
+    State.allocated: "Allocated",
+    State.completed: "Completed",
+    State.withdrawn: "Withdrawn",
+    State.declined: "Declined",
+    State.disputed: "Disputed",
+    State.escalated: "Escalated",
+    State.decided: "Decided (stays with holding team)",
+}
+
+HOLDING = (Role.holding_practitioner, Role.holding_manager)
+MANAGERS = (Role.holding_manager, Role.receiving_manager)
+
+
+class DomainError(ValueError):
+    """A step the policy does not allow; the message says why and what to do."""
+
+
+class NotPermitted(DomainError):
+    """The actor may not take this step."""
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One entry in a transfer's append-only timeline."""
+
+    at: datetime
+    actor: str
+    kind: str
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Transfer:
+    """A case moving from a holding team to a receiving team under one policy pack."""
+
+    case_ref: str
+    policy: str
+    holding_team: str
+    receiving_team: str
+    kind: str
+    state: State
+    created_at: datetime
+    requested_by: str
+    requested_on: date | None = None
+    heads_up_on: date | None = None
+    transfer_point: str | None = None
+    transfer_point_date: date | None = None
+    move_date: date | None = None
+    order_date: date | None = None
+    flags: tuple[str, ...] = ()
+    linked_refs: tuple[str, ...] = ()
+    funding_note: str | None = None
+    named_worker: str | None = None
+    agreed_date: date | None = None
+    checklist: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    escalation_level: str | None = None
+    work_due: date | None = None
+    work_items: tuple[str, ...] = ()
+    closed_at: datetime | None = None
+    id: int | None = None
+    version: int = 0
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    new_events: list[TimelineEvent] = field(default_factory=list)
+
+    # ---- queries -------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        """Whether the transfer still needs someone to act."""
+        return self.state in OPEN
+
+    def last_event(self, kind: str) -> TimelineEvent | None:
+        """The most recent event of this kind, or None."""
+        for ev in reversed(self.timeline):
+            if ev.kind == kind:
+                return ev
+        return None
+
+    def checklist_missing(self, pack: PolicyPack, step: str) -> list[str]:
+        """Labels of unconfirmed items in checklists that gate ``step``."""
+        missing = []
+        for cl in pack.gating(step, self.kind):
+            done = self.checklist.get(cl.id, {})
+            missing += [f"{cl.label}: {it.label}" for it in cl.items if it.id not in done]
+        return missing
+
+    # ---- recording -----------------------------------------------------------------------
+    def _record(
+        self,
+        actor: Actor,
+        now: datetime,
+        kind: str,
+        *,
+        to: State | None = None,
+        reason: str | None = None,
+        **detail: Any,
+    ) -> TimelineEvent:
+        ev = TimelineEvent(
+            at=now,
+            actor=actor.user,
+            kind=kind,
+            from_state=self.state.value,
+            to_state=(to or self.state).value,
+            reason=reason,
+            detail={k: v for k, v in detail.items() if v not in (None, (), [], "")},
+        )
+        if to is not None:
+            self.state = to
+            if to in CLOSED:
+                self.closed_at = now
+            else:
+                self.closed_at = None
+        self.timeline.append(ev)
+        self.new_events.append(ev)
+        return ev
+
+    def _require(self, action: str, states: frozenset[State] | set[State], actor: Actor,
+                 roles: tuple[Role, ...]) -> None:
+        if self.state not in states:
+            raise DomainError(
+                f"{self.case_ref} is {STATE_LABELS[self.state].lower()}, so it cannot be "
+                f"{action} now (only when {_or(states)})."
+            )
+        if not actor.has(*roles, Role.system):
+            raise NotPermitted(
+                f"Only {_or_roles(roles)} can {_verb(action)} {self.case_ref}; "
+                "nothing has changed."
+            )
+
+    # ---- transitions ---------------------------------------------------------------------
+    def request(self, actor: Actor, now: datetime, pack: PolicyPack) -> None:
+        """Turn an early heads up into a transfer request (or record a new request)."""
+        if self.timeline and self.state != State.heads_up:
+            raise DomainError(f"{self.case_ref} has already been requested.")
+        if not actor.has(*HOLDING, Role.system):
+            raise NotPermitted(
+                f"Only the holding team ({self.holding_team}) can request a transfer of "
+                f"{self.case_ref}; nothing has changed."
+            )
+        missing = self.checklist_missing(pack, "request")
+        if missing:
+            raise DomainError(
+                "The checklist must be signed off before the transfer is requested. Missing: "
+                + "; ".join(missing)
+            )
+        self.requested_on = now.date()
+        self._record(actor, now, "requested", to=State.requested)
+
+    def give_heads_up(self, actor: Actor, now: datetime) -> None:
+        """Record an early heads up that a transfer is coming (Rochdale)."""
+        if self.timeline:
+            raise DomainError(f"{self.case_ref} already has a transfer in progress.")
+        if not actor.has(*HOLDING, Role.system):
+            raise NotPermitted(
+                f"Only the holding team ({self.holding_team}) can give a heads up for "
+                f"{self.case_ref}; nothing has changed."
+            )
+        self.heads_up_on = now.date()
+        self.state = State.heads_up
+        self._record(actor, now, "heads_up", to=State.heads_up)
+
+    def start_assessment(self, actor: Actor, now: datetime) -> None:
+        """The receiving manager starts assessing the request."""
+        self._require("assessed", {State.requested}, actor, (Role.receiving_manager,))
+        self._record(actor, now, "assessment_started", to=State.under_assessment)
+
+    def accept(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+               named_worker: str | None = None, agreed_date: date | None = None) -> None:
+        """The receiving manager accepts; optionally names the worker and agreed date."""
+        self._require("accepted", AWAITING_DECISION, actor, (Role.receiving_manager,))
+        missing = self.checklist_missing(pack, "accept")
+        if missing:
+            raise DomainError("Confirm the checklist before accepting. Missing: " + "; ".join(missing))
+        if agreed_date is not None and agreed_date < now.date():
+            raise DomainError(f"The agreed transfer date {agreed_date.isoformat()} is in the past.")
+        self.agreed_date = agreed_date
+        to = State.allocated if named_worker else State.accepted
+        self._record(actor, now, "accepted", to=State.accepted,
+                     agreed_date=agreed_date.isoformat() if agreed_date else None)
+        if named_worker:
+            self.named_worker = named_worker
+            self._record(actor, now, "allocated", to=to, named_worker=named_worker)
+
+    def allocate(self, actor: Actor, now: datetime, *, named_worker: str) -> None:
+        """Name the worker in the receiving team who will hold the case."""
+        self._require("allocated", {State.accepted, State.allocated}, actor,
+                      (Role.receiving_manager,))
+        if not named_worker:
+            raise DomainError("Choose the named worker who will hold the case.")
+        self.named_worker = named_worker
+        self._record(actor, now, "allocated", to=State.allocated, named_worker=named_worker)
+
+    def complete(self, actor: Actor, now: datetime, pack: PolicyPack) -> None:
+        """Responsibility passes to the receiving team (BURY point 4: not before this)."""
+        self._require("completed", {State.accepted, State.allocated}, actor, MANAGERS)
+        missing = self.checklist_missing(pack, "complete")
+        if missing:
+            raise DomainError("Confirm the checklist before completing. Missing: " + "; ".join(missing))
+        self._record(actor, now, "completed", to=State.completed)
+
+    def withdraw(self, actor: Actor, now: datetime, *, reason: str) -> None:
+        """The holding team withdraws the request."""
+        self._require("withdrawn", OPEN - {State.disputed, State.escalated}, actor, HOLDING)
+        self._record(actor, now, "withdrawn", to=State.withdrawn,
+                     reason=_text(reason, "a reason for withdrawing"))
+
+    def decline(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+                rationale: str, reason_category: str | None = None) -> None:
+        """The receiving manager declines, with a written rationale (and category if the pack asks)."""
+        self._require("declined", AWAITING_DECISION, actor, (Role.receiving_manager,))
+        rationale = _text(rationale, "a written rationale for declining")
+        if pack.decline_reasons:
+            ids = [r.id for r in pack.decline_reasons]
+            if reason_category not in ids:
+                raise DomainError(
+                    "Under the presumption of acceptance a decline must give one of these "
+                    "reasons: " + "; ".join(r.label for r in pack.decline_reasons) + "."
+                )
+        self._record(actor, now, "declined", to=State.declined, reason=rationale,
+                     category=reason_category)
+
+    def dispute(self, actor: Actor, now: datetime, *, reason: str) -> None:
+        """The holding manager disputes a decline; the dispute clock starts."""
+        self._require("disputed", {State.declined}, actor, (Role.holding_manager,))
+        self.escalation_level = "team_manager"
+        self._record(actor, now, "disputed", to=State.disputed,
+                     reason=_text(reason, "the reason for the dispute"))
+
+    def escalate(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+                 reason: str | None = None, clock: str | None = None) -> str:
+        """Climb one level of the pack's ladder; returns the level now holding it."""
+        allowed = {State.disputed, State.escalated} | LIVE
+        self._require("escalated", allowed, actor, (*MANAGERS, Role.escalation))
+        current = self.escalation_level or pack.escalation.levels[0].name
+        above = pack.escalation.above(current)
+        if above is None:
+            raise DomainError(
+                f"{self.case_ref} is already with the top of the ladder "
+                f"({pack.escalation.levels[-1].label})."
+            )
+        self.escalation_level = above.name
+        to = State.escalated if self.state in {State.disputed, State.escalated} else None
+        self._record(actor, now, "escalated", to=to, reason=reason, level=above.name, clock=clock)
+        return above.name
+
+    def decide(self, actor: Actor, now: datetime, *, outcome: str, rationale: str) -> None:
+        """An escalation level decides a dispute: the transfer proceeds, or the case stays."""
+        self._require("decided", {State.disputed, State.escalated}, actor, (Role.escalation,))
+        if outcome not in ("transfer", "remain"):
+            raise DomainError("Choose an outcome: transfer (it proceeds) or remain (it stays).")
+        to = State.accepted if outcome == "transfer" else State.decided
+        self._record(actor, now, "decided", to=to, reason=_text(rationale, "the rationale"),
+                     outcome=outcome)
+
+    def request_work(self, actor: Actor, now: datetime, *, items: list[str], due: date) -> None:
+        """The receiving manager's audit found work outstanding (BURY step 6); never delays transfer."""
+        self._require("asked for work", LIVE, actor, (Role.receiving_manager,))
+        clean = [_text(i, "a work item") for i in items if i.strip()]
+        if not clean:
+            raise DomainError("List at least one piece of work the holding team must complete.")
+        self.work_items = tuple(clean)
+        self.work_due = due
+        self._record(actor, now, "work_requested", items=clean, due=due.isoformat())
+
+    def work_done(self, actor: Actor, now: datetime) -> None:
+        """The holding team has completed the remedial work."""
+        self._require("marked as work done", LIVE, actor, HOLDING)
+        if not self.work_items:
+            raise DomainError(f"No work has been asked for on {self.case_ref}.")
+        self._record(actor, now, "work_completed", items=list(self.work_items))
+        self.work_items = ()
+        self.work_due = None
+
+    def record_delay(self, actor: Actor, now: datetime, *, reason: str, actions: str) -> None:
+        """The transferring area records why the transfer is late and the actions in hand."""
+        self._require("given a delay reason", OPEN, actor, HOLDING)
+        self._record(actor, now, "delay_recorded", reason=_text(reason, "the reason for delay"),
+                     actions=_text(actions, "the actions being taken"))
+
+    def endorse_extension(self, actor: Actor, now: datetime, *, rationale: str) -> None:
+        """Senior management endorses running past the endorsement deadline (probation)."""
+        self._require("endorsed", OPEN - {State.heads_up}, actor, (Role.escalation,))
+        self._record(actor, now, "extension_endorsed", reason=_text(rationale, "the rationale"))
+
+    def address_assessed(self, actor: Actor, now: datetime, *, outcome: str) -> None:
+        """The receiving area records its address assessment."""
+        self._require("address-assessed", AWAITING_DECISION, actor, (Role.receiving_manager,))
+        self._record(actor, now, "address_assessed", reason=_text(outcome, "the outcome"))
+
+    def confirm(self, actor: Actor, now: datetime, pack: PolicyPack, *, checklist: str,
+                item: str) -> None:
+        """A manager confirms one checklist item; who and when are kept."""
+        if not self.is_open:
+            raise DomainError(f"{self.case_ref} is closed; its checklist cannot change.")
+        try:
+            cl = pack.checklist(checklist)
+        except KeyError as exc:
+            raise DomainError(str(exc.args[0])) from exc
+        if item not in {i.id for i in cl.items}:
+            raise DomainError(f"{cl.label} has no item {item!r}.")
+        role = Role(cl.confirmed_by)
+        ok = {role} | ({Role.holding_manager} if role == Role.holding_practitioner else set())
+        if not actor.has(*ok, Role.system):
+            raise NotPermitted(f"Only the {_role_label(role)} can confirm {cl.label}.")
+        self.checklist.setdefault(checklist, {})[item] = {"by": actor.user, "at": now.isoformat()}
+        self._record(actor, now, "checklist_confirmed", checklist=checklist, item=item)
+
+    def convert_to_permanent(self, actor: Actor, now: datetime) -> None:
+        """A temporary move becomes a permanent transfer (probation)."""
+        self._require("converted", OPEN, actor, (Role.holding_manager,))
+        if self.kind != "temporary":
+            raise DomainError(f"{self.case_ref} is not a temporary move.")
+        self.kind = "permanent"
+        self._record(actor, now, "converted_to_permanent")
+
+
+def new_transfer(*, case_ref: str, pack: PolicyPack, holding_team: str, receiving_team: str,
+                 kind: str, actor: Actor, now: datetime, **fields: Any) -> Transfer:
+    """A transfer not yet requested; validates what the pack and org can check without a store."""
+    ref = validate_case_ref(case_ref, pack)
+    if holding_team == receiving_team:
+        raise DomainError(
+            f"The receiving team must differ from the holding team ({holding_team})."
+        )
+    if kind not in pack.kind_ids:
+        raise DomainError(f"Unknown kind {kind!r}; choose one of: {', '.join(pack.kind_ids)}.")
+    flags = tuple(fields.pop("flags", ()) or ())
+    unknown = sorted(set(flags) - {f.id for f in pack.flags})
+    if unknown:
+        raise DomainError(f"Unknown flag(s) {unknown}; this policy knows {[f.id for f in pack.flags]}.")
+    tp = fields.get("transfer_point")
+    if tp and pack.transfer_points and tp not in {t.id for t in pack.transfer_points}:
+        raise DomainError(
+            f"Unknown transfer point {tp!r}; choose one of {[t.id for t in pack.transfer_points]}."
+        )
+    linked = tuple(validate_case_ref(r, pack) for r in fields.pop("linked_refs", ()) or ())
+    note = fields.pop("funding_note", None)
+    return Transfer(
+        case_ref=ref, policy=pack.name, holding_team=holding_team, receiving_team=receiving_team,
+        kind=kind, state=State.requested, created_at=now, requested_by=actor.user, flags=flags,
+        linked_refs=linked, funding_note=_text(note, "funding note") if note else None, **fields,
+    )
+
+
+def validate_case_ref(ref: str, pack: PolicyPack) -> str:
+    """The case reference, trimmed and upper-cased, or DomainError saying what it should be."""
+    raw = ref.strip()
+    if not raw:
+        raise DomainError(f"Give a case reference ({pack.case_ref_hint}).")
+    if re.search(r"\s", raw):
+        raise DomainError(
+            f"Case reference {raw!r} contains spaces; give {pack.case_ref_hint}, not a name."
+        )
+    norm = raw.upper()
+    if not pack.case_ref_ok(norm):
+        raise DomainError(f"Case reference {raw!r} is not valid here: give {pack.case_ref_hint}.")
+    return norm
+
+
+def _text(value: str | None, what: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(f"Give {what}.")
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"Keep {what} under {MAX_TEXT} characters.")
+    return text
+
+
+def _or(states: frozenset[State] | set[State]) -> str:
+    return " or ".join(sorted(STATE_LABELS[s].lower() for s in states))
+
+
+def _role_label(role: Role) -> str:
+    return {
+        Role.holding_practitioner: "holding practitioner",
+        Role.holding_manager: "holding team's manager",
+        Role.receiving_manager: "receiving team's manager (or their cover)",
+        Role.receiving_member: "receiving team",
+        Role.escalation: "senior managers on the escalation ladder",
+        Role.system: "Baton",
+    }[role]
+
+
+def _or_roles(roles: tuple[Role, ...]) -> str:
+    return " or the ".join(_role_label(r) for r in roles).join(("the ", ""))
+
+
+def _verb(action: str) -> str:
+    return {
+        "requested": "request",
+        "assessed": "start assessing",
+        "accepted": "accept",
+        "allocated": "allocate",
+        "completed": "complete",
+        "withdrawn": "withdraw",
+        "declined": "decline",
+        "disputed": "dispute the decline of",
+        "escalated": "escalate",
+        "decided": "decide",
+        "asked for work": "ask for work on",
+        "marked as work done": "mark work done on",
+        "given a delay reason": "record a delay reason on",
+        "endorsed": "endorse an extension on",
+        "address-assessed": "record the address assessment on",
+        "converted": "convert",
+    }.get(action, action)

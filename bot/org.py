@@ -1,0 +1,175 @@
+"""The organisation file: teams, their managers and members, buddies and escalation contacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bot.calendar import REGIONS
+from bot.policy import PACK_NAMES, PolicyError, PolicyPack, builtin_pack, format_validation_error, read_yaml
+
+DEMO_ORG = Path(__file__).resolve().parent.parent / "policies" / "demo-org.yml"
+
+SlackUser = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]
+SlackChannel = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{2,}$")]
+TeamId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Team(_Frozen):
+    """A team that holds or receives cases."""
+
+    id: TeamId
+    name: str
+    managers: tuple[SlackUser, ...] = Field(min_length=1)
+    members: tuple[SlackUser, ...] = ()
+    channel: SlackChannel | None = None
+    buddy: TeamId | None = None
+    policy: str | None = None  # overrides the org's default pack
+    escalation: dict[str, Contact] = {}  # overrides the org's contacts for this team
+
+
+class Contact(_Frozen):
+    """Who hears an escalation at one level: users by DM and/or a channel."""
+
+    users: tuple[SlackUser, ...] = ()
+    channel: SlackChannel | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> Contact:
+        if not self.users and self.channel is None:
+            raise ValueError("give users, a channel, or both")
+        return self
+
+
+Team.model_rebuild()
+
+
+class Org(_Frozen):
+    """An organisation as its org file describes it."""
+
+    name: str = "Organisation"
+    policy: str = "probation"
+    region: str = "ENG"
+    teams: tuple[Team, ...] = Field(min_length=2)
+    escalation: dict[str, Contact] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Org:
+        if self.region.upper() not in REGIONS:
+            raise ValueError(f"region {self.region!r} is not one of {', '.join(REGIONS)}")
+        ids = [t.id for t in self.teams]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"team ids repeat: {dupes}")
+        for pack in {self.policy, *(t.policy for t in self.teams if t.policy)}:
+            if pack not in PACK_NAMES:
+                raise ValueError(f"policy {pack!r} is not one of {', '.join(PACK_NAMES)}")
+        for t in self.teams:
+            if t.buddy is not None and t.buddy not in ids:
+                raise ValueError(f"team {t.id!r} names buddy {t.buddy!r}, which is not a team here")
+            if t.buddy == t.id:
+                raise ValueError(f"team {t.id!r} cannot be its own buddy")
+        return self
+
+    def team(self, team_id: str) -> Team:
+        """The team with this id; UnknownTeam naming it and the known ones otherwise."""
+        for t in self.teams:
+            if t.id == team_id:
+                return t
+        raise UnknownTeam(team_id, [t.id for t in self.teams])
+
+    def has_team(self, team_id: str) -> bool:
+        """Whether a team with this id exists."""
+        return any(t.id == team_id for t in self.teams)
+
+    def pack_for(self, team_id: str) -> PolicyPack:
+        """The policy pack a team works under."""
+        return builtin_pack(self.team(team_id).policy or self.policy)
+
+    def contact(self, team_id: str, level: str) -> Contact | None:
+        """Who hears escalations at ``level`` for a team (team override, then org)."""
+        team = self.team(team_id)
+        return team.escalation.get(level) or self.escalation.get(level)
+
+    def teams_of(self, user: str) -> list[Team]:
+        """Teams the user manages or belongs to."""
+        return [t for t in self.teams if user in t.managers or user in t.members]
+
+    def managed_by(self, user: str) -> list[Team]:
+        """Teams the user manages."""
+        return [t for t in self.teams if user in t.managers]
+
+    def escalation_levels_of(self, user: str) -> set[str]:
+        """Escalation level names at which the user is a named contact."""
+        levels = {lv for lv, c in self.escalation.items() if user in c.users}
+        for t in self.teams:
+            levels |= {lv for lv, c in t.escalation.items() if user in c.users}
+        return levels
+
+    def problems(self) -> list[str]:
+        """Warnings that do not stop Baton: escalation levels with nobody to hear them."""
+        out = []
+        for t in self.teams:
+            pack = self.pack_for(t.id)
+            for level in pack.escalation.levels[1:]:
+                if self.contact(t.id, level.name) is None:
+                    out.append(
+                        f"team {t.id!r} ({pack.name}): nobody hears escalation level "
+                        f"{level.name!r} ({level.label}); add it under escalation:"
+                    )
+        return out
+
+
+class UnknownTeam(KeyError):
+    """A team id that is not in the org file."""
+
+    def __init__(self, team_id: str, known: list[str]) -> None:
+        super().__init__(team_id)
+        self.team_id = team_id
+        self.known = known
+
+    def __str__(self) -> str:
+        return f"unknown team {self.team_id!r}; teams are: {', '.join(self.known)}"
+
+
+class Role(StrEnum):
+    """What a user is, relative to one transfer."""
+
+    holding_practitioner = "holding_practitioner"
+    holding_manager = "holding_manager"
+    receiving_manager = "receiving_manager"
+    receiving_member = "receiving_member"
+    escalation = "escalation"
+    system = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a Slack user id (or 'baton' for the scheduler) and their roles."""
+
+    user: str
+    roles: frozenset[Role]
+
+    def has(self, *roles: Role) -> bool:
+        """Whether the actor holds any of ``roles``."""
+        return bool(self.roles & set(roles))
+
+
+def load_org(path: Path | str | None = None) -> Org:
+    """Load and validate an org file; the demo org when ``path`` is None."""
+    p = Path(path) if path else DEMO_ORG
+    data = read_yaml(p)
+    if not isinstance(data, dict):
+        raise PolicyError(f"{p}: (top level): expected a mapping of keys")
+    try:
+        return Org.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(format_validation_error(p, exc)) from exc

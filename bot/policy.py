@@ -1,0 +1,309 @@
+"""Policy packs: each organisation's written transfer policy as frozen pydantic models.
+
+A pack is a YAML file under ``policies/``. It declares the clocks that run on a transfer,
+the escalation ladder, checklists, transfer points, flags and decline reasons. Loading a bad
+pack raises :class:`PolicyError` naming the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+PACK_NAMES = ("probation", "bury", "rochdale", "leicestershire", "council-s2")
+
+
+class PolicyError(ValueError):
+    """A policy pack or org file that cannot be used; the message names file, key and problem."""
+
+
+class Unit(StrEnum):
+    """How a clock's length is counted."""
+
+    working_days = "working_days"
+    calendar_days = "calendar_days"
+    weeks = "weeks"
+    months = "months"
+
+
+class Anchor(StrEnum):
+    """What starts a clock: a timeline event or a date field of the transfer."""
+
+    requested = "requested"  # the transfer request (requested_on)
+    heads_up = "heads_up"  # the early heads up
+    transfer_point = "transfer_point"  # transfer_point_date, e.g. the ICPC or pick-up point
+    work_requested = "work_requested"  # receiving manager's audit found work outstanding
+    disputed = "disputed"  # a decline was disputed
+    accepted = "accepted"
+    moved = "moved"  # a temporary move began (move_date)
+    order_made = "order_made"  # the court order (order_date), e.g. unpaid work
+
+
+class Recipient(StrEnum):
+    """Who hears of a reminder or breach, resolved against the org file at send time."""
+
+    holding_practitioner = "holding_practitioner"
+    holding_manager = "holding_manager"
+    receiving_manager = "receiving_manager"
+    buddy_manager = "buddy_manager"
+    receiving_channel = "receiving_channel"
+    holding_channel = "holding_channel"
+    escalation = "escalation"  # the ladder's next level
+
+
+class BreachAction(StrEnum):
+    """What Baton does when a clock runs out."""
+
+    notify = "notify"  # tell the recipients
+    escalate = "escalate"  # climb the escalation ladder, one step per ladder interval
+    record_delay = "record_delay"  # ask the holding side to record reason for delay + actions
+    request_endorsement = "request_endorsement"  # senior managers must endorse an extension
+    transfer_anyway = "transfer_anyway"  # ROCH: holding manager transfers despite non-attendance
+
+
+# Every event a transfer's timeline can hold; clocks stop on these.
+EVENT_KINDS = frozenset(
+    {
+        "heads_up", "requested", "assessment_started", "accepted", "allocated", "completed",
+        "withdrawn", "declined", "disputed", "escalated", "decided", "work_requested",
+        "work_completed", "delay_recorded", "extension_endorsed", "address_assessed",
+        "checklist_confirmed", "converted_to_permanent", "upw_extended", "imported",
+        "transfer_point_attended", "worker_named", "note",
+    }
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class Clock(_Frozen):
+    """One deadline that runs on a transfer."""
+
+    name: Ident
+    label: str
+    length: Annotated[int, Field(ge=0)]  # 0: due on the start date itself (a transfer point)
+    unit: Unit = Unit.working_days
+    starts: Anchor = Anchor.requested
+    stops: tuple[str, ...] = ("accepted", "declined", "withdrawn", "completed")
+    # True: day 1 is the next working day after the start (probation FAQ); the due date is
+    # then the ``length``-th working day after the start.
+    day_one_is_next_working_day: bool = True
+    remind_before: tuple[Annotated[int, Field(ge=0)], ...] = ()  # working days before due
+    remind: tuple[Recipient, ...] = (Recipient.holding_practitioner, Recipient.receiving_manager)
+    at_breach: tuple[BreachAction, ...] = (BreachAction.notify,)
+    breach_notify: tuple[Recipient, ...] = (Recipient.holding_manager, Recipient.escalation)
+    # Only for transfers of these kinds / carrying this flag (empty: all transfers).
+    kinds: tuple[str, ...] = ()
+    flag: str | None = None
+    source: str = ""  # the seed text this clock comes from, for people reading the pack
+
+    @field_validator("stops")
+    @classmethod
+    def _known_events(cls, stops: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(stops) - EVENT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown event(s) {unknown}; known events: {sorted(EVENT_KINDS)}")
+        return stops
+
+
+class Level(_Frozen):
+    """One rung of an escalation ladder."""
+
+    name: Ident
+    label: str
+
+
+class Ladder(_Frozen):
+    """Escalation levels, lowest first; the first level is the team's own managers."""
+
+    levels: tuple[Level, ...]
+    step_working_days: Annotated[int, Field(gt=0)] = 5
+
+    @field_validator("levels")
+    @classmethod
+    def _two_or_more(cls, levels: tuple[Level, ...]) -> tuple[Level, ...]:
+        if len(levels) < 2:
+            raise ValueError("an escalation ladder needs at least two levels")
+        names = [lv.name for lv in levels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"level names repeat: {names}")
+        return levels
+
+    def above(self, name: str) -> Level | None:
+        """The level one above ``name``, or None at the top."""
+        names = [lv.name for lv in self.levels]
+        i = names.index(name)
+        return self.levels[i + 1] if i + 1 < len(self.levels) else None
+
+
+class ChecklistItem(_Frozen):
+    """One line of a checklist."""
+
+    id: Ident
+    label: str
+
+
+class Checklist(_Frozen):
+    """Items a manager confirms, with who and when; may gate a step."""
+
+    id: Ident
+    label: str
+    gates: Literal["request", "accept", "complete"] | None = None  # None: advisory only
+    confirmed_by: Literal["holding_manager", "receiving_manager", "holding_practitioner"] = (
+        "holding_manager"
+    )
+    items: tuple[ChecklistItem, ...]
+    kinds: tuple[str, ...] = ()  # only for transfers of these kinds (empty: all)
+
+
+class Choice(_Frozen):
+    """A named option: a transfer point, flag, kind or decline reason."""
+
+    id: Ident
+    label: str
+    hint: str = ""
+
+
+class PolicyPack(_Frozen):
+    """A whole policy: what Baton enforces for the teams that use it."""
+
+    name: str
+    title: str
+    source: str
+    case_ref_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,31}$"
+    case_ref_hint: str = "a case number with no spaces"
+    kinds: tuple[Choice, ...]
+    clocks: tuple[Clock, ...]
+    escalation: Ladder
+    checklists: tuple[Checklist, ...] = ()
+    transfer_points: tuple[Choice, ...] = ()
+    flags: tuple[Choice, ...] = ()
+    decline_reasons: tuple[Choice, ...] = ()  # when set, a decline must pick one
+    remedial_work_days: Annotated[int, Field(gt=0)] = 10
+    early_heads_up: bool = False  # ROCH: the buddy manager hears before the request
+    reminder_before_transfer_point: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @field_validator("case_ref_pattern")
+    @classmethod
+    def _regex_compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return pattern
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> PolicyPack:
+        names = [c.name for c in self.clocks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"clock names repeat: {names}")
+        kinds = {k.id for k in self.kinds}
+        flags = {f.id for f in self.flags}
+        for c in self.clocks:
+            for k in c.kinds:
+                if k not in kinds:
+                    raise ValueError(f"clock {c.name!r} names kind {k!r}, not one of {sorted(kinds)}")
+            if c.flag is not None and c.flag not in flags:
+                raise ValueError(f"clock {c.name!r} names flag {c.flag!r}, not one of {sorted(flags)}")
+        for cl in self.checklists:
+            for k in cl.kinds:
+                if k not in kinds:
+                    raise ValueError(f"checklist {cl.id!r} names kind {k!r}, not one of {sorted(kinds)}")
+        ids = [c.id for c in self.checklists]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"checklist ids repeat: {ids}")
+        return self
+
+    def clock(self, name: str) -> Clock:
+        """The clock called ``name``; KeyError naming the pack's clocks otherwise."""
+        for c in self.clocks:
+            if c.name == name:
+                return c
+        raise KeyError(f"pack {self.name!r} has no clock {name!r}; it has {[c.name for c in self.clocks]}")
+
+    def checklist(self, checklist_id: str) -> Checklist:
+        """The checklist with this id."""
+        for c in self.checklists:
+            if c.id == checklist_id:
+                return c
+        raise KeyError(f"pack {self.name!r} has no checklist {checklist_id!r}")
+
+    def gating(self, step: str, kind: str | None = None) -> tuple[Checklist, ...]:
+        """Checklists that must be complete before ``step`` (request, accept, complete)."""
+        return tuple(
+            c for c in self.checklists
+            if c.gates == step and (not c.kinds or kind is None or kind in c.kinds)
+        )
+
+    def case_ref_ok(self, ref: str) -> bool:
+        """Whether ``ref`` matches this pack's case reference pattern."""
+        return re.fullmatch(self.case_ref_pattern, ref) is not None
+
+    @property
+    def kind_ids(self) -> tuple[str, ...]:
+        """The ids of the kinds of transfer this pack knows."""
+        return tuple(k.id for k in self.kinds)
+
+
+def format_validation_error(path: Path | str, exc: ValidationError) -> str:
+    """Render a pydantic error as 'file: key.path: problem' lines a person can act on."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (a typo?)"
+        lines.append(f"{path}: {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def read_yaml(path: Path) -> object:
+    """Parse a YAML file, turning syntax errors into PolicyError with file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyError(f"{path}:{where}: not valid YAML: {problem}") from exc
+
+
+def load_pack(path: Path | str) -> PolicyPack:
+    """Load and validate one policy pack file."""
+    path = Path(path)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: (top level): expected a mapping of keys, got {type(data).__name__}")
+    try:
+        return PolicyPack.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(format_validation_error(path, exc)) from exc
+
+
+@cache
+def builtin_pack(name: str) -> PolicyPack:
+    """One of the packs shipped in policies/, by name."""
+    if name not in PACK_NAMES:
+        raise PolicyError(f"no policy pack called {name!r}; choose one of: {', '.join(PACK_NAMES)}")
+    return load_pack(POLICY_DIR / f"{name}.yml")
+
+
+def all_builtin_packs() -> dict[str, PolicyPack]:
+    """Every shipped pack, by name."""
+    return {name: builtin_pack(name) for name in PACK_NAMES}

@@ -1,0 +1,128 @@
+"""What the core needs from storage, as Protocols; store/ implements them, tests may fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from bot.clocks import Deadline
+from bot.domain import Transfer
+
+
+@dataclass(frozen=True)
+class TransferSummary:
+    """A transfer as lists show it: enough to answer 'where does it stand' without its timeline."""
+
+    id: int
+    case_ref: str
+    policy: str
+    state: str
+    holding_team: str
+    receiving_team: str
+    kind: str
+    requested_on: date | None
+    due_clock: str | None
+    due_on: date | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A manager's leave from ``starts_on`` to ``ends_on`` inclusive, and who covers."""
+
+    manager: str
+    cover: str | None
+    starts_on: date
+    ends_on: date
+
+
+class DuplicateOpenTransfer(Exception):
+    """A second open transfer for one case was refused by the store."""
+
+    def __init__(self, case_ref: str) -> None:
+        super().__init__(case_ref)
+        self.case_ref = case_ref
+
+
+class StaleTransfer(Exception):
+    """Someone else changed the transfer since it was read."""
+
+
+class TransferRepository(Protocol):
+    """Transfers and their timelines and deadlines."""
+
+    def add(self, t: Transfer, deadlines: Sequence[Deadline]) -> Transfer:
+        """Insert a new transfer with its timeline and deadlines; sets ``t.id``."""
+
+    def save(self, t: Transfer, deadlines: Sequence[Deadline]) -> None:
+        """Write changes, append new events and replace deadlines; StaleTransfer on a lost race."""
+
+    def get(self, transfer_id: int) -> Transfer | None:
+        """One transfer with its timeline."""
+
+    def get_open_by_case(self, case_ref: str) -> Transfer | None:
+        """The open transfer for a case reference, if any."""
+
+    def latest_by_case(self, case_ref: str) -> Transfer | None:
+        """The most recent transfer for a case, open or closed."""
+
+    def last_closed_by_case(self, case_ref: str) -> Transfer | None:
+        """The most recently closed transfer for a case."""
+
+    def open_case_refs(self, refs: Iterable[str]) -> dict[str, int]:
+        """Of ``refs``, those with an open transfer, mapped to its id."""
+
+    def summaries(
+        self,
+        *,
+        overdue_on: date | None = None,
+        teams: Iterable[str] | None = None,
+        open_only: bool = True,
+        limit: int | None = None,
+    ) -> list[TransferSummary]:
+        """Transfers for lists: open ones, or only those overdue on a date, optionally by team."""
+
+    def bulk_import(self, rows: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> int:
+        """Insert many new transfers at once (one transaction); returns how many."""
+
+    def purge_closed_before(self, when: datetime) -> int:
+        """Delete transfers closed before ``when`` with their timelines; returns how many."""
+
+
+class CoverRepository(Protocol):
+    """Managers' leave and cover."""
+
+    def add(self, cover: Cover, now: datetime) -> None:
+        """Record leave/cover, replacing any overlapping entry for that manager."""
+
+    def active_on(self, day: date) -> list[Cover]:
+        """Covers in force on ``day``."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the repositories; commits only when told to."""
+
+    transfers: TransferRepository
+    covers: CoverRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make the work durable."""
+
+    def rollback(self) -> None:
+        """Discard the work."""
+
+    def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
+                         payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:
+        """Write an outbox row unless one with ``key`` exists; True when written."""

@@ -1,0 +1,416 @@
+"""Use cases: one function per command, each in one unit of work.
+
+Every function takes the unit of work, the org, the acting user's Slack id and ``now``
+(time is a parameter). Errors a user can fix are :class:`~bot.domain.DomainError` with a
+message in plain words; nothing is written unless the whole step succeeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.calendar import WorkingCalendar, calendar_for
+from bot.clocks import Deadline, deadlines
+from bot.domain import (
+    CLOSED,
+    STATE_LABELS,
+    DomainError,
+    State,
+    Transfer,
+    new_transfer,
+)
+from bot.org import Actor, Org, Role, UnknownTeam
+from bot.policy import PolicyPack
+from bot.ports import Cover, DuplicateOpenTransfer, TransferSummary, UnitOfWork
+
+SYSTEM = "baton"
+
+# Called after every change, inside the same unit of work, to write outbox notifications.
+ChangeHook = Callable[[UnitOfWork, Org, Transfer, datetime], None]
+_hooks: list[ChangeHook] = []
+
+
+def on_change(hook: ChangeHook) -> ChangeHook:
+    """Register a function run after each change, in the same transaction (the outbox)."""
+    _hooks.append(hook)
+    return hook
+
+
+def clear_hooks() -> None:
+    """Forget registered change hooks (tests and re-bootstrapping)."""
+    _hooks.clear()
+
+
+def calendar(org: Org) -> WorkingCalendar:
+    """The working-day calendar of the org's region."""
+    return calendar_for(org.region)
+
+
+def _deadlines(org: Org, t: Transfer) -> list[Deadline]:
+    return deadlines(t, org.pack_for(t.holding_team), calendar(org))
+
+
+def transfer_deadlines(org: Org, t: Transfer) -> list[Deadline]:
+    """The clocks running (or stopped) on a transfer."""
+    return _deadlines(org, t)
+
+
+# ---- who is acting ---------------------------------------------------------------------------
+def effective_managers(org: Org, team_id: str, covers: Iterable[Cover]) -> tuple[str, ...]:
+    """A team's managers on a day: those on leave are replaced by their cover, if any."""
+    by_manager = {c.manager: c for c in covers}
+    out: list[str] = []
+    for m in org.team(team_id).managers:
+        c = by_manager.get(m)
+        who = (c.cover if c else m) if c is None or c.cover else None
+        if who and who not in out:
+            out.append(who)
+    return tuple(out)
+
+
+def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) -> Actor:
+    """The roles ``user`` holds on transfer ``t`` today, counting cover for managers on leave."""
+    if user == SYSTEM:
+        return Actor(user, frozenset({Role.system}))
+    covers = uow.covers.active_on(today)
+    covering_for = {c.manager for c in covers if c.cover == user}
+    roles: set[Role] = set()
+    hold, recv = org.team(t.holding_team), org.team(t.receiving_team)
+    if user in hold.members or user == t.requested_by:
+        roles.add(Role.holding_practitioner)
+    if user in hold.managers or covering_for & set(hold.managers):
+        roles.add(Role.holding_manager)
+    if user in recv.managers or covering_for & set(recv.managers):
+        roles.add(Role.receiving_manager)
+    if user in recv.members:
+        roles.add(Role.receiving_member)
+    pack = org.pack_for(t.holding_team)
+    for level in pack.escalation.levels[1:]:
+        for team in (t.holding_team, t.receiving_team):
+            contact = org.contact(team, level.name)
+            if contact and user in contact.users:
+                roles.add(Role.escalation)
+    return Actor(user, frozenset(roles))
+
+
+def _home_team(org: Org, user: str, holding_team: str | None) -> str:
+    if holding_team:
+        org.team(holding_team)
+        return holding_team
+    teams = org.teams_of(user)
+    if not teams:
+        raise DomainError(
+            "You are not in any team in Baton's org file, so Baton cannot tell which team holds "
+            "the case. Ask your administrator to add you."
+        )
+    return teams[0].id
+
+
+def _open_conflict(uow: UnitOfWork, case_ref: str) -> DomainError:
+    other = uow.transfers.get_open_by_case(case_ref)
+    if other is None:
+        return DomainError(f"{case_ref} already has an open transfer.")
+    return DomainError(
+        f"{case_ref} already has an open transfer (#{other.id}: {other.holding_team} → "
+        f"{other.receiving_team}, {STATE_LABELS[other.state].lower()}). Withdraw or complete it "
+        "before raising another."
+    )
+
+
+def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool = False) -> None:
+    ds = _deadlines(org, t)
+    try:
+        if new:
+            uow.transfers.add(t, ds)
+        else:
+            uow.transfers.save(t, ds)
+    except DuplicateOpenTransfer as exc:
+        uow.rollback()
+        raise _open_conflict(uow, t.case_ref) from exc
+    for hook in _hooks:
+        hook(uow, org, t, now)
+    uow.commit()
+
+
+# ---- raising -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RaiseRequest:
+    """What a practitioner fills in to raise a transfer or give a heads up."""
+
+    case_ref: str
+    receiving_team: str
+    kind: str = "permanent"
+    holding_team: str | None = None
+    transfer_point: str | None = None
+    transfer_point_date: date | None = None
+    move_date: date | None = None
+    order_date: date | None = None
+    flags: tuple[str, ...] = ()
+    linked_refs: tuple[str, ...] = ()
+    funding_note: str | None = None
+    confirmed: tuple[tuple[str, str], ...] = ()  # (checklist id, item id) ticked on the form
+    heads_up: bool = False
+
+
+def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now: datetime) -> Transfer:
+    """Raise a transfer request (or an early heads up) for a case."""
+    holding = _home_team(org, user, req.holding_team)
+    org.team(req.receiving_team)
+    pack = org.pack_for(holding)
+    if req.heads_up and not pack.early_heads_up:
+        raise DomainError(f"The {pack.title} policy has no early heads up; raise the transfer instead.")
+    t = new_transfer(
+        case_ref=req.case_ref, pack=pack, holding_team=holding, receiving_team=req.receiving_team,
+        kind=req.kind, actor=Actor(user, frozenset()), now=now,
+        transfer_point=req.transfer_point or None, transfer_point_date=req.transfer_point_date,
+        move_date=req.move_date, order_date=req.order_date, flags=req.flags,
+        linked_refs=req.linked_refs, funding_note=req.funding_note,
+    )
+    if uow.transfers.get_open_by_case(t.case_ref) is not None:
+        raise _open_conflict(uow, t.case_ref)
+    actor = actor_for(uow, org, t, user, now.date())
+    if not actor.has(Role.holding_practitioner, Role.holding_manager):
+        raise DomainError(f"Only members of {holding} can raise a transfer from it.")
+    for checklist, item in req.confirmed:
+        t.confirm(actor, now, pack, checklist=checklist, item=item)
+    if req.heads_up:
+        t.give_heads_up(actor, now)
+    else:
+        t.request(actor, now, pack)
+    _commit(uow, org, t, now, new=True)
+    return t
+
+
+# ---- transitions on an existing transfer ------------------------------------------------------
+def load(uow: UnitOfWork, *, transfer_id: int | None = None, case_ref: str | None = None) -> Transfer:
+    """A transfer by id, or the open (else latest) one for a case reference."""
+    t: Transfer | None = None
+    if transfer_id is not None:
+        t = uow.transfers.get(transfer_id)
+        if t is None:
+            raise DomainError(f"There is no transfer #{transfer_id}.")
+        return t
+    if case_ref:
+        ref = case_ref.strip().upper()
+        t = uow.transfers.get_open_by_case(ref) or uow.transfers.latest_by_case(ref)
+        if t is None:
+            raise DomainError(f"Baton has no transfer for case {ref}.")
+        return t
+    raise DomainError("Say which transfer: give its case reference.")
+
+
+def act(
+    uow: UnitOfWork,
+    org: Org,
+    user: str,
+    transfer_id: int,
+    action: str,
+    now: datetime,
+    **kwargs: Any,
+) -> Transfer:
+    """Apply one lifecycle step (accept, decline, ...) to a transfer and commit it."""
+    t = load(uow, transfer_id=transfer_id)
+    pack = org.pack_for(t.holding_team)
+    actor = actor_for(uow, org, t, user, now.date())
+    cal = calendar(org)
+    if action == "accept":
+        t.accept(actor, now, pack, **kwargs)
+    elif action == "decline":
+        t.decline(actor, now, pack, **kwargs)
+    elif action == "start_assessment":
+        t.start_assessment(actor, now)
+    elif action == "allocate":
+        t.allocate(actor, now, **kwargs)
+    elif action == "complete":
+        t.complete(actor, now, pack)
+    elif action == "withdraw":
+        t.withdraw(actor, now, **kwargs)
+    elif action == "dispute":
+        t.dispute(actor, now, **kwargs)
+    elif action == "escalate":
+        t.escalate(actor, now, pack, **kwargs)
+    elif action == "decide":
+        t.decide(actor, now, **kwargs)
+    elif action == "request_work":
+        due = kwargs.pop("due", None) or cal.add_working_days(now.date(), pack.remedial_work_days)
+        t.request_work(actor, now, due=due, **kwargs)
+    elif action == "work_done":
+        t.work_done(actor, now)
+    elif action == "record_delay":
+        t.record_delay(actor, now, **kwargs)
+    elif action == "endorse":
+        t.endorse_extension(actor, now, **kwargs)
+    elif action == "address_assessed":
+        t.address_assessed(actor, now, **kwargs)
+    elif action == "confirm":
+        t.confirm(actor, now, pack, **kwargs)
+    elif action == "request":
+        t.request(actor, now, pack)
+    elif action == "convert":
+        t.convert_to_permanent(actor, now)
+    else:
+        raise DomainError(f"Unknown action {action!r}.")
+    _commit(uow, org, t, now)
+    return t
+
+
+# ---- cover ---------------------------------------------------------------------------------
+def set_cover(uow: UnitOfWork, org: Org, manager: str, cover: str | None, until: date,
+              now: datetime, *, starts_on: date | None = None) -> Cover:
+    """A manager names who covers them until a date (None: escalate one level up instead)."""
+    if not org.managed_by(manager):
+        raise DomainError("Only team managers can set cover; you do not manage a team in Baton.")
+    start = starts_on or now.date()
+    if until < start:
+        raise DomainError(f"The cover end date {until.isoformat()} is before {start.isoformat()}.")
+    if cover == manager:
+        raise DomainError("Name a colleague other than yourself to cover.")
+    c = Cover(manager=manager, cover=cover, starts_on=start, ends_on=until)
+    uow.covers.add(c, now)
+    uow.commit()
+    return c
+
+
+# ---- lists ------------------------------------------------------------------------------------
+def list_transfers(uow: UnitOfWork, *, today: date, overdue: bool = False,
+                   teams: Iterable[str] | None = None, limit: int | None = None) -> list[TransferSummary]:
+    """Open transfers, first due first; only the overdue ones when asked."""
+    return uow.transfers.summaries(overdue_on=today if overdue else None, teams=teams, limit=limit)
+
+
+def last_team(uow: UnitOfWork, case_ref: str) -> Transfer | None:
+    """The latest closed transfer of a case: who held it last and when it closed."""
+    return uow.transfers.last_closed_by_case(case_ref.strip().upper())
+
+
+def purge(uow: UnitOfWork, closed_before: datetime) -> int:
+    """Remove transfers closed before a moment, with their timelines; returns how many."""
+    n = uow.transfers.purge_closed_before(closed_before)
+    uow.commit()
+    return n
+
+
+# ---- import -------------------------------------------------------------------------------------
+IMPORT_COLUMNS = ("case_ref", "holding_team", "receiving_team", "requested_on", "kind")
+IMPORT_OPTIONAL = ("transfer_point", "transfer_point_date", "state")
+IMPORTABLE_STATES = {
+    State.heads_up, State.requested, State.under_assessment, State.accepted, State.allocated,
+    State.disputed, State.escalated,
+}
+
+
+@dataclass
+class ImportResult:
+    """What ``baton import`` did: how many rows went in, or every row's problem."""
+
+    imported: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _parse_date(value: str, column: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise DomainError(f"{column} {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def parse_import(
+    uow: UnitOfWork, org: Org, text: str, now: datetime
+) -> tuple[list[tuple[Transfer, list[Deadline]]], list[str]]:
+    """Check every row of a tracker CSV; returns the transfers and a list of row errors."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in IMPORT_COLUMNS if c not in header]
+    if missing:
+        return [], [f"line 1: missing column(s) {', '.join(missing)}; "
+                    f"expected {','.join(IMPORT_COLUMNS)} (optional {','.join(IMPORT_OPTIONAL)})"]
+    unknown = [c for c in header if c not in IMPORT_COLUMNS + IMPORT_OPTIONAL]
+    if unknown:
+        return [], [f"line 1: unknown column(s) {', '.join(unknown)}"]
+    out: list[tuple[Transfer, list[Deadline]]] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    actor = Actor(SYSTEM, frozenset({Role.system}))
+    for raw in reader:
+        line = reader.line_num
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        try:
+            holding, receiving = row["holding_team"], row["receiving_team"]
+            org.team(holding)
+            org.team(receiving)
+            pack = org.pack_for(holding)
+            requested_on = _parse_date(row["requested_on"], "requested_on")
+            if requested_on > now.date():
+                raise DomainError(f"requested_on {requested_on.isoformat()} is in the future")
+            tp_date = row.get("transfer_point_date")
+            state_text = row.get("state") or "requested"
+            try:
+                state = State(state_text)
+            except ValueError:
+                raise DomainError(f"state {state_text!r} is not one of "
+                                  f"{', '.join(sorted(s.value for s in IMPORTABLE_STATES))}") from None
+            if state not in IMPORTABLE_STATES:
+                raise DomainError(f"state {state_text!r} is closed; import open transfers only")
+            t = new_transfer(
+                case_ref=row["case_ref"], pack=pack, holding_team=holding, receiving_team=receiving,
+                kind=row["kind"] or "permanent", actor=actor, now=now,
+                transfer_point=row.get("transfer_point") or None,
+                transfer_point_date=_parse_date(tp_date, "transfer_point_date") if tp_date else None,
+            )
+            if t.case_ref in seen:
+                raise DomainError(f"{t.case_ref} appears again (first on line {seen[t.case_ref]})")
+            seen[t.case_ref] = line
+            t.requested_on = requested_on
+            if state == State.heads_up:
+                t.heads_up_on = requested_on
+            t.state = state
+            t._record(actor, now, "imported", to=state, requested_on=requested_on.isoformat())
+            out.append((t, _deadlines(org, t)))
+        except UnknownTeam as exc:
+            errors.append(f"line {line}: {exc}")
+        except DomainError as exc:
+            errors.append(f"line {line}: {str(exc).rstrip('.')}")
+    if not out and not errors:
+        errors.append("the file has no rows to import")
+    lines = {t.case_ref: n for t, n in ((t, seen[t.case_ref]) for t, _ in out)}
+    for ref, tid in uow.transfers.open_case_refs(list(lines)).items():
+        errors.append(f"line {lines[ref]}: {ref} already has an open transfer (#{tid})")
+    errors.sort(key=lambda e: int(e.split(":")[0].split()[1]))
+    return out, errors
+
+
+def import_csv(uow: UnitOfWork, org: Org, text: str, now: datetime) -> ImportResult:
+    """Adopt open transfers from a tracker CSV: all rows or none."""
+    rows, errors = parse_import(uow, org, text, now)
+    if errors:
+        return ImportResult(0, errors)
+    n = uow.transfers.bulk_import(rows)
+    for t, _ in rows:
+        for hook in _hooks:
+            hook(uow, org, t, now)
+    uow.commit()
+    return ImportResult(n, [])
+
+
+def is_closed(state: str) -> bool:
+    """Whether a state name is a closed state."""
+    return State(state) in CLOSED
+
+
+def days_elapsed(org: Org, requested_on: date | None, today: date) -> int | None:
+    """Working days since the request (day 1 is the next working day after it)."""
+    if requested_on is None:
+        return None
+    return calendar(org).working_days_between(requested_on, today)
+
+
+def closed_cutoff(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``, for purge."""
+    from datetime import UTC
+
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(0)

@@ -1,0 +1,30 @@
+"""Settings from the environment (and a .env file), read once by every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything Baton reads from its environment; see the README's settings table."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(default="sqlite:///baton.db", alias="DATABASE_URL")
+    org_file: Path | None = Field(default=None, alias="BATON_ORG")
+    region: str | None = Field(default=None, alias="BATON_REGION")
+    timezone: str = Field(default="Europe/London", alias="BATON_TIMEZONE")
+    working_hours: str = Field(default="09:00-17:00", alias="BATON_WORKING_HOURS")
+    sweep_seconds: int = Field(default=60, alias="BATON_SWEEP_SECONDS")
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+
+def get_settings() -> Settings:
+    """Settings as the environment gives them now."""
+    return Settings()

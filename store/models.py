@@ -1,0 +1,192 @@
+"""SQLModel tables. The schema itself is made by Alembic migrations (store/migrations)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC, so SQLite and PostgreSQL agree."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Aware datetimes are converted to naive UTC; naive ones are taken as UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Values come back aware, in UTC."""
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _json() -> Any:
+    return Field(default=None, sa_type=sa.JSON)
+
+
+def _dt(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class TransferRow(SQLModel, table=True):
+    """One transfer; open ones are unique per case reference (partial unique index)."""
+
+    __tablename__ = "transfer"
+
+    __table_args__ = (
+        sa.Index("ix_transfer_case_ref", "case_ref"),
+        sa.Index(
+            "uq_transfer_open_case", "case_ref", unique=True,
+            sqlite_where=sa.text("closed_at IS NULL"), postgresql_where=sa.text("closed_at IS NULL"),
+        ),
+        sa.Index("ix_transfer_state", "state"),
+        sa.Index("ix_transfer_holding_team", "holding_team"),
+        sa.Index("ix_transfer_receiving_team", "receiving_team"),
+        sa.Index("ix_transfer_closed_at", "closed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_ref: str = Field(max_length=64)
+    policy: str = Field(max_length=32)
+    holding_team: str = Field(max_length=64)
+    receiving_team: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    state: str = Field(max_length=32)
+    requested_by: str = Field(max_length=32)
+    requested_on: date | None = None
+    heads_up_on: date | None = None
+    transfer_point: str | None = Field(default=None, max_length=64)
+    transfer_point_date: date | None = None
+    move_date: date | None = None
+    order_date: date | None = None
+    flags: list[str] | None = _json()
+    linked_refs: list[str] | None = _json()
+    funding_note: str | None = None
+    named_worker: str | None = Field(default=None, max_length=32)
+    agreed_date: date | None = None
+    checklist: dict[str, Any] | None = _json()
+    escalation_level: str | None = Field(default=None, max_length=64)
+    work_due: date | None = None
+    work_items: list[str] | None = _json()
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+    closed_at: datetime | None = _dt(default=None)
+    version: int = 0
+
+
+class TimelineRow(SQLModel, table=True):
+    """An append-only timeline entry: who did what, when, and why."""
+
+    __tablename__ = "timeline_event"
+
+    __table_args__ = (
+        sa.Index("ix_timeline_transfer", "transfer_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: int = Field(foreign_key="transfer.id", ondelete="CASCADE")
+    at: datetime = _dt()
+    actor: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str | None = Field(default=None, max_length=32)
+    reason: str | None = None
+    detail: dict[str, Any] | None = _json()
+
+
+class DeadlineRow(SQLModel, table=True):
+    """A clock on a transfer, kept in step with it so 'what falls due before T' is an index scan."""
+
+    __tablename__ = "deadline"
+
+    __table_args__ = (
+        sa.Index("ix_deadline_status_due", "status", "due_on"),
+        sa.UniqueConstraint("transfer_id", "clock", name="uq_deadline_transfer_clock"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: int = Field(foreign_key="transfer.id", ondelete="CASCADE")
+    clock: str = Field(max_length=64)
+    starts_on: date
+    due_on: date
+    status: str = Field(max_length=16)
+
+
+class CoverRow(SQLModel, table=True):
+    """A manager's leave, with the colleague covering (None: it goes one level up)."""
+
+    __tablename__ = "cover"
+
+    __table_args__ = (
+        sa.Index("ix_cover_manager", "manager", "ends_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    manager: str = Field(max_length=32)
+    cover: str | None = Field(default=None, max_length=32)
+    starts_on: date
+    ends_on: date
+    created_at: datetime = _dt()
+
+
+class NotificationRow(SQLModel, table=True):
+    """The outbox: a message to Slack written with the state change, sent once by delivery."""
+
+    __tablename__ = "notification"
+
+    __table_args__ = (
+        sa.UniqueConstraint("key", name="uq_notification_key"),
+        sa.Index("ix_notification_due", "status", "not_before"),
+        sa.Index("ix_notification_transfer", "transfer_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255)
+    transfer_id: int | None = Field(default=None, foreign_key="transfer.id", ondelete="CASCADE")
+    kind: str = Field(max_length=32)
+    recipient: str = Field(max_length=32)
+    payload: dict[str, Any] | None = _json()
+    status: str = Field(default="pending", max_length=16)
+    not_before: datetime = _dt()
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = _dt(default=None)
+    sent_at: datetime | None = _dt(default=None)
+    last_error: str | None = None
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _dt()
+
+
+class MessageRefRow(SQLModel, table=True):
+    """Where a message about a transfer was posted, so it can be updated in place."""
+
+    __tablename__ = "message_ref"
+
+    __table_args__ = (
+        sa.UniqueConstraint("transfer_id", "purpose", name="uq_message_ref_purpose"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: int = Field(foreign_key="transfer.id", ondelete="CASCADE")
+    purpose: str = Field(max_length=64)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+
+
+class ProcessedEventRow(SQLModel, table=True):
+    """Slack event ids already handled, so a redelivery is processed once."""
+
+    __tablename__ = "processed_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    at: datetime = _dt()

@@ -1,0 +1,365 @@
+"""SQL implementations of the core's repositories and unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from bot.clocks import ClockStatus, Deadline
+from bot.domain import State, TimelineEvent, Transfer
+from bot.ports import Cover, DuplicateOpenTransfer, StaleTransfer, TransferSummary
+from store.models import (
+    CoverRow,
+    DeadlineRow,
+    NotificationRow,
+    TimelineRow,
+    TransferRow,
+)
+
+_SCALARS = (
+    "case_ref", "policy", "holding_team", "receiving_team", "kind", "requested_by",
+    "requested_on", "heads_up_on", "transfer_point", "transfer_point_date", "move_date",
+    "order_date", "funding_note", "named_worker", "agreed_date", "escalation_level", "work_due",
+    "created_at", "closed_at",
+)
+
+
+def _row_values(t: Transfer, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {k: getattr(t, k) for k in _SCALARS}
+    values.update(
+        state=t.state.value,
+        flags=list(t.flags),
+        linked_refs=list(t.linked_refs),
+        checklist=t.checklist,
+        work_items=list(t.work_items),
+        updated_at=now,
+    )
+    return values
+
+
+def _to_domain(row: TransferRow, timeline: list[TimelineRow]) -> Transfer:
+    t = Transfer(
+        **{k: getattr(row, k) for k in _SCALARS},
+        state=State(row.state),
+        flags=tuple(row.flags or ()),
+        linked_refs=tuple(row.linked_refs or ()),
+        checklist=dict(row.checklist or {}),
+        work_items=tuple(row.work_items or ()),
+        id=row.id,
+        version=row.version,
+    )
+    t.timeline = [
+        TimelineEvent(
+            at=ev.at, actor=ev.actor, kind=ev.kind, from_state=ev.from_state,
+            to_state=ev.to_state, reason=ev.reason, detail=dict(ev.detail or {}),
+        )
+        for ev in timeline
+    ]
+    return t
+
+
+def _event_values(transfer_id: int, ev: TimelineEvent) -> dict[str, Any]:
+    return {
+        "transfer_id": transfer_id, "at": ev.at, "actor": ev.actor, "kind": ev.kind,
+        "from_state": ev.from_state, "to_state": ev.to_state, "reason": ev.reason,
+        "detail": ev.detail or None,
+    }
+
+
+def _deadline_values(transfer_id: int, d: Deadline) -> dict[str, Any]:
+    return {
+        "transfer_id": transfer_id, "clock": d.clock, "starts_on": d.starts_on,
+        "due_on": d.due_on, "status": d.status.value,
+    }
+
+
+def _is_open_case_violation(exc: IntegrityError) -> bool:
+    text = str(exc.orig)
+    return "uq_transfer_open_case" in text or "transfer.case_ref" in text
+
+
+class SqlTransfers:
+    """Transfers in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def add(self, t: Transfer, deadlines: Sequence[Deadline]) -> Transfer:
+        """Insert a new transfer with its timeline and deadlines; sets ``t.id``."""
+        now = t.timeline[-1].at if t.timeline else t.created_at
+        row = TransferRow(**_row_values(t, now), version=1)
+        self.s.add(row)
+        try:
+            self.s.flush()
+        except IntegrityError as exc:
+            if _is_open_case_violation(exc):
+                raise DuplicateOpenTransfer(t.case_ref) from exc
+            raise
+        assert row.id is not None
+        t.id, t.version = row.id, 1
+        self._append(t)
+        self._replace_deadlines(row.id, deadlines)
+        return t
+
+    def _append(self, t: Transfer) -> None:
+        assert t.id is not None
+        if t.new_events:
+            self.s.execute(sa.insert(TimelineRow), [_event_values(t.id, ev) for ev in t.new_events])
+        t.new_events = []
+
+    def _replace_deadlines(self, transfer_id: int, deadlines: Sequence[Deadline]) -> None:
+        self.s.execute(delete(DeadlineRow).where(col(DeadlineRow.transfer_id) == transfer_id))
+        if deadlines:
+            self.s.execute(sa.insert(DeadlineRow),
+                           [_deadline_values(transfer_id, d) for d in deadlines])
+
+    def save(self, t: Transfer, deadlines: Sequence[Deadline]) -> None:
+        """Write changes, append new events and replace deadlines; StaleTransfer on a lost race."""
+        assert t.id is not None
+        now = t.new_events[-1].at if t.new_events else self._now()
+        values = _row_values(t, now)
+        try:
+            result = self.s.execute(
+                sa.update(TransferRow)
+                .where(col(TransferRow.id) == t.id, col(TransferRow.version) == t.version)
+                .values(**values, version=t.version + 1)
+            )
+        except IntegrityError as exc:
+            if _is_open_case_violation(exc):
+                raise DuplicateOpenTransfer(t.case_ref) from exc
+            raise
+        if getattr(result, "rowcount", 1) != 1:
+            raise StaleTransfer(t.case_ref)
+        t.version += 1
+        self._append(t)
+        self._replace_deadlines(t.id, deadlines)
+
+    def _load(self, row: TransferRow | None) -> Transfer | None:
+        if row is None:
+            return None
+        events = self.s.exec(
+            select(TimelineRow).where(TimelineRow.transfer_id == row.id).order_by(col(TimelineRow.id))
+        ).all()
+        return _to_domain(row, list(events))
+
+    def get(self, transfer_id: int) -> Transfer | None:
+        """One transfer with its timeline."""
+        return self._load(self.s.get(TransferRow, transfer_id))
+
+    def get_open_by_case(self, case_ref: str) -> Transfer | None:
+        """The open transfer for a case reference, if any."""
+        row = self.s.exec(
+            select(TransferRow).where(
+                TransferRow.case_ref == case_ref, col(TransferRow.closed_at).is_(None)
+            )
+        ).first()
+        return self._load(row)
+
+    def latest_by_case(self, case_ref: str) -> Transfer | None:
+        """The most recent transfer for a case, open or closed."""
+        row = self.s.exec(
+            select(TransferRow).where(TransferRow.case_ref == case_ref)
+            .order_by(col(TransferRow.id).desc())
+        ).first()
+        return self._load(row)
+
+    def last_closed_by_case(self, case_ref: str) -> Transfer | None:
+        """The most recently closed transfer for a case."""
+        row = self.s.exec(
+            select(TransferRow)
+            .where(TransferRow.case_ref == case_ref, col(TransferRow.closed_at).is_not(None))
+            .order_by(col(TransferRow.closed_at).desc())
+        ).first()
+        return self._load(row)
+
+    def open_case_refs(self, refs: Iterable[str]) -> dict[str, int]:
+        """Of ``refs``, those with an open transfer, mapped to its id."""
+        out: dict[str, int] = {}
+        refs = list(refs)
+        for i in range(0, len(refs), 5000):
+            chunk = refs[i : i + 5000]
+            rows = self.s.execute(
+                sa.select(TransferRow.case_ref, TransferRow.id).where(
+                    col(TransferRow.case_ref).in_(chunk), col(TransferRow.closed_at).is_(None)
+                )
+            ).all()
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
+    def summaries(
+        self,
+        *,
+        overdue_on: date | None = None,
+        teams: Iterable[str] | None = None,
+        open_only: bool = True,
+        limit: int | None = None,
+    ) -> list[TransferSummary]:
+        """Transfers for lists, each with the running deadline that falls due first."""
+        d = sa.orm.aliased(DeadlineRow)
+        first_due = (
+            sa.select(d.transfer_id, sa.func.min(d.due_on).label("due_on"))
+            .where(d.status == ClockStatus.running.value)
+            .group_by(d.transfer_id)
+        )
+        if overdue_on is not None:
+            # The index (status, due_on) makes this a range scan over what is overdue only.
+            first_due = first_due.where(d.due_on < overdue_on)
+        sub = first_due.subquery()
+        join_kind = sa.join if overdue_on is not None else sa.outerjoin
+        stmt = sa.select(TransferRow, sub.c.due_on).select_from(
+            join_kind(TransferRow, sub, sub.c.transfer_id == TransferRow.id)
+        )
+        if open_only:
+            stmt = stmt.where(col(TransferRow.closed_at).is_(None))
+        if teams is not None:
+            ts = list(teams)
+            stmt = stmt.where(
+                sa.or_(col(TransferRow.holding_team).in_(ts), col(TransferRow.receiving_team).in_(ts))
+            )
+        stmt = stmt.order_by(sub.c.due_on.is_(None), sub.c.due_on, TransferRow.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = self.s.execute(stmt).all()
+        ids = [r[0].id for r in rows if r[1] is not None]
+        clocks: dict[tuple[int, date], str] = {}
+        if ids:
+            for i in range(0, len(ids), 5000):
+                for tid, clock, due in self.s.execute(
+                    sa.select(DeadlineRow.transfer_id, DeadlineRow.clock, DeadlineRow.due_on).where(
+                        col(DeadlineRow.transfer_id).in_(ids[i : i + 5000]),
+                        DeadlineRow.status == ClockStatus.running.value,
+                    )
+                ).all():
+                    clocks.setdefault((tid, due), clock)
+        return [
+            TransferSummary(
+                id=row.id, case_ref=row.case_ref, policy=row.policy, state=row.state,
+                holding_team=row.holding_team, receiving_team=row.receiving_team, kind=row.kind,
+                requested_on=row.requested_on, due_on=due,
+                due_clock=clocks.get((row.id, due)) if due else None, closed_at=row.closed_at,
+            )
+            for row, due in rows
+        ]
+
+    def bulk_import(self, rows: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> int:
+        """Insert many new transfers at once (one transaction); returns how many."""
+        conn = self.s.connection()
+        batch = 2000
+        for i in range(0, len(rows), batch):
+            chunk = rows[i : i + batch]
+            values = [
+                {**_row_values(t, t.created_at), "version": 1} for t, _ in chunk
+            ]
+            ids = conn.execute(
+                sa.insert(TransferRow).returning(TransferRow.id, sort_by_parameter_order=True),
+                values,
+            ).scalars().all()
+            events: list[dict[str, Any]] = []
+            dls: list[dict[str, Any]] = []
+            for tid, (t, ds) in zip(ids, chunk, strict=True):
+                t.id, t.version = tid, 1
+                events += [_event_values(tid, ev) for ev in t.new_events]
+                t.new_events = []
+                dls += [_deadline_values(tid, d) for d in ds]
+            if events:
+                conn.execute(sa.insert(TimelineRow), events)
+            if dls:
+                conn.execute(sa.insert(DeadlineRow), dls)
+        return len(rows)
+
+    def purge_closed_before(self, when: datetime) -> int:
+        """Delete transfers closed before ``when`` with their timelines; returns how many."""
+        ids = sa.select(TransferRow.id).where(
+            col(TransferRow.closed_at).is_not(None), col(TransferRow.closed_at) < when
+        )
+        for table in (TimelineRow, DeadlineRow, NotificationRow):
+            self.s.execute(sa.delete(table).where(col(table.transfer_id).in_(ids)))  # type: ignore[attr-defined]
+        from store.models import MessageRefRow
+
+        self.s.execute(sa.delete(MessageRefRow).where(col(MessageRefRow.transfer_id).in_(ids)))
+        result = self.s.execute(
+            sa.delete(TransferRow).where(
+                col(TransferRow.closed_at).is_not(None), col(TransferRow.closed_at) < when
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlCovers:
+    """Managers' leave and cover in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, cover: Cover, now: datetime) -> None:
+        """Record leave/cover, replacing any overlapping entry for that manager."""
+        self.s.execute(
+            delete(CoverRow).where(
+                col(CoverRow.manager) == cover.manager,
+                col(CoverRow.ends_on) >= cover.starts_on,
+                col(CoverRow.starts_on) <= cover.ends_on,
+            )
+        )
+        self.s.add(CoverRow(manager=cover.manager, cover=cover.cover, starts_on=cover.starts_on,
+                            ends_on=cover.ends_on, created_at=now))
+
+    def active_on(self, day: date) -> list[Cover]:
+        """Covers in force on ``day``."""
+        rows = self.s.exec(
+            select(CoverRow).where(col(CoverRow.starts_on) <= day, col(CoverRow.ends_on) >= day)
+        ).all()
+        return [Cover(r.manager, r.cover, r.starts_on, r.ends_on) for r in rows]
+
+
+class SqlUnitOfWork:
+    """A session and its repositories; rolls back unless committed."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = Session(self.engine, expire_on_commit=False)
+        self.transfers = SqlTransfers(self.session)
+        self.covers = SqlCovers(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        """Make the work durable."""
+        self.session.commit()
+
+    def rollback(self) -> None:
+        """Discard the work."""
+        self.session.rollback()
+
+    def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
+                         payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:
+        """Write an outbox row unless one with ``key`` exists; True when written."""
+        exists = self.session.execute(
+            sa.select(NotificationRow.id).where(NotificationRow.key == key)
+        ).first()
+        if exists:
+            return False
+        self.session.add(NotificationRow(
+            key=key, transfer_id=transfer_id, kind=kind, recipient=recipient, payload=payload,
+            not_before=not_before, created_at=now,
+        ))
+        self.session.flush()
+        return True
