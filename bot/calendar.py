@@ -96,8 +96,8 @@ class WorkingCalendar:
         """
         if end < start:
             return -self.working_days_between(end, start)
-        self._load(start.year)
-        self._load(end.year)
+        for year in range(start.year, end.year + 1):  # every year in between, not just the ends
+            self._load(year)
         days = (end - start).days
         weeks, rem = divmod(days, 7)
         count = weeks * 5

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
-from bot.calendar import WorkingCalendar, add_months
-from bot.domain import Transfer
+from bot.calendar import WorkingCalendar, add_months, calendar_for
+from bot.domain import Transfer, local_date
 from bot.policy import Anchor, Clock, PolicyPack, Unit
 
 
@@ -38,7 +39,12 @@ class Deadline:
         return cal.working_days_between(today, self.due_on)
 
     def rag(self, cal: WorkingCalendar, today: date, amber_within: int = 3) -> str:
-        """'red' when overdue, 'amber' within ``amber_within`` working days, else 'green'."""
+        """'red' when overdue, 'amber' within ``amber_within`` working days, else 'green'.
+
+        A stopped clock is always 'green'.
+        """
+        if self.status == ClockStatus.stopped:
+            return "green"  # nothing left to do on a stopped clock, however late it stopped
         if self.overdue(today):
             return "red"
         return "amber" if self.days_left(cal, today) <= amber_within else "green"
@@ -59,11 +65,26 @@ def due_date(clock: Clock, start: date, cal: WorkingCalendar) -> date:
     return add_months(start, clock.length)
 
 
-def reminder_dates(clock: Clock, start: date, due: date, cal: WorkingCalendar) -> tuple[date, ...]:
-    """Working days ``remind_before`` ahead of the due date, after the start, earliest first."""
+def reminder_dates(clock: Clock, start: date, due: date, cal: WorkingCalendar,
+                   not_before: date | None = None) -> tuple[date, ...]:
+    """Working days ``remind_before`` ahead of the due date, earliest first.
+
+    Reminders fall after the start. A clock due on its start date (length 0: a transfer point)
+    reminds ahead of that date instead, after ``not_before`` (the request) when it is known.
+    """
     base = cal.working_day_on_or_after(due)
     dates = {cal.subtract_working_days(base, k) if k else base for k in clock.remind_before}
-    return tuple(sorted(d for d in dates if start < d <= base))
+    floor = start if clock.length else not_before
+    return tuple(sorted(d for d in dates if (floor is None or floor < d) and d <= base))
+
+
+@lru_cache(maxsize=262144)
+def schedule(clock: Clock, start: date, region: str, not_before: date | None = None
+             ) -> tuple[date, tuple[date, ...]]:
+    """Due date and reminder dates of a clock started on ``start`` (cached: imports repeat them)."""
+    cal = calendar_for(region)
+    due = due_date(clock, start, cal)
+    return due, reminder_dates(clock, start, due, cal, not_before)
 
 
 def plan(pack: PolicyPack, start: date, cal: WorkingCalendar) -> list[Deadline]:
@@ -91,8 +112,13 @@ def _start(clock: Clock, t: Transfer) -> tuple[date | None, int]:
         return getattr(t, attr), 0
     for i in range(len(t.timeline) - 1, -1, -1):
         if t.timeline[i].kind == clock.starts.value:
-            return t.timeline[i].at.date(), i + 1
+            return local_date(t.timeline[i].at), i + 1
     return None, 0
+
+
+def _opened_on(t: Transfer) -> date:
+    """The first day anyone knew of the transfer: the heads up, else the request."""
+    return t.heads_up_on or t.requested_on or local_date(t.created_at)
 
 
 def applies(clock: Clock, t: Transfer) -> bool:
@@ -113,14 +139,14 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
             continue
         stops = set(c.stops)
         stopped = not t.is_open or any(ev.kind in stops for ev in t.timeline[after:])
-        due = due_date(c, start, cal)
+        due, reminders = schedule(c, start, cal.region, _opened_on(t) if c.length == 0 else None)
         out.append(
             Deadline(
                 clock=c.name,
                 label=c.label,
                 starts_on=start,
                 due_on=due,
-                remind_on=reminder_dates(c, start, due, cal),
+                remind_on=reminders,
                 status=ClockStatus.stopped if stopped else ClockStatus.running,
             )
         )

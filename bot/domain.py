@@ -12,11 +12,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.org import Actor, Role
 from bot.policy import PolicyPack
 
 MAX_TEXT = 3000  # Slack's limit for a plain-text input
+UK_TIME = ZoneInfo("Europe/London")  # every region Baton serves (ENG, WLS, SCT, NIR)
+
+
+def local_date(at: datetime) -> date:
+    """The UK calendar day of ``at``: 00:30 BST is already the next day though UTC says not."""
+    return at.astimezone(UK_TIME).date() if at.tzinfo is not None else at.date()
 
 
 class State(StrEnum):
@@ -133,6 +140,9 @@ class Transfer:
             missing += [f"{cl.label}: {it.label}" for it in cl.items if it.id not in done]
         return missing
 
+    def _started(self) -> bool:
+        return any(e.kind in ("requested", "heads_up", "imported") for e in self.timeline)
+
     # ---- recording -----------------------------------------------------------------------
     def _record(
         self,
@@ -179,7 +189,7 @@ class Transfer:
     # ---- transitions ---------------------------------------------------------------------
     def request(self, actor: Actor, now: datetime, pack: PolicyPack) -> None:
         """Turn an early heads up into a transfer request (or record a new request)."""
-        if self.timeline and self.state != State.heads_up:
+        if self._started() and self.state != State.heads_up:
             raise DomainError(f"{self.case_ref} has already been requested.")
         if not actor.has(*HOLDING, Role.system):
             raise NotPermitted(
@@ -192,19 +202,19 @@ class Transfer:
                 "The checklist must be signed off before the transfer is requested. Missing: "
                 + "; ".join(missing)
             )
-        self.requested_on = now.date()
+        self.requested_on = local_date(now)
         self._record(actor, now, "requested", to=State.requested)
 
     def give_heads_up(self, actor: Actor, now: datetime) -> None:
         """Record an early heads up that a transfer is coming (Rochdale)."""
-        if self.timeline:
+        if self._started():
             raise DomainError(f"{self.case_ref} already has a transfer in progress.")
         if not actor.has(*HOLDING, Role.system):
             raise NotPermitted(
                 f"Only the holding team ({self.holding_team}) can give a heads up for "
                 f"{self.case_ref}; nothing has changed."
             )
-        self.heads_up_on = now.date()
+        self.heads_up_on = local_date(now)
         self.state = State.heads_up
         self._record(actor, now, "heads_up", to=State.heads_up)
 
@@ -220,7 +230,7 @@ class Transfer:
         missing = self.checklist_missing(pack, "accept")
         if missing:
             raise DomainError("Confirm the checklist before accepting. Missing: " + "; ".join(missing))
-        if agreed_date is not None and agreed_date < now.date():
+        if agreed_date is not None and agreed_date < local_date(now):
             raise DomainError(f"The agreed transfer date {agreed_date.isoformat()} is in the past.")
         self.agreed_date = agreed_date
         to = State.allocated if named_worker else State.accepted
@@ -262,8 +272,7 @@ class Transfer:
             ids = [r.id for r in pack.decline_reasons]
             if reason_category not in ids:
                 raise DomainError(
-                    "Under the presumption of acceptance a decline must give one of these "
-                    "reasons: " + "; ".join(r.label for r in pack.decline_reasons) + "."
+                    pack.decline_reasons_intro + ": " + "; ".join(r.label for r in pack.decline_reasons) + "."
                 )
         self._record(actor, now, "declined", to=State.declined, reason=rationale,
                      category=reason_category)
@@ -271,9 +280,9 @@ class Transfer:
     def dispute(self, actor: Actor, now: datetime, *, reason: str) -> None:
         """The holding manager disputes a decline; the dispute clock starts."""
         self._require("disputed", {State.declined}, actor, (Role.holding_manager,))
+        reason = _text(reason, "the reason for the dispute")  # before anything changes
         self.escalation_level = "team_manager"
-        self._record(actor, now, "disputed", to=State.disputed,
-                     reason=_text(reason, "the reason for the dispute"))
+        self._record(actor, now, "disputed", to=State.disputed, reason=reason)
 
     def escalate(self, actor: Actor, now: datetime, pack: PolicyPack, *,
                  reason: str | None = None, clock: str | None = None) -> str:
@@ -398,7 +407,7 @@ def validate_case_ref(ref: str, pack: PolicyPack) -> str:
         raise DomainError(f"Give a case reference ({pack.case_ref_hint}).")
     if re.search(r"\s", raw):
         raise DomainError(
-            f"Case reference {raw!r} contains spaces; give {pack.case_ref_hint}, not a name."
+            f"The case reference contains spaces; give {pack.case_ref_hint}, never a name."
         )
     norm = raw.upper()
     if not pack.case_ref_ok(norm):

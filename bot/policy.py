@@ -190,6 +190,7 @@ class PolicyPack(_Frozen):
     transfer_points: tuple[Choice, ...] = ()
     flags: tuple[Choice, ...] = ()
     decline_reasons: tuple[Choice, ...] = ()  # when set, a decline must pick one
+    decline_reasons_intro: str = "A decline must give one of these reasons"
     remedial_work_days: Annotated[int, Field(gt=0)] = 10
     early_heads_up: bool = False  # ROCH: the buddy manager hears before the request
     reminder_before_transfer_point: tuple[int, ...] = ()

@@ -25,7 +25,6 @@ from bot.domain import (
     new_transfer,
 )
 from bot.org import Actor, Org, Role, UnknownTeam
-from bot.policy import PolicyPack
 from bot.ports import Cover, DuplicateOpenTransfer, TransferSummary, UnitOfWork
 
 SYSTEM = "baton"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -188,7 +189,7 @@ class SqlTransfers:
         for i in range(0, len(refs), 5000):
             chunk = refs[i : i + 5000]
             rows = self.s.execute(
-                sa.select(TransferRow.case_ref, TransferRow.id).where(
+                sa.select(col(TransferRow.case_ref), col(TransferRow.id)).where(
                     col(TransferRow.case_ref).in_(chunk), col(TransferRow.closed_at).is_(None)
                 )
             ).all()
@@ -204,55 +205,50 @@ class SqlTransfers:
         limit: int | None = None,
     ) -> list[TransferSummary]:
         """Transfers for lists, each with the running deadline that falls due first."""
-        d = sa.orm.aliased(DeadlineRow)
-        first_due = (
-            sa.select(d.transfer_id, sa.func.min(d.due_on).label("due_on"))
-            .where(d.status == ClockStatus.running.value)
-            .group_by(d.transfer_id)
-        )
+        dt: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+        tt: sa.Table = TransferRow.__table__  # type: ignore[attr-defined]
+        d, t = dt.c, tt.c
+        running = sa.and_(d.transfer_id == t.id, d.status == ClockStatus.running.value)
         if overdue_on is not None:
-            # The index (status, due_on) makes this a range scan over what is overdue only.
-            first_due = first_due.where(d.due_on < overdue_on)
-        sub = first_due.subquery()
-        join_kind = sa.join if overdue_on is not None else sa.outerjoin
-        stmt = sa.select(TransferRow, sub.c.due_on).select_from(
-            join_kind(TransferRow, sub, sub.c.transfer_id == TransferRow.id)
-        )
+            # Driven by the (status, due_on) index: reads only what is overdue.
+            source = dt.join(tt, t.id == d.transfer_id)
+            where = [d.status == ClockStatus.running.value, d.due_on < overdue_on]
+        else:
+            source = tt.outerjoin(dt, running)
+            where = []
+        stmt = sa.select(
+            t.id, t.case_ref, t.policy, t.state, t.holding_team, t.receiving_team, t.kind,
+            t.requested_on, t.closed_at, d.clock, d.due_on,
+        ).select_from(source).where(*where)
         if open_only:
-            stmt = stmt.where(col(TransferRow.closed_at).is_(None))
+            stmt = stmt.where(t.closed_at.is_(None))
         if teams is not None:
             ts = list(teams)
-            stmt = stmt.where(
-                sa.or_(col(TransferRow.holding_team).in_(ts), col(TransferRow.receiving_team).in_(ts))
-            )
-        stmt = stmt.order_by(sub.c.due_on.is_(None), sub.c.due_on, TransferRow.id)
+            stmt = stmt.where(sa.or_(t.holding_team.in_(ts), t.receiving_team.in_(ts)))
+        first: dict[int, sa.Row[Any]] = {}
+        for row in self.s.execute(stmt):
+            seen = first.get(row.id)
+            if seen is None or (row.due_on is not None and (seen.due_on is None or row.due_on < seen.due_on)):
+                first[row.id] = row
+        ordered = sorted(first.values(), key=lambda r: (r.due_on is None, r.due_on or date.max, r.id))
         if limit is not None:
-            stmt = stmt.limit(limit)
-        rows = self.s.execute(stmt).all()
-        ids = [r[0].id for r in rows if r[1] is not None]
-        clocks: dict[tuple[int, date], str] = {}
-        if ids:
-            for i in range(0, len(ids), 5000):
-                for tid, clock, due in self.s.execute(
-                    sa.select(DeadlineRow.transfer_id, DeadlineRow.clock, DeadlineRow.due_on).where(
-                        col(DeadlineRow.transfer_id).in_(ids[i : i + 5000]),
-                        DeadlineRow.status == ClockStatus.running.value,
-                    )
-                ).all():
-                    clocks.setdefault((tid, due), clock)
+            ordered = ordered[:limit]
         return [
             TransferSummary(
-                id=row.id, case_ref=row.case_ref, policy=row.policy, state=row.state,
-                holding_team=row.holding_team, receiving_team=row.receiving_team, kind=row.kind,
-                requested_on=row.requested_on, due_on=due,
-                due_clock=clocks.get((row.id, due)) if due else None, closed_at=row.closed_at,
+                id=r.id, case_ref=r.case_ref, policy=r.policy, state=r.state,
+                holding_team=r.holding_team, receiving_team=r.receiving_team, kind=r.kind,
+                requested_on=r.requested_on, due_on=r.due_on,
+                due_clock=r.clock if r.due_on is not None else None,
+                closed_at=r.closed_at.replace(tzinfo=UTC) if r.closed_at else None,
             )
-            for row, due in rows
+            for r in ordered
         ]
 
     def bulk_import(self, rows: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> int:
         """Insert many new transfers at once (one transaction); returns how many."""
         conn = self.s.connection()
+        if conn.dialect.name == "postgresql":
+            return self._copy_import(conn, rows)
         batch = 2000
         for i in range(0, len(rows), batch):
             chunk = rows[i : i + batch]
@@ -260,12 +256,13 @@ class SqlTransfers:
                 {**_row_values(t, t.created_at), "version": 1} for t, _ in chunk
             ]
             ids = conn.execute(
-                sa.insert(TransferRow).returning(TransferRow.id, sort_by_parameter_order=True),
+                sa.insert(TransferRow).returning(col(TransferRow.id), sort_by_parameter_order=True),
                 values,
             ).scalars().all()
             events: list[dict[str, Any]] = []
             dls: list[dict[str, Any]] = []
             for tid, (t, ds) in zip(ids, chunk, strict=True):
+                assert tid is not None
                 t.id, t.version = tid, 1
                 events += [_event_values(tid, ev) for ev in t.new_events]
                 t.new_events = []
@@ -276,13 +273,55 @@ class SqlTransfers:
                 conn.execute(sa.insert(DeadlineRow), dls)
         return len(rows)
 
+    def _copy_import(self, conn: sa.Connection,
+                     rows: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> int:
+        """PostgreSQL: reserve ids from the sequence, then COPY the three tables."""
+        ids = conn.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence('transfer', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)},
+        ).scalars().all()
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cols = [*_row_values(rows[0][0], rows[0][0].created_at), "version", "id"] if rows else []
+        json_cols = {"flags", "linked_refs", "checklist", "work_items"}
+
+        def cell(k: str, v: Any) -> Any:
+            if k in json_cols:
+                return json.dumps(v)
+            if isinstance(v, datetime):
+                return v.astimezone(UTC).replace(tzinfo=None)
+            return v
+
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY transfer ({', '.join(cols)}) FROM STDIN") as cp:
+                for tid, (t, _) in zip(ids, rows, strict=True):
+                    vals = _row_values(t, t.created_at)
+                    vals.update(version=1, id=tid)
+                    cp.write_row([cell(k, vals[k]) for k in cols])
+            ev_cols = ["transfer_id", "at", "actor", "kind", "from_state", "to_state", "reason", "detail"]
+            with cur.copy(f"COPY timeline_event ({', '.join(ev_cols)}) FROM STDIN") as cp:
+                for tid, (t, _) in zip(ids, rows, strict=True):
+                    for ev in t.new_events:
+                        v = _event_values(tid, ev)
+                        cp.write_row([cell("detail" if k == "detail" else k, v[k]) if k != "detail"
+                                      else json.dumps(v[k]) for k in ev_cols])
+            dl_cols = ["transfer_id", "clock", "starts_on", "due_on", "status"]
+            with cur.copy(f"COPY deadline ({', '.join(dl_cols)}) FROM STDIN") as cp:
+                for tid, (_, ds) in zip(ids, rows, strict=True):
+                    for d in ds:
+                        v = _deadline_values(tid, d)
+                        cp.write_row([v[k] for k in dl_cols])
+        for tid, (t, _) in zip(ids, rows, strict=True):
+            t.id, t.version, t.new_events = tid, 1, []
+        return len(rows)
+
     def purge_closed_before(self, when: datetime) -> int:
         """Delete transfers closed before ``when`` with their timelines; returns how many."""
-        ids = sa.select(TransferRow.id).where(
+        ids = sa.select(col(TransferRow.id)).where(
             col(TransferRow.closed_at).is_not(None), col(TransferRow.closed_at) < when
         )
         for table in (TimelineRow, DeadlineRow, NotificationRow):
-            self.s.execute(sa.delete(table).where(col(table.transfer_id).in_(ids)))  # type: ignore[attr-defined]
+            self.s.execute(sa.delete(table).where(col(table.transfer_id).in_(ids)))
         from store.models import MessageRefRow
 
         self.s.execute(sa.delete(MessageRefRow).where(col(MessageRefRow.transfer_id).in_(ids)))
@@ -353,7 +392,7 @@ class SqlUnitOfWork:
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:
         """Write an outbox row unless one with ``key`` exists; True when written."""
         exists = self.session.execute(
-            sa.select(NotificationRow.id).where(NotificationRow.key == key)
+            sa.select(col(NotificationRow.id)).where(col(NotificationRow.key) == key)
         ).first()
         if exists:
             return False

@@ -1,0 +1,31 @@
+# Baton: `make run` starts Baton, `make test` runs every test. Both set themselves up.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint bench install clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@bash scripts/run
+
+test: install
+	@bash scripts/test
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy bot handlers scheduler store sandbox
+
+bench: install
+	$(BIN)/python -m bench.core
+
+clean:
+	rm -rf $(VENV) baton.db

@@ -1,0 +1,99 @@
+"""Benchmark: import 100,000 transfers from CSV, then find the overdue ones, on SQLite and PostgreSQL.
+
+Prints each figure beside its target. Run with ``make bench`` or ``python -m bench.core [N]``.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot import services
+from bot.org import load_org
+from store.db import make_engine, upgrade
+from store.repo import SqlUnitOfWork
+
+NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
+PG = os.environ.get("PG_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/baton_bench")
+TARGET_IMPORT_S, TARGET_OVERDUE_MS = 30.0, 50.0
+
+
+def tracker_csv(n: int) -> str:
+    """``n`` open probation transfers: 1% requested 40-60 days ago (overdue), the rest this week.
+
+    A realistic tracker is mostly in time; what the overdue query must do is find the few late
+    ones among many without reading them all.
+    """
+    lines = ["case_ref,holding_team,receiving_team,requested_on,kind"]
+    today = NOW.date()
+    for i in range(n):
+        a, b = ("pdu-north", "pdu-south") if i % 2 else ("pdu-south", "pdu-north")
+        back = 40 + i % 21 if i % 100 == 0 else i % 7
+        lines.append(f"X{i:06d},{a},{b},{today - timedelta(days=back)},permanent")
+    return "\n".join(lines) + "\n"
+
+
+def ensure_pg_database(url: str) -> bool:
+    """Create the benchmark database on the local server if needed; False if unreachable."""
+    base, name = url.rsplit("/", 1)
+    try:
+        admin = sa.create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            if not c.execute(sa.text("SELECT 1 FROM pg_database WHERE datname=:n"), {"n": name}).first():
+                c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return True
+    except Exception as exc:  # the benchmark reports and carries on with SQLite
+        print(f"PostgreSQL unreachable ({type(exc).__name__}); skipping it")
+        return False
+
+
+def run(url: str, n: int) -> tuple[float, float, int]:
+    """Import n transfers into a fresh schema at url; returns (import s, overdue median ms, count)."""
+    engine = make_engine(url)
+    with engine.begin() as c:
+        if c.dialect.name == "postgresql":
+            c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(url)
+    org = load_org()
+    text = tracker_csv(n)
+    t0 = time.perf_counter()
+    with SqlUnitOfWork(engine) as uow:
+        result = services.import_csv(uow, org, text, NOW)
+    t_import = time.perf_counter() - t0
+    assert result.imported == n, result.errors[:3]
+    with engine.begin() as c:
+        c.execute(sa.text("ANALYZE"))
+    timings, found = [], 0
+    for _ in range(20):
+        t0 = time.perf_counter()
+        with SqlUnitOfWork(engine) as uow:
+            found = len(services.list_transfers(uow, today=date(2026, 11, 23), overdue=True))
+        timings.append((time.perf_counter() - t0) * 1000)
+    engine.dispose()
+    return t_import, statistics.median(timings), found
+
+
+def main() -> None:
+    """Run on SQLite and PostgreSQL and print a table against the targets."""
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        rows.append(("SQLite", *run(f"sqlite:///{Path(d) / 'bench.db'}", n)))
+    if ensure_pg_database(PG):
+        rows.append(("PostgreSQL", *run(PG, n)))
+    print(f"\n{n:,} open transfers (probation; 1% overdue, the rest requested this week)")
+    print(f"{'store':<12}{'import s':>10}{'target':>9}{'overdue ms':>12}{'target':>9}{'overdue':>9}")
+    for name, imp, q, found in rows:
+        print(f"{name:<12}{imp:>10.1f}{TARGET_IMPORT_S:>9.0f}{q:>12.1f}{TARGET_OVERDUE_MS:>9.0f}{found:>9,}")
+
+
+if __name__ == "__main__":
+    main()

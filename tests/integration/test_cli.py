@@ -1,0 +1,152 @@
+"""The ``baton`` command line, run with typer's CliRunner against the test database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(db_url: str, engine: sa.Engine) -> dict[str, str]:
+    """Environment for a CLI run: the (emptied) test database and a fixed 'now'."""
+    return {"DATABASE_URL": db_url, "BATON_NOW": "2026-11-23T10:00:00+00:00", "BATON_ORG": ""}
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Run baton with ``args``; returns exit code, stdout and stderr."""
+    r = runner.invoke(app, list(args), env=env)
+    return r.exit_code, r.stdout, r.stderr
+
+
+def test_deadlines_json_gives_each_clock_with_its_iso_due_date(env: dict[str, str]) -> None:
+    """Probation from Fri 18 Dec 2026: 20 working days over Christmas lands on 20 Jan 2027."""
+    code, out, _ = run(env, "deadlines", "--policy", "probation", "--start", "2026-12-18", "--json")
+    assert code == 0
+    rows = {r["clock"]: r for r in json.loads(out)}
+    assert rows["resolution"]["due"] == "2027-01-20"
+    assert rows["resolution"]["working_days"] == 20
+    assert rows["address_assessment"]["due"] == "2027-01-06"
+    assert rows["endorsement"]["due"] == "2027-02-03"
+
+
+def test_deadlines_in_scotland_use_scottish_holidays(env: dict[str, str]) -> None:
+    """SCT has 2 January, so a clock over New Year ends a day later than in England."""
+    _, eng, _ = run(env, "deadlines", "--policy", "probation", "--start", "2026-12-18", "--json")
+    _, sct, _ = run(env, "deadlines", "--policy", "probation", "--start", "2026-12-18",
+                    "--region", "SCT", "--json")
+    assert json.loads(eng)[0]["due"] < json.loads(sct)[0]["due"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("deadlines", "--policy", "probation", "--start", "18/12/2026"),
+         "--start: '18/12/2026' is not a date"),
+        (("deadlines", "--policy", "nope", "--start", "2026-12-18"), "no policy pack called 'nope'"),
+        (("deadlines", "--policy", "bury", "--start", "2026-12-18", "--region", "XX"), "unknown region 'XX'"),
+    ],
+)
+def test_deadlines_bad_input_is_named(env: dict[str, str], args: tuple[str, ...], message: str) -> None:
+    """A bad date, pack or region exits 1 with a specific message."""
+    code, _, err = run(env, *args)
+    assert code == 1 and message in err
+
+
+def test_import_then_list_overdue_as_json(env: dict[str, str], tmp_path: Path) -> None:
+    """Imported transfers are listed; --overdue keeps only those past a running deadline."""
+    f = tmp_path / "tracker.csv"
+    f.write_text("case_ref,holding_team,receiving_team,requested_on,kind\n"
+                 "X000001,pdu-north,pdu-south,2026-10-01,permanent\n"
+                 "X000002,pdu-south,pdu-north,2026-11-20,permanent\n")
+    code, out, _ = run(env, "import", str(f))
+    assert (code, out.strip()) == (0, "Imported 2 transfer(s).")
+    code, out, _ = run(env, "transfers", "list", "--json")
+    rows = json.loads(out)
+    assert {r["case_ref"] for r in rows} == {"X000001", "X000002"}
+    assert set(rows[0]) >= {"case_ref", "state", "holding_team", "receiving_team", "due"}
+    code, out, _ = run(env, "transfers", "list", "--overdue", "--json")
+    assert [(r["case_ref"], r["due"]) for r in json.loads(out)] == [("X000001", "2026-10-15")]
+    code, out, _ = run(env, "transfers", "list")
+    assert "X000002" in out and "address_assessment" in out
+
+
+def test_import_with_a_bad_row_exits_nonzero_and_imports_nothing(env: dict[str, str],
+                                                                 tmp_path: Path) -> None:
+    """One bad row: the file is refused with the line number, and the list stays empty."""
+    f = tmp_path / "tracker.csv"
+    f.write_text("case_ref,holding_team,receiving_team,requested_on,kind\n"
+                 "X000001,pdu-north,pdu-south,2026-10-01,permanent\n"
+                 "X000002,pdu-south,mars,2026-11-20,permanent\n")
+    code, _, err = run(env, "import", str(f))
+    assert code == 1
+    assert "line 3: unknown team 'mars'" in err and "Nothing imported" in err
+    assert json.loads(run(env, "transfers", "list", "--json")[1]) == []
+
+
+def test_list_refuses_an_unknown_team(env: dict[str, str]) -> None:
+    """--team with a team not in the org file is named in the error."""
+    code, _, err = run(env, "transfers", "list", "--team", "atlantis")
+    assert code == 1 and "unknown team 'atlantis'" in err
+
+
+def test_org_check_accepts_the_demo_org_and_names_a_bad_buddy(env: dict[str, str], tmp_path: Path) -> None:
+    """A good org file passes; a buddy that is not a team is refused, naming it."""
+    demo = Path(__file__).parents[2] / "policies" / "demo-org.yml"
+    code, out, _ = run(env, "org", "check", str(demo))
+    assert code == 0 and "10 teams" in out
+    bad = tmp_path / "org.yml"
+    bad.write_text(demo.read_text().replace("buddy: roch-cp-1", "buddy: roch-cp-9"))
+    code, _, err = run(env, "org", "check", str(bad))
+    assert code == 1 and "names buddy 'roch-cp-9'" in err and str(bad) in err
+
+
+def test_org_check_names_the_key_of_a_typo(env: dict[str, str], tmp_path: Path) -> None:
+    """A misspelt key is reported with its path in the file."""
+    bad = tmp_path / "org.yml"
+    bad.write_text("policy: probation\nteams:\n  - id: a\n    name: A\n    managers: [U0A]\n"
+                   "    chanel: C0A\n  - id: b\n    name: B\n    managers: [U0B]\n")
+    code, _, err = run(env, "org", "check", str(bad))
+    assert code == 1 and "teams.0.chanel: unknown key" in err
+
+
+def test_policy_check_reports_yaml_syntax_errors_with_the_line(env: dict[str, str], tmp_path: Path) -> None:
+    """A broken pack names the file and line."""
+    bad = tmp_path / "pack.yml"
+    bad.write_text("name: x\nclocks: [\n")
+    code, _, err = run(env, "policy", "check", str(bad))
+    assert code == 1 and str(bad) in err and "line" in err
+
+
+def test_policy_check_passes_each_shipped_pack(env: dict[str, str]) -> None:
+    """Every pack in policies/ checks clean."""
+    for f in sorted((Path(__file__).parents[2] / "policies").glob("*.yml")):
+        if f.name == "demo-org.yml":
+            continue
+        code, out, err = run(env, "policy", "check", str(f))
+        assert code == 0, err
+        assert "OK" in out
+
+
+def test_purge_refuses_future_dates_and_removes_closed(env: dict[str, str]) -> None:
+    """--closed-before in the future is refused; today is accepted."""
+    code, _, err = run(env, "purge", "--closed-before", "2027-01-01")
+    assert code == 1 and "future" in err
+    code, out, _ = run(env, "purge", "--closed-before", "2026-11-23")
+    assert code == 0 and "Purged 0" in out
+
+
+def test_every_command_has_help(env: dict[str, str]) -> None:
+    """--help works for each command a user can type."""
+    for args in (["--help"], ["deadlines", "--help"], ["import", "--help"],
+                 ["transfers", "list", "--help"], ["org", "check", "--help"],
+                 ["policy", "check", "--help"], ["db", "upgrade", "--help"], ["purge", "--help"]):
+        code, out, _ = run(env, *args)
+        assert code == 0 and "Usage" in out

@@ -1,0 +1,288 @@
+"""The use cases against a real database (SQLite, or PostgreSQL when DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bot import services
+from bot.domain import DomainError, NotPermitted, State
+from bot.org import Org, UnknownTeam
+from bot.ports import DuplicateOpenTransfer, StaleTransfer
+from bot.services import RaiseRequest
+from store.repo import SqlUnitOfWork
+from tests.conftest import NOW
+
+UoW = Callable[[], SqlUnitOfWork]
+PP, NMGR, SMGR, SPP = "U0NPP1", "U0NMGR", "U0SMGR", "U0SPP1"
+
+
+def count(engine: sa.Engine, table: str) -> int:
+    """Rows in a table."""
+    with engine.connect() as c:
+        return int(c.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def raise_one(uow: UoW, org: Org, ref: str = "X123456", **kw: object) -> int:
+    """Raise a North -> South probation transfer as the North practitioner; returns its id."""
+    req = RaiseRequest(case_ref=ref, receiving_team=kw.pop("receiving_team", "pdu-south"), **kw)  # type: ignore[arg-type]
+    with uow() as u:
+        t = services.raise_transfer(u, org, PP, req, NOW)
+    assert t.id is not None
+    return t.id
+
+
+def test_raising_stores_transfer_timeline_and_its_clocks(uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """A raised transfer is stored as requested, with one timeline event and its three clocks."""
+    tid = raise_one(uow, org)
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None
+        assert t.state == State.requested and t.holding_team == "pdu-north"
+        assert [e.kind for e in t.timeline] == ["requested"]
+        assert t.timeline[0].actor == PP and t.timeline[0].at == NOW
+        ds = services.transfer_deadlines(org, t)
+    assert {d.clock: d.due_on for d in ds} == {
+        "resolution": date(2026, 12, 21),
+        "endorsement": date(2027, 1, 7),
+        "address_assessment": date(2026, 12, 7),
+    }
+    assert count(engine, "deadline") == 3
+
+
+def test_second_open_transfer_for_a_case_is_refused_naming_the_open_one(uow: UoW, org: Org,
+                                                                        engine: sa.Engine) -> None:
+    """Raising again for an open case names the open transfer and writes nothing."""
+    tid = raise_one(uow, org)
+    with pytest.raises(DomainError, match=rf"X123456 already has an open transfer \(#{tid}: "
+                                          r"pdu-north → pdu-south, requested\)"):
+        raise_one(uow, org, receiving_team="roch-cp-1")
+    assert count(engine, "transfer") == 1 and count(engine, "timeline_event") == 1
+
+
+def test_store_refuses_a_duplicate_open_case_even_when_the_check_is_raced(uow: UoW, org: Org) -> None:
+    """The partial unique index stops two open transfers for one case from two instances."""
+    raise_one(uow, org)
+    with uow() as u:
+        t = u.transfers.get_open_by_case("X123456")
+        assert t is not None
+        t.id, t.new_events = None, list(t.timeline)
+        with pytest.raises(DuplicateOpenTransfer):
+            u.transfers.add(t, [])
+
+
+def test_a_closed_case_can_be_raised_again(uow: UoW, org: Org) -> None:
+    """Once a transfer is withdrawn, the same case can be raised anew."""
+    tid = raise_one(uow, org)
+    with uow() as u:
+        services.act(u, org, PP, tid, "withdraw", NOW, reason="moved back home")
+    assert raise_one(uow, org) != tid
+
+
+@pytest.mark.parametrize(
+    ("req", "message"),
+    [
+        (RaiseRequest(case_ref="X123456", receiving_team="nowhere"), "unknown team 'nowhere'"),
+        (RaiseRequest(case_ref="X123456", receiving_team="pdu-north"), "must differ"),
+        (RaiseRequest(case_ref="John Smith", receiving_team="pdu-south"), "contains spaces"),
+        (RaiseRequest(case_ref="12345", receiving_team="pdu-south"), "one letter and six digits"),
+        (RaiseRequest(case_ref="X123456", receiving_team="pdu-south", kind="holiday"), "Unknown kind"),
+    ],
+)
+def test_bad_raise_input_gets_a_specific_message_and_writes_nothing(
+    uow: UoW, org: Org, engine: sa.Engine, req: RaiseRequest, message: str
+) -> None:
+    """Unknown team, same team, bad reference or kind: a clear message, no rows."""
+    with pytest.raises((DomainError, UnknownTeam), match=message), uow() as u:
+        services.raise_transfer(u, org, PP, req, NOW)
+    assert count(engine, "transfer") == 0 and count(engine, "timeline_event") == 0
+
+
+def test_only_receiving_managers_may_accept_and_a_refusal_changes_nothing(uow: UoW, org: Org) -> None:
+    """The receiving practitioner is refused; the transfer and timeline stay as they were."""
+    tid = raise_one(uow, org)
+    with uow() as u, pytest.raises(NotPermitted, match="receiving team's manager"):
+        services.act(u, org, SPP, tid, "accept", NOW)
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None and t.state == State.requested and len(t.timeline) == 1
+
+
+def test_cover_lets_the_covering_colleague_act_for_a_manager_on_leave(uow: UoW, org: Org) -> None:
+    """A manager names cover; the cover accepts while the leave runs, not after."""
+    tid = raise_one(uow, org)
+    with uow() as u:
+        services.set_cover(u, org, SMGR, "U0SPP1", NOW.date() + timedelta(days=7), NOW)
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None
+        late = services.actor_for(u, org, t, "U0SPP1", NOW.date() + timedelta(days=8))
+        assert not late.roles & {services.Role.receiving_manager}
+        services.act(u, org, "U0SPP1", tid, "accept", NOW)
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None and t.state == State.accepted and t.timeline[-1].actor == "U0SPP1"
+
+
+def test_cover_refuses_non_managers_and_reversed_dates(uow: UoW, org: Org) -> None:
+    """Only managers set cover; an end date before today is refused."""
+    with uow() as u, pytest.raises(DomainError, match="Only team managers"):
+        services.set_cover(u, org, PP, "U0NPP2", NOW.date(), NOW)
+    with uow() as u, pytest.raises(DomainError, match="before"):
+        services.set_cover(u, org, NMGR, "U0NPP2", NOW.date() - timedelta(days=1), NOW)
+
+
+def test_decline_and_dispute_keep_every_reason_on_the_timeline(uow: UoW, org: Org) -> None:
+    """Decline (rationale + category), then dispute: both reasons are stored in order."""
+    tid = raise_one(uow, org)
+    with uow() as u:
+        services.act(u, org, SMGR, tid, "decline", NOW, rationale="No AP bed in area",
+                     reason_category="intervention_missing")
+    with uow() as u:
+        services.act(u, org, NMGR, tid, "dispute", NOW + timedelta(hours=1), reason="Bed found")
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None and t.state == State.disputed
+        assert [(e.kind, e.reason) for e in t.timeline[1:]] == [
+            ("declined", "No AP bed in area"), ("disputed", "Bed found")]
+        assert t.timeline[1].detail == {"category": "intervention_missing"}
+
+
+def test_gating_checklist_must_be_signed_off_before_a_request(uow: UoW, org: Org,
+                                                              engine: sa.Engine) -> None:
+    """Council S2: the practice manager's sign-off gates the request; ticked, it goes through."""
+    pack = org.pack_for("s2-mash")
+    gate = pack.gating("request")[0]
+    req = RaiseRequest(case_ref="LCS1001", receiving_team="s2-fsp")
+    with uow() as u, pytest.raises(DomainError, match="signed off"):
+        services.raise_transfer(u, org, "U0SMMGR", req, NOW)
+    assert count(engine, "transfer") == 0
+    ticked = tuple((gate.id, it.id) for it in gate.items)
+    with uow() as u:
+        t = services.raise_transfer(
+            u, org, "U0SMMGR",
+            RaiseRequest(case_ref="LCS1001", receiving_team="s2-fsp", confirmed=ticked), NOW)
+    assert t.checklist[gate.id][gate.items[0].id]["by"] == "U0SMMGR"
+
+
+def test_a_lost_race_on_the_same_transfer_is_refused(uow: UoW, org: Org) -> None:
+    """Two sessions change one transfer: the second save raises StaleTransfer."""
+    tid = raise_one(uow, org)
+    with uow() as a, uow() as b:
+        ta, tb = a.transfers.get(tid), b.transfers.get(tid)
+        assert ta is not None and tb is not None
+        ta.start_assessment(services.actor_for(a, org, ta, SMGR, NOW.date()), NOW)
+        a.transfers.save(ta, [])
+        a.commit()
+        tb.withdraw(services.actor_for(b, org, tb, PP, NOW.date()), NOW, reason="x")
+        with pytest.raises(StaleTransfer):
+            b.transfers.save(tb, [])
+
+
+def test_overdue_lists_only_running_clocks_past_due(uow: UoW, org: Org) -> None:
+    """Overdue means a running clock whose due date has passed; stopped clocks never count."""
+    tid = raise_one(uow, org)
+    raise_one(uow, org, ref="Y222222")
+    with uow() as u:
+        services.act(u, org, SMGR, tid, "accept", NOW)
+    with uow() as u:
+        assert services.list_transfers(u, today=date(2026, 12, 7), overdue=True) == []
+        late = services.list_transfers(u, today=date(2026, 12, 8), overdue=True)
+    assert [(s.case_ref, s.due_clock, s.due_on) for s in late] == [
+        ("Y222222", "address_assessment", date(2026, 12, 7))]
+
+
+def test_team_filter_and_order_of_open_transfers(uow: UoW, org: Org) -> None:
+    """Lists filter by team and put the first due first."""
+    raise_one(uow, org, ref="X111111")
+    with uow() as u:
+        services.raise_transfer(u, org, "U0RFSW1",
+                                RaiseRequest(case_ref="LCS77", receiving_team="roch-cp-1"), NOW)
+    with uow() as u:
+        assert [s.case_ref for s in services.list_transfers(u, today=NOW.date(),
+                                                            teams=["roch-cp-1"])] == ["LCS77"]
+        assert len(services.list_transfers(u, today=NOW.date())) == 2
+
+
+def test_purge_removes_closed_transfers_and_their_timelines_only(uow: UoW, org: Org,
+                                                                 engine: sa.Engine) -> None:
+    """Retention: closed before the cut-off go, with their events; open ones stay."""
+    old = raise_one(uow, org, ref="X111111")
+    raise_one(uow, org, ref="X222222")
+    with uow() as u:
+        services.act(u, org, PP, old, "withdraw", NOW, reason="no longer moving")
+    with uow() as u:
+        assert services.purge(u, services.closed_cutoff(NOW.date())) == 0
+    with uow() as u:
+        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))) == 1
+    assert count(engine, "transfer") == 1 and count(engine, "timeline_event") == 1
+
+
+def test_last_team_answers_who_held_a_closed_case(uow: UoW, org: Org) -> None:
+    """Re-referral: the last closed transfer tells which team held the case and when it closed."""
+    tid = raise_one(uow, org)
+    with uow() as u:
+        services.act(u, org, SMGR, tid, "accept", NOW)
+    with uow() as u:
+        services.act(u, org, NMGR, tid, "complete", NOW + timedelta(days=1))
+    with uow() as u:
+        t = services.last_team(u, "x123456")
+    assert t is not None and t.receiving_team == "pdu-south"
+    assert t.closed_at == NOW + timedelta(days=1)
+
+
+CSV_HEAD = "case_ref,holding_team,receiving_team,requested_on,kind,transfer_point,transfer_point_date,state\n"
+
+
+def test_import_adopts_every_row_when_all_are_good(uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """A clean tracker imports whole, with clocks from each row's request date and state."""
+    text = CSV_HEAD + (
+        "X000001,pdu-north,pdu-south,2026-10-01,permanent,,,requested\n"
+        "LCS9,roch-frt-1,roch-cp-1,2026-11-02,permanent,icpc,2026-11-30,accepted\n"
+    )
+    with uow() as u:
+        result = services.import_csv(u, org, text, NOW)
+    assert (result.imported, result.errors) == (2, [])
+    with uow() as u:
+        overdue = services.list_transfers(u, today=NOW.date(), overdue=True)
+        roch = u.transfers.get_open_by_case("LCS9")
+    assert [s.case_ref for s in overdue] == ["X000001"]
+    assert roch is not None and roch.state == State.accepted
+    assert roch.transfer_point_date == date(2026, 11, 30)
+    assert count(engine, "timeline_event") == 2
+
+
+def test_import_reports_every_bad_row_by_line_and_imports_nothing(uow: UoW, org: Org,
+                                                                  engine: sa.Engine) -> None:
+    """Each bad row is named by line number and reason; no row goes in."""
+    raise_one(uow, org, ref="X999999")
+    text = CSV_HEAD + (
+        "X000001,pdu-north,pdu-south,2026-10-01,permanent,,,\n"
+        "X000002,pdu-north,atlantis,2026-10-01,permanent,,,\n"
+        "X000003,pdu-north,pdu-north,2026-10-01,permanent,,,\n"
+        "X 00004,pdu-north,pdu-south,2026-10-01,permanent,,,\n"
+        "X000005,pdu-north,pdu-south,01/10/2026,permanent,,,\n"
+        "X000006,pdu-north,pdu-south,2026-10-01,permanent,,,completed\n"
+        "X000001,pdu-north,pdu-south,2026-10-01,permanent,,,\n"
+        "X999999,pdu-north,pdu-south,2026-10-01,permanent,,,\n"
+    )
+    with uow() as u:
+        result = services.import_csv(u, org, text, NOW)
+    assert result.imported == 0
+    assert [e.split(":")[0] for e in result.errors] == [f"line {n}" for n in range(3, 10)]
+    joined = "\n".join(result.errors)
+    for needle in ("unknown team 'atlantis'", "must differ", "contains spaces",
+                   "'01/10/2026' is not a date", "is closed", "appears again (first on line 2)",
+                   "X999999 already has an open transfer"):
+        assert needle in joined
+    assert count(engine, "transfer") == 1
+
+
+def test_import_refuses_a_file_with_missing_columns(uow: UoW, org: Org) -> None:
+    """A header without the required columns is refused, naming them."""
+    with uow() as u:
+        result = services.import_csv(u, org, "case_ref,team\nX1,a\n", NOW)
+    assert result.errors and "missing column(s) holding_team, receiving_team" in result.errors[0]
