@@ -22,7 +22,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy bot handlers scheduler store sandbox
+	$(BIN)/mypy bot handlers scheduler store sandbox tests bench
 
 bench: install
 	$(BIN)/python -m bench.core

@@ -203,6 +203,38 @@ def purge(
     typer.echo(f"Purged {n} closed transfer(s) closed before {day.isoformat()}.")
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="TCP port")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "0.0.0.0",
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per worker")] = 8,
+) -> None:
+    """Serve Slack over HTTP (/slack/events, /healthz) with gunicorn; run several behind a balancer."""
+    from bot.bootstrap import build, slack_app
+    from handlers.server import run_gunicorn, wsgi_app
+
+    build()  # migrate once, before the workers fork
+
+    def factory() -> Any:
+        return wsgi_app(slack_app(build(migrate=False), now))
+
+    run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
+
+
+@app.command("run")
+def run_socket_mode() -> None:
+    """Connect to Slack in Socket Mode (needs SLACK_APP_TOKEN; no public URL needed)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.bootstrap import slack_app
+
+    b = _baton()
+    if not b.settings.slack_app_token:
+        raise fail("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
+    SocketModeHandler(slack_app(b, now), b.settings.slack_app_token).start()
+
+
 def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)

@@ -105,8 +105,13 @@ class CoverRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over the repositories; commits only when told to."""
 
-    transfers: TransferRepository
-    covers: CoverRepository
+    @property
+    def transfers(self) -> TransferRepository:
+        """Transfers in this unit of work."""
+
+    @property
+    def covers(self) -> CoverRepository:
+        """Covers in this unit of work."""
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -122,6 +127,9 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Discard the work."""
+
+    def first_delivery(self, event_id: str, now: datetime) -> bool:
+        """Record a Slack event id and commit; False when it was already recorded."""
 
     def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:

@@ -362,6 +362,10 @@ class SqlCovers:
 class SqlUnitOfWork:
     """A session and its repositories; rolls back unless committed."""
 
+    session: Session
+    transfers: SqlTransfers
+    covers: SqlCovers
+
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
 
@@ -387,6 +391,18 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Discard the work."""
         self.session.rollback()
+
+    def first_delivery(self, event_id: str, now: datetime) -> bool:
+        """Record a Slack event id; False when it was already recorded (a redelivery)."""
+        from store.models import ProcessedEventRow
+
+        try:
+            self.session.execute(sa.insert(ProcessedEventRow).values(event_id=event_id, at=now))
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            return False
+        return True
 
     def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:

@@ -1,0 +1,298 @@
+"""The Slack surface: a Bolt app whose listeners ack, parse, call a service and answer.
+
+Listeners never touch SQL or post messages themselves: services change state and write the
+outbox in one transaction; :func:`scheduler.outbox.deliver` sends what they wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot import services
+from bot.domain import AWAITING_DECISION, STATE_LABELS, DomainError, Transfer
+from bot.org import Org, UnknownTeam
+from bot.ports import UnitOfWork
+from handlers import blocks, ids
+from scheduler import outbox
+
+log = logging.getLogger("baton.slack")
+
+
+@dataclass
+class Deps:
+    """What the listeners need, injected: org, units of work, engine, the clock."""
+
+    org: Org
+    uow: Callable[[], UnitOfWork]
+    engine: sa.Engine
+    clock: Callable[[], datetime]
+
+
+def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> App:
+    """A Bolt app wired to Baton's services, talking to the Web API at ``api_url``."""
+    client = WebClient(token=token, base_url=api_url,
+                       retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False)
+    services.clear_hooks()
+    services.on_change(outbox.notify_change)
+
+    @app.middleware
+    def once(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """A repeated Events API delivery (same event_id) is acknowledged and not processed again."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            with deps.uow() as u:
+                if not u.first_delivery(str(event_id), deps.clock()):
+                    return BoltResponse(status=200, body="")
+        return next()
+
+    def load(tid: int) -> Transfer | None:
+        with deps.uow() as u:
+            return u.transfers.get(tid)
+
+    def flush() -> None:
+        outbox.deliver(deps.engine, client, deps.org, load, deps.clock())
+
+    @app.command("/transfer")
+    def transfer_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        user = body["user_id"]
+        words = shlex.split(body.get("text") or "") if '"' not in (body.get("text") or "") else (
+            body.get("text") or "").split()
+        sub = words[0].lower() if words else "new"
+        if sub in ("new", "headsup"):
+            ack()
+            teams = deps.org.teams_of(user)
+            if not teams:
+                respond(response_type="ephemeral", text="You are not in any team in Baton's org "
+                        "file, so you cannot raise a transfer. Ask your administrator to add you.")
+                return
+            pack = deps.org.pack_for(teams[0].id)
+            if sub == "headsup" and not pack.early_heads_up:
+                respond(response_type="ephemeral",
+                        text=f"The {pack.title} policy has no early heads up; use `/transfer new`.")
+                return
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=blocks.raise_modal(pack, deps.org, teams[0].id,
+                                                      heads_up=sub == "headsup"))
+            return
+        ack()
+        respond(response_type="ephemeral", **_lookup(deps, user, sub, words[1:]))
+
+    @app.view(ids.RAISE_VIEW)
+    @app.view(ids.HEADSUP_VIEW)
+    def raise_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        values = view["state"]["values"]
+        holding = view.get("private_metadata") or None
+        errors: dict[str, str] = {}
+        try:
+            req = _raise_request(values, holding, heads_up=view["callback_id"] == ids.HEADSUP_VIEW)
+            with deps.uow() as u:
+                services.raise_transfer(u, deps.org, user, req, deps.clock())
+        except (DomainError, UnknownTeam) as exc:
+            errors[_field_for(str(exc))] = str(exc)[:150]
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        flush()
+
+    def _open(action_view: Callable[[Transfer], Any]) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            tid = int(body["actions"][0]["value"])
+            user = body["user"]["id"]
+            with deps.uow() as u:
+                t = u.transfers.get(tid)
+                if t is None:
+                    return
+                actor = services.actor_for(u, deps.org, t, user, deps.clock().date())
+            if not actor.has(services.Role.receiving_manager):
+                _tell(client, body, f"Only the receiving team's managers (or their cover) can act on "
+                                    f"{t.case_ref}; nothing has changed.")
+                return
+            if t.state not in AWAITING_DECISION:
+                _tell(client, body, f"{t.case_ref} is already {STATE_LABELS[t.state].lower()}.")
+                return
+            client.views_open(trigger_id=body["trigger_id"], view=action_view(t))
+        return listener
+
+    def _pack(t: Transfer) -> Any:
+        return deps.org.pack_for(t.holding_team)
+
+    app.action(ids.ACCEPT)(_open(lambda t: blocks.accept_modal(t.id or 0, t.case_ref)))
+    app.action(ids.DECLINE)(_open(lambda t: blocks.decline_modal(t.id or 0, t.case_ref, _pack(t))))
+    app.action(ids.ASK_WORK)(_open(lambda t: blocks.work_modal(
+        t.id or 0, t.case_ref,
+        services.calendar(deps.org).add_working_days(deps.clock().date(), _pack(t).remedial_work_days))))
+
+    def _submit(action: str, parse: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+            user = body["user"]["id"]
+            tid = int(view["private_metadata"])
+            try:
+                kwargs = parse(view["state"]["values"])
+                with deps.uow() as u:
+                    services.act(u, deps.org, user, tid, action, deps.clock(), **kwargs)
+            except DomainError as exc:
+                block = next(iter(view["state"]["values"]), ids.RATIONALE)
+                ack(response_action="errors", errors={block: str(exc)[:150]})
+                return
+            ack()
+            flush()
+        return listener
+
+    app.view(ids.ACCEPT_VIEW)(_submit("accept", _accept_args))
+    app.view(ids.DECLINE_VIEW)(_submit("decline", _decline_args))
+    app.view(ids.WORK_VIEW)(_submit("request_work", _work_args))
+
+    @app.event("app_home_opened")
+    def home(event: dict[str, Any], client: WebClient) -> None:
+        user = event["user"]
+        today = deps.clock().date()
+        managed = [t.id for t in deps.org.managed_by(user)]
+        mine = [t.id for t in deps.org.teams_of(user)]
+        with deps.uow() as u:
+            rows = services.list_transfers(u, today=today, teams=mine) if mine else []
+        receiving = [r for r in rows if r.receiving_team in managed]
+        holding = [r for r in rows if r.holding_team in mine]
+        client.views_publish(user_id=user, view=blocks.home_view(
+            holding=holding, receiving=receiving, today=today, cal=services.calendar(deps.org)))
+
+    return app
+
+
+def _tell(client: WebClient, body: dict[str, Any], text: str) -> None:
+    """A private answer to whoever pressed a button."""
+    channel = (body.get("channel") or {}).get("id") or body["user"]["id"]
+    client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+
+
+def _value(values: dict[str, Any], block: str) -> Any:
+    """The submitted value of an input block, whatever its element type."""
+    for el in (values.get(block) or {}).values():
+        kind = el.get("type")
+        if kind == "plain_text_input":
+            return el.get("value")
+        if kind == "static_select":
+            return (el.get("selected_option") or {}).get("value")
+        if kind == "users_select":
+            return el.get("selected_user")
+        if kind == "datepicker":
+            return el.get("selected_date")
+        if kind == "checkboxes":
+            return [o["value"] for o in el.get("selected_options") or []]
+    return None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: bool) -> services.RaiseRequest:
+    checklist = [tuple(v.split(":", 1)) for v in _value(values, ids.CHECKLIST) or []]
+    return services.RaiseRequest(
+        case_ref=_value(values, ids.CASE_REF) or "",
+        receiving_team=_value(values, ids.RECEIVING_TEAM) or "",
+        kind=_value(values, ids.KIND) or "permanent",
+        holding_team=holding,
+        transfer_point=_value(values, ids.TRANSFER_POINT),
+        transfer_point_date=_date(_value(values, ids.TRANSFER_POINT_DATE)),
+        flags=tuple(_value(values, ids.FLAGS) or ()),
+        funding_note=_value(values, ids.FUNDING),
+        confirmed=tuple((a, b) for a, b in checklist),
+        heads_up=heads_up,
+    )
+
+
+def _field_for(message: str) -> str:
+    """Which raise-form field an error belongs on."""
+    m = message.lower()
+    if "receiving team" in m or "unknown team" in m:
+        return ids.RECEIVING_TEAM
+    if "checklist" in m or "signed off" in m:
+        return ids.CHECKLIST
+    if "transfer point" in m:
+        return ids.TRANSFER_POINT
+    if "kind" in m:
+        return ids.KIND
+    return ids.CASE_REF
+
+
+def _accept_args(values: dict[str, Any]) -> dict[str, Any]:
+    return {"named_worker": _value(values, ids.NAMED_WORKER),
+            "agreed_date": _date(_value(values, ids.AGREED_DATE))}
+
+
+def _decline_args(values: dict[str, Any]) -> dict[str, Any]:
+    return {"rationale": _value(values, ids.RATIONALE) or "",
+            "reason_category": _value(values, ids.DECLINE_REASON)}
+
+
+def _work_args(values: dict[str, Any]) -> dict[str, Any]:
+    return {"items": (_value(values, ids.WORK_ITEMS) or "").splitlines()}
+
+
+def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
+    """Answers to /transfer list|status|history|cover|help, as message kwargs."""
+    today = deps.clock().date()
+    cal = services.calendar(deps.org)
+    try:
+        if sub == "list":
+            scope = args[0].lower() if args else "mine"
+            if scope not in ("mine", "team", "overdue"):
+                return {"text": f"Unknown list {scope!r}: use mine, team or overdue.",
+                        "blocks": blocks.help_blocks()}
+            teams = [t.id for t in deps.org.teams_of(user)]
+            with deps.uow() as u:
+                rows = services.list_transfers(u, today=today, overdue=scope == "overdue",
+                                               teams=teams or [""])
+            if scope == "mine":
+                with deps.uow() as u:
+                    mine = [r for r in rows if (t := u.transfers.get(r.id)) and
+                            (t.requested_by == user or t.named_worker == user or
+                             user in deps.org.team(r.receiving_team).managers)]
+                rows = mine
+            return {"text": f"{len(rows)} transfer(s)",
+                    "blocks": blocks.summary_list(rows, today=today, cal=cal,
+                                                  title=f"Transfers: {scope}")}
+        if sub in ("status", "history"):
+            if not args:
+                return {"text": f"Give a case reference: `/transfer {sub} X123456`."}
+            with deps.uow() as u:
+                t = services.load(u, case_ref=args[0])
+            if sub == "history":
+                return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
+            ds = services.transfer_deadlines(deps.org, t)
+            from bot.clocks import next_deadline
+
+            d = next_deadline(ds)
+            left = cal.working_days_between(today, d.due_on) if d else None
+            return {"text": f"{t.case_ref}: {t.state.value}",
+                    "blocks": blocks.transfer_message(t, deadline=d, days_left=left, buttons=False)}
+        if sub == "cover":
+            m = re.match(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s+until\s+(\S+)$", " ".join(args))
+            if not m:
+                return {"text": "Usage: `/transfer cover @colleague until YYYY-MM-DD`."}
+            try:
+                until = date.fromisoformat(m.group(2))
+            except ValueError:
+                return {"text": f"{m.group(2)!r} is not a date; use YYYY-MM-DD."}
+            with deps.uow() as u:
+                services.set_cover(u, deps.org, user, m.group(1), until, deps.clock())
+            return {"text": f"<@{m.group(1)}> covers your transfers until {until:%d %b %Y}."}
+    except DomainError as exc:
+        return {"text": str(exc)}
+    prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "
+    return {"text": prefix + "Here is what /transfer can do.", "blocks": blocks.help_blocks()}

@@ -1,0 +1,270 @@
+"""Block Kit builders: valid for Slack, the right ids, escaped text, paging, no names."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.calendar import calendar_for
+from bot.clocks import Deadline
+from bot.domain import Transfer, new_transfer
+from bot.org import Actor, Org, Role, load_org
+from bot.policy import builtin_pack
+from bot.ports import TransferSummary
+from handlers import blocks, ids
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday
+TODAY = NOW.date()
+CAL = calendar_for("ENG")
+PP = Actor("U0NPP1", frozenset({Role.holding_practitioner}))
+SMGR = Actor("U0SMGR", frozenset({Role.receiving_manager}))
+NASTY = "<!channel> & <@U123>"
+
+
+@pytest.fixture(scope="module")
+def org() -> Org:
+    """The demo org."""
+    return load_org()
+
+
+def _transfer(pack: str = "probation", **fields: Any) -> Transfer:
+    t = new_transfer(case_ref="X123456", pack=builtin_pack(pack), holding_team="pdu-north",
+                     receiving_team="pdu-south", kind="permanent", actor=PP, now=NOW, **fields)
+    t.request(PP, NOW, builtin_pack(pack))
+    t.id = 7
+    return t
+
+
+def _summary(i: int, *, state: str = "requested", due_on: date | None = None) -> TransferSummary:
+    return TransferSummary(id=i, case_ref=f"X{i:06d}", policy="probation", state=state,
+                           holding_team="pdu-north", receiving_team="pdu-south", kind="permanent",
+                           requested_on=TODAY, due_clock="resolution", due_on=due_on, closed_at=None)
+
+
+def _by_id(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["block_id"]: b for b in view["blocks"] if "block_id" in b}
+
+
+def _actions(bs: list[dict[str, Any]]) -> list[str]:
+    return [el["action_id"] for b in bs if b["type"] == "actions" for el in b["elements"]]
+
+
+def _text(bs: list[dict[str, Any]]) -> str:
+    return json.dumps(bs, ensure_ascii=False)
+
+
+def test_escape_neutralises_mentions_and_ampersands() -> None:
+    """<!channel>, <@U123> and & in user text become entities that ping no one."""
+    assert blocks.escape(NASTY) == "&lt;!channel&gt; &amp; &lt;@U123&gt;"
+
+
+def test_raise_modal_has_required_fields_and_holding_team_metadata(org: Org) -> None:
+    """The raise form asks for case ref, team and kind, carries the holding team, excludes it."""
+    view = blocks.raise_modal(builtin_pack("probation"), org, "pdu-north").to_dict()
+    assert view["callback_id"] == ids.RAISE_VIEW
+    assert view["private_metadata"] == "pdu-north"
+    by = _by_id(view)
+    for required in (ids.CASE_REF, ids.RECEIVING_TEAM, ids.KIND):
+        assert not by[required].get("optional")
+    assert by[ids.FLAGS]["optional"] and by[ids.FUNDING]["optional"]
+    hint = builtin_pack("probation").case_ref_hint
+    assert by[ids.CASE_REF]["hint"]["text"].lower() == hint.lower()
+    assert by[ids.FUNDING]["hint"]["text"] == blocks.NO_NAMES
+    teams = [o["value"] for o in by[ids.RECEIVING_TEAM]["element"]["options"]]
+    assert "pdu-south" in teams and "pdu-north" not in teams
+    assert ids.TRANSFER_POINT not in by and ids.CHECKLIST not in by
+
+
+def test_raise_modal_lists_gating_checklist_for_council_s2(org: Org) -> None:
+    """S2's practice manager sign-off appears as checkboxes valued checklist:item."""
+    view = blocks.raise_modal(builtin_pack("council-s2"), org, "s2-mash").to_dict()
+    options = _by_id(view)[ids.CHECKLIST]["element"]["options"]
+    assert [o["value"] for o in options] == [
+        "pm_sign_off:checks_and_paperwork", "pm_sign_off:work_before_transfer", "pm_sign_off:pm_signed_off"]
+    assert all(len(o["text"]["text"]) <= 75 for o in options)
+
+
+def test_raise_modal_offers_transfer_points_for_bury(org: Org) -> None:
+    """Bury's transfer points are a select, with a date picker beside them."""
+    view = blocks.raise_modal(builtin_pack("bury"), org, "bury-assessment").to_dict()
+    by = _by_id(view)
+    points = [o["value"] for o in by[ids.TRANSFER_POINT]["element"]["options"]]
+    assert "initial_core_group" in points and "first_ico_hearing" in points
+    assert by[ids.TRANSFER_POINT_DATE]["element"]["type"] == "datepicker"
+
+
+def test_headsup_modal_uses_headsup_callback(org: Org) -> None:
+    """The heads up form is the raise form under its own callback id."""
+    view = blocks.raise_modal(builtin_pack("rochdale"), org, "roch-frt-1", heads_up=True).to_dict()
+    assert view["callback_id"] == ids.HEADSUP_VIEW
+    assert view["private_metadata"] == "roch-frt-1"
+
+
+@pytest.mark.parametrize("name", ["probation", "bury", "rochdale", "leicestershire", "council-s2"])
+def test_raise_modal_is_valid_for_every_pack(org: Org, name: str) -> None:
+    """Every shipped pack fits Slack's limits (option lengths, counts)."""
+    team = next(t.id for t in org.teams if (t.policy or org.policy) == name)
+    view = blocks.raise_modal(builtin_pack(name), org, team).to_dict()
+    assert len(view["blocks"]) <= 100
+
+
+def test_decline_modal_requires_rationale_and_probation_reason() -> None:
+    """Probation's decline needs a rationale and one of the presumption's reasons."""
+    view = blocks.decline_modal(7, "X123456", builtin_pack("probation")).to_dict()
+    assert view["callback_id"] == ids.DECLINE_VIEW and view["private_metadata"] == "7"
+    by = _by_id(view)
+    assert not by[ids.RATIONALE].get("optional") and by[ids.RATIONALE]["element"]["multiline"]
+    assert by[ids.RATIONALE]["hint"]["text"] == blocks.NO_NAMES
+    assert not by[ids.DECLINE_REASON].get("optional")
+    assert [o["value"] for o in by[ids.DECLINE_REASON]["element"]["options"]] == [
+        "heightened_risk", "intervention_missing"]
+
+
+def test_decline_modal_has_no_reason_select_without_decline_reasons() -> None:
+    """A pack without decline reasons asks for the rationale only."""
+    view = blocks.decline_modal(7, "LCS1", builtin_pack("rochdale")).to_dict()
+    assert ids.DECLINE_REASON not in _by_id(view) and ids.RATIONALE in _by_id(view)
+
+
+def test_accept_modal_has_optional_worker_and_date() -> None:
+    """Accepting may name a worker (a user picker) and an agreed date, both optional."""
+    view = blocks.accept_modal(7, "X123456").to_dict()
+    assert view["callback_id"] == ids.ACCEPT_VIEW and view["private_metadata"] == "7"
+    by = _by_id(view)
+    assert by[ids.NAMED_WORKER]["optional"] and by[ids.NAMED_WORKER]["element"]["type"] == "users_select"
+    assert by[ids.AGREED_DATE]["optional"] and by[ids.AGREED_DATE]["element"]["type"] == "datepicker"
+
+
+def test_work_modal_requires_items_and_shows_due_date() -> None:
+    """Asking for work needs the items and tells the due date."""
+    view = blocks.work_modal(7, "X123456", date(2026, 12, 7)).to_dict()
+    assert view["callback_id"] == ids.WORK_VIEW
+    by = _by_id(view)
+    assert not by[ids.WORK_ITEMS].get("optional") and by[ids.WORK_ITEMS]["element"]["multiline"]
+    assert "07 Dec 2026" in _text(view["blocks"])
+
+
+def test_transfer_message_has_buttons_only_when_awaiting_decision() -> None:
+    """Accept/Decline/Ask for work, valued with the transfer id, while a decision is awaited."""
+    t = _transfer()
+    d = Deadline("resolution", "Resolution", TODAY, date(2026, 12, 21), ())
+    bs = blocks.transfer_message(t, deadline=d, days_left=20, buttons=True)
+    assert bs[0]["type"] == "header" and "X123456" in bs[0]["text"]["text"]
+    assert _actions(bs) == [ids.ACCEPT, ids.DECLINE, ids.ASK_WORK]
+    buttons = [el for b in bs if b["type"] == "actions" for el in b["elements"]]
+    assert {b["value"] for b in buttons} == {"7"}
+    assert [b.get("style") for b in buttons] == ["primary", "danger", None]
+    assert "20 working days left" in _text(bs)
+    assert _actions(blocks.transfer_message(t, deadline=d, days_left=20, buttons=False)) == []
+
+
+def test_transfer_message_after_decision_names_decider_by_id() -> None:
+    """Once accepted there are no buttons, and a context line says who accepted, as a mention."""
+    t = _transfer()
+    t.accept(SMGR, NOW + timedelta(hours=1), builtin_pack("probation"))
+    bs = blocks.transfer_message(t, deadline=None, days_left=None, buttons=True)
+    assert _actions(bs) == []
+    assert bs[-1]["type"] == "context"
+    assert "Accepted by <@U0SMGR>" in bs[-1]["elements"][0]["text"]
+
+
+def test_transfer_message_escapes_decline_rationale() -> None:
+    """A rationale of "<!channel> & <@U123>" is shown escaped."""
+    t = _transfer()
+    t.decline(SMGR, NOW, builtin_pack("probation"), rationale=NASTY, reason_category="heightened_risk")
+    text = _text(blocks.transfer_message(t, deadline=None, days_left=None, buttons=True))
+    assert "<!channel>" not in text and "<@U123>" not in text
+    assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in text
+
+
+def test_summary_list_shows_rag_by_working_days() -> None:
+    """Overdue is red, within 3 working days amber, later green."""
+    rows = [_summary(1, due_on=TODAY - timedelta(days=1)), _summary(2, due_on=date(2026, 11, 26)),
+            _summary(3, due_on=date(2026, 12, 21))]
+    bs = blocks.summary_list(rows, today=TODAY, cal=CAL, title="Transfers: mine")
+    lines = [b["text"]["text"] for b in bs if b["type"] == "section"]
+    assert lines[0].startswith(":red_circle:") and "X000001" in lines[0]
+    assert lines[1].startswith(":large_orange_circle:") and "3 working days left" in lines[1]
+    assert lines[2].startswith(":large_green_circle:") and "pdu-north → pdu-south" in lines[2]
+
+
+def test_summary_list_pages_at_fifty_blocks() -> None:
+    """120 rows give 50 blocks, the last saying how many more there are."""
+    rows = [_summary(i, due_on=date(2026, 12, 21)) for i in range(120)]
+    bs = blocks.summary_list(rows, today=TODAY, cal=CAL, title="Transfers: team")
+    assert len(bs) == 50
+    assert bs[-1]["type"] == "context" and bs[-1]["elements"][0]["text"] == "+72 more"
+    assert len(blocks.summary_list(rows[:49], today=TODAY, cal=CAL, title="t")) == 50
+
+
+def test_timeline_blocks_show_london_time_actor_ids_and_escaped_reason() -> None:
+    """History lines: UK time, <@id> or Baton, words for the event, states, escaped reason."""
+    t = _transfer()
+    t.decline(SMGR, datetime(2026, 7, 1, 23, 30, tzinfo=UTC), builtin_pack("probation"),
+              rationale=NASTY, reason_category="heightened_risk")
+    bs = blocks.timeline_blocks(t)
+    text = _text(bs)
+    assert "History of X123456" in text
+    assert "02 Jul 2026 00:30" in text  # BST
+    assert "<@U0SMGR>" in text and "Declined" in text and "Requested → Declined" in text
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+
+
+def test_mention_shows_baton_for_the_scheduler_and_escapes_non_ids() -> None:
+    """"baton" reads as Baton; a user id becomes a mention; anything else is escaped text."""
+    assert blocks.mention("baton") == "Baton"
+    assert blocks.mention("U0SMGR") == "<@U0SMGR>"
+    assert blocks.mention("<!here>") == "&lt;!here&gt;"
+
+
+def test_timeline_blocks_stay_within_fifty_blocks() -> None:
+    """A long history keeps its latest events and says how many earlier ones are hidden."""
+    t = _transfer()
+    for i in range(80):
+        t.record_delay(PP, NOW + timedelta(minutes=i), reason="waiting", actions="chasing")
+    bs = blocks.timeline_blocks(t)
+    assert len(bs) == 50 and "earlier events not shown" in _text(bs)
+
+
+def test_help_blocks_list_every_subcommand() -> None:
+    """Help names new, headsup, list, status, history, cover and help."""
+    text = _text(blocks.help_blocks())
+    for sub in ("new", "headsup", "list [mine|team|overdue]", "status CASE", "history CASE",
+                "cover @user until YYYY-MM-DD", "help"):
+        assert f"/transfer {sub}" in text
+
+
+def test_home_view_puts_buttons_on_receiving_awaiting_decision_only() -> None:
+    """Receiving transfers awaiting decision get buttons; accepted and held ones do not."""
+    view = blocks.home_view(
+        holding=[_summary(3, due_on=date(2026, 12, 21))],
+        receiving=[_summary(1, due_on=date(2026, 12, 21)), _summary(2, state="accepted")],
+        today=TODAY, cal=CAL,
+    ).to_dict()
+    assert view["type"] == "home"
+    text = _text(view["blocks"])
+    assert "You are receiving" in text and "You are holding" in text
+    assert "working days left" in text and ":large_green_circle:" in text
+    action_blocks = [b for b in view["blocks"] if b["type"] == "actions"]
+    assert [b["block_id"] for b in action_blocks] == [f"{ids.DECISION_ACTIONS}:1"]
+
+
+def test_home_view_stays_within_a_hundred_blocks() -> None:
+    """Long lists are cut with a "+N more" line so the tab stays valid."""
+    many = [_summary(i, due_on=date(2026, 12, 21)) for i in range(200)]
+    view = blocks.home_view(holding=many, receiving=many, today=TODAY, cal=CAL).to_dict()
+    assert len(view["blocks"]) <= 100 and "+170 more" in _text(view["blocks"])
+
+
+def test_builders_show_case_refs_and_user_ids_not_names(org: Org) -> None:
+    """No builder puts a person's name in Slack: messages carry the ref, team ids and user ids."""
+    t = _transfer()
+    t.accept(SMGR, NOW, builtin_pack("probation"), named_worker="U0SPP1")
+    bs = blocks.transfer_message(t, deadline=None, days_left=None, buttons=False)
+    text = _text(bs) + _text(blocks.timeline_blocks(t))
+    assert "X123456" in text and "<@U0SPP1>" in text and "<@U0SMGR>" in text
+    known_names = {team.name for team in org.teams}
+    assert not any(name in text for name in known_names)
