@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot.domain import State
 from handlers import ids
+from sandbox.slack_api import ResponseRecord
 from store.repo import SqlUnitOfWork
 from tests.e2e.conftest import texts
 from tests.e2e.slack import (
@@ -203,9 +204,8 @@ def test_status_and_history_answer_privately_and_escape_user_text(slack: SlackDr
     answers: list[ResponseRecord] = []
     for text in ("history X123456", "status x123456", "status Z999999"):
         slack.command(PP, text)
-        n = len(answers)
-        wait(slack.api, lambda: len(slack.api.responses) > n)
-        answers.append(slack.api.responses[n])
+        wait(slack.api, lambda n=len(answers): len(slack.api.responses) > n)  # type: ignore[misc]
+        answers.append(slack.api.responses[len(answers)])
     history, status, unknown = answers
     body = texts(history.payload.get("blocks"))
     assert "&lt;!channel&gt; ask &lt;@U123&gt; &amp; co" in body
