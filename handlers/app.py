@@ -10,8 +10,10 @@ import logging
 import re
 import shlex
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,7 +45,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     """A Bolt app wired to Baton's services, talking to the Web API at ``api_url``."""
     client = WebClient(token=token, base_url=api_url,
                        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
-    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False)
+    # Listeners ack first and keep working after the HTTP answer has gone; a roomy pool keeps
+    # slow follow-up work (Web API calls, delivery) from queueing the next request's ack.
+    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
+              listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="baton-listener"))
     services.clear_hooks()
     services.on_change(outbox.notify_change)
 
@@ -56,6 +61,11 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 if not u.first_delivery(str(event_id), deps.clock()):
                     return BoltResponse(status=200, body="")
         return next()
+
+    @lru_cache(maxsize=256)
+    def raise_form(team: str, heads_up: bool) -> dict[str, Any]:
+        """The raise form for a team, built once (the org and packs do not change while running)."""
+        return blocks.raise_modal(deps.org.pack_for(team), deps.org, team, heads_up=heads_up).to_dict()
 
     def load(tid: int) -> Transfer | None:
         with deps.uow() as u:
@@ -82,9 +92,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 respond(response_type="ephemeral",
                         text=f"The {pack.title} policy has no early heads up; use `/transfer new`.")
                 return
-            client.views_open(trigger_id=body["trigger_id"],
-                              view=blocks.raise_modal(pack, deps.org, teams[0].id,
-                                                      heads_up=sub == "headsup"))
+            client.views_open(trigger_id=body["trigger_id"], view=raise_form(teams[0].id, sub == "headsup"))
             return
         ack()
         respond(response_type="ephemeral", **_lookup(deps, user, sub, words[1:]))
@@ -282,15 +290,19 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             return {"text": f"{t.case_ref}: {t.state.value}",
                     "blocks": blocks.transfer_message(t, deadline=d, days_left=left, buttons=False)}
         if sub == "cover":
-            m = re.match(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s+until\s+(\S+)$", " ".join(args))
+            m = re.match(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|nobody)\s+until\s+(\S+)$", " ".join(args))
             if not m:
-                return {"text": "Usage: `/transfer cover @colleague until YYYY-MM-DD`."}
+                return {"text": "Usage: `/transfer cover @colleague until YYYY-MM-DD` (or `cover nobody "
+                                "until YYYY-MM-DD`: your transfers go one level up while you are away)."}
             try:
                 until = date.fromisoformat(m.group(2))
             except ValueError:
                 return {"text": f"{m.group(2)!r} is not a date; use YYYY-MM-DD."}
             with deps.uow() as u:
                 services.set_cover(u, deps.org, user, m.group(1), until, deps.clock())
+            if m.group(1) is None:
+                return {"text": f"While you are away until {until:%d %b %Y}, what would come to you "
+                                "goes one level up."}
             return {"text": f"<@{m.group(1)}> covers your transfers until {until:%d %b %Y}."}
     except DomainError as exc:
         return {"text": str(exc)}

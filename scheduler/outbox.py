@@ -50,6 +50,8 @@ def notify_change(uow: UnitOfWork, org: Org, t: Transfer, now: datetime) -> None
     covers = uow.covers.active_on(now.date())
     if last.kind in ("requested", "heads_up"):
         managers = effective_managers(org, t.receiving_team, covers)
+        if not managers:  # every manager on leave with no cover: one level up hears it
+            managers = _level_up(org, t)
         awaiting = t.state in AWAITING_DECISION
         for m in managers:
             uow.add_notification(key=f"t{t.id}:{last.kind}:dm:{m}", transfer_id=t.id, kind="post",
@@ -81,6 +83,13 @@ def notify_change(uow: UnitOfWork, org: Org, t: Transfer, now: datetime) -> None
     # Any other change: every message already posted about the transfer is updated in place.
     uow.add_notification(key=f"t{t.id}:update:{seq}", transfer_id=t.id, kind="update_all",
                          recipient="-", payload={}, not_before=now, now=now)
+
+
+def _level_up(org: Org, t: Transfer) -> tuple[str, ...]:
+    """Users at the first escalation level above team managers for the receiving team."""
+    pack = org.pack_for(t.holding_team)
+    contact = org.contact(t.receiving_team, pack.escalation.levels[1].name)
+    return contact.users if contact else ()
 
 
 def deliver(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int], Transfer | None],

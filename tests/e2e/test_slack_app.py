@@ -258,3 +258,14 @@ def test_healthz_answers_for_load_balancers(slack: SlackDriver) -> None:
 
     with urllib.request.urlopen(slack.base_url + "/healthz") as resp:
         assert resp.status == 200 and resp.read() == b"ok\n"
+
+
+def test_a_manager_away_with_no_cover_sends_new_requests_one_level_up(slack: SlackDriver) -> None:
+    """South's manager is away with nobody covering: the request DM goes to senior management."""
+    slack.command(SMGR, "cover nobody until 2026-12-04")
+    wait(slack.api, lambda: slack.api.responses)
+    assert "one level up" in slack.api.responses[0].payload["text"]
+    raise_x123456(slack)
+    dm = wait(slack.api, lambda: slack.api.messages("U0SMT1"))
+    assert "X123456" in texts(dm[0].blocks)
+    assert slack.api.messages(SMGR) == []

@@ -1,0 +1,65 @@
+"""`baton serve`: the production HTTP server (gunicorn) as a separate process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sandbox.slack_api import SlackStandIn
+from tests.e2e.slack import SECRET, TOKEN, SlackDriver, wait
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port nobody is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(api: SlackStandIn, db_url: str, engine: sa.Engine) -> Iterator[str]:
+    """`baton serve` on a free port with two workers, pointed at the stand-in; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+           "SLACK_API_URL": api.api_url, "DATABASE_URL": db_url,
+           "BATON_NOW": "2026-11-23T10:00:00+00:00"}
+    env.pop("BATON_ORG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    booted = 0
+    for line in proc.stderr:  # gunicorn says when each worker is up: no sleeping
+        booted += "Booting worker" in line
+        if booted == 2:
+            break
+    # keep reading what it logs, so a full pipe never blocks the server
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_gunicorn_serves_health_and_signed_slack_requests(served: str, api: SlackStandIn) -> None:
+    """/healthz answers; a signed /transfer help gets its private answer; a forged one 401."""
+    with urllib.request.urlopen(served + "/healthz", timeout=10) as resp:
+        assert resp.status == 200
+    slack = SlackDriver(base_url=served, api=api)
+    assert slack.command("U0NPP1", "help")[0] == 200
+    wait(api, lambda: api.responses, timeout=10)
+    assert api.responses[0].effect == "ephemeral"
+    assert slack.post("command=/transfer&text=help", signature="v0=bad")[0] == 401
