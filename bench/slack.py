@@ -91,9 +91,9 @@ def main() -> None:
             try:
                 slack = SlackDriver(base_url=f"http://127.0.0.1:{port}", api=api)
                 ops: dict[str, Callable[[int], int]] = {
-                    "/transfer help": lambda i: slack.command("U0NPP1", "help")[0],
-                    "open raise form": lambda i: slack.command("U0NPP1", "new")[0],
-                    "press Accept": lambda i: slack.post(urllib.parse.urlencode({"payload": json.dumps({
+                    "/transfer help": lambda i, s=slack: s.command("U0NPP1", "help")[0],  # type: ignore[misc]
+                    "open raise form": lambda i, s=slack: s.command("U0NPP1", "new")[0],  # type: ignore[misc]
+                    "press Accept": lambda i, s=slack: s.post(  # type: ignore[misc]urllib.parse.urlencode({"payload": json.dumps({
                         "type": "block_actions", "user": {"id": "U0SMGR"}, "team": {"id": "T0BATON00"},
                         "trigger_id": api.new_trigger_id("U0SMGR"), "channel": {"id": "DU0SMGR"},
                         "actions": [{"type": "button", "action_id": "transfer_accept",
