@@ -64,6 +64,22 @@ def p99(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=100)[98]
 
 
+def operations(slack: SlackDriver, api: SlackStandIn, tid: int) -> dict[str, Callable[[int], int]]:
+    """The three measured requests, each returning its HTTP status."""
+    def accept(_: int) -> int:
+        payload = {"type": "block_actions", "user": {"id": "U0SMGR"}, "team": {"id": "T0BATON00"},
+                   "trigger_id": api.new_trigger_id("U0SMGR"), "channel": {"id": "DU0SMGR"},
+                   "actions": [{"type": "button", "action_id": "transfer_accept", "value": str(tid),
+                                "block_id": "b", "action_ts": "1"}]}
+        return slack.post(urllib.parse.urlencode({"payload": json.dumps(payload)}))[0]
+
+    return {
+        "/transfer help": lambda _: slack.command("U0NPP1", "help")[0],
+        "open raise form": lambda _: slack.command("U0NPP1", "new")[0],
+        "press Accept": accept,
+    }
+
+
 def main() -> None:
     """Measure both apps and print the table."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 400
@@ -90,15 +106,7 @@ def main() -> None:
             proc = start([*cmd, str(port)], env)
             try:
                 slack = SlackDriver(base_url=f"http://127.0.0.1:{port}", api=api)
-                ops: dict[str, Callable[[int], int]] = {
-                    "/transfer help": lambda i, s=slack: s.command("U0NPP1", "help")[0],  # type: ignore[misc]
-                    "open raise form": lambda i, s=slack: s.command("U0NPP1", "new")[0],  # type: ignore[misc]
-                    "press Accept": lambda i, s=slack: s.post(  # type: ignore[misc]urllib.parse.urlencode({"payload": json.dumps({
-                        "type": "block_actions", "user": {"id": "U0SMGR"}, "team": {"id": "T0BATON00"},
-                        "trigger_id": api.new_trigger_id("U0SMGR"), "channel": {"id": "DU0SMGR"},
-                        "actions": [{"type": "button", "action_id": "transfer_accept",
-                                     "value": str(tid), "block_id": "b", "action_ts": "1"}]})}))[0],
-                }
+                ops = operations(slack, api, tid)
                 timed(40, ops["/transfer help"])  # warm up both workers
                 results[name] = {op: timed(n, fn) for op, fn in ops.items()}
             finally:
