@@ -209,6 +209,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "0.0.0.0",
     workers: Annotated[int, typer.Option(help="gunicorn worker processes")] = 2,
     threads: Annotated[int, typer.Option(help="Threads per worker")] = 8,
+    scheduler: Annotated[bool, typer.Option(help="Run the sweep in this process (off: use cron "
+                                                 "and `baton sweep`)")] = True,
 ) -> None:
     """Serve Slack over HTTP (/slack/events, /healthz) with gunicorn; run several behind a balancer."""
     from bot.bootstrap import build, slack_app
@@ -217,7 +219,11 @@ def serve(
     build()  # migrate once, before the workers fork
 
     def factory() -> Any:
-        return wsgi_app(slack_app(build(migrate=False), now))
+        b = build(migrate=False)
+        bolt = slack_app(b, now)
+        if scheduler:
+            _start_scheduler(b, bolt.client)
+        return wsgi_app(bolt)
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
 
@@ -232,7 +238,57 @@ def run_socket_mode() -> None:
     b = _baton()
     if not b.settings.slack_app_token:
         raise fail("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
-    SocketModeHandler(slack_app(b, now), b.settings.slack_app_token).start()
+    bolt = slack_app(b, now)
+    _start_scheduler(b, bolt.client)
+    SocketModeHandler(bolt, b.settings.slack_app_token).start()
+
+
+def _start_scheduler(b: Any, client: Any) -> Any:
+    from scheduler.jobs import start
+    from scheduler.sweep import WorkingHours
+
+    return start(b.engine, b.org, client, now, seconds=b.settings.sweep_seconds,
+                 hours=WorkingHours.parse(b.settings.working_hours, b.settings.timezone))
+
+
+@app.command()
+def sweep(
+    at: Annotated[str | None, typer.Option("--now", help="Sweep as if it were this ISO date-time")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run",
+                                          help="List what would be sent; change nothing")] = False,
+) -> None:
+    """One sweep of reminders and escalations, then delivery; for cron and for trying things out."""
+    from slack_sdk import WebClient
+
+    from scheduler.sweep import WorkingHours, tick
+    from scheduler.sweep import sweep as do_sweep
+
+    moment = now()
+    if at:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise fail(f"--now: {at!r} is not an ISO date-time (e.g. 2026-12-22T09:30)") from None
+        if moment.tzinfo is None:
+            from bot.domain import UK_TIME
+
+            moment = moment.replace(tzinfo=UK_TIME)
+    b = _baton()
+    hours = WorkingHours.parse(b.settings.working_hours, b.settings.timezone)
+    if dry_run:
+        result = do_sweep(b.engine, b.org, moment, hours=hours, dry_run=True)
+        for line in result.lines:
+            typer.echo(line)
+        typer.echo(f"Would send {len(result.lines)} notification(s); nothing was changed.")
+        return
+    if not b.settings.slack_bot_token:
+        result = do_sweep(b.engine, b.org, moment, hours=hours)
+        typer.echo(f"Wrote {result.notifications} notification(s); SLACK_BOT_TOKEN is not set, "
+                   "so none was delivered.")
+        return
+    client = WebClient(token=b.settings.slack_bot_token, base_url=b.settings.slack_api_url)
+    counts = tick(b.engine, b.org, client, moment, hours=hours)
+    typer.echo(json.dumps(counts))
 
 
 def _redact(url: str) -> str:

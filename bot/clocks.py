@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from bot.calendar import WorkingCalendar, add_months, calendar_for
 from bot.domain import Transfer, local_date
-from bot.policy import Anchor, Clock, PolicyPack, Unit
+from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Unit
 
 
 class ClockStatus(StrEnum):
@@ -29,6 +29,7 @@ class Deadline:
     due_on: date
     remind_on: tuple[date, ...]
     status: ClockStatus = ClockStatus.running
+    next_step_on: date | None = None  # the earliest step a sweep has yet to look at
 
     def overdue(self, today: date) -> bool:
         """Running and past its due date."""
@@ -157,3 +158,46 @@ def next_deadline(ds: list[Deadline]) -> Deadline | None:
     """The running deadline that falls due first."""
     running = [d for d in ds if d.status == ClockStatus.running]
     return min(running, key=lambda d: d.due_on) if running else None
+
+
+class StepKind(StrEnum):
+    """What a clock asks for on a given day."""
+
+    reminder = "reminder"
+    breach = "breach"
+    escalation = "escalation"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a running clock makes due on a date; ``key`` is unique per transfer and clock."""
+
+    on: date
+    kind: StepKind
+    key: str
+    level: str | None = None  # for escalations: the ladder level it reaches
+
+
+def steps(d: Deadline, clock: Clock, pack: PolicyPack, cal: WorkingCalendar) -> list[Step]:
+    """Every step of a clock on one transfer, in date order: reminders, breach, escalations.
+
+    The breach is the first working day after the due date; each further escalation level
+    follows after the pack's ladder interval in working days.
+    """
+    out = [Step(r, StepKind.reminder, f"remind:{r.isoformat()}") for r in d.remind_on]
+    breach = cal.next_working_day(d.due_on)
+    out.append(Step(breach, StepKind.breach, "breach"))
+    if BreachAction.escalate in clock.at_breach:
+        on = breach
+        for level in pack.escalation.levels[1:]:
+            out.append(Step(on, StepKind.escalation, f"escalate:{level.name}", level.name))
+            on = cal.add_working_days(on, pack.escalation.step_working_days)
+    return sorted(out, key=lambda s: (s.on, list(StepKind).index(s.kind)))
+
+
+def first_step_on(d: Deadline, pack: PolicyPack, cal: WorkingCalendar) -> date | None:
+    """The earliest step date of a running deadline (None once stopped): what sweeps index on."""
+    if d.status != ClockStatus.running:
+        return None
+    found = steps(d, pack.clock(d.clock), pack, cal)
+    return found[0].on if found else None

@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.calendar import WorkingCalendar, calendar_for
-from bot.clocks import Deadline, deadlines
+from bot.clocks import Deadline, deadlines, first_step_on
 from bot.domain import (
     CLOSED,
     STATE_LABELS,
@@ -51,7 +51,13 @@ def calendar(org: Org) -> WorkingCalendar:
 
 
 def _deadlines(org: Org, t: Transfer) -> list[Deadline]:
-    return deadlines(t, org.pack_for(t.holding_team), calendar(org))
+    pack, cal = org.pack_for(t.holding_team), calendar(org)
+    return [replace(d, next_step_on=first_step_on(d, pack, cal)) for d in deadlines(t, pack, cal)]
+
+
+def stored_deadlines(org: Org, t: Transfer) -> list[Deadline]:
+    """The clocks of a transfer as the store keeps them, with the date a sweep next looks."""
+    return _deadlines(org, t)
 
 
 def transfer_deadlines(org: Org, t: Transfer) -> list[Deadline]:

@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import services
-from bot.domain import AWAITING_DECISION, STATE_LABELS, DomainError, Transfer
+from bot.domain import AWAITING_DECISION, OPEN, STATE_LABELS, DomainError, Transfer
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
 from handlers import blocks, ids
@@ -116,7 +116,13 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         ack()
         flush()
 
-    def _open(action_view: Callable[[Transfer], Any]) -> Callable[..., None]:
+    receiving = ((services.Role.receiving_manager,), "the receiving team's managers (or their cover)")
+    holding = ((services.Role.holding_practitioner, services.Role.holding_manager), "the holding team")
+    senior = ((services.Role.escalation,), "senior managers on the escalation ladder")
+
+    def _open(action_view: Callable[[Transfer], Any],
+              who: tuple[tuple[services.Role, ...], str] = receiving,
+              states: frozenset[Any] = AWAITING_DECISION) -> Callable[..., None]:
         def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
             tid = int(body["actions"][0]["value"])
@@ -126,11 +132,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 if t is None:
                     return
                 actor = services.actor_for(u, deps.org, t, user, deps.clock().date())
-            if not actor.has(services.Role.receiving_manager):
-                _tell(client, body, f"Only the receiving team's managers (or their cover) can act on "
-                                    f"{t.case_ref}; nothing has changed.")
+            if not actor.has(*who[0]):
+                _tell(client, body, f"Only {who[1]} can do this on {t.case_ref}; nothing has changed.")
                 return
-            if t.state not in AWAITING_DECISION:
+            if t.state not in states:
                 _tell(client, body, f"{t.case_ref} is already {STATE_LABELS[t.state].lower()}.")
                 return
             client.views_open(trigger_id=body["trigger_id"], view=action_view(t))
@@ -144,6 +149,11 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     app.action(ids.ASK_WORK)(_open(lambda t: blocks.work_modal(
         t.id or 0, t.case_ref,
         services.calendar(deps.org).add_working_days(deps.clock().date(), _pack(t).remedial_work_days))))
+
+    app.action(ids.RECORD_DELAY)(_open(lambda t: blocks.delay_modal(t.id or 0, t.case_ref),
+                                       holding, OPEN))
+    app.action(ids.ENDORSE)(_open(lambda t: blocks.endorse_modal(t.id or 0, t.case_ref),
+                                  senior, OPEN))
 
     def _submit(action: str, parse: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
         def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -164,6 +174,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     app.view(ids.ACCEPT_VIEW)(_submit("accept", _accept_args))
     app.view(ids.DECLINE_VIEW)(_submit("decline", _decline_args))
     app.view(ids.WORK_VIEW)(_submit("request_work", _work_args))
+    app.view(ids.DELAY_VIEW)(_submit("record_delay", lambda v: {
+        "reason": _value(v, ids.DELAY_REASON) or "", "actions": _value(v, ids.DELAY_ACTIONS) or ""}))
+    app.view(ids.ENDORSE_VIEW)(_submit("endorse", lambda v: {
+        "rationale": _value(v, ids.ENDORSE_RATIONALE) or ""}))
 
     @app.event("app_home_opened")
     def home(event: dict[str, Any], client: WebClient) -> None:

@@ -236,6 +236,48 @@ def work_modal(transfer_id: int, case_ref: str, due: date) -> View:
                   private_metadata=str(transfer_id))
 
 
+def delay_modal(transfer_id: int, case_ref: str) -> View:
+    """The form for the transferring area to record why a transfer is late and what is being done."""
+    blocks: list[Block] = [
+        _case_context(case_ref),
+        _text_input(ids.DELAY_REASON, "Reason for the delay", multiline=True),
+        _text_input(ids.DELAY_ACTIONS, "Actions being taken to progress it", multiline=True),
+    ]
+    return _modal(ids.DELAY_VIEW, "Record delay", blocks, submit="Record",
+                  private_metadata=str(transfer_id))
+
+
+def endorse_modal(transfer_id: int, case_ref: str) -> View:
+    """The form for senior management to endorse a transfer running past its extension point."""
+    blocks: list[Block] = [
+        _case_context(case_ref),
+        _text_input(ids.ENDORSE_RATIONALE, "Why the extension is endorsed", multiline=True),
+    ]
+    return _modal(ids.ENDORSE_VIEW, "Endorse extension", blocks, submit="Endorse",
+                  private_metadata=str(transfer_id))
+
+
+ITEM_BUTTONS = {ids.RECORD_DELAY: "Record delay reason", ids.ENDORSE: "Endorse extension"}
+
+
+def digest(items: list[dict[str, Any]], *, page: int = 1, pages: int = 1) -> list[dict[str, Any]]:
+    """Reminders and escalations for one recipient from one sweep: one section per case, each
+    with its own button; a header when there are several. ``items`` carry case_ref, text and
+    optionally button (an action id) and transfer_id."""
+    blocks: list[Block] = []
+    if len(items) > 1 or pages > 1:
+        title = f"{len(items)} transfers need attention" + (f" ({page}/{pages})" if pages > 1 else "")
+        blocks.append(HeaderBlock(text=title))
+    for item in items:
+        button = item.get("button")
+        accessory = (ButtonElement(text=ITEM_BUTTONS[button], action_id=button,
+                                   value=str(item.get("transfer_id") or 0))
+                     if button in ITEM_BUTTONS else None)
+        blocks.append(SectionBlock(text=_md(f"*{escape(item['case_ref'])}*: {escape(item['text'])}"),
+                                   accessory=accessory))
+    return _dicts(blocks)
+
+
 # ---- messages ------------------------------------------------------------------------------------
 def _decision_buttons(transfer_id: int | None) -> ActionsBlock:
     value = str(transfer_id or 0)

@@ -11,6 +11,7 @@ import logging
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,45 +93,156 @@ def _level_up(org: Org, t: Transfer) -> tuple[str, ...]:
     return contact.users if contact else ()
 
 
-def deliver(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int], Transfer | None],
-            now: datetime, *, limit: int = 200) -> int:
-    """Send due notifications once each; returns how many were sent."""
-    sent = 0
+LEASE = timedelta(minutes=5)
+MAX_IN_FLIGHT = 2
+DIGEST_ITEMS = 20  # cases per message: two blocks each stays well inside Slack's 50
+
+
+def _reclaim(engine: sa.Engine, now: datetime) -> None:
+    """Rows claimed by an instance that died before finishing.
+
+    A row is claimed (attempts + 1, committed) before it is sent and marked sent after Slack
+    answered ok. If the process died in between, Slack may or may not have the message: the
+    row goes back to pending once its lease expires and is sent again. That is the only way a
+    message can be duplicated, and only once: a row already in flight MAX_IN_FLIGHT times is
+    not resent but marked failed, for a person to check.
+    """
+    stale = now - LEASE
+    with engine.begin() as conn:
+        conn.execute(sa.update(NotificationRow).where(
+            col(NotificationRow.status) == "claimed", col(NotificationRow.claimed_at) < stale,
+            col(NotificationRow.attempts) < MAX_IN_FLIGHT,
+        ).values(status="pending", claimed_by=None))
+        conn.execute(sa.update(NotificationRow).where(
+            col(NotificationRow.status) == "claimed", col(NotificationRow.claimed_at) < stale,
+        ).values(status="failed", last_error="in flight twice when an instance stopped; not resent"))
+
+
+def _claim(engine: sa.Engine, now: datetime, limit: int) -> list[Any]:
+    """Claim due rows one by one with a conditional UPDATE; only the winner sends a row."""
     with engine.connect() as conn:
         due = conn.execute(
             sa.select(col(NotificationRow.id)).where(
                 col(NotificationRow.status) == "pending", col(NotificationRow.not_before) <= now
             ).order_by(col(NotificationRow.id)).limit(limit)
         ).scalars().all()
+    won: list[int] = []
     for nid in due:
         with engine.begin() as conn:
-            won = conn.execute(
+            if conn.execute(
                 sa.update(NotificationRow)
                 .where(col(NotificationRow.id) == nid, col(NotificationRow.status) == "pending")
-                .values(status="claimed", claimed_by=INSTANCE, claimed_at=now)
-            ).rowcount
-        if won != 1:
+                .values(status="claimed", claimed_by=INSTANCE, claimed_at=now,
+                        attempts=NotificationRow.attempts + 1)
+            ).rowcount == 1 and nid is not None:
+                won.append(nid)
+    if not won:
+        return []
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(NotificationRow).where(col(NotificationRow.id).in_(won))
+                                 .order_by(col(NotificationRow.id))).all())
+
+
+def _finish(engine: sa.Engine, ids: list[int], **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(NotificationRow).where(col(NotificationRow.id).in_(ids)).values(**values))
+
+
+def _retry_after(exc: SlackApiError) -> int | None:
+    if exc.response.status_code == 429:
+        return int(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1)))
+    return None
+
+
+def deliver(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int], Transfer | None],
+            now: datetime, *, limit: int = 1000) -> int:
+    """Send what is due, once each; returns how many notifications went out.
+
+    Reminders and escalations for one recipient go out as one digest message; everything else
+    is sent as it is. A row is marked sent only after Slack answered ok. A 429 puts the row back
+    until Retry-After has passed and carries on with other recipients; errors retrying cannot
+    mend are recorded and reported once to the escalation contact.
+    """
+    _reclaim(engine, now)
+    rows = _claim(engine, now, limit)
+    sent = 0
+    items: dict[str, list[Any]] = {}
+    for row in rows:
+        if row.kind == "item":
+            items.setdefault(row.recipient, []).append(row)
             continue
-        with engine.connect() as conn:
-            row = conn.execute(sa.select(NotificationRow).where(col(NotificationRow.id) == nid)).one()
-        try:
-            result = _send(engine, client, org, load, row, now)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown"))
-            permanent = error in PERMANENT_ERRORS
-            log.warning("notification %s for transfer %s failed: %s", nid, row.transfer_id, error)
-            with engine.begin() as conn:
-                conn.execute(sa.update(NotificationRow).where(col(NotificationRow.id) == nid).values(
-                    status="failed" if permanent else "pending", attempts=row.attempts + 1,
-                    last_error=error, not_before=now + timedelta(seconds=30 * (row.attempts + 1)),
-                ))
-            continue
-        with engine.begin() as conn:
-            conn.execute(sa.update(NotificationRow).where(col(NotificationRow.id) == nid).values(
-                status="sent", sent_at=now, attempts=row.attempts + 1,
-                channel=result[0] if result else None, ts=result[1] if result else None))
-        sent += 1
+        sent += _attempt(engine, client, org, now, [row], partial(_send, engine, client, org, load, row, now))
+    for recipient, group in items.items():
+        for i in range(0, len(group), DIGEST_ITEMS):
+            page = group[i : i + DIGEST_ITEMS]
+            pages = (len(group) + DIGEST_ITEMS - 1) // DIGEST_ITEMS
+            payload = [dict(r.payload) for r in page]
+
+            def post(recipient: str = recipient, payload: list[dict[str, Any]] = payload,
+                     n: int = i // DIGEST_ITEMS + 1, pages: int = pages) -> tuple[str, str]:
+                text = (f"{payload[0]['case_ref']}: {payload[0]['text']}" if len(payload) == 1
+                        else f"{len(payload)} transfers need attention")
+                resp = client.chat_postMessage(channel=recipient, text=text,
+                                               blocks=blocks.digest(payload, page=n, pages=pages))
+                return str(resp["channel"]), str(resp["ts"])
+
+            sent += _attempt(engine, client, org, now, page, post)
     return sent
+
+
+def _attempt(engine: sa.Engine, client: WebClient, org: Org, now: datetime, rows: list[Any],
+             send: Callable[[], tuple[str, str] | None]) -> int:
+    ids = [r.id for r in rows]
+    try:
+        result = send()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or exc.response.status_code)
+        wait = _retry_after(exc)
+        if wait is not None:
+            _finish(engine, ids, status="pending", last_error="ratelimited",
+                    attempts=NotificationRow.attempts - 1, not_before=now + timedelta(seconds=wait))
+            return 0
+        permanent = error in PERMANENT_ERRORS or exc.response.status_code < 500
+        log.warning("notification(s) %s (transfer %s) failed: %s", ids, rows[0].transfer_id, error)
+        retry_at = now + timedelta(seconds=min(3600, 30 * 2 ** min(rows[0].attempts, 7)))
+        _finish(engine, ids, status="failed" if permanent else "pending", last_error=error,
+                not_before=retry_at)
+        if permanent:
+            _report_failure(engine, org, rows[0], error, now)
+        return 0
+    except Exception as exc:  # timeouts and connection errors that outlived the client's retries
+        log.warning("notification(s) %s (transfer %s) failed: %s", ids, rows[0].transfer_id,
+                    type(exc).__name__)
+        _finish(engine, ids, status="pending", last_error=type(exc).__name__,
+                not_before=now + timedelta(seconds=min(3600, 30 * 2 ** min(rows[0].attempts, 7))))
+        return 0
+    _finish(engine, ids, status="sent", sent_at=now, last_error=None,
+            channel=result[0] if result else None, ts=result[1] if result else None)
+    return len(rows)
+
+
+def _report_failure(engine: sa.Engine, org: Org, row: Any, error: str, now: datetime) -> None:
+    """Tell the escalation contact, once per recipient and error, that Baton cannot reach someone."""
+    from store.repo import SqlUnitOfWork
+
+    team = None
+    with SqlUnitOfWork(engine) as uow:
+        t = uow.transfers.get(row.transfer_id) if row.transfer_id else None
+        team = t.holding_team if t else org.teams[0].id
+        pack = org.pack_for(team)
+        contact = org.contact(team, pack.escalation.levels[1].name)
+        targets = [*(contact.users if contact else ()),
+                   *((contact.channel,) if contact and contact.channel else ())]
+        for target in targets:
+            if target == row.recipient:
+                continue
+            uow.add_notification(
+                key=f"failure:{row.recipient}:{error}:{target}", transfer_id=None, kind="dm",
+                recipient=target,
+                payload={"text": f"Baton cannot deliver to {row.recipient} ({error}). "
+                                 "Check the org file and that the bot is in that channel."},
+                not_before=now, now=now)
+        uow.commit()
 
 
 def _send(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int], Transfer | None],

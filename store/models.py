@@ -110,6 +110,7 @@ class DeadlineRow(SQLModel, table=True):
 
     __table_args__ = (
         sa.Index("ix_deadline_status_due", "status", "due_on"),
+        sa.Index("ix_deadline_next_step", "next_step_on"),
         sa.UniqueConstraint("transfer_id", "clock", name="uq_deadline_transfer_clock"),
     )
 
@@ -119,6 +120,7 @@ class DeadlineRow(SQLModel, table=True):
     starts_on: date
     due_on: date
     status: str = Field(max_length=16)
+    next_step_on: date | None = None  # NULL once nothing is left for a sweep to do
 
 
 class CoverRow(SQLModel, table=True):

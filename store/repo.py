@@ -76,7 +76,7 @@ def _event_values(transfer_id: int, ev: TimelineEvent) -> dict[str, Any]:
 def _deadline_values(transfer_id: int, d: Deadline) -> dict[str, Any]:
     return {
         "transfer_id": transfer_id, "clock": d.clock, "starts_on": d.starts_on,
-        "due_on": d.due_on, "status": d.status.value,
+        "due_on": d.due_on, "status": d.status.value, "next_step_on": d.next_step_on,
     }
 
 
@@ -305,7 +305,7 @@ class SqlTransfers:
                         v = _event_values(tid, ev)
                         cp.write_row([cell("detail" if k == "detail" else k, v[k]) if k != "detail"
                                       else json.dumps(v[k]) for k in ev_cols])
-            dl_cols = ["transfer_id", "clock", "starts_on", "due_on", "status"]
+            dl_cols = ["transfer_id", "clock", "starts_on", "due_on", "status", "next_step_on"]
             with cur.copy(f"COPY deadline ({', '.join(dl_cols)}) FROM STDIN") as cp:
                 for tid, (_, ds) in zip(ids, rows, strict=True):
                     for d in ds:

@@ -1,0 +1,283 @@
+"""The sweep: find every reminder and escalation that has fallen due and write it to the outbox.
+
+A sweep reads only deadlines whose ``next_step_on`` has come (an index range scan), so its cost
+grows with what is due, not with what is open. Each step of a clock on a transfer is written
+once: a marker row keyed ``t{id}:{clock}:{step}`` is inserted in the same transaction as the
+notifications and any escalation, so a second sweep (or a second instance) finds it and does
+nothing. Steps missed while Baton was down are all found on the next sweep; of those, only the
+latest reminder is sent (the older ones are marked superseded), and reminders give way to a
+breach that is also due.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from slack_sdk import WebClient
+from sqlmodel import col
+
+from bot import services
+from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
+from bot.domain import DomainError, Transfer, local_date
+from bot.org import Org
+from bot.policy import BreachAction, Clock, PolicyPack, Recipient
+from bot.ports import Cover, StaleTransfer
+from handlers import ids
+from scheduler import outbox
+from store.models import DeadlineRow, NotificationRow
+from store.repo import SqlUnitOfWork
+
+log = logging.getLogger("baton.sweep")
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """When reminders may be delivered: working days, between two local times."""
+
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+    @classmethod
+    def parse(cls, spec: str, tz: str) -> WorkingHours:
+        """From settings such as '09:00-17:00' and 'Europe/London'."""
+        a, b = spec.split("-")
+        return cls(ZoneInfo(tz), time.fromisoformat(a.strip()), time.fromisoformat(b.strip()))
+
+    def next_open(self, now: datetime, org: Org) -> datetime:
+        """``now`` if it is within working hours on a working day, else the next opening."""
+        cal = services.calendar(org)
+        local = now.astimezone(self.tz)
+        day = local.date()
+        if cal.is_working_day(day) and self.start <= local.time() < self.end:
+            return now
+        if not cal.is_working_day(day) or local.time() >= self.end:
+            day = cal.next_working_day(day)
+        return datetime.combine(day, self.start, tzinfo=self.tz)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    transfers: int = 0
+    steps: int = 0
+    notifications: int = 0
+    superseded: int = 0
+    escalations: int = 0
+    sent: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts, for logs and JSON."""
+        return {k: v for k, v in self.__dict__.items() if k != "lines"}
+
+
+def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
+            pack: PolicyPack) -> list[str]:
+    """Slack ids (users and channels) that a recipient role means for a transfer today."""
+    covers = list(covers)
+
+    def managers(team: str) -> list[str]:
+        found = list(services.effective_managers(org, team, covers))
+        return found or level_contacts(org, t, pack, pack.escalation.levels[1].name)
+
+    if who == Recipient.holding_practitioner:
+        # An imported transfer has no practitioner on record: its managers hear instead.
+        return [t.requested_by] if t.requested_by != services.SYSTEM else managers(t.holding_team)
+    if who == Recipient.holding_manager:
+        return managers(t.holding_team)
+    if who == Recipient.receiving_manager:
+        return managers(t.receiving_team)
+    if who == Recipient.buddy_manager:
+        buddy = org.team(t.receiving_team).buddy
+        return managers(buddy) if buddy else []
+    if who == Recipient.receiving_channel:
+        ch = org.team(t.receiving_team).channel
+        return [ch] if ch else []
+    if who == Recipient.holding_channel:
+        ch = org.team(t.holding_team).channel
+        return [ch] if ch else []
+    current = t.escalation_level or pack.escalation.levels[0].name
+    above = pack.escalation.above(current)
+    return level_contacts(org, t, pack, (above or pack.escalation.levels[-1]).name)
+
+
+def level_contacts(org: Org, t: Transfer, pack: PolicyPack, level: str) -> list[str]:
+    """Users and channel who hear escalations at ``level`` for either team of a transfer."""
+    out: list[str] = []
+    for team in (t.holding_team, t.receiving_team):
+        c = org.contact(team, level)
+        if c:
+            for x in (*c.users, *((c.channel,) if c.channel else ())):
+                if x not in out:
+                    out.append(x)
+    return out
+
+
+def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, today: date) -> str:
+    cal = services.calendar(org)
+    due = f"{d.due_on:%a %d %b %Y}"
+    if step.kind == StepKind.reminder:
+        left = cal.working_days_between(today, d.due_on)
+        return f"{clock.label}: due {due} ({left} working day{'s' if left != 1 else ''} left)."
+    late = cal.working_days_between(d.due_on, today)
+    if step.kind == StepKind.escalation:
+        label = next(lv.label for lv in pack.escalation.levels if lv.name == step.level)
+        return f"Escalated to {label}: {clock.label} was due {due}, {late} working day(s) ago."
+    extra = ""
+    if BreachAction.record_delay in clock.at_breach:
+        extra = " The transferring area must record the reason for delay and the actions in hand."
+    if BreachAction.request_endorsement in clock.at_breach:
+        extra = " Senior management must endorse the extension."
+    if BreachAction.transfer_anyway in clock.at_breach:
+        extra = " The holding manager should now complete the transfer."
+    return f"{clock.label}: deadline {due} has passed.{extra}"
+
+
+def _button(step: Step, clock: Clock, who: Recipient) -> str | None:
+    if step.kind != StepKind.breach:
+        return None
+    if BreachAction.record_delay in clock.at_breach and who in (
+            Recipient.holding_practitioner, Recipient.holding_manager):
+        return ids.RECORD_DELAY
+    if BreachAction.request_endorsement in clock.at_breach and who == Recipient.escalation:
+        return ids.ENDORSE
+    return None
+
+
+def _done_keys(conn: sa.Connection, transfer_id: int) -> set[str]:
+    return set(conn.execute(
+        sa.select(col(NotificationRow.key)).where(
+            col(NotificationRow.transfer_id) == transfer_id, col(NotificationRow.kind) == "step")
+    ).scalars())
+
+
+def sweep(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHours | None = None,
+          dry_run: bool = False) -> SweepResult:
+    """Write every reminder and escalation due by ``now`` to the outbox (once each)."""
+    hours = hours or WorkingHours()
+    today = local_date(now)
+    result = SweepResult()
+    with engine.connect() as conn:
+        due_ids = conn.execute(
+            sa.select(col(DeadlineRow.transfer_id)).distinct()
+            .where(col(DeadlineRow.next_step_on) <= today)
+            .order_by(col(DeadlineRow.transfer_id))
+        ).scalars().all()
+    deliver_at = hours.next_open(now, org)
+    for tid in due_ids:
+        try:
+            _sweep_transfer(engine, org, tid, now, today, deliver_at, result, dry_run=dry_run)
+        except (StaleTransfer, sa.exc.IntegrityError):
+            # Another instance swept or changed it first; the next sweep sees what it wrote.
+            log.info("transfer %s was swept or changed elsewhere meanwhile", tid)
+    return result
+
+
+def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today: date,
+                    deliver_at: datetime, result: SweepResult, *, dry_run: bool) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        t = uow.transfers.get(tid)
+        if t is None:
+            return
+        result.transfers += 1
+        pack, cal = org.pack_for(t.holding_team), services.calendar(org)
+        done = _done_keys(uow.session.connection(), tid)
+        covers = uow.covers.active_on(today)
+        changed = False
+        for d in services.transfer_deadlines(org, t):
+            if d.status != ClockStatus.running:
+                continue
+            clock = pack.clock(d.clock)
+            all_steps = steps(d, clock, pack, cal)
+            due = [s for s in all_steps if s.on <= today and f"t{tid}:{d.clock}:{s.key}" not in done]
+            if not due:
+                continue
+            breach_due = any(s.kind != StepKind.reminder for s in all_steps if s.on <= today)
+            reminders = [s for s in due if s.kind == StepKind.reminder]
+            escalations = [s for s in due if s.kind == StepKind.escalation]
+            send: list[Step] = [s for s in due if s.kind == StepKind.breach]
+            if reminders and not breach_due:
+                send.append(reminders[-1])
+            if escalations:
+                send.append(escalations[-1])
+            for _ in escalations:  # climb every level that should have been reached
+                try:
+                    t.escalate(services.Actor(services.SYSTEM, frozenset({services.Role.system})),
+                               now, pack, reason=f"{clock.label} overdue", clock=d.clock)
+                    result.escalations += 1
+                    changed = True
+                except DomainError:
+                    pass
+            for s in due:
+                result.steps += 1
+                status = "done" if s in send else "superseded"
+                result.superseded += status == "superseded"
+                uow.session.add(NotificationRow(
+                    key=f"t{tid}:{d.clock}:{s.key}", transfer_id=tid, kind="step", recipient="-",
+                    payload={"on": s.on.isoformat(), "status": status}, status=status,
+                    not_before=now, created_at=now))
+                if status != "done":
+                    continue
+                for who in _recipients_for(s, clock):
+                    targets = (level_contacts(org, t, pack, s.level)
+                               if s.kind == StepKind.escalation and s.level
+                               else resolve(org, covers, t, who, pack))
+                    for target in targets:
+                        item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
+                                "step": s.key, "text": _text(s, clock, d, pack, org, today),
+                                "button": _button(s, clock, who)}
+                        result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
+                        if uow.add_notification(
+                            key=f"t{tid}:{d.clock}:{s.key}:{target}", transfer_id=tid, kind="item",
+                            recipient=target, payload=item, not_before=deliver_at, now=now,
+                        ):
+                            result.notifications += 1
+        if changed:
+            uow.transfers.save(t, services.stored_deadlines(org, t))
+        # Nothing before tomorrow is left to look at for this transfer.
+        tomorrow = today + timedelta(days=1)
+        for d in services.transfer_deadlines(org, t):
+            nxt = None
+            if d.status == ClockStatus.running:
+                later = [s.on for s in steps(d, pack.clock(d.clock), pack, cal) if s.on >= tomorrow]
+                nxt = min(later) if later else None
+            uow.session.execute(
+                sa.update(DeadlineRow)
+                .where(col(DeadlineRow.transfer_id) == tid, col(DeadlineRow.clock) == d.clock)
+                .values(next_step_on=nxt))
+        if dry_run:
+            uow.rollback()
+        else:
+            uow.commit()
+
+
+def _recipients_for(step: Step, clock: Clock) -> tuple[Recipient, ...]:
+    if step.kind == StepKind.reminder:
+        return clock.remind
+    if step.kind == StepKind.escalation:
+        return (Recipient.escalation,)
+    return tuple(r for r in clock.breach_notify if r != Recipient.escalation or
+                 BreachAction.escalate not in clock.at_breach)
+
+
+def tick(engine: sa.Engine, org: Org, client: WebClient, now: datetime, *,
+         hours: WorkingHours | None = None) -> dict[str, Any]:
+    """One sweep, then delivery of whatever is due: what the scheduler runs every minute."""
+    result = sweep(engine, org, now, hours=hours)
+    result.sent = outbox.deliver(engine, client, org, _loader(engine), now)
+    return result.as_dict()
+
+
+def _loader(engine: sa.Engine) -> Any:
+    def load(tid: int) -> Transfer | None:
+        with SqlUnitOfWork(engine) as u:
+            return u.transfers.get(tid)
+    return load
