@@ -95,7 +95,7 @@ def _level_up(org: Org, t: Transfer) -> tuple[str, ...]:
 
 LEASE = timedelta(minutes=5)
 MAX_IN_FLIGHT = 2
-DIGEST_ITEMS = 20  # cases per message: two blocks each stays well inside Slack's 50
+DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays inside Slack's 50
 
 
 def _reclaim(engine: sa.Engine, now: datetime) -> None:
