@@ -291,6 +291,28 @@ def sweep(
     typer.echo(json.dumps(counts))
 
 
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="TCP port of the page")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface to bind (keep it local)")] = "127.0.0.1",
+    database: Annotated[str | None, typer.Option(help="SQLite file or URL (default: a new temporary "
+                                                     "file; DATABASE_URL is never used)")] = None,
+    at: Annotated[str | None, typer.Option("--now", help="ISO date-time the sandbox clock starts at "
+                                                        "(default: BATON_NOW or the wall clock)")] = None,
+) -> None:
+    """Try Baton without Slack: a local Slack stand-in, the bot, the demo org and a page to drive them."""
+    from sandbox.server import run
+
+    try:
+        start = datetime.fromisoformat(at) if at else now()
+    except ValueError:
+        raise fail(f"--now: {at!r} is not an ISO date-time (e.g. 2026-11-23T10:00:00+00:00)") from None
+    try:
+        run(host=host, port=port, database=database, start=start)
+    except OSError as exc:
+        raise fail(f"cannot start the sandbox on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
