@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -220,10 +221,12 @@ def serve(
 
     def factory() -> Any:
         b = build(migrate=False)
+        from handlers.metrics import metrics_for
+
         bolt = slack_app(b, now)
         if scheduler:
             _start_scheduler(b, bolt.client)
-        return wsgi_app(bolt)
+        return wsgi_app(bolt, metrics=metrics_for(b.engine))
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
 
@@ -245,10 +248,11 @@ def run_socket_mode() -> None:
 
 def _start_scheduler(b: Any, client: Any) -> Any:
     from scheduler.jobs import start
-    from scheduler.sweep import WorkingHours
+    from scheduler.sweep import WorkingHours, parse_weekly
 
     return start(b.engine, b.org, client, now, seconds=b.settings.sweep_seconds,
-                 hours=WorkingHours.parse(b.settings.working_hours, b.settings.timezone))
+                 hours=WorkingHours.parse(b.settings.working_hours, b.settings.timezone),
+                 weekly=parse_weekly(b.settings.weekly_digest))
 
 
 @app.command()
@@ -287,7 +291,10 @@ def sweep(
                    "so none was delivered.")
         return
     client = WebClient(token=b.settings.slack_bot_token, base_url=b.settings.slack_api_url)
-    counts = tick(b.engine, b.org, client, moment, hours=hours)
+    from scheduler.sweep import parse_weekly
+
+    counts = tick(b.engine, b.org, client, moment, hours=hours,
+                  weekly=parse_weekly(b.settings.weekly_digest))
     typer.echo(json.dumps(counts))
 
 
@@ -311,6 +318,56 @@ def sandbox(
         run(host=host, port=port, database=database, start=start)
     except OSError as exc:
         raise fail(f"cannot start the sandbox on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _period(start: str | None, end: str | None) -> tuple[date, date]:
+    from datetime import timedelta
+
+    to = parse_day(end, "--to") if end else now().date()
+    frm = parse_day(start, "--from") if start else to - timedelta(days=6)
+    if frm > to:
+        raise fail(f"--from {frm.isoformat()} is after --to {to.isoformat()}.")
+    return frm, to
+
+
+@app.command()
+def report(
+    start: Annotated[str | None, typer.Option("--from", help="First day (default: --to less 6 days)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today)")] = None,
+) -> None:
+    """The period's summary as a table: opened, resolved, breached, medians, by team."""
+    from bot.reports import table
+    from bot.services import report as summary
+
+    frm, to = _period(start, end)
+    b = _baton()
+    with b.uow() as uow:
+        typer.echo(table(summary(uow, b.org, start=frm, end=to)))
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    start: Annotated[str | None, typer.Option("--from", help="First day (default: --to less 6 days)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today)")] = None,
+) -> None:
+    """Transfers for your own performance reporting, to standard output (case references only)."""
+    import csv
+
+    from bot.services import EXPORT_COLUMNS, export_rows
+
+    if fmt not in ("csv", "json"):
+        raise fail(f"--format {fmt!r}: choose csv or json")
+    frm, to = _period(start, end)
+    b = _baton()
+    with b.uow() as uow:
+        rows = export_rows(uow, b.org, start=frm, end=to)
+    if fmt == "json":
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def _redact(url: str) -> str:

@@ -194,6 +194,9 @@ class PolicyPack(_Frozen):
     remedial_work_days: Annotated[int, Field(gt=0)] = 10
     early_heads_up: bool = False  # ROCH: the buddy manager hears before the request
     reminder_before_transfer_point: tuple[int, ...] = ()
+    # A case closed less than this long ago goes back to the team that last held it.
+    rereferral_weeks: Annotated[int, Field(gt=0)] | None = None
+    rereferral_months: Annotated[int, Field(gt=0)] | None = None
     notes: tuple[str, ...] = ()
 
     @field_validator("case_ref_pattern")

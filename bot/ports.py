@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from bot.clocks import Deadline
 from bot.domain import Transfer
+from bot.reports import ReportRow
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class TransferRepository(Protocol):
         limit: int | None = None,
     ) -> list[TransferSummary]:
         """Transfers for lists: open ones, or only those overdue on a date, optionally by team."""
+
+    def report_rows(self, *, since: date, today: date) -> list[ReportRow]:
+        """Transfers open now or requested/closed since a date, for reports."""
 
     def bulk_import(self, rows: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> int:
         """Insert many new transfers at once (one transaction); returns how many."""

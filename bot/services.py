@@ -22,10 +22,12 @@ from bot.domain import (
     DomainError,
     State,
     Transfer,
+    local_date,
     new_transfer,
 )
 from bot.org import Actor, Org, Role, UnknownTeam
 from bot.ports import Cover, DuplicateOpenTransfer, TransferSummary, UnitOfWork
+from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
 
 SYSTEM = "baton"
 
@@ -419,3 +421,92 @@ def closed_cutoff(day: date) -> datetime:
     from datetime import UTC
 
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(0)
+
+
+# ---- reports ----------------------------------------------------------------------------------
+def report_rows(uow: UnitOfWork, *, start: date, today: date) -> list[ReportRow]:
+    """Rows for reports over the period starting ``start``."""
+    return uow.transfers.report_rows(since=start, today=today)
+
+
+def report(uow: UnitOfWork, org: Org, *, start: date, end: date) -> Summary:
+    """The period's summary: opened, resolved, breached, awaiting endorsement, medians, by team."""
+    rows = uow.transfers.report_rows(since=start, today=end)
+    return summarise(rows, start=start, end=end, cal=calendar(org))
+
+
+EXPORT_COLUMNS = ("id", "case_ref", "policy", "holding_team", "receiving_team", "kind", "state",
+                  "requested_on", "closed_on", "working_days_to_resolution", "next_due",
+                  "breached_on", "rag")
+
+
+def export_rows(uow: UnitOfWork, org: Org, *, start: date, end: date) -> list[dict[str, Any]]:
+    """Transfers open in or touching the period, as flat records for CSV or JSON."""
+    cal = calendar(org)
+    out = []
+    for r in uow.transfers.report_rows(since=start, today=end):
+        if r.requested_on is not None and r.requested_on > end:
+            continue
+        out.append({
+            "id": r.id, "case_ref": r.case_ref, "policy": r.policy, "holding_team": r.holding_team,
+            "receiving_team": r.receiving_team, "kind": r.kind, "state": r.state,
+            "requested_on": r.requested_on.isoformat() if r.requested_on else None,
+            "closed_on": local_date(r.closed_at).isoformat() if r.closed_at else None,
+            "working_days_to_resolution": working_days_to_resolution(r, cal),
+            "next_due": r.next_due.isoformat() if r.next_due else None,
+            "breached_on": r.breached_on.isoformat() if r.breached_on else None,
+            "rag": rag(r.next_due, end, cal) if not r.closed_at else "",
+        })
+    return out
+
+
+@dataclass(frozen=True)
+class LastTeam:
+    """Who held a case last, when it closed, and whether a re-referral goes back to them."""
+
+    case_ref: str
+    team: str
+    closed_on: date
+    goes_back: bool | None  # None when the team's policy has no re-referral rule
+    rule: str
+
+
+def last_team_answer(uow: UnitOfWork, org: Org, case_ref: str, today: date) -> LastTeam | None:
+    """Answer "who held this case last?" from the history, with the pack's re-referral rule."""
+    from bot.calendar import add_months
+
+    t = last_team(uow, case_ref)
+    if t is None or t.closed_at is None:
+        return None
+    team = t.receiving_team if t.state == State.completed else t.holding_team
+    closed = local_date(t.closed_at)
+    pack = org.pack_for(team) if org.has_team(team) else org.pack_for(t.holding_team)
+    if pack.rereferral_weeks:
+        limit, rule = closed + timedelta(weeks=pack.rereferral_weeks), f"{pack.rereferral_weeks} weeks"
+    elif pack.rereferral_months:
+        limit, rule = add_months(closed, pack.rereferral_months), f"{pack.rereferral_months} months"
+    else:
+        return LastTeam(t.case_ref, team, closed, None, "")
+    return LastTeam(t.case_ref, team, closed, today < limit, rule)
+
+
+def agenda(uow: UnitOfWork, org: Org, user: str, today: date
+           ) -> list[tuple[Transfer, list[tuple[str, int, int]]]]:
+    """Cases ready for the transfer meeting in the user's teams: open and not yet accepted,
+    first transfer point first, each with its checklists' confirmed/total counts."""
+    teams = [t.id for t in org.teams_of(user)]
+    rows = uow.transfers.summaries(teams=teams or [""], open_only=True)
+    out: list[tuple[Transfer, list[tuple[str, int, int]]]] = []
+    for r in rows:
+        if r.state not in (State.heads_up, State.requested, State.under_assessment,
+                           State.disputed, State.escalated):
+            continue
+        t = uow.transfers.get(r.id)
+        if t is None:
+            continue
+        pack = org.pack_for(t.holding_team)
+        lists = [(cl.label, sum(1 for i in cl.items if i.id in t.checklist.get(cl.id, {})), len(cl.items))
+                 for cl in pack.checklists if not cl.kinds or t.kind in cl.kinds]
+        out.append((t, lists))
+    out.sort(key=lambda x: (x[0].transfer_point_date or date.max, x[0].case_ref))
+    return out

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/London", alias="BATON_TIMEZONE")
     working_hours: str = Field(default="09:00-17:00", alias="BATON_WORKING_HOURS")
     sweep_seconds: int = Field(default=60, alias="BATON_SWEEP_SECONDS")
+    weekly_digest: str = Field(default="mon 09:00", alias="BATON_WEEKLY_DIGEST")
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")

@@ -301,8 +301,31 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
 
             d = next_deadline(ds)
             left = cal.working_days_between(today, d.due_on) if d else None
+            elapsed = services.days_elapsed(deps.org, t.requested_on, today)
             return {"text": f"{t.case_ref}: {t.state.value}",
-                    "blocks": blocks.transfer_message(t, deadline=d, days_left=left, buttons=False)}
+                    "blocks": blocks.transfer_message(
+                        t, deadline=d, days_left=left, buttons=False, elapsed=elapsed,
+                        rag=d.rag(cal, today) if d else None)}
+        if sub == "agenda":
+            with deps.uow() as u:
+                items = services.agenda(u, deps.org, user, today)
+            return {"text": f"Transfer meeting agenda: {len(items)} case(s)",
+                    "blocks": blocks.agenda_blocks(items, today=today,
+                                                   title=f"Transfer meeting agenda, {today:%d %b %Y}")}
+        if sub == "lastteam":
+            if not args:
+                return {"text": "Give a case reference: `/transfer lastteam X123456`."}
+            with deps.uow() as u:
+                last = services.last_team_answer(u, deps.org, args[0], today)
+            ref = blocks.escape(args[0].strip().upper())
+            if last is None:
+                return {"text": f"Baton has no closed transfer for {ref}."}
+            text = f"{last.case_ref} was last held by {last.team}; closed {last.closed_on:%d %b %Y}."
+            if last.goes_back is True:
+                text += f" Closed less than {last.rule} ago: a re-referral goes back to {last.team}."
+            elif last.goes_back is False:
+                text += f" Closed more than {last.rule} ago: a re-referral is assessed afresh."
+            return {"text": text}
         if sub == "cover":
             m = re.match(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|nobody)\s+until\s+(\S+)$", " ".join(args))
             if not m:

@@ -38,6 +38,7 @@ from bot.domain import AWAITING_DECISION, MAX_TEXT, STATE_LABELS, UK_TIME, State
 from bot.org import Org
 from bot.policy import Choice, PolicyPack
 from bot.ports import TransferSummary
+from bot.reports import Summary
 from handlers import ids
 
 NO_NAMES = "Case references only: do not write names."
@@ -310,15 +311,19 @@ def _decisive_event(t: Transfer) -> TimelineEvent | None:
 
 
 def transfer_message(t: Transfer, *, deadline: Deadline | None, days_left: int | None,
-                     buttons: bool) -> list[dict[str, Any]]:
-    """A transfer's card: teams, kind, state, next deadline, and the decision buttons or outcome."""
+                     buttons: bool, elapsed: int | None = None, rag: str | None = None,
+                     ) -> list[dict[str, Any]]:
+    """A transfer's card: teams, kind, state, working days elapsed, next deadline (with RAG),
+    and the decision buttons or the outcome."""
     fields = [
         f"*From*\n{escape(t.holding_team)}",
         f"*To*\n{escape(t.receiving_team)}",
         f"*Kind*\n{escape(t.kind)}",
         f"*State*\n{STATE_LABELS[t.state]}",
-        f"*Next deadline*\n{_deadline_text(deadline, days_left)}",
+        f"*Next deadline*\n{RAG_EMOJI[rag] + ' ' if rag else ''}{_deadline_text(deadline, days_left)}",
     ]
+    if elapsed is not None and t.is_open:
+        fields.append(f"*Working days elapsed*\n{elapsed} (day 1 is the next working day after the request)")
     if t.transfer_point:
         fields.append(f"*Transfer point*\n{escape(t.transfer_point)} ({_day(t.transfer_point_date)})")
     if t.named_worker:
@@ -362,8 +367,10 @@ def _summary_line(r: TransferSummary, today: date, cal: WorkingCalendar) -> str:
         left = cal.working_days_between(today, r.due_on)
         when = f"overdue by {-left} working days" if left < 0 else f"{left} working days left"
         due = f"{escape(r.due_clock or 'due')} {_day(r.due_on)} ({when})"
+    day = (f"day {cal.working_days_between(r.requested_on, today)} · "
+           if r.requested_on is not None else "")
     return (f"{_rag(r.due_on, today, cal)} *{escape(r.case_ref)}* · {_state_word(r.state)} · "
-            f"{escape(r.holding_team)} → {escape(r.receiving_team)} · {due}")
+            f"{escape(r.holding_team)} → {escape(r.receiving_team)} · {day}{due}")
 
 
 def _more(n: int) -> ContextBlock:
@@ -447,6 +454,8 @@ def help_blocks() -> list[dict[str, Any]]:
         "`/transfer status CASE`: where a transfer stands and its next deadline",
         "`/transfer history CASE`: who did what, and when",
         "`/transfer cover @user until YYYY-MM-DD`: a colleague covers your transfers while you are away",
+        "`/transfer agenda`: cases ready for the transfer meeting, with their checklists",
+        "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
         "`/transfer help`: this list",
     ]
     return _dicts([
@@ -457,32 +466,78 @@ def help_blocks() -> list[dict[str, Any]]:
 
 
 def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *,
-               buttons: bool) -> list[Block]:
+               buttons: bool, cap: int = HOME_ROWS) -> list[Block]:
     out: list[Block] = []
     if not rows:
         return [ContextBlock(elements=[_md("Nothing here.")])]
-    for r in rows[:HOME_ROWS]:
+    for r in rows[:cap]:
         out.append(SectionBlock(text=_md(_summary_line(r, today, cal))))
         if buttons and r.state in {s.value for s in AWAITING_DECISION}:
             out.append(_decision_buttons(r.id))
-    if len(rows) > HOME_ROWS:
-        out.append(_more(len(rows) - HOME_ROWS))
+    if len(rows) > cap:
+        out.append(_more(len(rows) - cap))
     return out
 
 
 def home_view(*, holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
               cal: WorkingCalendar) -> View:
-    """The App Home tab: transfers the user is receiving (with decision buttons) and holding."""
-    blocks: list[Block] = [
-        HeaderBlock(text="Your case transfers"),
-        SectionBlock(text=_md("*You are receiving*")),
-        *_home_rows(receiving, today, cal, buttons=True),
-        DividerBlock(),
-        SectionBlock(text=_md("*You are holding*")),
-        *_home_rows(holding, today, cal, buttons=False),
-        ContextBlock(elements=[_md(
-            f"{RAG_EMOJI['red']} overdue · {RAG_EMOJI['amber']} due within {AMBER_WITHIN} working days"
-            f" · {RAG_EMOJI['green']} on track")]),
-    ]
+    """The App Home tab: what waits on the user (with buttons), what is overdue, and every
+    inbound and outbound transfer of their teams, with working days left and RAG."""
+    awaiting = {s.value for s in AWAITING_DECISION}
+    waiting = [r for r in receiving if r.state in awaiting]
+    inbound = [r for r in receiving if r.state not in awaiting]
+    overdue = [r for r in [*receiving, *holding] if r.due_on is not None and r.due_on < today]
+    blocks: list[Block] = [HeaderBlock(text="Your case transfers")]
+    for title, rows, buttons, cap in (
+        (f"*Waiting on you* ({len(waiting)})", waiting, True, 12),
+        (f"*Overdue* ({len(overdue)})", overdue, False, 10),
+        (f"*Inbound* ({len(inbound)})", inbound, False, 10),
+        (f"*Outbound* ({len(holding)})", holding, False, 10),
+    ):
+        blocks.append(SectionBlock(text=_md(title)))
+        blocks.extend(_home_rows(rows, today, cal, buttons=buttons, cap=cap))
+        blocks.append(DividerBlock())
+    blocks.append(ContextBlock(elements=[_md(
+        f"{RAG_EMOJI['red']} overdue · {RAG_EMOJI['amber']} due within {AMBER_WITHIN} working days"
+        f" · {RAG_EMOJI['green']} on track")]))
     return View(type="home", callback_id=ids.HOME_VIEW, blocks=blocks[:MAX_VIEW_BLOCKS])
 
+
+def weekly_digest(s: Summary) -> list[dict[str, Any]]:
+    """The weekly summary for an escalation channel: totals, median and a line per team."""
+    med = "-" if s.median_days_to_resolution is None else f"{s.median_days_to_resolution:g}"
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Transfers {s.start:%d %b} to {s.end:%d %b %Y}"),
+        SectionBlock(fields=[
+            _md(f"*Opened*\n{s.opened}"), _md(f"*Resolved*\n{s.resolved}"),
+            _md(f"*Breached*\n{s.breached}"), _md(f"*Awaiting endorsement*\n{s.awaiting_endorsement}"),
+            _md(f"*Open now*\n{s.open_now} ({s.overdue_now} overdue)"),
+            _md(f"*Median working days to resolution*\n{med}"),
+        ]),
+        DividerBlock(),
+    ]
+    lines = [f"`{escape(t.team)}`  open {t.open} · opened {t.opened} · resolved {t.resolved} · "
+             f"breached {t.breached} · overdue {t.overdue}" for t in s.by_team]
+    for i in range(0, len(lines), 10):
+        blocks.append(SectionBlock(text=_md("\n".join(lines[i : i + 10]))))
+    return _dicts(blocks[:MAX_MESSAGE_BLOCKS])
+
+
+def agenda_blocks(items: list[tuple[Transfer, list[tuple[str, int, int]]]], *, today: date,
+                  title: str) -> list[dict[str, Any]]:
+    """The transfer meeting's agenda: each case with its teams, transfer point and, per
+    checklist, how many items are confirmed."""
+    blocks: list[Block] = [HeaderBlock(text=_clip(title, 150))]
+    if not items:
+        blocks.append(SectionBlock(text=_md("No cases are waiting for the transfer meeting.")))
+    for t, checklists in items[: MAX_MESSAGE_BLOCKS - 2]:
+        point = (f" · {escape(t.transfer_point)} {_day(t.transfer_point_date)}"
+                 if t.transfer_point else "")
+        lists = "; ".join(f"{escape(label)} {done}/{total}{' ✓' if done == total else ''}"
+                          for label, done, total in checklists) or "no checklist"
+        blocks.append(SectionBlock(text=_md(
+            f"*{escape(t.case_ref)}* · {_state_word(t.state.value)} · {escape(t.holding_team)} → "
+            f"{escape(t.receiving_team)}{point}\n{lists}")))
+    if len(items) > MAX_MESSAGE_BLOCKS - 2:
+        blocks.append(_more(len(items) - (MAX_MESSAGE_BLOCKS - 2)))
+    return _dicts(blocks)

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.org import Org
+from handlers.metrics import SWEEP_DURATION
 from scheduler.sweep import WorkingHours, tick
 
 log = logging.getLogger("baton.scheduler")
 
 
 def start(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], datetime], *,
-          seconds: int, hours: WorkingHours) -> BackgroundScheduler:
+          seconds: int, hours: WorkingHours, weekly: tuple[int, time] | None = None,
+          ) -> BackgroundScheduler:
     """Start a background scheduler running one tick every ``seconds``.
 
     Runs never overlap (max_instances=1) and missed runs coalesce into one: a sweep catches
@@ -28,7 +30,8 @@ def start(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], da
 
     def job() -> None:
         try:
-            counts = tick(engine, org, client, clock(), hours=hours)
+            with SWEEP_DURATION.time():
+                counts = tick(engine, org, client, clock(), hours=hours, weekly=weekly)
             if counts["notifications"] or counts["sent"]:
                 log.info("sweep: %s", counts)
         except Exception:

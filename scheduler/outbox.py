@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col
 
 from bot.clocks import next_deadline
-from bot.domain import AWAITING_DECISION, Transfer
+from bot.domain import AWAITING_DECISION, Transfer, local_date
 from bot.org import Org
 from bot.ports import UnitOfWork
 from bot.services import calendar, effective_managers, transfer_deadlines
@@ -36,9 +36,13 @@ INSTANCE = f"{socket.gethostname()}:{id(object())}"
 def _message(org: Org, t: Transfer, now: datetime, *, buttons: bool) -> dict[str, Any]:
     ds = transfer_deadlines(org, t)
     d = next_deadline(ds)
-    left = calendar(org).working_days_between(now.date(), d.due_on) if d else None
+    cal, today = calendar(org), local_date(now)
+    left = cal.working_days_between(today, d.due_on) if d else None
+    elapsed = cal.working_days_between(t.requested_on, today) if t.requested_on else None
     text = f"Transfer {t.case_ref}: {t.holding_team} → {t.receiving_team} ({t.state.value})"
-    return {"text": text, "blocks": blocks.transfer_message(t, deadline=d, days_left=left, buttons=buttons)}
+    return {"text": text, "blocks": blocks.transfer_message(
+        t, deadline=d, days_left=left, buttons=buttons, elapsed=elapsed,
+        rag=d.rag(cal, today) if d else None)}
 
 
 def notify_change(uow: UnitOfWork, org: Org, t: Transfer, now: datetime) -> None:
@@ -268,7 +272,31 @@ def _send(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int], 
             buttons = t.state in AWAITING_DECISION and ref.purpose.startswith("dm:")
             client.chat_update(channel=ref.channel, ts=ref.ts, **_message(org, t, now, buttons=buttons))
         return None
+    if row.kind == "weekly":
+        return _send_weekly(engine, client, org, row, payload)
     if row.kind == "dm":
         resp = client.chat_postMessage(channel=row.recipient, **payload)
         return str(resp["channel"]), str(resp["ts"])
     return None
+
+
+def _send_weekly(engine: sa.Engine, client: WebClient, org: Org, row: Any,
+                 payload: dict[str, Any]) -> tuple[str, str]:
+    """Post the weekly summary to an escalation channel, then its chart as a PNG."""
+    from datetime import date
+
+    from bot.services import report
+    from handlers.charts import digest_chart
+    from store.repo import SqlUnitOfWork
+
+    start, end = date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"])
+    with SqlUnitOfWork(engine) as uow:
+        summary = report(uow, org, start=start, end=end)
+    resp = client.chat_postMessage(channel=row.recipient, blocks=blocks.weekly_digest(summary),
+                                   text=f"Transfers {start:%d %b} to {end:%d %b %Y}: {summary.opened} "
+                                        f"opened, {summary.resolved} resolved, {summary.breached} breached")
+    client.files_upload_v2(channel=row.recipient, content=digest_chart(summary),
+                           filename=f"transfers-{end.isoformat()}.png",
+                           title=f"Transfers by team, {start:%d %b} to {end:%d %b %Y}",
+                           alt_txt="Bar chart of transfers opened, resolved and breached per team")
+    return str(resp["channel"]), str(resp["ts"])

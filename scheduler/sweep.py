@@ -268,10 +268,57 @@ def _recipients_for(step: Step, clock: Clock) -> tuple[Recipient, ...]:
                  BreachAction.escalate not in clock.at_breach)
 
 
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_weekly(spec: str) -> tuple[int, time] | None:
+    """'mon 09:00' -> (0, 09:00); 'off' -> None."""
+    if spec.strip().lower() in ("off", "none", ""):
+        return None
+    day, _, clock = spec.strip().lower().partition(" ")
+    if day[:3] not in DAYS:
+        raise ValueError(f"weekly digest day {day!r}: use one of {', '.join(DAYS)}")
+    return DAYS.index(day[:3]), time.fromisoformat(clock.strip() or "09:00")
+
+
+def escalation_channels(org: Org) -> list[str]:
+    """Every channel named as an escalation contact, org-wide or for a team."""
+    out: list[str] = []
+    for contact in [*org.escalation.values(), *(c for t in org.teams for c in t.escalation.values())]:
+        if contact.channel and contact.channel not in out:
+            out.append(contact.channel)
+    return out
+
+
+def schedule_weekly(engine: sa.Engine, org: Org, now: datetime, *, weekday: int = 0,
+                    at: time = time(9, 0)) -> int:
+    """Once the week's digest time has passed (Monday 09:00 by default), write one weekly
+    summary of the previous seven days for each escalation channel; returns how many."""
+    local = now.astimezone(ZoneInfo("Europe/London"))
+    monday = local.date() - timedelta(days=local.weekday())
+    due = datetime.combine(monday + timedelta(days=weekday), at, tzinfo=local.tzinfo)
+    if local < due:
+        return 0
+    end = due.date() - timedelta(days=1)
+    start = end - timedelta(days=6)
+    written = 0
+    with SqlUnitOfWork(engine) as uow:
+        for channel in escalation_channels(org):
+            written += uow.add_notification(
+                key=f"weekly:{due.date().isoformat()}:{channel}", transfer_id=None, kind="weekly",
+                recipient=channel, payload={"start": start.isoformat(), "end": end.isoformat()},
+                not_before=now, now=now)
+        uow.commit()
+    return written
+
+
 def tick(engine: sa.Engine, org: Org, client: WebClient, now: datetime, *,
-         hours: WorkingHours | None = None) -> dict[str, Any]:
+         hours: WorkingHours | None = None, weekly: tuple[int, time] | None = None,
+         ) -> dict[str, Any]:
     """One sweep, then delivery of whatever is due: what the scheduler runs every minute."""
     result = sweep(engine, org, now, hours=hours)
+    if weekly is not None:
+        schedule_weekly(engine, org, now, weekday=weekly[0], at=weekly[1])
     result.sent = outbox.deliver(engine, client, org, _loader(engine), now)
     return result.as_dict()
 

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from bot.clocks import ClockStatus, Deadline
-from bot.domain import State, TimelineEvent, Transfer
+from bot.domain import State, TimelineEvent, Transfer, local_date
 from bot.ports import Cover, DuplicateOpenTransfer, StaleTransfer, TransferSummary
+from bot.reports import ReportRow
 from store.models import (
     CoverRow,
     DeadlineRow,
@@ -243,6 +244,44 @@ class SqlTransfers:
             )
             for r in ordered
         ]
+
+    def report_rows(self, *, since: date, today: date) -> list[ReportRow]:
+        """Transfers open now, or requested or closed since ``since``, with their deadlines and
+        the first breach a sweep recorded."""
+        tt: sa.Table = TransferRow.__table__  # type: ignore[attr-defined]
+        dt: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+        nt: sa.Table = NotificationRow.__table__  # type: ignore[attr-defined]
+        t, d, n = tt.c, dt.c, nt.c
+        running = d.status == ClockStatus.running.value
+        next_due = (sa.select(sa.func.min(d.due_on)).where(d.transfer_id == t.id, running)
+                    .scalar_subquery())
+        endorse = (sa.select(sa.func.count()).where(d.transfer_id == t.id, running,
+                                                    d.clock == "endorsement", d.due_on < today)
+                   .scalar_subquery())
+        breached = (sa.select(sa.func.min(n.created_at)).where(
+            n.transfer_id == t.id, n.kind == "step", n.key.like("%:breach")).scalar_subquery())
+        since_dt = datetime(since.year, since.month, since.day, tzinfo=UTC)
+        stmt = sa.select(
+            t.id, t.case_ref, t.policy, t.holding_team, t.receiving_team, t.kind, t.state,
+            t.requested_on, t.closed_at, next_due.label("next_due"), endorse.label("endorse"),
+            breached.label("breached"),
+        ).where(sa.or_(t.closed_at.is_(None), t.closed_at >= since_dt.replace(tzinfo=None),
+                       t.requested_on >= since)).order_by(t.id)
+        out = []
+        for r in self.s.execute(stmt):
+            breached_at = r.breached
+            if isinstance(breached_at, str):  # SQLite returns aggregates of datetimes as text
+                breached_at = datetime.fromisoformat(breached_at)
+            out.append(ReportRow(
+                id=r.id, case_ref=r.case_ref, policy=r.policy, holding_team=r.holding_team,
+                receiving_team=r.receiving_team, kind=r.kind, state=r.state,
+                requested_on=r.requested_on,
+                closed_at=r.closed_at.replace(tzinfo=UTC) if r.closed_at else None,
+                next_due=date.fromisoformat(r.next_due) if isinstance(r.next_due, str) else r.next_due,
+                breached_on=local_date(breached_at.replace(tzinfo=UTC)) if breached_at else None,
+                endorsement_overdue=bool(r.endorse),
+            ))
+        return out
 
     def bulk_import(self, rows: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> int:
         """Insert many new transfers at once (one transaction); returns how many."""

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot.org import Org
 from handlers.app import Deps, build_app
+from handlers.metrics import metrics_for
 from handlers.server import serve_in_thread, wsgi_app
 from sandbox.slack_api import SlackStandIn
 from store.repo import SqlUnitOfWork
@@ -36,7 +37,7 @@ def slack(api: SlackStandIn, engine: sa.Engine, org: Org, clock: Clock,
     """Baton's Slack app served over HTTP; the driver sends it signed requests."""
     app = build_app(Deps(org=org, uow=uow, engine=engine, clock=clock), token=TOKEN,
                     signing_secret=SECRET, api_url=api.api_url)
-    server, url = serve_in_thread(wsgi_app(app))
+    server, url = serve_in_thread(wsgi_app(app, metrics=metrics_for(engine)))
     yield SlackDriver(base_url=url, api=api)
     server.shutdown()
     server.server_close()

@@ -246,7 +246,7 @@ def test_home_view_puts_buttons_on_receiving_awaiting_decision_only() -> None:
     ).to_dict()
     assert view["type"] == "home"
     text = _text(view["blocks"])
-    assert "You are receiving" in text and "You are holding" in text
+    assert "Waiting on you* (1)" in text and "Inbound* (1)" in text and "Outbound* (1)" in text
     assert "working days left" in text and ":large_green_circle:" in text
     action_blocks = [b for b in view["blocks"] if b["type"] == "actions"]
     assert [b["block_id"] for b in action_blocks] == [f"{ids.DECISION_ACTIONS}:1"]
@@ -256,7 +256,15 @@ def test_home_view_stays_within_a_hundred_blocks() -> None:
     """Long lists are cut with a "+N more" line so the tab stays valid."""
     many = [_summary(i, due_on=date(2026, 12, 21)) for i in range(200)]
     view = blocks.home_view(holding=many, receiving=many, today=TODAY, cal=CAL).to_dict()
-    assert len(view["blocks"]) <= 100 and "+170 more" in _text(view["blocks"])
+    assert len(view["blocks"]) <= 100 and "+188 more" in _text(view["blocks"])
+
+
+def test_home_view_lists_overdue_transfers_in_their_own_section() -> None:
+    """A transfer past its deadline appears under Overdue, red."""
+    view = blocks.home_view(holding=[_summary(3, due_on=date(2026, 11, 20))], receiving=[],
+                            today=TODAY, cal=CAL).to_dict()
+    text = _text(view["blocks"])
+    assert "Overdue* (1)" in text and ":red_circle:" in text
 
 
 def test_builders_show_case_refs_and_user_ids_not_names(org: Org) -> None:

@@ -1,0 +1,48 @@
+"""The weekly digest's chart: a PNG a senior manager reads at a glance."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from bot.reports import Summary
+
+
+def digest_figure(s: Summary) -> Figure:
+    """Bars per receiving team: opened, resolved and breached in the period."""
+    teams = [t.team for t in s.by_team] or ["(no transfers)"]
+    series = {
+        "Opened": [t.opened for t in s.by_team] or [0],
+        "Resolved": [t.resolved for t in s.by_team] or [0],
+        "Breached": [t.breached for t in s.by_team] or [0],
+    }
+    colours = {"Opened": "#1d70b8", "Resolved": "#00703c", "Breached": "#d4351c"}
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    width = 0.8 / len(series)
+    for i, (name, values) in enumerate(series.items()):
+        xs = [x + (i - 1) * width for x in range(len(teams))]
+        bars = ax.bar(xs, values, width, label=name, color=colours[name])
+        ax.bar_label(bars, fontsize=8)
+    ax.set_xticks(range(len(teams)), teams, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("Transfers")
+    med = "-" if s.median_days_to_resolution is None else f"{s.median_days_to_resolution:g}"
+    ax.set_title(f"Transfers {s.start:%d %b} - {s.end:%d %b %Y}: median {med} working days "
+                 "to resolution", fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def digest_chart(s: Summary) -> bytes:
+    """The digest figure as PNG bytes (800 x 450 pixels)."""
+    fig = digest_figure(s)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
