@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint bench bench-slack install clean
+.PHONY: run test lint bench bench-slack bench-tracker install clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.core
+
+bench-tracker: install
+	$(BIN)/python -m bench.tracker
 
 bench-slack: install
 	$(BIN)/python -m bench.slack

@@ -155,7 +155,12 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     app.action(ids.ENDORSE)(_open(lambda t: blocks.endorse_modal(t.id or 0, t.case_ref),
                                   senior, OPEN))
 
-    def _submit(action: str, parse: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
+    def _submit(action: str, parse: Callable[[dict[str, Any]], dict[str, Any]],
+                fields: tuple[tuple[str, str], ...] = ()) -> Callable[..., None]:
+        """A modal submission: parse, act, and on a refusal show the message on its field.
+
+        ``fields`` maps words in the message to the block that should carry it; otherwise the
+        last input of the form (its main free-text field) does."""
         def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
             user = body["user"]["id"]
             tid = int(view["private_metadata"])
@@ -164,18 +169,24 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 with deps.uow() as u:
                     services.act(u, deps.org, user, tid, action, deps.clock(), **kwargs)
             except DomainError as exc:
-                block = next(iter(view["state"]["values"]), ids.RATIONALE)
-                ack(response_action="errors", errors={block: str(exc)[:150]})
+                message = str(exc)
+                inputs = list(view["state"]["values"]) or [ids.RATIONALE]
+                block = next((b for word, b in fields if word in message.lower() and b in inputs),
+                             inputs[-1])
+                ack(response_action="errors", errors={block: message[:150]})
                 return
             ack()
             flush()
         return listener
 
-    app.view(ids.ACCEPT_VIEW)(_submit("accept", _accept_args))
-    app.view(ids.DECLINE_VIEW)(_submit("decline", _decline_args))
+    app.view(ids.ACCEPT_VIEW)(_submit("accept", _accept_args, (("date", ids.AGREED_DATE),
+                                                              ("worker", ids.NAMED_WORKER))))
+    app.view(ids.DECLINE_VIEW)(_submit("decline", _decline_args, (("reasons", ids.DECLINE_REASON),
+                                                                  ("rationale", ids.RATIONALE))))
     app.view(ids.WORK_VIEW)(_submit("request_work", _work_args))
     app.view(ids.DELAY_VIEW)(_submit("record_delay", lambda v: {
-        "reason": _value(v, ids.DELAY_REASON) or "", "actions": _value(v, ids.DELAY_ACTIONS) or ""}))
+        "reason": _value(v, ids.DELAY_REASON) or "", "actions": _value(v, ids.DELAY_ACTIONS) or ""},
+        (("reason for delay", ids.DELAY_REASON), ("actions", ids.DELAY_ACTIONS))))
     app.view(ids.ENDORSE_VIEW)(_submit("endorse", lambda v: {
         "rationale": _value(v, ids.ENDORSE_RATIONALE) or ""}))
 

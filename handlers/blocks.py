@@ -343,7 +343,12 @@ def transfer_message(t: Transfer, *, deadline: Deadline | None, days_left: int |
             blocks.append(ContextBlock(elements=[_md("Awaiting the receiving team's decision.")]))
     else:
         ev = _decisive_event(t)
-        line = STATE_LABELS[t.state]
+        accepted = t.last_event("accepted")
+        if t.state == State.allocated and accepted is not None:
+            ev = accepted  # say who decided; the named worker is in the fields above
+            line = "Accepted"
+        else:
+            line = STATE_LABELS[t.state]
         if ev is not None:
             line += f" by {mention(ev.actor)} on {_when(ev)}"
             if ev.reason:

@@ -105,8 +105,8 @@ class SlackDriver:
         ``message_ts`` names the message the button is on (its response URL then replaces it);
         ``view_id`` presses it in a view (the App Home) instead, which has no response URL.
         """
-        action = {"type": "button", "action_id": action_id, "value": value, "block_id": block_id,
-                  "action_ts": f"{time.time():.6f}"}
+        action: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value,
+                                  "block_id": block_id, "action_ts": f"{time.time():.6f}"}
         if text is not None:
             action["text"] = {"type": "plain_text", "text": text, "emoji": True}
         payload: dict[str, Any] = {

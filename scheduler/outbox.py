@@ -105,11 +105,13 @@ DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays insid
 def _reclaim(engine: sa.Engine, now: datetime) -> None:
     """Rows claimed by an instance that died before finishing.
 
-    A row is claimed (attempts + 1, committed) before it is sent and marked sent after Slack
-    answered ok. If the process died in between, Slack may or may not have the message: the
-    row goes back to pending once its lease expires and is sent again. That is the only way a
-    message can be duplicated, and only once: a row already in flight MAX_IN_FLIGHT times is
-    not resent but marked failed, for a person to check.
+    A row is claimed (attempts + 1, committed) just before it is sent, one message at a time,
+    and marked sent after Slack answered ok. If the process died in between, Slack may or may
+    not have the message: the row goes back to pending once its lease expires and is sent
+    again. That is the only way a message can be duplicated, and only once: a row already in
+    flight MAX_IN_FLIGHT times is not resent but marked failed, for a person to check. (Rows
+    are not claimed in bulk ahead of their send, so a row still waiting its turn when the
+    process died does not count as in flight.)
     """
     stale = now - LEASE
     with engine.begin() as conn:
@@ -122,23 +124,29 @@ def _reclaim(engine: sa.Engine, now: datetime) -> None:
         ).values(status="failed", last_error="in flight twice when an instance stopped; not resent"))
 
 
-def _claim(engine: sa.Engine, now: datetime, limit: int) -> list[Any]:
-    """Claim due rows one by one with a conditional UPDATE; only the winner sends a row."""
+def _due(engine: sa.Engine, now: datetime, limit: int) -> list[Any]:
+    """Pending rows whose time has come, oldest first."""
     with engine.connect() as conn:
-        due = conn.execute(
-            sa.select(col(NotificationRow.id)).where(
+        return list(conn.execute(
+            sa.select(NotificationRow).where(
                 col(NotificationRow.status) == "pending", col(NotificationRow.not_before) <= now
             ).order_by(col(NotificationRow.id)).limit(limit)
-        ).scalars().all()
+        ).all())
+
+
+def _claim(engine: sa.Engine, now: datetime, ids: list[int]) -> list[Any]:
+    """Claim rows one by one with a conditional UPDATE (still pending and due); only the winner
+    sends a row. Returns the rows won, as they are now."""
     won: list[int] = []
-    for nid in due:
+    for nid in ids:
         with engine.begin() as conn:
             if conn.execute(
                 sa.update(NotificationRow)
-                .where(col(NotificationRow.id) == nid, col(NotificationRow.status) == "pending")
+                .where(col(NotificationRow.id) == nid, col(NotificationRow.status) == "pending",
+                       col(NotificationRow.not_before) <= now)
                 .values(status="claimed", claimed_by=INSTANCE, claimed_at=now,
                         attempts=NotificationRow.attempts + 1)
-            ).rowcount == 1 and nid is not None:
+            ).rowcount == 1:
                 won.append(nid)
     if not won:
         return []
@@ -168,18 +176,21 @@ def deliver(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int]
     mend are recorded and reported once to the escalation contact.
     """
     _reclaim(engine, now)
-    rows = _claim(engine, now, limit)
     sent = 0
     items: dict[str, list[Any]] = {}
-    for row in rows:
+    for row in _due(engine, now, limit):
         if row.kind == "item":
             items.setdefault(row.recipient, []).append(row)
             continue
-        sent += _attempt(engine, client, org, now, [row], partial(_send, engine, client, org, load, row, now))
+        for won in _claim(engine, now, [row.id]):  # claimed only when its turn has come
+            sent += _attempt(engine, client, org, now, [won],
+                             partial(_send, engine, client, org, load, won, now))
     for recipient, group in items.items():
+        pages = (len(group) + DIGEST_ITEMS - 1) // DIGEST_ITEMS
         for i in range(0, len(group), DIGEST_ITEMS):
-            page = group[i : i + DIGEST_ITEMS]
-            pages = (len(group) + DIGEST_ITEMS - 1) // DIGEST_ITEMS
+            page = _claim(engine, now, [r.id for r in group[i : i + DIGEST_ITEMS]])
+            if not page:  # another instance sent them, or a 429 put them back
+                continue
             payload = [dict(r.payload) for r in page]
 
             def post(recipient: str = recipient, payload: list[dict[str, Any]] = payload,
@@ -203,8 +214,14 @@ def _attempt(engine: sa.Engine, client: WebClient, org: Org, now: datetime, rows
         error = str(exc.response.get("error") or exc.response.status_code)
         wait = _retry_after(exc)
         if wait is not None:
+            until = now + timedelta(seconds=wait)
             _finish(engine, ids, status="pending", last_error="ratelimited",
-                    attempts=NotificationRow.attempts - 1, not_before=now + timedelta(seconds=wait))
+                    attempts=NotificationRow.attempts - 1, not_before=until)
+            with engine.begin() as conn:  # the recipient's other rows wait out Retry-After too
+                conn.execute(sa.update(NotificationRow).where(
+                    col(NotificationRow.recipient) == rows[0].recipient,
+                    col(NotificationRow.status) == "pending", col(NotificationRow.not_before) < until,
+                ).values(not_before=until))
             return 0
         permanent = error in PERMANENT_ERRORS or exc.response.status_code < 500
         log.warning("notification(s) %s (transfer %s) failed: %s", ids, rows[0].transfer_id, error)
@@ -295,8 +312,11 @@ def _send_weekly(engine: sa.Engine, client: WebClient, org: Org, row: Any,
     resp = client.chat_postMessage(channel=row.recipient, blocks=blocks.weekly_digest(summary),
                                    text=f"Transfers {start:%d %b} to {end:%d %b %Y}: {summary.opened} "
                                         f"opened, {summary.resolved} resolved, {summary.breached} breached")
-    client.files_upload_v2(channel=row.recipient, content=digest_chart(summary),
-                           filename=f"transfers-{end.isoformat()}.png",
-                           title=f"Transfers by team, {start:%d %b} to {end:%d %b %Y}",
-                           alt_txt="Bar chart of transfers opened, resolved and breached per team")
+    try:  # the summary is out: a failed chart must not make a retry post the summary again
+        client.files_upload_v2(channel=row.recipient, content=digest_chart(summary),
+                               filename=f"transfers-{end.isoformat()}.png",
+                               title=f"Transfers by team, {start:%d %b} to {end:%d %b %Y}",
+                               alt_txt="Bar chart of transfers opened, resolved and breached per team")
+    except Exception as exc:
+        log.warning("weekly chart for %s not uploaded: %s", row.recipient, exc)
     return str(resp["channel"]), str(resp["ts"])

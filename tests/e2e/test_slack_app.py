@@ -112,7 +112,7 @@ def test_accept_names_the_worker_and_updates_the_dm_in_place(slack: SlackDriver,
     slack.submit(SMGR, {ids.NAMED_WORKER: user_select(SPP), ids.AGREED_DATE: date_pick("2026-12-01")})
     updated = wait(api, lambda: [m for m in api.messages(SMGR) if m.ts == dm.ts and m.updated])[0]
     assert not [b for b in updated.blocks or [] if b["type"] == "actions"]
-    assert SMGR in texts(updated.blocks)
+    assert f"Accepted by <@{SMGR}>" in texts(updated.blocks)
     t = open_transfer(uow)
     assert t.state == State.allocated and t.named_worker == SPP
 
@@ -123,9 +123,13 @@ def test_decline_without_a_rationale_is_refused_on_the_field(slack: SlackDriver,
     t = open_transfer(uow)
     slack.press(SMGR, ids.DECLINE, str(t.id))
     wait(slack.api, lambda: slack.api.modal_stack(SMGR))
-    _, answer = slack.submit(SMGR, {ids.RATIONALE: text_input("  "),
-                                    ids.DECLINE_REASON: select("heightened_risk")})
+    _, answer = slack.submit(SMGR, {ids.DECLINE_REASON: select("heightened_risk"),
+                                    ids.RATIONALE: text_input("  ")})
     assert answer["response_action"] == "errors"
+    assert "rationale" in answer["errors"][ids.RATIONALE]
+    _, answer = slack.submit(SMGR, {ids.DECLINE_REASON: select(None),
+                                    ids.RATIONALE: text_input("Victim nearby")})
+    assert "presumption of acceptance" in answer["errors"][ids.DECLINE_REASON]
     assert open_transfer(uow).state == State.requested
     _, answer = slack.submit(SMGR, {ids.RATIONALE: text_input("Victim lives on the same street"),
                                     ids.DECLINE_REASON: select("heightened_risk")})

@@ -168,4 +168,6 @@ def test_digest_chart_is_a_labelled_800_by_450_png(seeded: None, uow: UoW, org: 
     ax = fig.axes[0]
     assert "median 7.5 working days" in ax.get_title()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["pdu-north", "pdu-south"]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Opened", "Resolved", "Breached"]
+    legend = ax.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == ["Opened", "Resolved", "Breached"]
