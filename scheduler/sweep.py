@@ -153,9 +153,9 @@ def _button(step: Step, clock: Clock, who: Recipient) -> str | None:
 
 
 def _done_keys(conn: sa.Connection, transfer_id: int) -> set[str]:
+    """Every outbox key already written for a transfer (step markers and notifications)."""
     return set(conn.execute(
-        sa.select(col(NotificationRow.key)).where(
-            col(NotificationRow.transfer_id) == transfer_id, col(NotificationRow.kind) == "step")
+        sa.select(col(NotificationRow.key)).where(col(NotificationRow.transfer_id) == transfer_id)
     ).scalars())
 
 
@@ -192,6 +192,18 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
         done = _done_keys(uow.session.connection(), tid)
         covers = uow.covers.active_on(today)
         changed = False
+        rows: list[dict[str, Any]] = []
+
+        def write(key: str, kind: str, recipient: str, payload: dict[str, Any], status: str,
+                  not_before: datetime) -> bool:
+            if key in done:
+                return False
+            done.add(key)
+            rows.append({"key": key, "transfer_id": tid, "kind": kind, "recipient": recipient,
+                         "payload": payload, "status": status, "not_before": not_before,
+                         "attempts": 0, "created_at": now})
+            return True
+
         for d in services.transfer_deadlines(org, t):
             if d.status != ClockStatus.running:
                 continue
@@ -220,10 +232,8 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                 result.steps += 1
                 status = "done" if s in send else "superseded"
                 result.superseded += status == "superseded"
-                uow.session.add(NotificationRow(
-                    key=f"t{tid}:{d.clock}:{s.key}", transfer_id=tid, kind="step", recipient="-",
-                    payload={"on": s.on.isoformat(), "status": status}, status=status,
-                    not_before=now, created_at=now))
+                write(f"t{tid}:{d.clock}:{s.key}", "step", "-",
+                      {"on": s.on.isoformat(), "status": status}, status, now)
                 if status != "done":
                     continue
                 for who in _recipients_for(s, clock):
@@ -235,28 +245,36 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                                 "step": s.key, "text": _text(s, clock, d, pack, org, today),
                                 "button": _button(s, clock, who)}
                         result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
-                        if uow.add_notification(
-                            key=f"t{tid}:{d.clock}:{s.key}:{target}", transfer_id=tid, kind="item",
-                            recipient=target, payload=item, not_before=deliver_at, now=now,
-                        ):
+                        if write(f"t{tid}:{d.clock}:{s.key}:{target}", "item", target, item,
+                                 "pending", deliver_at):
                             result.notifications += 1
+        if rows:
+            # One multi-row INSERT; the unique key makes a racing instance's copy fail whole.
+            uow.session.execute(sa.insert(NotificationRow), rows)
         if changed:
             uow.transfers.save(t, services.stored_deadlines(org, t))
         # Nothing before tomorrow is left to look at for this transfer.
         tomorrow = today + timedelta(days=1)
+        updates = []
         for d in services.transfer_deadlines(org, t):
             nxt = None
             if d.status == ClockStatus.running:
                 later = [s.on for s in steps(d, pack.clock(d.clock), pack, cal) if s.on >= tomorrow]
                 nxt = min(later) if later else None
-            uow.session.execute(
-                sa.update(DeadlineRow)
-                .where(col(DeadlineRow.transfer_id) == tid, col(DeadlineRow.clock) == d.clock)
-                .values(next_step_on=nxt))
+            updates.append({"tid": tid, "c": d.clock, "n": nxt})
+        if updates:
+            uow.session.connection().execute(_NEXT_STEP, updates)
         if dry_run:
             uow.rollback()
         else:
             uow.commit()
+
+
+_DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+_NEXT_STEP = (sa.update(_DEADLINES)
+              .where(_DEADLINES.c.transfer_id == sa.bindparam("tid"),
+                     _DEADLINES.c.clock == sa.bindparam("c"))
+              .values(next_step_on=sa.bindparam("n")))
 
 
 def _recipients_for(step: Step, clock: Clock) -> tuple[Recipient, ...]:
