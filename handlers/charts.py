@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.reports import Summary
 
@@ -30,9 +31,10 @@ def digest_figure(s: Summary) -> Figure:
         ax.bar_label(bars, fontsize=8)
     ax.set_xticks(range(len(teams)), teams, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("Transfers")
-    med = "-" if s.median_days_to_resolution is None else f"{s.median_days_to_resolution:g}"
-    ax.set_title(f"Transfers {s.start:%d %b} - {s.end:%d %b %Y}: median {med} working days "
-                 "to resolution", fontsize=10)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    med = ("none resolved" if s.median_days_to_resolution is None
+           else f"median {s.median_days_to_resolution:g} working days to resolution")
+    ax.set_title(f"Transfers {s.start:%d %b} - {s.end:%d %b %Y}: {med}", fontsize=10)
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()

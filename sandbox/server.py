@@ -381,9 +381,19 @@ class Sandbox:
         """One scheduler sweep at ``now``: reminders, breaches and escalations, then delivery."""
         from scheduler.sweep import tick
 
-        return {"at": now.isoformat(), "counts": tick(self.engine, self.org, self.bolt.client, now)}
+        return {"at": now.isoformat(), "counts": tick(self.engine, self.org, self.bolt.client, now,
+                                                           weekly=(0, time(9, 0)))}
 
     # ------------------------------------------------------------------ HTTP
+
+    def _file(self, start_response: StartResponse, file_id: str) -> Iterable[bytes]:
+        """An uploaded file (the weekly digest's chart), so the page can show it."""
+        f = self.api.files.get(file_id)
+        if f is None or not f.content:
+            raise SandboxError("not found", 404)
+        kind = "image/png" if f.content[:4] == b"\x89PNG" else "application/octet-stream"
+        start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(f.content)))])
+        return [f.content]
 
     _POSTS = {"/api/command": "command", "/api/message": "message", "/api/action": "action",
               "/api/submit": "submit", "/api/cancel": "cancel", "/api/home": "open_home",
@@ -401,6 +411,8 @@ class Sandbox:
                 if not _STATIC_NAME.match(name) or not (STATIC / name).is_file():
                     raise SandboxError("not found", 404)
                 return _file(start_response, STATIC / name)
+            if method == "GET" and path.startswith("/files/"):
+                return self._file(start_response, path[len("/files/"):])
             if method == "GET" and path == "/api/state":
                 return _json(start_response, self.state())
             if path in self._POSTS:

@@ -317,7 +317,13 @@
     if (m.ephemeral) meta.append(el("span", { class: "tag", text: "Only visible to you" }));
     if (m.updated) meta.append(el("span", { class: "tag", text: "edited" }));
     const body = m.blocks && m.blocks.length ? blocks(m.blocks, where) : el("div", { class: "text" }, mrkdwn(m.text));
-    return el("article", { class: "message" + (m.ephemeral ? " ephemeral" : ""), "data-ts": m.ts }, meta, body);
+    const files = (m.files || []).map((id) => {
+      const f = (S.state.slack.files || []).find((x) => x.id === id) || {};
+      return el("figure", { class: "file" },
+        el("img", { src: "/files/" + encodeURIComponent(id), alt: f.alt_txt || f.title || "uploaded file" }),
+        el("figcaption", { text: f.title || f.filename || id }));
+    });
+    return el("article", { class: "message" + (m.ephemeral ? " ephemeral" : ""), "data-ts": m.ts }, meta, body, ...files);
   }
 
   function renderConversation() {

@@ -148,3 +148,29 @@ def test_twenty_one_working_days_later_the_escalation_reaches_the_smt_channel(pa
     expect(message.first).to_contain_text("Escalated")
     assert sandbox.api.messages("C0SMT"), "the escalation is in the stand-in's SMT channel"
     shot(page, "5-escalation-in-smt")
+
+
+def test_monday_digest_with_its_chart_and_the_managers_app_home(page: Page, sandbox: Sandbox) -> None:
+    """Two transfers raised; a week on, Monday's digest and chart are in the SMT channel, and the
+    receiving manager's App Home shows what waits on them, overdue first."""
+    raise_transfer(page, "X123456")
+    raise_transfer(page, "Y654321")
+    page.get_by_role("button", name="+5 working days").click()
+    expect(page.locator("#clock-now")).to_contain_text("Mon 30 Nov 2026, 10:00")
+
+    be(page, SMT)
+    go_to(page, "# smt")
+    digest = page.locator("#conversation article.message").filter(has_text="Transfers 23 Nov to 29 Nov 2026")
+    expect(digest).to_be_visible()
+    expect(digest).to_contain_text("Opened")
+    chart = page.locator("#conversation figure.file img").first
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.complete && img.naturalWidth") == 800
+    shot(page, "6-weekly-digest")
+
+    be(page, RECEIVING_MANAGER)
+    go_to(page, "Home")
+    home = page.locator("#conversation")
+    expect(home).to_contain_text("Waiting on you (2)")
+    expect(home.get_by_role("button", name="Accept", exact=True)).to_have_count(2)
+    shot(page, "7-app-home")
