@@ -111,6 +111,7 @@ class DeadlineRow(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_deadline_status_due", "status", "due_on"),
         sa.Index("ix_deadline_next_step", "next_step_on"),
+        sa.Index("ix_deadline_transfer", "transfer_id", "status", "due_on"),
         sa.UniqueConstraint("transfer_id", "clock", name="uq_deadline_transfer_clock"),
     )
 
