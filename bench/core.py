@@ -10,8 +10,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -23,6 +25,7 @@ from store.repo import SqlUnitOfWork
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 PG = os.environ.get("PG_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/baton_bench")
 TARGET_IMPORT_S, TARGET_OVERDUE_MS = 30.0, 50.0
+T = TypeVar("T")
 
 
 def tracker_csv(n: int) -> str:
@@ -81,14 +84,20 @@ def run(url: str, n: int) -> tuple[float, float, int]:
     return t_import, statistics.median(timings), found
 
 
+def on_both_stores(fn: Callable[[str], T]) -> list[tuple[str, T]]:
+    """Run ``fn(url)`` on a fresh SQLite file and, when reachable, on PostgreSQL."""
+    out = []
+    with tempfile.TemporaryDirectory() as d:
+        out.append(("SQLite", fn(f"sqlite:///{Path(d) / 'bench.db'}")))
+    if ensure_pg_database(PG):
+        out.append(("PostgreSQL", fn(PG)))
+    return out
+
+
 def main() -> None:
     """Run on SQLite and PostgreSQL and print a table against the targets."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    rows = []
-    with tempfile.TemporaryDirectory() as d:
-        rows.append(("SQLite", *run(f"sqlite:///{Path(d) / 'bench.db'}", n)))
-    if ensure_pg_database(PG):
-        rows.append(("PostgreSQL", *run(PG, n)))
+    rows = [(name, *r) for name, r in on_both_stores(lambda url: run(url, n))]
     print(f"\n{n:,} open transfers (probation; 1% overdue, the rest requested this week)")
     print(f"{'store':<12}{'import s':>10}{'target':>9}{'overdue ms':>12}{'target':>9}{'overdue':>9}")
     for name, imp, q, found in rows:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.core import NOW, PG, ensure_pg_database
+from bench.core import NOW, on_both_stores
 from bot import services
 from bot.org import load_org
 from handlers import blocks
@@ -89,11 +87,7 @@ def run(url: str, n: int) -> tuple[float, float, float]:
 def main() -> None:
     """Print both stores' figures beside the target."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    rows = []
-    with tempfile.TemporaryDirectory() as d:
-        rows.append(("SQLite", *run(f"sqlite:///{Path(d) / 'bench.db'}", n)))
-    if ensure_pg_database(PG):
-        rows.append(("PostgreSQL", *run(PG, n)))
+    rows = [(name, *r) for name, r in on_both_stores(lambda url: run(url, n))]
     print(f"\n{n:,} transfers; medians in ms; target {TARGET_MS:.0f} ms each")
     print(f"{'store':<12}{'digest':>10}{'+ chart':>10}{'App Home':>10}")
     for name, dg, ch, hm in rows:
