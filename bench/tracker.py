@@ -71,13 +71,9 @@ def run(url: str, n: int) -> tuple[float, float, float]:
         digest_chart(s)
 
     def home(user: str = "U0SMGR", today: date = end) -> None:
-        managed = [t.id for t in org.managed_by(user)]
-        mine = [t.id for t in org.teams_of(user)]
         with SqlUnitOfWork(engine) as u:
-            rows = services.list_transfers(u, today=today, teams=mine)
-        blocks.home_view(holding=[r for r in rows if r.holding_team in mine],
-                         receiving=[r for r in rows if r.receiving_team in managed],
-                         today=today, cal=cal).to_dict()
+            holding, receiving = services.home_lists(u, org, user, today)
+        blocks.home_view(holding=holding, receiving=receiving, today=today, cal=cal).to_dict()
 
     result = median_ms(digest), median_ms(digest_and_chart, 7), median_ms(home)
     engine.dispose()

@@ -28,6 +28,8 @@ class TransferSummary:
     due_clock: str | None
     due_on: date | None
     closed_at: datetime | None
+    requested_by: str = ""
+    named_worker: str | None = None
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,37 @@ def list_transfers(uow: UnitOfWork, *, today: date, overdue: bool = False,
     return uow.transfers.summaries(overdue_on=today if overdue else None, teams=teams, limit=limit)
 
 
+def list_for(uow: UnitOfWork, org: Org, user: str, scope: str, today: date) -> list[TransferSummary]:
+    """/transfer list: 'mine' (raised by me, allocated to me, or in a team I manage), 'team'
+    (every open transfer of my teams) or 'overdue' (my teams' transfers past a deadline)."""
+    if scope not in ("mine", "team", "overdue"):
+        raise DomainError(f"Unknown list {scope!r}: use mine, team or overdue.")
+    teams = [t.id for t in org.teams_of(user)]
+    rows = list_transfers(uow, today=today, overdue=scope == "overdue", teams=teams or [""])
+    if scope != "mine":
+        return rows
+    managed = {t.id for t in org.managed_by(user)}
+    return [r for r in rows if user in (r.requested_by, r.named_worker)
+            or r.receiving_team in managed or r.holding_team in managed]
+
+
+def home_lists(uow: UnitOfWork, org: Org, user: str, today: date
+               ) -> tuple[list[TransferSummary], list[TransferSummary]]:
+    """App Home: (outbound transfers of the user's teams, inbound ones of the teams they manage)."""
+    mine = [t.id for t in org.teams_of(user)]
+    managed = {t.id for t in org.managed_by(user)}
+    rows = list_transfers(uow, today=today, teams=mine) if mine else []
+    return ([r for r in rows if r.holding_team in mine],
+            [r for r in rows if r.receiving_team in managed])
+
+
+def transfer_and_actor(uow: UnitOfWork, org: Org, transfer_id: int, user: str,
+                       today: date) -> tuple[Transfer, Actor]:
+    """A transfer and what ``user`` is on it today (for deciding which forms they may open)."""
+    t = load(uow, transfer_id=transfer_id)
+    return t, actor_for(uow, org, t, user, today)
+
+
 def last_team(uow: UnitOfWork, case_ref: str) -> Transfer | None:
     """The latest closed transfer of a case: who held it last and when it closed."""
     return uow.transfers.last_closed_by_case(case_ref.strip().upper())

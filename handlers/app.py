@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import services
-from bot.domain import AWAITING_DECISION, OPEN, STATE_LABELS, DomainError, Transfer
+from bot.domain import AWAITING_DECISION, OPEN, STATE_LABELS, DomainError, Transfer, local_date
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
 from handlers import blocks, ids
@@ -66,6 +66,9 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     def raise_form(team: str, heads_up: bool) -> dict[str, Any]:
         """The raise form for a team, built once (the org and packs do not change while running)."""
         return blocks.raise_modal(deps.org.pack_for(team), deps.org, team, heads_up=heads_up).to_dict()
+
+    def today() -> date:
+        return local_date(deps.clock())
 
     def load(tid: int) -> Transfer | None:
         with deps.uow() as u:
@@ -127,11 +130,12 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             ack()
             tid = int(body["actions"][0]["value"])
             user = body["user"]["id"]
-            with deps.uow() as u:
-                t = u.transfers.get(tid)
-                if t is None:
-                    return
-                actor = services.actor_for(u, deps.org, t, user, deps.clock().date())
+            try:
+                with deps.uow() as u:
+                    t, actor = services.transfer_and_actor(u, deps.org, tid, user, today())
+            except DomainError as exc:
+                _tell(client, body, str(exc))
+                return
             if not actor.has(*who[0]):
                 _tell(client, body, f"Only {who[1]} can do this on {t.case_ref}; nothing has changed.")
                 return
@@ -148,7 +152,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     app.action(ids.DECLINE)(_open(lambda t: blocks.decline_modal(t.id or 0, t.case_ref, _pack(t))))
     app.action(ids.ASK_WORK)(_open(lambda t: blocks.work_modal(
         t.id or 0, t.case_ref,
-        services.calendar(deps.org).add_working_days(deps.clock().date(), _pack(t).remedial_work_days))))
+        services.calendar(deps.org).add_working_days(today(), _pack(t).remedial_work_days))))
 
     app.action(ids.RECORD_DELAY)(_open(lambda t: blocks.delay_modal(t.id or 0, t.case_ref),
                                        holding, OPEN))
@@ -193,15 +197,11 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     @app.event("app_home_opened")
     def home(event: dict[str, Any], client: WebClient) -> None:
         user = event["user"]
-        today = deps.clock().date()
-        managed = [t.id for t in deps.org.managed_by(user)]
-        mine = [t.id for t in deps.org.teams_of(user)]
+        day = today()
         with deps.uow() as u:
-            rows = services.list_transfers(u, today=today, teams=mine) if mine else []
-        receiving = [r for r in rows if r.receiving_team in managed]
-        holding = [r for r in rows if r.holding_team in mine]
+            holding, receiving = services.home_lists(u, deps.org, user, day)
         client.views_publish(user_id=user, view=blocks.home_view(
-            holding=holding, receiving=receiving, today=today, cal=services.calendar(deps.org)))
+            holding=holding, receiving=receiving, today=day, cal=services.calendar(deps.org)))
 
     return app
 
@@ -279,24 +279,13 @@ def _work_args(values: dict[str, Any]) -> dict[str, Any]:
 
 def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
     """Answers to /transfer list|status|history|cover|help, as message kwargs."""
-    today = deps.clock().date()
+    today = local_date(deps.clock())
     cal = services.calendar(deps.org)
     try:
         if sub == "list":
             scope = args[0].lower() if args else "mine"
-            if scope not in ("mine", "team", "overdue"):
-                return {"text": f"Unknown list {scope!r}: use mine, team or overdue.",
-                        "blocks": blocks.help_blocks()}
-            teams = [t.id for t in deps.org.teams_of(user)]
             with deps.uow() as u:
-                rows = services.list_transfers(u, today=today, overdue=scope == "overdue",
-                                               teams=teams or [""])
-            if scope == "mine":
-                with deps.uow() as u:
-                    mine = [r for r in rows if (t := u.transfers.get(r.id)) and
-                            (t.requested_by == user or t.named_worker == user or
-                             user in deps.org.team(r.receiving_team).managers)]
-                rows = mine
+                rows = services.list_for(u, deps.org, user, scope, today)
             return {"text": f"{len(rows)} transfer(s)",
                     "blocks": blocks.summary_list(rows, today=today, cal=cal,
                                                   title=f"Transfers: {scope}")}
