@@ -219,7 +219,7 @@ class SqlTransfers:
             where = []
         stmt = sa.select(
             t.id, t.case_ref, t.policy, t.state, t.holding_team, t.receiving_team, t.kind,
-            t.requested_on, t.closed_at, d.clock, d.due_on,
+            t.requested_on, t.closed_at, t.requested_by, t.named_worker, d.clock, d.due_on,
         ).select_from(source).where(*where)
         if open_only:
             stmt = stmt.where(t.closed_at.is_(None))
@@ -241,6 +241,7 @@ class SqlTransfers:
                 requested_on=r.requested_on, due_on=r.due_on,
                 due_clock=r.clock if r.due_on is not None else None,
                 closed_at=r.closed_at.replace(tzinfo=UTC) if r.closed_at else None,
+                requested_by=r.requested_by, named_worker=r.named_worker,
             )
             for r in ordered
         ]
