@@ -35,3 +35,7 @@ bench-slack: install
 
 clean:
 	rm -rf $(VENV) baton.db
+
+.PHONY: bench-scheduler
+bench-scheduler: install
+	$(BIN)/python -m bench.scheduler

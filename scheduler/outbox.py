@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -171,10 +172,12 @@ def deliver(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int]
     """Send what is due, once each; returns how many notifications went out.
 
     Reminders and escalations for one recipient go out as one digest message; everything else
-    is sent as it is. A row is marked sent only after Slack answered ok. A 429 puts the row back
-    until Retry-After has passed and carries on with other recipients; errors retrying cannot
-    mend are recorded and reported once to the escalation contact.
+    is sent as it is. Each message's rows are claimed just before it is sent and marked sent
+    only after Slack answered ok. A 429 puts that recipient's rows back until Retry-After has
+    passed (counted from the answer) and carries on with other recipients; errors retrying
+    cannot mend are recorded and reported once to the escalation contact.
     """
+    started = time.monotonic()  # Retry-After counts from Slack's answer, not from ``now``
     _reclaim(engine, now)
     sent = 0
     items: dict[str, list[Any]] = {}
@@ -184,7 +187,7 @@ def deliver(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int]
             continue
         for won in _claim(engine, now, [row.id]):  # claimed only when its turn has come
             sent += _attempt(engine, client, org, now, [won],
-                             partial(_send, engine, client, org, load, won, now))
+                             partial(_send, engine, client, org, load, won, now), started=started)
     for recipient, group in items.items():
         pages = (len(group) + DIGEST_ITEMS - 1) // DIGEST_ITEMS
         for i in range(0, len(group), DIGEST_ITEMS):
@@ -201,12 +204,12 @@ def deliver(engine: sa.Engine, client: WebClient, org: Org, load: Callable[[int]
                                                blocks=blocks.digest(payload, page=n, pages=pages))
                 return str(resp["channel"]), str(resp["ts"])
 
-            sent += _attempt(engine, client, org, now, page, post)
+            sent += _attempt(engine, client, org, now, page, post, started=started)
     return sent
 
 
 def _attempt(engine: sa.Engine, client: WebClient, org: Org, now: datetime, rows: list[Any],
-             send: Callable[[], tuple[str, str] | None]) -> int:
+             send: Callable[[], tuple[str, str] | None], *, started: float | None = None) -> int:
     ids = [r.id for r in rows]
     try:
         result = send()
@@ -214,7 +217,8 @@ def _attempt(engine: sa.Engine, client: WebClient, org: Org, now: datetime, rows
         error = str(exc.response.get("error") or exc.response.status_code)
         wait = _retry_after(exc)
         if wait is not None:
-            until = now + timedelta(seconds=wait)
+            late = time.monotonic() - started if started is not None else 0.0
+            until = now + timedelta(seconds=wait + late)
             _finish(engine, ids, status="pending", last_error="ratelimited",
                     attempts=NotificationRow.attempts - 1, not_before=until)
             with engine.begin() as conn:  # the recipient's other rows wait out Retry-After too

@@ -1,0 +1,306 @@
+"""Delivery under faults: 429s, 5xx, errors retrying cannot mend, kill -9 mid-send, a weekend
+down and two instances on one PostgreSQL; real `baton` processes against the Web API stand-in."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from slack_sdk import WebClient
+from sqlmodel import col
+
+from bot.org import Org
+from sandbox.slack_api import SlackStandIn
+from scheduler.outbox import LEASE, deliver
+from scheduler.sweep import _loader
+from store.models import NotificationRow
+from store.repo import SqlUnitOfWork
+from tests.conftest import NOW
+from tests.e2e.slack import TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+POST = "chat.postMessage"
+SECTION = re.compile(r"^\*(?P<case>[^*]+)\*: (?P<text>.*)$", re.S)
+HEADER = "case_ref,holding_team,receiving_team,requested_on,kind\n"
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+def client(api: SlackStandIn) -> WebClient:
+    """A Web API client as `baton sweep` builds one (the SDK's default retry handlers)."""
+    return WebClient(token=TOKEN, base_url=api.api_url)
+
+
+def add_item(uow: Callable[[], SqlUnitOfWork], key: str, recipient: str, case_ref: str = "X000001",
+             now: datetime = NOW) -> None:
+    """One reminder in the outbox for ``recipient``, due now."""
+    with uow() as u:
+        u.add_notification(key=key, transfer_id=None, kind="item", recipient=recipient,
+                           payload={"case_ref": case_ref, "transfer_id": None, "clock": "resolution",
+                                    "step": "remind", "text": f"Transfer resolved: reminder {key}.",
+                                    "button": None},
+                           not_before=now, now=now)
+        u.commit()
+
+
+def rows(engine: sa.Engine, kind: str | None = None) -> list[Any]:
+    """Outbox rows (of one kind), oldest first."""
+    q = sa.select(NotificationRow).order_by(col(NotificationRow.id))
+    if kind:
+        q = q.where(col(NotificationRow.kind) == kind)
+    with engine.connect() as c:
+        return list(c.execute(q).all())
+
+
+def row(engine: sa.Engine, key: str) -> Any:
+    """The outbox row with ``key``."""
+    return next(r for r in rows(engine) if r.key == key)
+
+
+def sections(api: SlackStandIn, recipients: Iterable[str]) -> Counter[tuple[str, str, str]]:
+    """(recipient, case, text) of every digest section the stand-in holds for the recipients."""
+    out: Counter[tuple[str, str, str]] = Counter()
+    for r in set(recipients):
+        for m in api.messages(r):
+            for b in m.blocks or []:
+                match = SECTION.match(b.get("text", {}).get("text", "")) if b["type"] == "section" else None
+                if match:
+                    out[(r, match["case"], html.unescape(match["text"]))] += 1
+    return out
+
+
+def expected(engine: sa.Engine) -> Counter[tuple[str, str, str]]:
+    """(recipient, case, text) of every reminder and escalation item in the outbox, once each."""
+    return Counter((r.recipient, r.payload["case_ref"], r.payload["text"]) for r in rows(engine, "item"))
+
+
+def baton_env(api: SlackStandIn, db_url: str, now: str) -> dict[str, str]:
+    """Environment for a real `baton` process pointed at the stand-in and the test database."""
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": api.api_url,
+           "DATABASE_URL": db_url, "BATON_NOW": now,
+           "BATON_WEEKLY_DIGEST": "off"}  # these tests are about reminders and escalations
+    for k in ("BATON_ORG", "BATON_REGION", "BATON_TIMEZONE", "BATON_WORKING_HOURS"):
+        env.pop(k, None)
+    return env
+
+
+def baton(api: SlackStandIn, db_url: str, *args: str, now: str = "2026-11-23T10:00:00+00:00",
+          ) -> subprocess.Popen[str]:
+    """Start `baton ARGS` as its own process."""
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=ROOT,
+                            env=baton_env(api, db_url, now), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen[str]) -> str:
+    """Wait for a `baton` process to exit cleanly; returns its stdout."""
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    return out
+
+
+def sweep_at(api: SlackStandIn, db_url: str, at: str) -> dict[str, int]:
+    """Run `baton sweep --now AT` to the end; returns the counts it printed."""
+    out = finish(baton(api, db_url, "sweep", "--now", at))
+    counts: dict[str, int] = json.loads(out.strip().splitlines()[-1])
+    return counts
+
+
+def import_csv(api: SlackStandIn, db_url: str, tmp_path: Path, lines: list[str], *, now: str) -> None:
+    """`baton import` a tracker with BATON_NOW at ``now``."""
+    f = tmp_path / "tracker.csv"
+    f.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    assert "Imported" in finish(baton(api, db_url, "import", str(f), now=now))
+
+
+def overdue(n: int, requested: date = date(2026, 10, 1)) -> list[str]:
+    """``n`` probation transfers requested long ago, both ways between the two PDUs."""
+    return [f"X{i:06d},{'pdu-north,pdu-south' if i % 2 else 'pdu-south,pdu-north'},{requested},permanent"
+            for i in range(n)]
+
+
+# ---- Slack answers badly -----------------------------------------------------------------------
+def test_a_429_waits_for_retry_after_then_sends_once(api: SlackStandIn, engine: sa.Engine, org: Org,
+                                                     uow: Callable[[], SqlUnitOfWork]) -> None:
+    """A 429 with Retry-After 1 puts the row back for 1 s from Slack's answer; then it goes out once."""
+    add_item(uow, "n1", "U0SMGR")
+    api.fail_next(POST, status=429, retry_after=1)
+    load = _loader(engine)
+    assert deliver(engine, client(api), org, load, NOW) == 0
+    r = row(engine, "n1")
+    assert (r.status, r.last_error, r.attempts) == ("pending", "ratelimited", 0)
+    # now + 1 s, plus the (real) moments between the start of delivery and Slack's answer
+    assert NOW + timedelta(seconds=1) <= r.not_before < NOW + timedelta(seconds=2)
+    assert deliver(engine, client(api), org, load, NOW + timedelta(milliseconds=999)) == 0
+    assert len(api.calls_to(POST)) == 1  # nothing asked of Slack before Retry-After passed
+    assert deliver(engine, client(api), org, load, r.not_before) == 1
+    assert row(engine, "n1").status == "sent"
+    assert len(api.messages("U0SMGR")) == 1
+
+
+def test_a_5xx_is_retried_with_backoff_and_sent_once(api: SlackStandIn, engine: sa.Engine, org: Org,
+                                                     uow: Callable[[], SqlUnitOfWork]) -> None:
+    """An HTTP 500 leaves the row pending with a backoff; a later delivery sends it once."""
+    add_item(uow, "n1", "U0SMGR")
+    api.fail_next(POST, status=500)
+    load = _loader(engine)
+    assert deliver(engine, client(api), org, load, NOW) == 0
+    r = row(engine, "n1")
+    assert r.status == "pending" and r.last_error == "internal_error" and r.not_before > NOW
+    backoff = r.not_before - NOW
+    assert deliver(engine, client(api), org, load, NOW + backoff / 2) == 0
+    assert len(api.calls_to(POST)) == 1  # not hammered while backing off
+    assert deliver(engine, client(api), org, load, NOW + backoff) == 1
+    assert row(engine, "n1").status == "sent"
+    assert len(api.messages("U0SMGR")) == 1
+    assert len(api.calls_to(POST)) == 2
+
+
+def test_channel_not_found_fails_once_is_not_retried_and_is_reported_once(
+        api: SlackStandIn, engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork]) -> None:
+    """channel_not_found: the row fails, later deliveries leave it alone, and the escalation
+    contact hears once, though a second notification to that channel fails later too."""
+    api.remove_channel("C0GONE")
+    add_item(uow, "n1", "C0GONE")
+    load = _loader(engine)
+    assert deliver(engine, client(api), org, load, NOW) == 0
+    assert (row(engine, "n1").status, row(engine, "n1").last_error) == ("failed", "channel_not_found")
+    assert deliver(engine, client(api), org, load, NOW + timedelta(minutes=1)) == 2  # the reports
+    add_item(uow, "n2", "C0GONE", now=NOW + timedelta(days=1))
+    for minutes in (0, 1, 60, 24 * 60):
+        deliver(engine, client(api), org, load, NOW + timedelta(days=1, minutes=minutes))
+    assert row(engine, "n2").status == "failed"
+    gone = [c for c in api.calls_to(POST) if c.params.get("channel") == "C0GONE"]
+    assert len(gone) == 2  # one try each, never again
+    contact = org.contact("pdu-north", "smt")  # the org's first team: no transfer to go by
+    assert contact is not None and contact.users
+    for target in (*contact.users, contact.channel):
+        assert target is not None
+        reports = [m for m in api.messages(target) if "cannot deliver to C0GONE" in m.text]
+        assert len(reports) == 1, target
+
+
+# ---- the process dies ----------------------------------------------------------------------------
+def kill_mid_send(api: SlackStandIn, db_url: str, at: str, recipient: str) -> None:
+    """Run `baton sweep --now AT`, kill -9 it while Slack holds its message to ``recipient``, then
+    let Slack finish that send (as the real one may, with nobody left to hear the answer)."""
+    api.hang_next(POST, channel=recipient)
+    before = len(api.messages(recipient))
+    proc = baton(api, db_url, "sweep", "--now", at)
+    api.wait_for(lambda: api.hung_requests == 1, timeout=60)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    api.release_hung()
+    api.wait_for(lambda: len(api.messages(recipient)) > before, timeout=10)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_delivery_loses_nothing_and_resends_only_the_message_in_flight(
+        api: SlackStandIn, db_url: str, engine: sa.Engine, tmp_path: Path) -> None:
+    """`baton sweep` is killed -9 while Slack holds its first message; a sweep after the lease
+    delivers everything, and only what was in flight can arrive twice.
+
+    Why at most one duplicate: a row is claimed (committed, attempts + 1) before its send and
+    marked sent only after Slack answered ok. A kill between the two leaves it claimed, and
+    whether Slack kept the message is unknowable, so once the 5-minute lease has passed it is
+    sent again: the only duplicate. Rows claimed but never sent were never in Slack, so sending
+    them is not a duplicate. A row found in flight MAX_IN_FLIGHT (2) times is marked failed for
+    a person to check rather than sent a third time.
+    """
+    import_csv(api, db_url, tmp_path, overdue(20), now="2026-11-20T12:00:00+00:00")
+    kill_mid_send(api, db_url, "2026-11-23T10:00", "U0SMGR")
+    in_flight = sections(api, ["U0SMGR"])
+    assert in_flight
+    assert not [r for r in rows(engine, "item") if r.recipient == "U0SMGR" and r.status == "sent"]
+
+    assert timedelta(minutes=5) == LEASE
+    counts = sweep_at(api, db_url, "2026-11-23T10:06")
+    assert counts["notifications"] == 0  # the markers survived: nothing swept twice
+    want = expected(engine)
+    got = sections(api, (k[0] for k in want))
+    assert all(r.status == "sent" for r in rows(engine, "item"))
+    assert set(got) == set(want)  # none lost
+    assert all(n <= 2 for n in got.values())  # none more than twice
+    assert {k for k, n in got.items() if n == 2} == set(in_flight)  # and only the one in flight
+
+
+@pytest.mark.slow
+def test_down_for_a_weekend_each_missed_reminder_goes_out_once_on_monday(
+        api: SlackStandIn, db_url: str, engine: sa.Engine, tmp_path: Path) -> None:
+    """Reminders due Friday 11 Dec, no sweep Fri-Sun: Monday's sweep sends each once to every
+    recipient, and a second Monday sweep sends nothing new."""
+    import_csv(api, db_url, tmp_path, overdue(6, requested=date(2026, 11, 20)),
+               now="2026-11-20T12:00:00+00:00")
+    sweep_at(api, db_url, "2026-12-10T10:00")  # Thursday: earlier steps, out of the way
+    before = len(api.calls_to(POST))
+    assert not [r for r in rows(engine, "item") if ":resolution:" in r.key]
+
+    monday = sweep_at(api, db_url, "2026-12-14T10:00")
+    fri = [r for r in rows(engine, "item") if ":resolution:remind:2026-12-11:" in r.key]
+    assert monday["sent"] == len(fri) == 6 * 2  # each case: holding and receiving managers
+    assert {r.recipient for r in fri} == {"U0NMGR", "U0SMGR"}
+    got = sections(api, ["U0NMGR", "U0SMGR"])
+    for r in fri:
+        assert got[(r.recipient, r.payload["case_ref"], r.payload["text"])] == 1
+    assert all(r.status == "sent" for r in fri)
+
+    calls = len(api.calls_to(POST))
+    again = sweep_at(api, db_url, "2026-12-14T11:00")
+    assert (again["notifications"], again["sent"]) == (0, 0)
+    assert len(api.calls_to(POST)) == calls > before
+
+
+# ---- two instances -------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="two instances share one PostgreSQL (the suite's PostgreSQL run)")
+def test_two_instances_on_one_postgresql_send_every_notification_exactly_once(
+        api: SlackStandIn, db_url: str, engine: sa.Engine, tmp_path: Path) -> None:
+    """Two `baton sweep` processes started together, each minute until the outbox is empty, over
+    300 overdue transfers: every reminder, breach and escalation reaches its recipient once."""
+    import_csv(api, db_url, tmp_path, overdue(300), now="2026-11-20T12:00:00+00:00")
+    counts: list[dict[str, int]] = []
+    for minute in range(5):  # a pass delivers at most 1,000 rows; the next minute's takes the rest
+        procs = [baton(api, db_url, "sweep", "--now", f"2026-11-23T10:{minute:02d}") for _ in range(2)]
+        counts += [json.loads(finish(p).strip().splitlines()[-1]) for p in procs]
+        if all(r.status == "sent" for r in rows(engine, "item")):
+            break
+    want = expected(engine)
+    assert len(want) >= 300 * 3 and set(want.values()) == {1}
+    assert all(r.status == "sent" for r in rows(engine, "item"))
+    assert sections(api, (k[0] for k in want)) == want
+    assert sum(c["notifications"] for c in counts) == len(want)  # each written by one sweep
+    assert sum(c["sent"] for c in counts) == len(want)  # and claimed and sent by one instance
+    # 2,100 rows, at most 1,000 a pass: in the first minute both instances must have sent some
+    assert min(c["sent"] for c in counts[:2]) > 0
+
+
+@pytest.mark.slow
+def test_killed_twice_running_only_the_message_in_flight_both_times_is_held_back(
+        api: SlackStandIn, db_url: str, engine: sa.Engine, tmp_path: Path) -> None:
+    """Killed -9 mid-send, restarted and killed mid-send again: the third run delivers everything
+    else once; the message in flight both times (so in Slack twice) is failed, not sent a third
+    time. Rows waiting their turn when a process died were never in flight and are not held back."""
+    import_csv(api, db_url, tmp_path, overdue(20), now="2026-11-20T12:00:00+00:00")
+    kill_mid_send(api, db_url, "2026-11-23T10:00", "U0SMGR")
+    kill_mid_send(api, db_url, "2026-11-23T10:06", "U0SMGR")
+    sweep_at(api, db_url, "2026-11-23T10:12")
+    want = expected(engine)
+    got = sections(api, (k[0] for k in want))
+    assert set(got) == set(want)  # none lost
+    twice = {k for k, n in got.items() if n == 2}
+    assert twice and {k[0] for k in twice} == {"U0SMGR"} and max(got.values()) == 2
+    status = Counter(r.status for r in rows(engine, "item"))
+    assert status == {"sent": len(want) - len(twice), "failed": len(twice)}
