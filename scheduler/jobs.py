@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, time
+from time import monotonic, sleep
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -12,9 +13,32 @@ from slack_sdk import WebClient
 
 from bot.org import Org
 from handlers.metrics import SWEEP_DURATION
+from scheduler import outbox
 from scheduler.sweep import WorkingHours, tick
 
 log = logging.getLogger("baton.scheduler")
+
+
+def drain(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], datetime], *,
+          within: float, wait_for: Callable[[float], None] = sleep,
+          elapsed: Callable[[], float] = monotonic) -> int:
+    """Keep delivering what becomes due in the next ``within`` seconds (rows held back by a
+    429's Retry-After), so a rate-limited backlog drains at Slack's pace, not one message a
+    sweep. Returns how many were sent."""
+    from scheduler.sweep import _loader
+
+    sent = 0
+    stop = elapsed() + within
+    while True:
+        due = outbox.next_due(engine)
+        if due is None:
+            return sent
+        wait = (due - clock()).total_seconds()
+        if elapsed() + max(wait, 0) >= stop:
+            return sent
+        if wait > 0:
+            wait_for(wait)
+        sent += outbox.deliver(engine, client, org, _loader(engine), clock())
 
 
 def start(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], datetime], *,
@@ -34,6 +58,7 @@ def start(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], da
                 counts = tick(engine, org, client, clock(), hours=hours, weekly=weekly)
             if counts["notifications"] or counts["sent"]:
                 log.info("sweep: %s", counts)
+            drain(engine, org, client, clock, within=seconds * 0.8)
         except Exception:
             log.exception("sweep failed; the next run tries again")
 

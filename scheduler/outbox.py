@@ -99,6 +99,7 @@ def _level_up(org: Org, t: Transfer) -> tuple[str, ...]:
 
 
 LEASE = timedelta(minutes=5)
+UNCERTAIN = "uncertain:"  # last_error of a send whose outcome is unknown (timeout, dropped line)
 MAX_IN_FLIGHT = 2
 DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays inside Slack's 50
 
@@ -236,14 +237,28 @@ def _attempt(engine: sa.Engine, client: WebClient, org: Org, now: datetime, rows
             _report_failure(engine, org, rows[0], error, now)
         return 0
     except Exception as exc:  # timeouts and connection errors that outlived the client's retries
-        log.warning("notification(s) %s (transfer %s) failed: %s", ids, rows[0].transfer_id,
-                    type(exc).__name__)
-        _finish(engine, ids, status="pending", last_error=type(exc).__name__,
+        # Slack may have the message: like a send cut off by a crash, it is tried once more at
+        # most, so a message is never duplicated more than once.
+        twice = any((r.last_error or "").startswith(UNCERTAIN) for r in rows)
+        log.warning("notification(s) %s (transfer %s) failed: %s%s", ids, rows[0].transfer_id,
+                    type(exc).__name__, "; not resent" if twice else "")
+        if twice:
+            _finish(engine, ids, status="failed",
+                    last_error=f"{UNCERTAIN} twice ({type(exc).__name__}); not resent, it may have arrived")
+            return 0
+        _finish(engine, ids, status="pending", last_error=f"{UNCERTAIN} {type(exc).__name__}",
                 not_before=now + timedelta(seconds=min(3600, 30 * 2 ** min(rows[0].attempts, 7))))
         return 0
     _finish(engine, ids, status="sent", sent_at=now, last_error=None,
             channel=result[0] if result else None, ts=result[1] if result else None)
     return len(rows)
+
+
+def next_due(engine: sa.Engine) -> datetime | None:
+    """When the earliest pending notification may be sent (None when nothing is pending)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.min(NotificationRow.not_before)).where(
+            col(NotificationRow.status) == "pending")).scalar()
 
 
 def _report_failure(engine: sa.Engine, org: Org, row: Any, error: str, now: datetime) -> None:

@@ -304,3 +304,52 @@ def test_killed_twice_running_only_the_message_in_flight_both_times_is_held_back
     assert twice and {k[0] for k in twice} == {"U0SMGR"} and max(got.values()) == 2
     status = Counter(r.status for r in rows(engine, "item"))
     assert status == {"sent": len(want) - len(twice), "failed": len(twice)}
+
+
+def test_a_timed_out_send_is_tried_once_more_and_then_held_back(api: SlackStandIn, engine: sa.Engine,
+                                                               org: Org,
+                                                               uow: Callable[[], SqlUnitOfWork]) -> None:
+    """A send that times out may still have reached Slack: it is retried once; a second timeout
+    marks it failed rather than risking a second duplicate."""
+    add_item(uow, "n1", "U0SMGR")
+    quick = WebClient(token=TOKEN, base_url=api.api_url, timeout=1)
+    load = _loader(engine)
+    api.hang_next(POST, seconds=None)
+    assert deliver(engine, quick, org, load, NOW) == 0
+    first = row(engine, "n1")
+    assert first.status == "pending" and first.last_error.startswith("uncertain:")
+    api.release_hung()  # the held post now lands: Slack had it after all
+    api.hang_next(POST, seconds=None)
+    assert deliver(engine, quick, org, load, first.not_before) == 0
+    api.release_hung()
+    assert row(engine, "n1").status == "failed"
+    assert deliver(engine, quick, org, load, first.not_before + timedelta(hours=2)) == 0
+    api.wait_for(lambda: len(api.messages("U0SMGR")) == 2)
+    assert len(api.calls_to(POST)) == 2  # sent at most twice, never a third time
+
+
+def test_a_rate_limited_backlog_drains_at_slacks_pace_within_one_interval(
+        engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork]) -> None:
+    """Five messages to one channel limited to one a second: the scheduler's drain sends them
+    all within the interval, waiting out each Retry-After (on a simulated clock: no sleeping)."""
+    t = [0.0]
+    with SlackStandIn(per_channel_rate_limit=1.0, clock=lambda: t[0]) as api:
+        with uow() as u:
+            for i in range(5):
+                u.add_notification(key=f"dm{i}", transfer_id=None, kind="dm", recipient="C0SMT",
+                                   payload={"text": f"message {i}"}, not_before=NOW, now=NOW)
+            u.commit()
+
+        def now() -> datetime:
+            return NOW + timedelta(seconds=t[0])
+
+        def wait(seconds: float) -> None:
+            t[0] += seconds
+
+        from scheduler.jobs import drain
+
+        deliver(engine, client(api), org, _loader(engine), now())
+        assert len(api.messages("C0SMT")) == 1
+        drain(engine, org, client(api), now, within=48, wait_for=wait, elapsed=lambda: t[0])
+        assert [m.text for m in api.messages("C0SMT")] == [f"message {i}" for i in range(5)]
+        assert 4 <= t[0] < 10  # about one a second, as the limit allows
