@@ -39,16 +39,27 @@ class Deadline:
         """Working days from today to the due date (negative once overdue)."""
         return cal.working_days_between(today, self.due_on)
 
-    def rag(self, cal: WorkingCalendar, today: date, amber_within: int = 3) -> str:
+    def rag(self, cal: WorkingCalendar, today: date, amber_within: int | None = None) -> str:
         """'red' when overdue, 'amber' within ``amber_within`` working days, else 'green'.
 
         A stopped clock is always 'green'.
         """
         if self.status == ClockStatus.stopped:
             return "green"  # nothing left to do on a stopped clock, however late it stopped
-        if self.overdue(today):
-            return "red"
-        return "amber" if self.days_left(cal, today) <= amber_within else "green"
+        return rag(self.due_on, today, cal, AMBER_WITHIN if amber_within is None else amber_within)
+
+
+AMBER_WITHIN = 3  # working days
+
+
+def rag(due_on: date | None, today: date, cal: WorkingCalendar,
+        amber_within: int = AMBER_WITHIN) -> str:
+    """'red' past due, 'amber' within ``amber_within`` working days, 'green' otherwise or no clock."""
+    if due_on is None:
+        return "green"
+    if today > due_on:
+        return "red"
+    return "amber" if cal.working_days_between(today, due_on) <= amber_within else "green"
 
 
 def due_date(clock: Clock, start: date, cal: WorkingCalendar) -> date:

@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.calendar import WorkingCalendar
+from bot.clocks import rag
 from bot.domain import CLOSED, State, local_date
+
+__all__ = ["ReportRow", "Summary", "TeamLine", "rag", "summarise", "table",
+           "working_days_to_resolution"]
 
 RESOLVED = frozenset({State.completed, State.declined, State.withdrawn, State.decided})
 
@@ -106,15 +110,6 @@ def summarise(rows: list[ReportRow], *, start: date, end: date, cal: WorkingCale
     s.by_team = sorted(teams.values(), key=lambda t: t.team)
     s.by_state = dict(sorted(states.items()))
     return s
-
-
-def rag(next_due: date | None, today: date, cal: WorkingCalendar, amber_within: int = 3) -> str:
-    """'red' past due, 'amber' within ``amber_within`` working days, 'green' otherwise or no clock."""
-    if next_due is None:
-        return "green"
-    if today > next_due:
-        return "red"
-    return "amber" if cal.working_days_between(today, next_due) <= amber_within else "green"
 
 
 def table(s: Summary) -> str:

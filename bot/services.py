@@ -17,8 +17,8 @@ from typing import Any
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
 from bot.domain import (
-    CLOSED,
     STATE_LABELS,
+    UK_TIME,
     DomainError,
     State,
     Transfer,
@@ -435,23 +435,9 @@ def import_csv(uow: UnitOfWork, org: Org, text: str, now: datetime) -> ImportRes
     return ImportResult(n, [])
 
 
-def is_closed(state: str) -> bool:
-    """Whether a state name is a closed state."""
-    return State(state) in CLOSED
-
-
-def days_elapsed(org: Org, requested_on: date | None, today: date) -> int | None:
-    """Working days since the request (day 1 is the next working day after it)."""
-    if requested_on is None:
-        return None
-    return calendar(org).working_days_between(requested_on, today)
-
-
 def closed_cutoff(day: date) -> datetime:
-    """Midnight UTC at the start of ``day``, for purge."""
-    from datetime import UTC
-
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(0)
+    """Midnight UK time at the start of ``day``, for purge."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=UK_TIME)
 
 
 # ---- reports ----------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -80,8 +79,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     @app.command("/transfer")
     def transfer_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user = body["user_id"]
-        words = shlex.split(body.get("text") or "") if '"' not in (body.get("text") or "") else (
-            body.get("text") or "").split()
+        words = (body.get("text") or "").split()
         sub = words[0].lower() if words else "new"
         if sub in ("new", "headsup"):
             ack()
@@ -296,16 +294,9 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                 t = services.load(u, case_ref=args[0])
             if sub == "history":
                 return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
-            ds = services.transfer_deadlines(deps.org, t)
-            from bot.clocks import next_deadline
-
-            d = next_deadline(ds)
-            left = cal.working_days_between(today, d.due_on) if d else None
-            elapsed = services.days_elapsed(deps.org, t.requested_on, today)
             return {"text": f"{t.case_ref}: {t.state.value}",
-                    "blocks": blocks.transfer_message(
-                        t, deadline=d, days_left=left, buttons=False, elapsed=elapsed,
-                        rag=d.rag(cal, today) if d else None)}
+                    "blocks": blocks.transfer_card(t, services.transfer_deadlines(deps.org, t),
+                                                   cal=cal, today=today, buttons=False)}
         if sub == "agenda":
             with deps.uow() as u:
                 items = services.agenda(u, deps.org, user, today)

@@ -33,7 +33,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.calendar import WorkingCalendar
-from bot.clocks import Deadline
+from bot.clocks import AMBER_WITHIN, Deadline, next_deadline, rag
 from bot.domain import AWAITING_DECISION, MAX_TEXT, STATE_LABELS, UK_TIME, State, TimelineEvent, Transfer
 from bot.org import Org
 from bot.policy import Choice, PolicyPack
@@ -44,7 +44,6 @@ from handlers import ids
 NO_NAMES = "Case references only: do not write names."
 MAX_MESSAGE_BLOCKS = 50  # Slack's limit for a message
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a modal or home tab
-AMBER_WITHIN = 3  # working days
 HOME_ROWS = 30  # per section of the home tab: 2 blocks a row keeps the tab under 100 blocks
 RAG_EMOJI = {"red": ":red_circle:", "amber": ":large_orange_circle:", "green": ":large_green_circle:"}
 NO_DEADLINE_EMOJI = ":white_circle:"
@@ -357,13 +356,20 @@ def transfer_message(t: Transfer, *, deadline: Deadline | None, days_left: int |
     return _dicts(blocks)
 
 
+def transfer_card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today: date,
+                  buttons: bool) -> list[dict[str, Any]]:
+    """A transfer's card as of ``today``: next running deadline, working days left and elapsed,
+    and RAG, worked out from its clocks."""
+    d = next_deadline(deadlines)
+    return transfer_message(
+        t, deadline=d, buttons=buttons,
+        days_left=cal.working_days_between(today, d.due_on) if d else None,
+        elapsed=cal.working_days_between(t.requested_on, today) if t.requested_on else None,
+        rag=d.rag(cal, today) if d else None)
+
+
 def _rag(due_on: date | None, today: date, cal: WorkingCalendar) -> str:
-    if due_on is None:
-        return NO_DEADLINE_EMOJI
-    if today > due_on:
-        return RAG_EMOJI["red"]
-    left = cal.working_days_between(today, due_on)
-    return RAG_EMOJI["amber" if left <= AMBER_WITHIN else "green"]
+    return NO_DEADLINE_EMOJI if due_on is None else RAG_EMOJI[rag(due_on, today, cal)]
 
 
 def _summary_line(r: TransferSummary, today: date, cal: WorkingCalendar) -> str:

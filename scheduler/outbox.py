@@ -20,12 +20,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col
 
-from bot.clocks import next_deadline
+from bot import services
 from bot.domain import AWAITING_DECISION, Transfer, local_date
 from bot.org import Org
+from bot.policy import Recipient
 from bot.ports import UnitOfWork
-from bot.services import calendar, effective_managers, transfer_deadlines
+from bot.services import calendar, transfer_deadlines
 from handlers import blocks
+from scheduler.recipients import resolve
 from store.models import MessageRefRow, NotificationRow
 
 log = logging.getLogger("baton.outbox")
@@ -35,15 +37,9 @@ INSTANCE = f"{socket.gethostname()}:{id(object())}"
 
 
 def _message(org: Org, t: Transfer, now: datetime, *, buttons: bool) -> dict[str, Any]:
-    ds = transfer_deadlines(org, t)
-    d = next_deadline(ds)
-    cal, today = calendar(org), local_date(now)
-    left = cal.working_days_between(today, d.due_on) if d else None
-    elapsed = cal.working_days_between(t.requested_on, today) if t.requested_on else None
     text = f"Transfer {t.case_ref}: {t.holding_team} → {t.receiving_team} ({t.state.value})"
-    return {"text": text, "blocks": blocks.transfer_message(
-        t, deadline=d, days_left=left, buttons=buttons, elapsed=elapsed,
-        rag=d.rag(cal, today) if d else None)}
+    return {"text": text, "blocks": blocks.transfer_card(
+        t, transfer_deadlines(org, t), cal=calendar(org), today=local_date(now), buttons=buttons)}
 
 
 def notify_change(uow: UnitOfWork, org: Org, t: Transfer, now: datetime) -> None:
@@ -53,49 +49,30 @@ def notify_change(uow: UnitOfWork, org: Org, t: Transfer, now: datetime) -> None
     if last is None:
         return
     seq = len(t.timeline)
-    covers = uow.covers.active_on(now.date())
     if last.kind in ("requested", "heads_up"):
-        managers = effective_managers(org, t.receiving_team, covers)
-        if not managers:  # every manager on leave with no cover: one level up hears it
-            managers = _level_up(org, t)
-        awaiting = t.state in AWAITING_DECISION
-        for m in managers:
-            uow.add_notification(key=f"t{t.id}:{last.kind}:dm:{m}", transfer_id=t.id, kind="post",
-                                 recipient=m, payload={**_message(org, t, now, buttons=awaiting),
-                                                       "ref": f"dm:{m}"},
-                                 not_before=now, now=now)
-        buddy = org.team(t.receiving_team).buddy
+        covers = uow.covers.active_on(local_date(now))
         pack = org.pack_for(t.holding_team)
-        if buddy and (pack.early_heads_up or last.kind == "heads_up"):
-            for m in effective_managers(org, buddy, covers):
-                if m in managers:
-                    continue
-                uow.add_notification(key=f"t{t.id}:{last.kind}:buddy:{m}", transfer_id=t.id,
-                                     kind="post", recipient=m,
-                                     payload={**_message(org, t, now, buttons=False), "ref": f"buddy:{m}"},
-                                     not_before=now, now=now)
-        uow.add_notification(key=f"t{t.id}:{last.kind}:requester", transfer_id=t.id, kind="post",
-                             recipient=last.actor,
-                             payload={**_message(org, t, now, buttons=False),
-                                      "ref": f"requester:{last.actor}"},
-                             not_before=now, now=now)
-        channel = org.team(t.receiving_team).channel
-        if channel:
-            uow.add_notification(key=f"t{t.id}:{last.kind}:channel", transfer_id=t.id, kind="post",
-                                 recipient=channel,
-                                 payload={**_message(org, t, now, buttons=False), "ref": "channel"},
+        cover_or_managers = set(services.effective_managers(org, t.receiving_team, covers))
+        # (message ref, recipient, with decision buttons?); with every receiving manager away
+        # and nobody covering, the next escalation level hears instead (without buttons).
+        targets = [(f"dm:{m}", m, m in cover_or_managers and t.state in AWAITING_DECISION)
+                   for m in resolve(org, covers, t, Recipient.receiving_manager, pack)]
+        if pack.early_heads_up or last.kind == "heads_up":
+            targets += [(f"buddy:{m}", m, False)
+                        for m in resolve(org, covers, t, Recipient.buddy_manager, pack)
+                        if m not in {r for _, r, _ in targets}]
+        targets.append((f"requester:{last.actor}", last.actor, False))
+        targets += [(f"channel:{c}", c, False)
+                    for c in resolve(org, covers, t, Recipient.receiving_channel, pack)]
+        cards = {b: _message(org, t, now, buttons=b) for b in {b for _, _, b in targets}}
+        for ref, recipient, buttons in targets:
+            uow.add_notification(key=f"t{t.id}:{last.kind}:{ref}", transfer_id=t.id, kind="post",
+                                 recipient=recipient, payload={**cards[buttons], "ref": ref},
                                  not_before=now, now=now)
         return
     # Any other change: every message already posted about the transfer is updated in place.
     uow.add_notification(key=f"t{t.id}:update:{seq}", transfer_id=t.id, kind="update_all",
                          recipient="-", payload={}, not_before=now, now=now)
-
-
-def _level_up(org: Org, t: Transfer) -> tuple[str, ...]:
-    """Users at the first escalation level above team managers for the receiving team."""
-    pack = org.pack_for(t.holding_team)
-    contact = org.contact(t.receiving_team, pack.escalation.levels[1].name)
-    return contact.users if contact else ()
 
 
 LEASE = timedelta(minutes=5)

@@ -12,7 +12,6 @@ breach that is also due.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -27,9 +26,10 @@ from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
 from bot.domain import DomainError, Transfer, local_date
 from bot.org import Org
 from bot.policy import BreachAction, Clock, PolicyPack, Recipient
-from bot.ports import Cover, StaleTransfer
+from bot.ports import StaleTransfer
 from handlers import ids
 from scheduler import outbox
+from scheduler.recipients import level_contacts, resolve
 from store.models import DeadlineRow, NotificationRow
 from store.repo import SqlUnitOfWork
 
@@ -77,48 +77,6 @@ class SweepResult:
     def as_dict(self) -> dict[str, Any]:
         """The counts, for logs and JSON."""
         return {k: v for k, v in self.__dict__.items() if k != "lines"}
-
-
-def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
-            pack: PolicyPack) -> list[str]:
-    """Slack ids (users and channels) that a recipient role means for a transfer today."""
-    covers = list(covers)
-
-    def managers(team: str) -> list[str]:
-        found = list(services.effective_managers(org, team, covers))
-        return found or level_contacts(org, t, pack, pack.escalation.levels[1].name)
-
-    if who == Recipient.holding_practitioner:
-        # An imported transfer has no practitioner on record: its managers hear instead.
-        return [t.requested_by] if t.requested_by != services.SYSTEM else managers(t.holding_team)
-    if who == Recipient.holding_manager:
-        return managers(t.holding_team)
-    if who == Recipient.receiving_manager:
-        return managers(t.receiving_team)
-    if who == Recipient.buddy_manager:
-        buddy = org.team(t.receiving_team).buddy
-        return managers(buddy) if buddy else []
-    if who == Recipient.receiving_channel:
-        ch = org.team(t.receiving_team).channel
-        return [ch] if ch else []
-    if who == Recipient.holding_channel:
-        ch = org.team(t.holding_team).channel
-        return [ch] if ch else []
-    current = t.escalation_level or pack.escalation.levels[0].name
-    above = pack.escalation.above(current)
-    return level_contacts(org, t, pack, (above or pack.escalation.levels[-1]).name)
-
-
-def level_contacts(org: Org, t: Transfer, pack: PolicyPack, level: str) -> list[str]:
-    """Users and channel who hear escalations at ``level`` for either team of a transfer."""
-    out: list[str] = []
-    for team in (t.holding_team, t.receiving_team):
-        c = org.contact(team, level)
-        if c:
-            for x in (*c.users, *((c.channel,) if c.channel else ())):
-                if x not in out:
-                    out.append(x)
-    return out
 
 
 def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, today: date) -> str:

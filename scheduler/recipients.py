@@ -1,0 +1,53 @@
+"""Who a notification goes to: recipient roles resolved against the org file and cover."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot import services
+from bot.domain import Transfer
+from bot.org import Org
+from bot.policy import PolicyPack, Recipient
+from bot.ports import Cover
+
+
+def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
+            pack: PolicyPack) -> list[str]:
+    """Slack ids (users and channels) that a recipient role means for a transfer today."""
+    covers = list(covers)
+
+    def managers(team: str) -> list[str]:
+        found = list(services.effective_managers(org, team, covers))
+        return found or level_contacts(org, t, pack, pack.escalation.levels[1].name)
+
+    if who == Recipient.holding_practitioner:
+        # An imported transfer has no practitioner on record: its managers hear instead.
+        return [t.requested_by] if t.requested_by != services.SYSTEM else managers(t.holding_team)
+    if who == Recipient.holding_manager:
+        return managers(t.holding_team)
+    if who == Recipient.receiving_manager:
+        return managers(t.receiving_team)
+    if who == Recipient.buddy_manager:
+        buddy = org.team(t.receiving_team).buddy
+        return managers(buddy) if buddy else []
+    if who == Recipient.receiving_channel:
+        ch = org.team(t.receiving_team).channel
+        return [ch] if ch else []
+    if who == Recipient.holding_channel:
+        ch = org.team(t.holding_team).channel
+        return [ch] if ch else []
+    current = t.escalation_level or pack.escalation.levels[0].name
+    above = pack.escalation.above(current)
+    return level_contacts(org, t, pack, (above or pack.escalation.levels[-1]).name)
+
+
+def level_contacts(org: Org, t: Transfer, pack: PolicyPack, level: str) -> list[str]:
+    """Users and channel who hear escalations at ``level`` for either team of a transfer."""
+    out: list[str] = []
+    for team in (t.holding_team, t.receiving_team):
+        c = org.contact(team, level)
+        if c:
+            for x in (*c.users, *((c.channel,) if c.channel else ())):
+                if x not in out:
+                    out.append(x)
+    return out
