@@ -37,6 +37,7 @@ def digest_figure(s: Summary) -> Figure:
     ax.set_title(f"Transfers {s.start:%d %b} - {s.end:%d %b %Y}: {med}", fontsize=10)
     ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     ax.margins(y=0.12)
+    ax.set_ylim(bottom=0, top=max(1.0, ax.get_ylim()[1]))  # a quiet week: 0 to 1, never negative
     ax.spines[["top", "right"]].set_visible(False)
     # Fixed margins: tight_layout would measure every label and doubles the rendering time.
     fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.28)

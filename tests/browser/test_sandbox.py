@@ -147,6 +147,7 @@ def test_twenty_one_working_days_later_the_escalation_reaches_the_smt_channel(pa
     expect(message.first).to_be_visible()
     expect(message.first).to_contain_text("Escalated")
     assert sandbox.api.messages("C0SMT"), "the escalation is in the stand-in's SMT channel"
+    message.first.scroll_into_view_if_needed()
     shot(page, "5-escalation-in-smt")
 
 

@@ -171,3 +171,12 @@ def test_digest_chart_is_a_labelled_800_by_450_png(seeded: None, uow: UoW, org: 
     legend = ax.get_legend()
     assert legend is not None
     assert [t.get_text() for t in legend.get_texts()] == ["Opened", "Resolved", "Breached"]
+
+
+def test_digest_chart_of_a_quiet_week_has_no_negative_axis(org: Org) -> None:
+    """With nothing opened, resolved or breached the axis runs from 0, not below it."""
+    from bot.reports import Summary, TeamLine
+
+    fig = digest_figure(Summary(start=MONDAY, end=SUNDAY, by_team=[TeamLine("pdu-south", open=1)]))
+    low, high = fig.axes[0].get_ylim()
+    assert low == 0 and high >= 1
