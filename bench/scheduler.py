@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from slack_sdk import WebClient
@@ -29,8 +30,7 @@ from bot import services
 from bot.domain import UK_TIME
 from bot.org import load_org
 from sandbox.slack_api import SlackStandIn
-from scheduler.outbox import deliver
-from scheduler.sweep import _loader, sweep
+from scheduler.sweep import sweep
 from store.db import make_engine, upgrade
 from store.models import NotificationRow
 from store.repo import SqlUnitOfWork
@@ -43,6 +43,21 @@ TARGET_SWEEP_S = 60.0  # one scheduler interval (BATON_SWEEP_SECONDS): a sweep m
 USERS = [f"U0BENCH{i:02d}" for i in range(50)]
 CHANNELS = [f"C0BENCH{i}" for i in range(5)]
 KEY = re.compile(r"\bn\d{4}\b")
+
+
+def deliver(engine: sa.Engine, client: WebClient, org: Any, _load: object, now: datetime) -> int:
+    """One delivery pass to Slack through Baton's delivery and its Slack client."""
+    from handlers.slack.delivery import SlackChat
+    from scheduler.delivery import Delivery
+    from store.repo import SqlUnitOfWork
+
+    return Delivery(engine, org, SlackChat(client), lambda: SqlUnitOfWork(engine)).deliver(now)
+
+
+def _loader(engine: sa.Engine) -> object:
+    """Delivery loads transfers itself now."""
+    return None
+
 
 
 # ---- (a) the sweep ----------------------------------------------------------------------------
@@ -73,7 +88,6 @@ def sweep_run(url: str, open_: int, due: int) -> tuple[float, int, float]:
     Returns (first sweep s, transfers it found due, second sweep ms)."""
     engine = fresh(url)
     org = load_org()
-    services.clear_hooks()  # no change hooks: importing writes transfers and deadlines only
     with SqlUnitOfWork(engine) as uow:
         result = services.import_csv(uow, org, tracker(open_, due), SWEEP_AT - timedelta(hours=1))
     assert result.imported == open_, result.errors[:3]

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from bench.core import NOW, on_both_stores
 from bot import services
 from bot.org import load_org
-from handlers import blocks
 from handlers.charts import digest_chart
+from handlers.slack import blocks
 from scheduler.sweep import sweep
 from store.db import make_engine, upgrade
 from store.repo import SqlUnitOfWork
@@ -73,7 +73,7 @@ def run(url: str, n: int) -> tuple[float, float, float]:
     def home(user: str = "U0SMGR", today: date = end) -> None:
         with SqlUnitOfWork(engine) as u:
             holding, receiving = services.home_lists(u, org, user, today)
-        blocks.home_view(holding=holding, receiving=receiving, today=today, cal=cal).to_dict()
+        blocks.home_view(waiting=[], holding=holding, receiving=receiving, today=today, cal=cal).to_dict()
 
     result = median_ms(digest), median_ms(digest_and_chart, 7), median_ms(home)
     engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -13,6 +13,9 @@ from bot.calendar import WorkingCalendar, calendar_for
 from bot.org import Org, load_org
 from bot.ports import UnitOfWork
 from bot.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from scheduler.delivery import Deliverer, Delivery
 
 
 @dataclass
@@ -30,28 +33,76 @@ class Baton:
         return calendar_for(self.org.region)
 
 
-def build(settings: Settings | None = None, *, migrate: bool = True) -> Baton:
-    """Build Baton from settings; brings the schema up to date unless ``migrate`` is False."""
+def build(settings: Settings | None = None, *, migrate: bool = True, org: Org | None = None,
+          engine: sa.Engine | None = None) -> Baton:
+    """Build Baton from settings; brings the schema up to date unless ``migrate`` is False.
+    Tests and the sandbox pass their own ``org`` or ``engine``."""
     from store.db import make_engine, upgrade
     from store.repo import SqlUnitOfWork
 
     s = settings or get_settings()
-    org = load_org(s.org_file)
-    if s.region:
-        org = org.model_copy(update={"region": s.region.upper()})
-    if migrate:
-        upgrade(s.database_url)
-    engine = make_engine(s.database_url)
-    return Baton(settings=s, org=org, engine=engine, uow=lambda: SqlUnitOfWork(engine))
+    if org is None:
+        org = load_org(s.org_file)
+        if s.region:
+            org = org.model_copy(update={"region": s.region.upper()})
+    if engine is None:
+        if migrate:
+            upgrade(s.database_url)
+        engine = make_engine(s.database_url)
+    bound = engine
+    return Baton(settings=s, org=org, engine=engine, uow=lambda: SqlUnitOfWork(bound))
+
+
+@dataclass
+class SlackRuntime:
+    """Baton on Slack: the Bolt app, the Web API client, and delivery with its thread."""
+
+    bolt: Any
+    client: Any
+    delivery: Delivery
+    deliverer: Deliverer
+
+    def stop(self) -> None:
+        """Stop the delivery thread."""
+        self.deliverer.stop()
+
+
+def slack_delivery(b: Baton, *, token: str | None = None, api_url: str | None = None) -> Delivery:
+    """Delivery of the outbox to Slack (what ``baton sweep`` and the scheduler send with)."""
+    from handlers.slack.app import web_client
+    from handlers.slack.delivery import SlackChat
+    from scheduler.delivery import Delivery
+
+    s = b.settings
+    client = web_client(token or s.slack_bot_token or "", api_url or s.slack_api_url)
+    return Delivery(b.engine, b.org, SlackChat(client), b.uow)
+
+
+def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
+          signing_secret: str | None = None, api_url: str | None = None,
+          background: bool = True) -> SlackRuntime:
+    """The one wiring of Baton on Slack: Bolt app, delivery and its thread (started unless
+    ``background`` is False). Settings give the token, secret and API address unless passed."""
+    from handlers.slack.app import Deps, build_app
+    from scheduler.delivery import Deliverer
+
+    s = b.settings
+    token = token or s.slack_bot_token
+    signing_secret = signing_secret or s.slack_signing_secret
+    api_url = api_url or s.slack_api_url
+    if not token or not signing_secret:
+        raise SystemExit("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README: Slack).")
+    delivery = slack_delivery(b, token=token, api_url=api_url)
+    deliverer = Deliverer(delivery, clock)
+    if background:
+        deliverer.start()
+    bolt = build_app(Deps(org=b.org, uow=b.uow, clock=clock, wake=deliverer.wake),
+                     token=token, signing_secret=signing_secret, api_url=api_url)
+    chat = delivery.chat
+    return SlackRuntime(bolt=bolt, client=getattr(chat, "client", None), delivery=delivery,
+                        deliverer=deliverer)
 
 
 def slack_app(b: Baton, clock: Callable[[], datetime]) -> Any:
-    """The Bolt app for this Baton, talking to SLACK_API_URL; needs the bot token and secret."""
-    from handlers.app import Deps, build_app
-
-    s = b.settings
-    if not s.slack_bot_token or not s.slack_signing_secret:
-        raise SystemExit("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README: Slack).")
-    return build_app(Deps(org=b.org, uow=b.uow, engine=b.engine, clock=clock),
-                     token=s.slack_bot_token, signing_secret=s.slack_signing_secret,
-                     api_url=s.slack_api_url)
+    """The Bolt app of :func:`slack` (with its delivery thread running)."""
+    return slack(b, clock).bolt

@@ -214,7 +214,7 @@ def serve(
                                                  "and `baton sweep`)")] = True,
 ) -> None:
     """Serve Slack over HTTP (/slack/events, /healthz) with gunicorn; run several behind a balancer."""
-    from bot.bootstrap import build, slack_app
+    from bot.bootstrap import build, slack
     from handlers.server import run_gunicorn, wsgi_app
 
     build()  # migrate once, before the workers fork
@@ -223,10 +223,10 @@ def serve(
         b = build(migrate=False)
         from handlers.metrics import metrics_for
 
-        bolt = slack_app(b, now)
+        runtime = slack(b, now)
         if scheduler:
-            _start_scheduler(b, bolt.client)
-        return wsgi_app(bolt, metrics=metrics_for(b.engine))
+            _start_scheduler(b, runtime.delivery)
+        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine))
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
 
@@ -236,21 +236,21 @@ def run_socket_mode() -> None:
     """Connect to Slack in Socket Mode (needs SLACK_APP_TOKEN; no public URL needed)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.bootstrap import slack_app
+    from bot.bootstrap import slack
 
     b = _baton()
     if not b.settings.slack_app_token:
         raise fail("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
-    bolt = slack_app(b, now)
-    _start_scheduler(b, bolt.client)
-    SocketModeHandler(bolt, b.settings.slack_app_token).start()
+    runtime = slack(b, now)
+    _start_scheduler(b, runtime.delivery)
+    SocketModeHandler(runtime.bolt, b.settings.slack_app_token).start()
 
 
-def _start_scheduler(b: Any, client: Any) -> Any:
+def _start_scheduler(b: Any, delivery: Any) -> Any:
     from scheduler.jobs import start
     from scheduler.sweep import WorkingHours, parse_weekly
 
-    return start(b.engine, b.org, client, now, seconds=b.settings.sweep_seconds,
+    return start(b.engine, b.org, delivery, now, seconds=b.settings.sweep_seconds,
                  hours=WorkingHours.parse(b.settings.working_hours, b.settings.timezone),
                  weekly=parse_weekly(b.settings.weekly_digest))
 
@@ -262,8 +262,7 @@ def sweep(
                                           help="List what would be sent; change nothing")] = False,
 ) -> None:
     """One sweep of reminders and escalations, then delivery; for cron and for trying things out."""
-    from slack_sdk import WebClient
-
+    from bot.bootstrap import slack_delivery
     from scheduler.sweep import WorkingHours, tick
     from scheduler.sweep import sweep as do_sweep
 
@@ -290,10 +289,9 @@ def sweep(
         typer.echo(f"Wrote {result.notifications} notification(s); SLACK_BOT_TOKEN is not set, "
                    "so none was delivered.")
         return
-    client = WebClient(token=b.settings.slack_bot_token, base_url=b.settings.slack_api_url)
     from scheduler.sweep import parse_weekly
 
-    counts = tick(b.engine, b.org, client, moment, hours=hours,
+    counts = tick(b.engine, b.org, slack_delivery(b), moment, hours=hours,
                   weekly=parse_weekly(b.settings.weekly_digest))
     typer.echo(json.dumps(counts))
 

@@ -10,14 +10,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import actions
+from bot.actions import MAX_TEXT, clean_text
+from bot.errors import DomainError, FormErrors, NotPermitted
 from bot.org import Actor, Role
 from bot.policy import PolicyPack
+from bot.states import (
+    AWAITING_DECISION,
+    CLOSED,
+    IN_DISPUTE,
+    LIVE,
+    OPEN,
+    STATE_LABELS,
+    State,
+    states_text,
+)
 
-MAX_TEXT = 3000  # Slack's limit for a plain-text input
+__all__ = [
+    "AWAITING_DECISION", "CLOSED", "IN_DISPUTE", "LIVE", "MAX_TEXT", "OPEN", "STATE_LABELS",
+    "DomainError", "FormErrors", "NotPermitted", "State", "TimelineEvent", "Transfer",
+    "local_date", "new_transfer", "validate_case_ref",
+]
+
 UK_TIME = ZoneInfo("Europe/London")  # every region Baton serves (ENG, WLS, SCT, NIR)
 
 
@@ -26,51 +43,8 @@ def local_date(at: datetime) -> date:
     return at.astimezone(UK_TIME).date() if at.tzinfo is not None else at.date()
 
 
-class State(StrEnum):
-    """Where a transfer stands."""
-
-    heads_up = "heads_up"
-    requested = "requested"
-    under_assessment = "under_assessment"
-    accepted = "accepted"
-    allocated = "allocated"
-    completed = "completed"
-    withdrawn = "withdrawn"
-    declined = "declined"
-    disputed = "disputed"
-    escalated = "escalated"
-    decided = "decided"
-
-
-CLOSED = frozenset({State.completed, State.withdrawn, State.declined, State.decided})
-OPEN = frozenset(State) - CLOSED
-AWAITING_DECISION = frozenset({State.requested, State.under_assessment})
-LIVE = frozenset({State.requested, State.under_assessment, State.accepted, State.allocated})
-
-STATE_LABELS = {
-    State.heads_up: "Heads up",
-    State.requested: "Requested",
-    State.under_assessment: "Under assessment",
-    State.accepted: "Accepted",
-    State.allocated: "Allocated",
-    State.completed: "Completed",
-    State.withdrawn: "Withdrawn",
-    State.declined: "Declined",
-    State.disputed: "Disputed",
-    State.escalated: "Escalated",
-    State.decided: "Decided (stays with holding team)",
-}
-
 HOLDING = (Role.holding_practitioner, Role.holding_manager)
 MANAGERS = (Role.holding_manager, Role.receiving_manager)
-
-
-class DomainError(ValueError):
-    """A step the policy does not allow; the message says why and what to do."""
-
-
-class NotPermitted(DomainError):
-    """The actor may not take this step."""
 
 
 @dataclass(frozen=True)
@@ -173,25 +147,28 @@ class Transfer:
         self.new_events.append(ev)
         return ev
 
-    def _require(self, action: str, states: frozenset[State] | set[State], actor: Actor,
-                 roles: tuple[Role, ...]) -> None:
-        if self.state not in states:
-            raise DomainError(
-                f"{self.case_ref} is {STATE_LABELS[self.state].lower()}, so it cannot be "
-                f"{action} now (only when {_or(states)})."
-            )
-        if not actor.has(*roles, Role.system):
-            raise NotPermitted(
-                f"Only {_or_roles(roles)} can {_verb(action)} {self.case_ref}; "
-                "nothing has changed."
-            )
+    def _require(self, name: str, actor: Actor, pack: PolicyPack | None = None) -> None:
+        """The catalogue's rule for step ``name`` (states, roles, condition): the same one the
+        chat surfaces use to decide which buttons to show."""
+        if name in actions.INTERNAL:
+            roles, states = actions.INTERNAL[name]
+            if self.state not in states:
+                raise DomainError(f"{self.case_ref} is {STATE_LABELS[self.state].lower()}; "
+                                  f"that step is only possible when it is {states_text(states)}.")
+            if not actor.has(*roles, Role.system):
+                raise NotPermitted(f"Only {' or '.join(actions.ROLE_WORDS[r] for r in roles)} "
+                                   f"can do that on {self.case_ref}; nothing has changed.")
+            return
+        actions.check(actions.BY_NAME[name], self, actor, pack)
 
     # ---- transitions ---------------------------------------------------------------------
     def request(self, actor: Actor, now: datetime, pack: PolicyPack) -> None:
         """Turn an early heads up into a transfer request (or record a new request)."""
-        if self._started() and self.state != State.heads_up:
-            raise DomainError(f"{self.case_ref} has already been requested.")
-        if not actor.has(*HOLDING, Role.system):
+        if self._started():
+            if self.state != State.heads_up:
+                raise DomainError(f"{self.case_ref} has already been requested.")
+            self._require("request", actor, pack)
+        elif not actor.has(*HOLDING, Role.system):
             raise NotPermitted(
                 f"Only the holding team ({self.holding_team}) can request a transfer of "
                 f"{self.case_ref}; nothing has changed."
@@ -200,7 +177,7 @@ class Transfer:
         if missing:
             raise DomainError(
                 "The checklist must be signed off before the transfer is requested. Missing: "
-                + "; ".join(missing)
+                + "; ".join(missing), field="checklist"
             )
         self.requested_on = local_date(now)
         self._record(actor, now, "requested", to=State.requested)
@@ -220,18 +197,20 @@ class Transfer:
 
     def start_assessment(self, actor: Actor, now: datetime) -> None:
         """The receiving manager starts assessing the request."""
-        self._require("assessed", {State.requested}, actor, (Role.receiving_manager,))
+        self._require("start_assessment", actor)
         self._record(actor, now, "assessment_started", to=State.under_assessment)
 
     def accept(self, actor: Actor, now: datetime, pack: PolicyPack, *,
                named_worker: str | None = None, agreed_date: date | None = None) -> None:
         """The receiving manager accepts; optionally names the worker and agreed date."""
-        self._require("accepted", AWAITING_DECISION, actor, (Role.receiving_manager,))
+        self._require("accept", actor, pack)
         missing = self.checklist_missing(pack, "accept")
         if missing:
-            raise DomainError("Confirm the checklist before accepting. Missing: " + "; ".join(missing))
+            raise DomainError("Confirm the checklist before accepting (use Confirm checklist). "
+                              "Missing: " + "; ".join(missing))
         if agreed_date is not None and agreed_date < local_date(now):
-            raise DomainError(f"The agreed transfer date {agreed_date.isoformat()} is in the past.")
+            raise DomainError(f"The agreed transfer date {agreed_date.isoformat()} is in the past.",
+                              field="agreed_date")
         self.agreed_date = agreed_date
         to = State.allocated if named_worker else State.accepted
         self._record(actor, now, "accepted", to=State.accepted,
@@ -242,16 +221,15 @@ class Transfer:
 
     def allocate(self, actor: Actor, now: datetime, *, named_worker: str) -> None:
         """Name the worker in the receiving team who will hold the case."""
-        self._require("allocated", {State.accepted, State.allocated}, actor,
-                      (Role.receiving_manager,))
+        self._require("allocate", actor)
         if not named_worker:
-            raise DomainError("Choose the named worker who will hold the case.")
+            raise DomainError("Choose the named worker who will hold the case.", field="named_worker")
         self.named_worker = named_worker
         self._record(actor, now, "allocated", to=State.allocated, named_worker=named_worker)
 
     def complete(self, actor: Actor, now: datetime, pack: PolicyPack) -> None:
         """Responsibility passes to the receiving team (BURY point 4: not before this)."""
-        self._require("completed", {State.accepted, State.allocated}, actor, MANAGERS)
+        self._require("complete", actor, pack)
         missing = self.checklist_missing(pack, "complete")
         if missing:
             raise DomainError("Confirm the checklist before completing. Missing: " + "; ".join(missing))
@@ -259,36 +237,38 @@ class Transfer:
 
     def withdraw(self, actor: Actor, now: datetime, *, reason: str) -> None:
         """The holding team withdraws the request."""
-        self._require("withdrawn", OPEN - {State.disputed, State.escalated}, actor, HOLDING)
+        self._require("withdraw", actor)
         self._record(actor, now, "withdrawn", to=State.withdrawn,
-                     reason=_text(reason, "a reason for withdrawing"))
+                     reason=_text(reason, "a reason for withdrawing", "reason"))
 
     def decline(self, actor: Actor, now: datetime, pack: PolicyPack, *,
                 rationale: str, reason_category: str | None = None) -> None:
         """The receiving manager declines, with a written rationale (and category if the pack asks)."""
-        self._require("declined", AWAITING_DECISION, actor, (Role.receiving_manager,))
-        rationale = _text(rationale, "a written rationale for declining")
+        self._require("decline", actor, pack)
+        rationale = _text(rationale, "a written rationale for declining", "rationale")
         if pack.decline_reasons:
             ids = [r.id for r in pack.decline_reasons]
             if reason_category not in ids:
                 raise DomainError(
-                    pack.decline_reasons_intro + ": " + "; ".join(r.label for r in pack.decline_reasons) + "."
-                )
+                    pack.decline_reasons_intro + ": " + "; ".join(r.label for r in pack.decline_reasons)
+                    + ".", field="reason_category")
         self._record(actor, now, "declined", to=State.declined, reason=rationale,
                      category=reason_category)
 
     def dispute(self, actor: Actor, now: datetime, *, reason: str) -> None:
         """The holding manager disputes a decline; the dispute clock starts."""
-        self._require("disputed", {State.declined}, actor, (Role.holding_manager,))
-        reason = _text(reason, "the reason for the dispute")  # before anything changes
+        self._require("dispute", actor)
+        reason = _text(reason, "the reason for the dispute", "reason")  # before anything changes
         self.escalation_level = "team_manager"
         self._record(actor, now, "disputed", to=State.disputed, reason=reason)
 
     def escalate(self, actor: Actor, now: datetime, pack: PolicyPack, *,
                  reason: str | None = None, clock: str | None = None) -> str:
         """Climb one level of the pack's ladder; returns the level now holding it."""
-        allowed = {State.disputed, State.escalated} | LIVE
-        self._require("escalated", allowed, actor, (*MANAGERS, Role.escalation))
+        if actor.has(Role.system):
+            self._require("sweep_escalate", actor)
+        else:
+            self._require("escalate", actor, pack)
         current = self.escalation_level or pack.escalation.levels[0].name
         above = pack.escalation.above(current)
         if above is None:
@@ -297,53 +277,69 @@ class Transfer:
                 f"({pack.escalation.levels[-1].label})."
             )
         self.escalation_level = above.name
-        to = State.escalated if self.state in {State.disputed, State.escalated} else None
+        to = State.escalated if self.state in IN_DISPUTE else None
         self._record(actor, now, "escalated", to=to, reason=reason, level=above.name, clock=clock)
         return above.name
 
     def decide(self, actor: Actor, now: datetime, *, outcome: str, rationale: str) -> None:
         """An escalation level decides a dispute: the transfer proceeds, or the case stays."""
-        self._require("decided", {State.disputed, State.escalated}, actor, (Role.escalation,))
+        self._require("decide", actor)
         if outcome not in ("transfer", "remain"):
-            raise DomainError("Choose an outcome: transfer (it proceeds) or remain (it stays).")
+            raise DomainError("Choose an outcome: transfer (it proceeds) or remain (it stays).",
+                              field="outcome")
         to = State.accepted if outcome == "transfer" else State.decided
-        self._record(actor, now, "decided", to=to, reason=_text(rationale, "the rationale"),
+        self._record(actor, now, "decided", to=to, reason=_text(rationale, "the rationale", "rationale"),
                      outcome=outcome)
 
-    def request_work(self, actor: Actor, now: datetime, *, items: list[str], due: date) -> None:
+    def request_work(self, actor: Actor, now: datetime, *, items: list[str] | tuple[str, ...],
+                     due: date) -> None:
         """The receiving manager's audit found work outstanding (BURY step 6); never delays transfer."""
-        self._require("asked for work", LIVE, actor, (Role.receiving_manager,))
-        clean = [_text(i, "a work item") for i in items if i.strip()]
+        self._require("request_work", actor)
+        clean = [_text(i, "a work item", "items") for i in items if i.strip()]
         if not clean:
-            raise DomainError("List at least one piece of work the holding team must complete.")
+            raise DomainError("List at least one piece of work the holding team must complete.",
+                              field="items")
+        if due < local_date(now):
+            raise DomainError(f"The date {due.isoformat()} is in the past.", field="due")
         self.work_items = tuple(clean)
         self.work_due = due
         self._record(actor, now, "work_requested", items=clean, due=due.isoformat())
 
     def work_done(self, actor: Actor, now: datetime) -> None:
         """The holding team has completed the remedial work."""
-        self._require("marked as work done", LIVE, actor, HOLDING)
-        if not self.work_items:
-            raise DomainError(f"No work has been asked for on {self.case_ref}.")
+        self._require("work_done", actor)
         self._record(actor, now, "work_completed", items=list(self.work_items))
         self.work_items = ()
         self.work_due = None
 
-    def record_delay(self, actor: Actor, now: datetime, *, reason: str, actions: str) -> None:
+    def record_delay(self, actor: Actor, now: datetime, *, reason: str, actions: str,
+                     pack: PolicyPack | None = None) -> None:
         """The transferring area records why the transfer is late and the actions in hand."""
-        self._require("given a delay reason", OPEN, actor, HOLDING)
-        self._record(actor, now, "delay_recorded", reason=_text(reason, "the reason for delay"),
-                     actions=_text(actions, "the actions being taken"))
+        self._require("record_delay", actor, pack)
+        self._record(actor, now, "delay_recorded", reason=_text(reason, "the reason for delay", "reason"),
+                     actions=_text(actions, "the actions being taken", "actions"))
 
-    def endorse_extension(self, actor: Actor, now: datetime, *, rationale: str) -> None:
+    def endorse_extension(self, actor: Actor, now: datetime, *, rationale: str,
+                          pack: PolicyPack | None = None) -> None:
         """Senior management endorses running past the endorsement deadline (probation)."""
-        self._require("endorsed", OPEN - {State.heads_up}, actor, (Role.escalation,))
-        self._record(actor, now, "extension_endorsed", reason=_text(rationale, "the rationale"))
+        self._require("endorse", actor, pack)
+        self._record(actor, now, "extension_endorsed",
+                     reason=_text(rationale, "the rationale", "rationale"))
 
-    def address_assessed(self, actor: Actor, now: datetime, *, outcome: str) -> None:
+    def address_assessed(self, actor: Actor, now: datetime, *, outcome: str,
+                         pack: PolicyPack | None = None) -> None:
         """The receiving area records its address assessment."""
-        self._require("address-assessed", AWAITING_DECISION, actor, (Role.receiving_manager,))
-        self._record(actor, now, "address_assessed", reason=_text(outcome, "the outcome"))
+        self._require("address_assessed", actor, pack)
+        self._record(actor, now, "address_assessed", reason=_text(outcome, "the outcome", "outcome"))
+
+    def record_attendance(self, actor: Actor, now: datetime, *, attended: bool,
+                          note: str | None = None) -> None:
+        """Whether the receiving team attended the transfer point (pick-up point, ICPC ...)."""
+        self._require("attendance", actor)
+        kind = "transfer_point_attended" if attended else "transfer_point_missed"
+        self._record(actor, now, kind, reason=clean_text(note or "") or None,
+                     point=self.transfer_point, on=self.transfer_point_date.isoformat()
+                     if self.transfer_point_date else None)
 
     def confirm(self, actor: Actor, now: datetime, pack: PolicyPack, *, checklist: str,
                 item: str) -> None:
@@ -353,21 +349,20 @@ class Transfer:
         try:
             cl = pack.checklist(checklist)
         except KeyError as exc:
-            raise DomainError(str(exc.args[0])) from exc
+            raise DomainError(str(exc.args[0]), field="items") from exc
         if item not in {i.id for i in cl.items}:
-            raise DomainError(f"{cl.label} has no item {item!r}.")
-        role = Role(cl.confirmed_by)
-        ok = {role} | ({Role.holding_manager} if role == Role.holding_practitioner else set())
-        if not actor.has(*ok, Role.system):
-            raise NotPermitted(f"Only the {_role_label(role)} can confirm {cl.label}.")
+            raise DomainError(f"{cl.label} has no item {item!r}.", field="items")
+        if not actor.has(*actions.confirmers(cl.confirmed_by), Role.system):
+            raise NotPermitted(f"Only {actions.ROLE_WORDS[Role(cl.confirmed_by)]} can confirm "
+                               f"{cl.label}; nothing has changed.", field="items")
+        if item in self.checklist.get(checklist, {}):
+            raise DomainError(f"{cl.label}: that item is already confirmed.", field="items")
         self.checklist.setdefault(checklist, {})[item] = {"by": actor.user, "at": now.isoformat()}
         self._record(actor, now, "checklist_confirmed", checklist=checklist, item=item)
 
     def convert_to_permanent(self, actor: Actor, now: datetime) -> None:
         """A temporary move becomes a permanent transfer (probation)."""
-        self._require("converted", OPEN, actor, (Role.holding_manager,))
-        if self.kind != "temporary":
-            raise DomainError(f"{self.case_ref} is not a temporary move.")
+        self._require("convert", actor)
         self.kind = "permanent"
         self._record(actor, now, "converted_to_permanent")
 
@@ -415,50 +410,10 @@ def validate_case_ref(ref: str, pack: PolicyPack) -> str:
     return norm
 
 
-def _text(value: str | None, what: str) -> str:
-    text = (value or "").strip()
+def _text(value: str | None, what: str, field: str | None = None) -> str:
+    text = clean_text(value or "")
     if not text:
-        raise DomainError(f"Give {what}.")
+        raise DomainError(f"Give {what}.", field=field)
     if len(text) > MAX_TEXT:
-        raise DomainError(f"Keep {what} under {MAX_TEXT} characters.")
+        raise DomainError(f"Keep {what} under {MAX_TEXT} characters.", field=field)
     return text
-
-
-def _or(states: frozenset[State] | set[State]) -> str:
-    return " or ".join(sorted(STATE_LABELS[s].lower() for s in states))
-
-
-def _role_label(role: Role) -> str:
-    return {
-        Role.holding_practitioner: "holding practitioner",
-        Role.holding_manager: "holding team's manager",
-        Role.receiving_manager: "receiving team's manager (or their cover)",
-        Role.receiving_member: "receiving team",
-        Role.escalation: "senior managers on the escalation ladder",
-        Role.system: "Baton",
-    }[role]
-
-
-def _or_roles(roles: tuple[Role, ...]) -> str:
-    return " or the ".join(_role_label(r) for r in roles).join(("the ", ""))
-
-
-def _verb(action: str) -> str:
-    return {
-        "requested": "request",
-        "assessed": "start assessing",
-        "accepted": "accept",
-        "allocated": "allocate",
-        "completed": "complete",
-        "withdrawn": "withdraw",
-        "declined": "decline",
-        "disputed": "dispute the decline of",
-        "escalated": "escalate",
-        "decided": "decide",
-        "asked for work": "ask for work on",
-        "marked as work done": "mark work done on",
-        "given a delay reason": "record a delay reason on",
-        "endorsed": "endorse an extension on",
-        "address-assessed": "record the address assessment on",
-        "converted": "convert",
-    }.get(action, action)

@@ -75,7 +75,7 @@ EVENT_KINDS = frozenset(
         "withdrawn", "declined", "disputed", "escalated", "decided", "work_requested",
         "work_completed", "delay_recorded", "extension_endorsed", "address_assessed",
         "checklist_confirmed", "converted_to_permanent", "upw_extended", "imported",
-        "transfer_point_attended", "worker_named", "note",
+        "transfer_point_attended", "transfer_point_missed", "worker_named", "note",
     }
 )
 
@@ -165,6 +165,11 @@ class Checklist(_Frozen):
     )
     items: tuple[ChecklistItem, ...]
     kinds: tuple[str, ...] = ()  # only for transfers of these kinds (empty: all)
+    flag: str | None = None  # only for transfers carrying this flag (e.g. MAPPA level 2 or 3)
+
+    def applies(self, kind: str, flags: tuple[str, ...]) -> bool:
+        """Whether this checklist is asked of a transfer of ``kind`` with ``flags``."""
+        return (not self.kinds or kind in self.kinds) and (self.flag is None or self.flag in flags)
 
 
 class Choice(_Frozen):
@@ -225,6 +230,8 @@ class PolicyPack(_Frozen):
             for k in cl.kinds:
                 if k not in kinds:
                     raise ValueError(f"checklist {cl.id!r} names kind {k!r}, not one of {sorted(kinds)}")
+            if cl.flag is not None and cl.flag not in flags:
+                raise ValueError(f"checklist {cl.id!r} names flag {cl.flag!r}, not one of {sorted(flags)}")
         ids = [c.id for c in self.checklists]
         if len(set(ids)) != len(ids):
             raise ValueError(f"checklist ids repeat: {ids}")

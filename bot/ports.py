@@ -10,7 +10,10 @@ from typing import Any, Protocol
 
 from bot.clocks import Deadline
 from bot.domain import Transfer
-from bot.reports import ReportRow
+from bot.notices import Notice
+from bot.recipients import Cover
+from bot.reports import ReportRow, Summary
+from bot.views import Message
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,6 @@ class TransferSummary:
     closed_at: datetime | None
     requested_by: str = ""
     named_worker: str | None = None
-
-
-@dataclass(frozen=True)
-class Cover:
-    """A manager's leave from ``starts_on`` to ``ends_on`` inclusive, and who covers."""
-
-    manager: str
-    cover: str | None
-    starts_on: date
-    ends_on: date
 
 
 class DuplicateOpenTransfer(Exception):
@@ -140,3 +133,34 @@ class UnitOfWork(Protocol):
     def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:
         """Write an outbox row unless one with ``key`` exists; True when written."""
+
+    def add_notice(self, notice: Notice, *, now: datetime, not_before: datetime) -> int:
+        """Write a notice to the outbox (one row per recipient, once each); how many were new."""
+
+
+class ChatError(Exception):
+    """A chat platform refused a message: ``permanent`` when retrying cannot mend it;
+    ``retry_after`` seconds when it asked Baton to slow down."""
+
+    def __init__(self, code: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class ChatUncertain(Exception):
+    """The platform may or may not have the message (a timeout or a dropped connection)."""
+
+
+class Chat(Protocol):
+    """What delivery needs from a chat platform; each platform renders the views itself."""
+
+    def post(self, to: str, message: Message) -> tuple[str, str]:
+        """Post a message to a person (direct message) or a channel; returns (channel, ts)."""
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        """Redraw a message posted earlier."""
+
+    def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
+        """Post the weekly summary (with its chart, where the platform can show one)."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot import actions, notices, views
+from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
 from bot.domain import (
@@ -21,30 +23,18 @@ from bot.domain import (
     UK_TIME,
     DomainError,
     State,
+    TimelineEvent,
     Transfer,
     local_date,
     new_transfer,
 )
 from bot.org import Actor, Org, Role, UnknownTeam
+from bot.policy import PolicyPack
 from bot.ports import Cover, DuplicateOpenTransfer, TransferSummary, UnitOfWork
+from bot.recipients import SYSTEM, effective_managers
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
 
-SYSTEM = "baton"
-
-# Called after every change, inside the same unit of work, to write outbox notifications.
-ChangeHook = Callable[[UnitOfWork, Org, Transfer, datetime], None]
-_hooks: list[ChangeHook] = []
-
-
-def on_change(hook: ChangeHook) -> ChangeHook:
-    """Register a function run after each change, in the same transaction (the outbox)."""
-    _hooks.append(hook)
-    return hook
-
-
-def clear_hooks() -> None:
-    """Forget registered change hooks (tests and re-bootstrapping)."""
-    _hooks.clear()
+__all__ = ["SYSTEM", "Role", "effective_managers"]
 
 
 def calendar(org: Org) -> WorkingCalendar:
@@ -68,18 +58,6 @@ def transfer_deadlines(org: Org, t: Transfer) -> list[Deadline]:
 
 
 # ---- who is acting ---------------------------------------------------------------------------
-def effective_managers(org: Org, team_id: str, covers: Iterable[Cover]) -> tuple[str, ...]:
-    """A team's managers on a day: those on leave are replaced by their cover, if any."""
-    by_manager = {c.manager: c for c in covers}
-    out: list[str] = []
-    for m in org.team(team_id).managers:
-        c = by_manager.get(m)
-        who = (c.cover if c else m) if c is None or c.cover else None
-        if who and who not in out:
-            out.append(who)
-    return tuple(out)
-
-
 def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) -> Actor:
     """The roles ``user`` holds on transfer ``t`` today, counting cover for managers on leave."""
     if user == SYSTEM:
@@ -129,8 +107,19 @@ def _open_conflict(uow: UnitOfWork, case_ref: str) -> DomainError:
     )
 
 
+def write_notices(uow: UnitOfWork, org: Org, t: Transfer, events: list[TimelineEvent],
+                  now: datetime, *, not_before: datetime | None = None) -> int:
+    """Write the notices ``events`` call for to the outbox, in the caller's transaction."""
+    pack = org.pack_for(t.holding_team)
+    covers = uow.covers.active_on(local_date(now))
+    return sum(uow.add_notice(n, now=now, not_before=not_before or now)
+               for n in notices.for_change(org, pack, covers, t, events))
+
+
 def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool = False) -> None:
+    """Store the change and the notices it calls for in one transaction."""
     ds = _deadlines(org, t)
+    events = list(t.new_events)
     try:
         if new:
             uow.transfers.add(t, ds)
@@ -139,8 +128,7 @@ def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool 
     except DuplicateOpenTransfer as exc:
         uow.rollback()
         raise _open_conflict(uow, t.case_ref) from exc
-    for hook in _hooks:
-        hook(uow, org, t, now)
+    write_notices(uow, org, t, events, now)
     uow.commit()
 
 
@@ -180,7 +168,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
     )
     if uow.transfers.get_open_by_case(t.case_ref) is not None:
         raise _open_conflict(uow, t.case_ref)
-    actor = actor_for(uow, org, t, user, now.date())
+    actor = actor_for(uow, org, t, user, local_date(now))
     if not actor.has(Role.holding_practitioner, Role.holding_manager):
         raise DomainError(f"Only members of {holding} can raise a transfer from it.")
     for checklist, item in req.confirmed:
@@ -211,59 +199,194 @@ def load(uow: UnitOfWork, *, transfer_id: int | None = None, case_ref: str | Non
     raise DomainError("Say which transfer: give its case reference.")
 
 
-def act(
-    uow: UnitOfWork,
-    org: Org,
-    user: str,
-    transfer_id: int,
-    action: str,
-    now: datetime,
-    **kwargs: Any,
-) -> Transfer:
-    """Apply one lifecycle step (accept, decline, ...) to a transfer and commit it."""
-    t = load(uow, transfer_id=transfer_id)
+@dataclass(frozen=True)
+class Context:
+    """What a step's handler may need besides the transfer and the actor."""
+
+    org: Org
+    pack: PolicyPack
+    cal: WorkingCalendar
+    now: datetime
+
+
+def _worker(org: Org, t: Transfer, user: str | None) -> str | None:
+    """A named worker must be in the receiving team (member or manager)."""
+    if user is None:
+        return None
+    team = org.team(t.receiving_team)
+    if user not in (*team.members, *team.managers):
+        raise DomainError(f"The named worker must be in {team.name} ({team.id}); choose someone "
+                          "from that team.", field="named_worker")
+    return user
+
+
+def _h_request(t: Transfer, a: Actor, c: Context, m: cmd.Request) -> None:
+    t.request(a, c.now, c.pack)
+
+
+def _h_assess(t: Transfer, a: Actor, c: Context, m: cmd.StartAssessment) -> None:
+    t.start_assessment(a, c.now)
+
+
+def _h_accept(t: Transfer, a: Actor, c: Context, m: cmd.Accept) -> None:
+    t.accept(a, c.now, c.pack, named_worker=_worker(c.org, t, m.named_worker), agreed_date=m.agreed_date)
+
+
+def _h_decline(t: Transfer, a: Actor, c: Context, m: cmd.Decline) -> None:
+    t.decline(a, c.now, c.pack, rationale=m.rationale, reason_category=m.reason_category)
+
+
+def _h_work(t: Transfer, a: Actor, c: Context, m: cmd.RequestWork) -> None:
+    due = m.due or c.cal.add_working_days(local_date(c.now), c.pack.remedial_work_days)
+    t.request_work(a, c.now, items=m.items, due=due)
+
+
+def _h_work_done(t: Transfer, a: Actor, c: Context, m: cmd.WorkDone) -> None:
+    t.work_done(a, c.now)
+
+
+def _h_confirm(t: Transfer, a: Actor, c: Context, m: cmd.Confirm) -> None:
+    if not m.items:
+        raise DomainError("Tick at least one item to confirm.", field="items")
+    for checklist, item in m.items:
+        t.confirm(a, c.now, c.pack, checklist=checklist, item=item)
+
+
+def _h_attendance(t: Transfer, a: Actor, c: Context, m: cmd.RecordAttendance) -> None:
+    t.record_attendance(a, c.now, attended=m.attended, note=m.note)
+
+
+def _h_allocate(t: Transfer, a: Actor, c: Context, m: cmd.Allocate) -> None:
+    t.allocate(a, c.now, named_worker=_worker(c.org, t, m.named_worker) or "")
+
+
+def _h_complete(t: Transfer, a: Actor, c: Context, m: cmd.Complete) -> None:
+    t.complete(a, c.now, c.pack)
+
+
+def _h_withdraw(t: Transfer, a: Actor, c: Context, m: cmd.Withdraw) -> None:
+    t.withdraw(a, c.now, reason=m.reason)
+
+
+def _h_dispute(t: Transfer, a: Actor, c: Context, m: cmd.Dispute) -> None:
+    t.dispute(a, c.now, reason=m.reason)
+
+
+def _h_escalate(t: Transfer, a: Actor, c: Context, m: cmd.Escalate) -> None:
+    t.escalate(a, c.now, c.pack, reason=m.reason)
+
+
+def _h_decide(t: Transfer, a: Actor, c: Context, m: cmd.Decide) -> None:
+    t.decide(a, c.now, outcome=m.outcome, rationale=m.rationale)
+
+
+def _h_delay(t: Transfer, a: Actor, c: Context, m: cmd.RecordDelay) -> None:
+    t.record_delay(a, c.now, reason=m.reason, actions=m.actions, pack=c.pack)
+
+
+def _h_endorse(t: Transfer, a: Actor, c: Context, m: cmd.Endorse) -> None:
+    t.endorse_extension(a, c.now, rationale=m.rationale, pack=c.pack)
+
+
+def _h_address(t: Transfer, a: Actor, c: Context, m: cmd.AddressAssessed) -> None:
+    t.address_assessed(a, c.now, outcome=m.outcome, pack=c.pack)
+
+
+def _h_convert(t: Transfer, a: Actor, c: Context, m: cmd.Convert) -> None:
+    t.convert_to_permanent(a, c.now)
+
+
+Handler = Callable[[Transfer, Actor, Context, Any], None]
+HANDLERS: dict[type[cmd.Step], Handler] = {
+    cmd.Request: _h_request,
+    cmd.StartAssessment: _h_assess,
+    cmd.Accept: _h_accept,
+    cmd.Decline: _h_decline,
+    cmd.RequestWork: _h_work,
+    cmd.WorkDone: _h_work_done,
+    cmd.Confirm: _h_confirm,
+    cmd.RecordAttendance: _h_attendance,
+    cmd.Allocate: _h_allocate,
+    cmd.Complete: _h_complete,
+    cmd.Withdraw: _h_withdraw,
+    cmd.Dispute: _h_dispute,
+    cmd.Escalate: _h_escalate,
+    cmd.Decide: _h_decide,
+    cmd.RecordDelay: _h_delay,
+    cmd.Endorse: _h_endorse,
+    cmd.AddressAssessed: _h_address,
+    cmd.Convert: _h_convert,
+}
+
+
+def handle(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Transfer:
+    """Apply one step to a transfer and commit it with its notices; the catalogue's rule is
+    checked first, so a refused step changes nothing."""
+    t = load(uow, transfer_id=command.transfer_id)
     pack = org.pack_for(t.holding_team)
-    actor = actor_for(uow, org, t, user, now.date())
-    cal = calendar(org)
-    if action == "accept":
-        t.accept(actor, now, pack, **kwargs)
-    elif action == "decline":
-        t.decline(actor, now, pack, **kwargs)
-    elif action == "start_assessment":
-        t.start_assessment(actor, now)
-    elif action == "allocate":
-        t.allocate(actor, now, **kwargs)
-    elif action == "complete":
-        t.complete(actor, now, pack)
-    elif action == "withdraw":
-        t.withdraw(actor, now, **kwargs)
-    elif action == "dispute":
-        t.dispute(actor, now, **kwargs)
-    elif action == "escalate":
-        t.escalate(actor, now, pack, **kwargs)
-    elif action == "decide":
-        t.decide(actor, now, **kwargs)
-    elif action == "request_work":
-        due = kwargs.pop("due", None) or cal.add_working_days(now.date(), pack.remedial_work_days)
-        t.request_work(actor, now, due=due, **kwargs)
-    elif action == "work_done":
-        t.work_done(actor, now)
-    elif action == "record_delay":
-        t.record_delay(actor, now, **kwargs)
-    elif action == "endorse":
-        t.endorse_extension(actor, now, **kwargs)
-    elif action == "address_assessed":
-        t.address_assessed(actor, now, **kwargs)
-    elif action == "confirm":
-        t.confirm(actor, now, pack, **kwargs)
-    elif action == "request":
-        t.request(actor, now, pack)
-    elif action == "convert":
-        t.convert_to_permanent(actor, now)
-    else:
-        raise DomainError(f"Unknown action {action!r}.")
+    actor = actor_for(uow, org, t, command.user, local_date(now))
+    a = actions.BY_COMMAND.get(type(command))
+    if a is not None:
+        actions.check(a, t, actor, pack)
+    HANDLERS[type(command)](t, actor, Context(org, pack, calendar(org), now), command)
     _commit(uow, org, t, now)
     return t
+
+
+def submit(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
+           raw: Mapping[str, Any], now: datetime) -> Transfer:
+    """A form submitted from any surface: check the rule, parse the fields, handle the command."""
+    a = actions.action(action)
+    t = load(uow, transfer_id=transfer_id)
+    pack = org.pack_for(t.holding_team)
+    actor = actor_for(uow, org, t, user, local_date(now))
+    actions.check(a, t, actor, pack)
+    values = actions.parse(a, pack, t, actor, raw)
+    return handle(uow, org, actions.command_for(a, transfer_id, user, values), now)
+
+
+def act(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str, now: datetime,
+        **kwargs: Any) -> Transfer:
+    """Apply one step by action name with typed values (the CLI, imports and tests)."""
+    if action == "start_assessment":
+        return handle(uow, org, cmd.StartAssessment(transfer_id, user), now)
+    if action == "confirm" and "checklist" in kwargs:
+        kwargs = {"items": ((kwargs.pop("checklist"), kwargs.pop("item")),)}
+    if action == "request_work" and "items" in kwargs:
+        kwargs["items"] = tuple(kwargs["items"])
+    return handle(uow, org, actions.action(action).command(transfer_id, user, **kwargs), now)
+
+
+def form_for(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
+             now: datetime) -> views.Form:
+    """The form of ``action`` for ``user``; DomainError saying why and who can when refused."""
+    a = actions.action(action)
+    t = load(uow, transfer_id=transfer_id)
+    pack = org.pack_for(t.holding_team)
+    actor = actor_for(uow, org, t, user, local_date(now))
+    actions.check(a, t, actor, pack)
+    return views.form(a, t, pack, actor, cal=calendar(org), now=now)
+
+
+def card_for(uow: UnitOfWork, org: Org, t: Transfer, viewer: str | None, now: datetime, *,
+             headline: tuple[str, ...] = ()) -> views.Card:
+    """A transfer's card as ``viewer`` sees it now: with the buttons they may press (none for a
+    channel, where many people read one message)."""
+    pack = org.pack_for(t.holding_team)
+    today = local_date(now)
+    offered: list[actions.Action] = []
+    if viewer is not None:
+        offered = actions.available(t, actor_for(uow, org, t, viewer, today), pack)
+    return views.card(t, transfer_deadlines(org, t), cal=calendar(org), today=today,
+                      offered=offered, headline=headline, pack=pack, org=org)
+
+
+def refresh_cards(uow: UnitOfWork, t: Transfer, now: datetime) -> None:
+    """Redraw every card of ``t`` (a stale card was pressed); committed at once."""
+    assert t.id is not None
+    uow.add_notice(notices.Notice("update", f"refresh:{now.isoformat()}", t.id, ("-",)),
+                   now=now, not_before=now)
+    uow.commit()
 
 
 # ---- cover ---------------------------------------------------------------------------------
@@ -272,7 +395,7 @@ def set_cover(uow: UnitOfWork, org: Org, manager: str, cover: str | None, until:
     """A manager names who covers them until a date (None: escalate one level up instead)."""
     if not org.managed_by(manager):
         raise DomainError("Only team managers can set cover; you do not manage a team in Baton.")
-    start = starts_on or now.date()
+    start = starts_on or local_date(now)
     if until < start:
         raise DomainError(f"The cover end date {until.isoformat()} is before {start.isoformat()}.")
     if cover == manager:
@@ -312,6 +435,51 @@ def home_lists(uow: UnitOfWork, org: Org, user: str, today: date
     rows = list_transfers(uow, today=today, teams=mine) if mine else []
     return ([r for r in rows if r.holding_team in mine],
             [r for r in rows if r.receiving_team in managed])
+
+
+@dataclass(frozen=True)
+class HomeLists:
+    """A person's App Home: what waits on them (with their buttons), and their teams' transfers."""
+
+    waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
+    outbound: list[TransferSummary]
+    inbound: list[TransferSummary]
+
+
+HOME_LOOK_AT = 40  # transfers, first due first, checked for actions waiting on the person
+
+
+def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
+    """App Home: the transfers on which ``user`` may act now (first due first), and the
+    outbound and inbound transfers of their teams."""
+    today = local_date(now)
+    outbound, inbound = home_lists(uow, org, user, today)
+    seen: set[int] = set()
+    candidates = []
+    for r in sorted([*inbound, *outbound], key=lambda r: (r.due_on or date.max, r.id)):
+        if r.id not in seen:
+            seen.add(r.id)
+            candidates.append(r)
+    waiting = []
+    for r in candidates[:HOME_LOOK_AT]:
+        t = uow.transfers.get(r.id)
+        if t is None:
+            continue
+        offered = actions.available(t, actor_for(uow, org, t, user, today), org.pack_for(t.holding_team))
+        if offered:
+            waiting.append((r, views.buttons(t, offered)))
+    return HomeLists(waiting=waiting, outbound=outbound, inbound=inbound)
+
+
+def status_card(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> views.Card:
+    """/transfer status: the case's card as ``user`` sees it, with the buttons they may press."""
+    t = load(uow, case_ref=case_ref)
+    return card_for(uow, org, t, user, now)
+
+
+def load_for_action(uow: UnitOfWork, case_ref: str) -> Transfer:
+    """The transfer a typed step (``/transfer complete X123456``) is about."""
+    return load(uow, case_ref=case_ref)
 
 
 def transfer_and_actor(uow: UnitOfWork, org: Org, transfer_id: int, user: str,
@@ -383,7 +551,7 @@ def parse_import(
             org.team(receiving)
             pack = org.pack_for(holding)
             requested_on = _parse_date(row["requested_on"], "requested_on")
-            if requested_on > now.date():
+            if requested_on > local_date(now):
                 raise DomainError(f"requested_on {requested_on.isoformat()} is in the future")
             tp_date = row.get("transfer_point_date")
             state_text = row.get("state") or "requested"
@@ -429,8 +597,7 @@ def import_csv(uow: UnitOfWork, org: Org, text: str, now: datetime) -> ImportRes
         return ImportResult(0, errors)
     n = uow.transfers.bulk_import(rows)
     for t, _ in rows:
-        for hook in _hooks:
-            hook(uow, org, t, now)
+        write_notices(uow, org, t, list(t.timeline), now)
     uow.commit()
     return ImportResult(n, [])
 

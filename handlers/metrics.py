@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-SWEEP_REGISTRY = CollectorRegistry()
-SWEEP_DURATION = Histogram("baton_sweep_duration_seconds", "Time one sweep and delivery took",
-                           buckets=SWEEP_BUCKETS, registry=SWEEP_REGISTRY)
+from scheduler.jobs import SWEEP_DURATION, SWEEP_REGISTRY
+
+__all__ = ["SWEEP_DURATION", "StoreCollector", "metrics_for"]
 
 
 class StoreCollector(Collector):

@@ -4,7 +4,7 @@ One process runs three small servers on 127.0.0.1:
 
 * the Web API stand-in (:class:`sandbox.slack_api.SlackStandIn`), which the bot calls through
   its ``api_url`` exactly as it would call Slack;
-* the bot itself (``handlers.app.build_app`` behind ``handlers.server.wsgi_app``), on SQLite;
+* the bot itself (``handlers.slack.app.build_app`` behind ``handlers.server.wsgi_app``), on SQLite;
 * the page and its JSON endpoints (this module), at the address people open.
 
 The page never talks to the bot. It asks this module to act for the chosen persona; the
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
     import sqlalchemy as sa
     from slack_bolt import App
+
+    from bot.bootstrap import SlackRuntime
 
 log = logging.getLogger("baton.sandbox")
 
@@ -198,16 +200,17 @@ class Sandbox:
         self.driver: SlackDriver
         self.engine: sa.Engine
         self.bolt: App
+        self.runtime: SlackRuntime
         self.url = ""
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> Sandbox:
         """Start the stand-in, migrate the database, serve the bot and the page; returns self."""
-        from handlers.app import Deps, build_app
+        from bot.bootstrap import build, slack
+        from bot.settings import Settings
         from handlers.server import serve_in_thread, wsgi_app
         from store.db import make_engine, upgrade
-        from store.repo import SqlUnitOfWork
 
         if not self.database:
             self._tmp = Path(tempfile.mkdtemp(prefix="baton-sandbox-"))
@@ -219,9 +222,10 @@ class Sandbox:
             upgrade(url)
             engine = make_engine(url)
             self.engine = engine
-            deps = Deps(org=self.org, uow=lambda: SqlUnitOfWork(engine), engine=engine, clock=self.clock)
-            self.bolt = build_app(deps, token=self.token, signing_secret=self.signing_secret,
-                                  api_url=self.api.api_url)
+            baton = build(Settings(DATABASE_URL=url), org=self.org, engine=engine)
+            self.runtime = slack(baton, self.clock, token=self.token,
+                                 signing_secret=self.signing_secret, api_url=self.api.api_url)
+            self.bolt = self.runtime.bolt
             bot_server, bot_url = serve_in_thread(wsgi_app(self.bolt))
             self._servers.append(bot_server)
             self.driver = SlackDriver(base_url=bot_url, api=self.api, secret=self.signing_secret,
@@ -235,6 +239,9 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop every server, close the database and remove the temporary directory (idempotent)."""
+        runtime = getattr(self, "runtime", None)
+        if runtime is not None:
+            runtime.stop()
         for server in reversed(self._servers):
             server.shutdown()
             server.server_close()
@@ -381,7 +388,7 @@ class Sandbox:
         """One scheduler sweep at ``now``: reminders, breaches and escalations, then delivery."""
         from scheduler.sweep import tick
 
-        return {"at": now.isoformat(), "counts": tick(self.engine, self.org, self.bolt.client, now,
+        return {"at": now.isoformat(), "counts": tick(self.engine, self.org, self.runtime.delivery, now,
                                                            weekly=(0, time(9, 0)))}
 
     # ------------------------------------------------------------------ HTTP

@@ -9,24 +9,27 @@ from time import monotonic, sleep
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
-from slack_sdk import WebClient
+from prometheus_client import CollectorRegistry, Histogram
 
 from bot.org import Org
-from handlers.metrics import SWEEP_DURATION
-from scheduler import outbox
+from scheduler.delivery import Delivery
 from scheduler.sweep import WorkingHours, tick
+from store import outbox
+
+SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+SWEEP_REGISTRY = CollectorRegistry()  # served at /metrics beside the store's figures
+SWEEP_DURATION = Histogram("baton_sweep_duration_seconds", "Time one sweep and delivery took",
+                           buckets=SWEEP_BUCKETS, registry=SWEEP_REGISTRY)
 
 log = logging.getLogger("baton.scheduler")
 
 
-def drain(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], datetime], *,
+def drain(engine: sa.Engine, delivery: Delivery, clock: Callable[[], datetime], *,
           within: float, wait_for: Callable[[float], None] = sleep,
           elapsed: Callable[[], float] = monotonic) -> int:
     """Keep delivering what becomes due in the next ``within`` seconds (rows held back by a
     429's Retry-After), so a rate-limited backlog drains at Slack's pace, not one message a
     sweep. Returns how many were sent."""
-    from scheduler.sweep import _loader
-
     sent = 0
     stop = elapsed() + within
     while True:
@@ -38,10 +41,10 @@ def drain(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], da
             return sent
         if wait > 0:
             wait_for(wait)
-        sent += outbox.deliver(engine, client, org, _loader(engine), clock())
+        sent += delivery.deliver(clock())
 
 
-def start(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], datetime], *,
+def start(engine: sa.Engine, org: Org, delivery: Delivery, clock: Callable[[], datetime], *,
           seconds: int, hours: WorkingHours, weekly: tuple[int, time] | None = None,
           ) -> BackgroundScheduler:
     """Start a background scheduler running one tick every ``seconds``.
@@ -55,10 +58,10 @@ def start(engine: sa.Engine, org: Org, client: WebClient, clock: Callable[[], da
     def job() -> None:
         try:
             with SWEEP_DURATION.time():
-                counts = tick(engine, org, client, clock(), hours=hours, weekly=weekly)
+                counts = tick(engine, org, delivery, clock(), hours=hours, weekly=weekly)
             if counts["notifications"] or counts["sent"]:
                 log.info("sweep: %s", counts)
-            drain(engine, org, client, clock, within=seconds * 0.8)
+            drain(engine, delivery, clock, within=seconds * 0.8)
         except Exception:
             log.exception("sweep failed; the next run tries again")
 

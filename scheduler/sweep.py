@@ -18,19 +18,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from slack_sdk import WebClient
 from sqlmodel import col
 
 from bot import services
 from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
-from bot.domain import DomainError, Transfer, local_date
+from bot.domain import DomainError, local_date
 from bot.org import Org
 from bot.policy import BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
-from handlers import ids
-from scheduler import outbox
-from scheduler.recipients import level_contacts, resolve
-from store.models import DeadlineRow, NotificationRow
+from bot.recipients import level_contacts, resolve
+from scheduler.delivery import Delivery
+from store import outbox
+from store.models import DeadlineRow
 from store.repo import SqlUnitOfWork
 
 log = logging.getLogger("baton.sweep")
@@ -99,22 +98,16 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, tod
     return f"{clock.label}: deadline {due} has passed.{extra}"
 
 
-def _button(step: Step, clock: Clock, who: Recipient) -> str | None:
+def _offered(step: Step, clock: Clock, who: Recipient) -> list[str]:
+    """The catalogue actions a breach line offers its recipient."""
     if step.kind != StepKind.breach:
-        return None
+        return []
     if BreachAction.record_delay in clock.at_breach and who in (
             Recipient.holding_practitioner, Recipient.holding_manager):
-        return ids.RECORD_DELAY
+        return ["record_delay"]
     if BreachAction.request_endorsement in clock.at_breach and who == Recipient.escalation:
-        return ids.ENDORSE
-    return None
-
-
-def _done_keys(conn: sa.Connection, transfer_id: int) -> set[str]:
-    """Every outbox key already written for a transfer (step markers and notifications)."""
-    return set(conn.execute(
-        sa.select(col(NotificationRow.key)).where(col(NotificationRow.transfer_id) == transfer_id)
-    ).scalars())
+        return ["endorse"]
+    return []
 
 
 def sweep(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHours | None = None,
@@ -149,7 +142,7 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
             return
         result.transfers += 1
         pack, cal = org.pack_for(t.holding_team), services.calendar(org)
-        done = _done_keys(uow.session.connection(), tid)
+        done = outbox.keys_of(uow.session.connection(), tid)
         covers = uow.covers.active_on(today)
         changed = False
         rows: list[dict[str, Any]] = []
@@ -159,9 +152,7 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
             if key in done:
                 return False
             done.add(key)
-            rows.append({"key": key, "transfer_id": tid, "kind": kind, "recipient": recipient,
-                         "payload": payload, "status": status, "not_before": not_before,
-                         "attempts": 0, "created_at": now})
+            rows.append(outbox.prepared(key, tid, kind, recipient, payload, status, not_before, now))
             return True
 
         for d in services.transfer_deadlines(org, t):
@@ -169,7 +160,8 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                 continue
             clock = pack.clock(d.clock)
             all_steps = steps(d, clock, pack, cal)
-            due = [s for s in all_steps if s.on <= today and f"t{tid}:{d.clock}:{s.key}" not in done]
+            due = [s for s in all_steps
+                   if s.on <= today and outbox.step_key(tid, d.clock, s.key) not in done]
             if not due:
                 continue
             breach_due = any(s.kind != StepKind.reminder for s in all_steps if s.on <= today)
@@ -192,7 +184,7 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                 result.steps += 1
                 status = "done" if s in send else "superseded"
                 result.superseded += status == "superseded"
-                write(f"t{tid}:{d.clock}:{s.key}", "step", "-",
+                write(outbox.step_key(tid, d.clock, s.key), "step", "-",
                       {"on": s.on.isoformat(), "status": status}, status, now)
                 if status != "done":
                     continue
@@ -203,16 +195,18 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                     for target in targets:
                         item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
                                 "step": s.key, "text": _text(s, clock, d, pack, org, today),
-                                "button": _button(s, clock, who)}
+                                "actions": _offered(s, clock, who)}
                         result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
-                        if write(f"t{tid}:{d.clock}:{s.key}:{target}", "item", target, item,
+                        if write(outbox.item_key(tid, d.clock, s.key, target), "item", target, item,
                                  "pending", deliver_at):
                             result.notifications += 1
-        if rows:
-            # One multi-row INSERT; the unique key makes a racing instance's copy fail whole.
-            uow.session.execute(sa.insert(NotificationRow), rows)
+        # One multi-row INSERT; the unique key makes a racing instance's copy fail whole.
+        outbox.insert_rows(uow.session, rows)
         if changed:
+            events = list(t.new_events)
             uow.transfers.save(t, services.stored_deadlines(org, t))
+            # The escalation redraws every card and tells the level now holding it.
+            services.write_notices(uow, org, t, events, now, not_before=deliver_at)
         # Nothing before tomorrow is left to look at for this transfer.
         tomorrow = today + timedelta(days=1)
         updates = []
@@ -283,26 +277,19 @@ def schedule_weekly(engine: sa.Engine, org: Org, now: datetime, *, weekday: int 
     with SqlUnitOfWork(engine) as uow:
         for channel in escalation_channels(org):
             written += uow.add_notification(
-                key=f"weekly:{due.date().isoformat()}:{channel}", transfer_id=None, kind="weekly",
+                key=outbox.weekly_key(due.date().isoformat(), channel), transfer_id=None, kind="weekly",
                 recipient=channel, payload={"start": start.isoformat(), "end": end.isoformat()},
                 not_before=now, now=now)
         uow.commit()
     return written
 
 
-def tick(engine: sa.Engine, org: Org, client: WebClient, now: datetime, *,
+def tick(engine: sa.Engine, org: Org, delivery: Delivery, now: datetime, *,
          hours: WorkingHours | None = None, weekly: tuple[int, time] | None = None,
          ) -> dict[str, Any]:
     """One sweep, then delivery of whatever is due: what the scheduler runs every minute."""
     result = sweep(engine, org, now, hours=hours)
     if weekly is not None:
         schedule_weekly(engine, org, now, weekday=weekly[0], at=weekly[1])
-    result.sent = outbox.deliver(engine, client, org, _loader(engine), now)
+    result.sent = delivery.deliver(now)
     return result.as_dict()
-
-
-def _loader(engine: sa.Engine) -> Any:
-    def load(tid: int) -> Transfer | None:
-        with SqlUnitOfWork(engine) as u:
-            return u.transfers.get(tid)
-    return load

@@ -14,8 +14,10 @@ from sqlmodel import Session, col, delete, select
 
 from bot.clocks import ClockStatus, Deadline
 from bot.domain import State, TimelineEvent, Transfer, local_date
+from bot.notices import Notice
 from bot.ports import Cover, DuplicateOpenTransfer, StaleTransfer, TransferSummary
 from bot.reports import ReportRow
+from store import outbox
 from store.models import (
     CoverRow,
     DeadlineRow,
@@ -447,14 +449,9 @@ class SqlUnitOfWork:
     def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:
         """Write an outbox row unless one with ``key`` exists; True when written."""
-        exists = self.session.execute(
-            sa.select(col(NotificationRow.id)).where(col(NotificationRow.key) == key)
-        ).first()
-        if exists:
-            return False
-        self.session.add(NotificationRow(
-            key=key, transfer_id=transfer_id, kind=kind, recipient=recipient, payload=payload,
-            not_before=not_before, created_at=now,
-        ))
-        self.session.flush()
-        return True
+        return outbox.add_row(self.session, key=key, transfer_id=transfer_id, kind=kind,
+                              recipient=recipient, payload=payload, not_before=not_before, now=now)
+
+    def add_notice(self, notice: Notice, *, now: datetime, not_before: datetime) -> int:
+        """Write a notice to the outbox, one row per recipient; returns how many were new."""
+        return outbox.add_notice(self.session, notice, now=now, not_before=not_before)

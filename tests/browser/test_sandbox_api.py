@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.org import Org
-from handlers import ids
+from handlers.slack import ids
 from sandbox.driver import SlackDriver
 from sandbox.server import FEATURED, STATIC, Sandbox, SandboxClock, personas
 from tests.conftest import NOW

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bot.bootstrap import build
+from bot.bootstrap import slack as slack_runtime
 from bot.org import Org
-from handlers.app import Deps, build_app
+from bot.settings import Settings
 from handlers.metrics import metrics_for
 from handlers.server import serve_in_thread, wsgi_app
 from sandbox.slack_api import SlackStandIn
@@ -35,12 +37,13 @@ def clock() -> Clock:
 def slack(api: SlackStandIn, engine: sa.Engine, org: Org, clock: Clock,
           uow: Callable[[], SqlUnitOfWork]) -> Iterator[SlackDriver]:
     """Baton's Slack app served over HTTP; the driver sends it signed requests."""
-    app = build_app(Deps(org=org, uow=uow, engine=engine, clock=clock), token=TOKEN,
-                    signing_secret=SECRET, api_url=api.api_url)
-    server, url = serve_in_thread(wsgi_app(app, metrics=metrics_for(engine)))
+    baton = build(Settings(DATABASE_URL=str(engine.url)), org=org, engine=engine)
+    runtime = slack_runtime(baton, clock, token=TOKEN, signing_secret=SECRET, api_url=api.api_url)
+    server, url = serve_in_thread(wsgi_app(runtime.bolt, metrics=metrics_for(engine)))
     yield SlackDriver(base_url=url, api=api)
     server.shutdown()
     server.server_close()
+    runtime.stop()
 
 
 def texts(blocks: list[dict[str, Any]] | None) -> str:

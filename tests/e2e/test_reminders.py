@@ -12,12 +12,12 @@ from slack_sdk import WebClient
 from bot import services
 from bot.domain import UK_TIME
 from bot.org import Org
-from handlers import ids
+from handlers.slack import ids
 from sandbox.slack_api import SlackStandIn
 from scheduler.sweep import tick
 from store.repo import SqlUnitOfWork
 from tests.e2e.conftest import texts
-from tests.e2e.slack import TOKEN, Clock, SlackDriver, text_input, wait
+from tests.e2e.slack import TOKEN, Clock, SlackDriver, slack_delivery, text_input, wait
 
 UoW = Callable[[], SqlUnitOfWork]
 
@@ -39,7 +39,7 @@ def raise_probation(uow: UoW, org: Org, ref: str = "X123456") -> int:
 
 def run_tick(api: SlackStandIn, engine: sa.Engine, org: Org, when: datetime) -> dict[str, int]:
     """One scheduler tick at ``when`` against the stand-in."""
-    return tick(engine, org, WebClient(token=TOKEN, base_url=api.api_url), when)
+    return tick(engine, org, slack_delivery(engine, org, WebClient(token=TOKEN, base_url=api.api_url)), when)
 
 
 def buttons(blocks: list[dict[str, Any]] | None) -> list[str]:

@@ -16,7 +16,7 @@ from sandbox.slack_api import SlackStandIn
 from scheduler.sweep import tick
 from store.repo import SqlUnitOfWork
 from tests.e2e.conftest import texts
-from tests.e2e.slack import TOKEN, SlackDriver, wait
+from tests.e2e.slack import TOKEN, SlackDriver, slack_delivery, wait
 
 UoW = Callable[[], SqlUnitOfWork]
 
@@ -41,10 +41,11 @@ def test_monday_digest_goes_to_each_escalation_channel_once_with_its_chart(
     """Monday 09:00 onwards: C0SMT and C0HOS each get the summary and a PNG chart, once."""
     raise_(uow, org, "X123456", date(2026, 11, 17))
     client = WebClient(token=TOKEN, base_url=api.api_url)
-    tick(engine, org, client, at(date(2026, 11, 23), 8), weekly=(0, time(9, 0)))
+    tick(engine, org, slack_delivery(engine, org, client), at(date(2026, 11, 23), 8), weekly=(0, time(9, 0)))
     assert api.messages("C0SMT") == []
     for hour in (9, 10, 11):
-        tick(engine, org, client, at(date(2026, 11, 23), hour), weekly=(0, time(9, 0)))
+        tick(engine, org, slack_delivery(engine, org, client), at(date(2026, 11, 23), hour),
+             weekly=(0, time(9, 0)))
     smt = [m for m in api.messages("C0SMT") if not m.files]
     assert len(smt) == 1
     body = texts(smt[0].blocks)
@@ -79,7 +80,8 @@ def test_metrics_report_open_transfers_breaches_and_failures(slack: SlackDriver,
     """/metrics exposes open transfers by state and pack, breaches by clock and outbox status."""
     raise_(uow, org, "X123456", date(2026, 10, 1))
     api.fail_next("chat.postMessage", status=200, error="channel_not_found", channel="C0SMT")
-    tick(engine, org, WebClient(token=TOKEN, base_url=api.api_url), at(date(2026, 11, 23)))
+    tick(engine, org, slack_delivery(engine, org, WebClient(token=TOKEN, base_url=api.api_url)),
+         at(date(2026, 11, 23)))
     with urllib.request.urlopen(slack.base_url + "/metrics") as resp:
         page = resp.read().decode()
     assert 'baton_open_transfers{policy="probation",state="requested"} 1.0' in page

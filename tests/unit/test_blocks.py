@@ -14,7 +14,7 @@ from bot.domain import Transfer, new_transfer
 from bot.org import Actor, Org, Role, load_org
 from bot.policy import builtin_pack
 from bot.ports import TransferSummary
-from handlers import blocks, ids
+from handlers.slack import blocks, ids
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday
 TODAY = NOW.date()

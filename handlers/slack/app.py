@@ -1,7 +1,9 @@
 """The Slack surface: a Bolt app whose listeners ack, parse, call a service and answer.
 
-Listeners never touch SQL or post messages themselves: services change state and write the
-outbox in one transaction; :func:`scheduler.outbox.deliver` sends what they wrote.
+Listeners never touch SQL or post notices themselves: services change state and write the
+outbox in one transaction, and the delivery thread (scheduler/delivery.py) sends what they wrote
+once it is woken. Every catalogue action (bot/actions.py) gets one button listener and one form
+listener, registered from the catalogue; ``/transfer ACTION CASE`` opens the same form.
 """
 
 from __future__ import annotations
@@ -15,41 +17,48 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-import sqlalchemy as sa
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import services
-from bot.domain import AWAITING_DECISION, OPEN, STATE_LABELS, DomainError, Transfer, local_date
+from bot import actions, services
+from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
-from handlers import blocks, ids
-from scheduler import outbox
+from handlers.slack import blocks, ids
 
 log = logging.getLogger("baton.slack")
+ALIASES = {a.name.replace("_", "-"): a.name for a in actions.CATALOGUE} | {
+    "ask-for-work": "request_work", "work": "request_work", "delay": "record_delay",
+    "attended": "attendance", "endorse-extension": "endorse", "assess-address": "address_assessed",
+    "convert-to-permanent": "convert", "allocate-worker": "allocate",
+}
 
 
 @dataclass
 class Deps:
-    """What the listeners need, injected: org, units of work, engine, the clock."""
+    """What the listeners need, injected: org, units of work, the clock, and a way to wake
+    delivery once something was written to the outbox."""
 
     org: Org
     uow: Callable[[], UnitOfWork]
-    engine: sa.Engine
     clock: Callable[[], datetime]
+    wake: Callable[[], None] = lambda: None
+
+
+def web_client(token: str, api_url: str) -> WebClient:
+    """A Web API client with Slack's rate-limit retries."""
+    return WebClient(token=token, base_url=api_url,
+                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
 
 
 def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> App:
     """A Bolt app wired to Baton's services, talking to the Web API at ``api_url``."""
-    client = WebClient(token=token, base_url=api_url,
-                       retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
     # Listeners ack first and keep working after the HTTP answer has gone; a roomy pool keeps
-    # slow follow-up work (Web API calls, delivery) from queueing the next request's ack.
-    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False,
+    # slow follow-up work (views.open) from queueing the next request's ack.
+    app = App(client=web_client(token, api_url), signing_secret=signing_secret,
+              token_verification_enabled=False,
               listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="baton-listener"))
-    services.clear_hooks()
-    services.on_change(outbox.notify_change)
 
     @app.middleware
     def once(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
@@ -69,33 +78,65 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     def today() -> date:
         return local_date(deps.clock())
 
-    def load(tid: int) -> Transfer | None:
-        with deps.uow() as u:
-            return u.transfers.get(tid)
+    def open_form(client: WebClient, body: dict[str, Any], user: str, tid: int, name: str,
+                  tell: Callable[[str], None]) -> None:
+        """Open an action's form, or say privately why this person cannot take it (and who can);
+        a card pressed after the transfer moved on is redrawn."""
+        try:
+            with deps.uow() as u:
+                form = services.form_for(u, deps.org, user, tid, name, deps.clock())
+        except DomainError as exc:
+            tell(str(exc))
+            if not isinstance(exc, NotPermitted):
+                stale_card(tid)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.form_modal(form).to_dict())
 
-    def flush() -> None:
-        outbox.deliver(deps.engine, client, deps.org, load, deps.clock())
+    def stale_card(tid: int) -> None:
+        try:
+            with deps.uow() as u:
+                t = u.transfers.get(tid)
+                if t is not None:
+                    services.refresh_cards(u, t, deps.clock())
+        except Exception:  # a redraw is a courtesy: never let it hide the answer already given
+            log.exception("could not redraw the cards of transfer %s", tid)
+        deps.wake()
 
     @app.command("/transfer")
     def transfer_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
         user = body["user_id"]
         words = (body.get("text") or "").split()
         sub = words[0].lower() if words else "new"
+
+        def tell(text: str) -> None:
+            respond(response_type="ephemeral", text=blocks.escape(text))
+
         if sub in ("new", "headsup"):
-            ack()
             teams = deps.org.teams_of(user)
             if not teams:
-                respond(response_type="ephemeral", text="You are not in any team in Baton's org "
-                        "file, so you cannot raise a transfer. Ask your administrator to add you.")
+                tell("You are not in any team in Baton's org file, so you cannot raise a transfer. "
+                     "Ask your administrator to add you.")
                 return
             pack = deps.org.pack_for(teams[0].id)
             if sub == "headsup" and not pack.early_heads_up:
-                respond(response_type="ephemeral",
-                        text=f"The {pack.title} policy has no early heads up; use `/transfer new`.")
+                tell(f"The {pack.title} policy has no early heads up; use /transfer new.")
                 return
             client.views_open(trigger_id=body["trigger_id"], view=raise_form(teams[0].id, sub == "headsup"))
             return
-        ack()
+        name = ALIASES.get(sub) or (sub if sub in actions.BY_NAME else None)
+        if name is not None:
+            if len(words) < 2:
+                tell(f"Give a case reference: /transfer {sub} X123456.")
+                return
+            try:
+                with deps.uow() as u:
+                    t = services.load_for_action(u, words[1])
+            except DomainError as exc:
+                tell(str(exc))
+                return
+            open_form(client, body, user, t.id or 0, name, tell)
+            return
         respond(response_type="ephemeral", **_lookup(deps, user, sub, words[1:]))
 
     @app.view(ids.RAISE_VIEW)
@@ -104,110 +145,110 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         user = body["user"]["id"]
         values = view["state"]["values"]
         holding = view.get("private_metadata") or None
-        errors: dict[str, str] = {}
         try:
             req = _raise_request(values, holding, heads_up=view["callback_id"] == ids.HEADSUP_VIEW)
             with deps.uow() as u:
                 services.raise_transfer(u, deps.org, user, req, deps.clock())
         except (DomainError, UnknownTeam) as exc:
-            errors[_field_for(str(exc))] = str(exc)[:150]
-        if errors:
-            ack(response_action="errors", errors=errors)
+            field = exc.field if isinstance(exc, DomainError) and exc.field in values else None
+            ack(response_action="errors", errors={field or _field_for(str(exc)): _clip(str(exc))})
             return
         ack()
-        flush()
+        deps.wake()
 
-    receiving = ((services.Role.receiving_manager,), "the receiving team's managers (or their cover)")
-    holding = ((services.Role.holding_practitioner, services.Role.holding_manager), "the holding team")
-    senior = ((services.Role.escalation,), "senior managers on the escalation ladder")
+    def on_button(ack: Ack, body: dict[str, Any], client: WebClient, action: dict[str, Any]) -> None:
+        """A catalogue action's button: open its form for this person, or say why not."""
+        ack()
+        user = body["user"]["id"]
+        name = ids.action_of_button(action["action_id"])
+        try:
+            tid = int(action.get("value") or 0)
+        except ValueError:
+            tid = 0
+        open_form(client, body, user, tid, name, lambda text: _tell(client, body, text))
 
-    def _open(action_view: Callable[[Transfer], Any],
-              who: tuple[tuple[services.Role, ...], str] = receiving,
-              states: frozenset[Any] = AWAITING_DECISION) -> Callable[..., None]:
-        def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-            ack()
-            tid = int(body["actions"][0]["value"])
-            user = body["user"]["id"]
-            try:
-                with deps.uow() as u:
-                    t, actor = services.transfer_and_actor(u, deps.org, tid, user, today())
-            except DomainError as exc:
-                _tell(client, body, str(exc))
-                return
-            if not actor.has(*who[0]):
-                _tell(client, body, f"Only {who[1]} can do this on {t.case_ref}; nothing has changed.")
-                return
-            if t.state not in states:
-                _tell(client, body, f"{t.case_ref} is already {STATE_LABELS[t.state].lower()}.")
-                return
-            client.views_open(trigger_id=body["trigger_id"], view=action_view(t))
-        return listener
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A catalogue action's form: parse it, take the step, and put any error on its field."""
+        user = body["user"]["id"]
+        name = ids.action_of_form(view["callback_id"])
+        values = view["state"]["values"]
+        try:
+            tid = int(view.get("private_metadata") or 0)
+            with deps.uow() as u:
+                services.submit(u, deps.org, user, tid, name, _form_values(values), deps.clock())
+        except FormErrors as exc:
+            ack(response_action="errors", errors={_block_for(f, values): _clip(m)
+                                                  for f, m in exc.errors.items()})
+            return
+        except (DomainError, ValueError) as exc:
+            message = str(exc) if isinstance(exc, DomainError) else "That form is out of date."
+            field = exc.field if isinstance(exc, DomainError) else None
+            if values:
+                ack(response_action="errors", errors={_block_for(field, values): _clip(message)})
+            else:
+                ack(response_action="update",
+                    view=blocks.notice_modal(actions.action(name).title, message).to_dict())
+            return
+        ack()
+        deps.wake()
 
-    def _pack(t: Transfer) -> Any:
-        return deps.org.pack_for(t.holding_team)
+    for a in actions.CATALOGUE:  # one button and one form per catalogue entry
+        app.action(ids.button(a.name))(on_button)
+        app.view(ids.form(a.name))(on_submit)
 
-    app.action(ids.ACCEPT)(_open(lambda t: blocks.accept_modal(t.id or 0, t.case_ref)))
-    app.action(ids.DECLINE)(_open(lambda t: blocks.decline_modal(t.id or 0, t.case_ref, _pack(t))))
-    app.action(ids.ASK_WORK)(_open(lambda t: blocks.work_modal(
-        t.id or 0, t.case_ref,
-        services.calendar(deps.org).add_working_days(today(), _pack(t).remedial_work_days))))
-
-    app.action(ids.RECORD_DELAY)(_open(lambda t: blocks.delay_modal(t.id or 0, t.case_ref),
-                                       holding, OPEN))
-    app.action(ids.ENDORSE)(_open(lambda t: blocks.endorse_modal(t.id or 0, t.case_ref),
-                                  senior, OPEN))
-
-    def _submit(action: str, parse: Callable[[dict[str, Any]], dict[str, Any]],
-                fields: tuple[tuple[str, str], ...] = ()) -> Callable[..., None]:
-        """A modal submission: parse, act, and on a refusal show the message on its field.
-
-        ``fields`` maps words in the message to the block that should carry it; otherwise the
-        last input of the form (its main free-text field) does."""
-        def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-            user = body["user"]["id"]
-            tid = int(view["private_metadata"])
-            try:
-                kwargs = parse(view["state"]["values"])
-                with deps.uow() as u:
-                    services.act(u, deps.org, user, tid, action, deps.clock(), **kwargs)
-            except DomainError as exc:
-                message = str(exc)
-                inputs = list(view["state"]["values"]) or [ids.RATIONALE]
-                block = next((b for word, b in fields if word in message.lower() and b in inputs),
-                             inputs[-1])
-                ack(response_action="errors", errors={block: message[:150]})
-                return
-            ack()
-            flush()
-        return listener
-
-    app.view(ids.ACCEPT_VIEW)(_submit("accept", _accept_args, (("date", ids.AGREED_DATE),
-                                                              ("worker", ids.NAMED_WORKER))))
-    app.view(ids.DECLINE_VIEW)(_submit("decline", _decline_args, (("reasons", ids.DECLINE_REASON),
-                                                                  ("rationale", ids.RATIONALE))))
-    app.view(ids.WORK_VIEW)(_submit("request_work", _work_args))
-    app.view(ids.DELAY_VIEW)(_submit("record_delay", lambda v: {
-        "reason": _value(v, ids.DELAY_REASON) or "", "actions": _value(v, ids.DELAY_ACTIONS) or ""},
-        (("reason for delay", ids.DELAY_REASON), ("actions", ids.DELAY_ACTIONS))))
-    app.view(ids.ENDORSE_VIEW)(_submit("endorse", lambda v: {
-        "rationale": _value(v, ids.ENDORSE_RATIONALE) or ""}))
+    @app.view(ids.NOTICE_VIEW)
+    def notice_closed(ack: Ack) -> None:
+        ack()
 
     @app.event("app_home_opened")
     def home(event: dict[str, Any], client: WebClient) -> None:
         user = event["user"]
-        day = today()
         with deps.uow() as u:
-            holding, receiving = services.home_lists(u, deps.org, user, day)
+            lists = services.home(u, deps.org, user, deps.clock())
         client.views_publish(user_id=user, view=blocks.home_view(
-            holding=holding, receiving=receiving, today=day, cal=services.calendar(deps.org)))
+            waiting=lists.waiting, holding=lists.outbound, receiving=lists.inbound, today=today(),
+            cal=services.calendar(deps.org)))
 
     return app
 
 
+def _clip(text: str, limit: int = 150) -> str:
+    """An error short enough for a form field, cut at a word."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > 0 else limit - 1].rstrip(" ,;:") + "…"
+
+
+def _block_for(field: str | None, values: dict[str, Any]) -> str:
+    """The input block an error about ``field`` belongs under (the form's last input otherwise)."""
+    if field and field in values:
+        return field
+    return list(values)[-1]
+
+
+def _form_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A catalogue form's state as {field name: value}; grouped checkboxes are merged."""
+    out: dict[str, Any] = {}
+    for block in values:
+        name = block.split("__", 1)[0]
+        value = _value(values, block)
+        if isinstance(value, list):
+            out[name] = [*out.get(name, []), *value]
+        elif name not in out:
+            out[name] = value
+    return out
+
+
 def _tell(client: WebClient, body: dict[str, Any], text: str) -> None:
-    """A private answer to whoever pressed a button."""
-    channel = (body.get("channel") or {}).get("id") or body["user"]["id"]
-    client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
+    """A private answer to whoever pressed a button: visible only to them where the button was,
+    or a direct message when it was in the App Home (which has no channel)."""
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id")
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=user, text=blocks.escape(text))
+    else:
+        client.chat_postMessage(channel=user, text=blocks.escape(text))
 
 
 def _value(values: dict[str, Any], block: str) -> Any:
@@ -261,20 +302,6 @@ def _field_for(message: str) -> str:
     return ids.CASE_REF
 
 
-def _accept_args(values: dict[str, Any]) -> dict[str, Any]:
-    return {"named_worker": _value(values, ids.NAMED_WORKER),
-            "agreed_date": _date(_value(values, ids.AGREED_DATE))}
-
-
-def _decline_args(values: dict[str, Any]) -> dict[str, Any]:
-    return {"rationale": _value(values, ids.RATIONALE) or "",
-            "reason_category": _value(values, ids.DECLINE_REASON)}
-
-
-def _work_args(values: dict[str, Any]) -> dict[str, Any]:
-    return {"items": (_value(values, ids.WORK_ITEMS) or "").splitlines()}
-
-
 def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
     """Answers to /transfer list|status|history|cover|help, as message kwargs."""
     today = local_date(deps.clock())
@@ -292,11 +319,9 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                 return {"text": f"Give a case reference: `/transfer {sub} X123456`."}
             with deps.uow() as u:
                 t = services.load(u, case_ref=args[0])
-            if sub == "history":
-                return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
-            return {"text": f"{t.case_ref}: {t.state.value}",
-                    "blocks": blocks.transfer_card(t, services.transfer_deadlines(deps.org, t),
-                                                   cal=cal, today=today, buttons=False)}
+                if sub == "history":
+                    return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
+                return blocks.render(services.card_for(u, deps.org, t, user, deps.clock()))
         if sub == "agenda":
             with deps.uow() as u:
                 items = services.agenda(u, deps.org, user, today)

@@ -3,26 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
-from bot import services
 from bot.domain import Transfer
 from bot.org import Org
 from bot.policy import PolicyPack, Recipient
-from bot.ports import Cover
+
+SYSTEM = "baton"  # the scheduler's actor id
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A manager's leave from ``starts_on`` to ``ends_on`` inclusive, and who covers."""
+
+    manager: str
+    cover: str | None
+    starts_on: date
+    ends_on: date
+
+
+def effective_managers(org: Org, team_id: str, covers: Iterable[Cover]) -> tuple[str, ...]:
+    """A team's managers on a day: those on leave are replaced by their cover, if any."""
+    by_manager = {c.manager: c for c in covers}
+    out: list[str] = []
+    for m in org.team(team_id).managers:
+        c = by_manager.get(m)
+        who = (c.cover if c else m) if c is None or c.cover else None
+        if who and who not in out:
+            out.append(who)
+    return tuple(out)
 
 
 def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
             pack: PolicyPack) -> list[str]:
-    """Slack ids (users and channels) that a recipient role means for a transfer today."""
+    """Chat ids (users and channels) that a recipient role means for a transfer today."""
     covers = list(covers)
 
     def managers(team: str) -> list[str]:
-        found = list(services.effective_managers(org, team, covers))
+        found = list(effective_managers(org, team, covers))
         return found or level_contacts(org, t, pack, pack.escalation.levels[1].name)
 
     if who == Recipient.holding_practitioner:
         # An imported transfer has no practitioner on record: its managers hear instead.
-        return [t.requested_by] if t.requested_by != services.SYSTEM else managers(t.holding_team)
+        return [t.requested_by] if t.requested_by != SYSTEM else managers(t.holding_team)
     if who == Recipient.holding_manager:
         return managers(t.holding_team)
     if who == Recipient.receiving_manager:

@@ -1,4 +1,5 @@
-"""Block Kit builders for Baton's messages, modals and home tab.
+"""Block Kit renderers: Baton's platform-neutral views (bot/views.py) as Slack messages, modals
+and the home tab.
 
 Pure: no Slack calls, no SQL, no clock. Every builder goes through slack_sdk's models so that
 Slack's limits (lengths, counts) are checked when ``to_dict`` runs. Messages carry case
@@ -32,16 +33,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot import actions, views
+from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
-from bot.clocks import AMBER_WITHIN, Deadline, next_deadline, rag
-from bot.domain import AWAITING_DECISION, MAX_TEXT, STATE_LABELS, UK_TIME, State, TimelineEvent, Transfer
+from bot.clocks import AMBER_WITHIN, rag
+from bot.domain import MAX_TEXT, STATE_LABELS, UK_TIME, State, TimelineEvent, Transfer
 from bot.org import Org
 from bot.policy import Choice, PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
-from handlers import ids
+from handlers.slack import ids
 
-NO_NAMES = "Case references only: do not write names."
+NO_NAMES = actions.NO_NAMES
 MAX_MESSAGE_BLOCKS = 50  # Slack's limit for a message
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a modal or home tab
 HOME_ROWS = 30  # per section of the home tab: 2 blocks a row keeps the tab under 100 blocks
@@ -76,6 +79,7 @@ EVENT_WORDS = {
     "upw_extended": "Unpaid work extended",
     "imported": "Imported",
     "transfer_point_attended": "Transfer point attended",
+    "transfer_point_missed": "Transfer point not attended",
     "worker_named": "Worker named",
     "note": "Note",
 }
@@ -199,173 +203,102 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
                   private_metadata=holding_team)
 
 
-def decline_modal(transfer_id: int, case_ref: str, pack: PolicyPack) -> View:
-    """The form to decline a transfer: a written rationale and, when the pack asks, a reason."""
-    blocks: list[Block] = [_case_context(case_ref)]
-    if pack.decline_reasons:
-        blocks.append(_select(ids.DECLINE_REASON, "Reason for declining",
-                              _choices(pack.decline_reasons), hint=pack.decline_reasons_intro))
-    blocks.append(_text_input(ids.RATIONALE, "Rationale", multiline=True))
-    return _modal(ids.DECLINE_VIEW, "Decline transfer", blocks, submit="Decline",
-                  private_metadata=str(transfer_id))
+def rich(parts: views.Rich) -> str:
+    """Platform-neutral rich text as mrkdwn: text escaped, people as mentions."""
+    return "".join(mention(p.id) if isinstance(p, views.Person) else escape(p) for p in parts)
 
 
-def accept_modal(transfer_id: int, case_ref: str) -> View:
-    """The form to accept a transfer, optionally naming the worker and the agreed date."""
-    blocks: list[Block] = [
-        _case_context(case_ref),
-        InputBlock(block_id=ids.NAMED_WORKER, label="Named worker", optional=True,
-                   element=UserSelectElement(action_id=ids.NAMED_WORKER,
-                                              placeholder="Choose the worker")),
-        InputBlock(block_id=ids.AGREED_DATE, label="Agreed transfer date", optional=True,
-                   element=DatePickerElement(action_id=ids.AGREED_DATE, placeholder="Choose a date")),
-    ]
-    return _modal(ids.ACCEPT_VIEW, "Accept transfer", blocks, submit="Accept",
-                  private_metadata=str(transfer_id))
+def _button(b: views.Button) -> ButtonElement:
+    return ButtonElement(text=_clip(b.label, 75), action_id=ids.button(b.action), value=str(b.transfer_id),
+                         style=b.style if b.style in ("primary", "danger") else None)
 
 
-def work_modal(transfer_id: int, case_ref: str, due: date) -> View:
-    """The form to ask the holding team for remedial work, due on ``due``."""
-    blocks: list[Block] = [
-        _case_context(case_ref),
-        SectionBlock(text=_md(f"The holding team must complete the work by *{_day(due)}*. "
-                              "This never delays the transfer.")),
-        _text_input(ids.WORK_ITEMS, "Work outstanding (one item per line)", multiline=True),
-    ]
-    return _modal(ids.WORK_VIEW, "Ask for work", blocks, submit="Send",
-                  private_metadata=str(transfer_id))
+def _buttons(transfer_id: int, buttons: Iterable[views.Button]) -> list[Block]:
+    """Action blocks for buttons (Slack allows 25 elements a block)."""
+    bs = list(buttons)
+    return [ActionsBlock(block_id=f"{ids.DECISION_ACTIONS}:{transfer_id}:{i}",
+                         elements=[_button(b) for b in bs[i:i + 25]])
+            for i in range(0, len(bs), 25)]
 
 
-def delay_modal(transfer_id: int, case_ref: str) -> View:
-    """The form for the transferring area to record why a transfer is late and what is being done."""
-    blocks: list[Block] = [
-        _case_context(case_ref),
-        _text_input(ids.DELAY_REASON, "Reason for the delay", multiline=True),
-        _text_input(ids.DELAY_ACTIONS, "Actions being taken to progress it", multiline=True),
-    ]
-    return _modal(ids.DELAY_VIEW, "Record delay", blocks, submit="Record",
-                  private_metadata=str(transfer_id))
+def card_blocks(card: views.Card) -> list[dict[str, Any]]:
+    """A transfer's card: headline, facts, where it stands, and the viewer's buttons."""
+    blocks: list[Block] = [HeaderBlock(text=_clip(card.title, 150))]
+    if card.headline:
+        blocks.append(SectionBlock(text=_md("\n".join(escape(h) for h in card.headline))))
+    blocks.append(SectionBlock(fields=[_md(f"*{escape(label)}*\n{rich(value)}")
+                                       for label, value in card.fields[:10]]))
+    blocks.append(ContextBlock(elements=[_md(_clip(rich(card.status), 1900))]))
+    blocks += _buttons(card.transfer_id, card.buttons)
+    return _dicts(blocks)
 
 
-def endorse_modal(transfer_id: int, case_ref: str) -> View:
-    """The form for senior management to endorse a transfer running past its extension point."""
-    blocks: list[Block] = [
-        _case_context(case_ref),
-        _text_input(ids.ENDORSE_RATIONALE, "Why the extension is endorsed", multiline=True),
-    ]
-    return _modal(ids.ENDORSE_VIEW, "Endorse extension", blocks, submit="Endorse",
-                  private_metadata=str(transfer_id))
-
-
-ITEM_BUTTONS = {ids.RECORD_DELAY: "Record delay reason", ids.ENDORSE: "Endorse extension"}
-
-
-def digest(items: list[dict[str, Any]], *, page: int = 1, pages: int = 1) -> list[dict[str, Any]]:
-    """Reminders and escalations for one recipient from one sweep: one section per case, each
-    with its own button; a header when there are several. ``items`` carry case_ref, text and
-    optionally button (an action id) and transfer_id."""
+def digest_blocks(d: views.Digest) -> list[dict[str, Any]]:
+    """Reminders and escalations for one recipient: one section per case, each with its button."""
     blocks: list[Block] = []
-    if len(items) > 1 or pages > 1:
-        title = f"{len(items)} transfers need attention" + (f" ({page}/{pages})" if pages > 1 else "")
+    if len(d.items) > 1 or d.pages > 1:
+        title = f"{len(d.items)} transfers need attention" + (f" ({d.page}/{d.pages})" if d.pages > 1 else "")
         blocks.append(HeaderBlock(text=title))
-    for item in items:
-        button = item.get("button")
-        accessory = (ButtonElement(text=ITEM_BUTTONS[button], action_id=button,
-                                   value=str(item.get("transfer_id") or 0))
-                     if button in ITEM_BUTTONS else None)
-        blocks.append(SectionBlock(text=_md(f"*{escape(item['case_ref'])}*: {escape(item['text'])}"),
+    for item in d.items:
+        accessory = _button(item.buttons[0]) if item.buttons else None
+        blocks.append(SectionBlock(text=_md(f"*{escape(item.case_ref)}*: {escape(item.text)}"),
                                    accessory=accessory))
     return _dicts(blocks)
 
 
-# ---- messages ------------------------------------------------------------------------------------
-def _decision_buttons(transfer_id: int | None) -> ActionsBlock:
-    value = str(transfer_id or 0)
-    return ActionsBlock(block_id=f"{ids.DECISION_ACTIONS}:{value}", elements=[
-        ButtonElement(text="Accept", action_id=ids.ACCEPT, value=value, style="primary"),
-        ButtonElement(text="Decline", action_id=ids.DECLINE, value=value, style="danger"),
-        ButtonElement(text="Ask for work", action_id=ids.ASK_WORK, value=value),
-    ])
+def render(message: views.Message) -> dict[str, Any]:
+    """A view as chat.postMessage / chat.update arguments (text and blocks)."""
+    if isinstance(message, views.Card):
+        return {"text": _clip(message.fallback, 3000), "blocks": card_blocks(message)}
+    if isinstance(message, views.Digest):
+        return {"text": _clip(message.fallback, 3000), "blocks": digest_blocks(message)}
+    return {"text": _clip(escape(message.text), 3000)}
 
 
-def _deadline_text(deadline: Deadline | None, days_left: int | None) -> str:
-    if deadline is None:
-        return "No deadline running"
-    text = f"{escape(deadline.label)}: {_day(deadline.due_on)}"
-    if days_left is None:
-        return text
-    if days_left < 0:
-        return f"{text} (overdue by {-days_left} working day{'s' if days_left != -1 else ''})"
-    if days_left == 0:
-        return f"{text} (due today)"
-    return f"{text} ({days_left} working day{'s' if days_left != 1 else ''} left)"
+def chunk_id(name: str, n: int) -> str:
+    """The block id of the ``n``-th group of a field's checkboxes (Slack allows 10 a group)."""
+    return name if n == 0 else f"{name}__{n}"
 
 
-def _decisive_event(t: Transfer) -> TimelineEvent | None:
-    """The event that put the transfer in its current state."""
-    for ev in reversed(t.timeline):
-        if ev.to_state == t.state.value and ev.from_state != ev.to_state:
-            return ev
-    return t.timeline[-1] if t.timeline else None
+def _input(fi: views.FormInput) -> list[Block]:
+    f = fi.field
+    hint = _clip(f.hint, 150) or None
+    if f.kind == FieldKind.text:
+        return [InputBlock(
+            block_id=f.name, label=_clip(f.label, 2000), optional=not f.required, hint=hint,
+            element=PlainTextInputElement(action_id=f.name, multiline=f.multiline,
+                                          min_length=f.min_length or None, max_length=f.max_length))]
+    if f.kind == FieldKind.date:
+        return [InputBlock(block_id=f.name, label=f.label, optional=not f.required, hint=hint,
+                           element=DatePickerElement(action_id=f.name, placeholder="Choose a date",
+                                                     initial_date=fi.initial.isoformat()
+                                                     if fi.initial else None))]
+    if f.kind == FieldKind.person:
+        return [InputBlock(block_id=f.name, label=f.label, optional=not f.required, hint=hint,
+                           element=UserSelectElement(action_id=f.name, placeholder="Choose a person"))]
+    if f.kind in (FieldKind.choice, FieldKind.yes_no):
+        return [_select(f.name, f.label, _choices(fi.options), optional=not f.required, hint=hint)]
+    options = _choices(fi.options)
+    return [InputBlock(block_id=chunk_id(f.name, i // _CHECKBOX_MAX), label=_clip(f.label, 2000),
+                       optional=not f.required or i > 0, hint=hint,
+                       element=CheckboxesElement(action_id=chunk_id(f.name, i // _CHECKBOX_MAX),
+                                                 options=options[i:i + _CHECKBOX_MAX]))
+            for i in range(0, len(options), _CHECKBOX_MAX)]
 
 
-def transfer_message(t: Transfer, *, deadline: Deadline | None, days_left: int | None,
-                     buttons: bool, elapsed: int | None = None, rag: str | None = None,
-                     ) -> list[dict[str, Any]]:
-    """A transfer's card: teams, kind, state, working days elapsed, next deadline (with RAG),
-    and the decision buttons or the outcome."""
-    fields = [
-        f"*From*\n{escape(t.holding_team)}",
-        f"*To*\n{escape(t.receiving_team)}",
-        f"*Kind*\n{escape(t.kind)}",
-        f"*State*\n{STATE_LABELS[t.state]}",
-        f"*Next deadline*\n{RAG_EMOJI[rag] + ' ' if rag else ''}{_deadline_text(deadline, days_left)}",
-    ]
-    if elapsed is not None and t.is_open:
-        fields.append(f"*Working days elapsed*\n{elapsed} (day 1 is the next working day after the request)")
-    if t.transfer_point:
-        fields.append(f"*Transfer point*\n{escape(t.transfer_point)} ({_day(t.transfer_point_date)})")
-    if t.named_worker:
-        fields.append(f"*Named worker*\n{mention(t.named_worker)}")
-    if t.agreed_date:
-        fields.append(f"*Agreed date*\n{_day(t.agreed_date)}")
-    if t.work_items and t.work_due:
-        fields.append(f"*Work due*\n{_day(t.work_due)} ({len(t.work_items)} item(s))")
-    blocks: list[Block] = [
-        HeaderBlock(text=_clip(f"Case transfer: {t.case_ref}", 150)),
-        SectionBlock(fields=[_md(f) for f in fields[:10]]),
-    ]
-    if t.state in AWAITING_DECISION:
-        if buttons:
-            blocks.append(_decision_buttons(t.id))
-        else:
-            blocks.append(ContextBlock(elements=[_md("Awaiting the receiving team's decision.")]))
-    else:
-        ev = _decisive_event(t)
-        accepted = t.last_event("accepted")
-        if t.state == State.allocated and accepted is not None:
-            ev = accepted  # say who decided; the named worker is in the fields above
-            line = "Accepted"
-        else:
-            line = STATE_LABELS[t.state]
-        if ev is not None:
-            line += f" by {mention(ev.actor)} on {_when(ev)}"
-            if ev.reason:
-                line += f": {escape(_clip(ev.reason, 1500))}"
-        blocks.append(ContextBlock(elements=[_md(line)]))
-    return _dicts(blocks)
+def form_modal(form: views.Form) -> View:
+    """An action's form as a modal: what it does, then one input per catalogue field."""
+    blocks: list[Block] = [SectionBlock(text=_md("\n".join(rich(line) for line in form.intro)))]
+    for fi in form.inputs:
+        blocks += _input(fi)
+    return _modal(ids.form(form.action), _clip(form.title, 24), blocks, submit=_clip(form.submit, 24),
+                  private_metadata=str(form.transfer_id))
 
 
-def transfer_card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today: date,
-                  buttons: bool) -> list[dict[str, Any]]:
-    """A transfer's card as of ``today``: next running deadline, working days left and elapsed,
-    and RAG, worked out from its clocks."""
-    d = next_deadline(deadlines)
-    return transfer_message(
-        t, deadline=d, buttons=buttons,
-        days_left=cal.working_days_between(today, d.due_on) if d else None,
-        elapsed=cal.working_days_between(t.requested_on, today) if t.requested_on else None,
-        rag=d.rag(cal, today) if d else None)
+def notice_modal(title: str, text: str) -> View:
+    """A modal that only says something (a refusal of a form that has no field to show it on)."""
+    return View(type="modal", callback_id=ids.NOTICE_VIEW, title=_clip(title, 24), close="Close",
+                blocks=[SectionBlock(text=_md(escape(text)))])
 
 
 def _rag(due_on: date | None, today: date, cal: WorkingCalendar) -> str:
@@ -457,53 +390,59 @@ def timeline_blocks(t: Transfer) -> list[dict[str, Any]]:
 
 
 def help_blocks() -> list[dict[str, Any]]:
-    """What /transfer can do."""
+    """What /transfer can do: the lookups, then every action of the catalogue and who may take it."""
     lines = [
         "`/transfer new`: raise a transfer request",
         "`/transfer headsup`: give an early heads up (policies that have one)",
         "`/transfer list [mine|team|overdue]`: transfers you are on, your teams', or overdue ones",
-        "`/transfer status CASE`: where a transfer stands and its next deadline",
+        "`/transfer status CASE`: where a transfer stands, its next deadline and what you can do",
         "`/transfer history CASE`: who did what, and when",
         "`/transfer cover @user until YYYY-MM-DD`: a colleague covers your transfers while you are away",
         "`/transfer agenda`: cases ready for the transfer meeting, with their checklists",
         "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
         "`/transfer help`: this list",
     ]
+    steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"
+             for a in actions.CATALOGUE]
     return _dicts([
         HeaderBlock(text="Baton: /transfer"),
         SectionBlock(text=_md("\n".join(lines))),
+        SectionBlock(text=_md("*Every step of a transfer* (the same form as its button):\n"
+                              + "\n".join(steps))),
         ContextBlock(elements=[_md(NO_NAMES + " Baton shows case references, teams and dates only.")]),
     ])
 
 
 def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *,
-               buttons: bool, cap: int = HOME_ROWS) -> list[Block]:
+               cap: int = HOME_ROWS, buttons: dict[int, tuple[views.Button, ...]] | None = None
+               ) -> list[Block]:
     out: list[Block] = []
     if not rows:
         return [ContextBlock(elements=[_md("Nothing here.")])]
     for r in rows[:cap]:
         out.append(SectionBlock(text=_md(_summary_line(r, today, cal))))
-        if buttons and r.state in {s.value for s in AWAITING_DECISION}:
-            out.append(_decision_buttons(r.id))
+        if buttons and buttons.get(r.id):
+            out += _buttons(r.id, buttons[r.id])
     if len(rows) > cap:
         out.append(_more(len(rows) - cap))
     return out
 
 
-def home_view(*, holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
+def home_view(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
+              holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
               cal: WorkingCalendar) -> View:
-    """The App Home tab: what waits on the user (with buttons), what is overdue, and every
-    inbound and outbound transfer of their teams, with working days left and RAG."""
-    awaiting = {s.value for s in AWAITING_DECISION}
-    waiting = [r for r in receiving if r.state in awaiting]
-    inbound = [r for r in receiving if r.state not in awaiting]
+    """The App Home tab: what waits on the user (with the buttons they may press), what is
+    overdue, and every inbound and outbound transfer of their teams, with working days left."""
+    waiting_ids = {r.id for r, _ in waiting}
+    inbound = [r for r in receiving if r.id not in waiting_ids]
     overdue = [r for r in [*receiving, *holding] if r.due_on is not None and r.due_on < today]
     blocks: list[Block] = [HeaderBlock(text="Your case transfers")]
     for title, rows, buttons, cap in (
-        (f"*Waiting on you* ({len(waiting)})", waiting, True, 12),
-        (f"*Overdue* ({len(overdue)})", overdue, False, 10),
-        (f"*Inbound* ({len(inbound)})", inbound, False, 10),
-        (f"*Outbound* ({len(holding)})", holding, False, 10),
+        (f"*Waiting on you* ({len(waiting)})", [r for r, _ in waiting],
+         {r.id: b for r, b in waiting}, 12),
+        (f"*Overdue* ({len(overdue)})", overdue, None, 10),
+        (f"*Inbound* ({len(inbound)})", inbound, None, 10),
+        (f"*Outbound* ({len(holding)})", holding, None, 10),
     ):
         blocks.append(SectionBlock(text=_md(title)))
         blocks.extend(_home_rows(rows, today, cal, buttons=buttons, cap=cap))

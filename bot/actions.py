@@ -1,0 +1,473 @@
+"""The catalogue of actions: every lifecycle step a person can take on a transfer, declared once.
+
+Each :class:`Action` says what it is called, what its button and form say, which timeline event
+it records, who may take it (roles), from which states, on which transfers (``when``) and the
+fields its form asks for. :func:`refusal` is the one rule: the domain enforces it on every step
+and the chat surfaces use it (through :func:`available`) to show exactly the buttons a person may
+press now. Pure: no chat platform, no SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from bot import commands as cmd
+from bot.errors import DomainError, FormErrors, NotPermitted
+from bot.org import Actor, Role
+from bot.policy import BreachAction, Choice, PolicyPack
+from bot.states import AWAITING_DECISION, IN_DISPUTE, LIVE, OPEN, STATE_LABELS, State, states_text
+
+if TYPE_CHECKING:
+    from bot.domain import Transfer
+
+MAX_TEXT = 3000  # the longest free text Baton keeps (Slack's limit for a plain-text input)
+NO_NAMES = "Case references only: do not write names, dates of birth or addresses."
+
+
+class FieldKind(StrEnum):
+    """What a form field asks for."""
+
+    text = "text"
+    date = "date"
+    person = "person"
+    choice = "choice"
+    items = "items"  # several choices at once: checklist items
+    yes_no = "yes_no"
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of an action's form; ``name`` is also the command value it fills."""
+
+    name: str
+    label: str
+    kind: FieldKind
+    required: bool = True
+    min_length: int = 0
+    max_length: int = MAX_TEXT
+    multiline: bool = False
+    hint: str = ""
+    lines: bool = False  # text: one item per line, as a tuple
+
+
+HOLDING = (Role.holding_practitioner, Role.holding_manager)
+MANAGERS = (Role.holding_manager, Role.receiving_manager)
+RECEIVING = (Role.receiving_manager,)
+SENIOR = (Role.escalation,)
+
+ROLE_WORDS = {
+    Role.holding_practitioner: "the holding practitioner",
+    Role.holding_manager: "the holding team's managers",
+    Role.receiving_manager: "the receiving team's managers (or their cover)",
+    Role.receiving_member: "the receiving team",
+    Role.escalation: "senior managers on the escalation ladder",
+    Role.system: "Baton",
+}
+
+
+def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    return None
+
+
+Condition = Callable[["PolicyPack | None", "Transfer", Actor], "str | None"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One lifecycle step: its words, its rule (roles, states, when) and its form."""
+
+    name: str
+    label: str  # the button
+    title: str  # the form's title (Slack allows 24 characters)
+    submit: str  # the form's submit button
+    event: str  # the timeline event it records
+    command: type[cmd.Step]
+    roles: tuple[Role, ...]
+    states: frozenset[State]
+    fields: tuple[FormField, ...] = ()
+    explain: str = ""  # the first line of the form
+    records: str = ""  # what it records, for people reading the README
+    style: str | None = None  # 'primary' or 'danger' for the button
+    # Why the step does not apply to this transfer (None: it applies). ``pack`` is None when
+    # the domain checks a step it has no pack for: pack-dependent conditions then pass.
+    when: Condition = _always
+    when_text: str = ""  # the condition in words, for the README
+
+    def field(self, name: str) -> FormField:
+        """The form field called ``name``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+# ---- conditions ------------------------------------------------------------------------------
+def _has_clock_action(action: BreachAction) -> Condition:
+    def cond(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+        if pack is None or any(action in c.at_breach for c in pack.clocks):
+            return None
+        return f"The {pack.title} policy has no such step."
+    return cond
+
+
+def _address_clock(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    if pack is None or any(c.name == "address_assessment" for c in pack.clocks):
+        return None
+    return f"The {pack.title} policy has no address assessment."
+
+
+def _work_owed(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    return None if t.work_items else f"No work has been asked for on {t.case_ref}."
+
+
+def _temporary(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    return None if t.kind == "temporary" else f"{t.case_ref} is not a temporary move."
+
+
+def _point_pending(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    if t.transfer_point_date is None:
+        return f"{t.case_ref} has no transfer point date set."
+    if t.last_event("transfer_point_attended") or t.last_event("transfer_point_missed"):
+        return f"Attendance at the transfer point of {t.case_ref} is already recorded."
+    return None
+
+
+def confirmable(pack: PolicyPack, t: Transfer, actor: Actor) -> list[tuple[str, str, str]]:
+    """Checklist items of this transfer that ``actor`` may confirm and nobody has yet:
+    (checklist id, item id, label)."""
+    out = []
+    for cl in pack.checklists:
+        if not cl.applies(t.kind, t.flags):
+            continue
+        if not actor.has(*confirmers(cl.confirmed_by), Role.system):
+            continue
+        done = t.checklist.get(cl.id, {})
+        out += [(cl.id, it.id, f"{cl.label}: {it.label}") for it in cl.items if it.id not in done]
+    return out
+
+
+def confirmers(role: str) -> tuple[Role, ...]:
+    """Who may confirm a checklist whose pack says ``confirmed_by: role``."""
+    r = Role(role)
+    return (r, Role.holding_manager) if r == Role.holding_practitioner else (r,)
+
+
+def _something_to_confirm(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    if pack is None or confirmable(pack, t, actor):
+        return None
+    return f"Nothing on the checklists of {t.case_ref} is waiting for you to confirm."
+
+
+# ---- the catalogue ---------------------------------------------------------------------------
+F = FieldKind
+CATALOGUE: tuple[Action, ...] = (
+    Action(
+        "request", "Send the request", "Send the request", "Send", "requested", cmd.Request,
+        HOLDING, frozenset({State.heads_up}),
+        explain="The early heads up becomes the transfer request: the receiving team's clock starts.",
+        records="the request; the policy's clocks start", style="primary",
+    ),
+    Action(
+        "accept", "Accept", "Accept transfer", "Accept", "accepted", cmd.Accept,
+        RECEIVING, AWAITING_DECISION,
+        fields=(
+            FormField("named_worker", "Named worker", F.person, required=False,
+                      hint="The worker in your team who will hold the case (you can allocate later)."),
+            FormField("agreed_date", "Agreed transfer date", F.date, required=False,
+                      hint="The date the two managers agreed for the transfer."),
+        ),
+        records="acceptance, with the named worker and agreed date if given", style="primary",
+    ),
+    Action(
+        "decline", "Decline", "Decline transfer", "Decline", "declined", cmd.Decline,
+        RECEIVING, AWAITING_DECISION,
+        fields=(
+            FormField("reason_category", "Reason for declining", F.choice),
+            FormField("rationale", "Rationale", F.text, min_length=20, multiline=True, hint=NO_NAMES),
+        ),
+        records="the decline, its reason and written rationale", style="danger",
+    ),
+    Action(
+        "request_work", "Ask for work", "Ask for work", "Send", "work_requested", cmd.RequestWork,
+        RECEIVING, LIVE,
+        fields=(
+            FormField("items", "Work outstanding (one item per line)", F.text, min_length=5,
+                      max_length=2000, multiline=True, lines=True, hint=NO_NAMES),
+            FormField("due", "To be done by", F.date,
+                      hint="The date agreed with the holding team (default: the policy's timescale)."),
+        ),
+        explain="The holding team completes the work by the date; it never delays the transfer.",
+        records="the work items and the date they are due",
+    ),
+    Action(
+        "work_done", "Mark work done", "Work done", "Mark done", "work_completed", cmd.WorkDone,
+        HOLDING, LIVE, when=_work_owed, when_text="work has been asked for",
+        explain="The work the receiving team asked for is done.",
+        records="that the remedial work is complete",
+    ),
+    Action(
+        "confirm", "Confirm checklist", "Confirm checklist", "Confirm", "checklist_confirmed",
+        cmd.Confirm, (Role.holding_practitioner, Role.holding_manager, Role.receiving_manager), OPEN,
+        fields=(FormField("items", "Items to confirm", F.items),),
+        when=_something_to_confirm,
+        when_text="an item of a checklist this person confirms is still open",
+        records="each item, with who confirmed it and when",
+    ),
+    Action(
+        "attendance", "Record attendance", "Transfer point", "Record", "transfer_point_attended",
+        cmd.RecordAttendance, MANAGERS, LIVE | {State.heads_up},
+        fields=(
+            FormField("attended", "Did the receiving team attend the transfer point?", F.yes_no),
+            FormField("note", "Note (for example, attendance agreed in advance)", F.text,
+                      required=False, max_length=500, multiline=True, hint=NO_NAMES),
+        ),
+        when=_point_pending, when_text="a transfer point date is set and attendance is not yet recorded",
+        records="whether the receiving team attended the transfer point",
+    ),
+    Action(
+        "allocate", "Allocate worker", "Allocate worker", "Allocate", "allocated", cmd.Allocate,
+        RECEIVING, frozenset({State.accepted, State.allocated}),
+        fields=(FormField("named_worker", "Named worker", F.person),),
+        records="the named worker", style="primary",
+    ),
+    Action(
+        "complete", "Complete transfer", "Complete transfer", "Complete", "completed", cmd.Complete,
+        MANAGERS, frozenset({State.accepted, State.allocated}),
+        explain="Responsibility for the case passes to the receiving team now.",
+        records="completion: responsibility passes to the receiving team", style="primary",
+    ),
+    Action(
+        "withdraw", "Withdraw", "Withdraw transfer", "Withdraw", "withdrawn", cmd.Withdraw,
+        HOLDING, OPEN - IN_DISPUTE,
+        fields=(FormField("reason", "Why the transfer is withdrawn", F.text, min_length=10,
+                          multiline=True, hint=NO_NAMES),),
+        records="the withdrawal and its reason", style="danger",
+    ),
+    Action(
+        "dispute", "Dispute the decline", "Dispute the decline", "Dispute", "disputed", cmd.Dispute,
+        (Role.holding_manager,), frozenset({State.declined}),
+        fields=(FormField("reason", "Why the decline is disputed", F.text, min_length=20,
+                          multiline=True, hint=NO_NAMES),),
+        explain="The dispute goes up the policy's ladder until it is decided.",
+        records="the dispute and its reason",
+    ),
+    Action(
+        "escalate", "Escalate", "Escalate", "Escalate", "escalated", cmd.Escalate,
+        (*MANAGERS, Role.escalation), IN_DISPUTE,
+        fields=(FormField("reason", "Why it goes up a level", F.text, min_length=10, multiline=True,
+                          hint=NO_NAMES),),
+        explain="The next level of the escalation ladder is asked to decide.",
+        records="the escalation, the level reached and why",
+    ),
+    Action(
+        "decide", "Decide the dispute", "Decide the dispute", "Decide", "decided", cmd.Decide,
+        SENIOR, IN_DISPUTE,
+        fields=(
+            FormField("outcome", "Decision", F.choice),
+            FormField("rationale", "Rationale", F.text, min_length=20, multiline=True, hint=NO_NAMES),
+        ),
+        records="the decision (transfer goes ahead, or case stays) and its rationale",
+    ),
+    Action(
+        "record_delay", "Record delay reason", "Record delay", "Record", "delay_recorded",
+        cmd.RecordDelay, HOLDING, OPEN - {State.heads_up},
+        fields=(
+            FormField("reason", "Reason for the delay", F.text, min_length=10, multiline=True,
+                      hint=NO_NAMES),
+            FormField("actions", "Actions being taken to progress it", F.text, min_length=10,
+                      multiline=True, hint=NO_NAMES),
+        ),
+        when=_has_clock_action(BreachAction.record_delay),
+        when_text="the policy asks the transferring area for delay reasons",
+        records="the reason for delay and the actions in hand",
+    ),
+    Action(
+        "endorse", "Endorse extension", "Endorse extension", "Endorse", "extension_endorsed",
+        cmd.Endorse, SENIOR, OPEN - {State.heads_up},
+        fields=(FormField("rationale", "Why the extension is endorsed", F.text, min_length=10,
+                          multiline=True, hint=NO_NAMES),),
+        when=_has_clock_action(BreachAction.request_endorsement),
+        when_text="the policy asks senior management to endorse extensions",
+        records="senior management's endorsement and its rationale",
+    ),
+    Action(
+        "address_assessed", "Record address assessment", "Address assessment", "Record",
+        "address_assessed", cmd.AddressAssessed, RECEIVING, AWAITING_DECISION,
+        fields=(FormField("outcome", "Outcome of the address assessment", F.text, min_length=10,
+                          multiline=True, hint=NO_NAMES),),
+        when=_address_clock, when_text="the policy has an address assessment",
+        records="the outcome of the receiving area's address assessment",
+    ),
+    Action(
+        "convert", "Convert to permanent", "Convert to permanent", "Convert",
+        "converted_to_permanent", cmd.Convert, (Role.holding_manager,), OPEN - {State.heads_up},
+        when=_temporary, when_text="the transfer is a temporary move",
+        explain="The temporary move becomes a permanent transfer.",
+        records="the change from a temporary move to a permanent transfer",
+    ),
+)
+
+BY_NAME: dict[str, Action] = {a.name: a for a in CATALOGUE}
+BY_COMMAND: dict[type[cmd.Step], Action] = {a.command: a for a in CATALOGUE}
+# Steps the domain knows that no one takes from a button (the sweep climbs the ladder itself).
+INTERNAL: dict[str, tuple[tuple[Role, ...], frozenset[State]]] = {
+    "start_assessment": (RECEIVING, frozenset({State.requested})),
+    "sweep_escalate": ((Role.system,), IN_DISPUTE | LIVE),
+}
+
+
+def action(name: str) -> Action:
+    """The catalogue entry called ``name``; DomainError listing the actions otherwise."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise DomainError(f"Unknown action {name!r}; Baton knows: {', '.join(BY_NAME)}.") from None
+
+
+def who_can(a: Action) -> str:
+    """The people who may take ``a``, in words."""
+    words = [ROLE_WORDS[r] for r in a.roles]
+    if a.roles == HOLDING:
+        words = ["the holding team"]
+    return " or ".join(words)
+
+
+def refusal(a: Action, t: Transfer, actor: Actor, pack: PolicyPack | None) -> DomainError | None:
+    """Why ``actor`` may not take ``a`` on ``t`` now (state, then role, then condition); None if
+    they may. The one rule behind every button, form, typed command and domain method."""
+    verb = a.label[:1].lower() + a.label[1:]
+    if t.state not in a.states:
+        return DomainError(
+            f"{t.case_ref} is {STATE_LABELS[t.state].lower()}, so you cannot {verb} now "
+            f"(only when it is {states_text(a.states)}); nothing has changed.")
+    if not actor.has(*a.roles, Role.system):
+        return NotPermitted(f"Only {who_can(a)} can {verb} on {t.case_ref}; nothing has changed.")
+    why = a.when(pack, t, actor)
+    return DomainError(why) if why else None
+
+
+def check(a: Action, t: Transfer, actor: Actor, pack: PolicyPack | None) -> None:
+    """Raise the refusal of :func:`refusal`, if any."""
+    err = refusal(a, t, actor, pack)
+    if err is not None:
+        raise err
+
+
+def available(t: Transfer, actor: Actor, pack: PolicyPack) -> list[Action]:
+    """Which actions this person may take on this transfer now, in catalogue order."""
+    if actor.has(Role.system) or not actor.roles:
+        return []
+    return [a for a in CATALOGUE if refusal(a, t, actor, pack) is None]
+
+
+# ---- forms -----------------------------------------------------------------------------------
+OUTCOMES = (
+    Choice(id="transfer", label="The transfer goes ahead (the receiving team takes the case)"),
+    Choice(id="remain", label="The case stays with the holding team"),
+)
+YES_NO = (Choice(id="yes", label="Yes"), Choice(id="no", label="No"))
+
+
+def choices(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: Actor) -> tuple[Choice, ...]:
+    """The options a choice or items field offers on this transfer."""
+    if f.kind == FieldKind.yes_no:
+        return YES_NO
+    if a.name == "decline" and f.name == "reason_category":
+        return pack.decline_reasons
+    if a.name == "decide" and f.name == "outcome":
+        return OUTCOMES
+    if a.name == "confirm":
+        return tuple(Choice(id=f"{c}.{i}", label=label) for c, i, label in confirmable(pack, t, actor))
+    return ()
+
+
+def form_fields(a: Action, pack: PolicyPack) -> tuple[FormField, ...]:
+    """The fields this pack's form for ``a`` shows (a decline asks for a reason only where the
+    pack lists reasons)."""
+    if a.name == "decline" and not pack.decline_reasons:
+        return tuple(f for f in a.fields if f.name != "reason_category")
+    return a.fields
+
+
+def parse(a: Action, pack: PolicyPack, t: Transfer, actor: Actor,
+          raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed command values from a submitted form, or :class:`FormErrors` naming every bad field.
+
+    ``raw`` maps field names to what the surface read: text, an ISO date or date, a user id, a
+    choice id, a list of choice ids, or 'yes'/'no' (or a bool)."""
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in form_fields(a, pack):
+        value = raw.get(f.name)
+        try:
+            out[f.name] = _field_value(a, f, pack, t, actor, value)
+        except DomainError as exc:
+            errors[f.name] = str(exc)
+    if errors:
+        raise FormErrors(errors)
+    return out
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def _field_value(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: Actor,
+                 value: Any) -> Any:
+    label = f.label.split(" (")[0].rstrip("?")
+    if _empty(value) if not isinstance(value, str) else not value.strip():
+        if f.required:
+            raise DomainError(f"{label}: this is needed.", field=f.name)
+        return () if f.kind == FieldKind.items or f.lines else None
+    if f.kind == FieldKind.text:
+        text = clean_text(str(value))
+        if len(text) < f.min_length:
+            raise DomainError(f"{label}: write at least {f.min_length} characters "
+                              f"({len(text)} so far).", field=f.name)
+        if len(text) > f.max_length:
+            raise DomainError(f"{label}: keep it under {f.max_length} characters "
+                              f"({len(text)} now).", field=f.name)
+        if f.lines:
+            return tuple(line.strip() for line in text.splitlines() if line.strip())
+        return text
+    if f.kind == FieldKind.date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise DomainError(f"{label}: {str(value)[:20]!r} is not a date (YYYY-MM-DD).",
+                              field=f.name) from None
+    if f.kind == FieldKind.person:
+        return str(value).strip()
+    if f.kind == FieldKind.yes_no:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("yes", "no"):
+            return str(value).lower() == "yes"
+        raise DomainError(f"{label}: choose yes or no.", field=f.name)
+    known = {c.id for c in choices(a, f, pack, t, actor)}
+    if f.kind == FieldKind.choice:
+        if str(value) not in known:
+            raise DomainError(f"{label}: choose one of the options.", field=f.name)
+        return str(value)
+    picked = [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    bad = [v for v in picked if v not in known]
+    if bad:
+        raise DomainError(f"{label}: {', '.join(bad)[:60]} cannot be confirmed now.", field=f.name)
+    return tuple(tuple(v.split(".", 1)) for v in picked)
+
+
+def clean_text(value: str) -> str:
+    """Free text as Baton keeps it: trimmed, without NUL or other control characters but tabs
+    and line breaks."""
+    return "".join(ch for ch in value if ch in "\t\n" or (ch >= " " and ch != "\x7f")).strip()
+
+
+def command_for(a: Action, transfer_id: int, user: str, values: Mapping[str, Any]) -> cmd.Step:
+    """The command value of action ``a`` with parsed form values."""
+    return a.command(transfer_id, user, **values)

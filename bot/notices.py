@@ -1,0 +1,166 @@
+"""What to tell whom when a transfer changes: notices, in plain words, for any chat platform.
+
+A :class:`Notice` names its audience (chat ids of people and channels), the lines it says and,
+for cards, a ``ref`` saying why this person holds a card of the transfer. Services write notices
+to the outbox in the same transaction as the change that called for them, whatever started it
+(chat, the CLI, an import or the sweep); each platform renders them when it sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain import TimelineEvent, Transfer
+from bot.org import Org
+from bot.policy import PolicyPack, Recipient
+from bot.recipients import Cover, effective_managers, level_contacts, resolve
+from bot.states import AWAITING_DECISION, IN_DISPUTE
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell an audience about a transfer.
+
+    ``kind`` is 'card' (post the transfer's card, kept up to date afterwards), 'update' (redraw
+    every card already posted), 'item' (a line of the recipient's next digest) or 'text'.
+    ``topic`` makes the notice unique on its transfer (the store builds the outbox key from it).
+    """
+
+    kind: str
+    topic: str
+    transfer_id: int | None
+    audience: tuple[str, ...]
+    lines: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    ref: str = ""
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    def payload(self, recipient: str) -> dict[str, Any]:
+        """What the outbox keeps for one recipient: no markup, nothing platform-specific."""
+        out: dict[str, Any] = {"notice": self.kind, "lines": list(self.lines),
+                               "actions": list(self.actions), **dict(self.extra)}
+        if self.ref:
+            out["ref"] = f"{self.ref}:{recipient}"
+        return out
+
+
+def _team(org: Org, team_id: str) -> str:
+    return org.team(team_id).name if org.has_team(team_id) else team_id
+
+
+def _unique(ids: Iterable[str], minus: Iterable[str] = ()) -> tuple[str, ...]:
+    out: list[str] = []
+    skip = set(minus)
+    for i in ids:
+        if i not in out and i not in skip:
+            out.append(i)
+    return tuple(out)
+
+
+def for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
+               events: list[TimelineEvent]) -> list[Notice]:
+    """The notices the new ``events`` of ``t`` call for."""
+    assert t.id is not None
+    if not events:
+        return []
+    start = len(t.timeline) - len(events)
+    out: list[Notice] = []
+    kinds = [e.kind for e in events]
+    if kinds[-1] == "imported" and not t.timeline[:start]:
+        return _adopted(org, pack, covers, t)
+    if kinds[-1] in ("requested", "heads_up") and not t.timeline[:start]:
+        return _new(org, pack, covers, t, events[-1])
+    out.append(Notice("update", f"update:{len(t.timeline)}", t.id, ("-",)))
+    for i, ev in enumerate(events, start=start + 1):
+        out += _targeted(org, pack, covers, t, ev, i)
+    return out
+
+
+def _adopted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer) -> list[Notice]:
+    """A transfer adopted from a tracker: a line in each receiving manager's next digest (one
+    message for a whole import, not one per case)."""
+    assert t.id is not None
+    managers = _unique(resolve(org, covers, t, Recipient.receiving_manager, pack))
+    offered = ("accept", "decline") if t.state in AWAITING_DECISION else ()
+    text = (f"Adopted from the tracker: {_team(org, t.holding_team)} to your team "
+            f"({t.state.value.replace('_', ' ')}). /transfer status {t.case_ref} shows what you can do.")
+    return [Notice("item", "imported", t.id, managers, actions=offered,
+                   extra=(("case_ref", t.case_ref), ("transfer_id", t.id), ("text", text)))]
+
+
+def _new(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: TimelineEvent) -> list[Notice]:
+    """A new request, heads up or imported transfer: the receiving managers (or whoever stands in
+    for them), the buddy, the requester and the receiving team's channel."""
+    assert t.id is not None
+    kind = ev.kind
+    holding = _team(org, t.holding_team)
+    managers = _unique(resolve(org, covers, t, Recipient.receiving_manager, pack))
+    if kind == "heads_up":
+        line = f"Early heads up: {holding} expects to transfer this case to your team."
+    else:
+        line = f"New transfer request: {holding} asks your team to take this case."
+    stand_in = set(effective_managers(org, t.receiving_team, covers))
+    if managers and not stand_in & set(managers):
+        line += " The receiving team's managers are away with no cover, so it comes to you."
+    out = [Notice("card", f"{kind}:dm", t.id, managers, (line,), ref="dm")]
+    if pack.early_heads_up or kind == "heads_up":
+        buddies = _unique(resolve(org, covers, t, Recipient.buddy_manager, pack), managers)
+        out.append(Notice("card", f"{kind}:buddy", t.id, buddies,
+                          (f"Early heads up for your locality: {holding} is transferring a case "
+                           f"to {_team(org, t.receiving_team)}.",), ref="buddy"))
+    if ev.actor != "baton":
+        out.append(Notice("card", f"{kind}:requester", t.id, (ev.actor,),
+                          (("Your early heads up is sent to " if kind == "heads_up" else
+                            "Your transfer request is sent to ") + f"{_team(org, t.receiving_team)}.",),
+                          ref="requester"))
+    channels = _unique(resolve(org, covers, t, Recipient.receiving_channel, pack))
+    out.append(Notice("card", f"{kind}:channel", t.id, channels,
+                      ((f"Early heads up from {holding}." if kind == "heads_up"
+                        else f"Transfer request from {holding}."),), ref="channel"))
+    return [n for n in out if n.audience]
+
+
+def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: TimelineEvent,
+              seq: int) -> list[Notice]:
+    """Who must act next after one event, told with a card of their own."""
+    assert t.id is not None
+    receiving, holding = _team(org, t.receiving_team), _team(org, t.holding_team)
+    holders = _unique([*resolve(org, covers, t, Recipient.holding_manager, pack),
+                       *resolve(org, covers, t, Recipient.holding_practitioner, pack)], (ev.actor,))
+    receivers = _unique(resolve(org, covers, t, Recipient.receiving_manager, pack), (ev.actor,))
+
+    def card(audience: tuple[str, ...], line: str, ref: str) -> list[Notice]:
+        return ([Notice("card", f"e{seq}:{ev.kind}:{ref}", t.id, audience, (line,), ref=ref)]
+                if audience else [])
+
+    if ev.kind == "requested":  # a heads up became the request
+        return card(_unique(resolve(org, covers, t, Recipient.receiving_manager, pack)),
+                    f"New transfer request: {holding} asks your team to take this case "
+                    "(the early heads up is now the request).", "dm")
+    if ev.kind == "declined":
+        return card(holders, f"{receiving} declined this transfer. The holding team's manager may "
+                             "dispute the decline.", "holding")
+    if ev.kind == "work_requested":
+        due = ev.detail.get("due", "")
+        return card(holders, f"{receiving} asks the holding team for work, due {due}. "
+                             "It never delays the transfer.", "holding")
+    if ev.kind == "work_completed":
+        return card(receivers, f"{holding} has done the work asked for.", "dm")
+    if ev.kind == "allocated" and t.named_worker and t.named_worker != ev.actor:
+        return card((t.named_worker,), "You are the named worker for this case.", "worker")
+    if ev.kind == "disputed" or (ev.kind == "escalated" and t.state in IN_DISPUTE):
+        level = t.escalation_level or pack.escalation.levels[0].name
+        above = pack.escalation.above(level) if ev.kind == "disputed" else None
+        target = above.name if above else level
+        label = next(lv.label for lv in pack.escalation.levels if lv.name == target)
+        people = _unique(level_contacts(org, t, pack, target), (ev.actor,))
+        why = "The decline is disputed" if ev.kind == "disputed" else f"Escalated to {label}"
+        return card(people, f"{why}: {label}, please decide the dispute.", "level")
+    if ev.kind in ("accepted", "completed", "decided") and t.state not in AWAITING_DECISION:
+        what = {"accepted": f"{receiving} accepted this transfer.",
+                "completed": f"The transfer is complete: {receiving} now holds the case.",
+                "decided": "The dispute is decided."}[ev.kind]
+        return card(holders, what, "holding")
+    return []

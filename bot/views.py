@@ -1,0 +1,256 @@
+"""Platform-neutral views: what a card, a form, a digest or a list says, for any chat platform.
+
+The core builds these; each platform's renderer (Block Kit for Slack, Adaptive Cards for Teams)
+turns them into its own markup and escapes text for itself. Text is a tuple of plain strings
+and :class:`Person` references, so a renderer can mention a person without the core knowing how.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot import actions
+from bot.actions import Action, FieldKind, FormField
+from bot.calendar import WorkingCalendar
+from bot.clocks import Deadline, next_deadline
+from bot.domain import UK_TIME, TimelineEvent, Transfer, local_date
+from bot.org import Actor, Org
+from bot.policy import Choice, PolicyPack
+from bot.states import AWAITING_DECISION, STATE_LABELS, State
+
+SYSTEM = "baton"
+DATE_FMT = "%a %d %b %Y"
+TIME_FMT = "%d %b %Y %H:%M"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A chat user, by id (never a name)."""
+
+    id: str
+
+
+Rich = tuple["str | Person", ...]
+
+
+def rich(*parts: str | Person) -> Rich:
+    """Text made of plain strings and people."""
+    return tuple(parts)
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action a viewer may take, offered on a card."""
+
+    action: str
+    label: str
+    transfer_id: int
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class Card:
+    """A transfer as one message: headline, facts, where it stands, and this viewer's actions."""
+
+    transfer_id: int
+    case_ref: str
+    title: str
+    headline: tuple[str, ...]
+    fields: tuple[tuple[str, Rich], ...]
+    status: Rich
+    buttons: tuple[Button, ...]
+    fallback: str
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One case in a digest of reminders and escalations."""
+
+    case_ref: str
+    transfer_id: int
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Reminders and escalations for one recipient from one sweep (one page of them)."""
+
+    items: tuple[DigestItem, ...]
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def fallback(self) -> str:
+        """The notification text."""
+        if len(self.items) == 1:
+            return f"{self.items[0].case_ref}: {self.items[0].text}"
+        return f"{len(self.items)} transfers need attention"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A plain message."""
+
+    text: str
+
+    @property
+    def fallback(self) -> str:
+        """The notification text."""
+        return self.text
+
+
+Message = Card | Digest | Text
+
+
+@dataclass(frozen=True)
+class FormInput:
+    """A field of a form, with the options it offers on this transfer and its starting value."""
+
+    field: FormField
+    options: tuple[Choice, ...] = ()
+    initial: Any = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """An action's form for one transfer: title, what it does, the fields, the submit button."""
+
+    action: str
+    transfer_id: int
+    case_ref: str
+    title: str
+    submit: str
+    intro: tuple[Rich, ...]
+    inputs: tuple[FormInput, ...] = field(default_factory=tuple)
+
+
+# ---- builders ----------------------------------------------------------------------------------
+def day(d: date | None) -> str:
+    """A date as people read it: Tue 22 Dec 2026."""
+    return d.strftime(DATE_FMT) if d else "-"
+
+
+def when(at: datetime) -> str:
+    """A moment in UK time."""
+    return (at.astimezone(UK_TIME) if at.tzinfo is not None else at).strftime(TIME_FMT)
+
+
+def actor_part(user: str) -> str | Person:
+    """Who did something: Baton itself, or a person."""
+    return "Baton" if user == SYSTEM else Person(user)
+
+
+def buttons(t: Transfer, offered: list[Action]) -> tuple[Button, ...]:
+    """Buttons for the actions a viewer may take."""
+    return tuple(Button(a.name, a.label, t.id or 0, a.style) for a in offered)
+
+
+def deadline_text(d: Deadline | None, cal: WorkingCalendar, today: date) -> str:
+    """The next deadline with working days left or overdue."""
+    if d is None:
+        return "No deadline running"
+    left = cal.working_days_between(today, d.due_on)
+    text = f"{d.label}: {day(d.due_on)}"
+    if left < 0:
+        return f"{text} (overdue by {-left} working day{'s' if left != -1 else ''})"
+    if left == 0:
+        return f"{text} (due today)"
+    return f"{text} ({left} working day{'s' if left != 1 else ''} left)"
+
+
+def _decisive_event(t: Transfer) -> TimelineEvent | None:
+    for ev in reversed(t.timeline):
+        if ev.to_state == t.state.value and ev.from_state != ev.to_state:
+            return ev
+    return t.timeline[-1] if t.timeline else None
+
+
+def _status(t: Transfer) -> Rich:
+    if t.state in AWAITING_DECISION:
+        return rich("Awaiting the receiving team's decision.")
+    ev = _decisive_event(t)
+    line = STATE_LABELS[t.state]
+    accepted = t.last_event("accepted")
+    if t.state == State.allocated and accepted is not None:
+        ev, line = accepted, "Accepted"
+    if ev is None:
+        return rich(line)
+    parts: list[str | Person] = [f"{line} by ", actor_part(ev.actor), f" on {when(ev.at)}"]
+    if ev.reason:
+        parts.append(f": {ev.reason}")
+    return tuple(parts)
+
+
+def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today: date,
+         offered: list[Action], headline: tuple[str, ...] = (), pack: PolicyPack | None = None,
+         org: Org | None = None) -> Card:
+    """A transfer's card as of ``today`` for a viewer who may take ``offered``."""
+    d = next_deadline(deadlines)
+    kind = next((k.label for k in pack.kinds if k.id == t.kind), t.kind) if pack else t.kind
+
+    def team(tid: str) -> str:
+        if org is not None and org.has_team(tid):
+            return org.team(tid).name
+        return tid
+
+    fields: list[tuple[str, Rich]] = [
+        ("From", rich(team(t.holding_team))),
+        ("To", rich(team(t.receiving_team))),
+        ("Kind", rich(kind)),
+        ("State", rich(STATE_LABELS[t.state])),
+        ("Next deadline", rich(deadline_text(d, cal, today) if t.is_open else "None (closed)")),
+    ]
+    if t.requested_on and t.is_open:
+        fields.append(("Working days elapsed",
+                       rich(f"{cal.working_days_between(t.requested_on, today)} "
+                            "(day 1 is the next working day after the request)")))
+    if t.transfer_point:
+        point = next((p.label for p in pack.transfer_points if p.id == t.transfer_point),
+                     t.transfer_point) if pack else t.transfer_point
+        fields.append(("Transfer point", rich(f"{point} ({day(t.transfer_point_date)})")))
+    if t.named_worker:
+        fields.append(("Named worker", rich(Person(t.named_worker))))
+    if t.agreed_date:
+        fields.append(("Agreed date", rich(day(t.agreed_date))))
+    if t.work_items and t.work_due:
+        fields.append(("Work due", rich(f"{day(t.work_due)}: " + "; ".join(t.work_items))))
+    fallback = f"Transfer {t.case_ref}: {STATE_LABELS[t.state]}"
+    if headline:
+        fallback = f"{t.case_ref}: {headline[0]}"
+    return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
+                headline=headline, fields=tuple(fields[:10]), status=_status(t),
+                buttons=buttons(t, offered), fallback=fallback)
+
+
+def form(a: Action, t: Transfer, pack: PolicyPack, actor: Actor, *, cal: WorkingCalendar,
+         now: datetime) -> Form:
+    """The form for action ``a`` on ``t``, as ``actor`` would fill it in now."""
+    today = local_date(now)
+    intro: list[Rich] = [rich(f"Case {t.case_ref}.")]
+    if a.explain:
+        intro.append(rich(a.explain))
+    if a.name == "decline" and pack.decline_reasons:
+        intro.append(rich(pack.decline_reasons_intro + "."))
+    if a.name == "confirm":
+        for cl in pack.checklists:
+            if not cl.applies(t.kind, t.flags):
+                continue
+            for it in cl.items:
+                done = t.checklist.get(cl.id, {}).get(it.id)
+                if done:
+                    intro.append(rich(f"Confirmed: {cl.label}: {it.label} (by ", actor_part(done["by"]),
+                                      f", {when(datetime.fromisoformat(done['at']))})"))
+    inputs = []
+    for f in actions.form_fields(a, pack):
+        initial: Any = None
+        if a.name == "request_work" and f.name == "due":
+            initial = cal.add_working_days(today, pack.remedial_work_days)
+        if f.kind in (FieldKind.choice, FieldKind.items, FieldKind.yes_no):
+            inputs.append(FormInput(f, actions.choices(a, f, pack, t, actor), initial))
+        else:
+            inputs.append(FormInput(f, (), initial))
+    return Form(action=a.name, transfer_id=t.id or 0, case_ref=t.case_ref, title=a.title,
+                submit=a.submit, intro=tuple(intro), inputs=tuple(inputs))

@@ -1,0 +1,1 @@
+"""Baton on Slack: Bolt listeners, Block Kit renderers and the Slack delivery client."""

@@ -1,0 +1,73 @@
+"""The Slack delivery client: Baton's chat port (bot.ports.Chat) over Slack's Web API.
+
+Renders platform-neutral views with the Block Kit renderers at send time and turns Slack's
+answers into the port's errors: 429 with Retry-After, errors retrying cannot mend, and sends
+whose outcome is unknown (a timeout, a dropped line).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import views
+from bot.ports import ChatError, ChatUncertain
+from bot.reports import Summary
+from handlers.charts import digest_chart
+from handlers.slack import blocks
+
+log = logging.getLogger("baton.slack.delivery")
+PERMANENT_ERRORS = {"channel_not_found", "not_in_channel", "user_not_found", "is_archived",
+                    "invalid_blocks", "msg_too_long", "message_not_found", "cant_update_message"}
+T = TypeVar("T")
+
+
+def _call(send: Callable[[], T]) -> T:
+    try:
+        return send()
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or status)
+        if status == 429:
+            headers = exc.response.headers
+            wait = headers.get("Retry-After", headers.get("retry-after", 1))
+            raise ChatError("ratelimited", permanent=False, retry_after=float(wait)) from exc
+        raise ChatError(error, permanent=error in PERMANENT_ERRORS or status < 500) from exc
+    except Exception as exc:  # timeouts and connection errors that outlived the client's retries
+        raise ChatUncertain(type(exc).__name__) from exc
+
+
+class SlackChat:
+    """Posts and redraws Baton's messages in Slack."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, to: str, message: views.Message) -> tuple[str, str]:
+        """Post to a user (their DM with Baton) or a channel; returns (channel, ts)."""
+        resp = _call(lambda: self.client.chat_postMessage(channel=to, **blocks.render(message)))
+        return str(resp["channel"]), str(resp["ts"])
+
+    def update(self, channel: str, ts: str, message: views.Message) -> None:
+        """Redraw a message Baton posted."""
+        _call(lambda: self.client.chat_update(channel=channel, ts=ts, **blocks.render(message)))
+
+    def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
+        """The weekly summary, then its chart as a PNG (a failed chart does not repost the summary)."""
+        start, end = summary.start, summary.end
+        resp = _call(lambda: self.client.chat_postMessage(
+            channel=to, blocks=blocks.weekly_digest(summary),
+            text=f"Transfers {start:%d %b} to {end:%d %b %Y}: {summary.opened} opened, "
+                 f"{summary.resolved} resolved, {summary.breached} breached"))
+        try:
+            self.client.files_upload_v2(
+                channel=to, content=digest_chart(summary), filename=f"transfers-{end.isoformat()}.png",
+                title=f"Transfers by team, {start:%d %b} to {end:%d %b %Y}",
+                alt_txt="Bar chart of transfers opened, resolved and breached per team")
+        except Exception as exc:
+            log.warning("weekly chart for %s not uploaded: %s", to, type(exc).__name__)
+        return str(resp["channel"]), str(resp["ts"])

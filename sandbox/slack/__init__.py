@@ -1,0 +1,1 @@
+"""The Slack Web API stand-in, split by concern; import it from sandbox.slack_api."""

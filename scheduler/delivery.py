@@ -1,0 +1,228 @@
+"""Delivery: send what the outbox holds through a chat port, once each, off the request path.
+
+Platform-neutral: rows hold notices (no markup); at send time each card is built afresh for its
+recipient (so it shows the buttons they may press now) and the :class:`~bot.ports.Chat` adapter
+renders it. Reminders and escalations for one recipient go out as one digest. A
+:class:`Deliverer` thread delivers whenever a change is committed (``wake``) and every few
+seconds in case another instance wrote the rows; no request thread ever delivers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot import actions, services, views
+from bot.org import Org
+from bot.ports import Chat, ChatError, ChatUncertain, UnitOfWork
+from store import outbox
+
+log = logging.getLogger("baton.delivery")
+DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays inside Slack's 50
+# Why a person holds a card, from the card's message reference; channels get no buttons.
+CHANNEL_REFS = ("channel",)
+
+
+def viewer_of(purpose: str) -> str | None:
+    """Who reads a card posted for ``purpose`` ('dm:U123' -> U123; a channel: nobody in particular)."""
+    kind, _, who = purpose.partition(":")
+    return None if kind in CHANNEL_REFS or not who else who
+
+
+class Delivery:
+    """Sends due outbox rows through one chat platform."""
+
+    def __init__(self, engine: sa.Engine, org: Org, chat: Chat, uow: Callable[[], UnitOfWork]) -> None:
+        self.engine, self.org, self.chat, self.uow = engine, org, chat, uow
+        self._lock = threading.Lock()  # one pass at a time in this process
+
+    def deliver(self, now: datetime, *, limit: int = 1000) -> int:
+        """Send what is due; returns how many rows went out."""
+        with self._lock:
+            return self._deliver(now, limit)
+
+    def _deliver(self, now: datetime, limit: int) -> int:
+        started = time.monotonic()  # Retry-After counts from the platform's answer
+        outbox.reclaim(self.engine, now)
+        count = 0
+        items: dict[str, list[Any]] = {}
+        for row in outbox.due(self.engine, now, limit):
+            if row.kind == "item":
+                items.setdefault(row.recipient, []).append(row)
+                continue
+            for won in outbox.claim(self.engine, now, [row.id]):  # claimed when its turn has come
+                count += self._attempt(now, [won], partial(self._send, won, now), started)
+        for recipient, group in items.items():
+            cases: dict[Any, list[Any]] = {}  # one line per case, however many of its steps are due
+            for r in group:
+                cases.setdefault(r.transfer_id or f"row{r.id}", []).append(r)
+            lines = list(cases.values())
+            pages = (len(lines) + DIGEST_ITEMS - 1) // DIGEST_ITEMS
+            for i in range(0, len(lines), DIGEST_ITEMS):
+                page = outbox.claim(self.engine, now,
+                                    [r.id for case in lines[i:i + DIGEST_ITEMS] for r in case])
+                if not page:  # another instance sent them, or a 429 put them back
+                    continue
+                digest = self._digest(page, i // DIGEST_ITEMS + 1, pages)
+                count += self._attempt(now, page, partial(self.chat.post, recipient, digest), started)
+        return count
+
+    # ---- building messages ------------------------------------------------------------------
+    def _digest(self, rows: list[Any], page: int, pages: int) -> views.Digest:
+        """One line per case: the texts of all its due steps, and the actions they offer."""
+        merged: dict[Any, tuple[str, int, list[str], list[str]]] = {}
+        for r in rows:
+            p = dict(r.payload or {})
+            tid = int(p.get("transfer_id") or 0)
+            case = merged.setdefault(r.transfer_id or f"row{r.id}", (str(p.get("case_ref", "")), tid, [], []))
+            if p.get("text") and p["text"] not in case[2]:
+                case[2].append(str(p["text"]))
+            for n in p.get("actions") or ([p["button"]] if p.get("button") else []):
+                if n in actions.BY_NAME and n not in case[3]:
+                    case[3].append(n)
+        out = tuple(views.DigestItem(ref, tid, " ".join(texts),
+                                     tuple(views.Button(n, actions.BY_NAME[n].label, tid) for n in names))
+                    for ref, tid, texts, names in merged.values())
+        return views.Digest(out, page=page, pages=pages)
+
+    def _card(self, transfer_id: int, viewer: str | None, now: datetime,
+              headline: tuple[str, ...] = ()) -> views.Card | None:
+        with self.uow() as u:
+            t = u.transfers.get(transfer_id)
+            if t is None:
+                return None
+            return services.card_for(u, self.org, t, viewer, now, headline=headline)
+
+    def _send(self, row: Any, now: datetime) -> tuple[str, str] | None:
+        payload = dict(row.payload or {})
+        if row.kind in ("card", "post") and row.transfer_id:
+            purpose = str(payload.get("ref") or f"dm:{row.recipient}")
+            card = self._card(row.transfer_id, viewer_of(purpose), now,
+                              tuple(payload.get("lines") or ()))
+            if card is None:
+                return None
+            where = self.chat.post(row.recipient, card)
+            outbox.add_ref(self.engine, row.transfer_id, purpose, where)
+            return where
+        if row.kind in ("update", "update_all") and row.transfer_id:
+            for ref in outbox.refs_of(self.engine, row.transfer_id):
+                card = self._card(row.transfer_id, viewer_of(ref.purpose), now)
+                if card is not None:
+                    self.chat.update(ref.channel, ref.ts, card)
+            return None
+        if row.kind == "weekly":
+            return self._weekly(row, payload)
+        if row.kind in ("text", "dm"):
+            text = payload.get("text") or "\n".join(payload.get("lines") or ())
+            return self.chat.post(row.recipient, views.Text(str(text)))
+        return None
+
+    def _weekly(self, row: Any, payload: dict[str, Any]) -> tuple[str, str]:
+        start, end = date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"])
+        with self.uow() as u:
+            summary = services.report(u, self.org, start=start, end=end)
+        return self.chat.post_weekly(row.recipient, summary)
+
+    # ---- outcomes ---------------------------------------------------------------------------
+    def _attempt(self, now: datetime, rows: list[Any], send: Callable[[], tuple[str, str] | None],
+                 started: float) -> int:
+        ids = [r.id for r in rows]
+        backoff = now + timedelta(seconds=min(3600, 30 * 2 ** min(rows[0].attempts, 7)))
+        try:
+            where = send()
+        except ChatError as exc:
+            if exc.retry_after is not None:
+                late = time.monotonic() - started
+                outbox.rate_limited(self.engine, ids, rows[0].recipient,
+                                    now + timedelta(seconds=exc.retry_after + late))
+                return 0
+            log.warning("notification(s) %s (transfer %s) failed: %s", ids, rows[0].transfer_id, exc.code)
+            if exc.permanent:
+                outbox.failed(self.engine, ids, exc.code)
+                self._report_failure(rows[0], exc.code, now)
+            else:
+                outbox.retry_later(self.engine, ids, exc.code, backoff)
+            return 0
+        except (ChatUncertain, OSError) as exc:
+            # The platform may have the message: like a send cut off by a crash, it is tried once
+            # more at most, so a message is never duplicated more than once.
+            twice = any((r.last_error or "").startswith(outbox.UNCERTAIN) for r in rows)
+            name = type(exc.__cause__ or exc).__name__
+            log.warning("notification(s) %s (transfer %s) failed: %s%s", ids, rows[0].transfer_id,
+                        name, "; not resent" if twice else "")
+            if twice:
+                outbox.failed(self.engine, ids,
+                              f"{outbox.UNCERTAIN} twice ({name}); not resent, it may have arrived")
+            else:
+                outbox.retry_later(self.engine, ids, f"{outbox.UNCERTAIN} {name}", backoff)
+            return 0
+        outbox.sent(self.engine, ids, now, where)
+        return len(rows)
+
+    def _report_failure(self, row: Any, error: str, now: datetime) -> None:
+        """Tell the escalation contact, once per recipient and error, that Baton cannot reach someone."""
+        with self.uow() as u:
+            t = u.transfers.get(row.transfer_id) if row.transfer_id else None
+            team = t.holding_team if t else self.org.teams[0].id
+            pack = self.org.pack_for(team)
+            contact = self.org.contact(team, pack.escalation.levels[1].name)
+            targets = [*(contact.users if contact else ()),
+                       *((contact.channel,) if contact and contact.channel else ())]
+            for target in targets:
+                if target == row.recipient:
+                    continue
+                u.add_notification(
+                    key=outbox.failure_key(row.recipient, error, target), transfer_id=None,
+                    kind="text", recipient=target,
+                    payload={"text": f"Baton cannot deliver to {row.recipient} ({error}). "
+                                     "Check the org file and that the bot is in that channel."},
+                    not_before=now, now=now)
+            u.commit()
+
+
+class Deliverer:
+    """A background thread that delivers as soon as a change is committed (``wake``) and every
+    ``idle`` seconds otherwise. Request threads only wake it."""
+
+    def __init__(self, delivery: Delivery, clock: Callable[[], datetime], *, idle: float = 5.0) -> None:
+        self.delivery, self.clock, self.idle = delivery, clock, idle
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Deliverer:
+        """Start the thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="baton-delivery", daemon=True)
+            self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        """Deliver soon: something was written to the outbox."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop the thread after its current pass."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.idle)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                while self.delivery.deliver(self.clock()):
+                    pass  # more may have become due while sending
+            except Exception:
+                log.exception("delivery pass failed; the next pass tries again")
