@@ -197,8 +197,8 @@ CATALOGUE: tuple[Action, ...] = (
         fields=(
             FormField("items", "Work outstanding (one item per line)", F.text, min_length=5,
                       max_length=2000, multiline=True, lines=True, hint=NO_NAMES),
-            FormField("due", "To be done by", F.date,
-                      hint="The date agreed with the holding team (default: the policy's timescale)."),
+            FormField("due", "To be done by", F.date, required=False,
+                      hint="The date agreed with the holding team (left empty: the policy's timescale)."),
         ),
         explain="The holding team completes the work by the date; it never delays the transfer.",
         records="the work items and the date they are due",
@@ -419,9 +419,13 @@ def _empty(value: Any) -> bool:
 def _field_value(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: Actor,
                  value: Any) -> Any:
     label = f.label.split(" (")[0].rstrip("?")
+    reasons = {c.id for c in pack.decline_reasons}
+    if a.name == "decline" and f.name == "reason_category" and value not in reasons:
+        raise DomainError(pack.decline_reasons_intro + ": "
+                          + "; ".join(c.label for c in pack.decline_reasons) + ".", field=f.name)
     if _empty(value) if not isinstance(value, str) else not value.strip():
         if f.required:
-            raise DomainError(f"{label}: this is needed.", field=f.name)
+            raise DomainError(f"Give the {label[:1].lower() + label[1:]}.", field=f.name)
         return () if f.kind == FieldKind.items or f.lines else None
     if f.kind == FieldKind.text:
         text = clean_text(str(value))

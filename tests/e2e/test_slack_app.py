@@ -111,7 +111,10 @@ def test_accept_names_the_worker_and_updates_the_dm_in_place(slack: SlackDriver,
     assert modal.callback_id == ids.ACCEPT_VIEW
     slack.submit(SMGR, {ids.NAMED_WORKER: user_select(SPP), ids.AGREED_DATE: date_pick("2026-12-01")})
     updated = wait(api, lambda: [m for m in api.messages(SMGR) if m.ts == dm.ts and m.updated])[0]
-    assert not [b for b in updated.blocks or [] if b["type"] == "actions"]
+    buttons = [el["action_id"] for b in updated.blocks or [] if b["type"] == "actions"
+               for el in b["elements"]]
+    assert ids.ACCEPT not in buttons and ids.DECLINE not in buttons  # decided: no decision buttons
+    assert ids.button("complete") in buttons  # the next step is offered in the same message
     assert f"Accepted by <@{SMGR}>" in texts(updated.blocks)
     t = open_transfer(uow)
     assert t.state == State.allocated and t.named_worker == SPP

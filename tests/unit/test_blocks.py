@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot import actions, views
 from bot.calendar import calendar_for
 from bot.clocks import Deadline
 from bot.domain import Transfer, new_transfer
@@ -111,71 +112,97 @@ def test_raise_modal_is_valid_for_every_pack(org: Org, name: str) -> None:
     assert len(view["blocks"]) <= 100
 
 
-def test_decline_modal_requires_rationale_and_probation_reason() -> None:
+def _form(name: str, t: Transfer, actor: Actor = SMGR) -> dict[str, Any]:
+    """The Slack modal of catalogue action ``name`` on ``t`` as ``actor`` sees it."""
+    pack = builtin_pack(t.policy)
+    return blocks.form_modal(views.form(actions.BY_NAME[name], t, pack, actor, cal=CAL,
+                                        now=NOW)).to_dict()
+
+
+def _card(t: Transfer, viewer: Actor, deadlines: list[Deadline] | None = None) -> list[dict[str, Any]]:
+    """The Slack blocks of ``t``'s card for ``viewer``, offering what the catalogue allows."""
+    pack = builtin_pack(t.policy)
+    return blocks.card_blocks(views.card(t, deadlines or [], cal=CAL, today=TODAY,
+                                         offered=actions.available(t, viewer, pack), pack=pack))
+
+
+def test_decline_form_requires_rationale_and_probation_reason() -> None:
     """Probation's decline needs a rationale and one of the presumption's reasons."""
-    view = blocks.decline_modal(7, "X123456", builtin_pack("probation")).to_dict()
+    view = _form("decline", _transfer())
     assert view["callback_id"] == ids.DECLINE_VIEW and view["private_metadata"] == "7"
     by = _by_id(view)
     assert not by[ids.RATIONALE].get("optional") and by[ids.RATIONALE]["element"]["multiline"]
+    assert by[ids.RATIONALE]["element"]["min_length"] == 20
     assert by[ids.RATIONALE]["hint"]["text"] == blocks.NO_NAMES
     assert not by[ids.DECLINE_REASON].get("optional")
+    assert by[ids.DECLINE_REASON]["element"]["type"] == "static_select"
     assert [o["value"] for o in by[ids.DECLINE_REASON]["element"]["options"]] == [
         "heightened_risk", "intervention_missing"]
+    assert "X123456" in _text(view["blocks"])
 
 
-def test_decline_modal_has_no_reason_select_without_decline_reasons() -> None:
+def test_decline_form_has_no_reason_select_without_decline_reasons() -> None:
     """A pack without decline reasons asks for the rationale only."""
-    view = blocks.decline_modal(7, "LCS1", builtin_pack("rochdale")).to_dict()
+    view = _form("decline", _transfer("rochdale"))
     assert ids.DECLINE_REASON not in _by_id(view) and ids.RATIONALE in _by_id(view)
 
 
-def test_accept_modal_has_optional_worker_and_date() -> None:
+def test_accept_form_has_optional_worker_and_date() -> None:
     """Accepting may name a worker (a user picker) and an agreed date, both optional."""
-    view = blocks.accept_modal(7, "X123456").to_dict()
+    view = _form("accept", _transfer())
     assert view["callback_id"] == ids.ACCEPT_VIEW and view["private_metadata"] == "7"
     by = _by_id(view)
     assert by[ids.NAMED_WORKER]["optional"] and by[ids.NAMED_WORKER]["element"]["type"] == "users_select"
     assert by[ids.AGREED_DATE]["optional"] and by[ids.AGREED_DATE]["element"]["type"] == "datepicker"
 
 
-def test_work_modal_requires_items_and_shows_due_date() -> None:
-    """Asking for work needs the items and tells the due date."""
-    view = blocks.work_modal(7, "X123456", date(2026, 12, 7)).to_dict()
+def test_work_form_requires_items_and_shows_due_date() -> None:
+    """Asking for work needs the items; the date picker starts at the policy's due date
+    (ten working days from Monday 23 November 2026 is Monday 7 December)."""
+    view = _form("request_work", _transfer())
     assert view["callback_id"] == ids.WORK_VIEW
     by = _by_id(view)
     assert not by[ids.WORK_ITEMS].get("optional") and by[ids.WORK_ITEMS]["element"]["multiline"]
-    assert "07 Dec 2026" in _text(view["blocks"])
+    assert by[ids.WORK_DUE]["element"]["type"] == "datepicker"
+    assert by[ids.WORK_DUE]["element"]["initial_date"] == "2026-12-07"
 
 
-def test_transfer_message_has_buttons_only_when_awaiting_decision() -> None:
-    """Accept/Decline/Ask for work, valued with the transfer id, while a decision is awaited."""
+def test_card_shows_only_the_buttons_the_viewer_may_press() -> None:
+    """The receiving manager sees the decision buttons, valued with the transfer id; the holding
+    practitioner sees the holding team's steps; someone with no role sees none."""
     t = _transfer()
     d = Deadline("resolution", "Resolution", TODAY, date(2026, 12, 21), ())
-    bs = blocks.transfer_message(t, deadline=d, days_left=20, buttons=True)
+    bs = _card(t, SMGR, [d])
     assert bs[0]["type"] == "header" and "X123456" in bs[0]["text"]["text"]
-    assert _actions(bs) == [ids.ACCEPT, ids.DECLINE, ids.ASK_WORK]
+    expected = [ids.button(a.name) for a in actions.available(t, SMGR, builtin_pack("probation"))]
+    assert _actions(bs) == expected
+    assert _actions(bs)[:3] == [ids.ACCEPT, ids.DECLINE, ids.ASK_WORK]
     buttons = [el for b in bs if b["type"] == "actions" for el in b["elements"]]
     assert {b["value"] for b in buttons} == {"7"}
-    assert [b.get("style") for b in buttons] == ["primary", "danger", None]
+    assert [b.get("style") for b in buttons][:3] == ["primary", "danger", None]
     assert "20 working days left" in _text(bs)
-    assert _actions(blocks.transfer_message(t, deadline=d, days_left=20, buttons=False)) == []
+    holding = _actions(_card(t, PP, [d]))
+    assert ids.ACCEPT not in holding and ids.DECLINE not in holding
+    assert ids.button("withdraw") in holding
+    assert _actions(_card(t, Actor("U0NOBODY", frozenset()), [d])) == []
 
 
-def test_transfer_message_after_decision_names_decider_by_id() -> None:
-    """Once accepted there are no buttons, and a context line says who accepted, as a mention."""
+def test_card_after_decision_names_decider_by_id() -> None:
+    """Once accepted the decision buttons are gone, and a context line says who accepted, as a
+    mention."""
     t = _transfer()
     t.accept(SMGR, NOW + timedelta(hours=1), builtin_pack("probation"))
-    bs = blocks.transfer_message(t, deadline=None, days_left=None, buttons=True)
-    assert _actions(bs) == []
-    assert bs[-1]["type"] == "context"
-    assert "Accepted by <@U0SMGR>" in bs[-1]["elements"][0]["text"]
+    bs = _card(t, SMGR)
+    assert ids.ACCEPT not in _actions(bs) and ids.DECLINE not in _actions(bs)
+    context = [b for b in bs if b["type"] == "context"]
+    assert "Accepted by <@U0SMGR>" in context[-1]["elements"][0]["text"]
 
 
-def test_transfer_message_escapes_decline_rationale() -> None:
+def test_card_escapes_decline_rationale() -> None:
     """A rationale of "<!channel> & <@U123>" is shown escaped."""
     t = _transfer()
     t.decline(SMGR, NOW, builtin_pack("probation"), rationale=NASTY, reason_category="heightened_risk")
-    text = _text(blocks.transfer_message(t, deadline=None, days_left=None, buttons=True))
+    text = _text(_card(t, SMGR))
     assert "<!channel>" not in text and "<@U123>" not in text
     assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in text
 
@@ -229,6 +256,14 @@ def test_timeline_blocks_stay_within_fifty_blocks() -> None:
     assert len(bs) == 50 and "earlier events not shown" in _text(bs)
 
 
+def test_help_blocks_list_every_catalogue_action_and_who_may_take_it() -> None:
+    """Help names every action of the catalogue as a subcommand, with the people who may take it."""
+    text = _text(blocks.help_blocks())
+    for a in actions.CATALOGUE:
+        assert f"/transfer {a.name.replace('_', '-')} CASE" in text, a.name
+        assert blocks.escape(actions.who_can(a)) in text, a.name
+
+
 def test_help_blocks_list_every_subcommand() -> None:
     """Help names new, headsup, list, status, history, cover and help."""
     text = _text(blocks.help_blocks())
@@ -237,9 +272,16 @@ def test_help_blocks_list_every_subcommand() -> None:
         assert f"/transfer {sub}" in text
 
 
-def test_home_view_puts_buttons_on_receiving_awaiting_decision_only() -> None:
-    """Receiving transfers awaiting decision get buttons; accepted and held ones do not."""
+def _waiting(i: int) -> tuple[TransferSummary, tuple[views.Button, ...]]:
+    """A row waiting on the viewer with its Accept and Decline buttons."""
+    return (_summary(i, due_on=date(2026, 12, 21)),
+            (views.Button("accept", "Accept", i, "primary"), views.Button("decline", "Decline", i, "danger")))
+
+
+def test_home_view_puts_buttons_on_waiting_rows_only() -> None:
+    """Rows waiting on the viewer get their buttons; other inbound and outbound rows do not."""
     view = blocks.home_view(
+        waiting=[_waiting(1)],
         holding=[_summary(3, due_on=date(2026, 12, 21))],
         receiving=[_summary(1, due_on=date(2026, 12, 21)), _summary(2, state="accepted")],
         today=TODAY, cal=CAL,
@@ -249,20 +291,27 @@ def test_home_view_puts_buttons_on_receiving_awaiting_decision_only() -> None:
     assert "Waiting on you* (1)" in text and "Inbound* (1)" in text and "Outbound* (1)" in text
     assert "working days left" in text and ":large_green_circle:" in text
     action_blocks = [b for b in view["blocks"] if b["type"] == "actions"]
-    assert [b["block_id"] for b in action_blocks] == [f"{ids.DECISION_ACTIONS}:1"]
+    assert [b["block_id"] for b in action_blocks] == [f"{ids.DECISION_ACTIONS}:1:0"]
+    assert [el["action_id"] for el in action_blocks[0]["elements"]] == [ids.ACCEPT, ids.DECLINE]
+    assert {el["value"] for el in action_blocks[0]["elements"]} == {"1"}
 
 
 def test_home_view_stays_within_a_hundred_blocks() -> None:
     """Long lists are cut with a "+N more" line so the tab stays valid."""
     many = [_summary(i, due_on=date(2026, 12, 21)) for i in range(200)]
-    view = blocks.home_view(holding=many, receiving=many, today=TODAY, cal=CAL).to_dict()
-    assert len(view["blocks"]) <= 100 and "+188 more" in _text(view["blocks"])
+    waiting = [_waiting(i) for i in range(200)]
+    view = blocks.home_view(waiting=waiting, holding=many, receiving=many, today=TODAY,
+                            cal=CAL).to_dict()
+    text = _text(view["blocks"])
+    assert len(view["blocks"]) <= 100
+    assert "+188 more" in text  # 12 waiting rows shown
+    assert "+190 more" in text  # 10 outbound rows shown
 
 
 def test_home_view_lists_overdue_transfers_in_their_own_section() -> None:
     """A transfer past its deadline appears under Overdue, red."""
-    view = blocks.home_view(holding=[_summary(3, due_on=date(2026, 11, 20))], receiving=[],
-                            today=TODAY, cal=CAL).to_dict()
+    view = blocks.home_view(waiting=[], holding=[_summary(3, due_on=date(2026, 11, 20))],
+                            receiving=[], today=TODAY, cal=CAL).to_dict()
     text = _text(view["blocks"])
     assert "Overdue* (1)" in text and ":red_circle:" in text
 
@@ -271,8 +320,7 @@ def test_builders_show_case_refs_and_user_ids_not_names(org: Org) -> None:
     """No builder puts a person's name in Slack: messages carry the ref, team ids and user ids."""
     t = _transfer()
     t.accept(SMGR, NOW, builtin_pack("probation"), named_worker="U0SPP1")
-    bs = blocks.transfer_message(t, deadline=None, days_left=None, buttons=False)
-    text = _text(bs) + _text(blocks.timeline_blocks(t))
+    text = _text(_card(t, SMGR)) + _text(blocks.timeline_blocks(t))
     assert "X123456" in text and "<@U0SPP1>" in text and "<@U0SMGR>" in text
     known_names = {team.name for team in org.teams}
     assert not any(name in text for name in known_names)

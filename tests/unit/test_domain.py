@@ -311,7 +311,8 @@ def test_receiving_member_who_is_not_a_manager_cannot_accept() -> None:
     t.start_assessment(RM, later(1))
     msg = assert_refused(t, lambda: t.accept(RSW, later(2), PROBATION), NotPermitted,
                          "receiving team's manager", "accept", "X123456", "nothing has changed")
-    assert msg.startswith("Only the receiving team's manager")
+    assert msg == ("Only the receiving team's managers (or their cover) can accept on X123456; "
+                   "nothing has changed.")
     assert t.state == State.under_assessment
 
 
@@ -923,10 +924,10 @@ def test_illegal_step_names_the_case_and_its_state(
     setup: Callable[[], Transfer], state: str, step: Callable[[Transfer], object]
 ) -> None:
     """A step the state does not allow raises DomainError (not NotPermitted) naming the case
-    reference and the state, and changes nothing."""
+    reference, its state and the states the step needs, and changes nothing."""
     t = setup()
     msg = assert_refused(t, lambda: step(t), DomainError, "X123456", f"is {state}",
-                         "cannot be", "only when")
+                         "only", "when it is")
     with pytest.raises(DomainError) as info:
         step(t)
     assert not isinstance(info.value, NotPermitted), msg
@@ -936,8 +937,8 @@ def test_accept_a_completed_transfer_message() -> None:
     """The message says what the state is and when the step is possible."""
     t = _completed()
     msg = assert_refused(t, lambda: t.accept(RM, later(3), PROBATION))
-    assert msg == ("X123456 is completed, so it cannot be accepted now "
-                   "(only when requested or under assessment).")
+    assert msg == ("X123456 is completed, so you cannot accept now "
+                   "(only when it is requested or under assessment); nothing has changed.")
 
 
 def test_state_is_checked_before_permission() -> None:
