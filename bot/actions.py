@@ -381,7 +381,9 @@ def choices(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: Actor
     if a.name == "decide" and f.name == "outcome":
         return OUTCOMES
     if a.name == "confirm":
-        return tuple(Choice(id=f"{c}.{i}", label=label) for c, i, label in confirmable(pack, t, actor))
+        # "checklist.item" is no identifier a pack could declare, so the Choice is built unvalidated
+        return tuple(Choice.model_construct(id=f"{c}.{i}", label=label, hint="")
+                     for c, i, label in confirmable(pack, t, actor))
     return ()
 
 

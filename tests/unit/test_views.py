@@ -1,0 +1,162 @@
+"""Platform-neutral views: what a card, a form and a digest say, before any chat platform
+renders them. People appear as Person references (ids), never as names."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from bot import actions, views
+from bot.calendar import calendar_for
+from bot.clocks import Deadline
+from bot.domain import Transfer, new_transfer
+from bot.org import Actor, Role, load_org
+from bot.policy import PolicyPack, builtin_pack
+from bot.views import Person
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday
+TODAY = NOW.date()
+CAL = calendar_for("ENG")
+PP = Actor("U0HPP", frozenset({Role.holding_practitioner}))
+HM = Actor("U0HMGR", frozenset({Role.holding_manager}))
+RM = Actor("U0RMGR", frozenset({Role.receiving_manager}))
+PROBATION = builtin_pack("probation")
+BURY = builtin_pack("bury")
+
+
+def requested(pack: PolicyPack = PROBATION, **fields: Any) -> Transfer:
+    """A transfer from pdu-north to pdu-south, requested at NOW (its request checklist signed)."""
+    ref = "X123456" if pack.name == "probation" else "LCS1001"
+    t = new_transfer(case_ref=ref, pack=pack, holding_team="pdu-north", receiving_team="pdu-south",
+                     kind="permanent", actor=PP, now=NOW, **fields)
+    for cl in pack.gating("request", t.kind):
+        for item in cl.items:
+            t.confirm(HM, NOW, pack, checklist=cl.id, item=item.id)
+    t.request(PP, NOW, pack)
+    t.id = 7
+    return t
+
+
+def card(t: Transfer, viewer: Actor, deadlines: list[Deadline] | None = None,
+         **kw: Any) -> views.Card:
+    """``t``'s card for ``viewer``, offering what the catalogue allows them."""
+    pack = builtin_pack(t.policy)
+    return views.card(t, deadlines or [], cal=CAL, today=TODAY,
+                      offered=actions.available(t, viewer, pack), pack=pack, **kw)
+
+
+def resolution(due_on: date) -> Deadline:
+    """The probation resolution clock, started today."""
+    return Deadline("resolution", "Resolution", TODAY, due_on, ())
+
+
+def test_card_buttons_are_the_viewers_available_actions_with_the_transfer_id() -> None:
+    """Each offered action becomes a button carrying its name, label, style and the transfer id."""
+    t = requested()
+    c = card(t, RM)
+    offered = actions.available(t, RM, PROBATION)
+    assert [b.action for b in c.buttons] == [a.name for a in offered]
+    assert all(b.transfer_id == 7 for b in c.buttons)
+    assert c.buttons[0] == views.Button("accept", "Accept", 7, "primary")
+
+
+def test_card_shows_team_ids_kind_label_and_working_days() -> None:
+    """Without an org the teams are their ids; the kind is the pack's label; the elapsed working
+    days count from the day after the request."""
+    c = card(requested(), RM, [resolution(date(2026, 12, 21))])
+    fields = dict(c.fields)
+    assert fields["From"] == ("pdu-north",) and fields["To"] == ("pdu-south",)
+    assert fields["Kind"] == (next(k.label for k in PROBATION.kinds if k.id == "permanent"),)
+    assert fields["Next deadline"] == ("Resolution: Mon 21 Dec 2026 (20 working days left)",)
+    assert str(fields["Working days elapsed"][0]).startswith("0 ")
+    assert c.title == "Case transfer: X123456" and c.fallback == "Transfer X123456: Requested"
+
+
+def test_card_with_an_org_shows_team_names() -> None:
+    """Given the org, the card names the teams as the org file does."""
+    org = load_org()
+    team = org.teams[0]
+    t = requested()
+    t.holding_team = team.id
+    assert dict(card(t, RM, org=org).fields)["From"] == (team.name,)
+
+
+def test_card_names_the_worker_and_the_decider_as_people() -> None:
+    """The named worker and whoever accepted are Person references, not text."""
+    t = requested()
+    t.accept(RM, NOW + timedelta(hours=1), PROBATION, named_worker="U0SPP1")
+    c = card(t, RM)
+    assert dict(c.fields)["Named worker"] == (Person("U0SPP1"),)
+    assert c.status[:2] == ("Accepted by ", Person("U0RMGR"))
+
+
+def test_card_status_carries_the_decline_rationale_as_typed() -> None:
+    """The rationale is kept as the person wrote it; the renderer escapes it."""
+    t = requested()
+    t.decline(RM, NOW, PROBATION, rationale="<!channel> risk is too high here",
+              reason_category="heightened_risk")
+    c = card(t, RM)
+    assert c.status[0] == "Declined by " and c.status[1] == Person("U0RMGR")
+    assert c.status[-1] == ": <!channel> risk is too high here"
+    assert dict(c.fields)["Next deadline"] == ("None (closed)",)
+    assert c.buttons == ()
+
+
+def test_card_awaiting_a_decision_says_so() -> None:
+    """While requested, the status says the receiving team's decision is awaited."""
+    assert card(requested(), PP).status == ("Awaiting the receiving team's decision.",)
+
+
+def test_card_headline_becomes_the_fallback() -> None:
+    """A notice's headline is what the notification says."""
+    c = card(requested(), RM, headline=("pdu-north asks you to take this case.",))
+    assert c.fallback == "X123456: pdu-north asks you to take this case."
+
+
+def test_deadline_text_counts_working_days_each_way() -> None:
+    """Overdue, due today, one day left and several days left each read correctly."""
+    assert views.deadline_text(None, CAL, TODAY) == "No deadline running"
+    assert views.deadline_text(resolution(TODAY), CAL, TODAY).endswith("(due today)")
+    assert views.deadline_text(resolution(date(2026, 11, 24)), CAL, TODAY).endswith("(1 working day left)")
+    assert views.deadline_text(resolution(date(2026, 11, 20)), CAL, TODAY).endswith(
+        "(overdue by 1 working day)")
+    assert views.deadline_text(resolution(date(2026, 11, 19)), CAL, TODAY).endswith(
+        "(overdue by 2 working days)")
+
+
+def test_decline_form_offers_the_packs_reasons_and_says_why() -> None:
+    """Probation's decline form lists the presumption's reasons and explains them first."""
+    f = views.form(actions.BY_NAME["decline"], requested(), PROBATION, RM, cal=CAL, now=NOW)
+    assert (f.action, f.transfer_id, f.case_ref, f.submit) == ("decline", 7, "X123456", "Decline")
+    assert f.intro[0] == ("Case X123456.",)
+    assert (PROBATION.decline_reasons_intro + ".",) in f.intro
+    reason = next(i for i in f.inputs if i.field.name == "reason_category")
+    assert reason.options == PROBATION.decline_reasons
+
+
+def test_work_form_starts_at_the_policys_due_date() -> None:
+    """Bury step 6: "the work will be completed in 10 working days"; the due date starts ten
+    working days from today."""
+    f = views.form(actions.BY_NAME["request_work"], requested(BURY), BURY, RM, cal=CAL, now=NOW)
+    due = next(i for i in f.inputs if i.field.name == "due")
+    assert due.initial == CAL.add_working_days(TODAY, BURY.remedial_work_days) == date(2026, 12, 7)
+
+
+def test_confirm_form_offers_the_items_this_person_may_confirm() -> None:
+    """The holding practitioner's confirm form offers the transferring checks not yet confirmed,
+    and lists the confirmed ones with who confirmed them."""
+    t = requested()
+    t.confirm(PP, NOW, PROBATION, checklist="transferring_checks", item="police_checks")
+    f = views.form(actions.BY_NAME["confirm"], t, PROBATION, PP, cal=CAL, now=NOW)
+    items = next(i for i in f.inputs if i.field.name == "items")
+    assert [o.id for o in items.options] == ["transferring_checks.safeguarding_checks",
+                                             "transferring_checks.home_visit"]
+    assert any(Person("U0HPP") in line for line in f.intro)
+
+
+def test_digest_fallback_is_the_one_case_or_a_count() -> None:
+    """One item reads as its case and text; several as how many need attention."""
+    one = views.Digest((views.DigestItem("X123456", 7, "Resolution due today"),))
+    assert one.fallback == "X123456: Resolution due today"
+    two = views.Digest((*one.items, views.DigestItem("X654321", 8, "Overdue")))
+    assert two.fallback == "2 transfers need attention"
