@@ -32,7 +32,8 @@ CHANNEL_REFS = ("channel",)
 
 def viewer_of(purpose: str) -> str | None:
     """Who reads a card posted for ``purpose`` ('dm:U123' -> U123; a channel: nobody in particular)."""
-    kind, _, who = purpose.partition(":")
+    kind, _, rest = purpose.partition(":")
+    who = rest.split(":", 1)[0]
     return None if kind in CHANNEL_REFS or not who else who
 
 
@@ -109,7 +110,10 @@ class Delivery:
             if card is None:
                 return None
             where = self.chat.post(row.recipient, card)
-            outbox.add_ref(self.engine, row.transfer_id, purpose, where)
+            try:  # one reference per card posted (a person may hold several cards of a transfer)
+                outbox.add_ref(self.engine, row.transfer_id, f"{purpose}:{row.id}"[:64], where)
+            except sa.exc.SQLAlchemyError:  # sent is sent: a lost reference only stops redraws
+                log.exception("card %s of transfer %s sent but not remembered", row.id, row.transfer_id)
             return where
         if row.kind in ("update", "update_all") and row.transfer_id:
             for ref in outbox.refs_of(self.engine, row.transfer_id):

@@ -183,9 +183,9 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         except (DomainError, ValueError) as exc:
             message = str(exc) if isinstance(exc, DomainError) else "That form is out of date."
             field = exc.field if isinstance(exc, DomainError) else None
-            if values:
-                ack(response_action="errors", errors={_block_for(field, values): _clip(message)})
-            else:
+            if field and field in values:
+                ack(response_action="errors", errors={field: _clip(message)})
+            else:  # about the step as a whole: the form gives way to a message saying why
                 ack(response_action="update",
                     view=blocks.notice_modal(actions.action(name).title, message).to_dict())
             return
@@ -224,7 +224,7 @@ def _block_for(field: str | None, values: dict[str, Any]) -> str:
     """The input block an error about ``field`` belongs under (the form's last input otherwise)."""
     if field and field in values:
         return field
-    return list(values)[-1]
+    return list(values)[-1] if values else str(field)
 
 
 def _form_values(values: dict[str, Any]) -> dict[str, Any]:
