@@ -477,3 +477,37 @@ def clean_text(value: str) -> str:
 def command_for(a: Action, transfer_id: int, user: str, values: Mapping[str, Any]) -> cmd.Step:
     """The command value of action ``a`` with parsed form values."""
     return a.command(transfer_id, user, **values)
+
+
+# ---- the catalogue in words ---------------------------------------------------------------------
+def applies_to(a: Action, pack: PolicyPack) -> bool:
+    """Whether a pack ever offers ``a`` (its policy has the step at all)."""
+    if a.name == "record_delay":
+        return any(BreachAction.record_delay in c.at_breach for c in pack.clocks)
+    if a.name == "endorse":
+        return any(BreachAction.request_endorsement in c.at_breach for c in pack.clocks)
+    if a.name == "address_assessed":
+        return any(c.name == "address_assessment" for c in pack.clocks)
+    if a.name == "convert":
+        return "temporary" in pack.kind_ids
+    if a.name == "attendance":
+        return bool(pack.transfer_points)
+    if a.name == "confirm":
+        return bool(pack.checklists)
+    if a.name == "request":
+        return pack.early_heads_up
+    return True
+
+
+def catalogue_table(packs: Mapping[str, PolicyPack]) -> str:
+    """Every action as a Markdown table: who may take it, from which states, on which transfers,
+    under which packs (the README's table, and ``baton actions``)."""
+    rows = ["| action (`/transfer …`) | button | who may take it | from | only when | packs | records |",
+            "|---|---|---|---|---|---|---|"]
+    for a in CATALOGUE:
+        names = [n for n, p in packs.items() if applies_to(a, p)]
+        rows.append(
+            f"| `{a.name.replace('_', '-')}` | {a.label} | {who_can(a)} | {states_text(a.states)} | "
+            f"{a.when_text or '-'} | {'all' if len(names) == len(packs) else ', '.join(names)} | "
+            f"{a.records} |")
+    return "\n".join(rows)

@@ -204,6 +204,15 @@ def purge(
     typer.echo(f"Purged {n} closed transfer(s) closed before {day.isoformat()}.")
 
 
+@app.command("actions")
+def actions_table() -> None:
+    """Every step of a transfer: who may take it, from which states, under which packs (Markdown)."""
+    from bot.actions import catalogue_table
+    from bot.policy import all_builtin_packs
+
+    typer.echo(catalogue_table(all_builtin_packs()))
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 3000,

@@ -92,7 +92,9 @@ def test_practitioner_raises_and_receiving_manager_accepts_and_the_dm_updates(pa
     form.get_by_role("button", name="Accept", exact=True).click()
     expect(form).to_be_hidden()
 
-    expect(dm.get_by_role("button")).to_have_count(0)
+    expect(dm.get_by_role("button", name="Accept", exact=True)).to_have_count(0)  # decided
+    expect(dm.get_by_role("button", name="Decline", exact=True)).to_have_count(0)
+    expect(dm.get_by_role("button", name="Complete transfer", exact=True)).to_be_visible()  # next step
     expect(dm).to_contain_text("Accepted by @U0SMGR")  # the named worker is shown beside it
     expect(dm).to_contain_text("@U0SPP1")
     expect(dm).to_contain_text("07 Dec 2026")
@@ -101,6 +103,15 @@ def test_practitioner_raises_and_receiving_manager_accepts_and_the_dm_updates(pa
     expect(history).to_contain_text("Accepted")
     expect(history).to_contain_text("Only visible to you")
     shot(page, "3-accepted-dm-updated")
+
+    go_to(page, "Messages with Baton")  # ... and on to completion, in chat alone
+    dm.get_by_role("button", name="Complete transfer", exact=True).click()
+    form = page.get_by_role("dialog", name="Complete transfer")
+    expect(form).to_contain_text("Responsibility for the case passes to the receiving team")
+    form.get_by_role("button", name="Complete", exact=True).click()
+    expect(form).to_be_hidden()
+    expect(dm).to_contain_text("Completed by @U0SMGR")
+    expect(dm.get_by_role("button")).to_have_count(0)  # nothing is left to do on it
 
 
 def test_decline_without_a_rationale_is_refused_on_the_form(page: Page) -> None:
@@ -120,7 +131,7 @@ def test_decline_without_a_rationale_is_refused_on_the_form(page: Page) -> None:
     form.get_by_label("Rationale").fill("   ")
     form.get_by_role("button", name="Decline", exact=True).click()
     rationale = form.locator('.field[data-block-id="rationale"]')
-    expect(rationale.locator(".field-error")).to_have_text("Give a written rationale for declining.")
+    expect(rationale.locator(".field-error")).to_have_text("Give the rationale.")
     expect(form.locator('.field[data-block-id="decline_reason"] .field-error')).to_be_hidden()
     expect(form).to_be_visible()
     shot(page, "4-decline-refused")
