@@ -19,7 +19,6 @@ Run with ``make bench-slack`` or ``python -m bench.slack [requests-per-op-at-20 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import statistics
@@ -128,8 +127,9 @@ def operations(slack: SlackDriver, api: SlackStandIn, tid: int) -> list[Op]:
 
 
 def measure(api: SlackStandIn, op: Op, n: int, clients: int) -> Result:
-    """Send op n times over ``clients`` threads, then wait for (and check) every follow-up call."""
-    before = len(api.calls_to(op.follow_up))
+    """Send op n times over ``clients`` threads, then wait for (and check) every follow-up call.
+    The stand-in starts empty each time: its state only grows, and it copies what it records."""
+    api.reset()
 
     def one(_: int) -> Sent:
         at, t0 = time.time(), time.perf_counter()
@@ -138,9 +138,10 @@ def measure(api: SlackStandIn, op: Op, n: int, clients: int) -> Result:
 
     with ThreadPoolExecutor(clients) as pool:
         sent = list(pool.map(one, range(n)))
-    with contextlib.suppress(TimeoutError):
-        api.wait_for(lambda: len(api.calls_to(op.follow_up)) >= before + n, timeout=30)
-    calls = {op.key_of(dict(c.params)): c for c in api.calls_to(op.follow_up)[before:]}
+    deadline = time.monotonic() + 30
+    while len(api.calls_to(op.follow_up)) < n and time.monotonic() < deadline:
+        time.sleep(0.05)  # polled, not api.wait_for: that re-scans every call on every call
+    calls = {op.key_of(dict(c.params)): c for c in api.calls_to(op.follow_up)}
     done, failed = [], 0
     for s in sent:
         call = calls.get(s.key)

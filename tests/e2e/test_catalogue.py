@@ -40,9 +40,10 @@ class Case:
     records: str = ""  # the timeline event, when not the action's own
 
 
-DECLINED = (("U0SMGR", "decline", {"rationale": "Victim lives on the same street",
+Steps = tuple[tuple[str, str, dict[str, Any]], ...]
+DECLINED: Steps = (("U0SMGR", "decline", {"rationale": "Victim lives on the same street",
                                    "reason_category": "heightened_risk"}),)
-ACCEPTED = (("U0SMGR", "accept", {}),)
+ACCEPTED: Steps = (("U0SMGR", "accept", {}),)
 BURY_SIGN_OFF = tuple(("holding_manager_audit", i) for i in (
     "assessments_complete", "recording_up_to_date", "chronology_current", "lcs_activities_closed",
     "cypic_assessment"))

@@ -61,8 +61,8 @@ def test_probation_decline_dispute_decide_then_completed_in_chat(slack: SlackDri
     """Probation: South declines; North's manager disputes; senior management decides the
     transfer goes ahead; South allocates and completes. FAQ: "case transfers to be completed
     within 20 working days"."""
-    raise_form(slack, "U0NPP1", {ids.CASE_REF: text_input("X200001"), ids.RECEIVING_TEAM: select("pdu-south"),
-                                 ids.KIND: select("permanent")})
+    raise_form(slack, "U0NPP1", {ids.CASE_REF: text_input("X200001"),
+                                 ids.RECEIVING_TEAM: select("pdu-south"), ids.KIND: select("permanent")})
     press(slack, "U0SMGR", "X200001", "Decline")
     fill(slack, "U0SMGR", {"reason_category": select("heightened_risk"),
                            "rationale": text_input("Victim lives on the same street")})
@@ -70,7 +70,8 @@ def test_probation_decline_dispute_decide_then_completed_in_chat(slack: SlackDri
     fill(slack, "U0NMGR", {"reason": text_input("A safety plan manages the risk at the address")})
     assert state(uow, "X200001") == "disputed"
     press(slack, "U0SMT1", "X200001", "Decide the dispute")
-    fill(slack, "U0SMT1", {"outcome": select("transfer"), "rationale": text_input("The safety plan is enough")})
+    fill(slack, "U0SMT1", {"outcome": select("transfer"),
+                           "rationale": text_input("The safety plan is enough")})
     press(slack, "U0SMGR", "X200001", "Allocate worker")
     fill(slack, "U0SMGR", {"named_worker": user_select("U0SPP1")})
     assert wait(slack.api, lambda: [m for m in slack.api.messages("U0SPP1") if "X200001" in str(m.blocks)])
@@ -83,7 +84,8 @@ def test_rochdale_heads_up_becomes_the_request_then_accepted_and_completed(slack
                                                                           uow: UoW) -> None:
     """Rochdale: the First Response worker gives the early heads up, later sends the request from
     the same message; Child Protection accepts, records attendance at the ICPC and completes."""
-    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("LCS2001"), ids.RECEIVING_TEAM: select("roch-cp-1"),
+    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("LCS2001"),
+                                  ids.RECEIVING_TEAM: select("roch-cp-1"),
                                   ids.KIND: select("permanent"), ids.TRANSFER_POINT: select("icpc"),
                                   ids.TRANSFER_POINT_DATE: {"type": "datepicker",
                                                             "selected_date": "2026-11-30"}},
@@ -108,7 +110,7 @@ def test_leicestershire_children_in_care_checklist_confirmed_item_by_item_before
     raise_form(slack, "U0LFSW1", {ids.CASE_REF: text_input("L2001"), ids.RECEIVING_TEAM: select("leics-cic"),
                                   ids.KIND: select("children_in_care")})
     press(slack, "U0LCMGR", "L2001", "Accept")
-    status, answer = slack.submit("U0LCMGR", {})
+    _, answer = slack.submit("U0LCMGR", {})
     assert answer["response_action"] == "update" and "Confirm the checklist" in str(answer["view"])
     slack.api.clear_modals("U0LCMGR")
     items = ["assessment", "chronology", "placement_plan", "care_plan", "delegated_authority",

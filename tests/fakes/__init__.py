@@ -1,0 +1,140 @@
+"""Fakes of Baton's own ports, for fast unit tests of service and delivery rules (no database)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any
+
+from bot import views
+from bot.clocks import Deadline
+from bot.domain import Transfer
+from bot.notices import Notice
+from bot.ports import Cover, DuplicateOpenTransfer
+from bot.reports import Summary
+
+
+class FakeTransfers:
+    """Transfers in a dict; copies in and out, as a database would."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Transfer] = {}
+
+    def add(self, t: Transfer, deadlines: Sequence[Deadline]) -> Transfer:
+        """Store a new transfer; refuses a second open one for a case."""
+        if t.is_open and self.get_open_by_case(t.case_ref) is not None:
+            raise DuplicateOpenTransfer(t.case_ref)
+        t.id = len(self.rows) + 1
+        t.new_events = []
+        self.rows[t.id] = copy.deepcopy(t)
+        return t
+
+    def save(self, t: Transfer, deadlines: Sequence[Deadline]) -> None:
+        """Store the changed transfer."""
+        assert t.id is not None
+        t.new_events = []
+        self.rows[t.id] = copy.deepcopy(t)
+
+    def get(self, transfer_id: int) -> Transfer | None:
+        """A copy of one transfer."""
+        t = self.rows.get(transfer_id)
+        return copy.deepcopy(t) if t else None
+
+    def get_open_by_case(self, case_ref: str) -> Transfer | None:
+        """The open transfer of a case."""
+        return next((copy.deepcopy(t) for t in self.rows.values() if t.case_ref == case_ref and t.is_open),
+                    None)
+
+    def latest_by_case(self, case_ref: str) -> Transfer | None:
+        """The newest transfer of a case."""
+        found = [t for t in self.rows.values() if t.case_ref == case_ref]
+        return copy.deepcopy(found[-1]) if found else None
+
+    def __getattr__(self, name: str) -> Any:
+        raise NotImplementedError(f"FakeTransfers.{name}: not needed by these tests")
+
+
+class FakeCovers:
+    """No one is on leave unless a test says so."""
+
+    def __init__(self) -> None:
+        self.covers: list[Cover] = []
+
+    def add(self, cover: Cover, now: datetime) -> None:
+        """Record cover."""
+        self.covers.append(cover)
+
+    def active_on(self, day: date) -> list[Cover]:
+        """Covers in force on ``day``."""
+        return [c for c in self.covers if c.starts_on <= day <= c.ends_on]
+
+
+@dataclass
+class FakeUnitOfWork:
+    """A unit of work whose outbox is a list; commits are counted, rollbacks undo nothing
+    (services only write after every check passed)."""
+
+    transfers: FakeTransfers = field(default_factory=FakeTransfers)
+    covers: FakeCovers = field(default_factory=FakeCovers)
+    notices: list[tuple[Notice, datetime]] = field(default_factory=list)
+    pending: list[tuple[Notice, datetime]] = field(default_factory=list)
+    commits: int = 0
+
+    def __enter__(self) -> FakeUnitOfWork:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        """Make the pending notices 'durable'."""
+        self.notices += self.pending
+        self.pending = []
+        self.commits += 1
+
+    def rollback(self) -> None:
+        """Drop notices written since the last commit."""
+        self.pending = []
+
+    def first_delivery(self, event_id: str, now: datetime) -> bool:
+        """Every event is new."""
+        return True
+
+    def add_notification(self, **row: Any) -> bool:
+        """Low-level rows are not used by these tests."""
+        return True
+
+    def add_notice(self, notice: Notice, *, now: datetime, not_before: datetime) -> int:
+        """Keep the notice until commit."""
+        self.pending.append((notice, not_before))
+        return len(notice.audience)
+
+
+@dataclass
+class FakeChat:
+    """A chat platform that records what it was asked to show."""
+
+    posts: list[tuple[str, views.Message]] = field(default_factory=list)
+    updates: list[tuple[str, str, views.Message]] = field(default_factory=list)
+
+    def post(self, to: str, message: views.Message) -> tuple[str, str]:
+        """Record a post."""
+        self.posts.append((to, message))
+        return f"D{to}", f"{len(self.posts)}.0"
+
+    def update(self, channel: str, ts: str, message: views.Message) -> None:
+        """Record a redraw."""
+        self.updates.append((channel, ts, message))
+
+    def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
+        """Record the weekly summary as text."""
+        return self.post(to, views.Text(f"weekly {summary.start}"))
+
+
+def audience(uow: FakeUnitOfWork, kind: str | None = None) -> Iterable[str]:
+    """Everyone the committed notices (of ``kind``) speak to."""
+    return [r for n, _ in uow.notices if kind is None or n.kind == kind for r in n.audience]
