@@ -373,25 +373,31 @@ def new_transfer(*, case_ref: str, pack: PolicyPack, holding_team: str, receivin
     ref = validate_case_ref(case_ref, pack)
     if holding_team == receiving_team:
         raise DomainError(
-            f"The receiving team must differ from the holding team ({holding_team})."
-        )
+            f"The receiving team must differ from the holding team ({holding_team}).",
+            field="receiving_team")
     if kind not in pack.kind_ids:
-        raise DomainError(f"Unknown kind {kind!r}; choose one of: {', '.join(pack.kind_ids)}.")
+        raise DomainError(f"Unknown kind {kind!r}; choose one of: {', '.join(pack.kind_ids)}.",
+                          field="kind")
     flags = tuple(fields.pop("flags", ()) or ())
     unknown = sorted(set(flags) - {f.id for f in pack.flags})
     if unknown:
-        raise DomainError(f"Unknown flag(s) {unknown}; this policy knows {[f.id for f in pack.flags]}.")
+        raise DomainError(f"Unknown flag(s) {unknown}; this policy knows {[f.id for f in pack.flags]}.",
+                          field="flags")
     tp = fields.get("transfer_point")
     if tp and pack.transfer_points and tp not in {t.id for t in pack.transfer_points}:
         raise DomainError(
-            f"Unknown transfer point {tp!r}; choose one of {[t.id for t in pack.transfer_points]}."
-        )
-    linked = tuple(validate_case_ref(r, pack) for r in fields.pop("linked_refs", ()) or ())
+            f"Unknown transfer point {tp!r}; choose one of {[t.id for t in pack.transfer_points]}.",
+            field="transfer_point")
+    try:
+        linked = tuple(validate_case_ref(r, pack) for r in fields.pop("linked_refs", ()) or ())
+    except DomainError as exc:
+        raise DomainError(f"Linked case: {exc}", field="linked_refs") from None
     note = fields.pop("funding_note", None)
     return Transfer(
         case_ref=ref, policy=pack.name, holding_team=holding_team, receiving_team=receiving_team,
         kind=kind, state=State.requested, created_at=now, requested_by=actor.user, flags=flags,
-        linked_refs=linked, funding_note=_text(note, "funding note") if note else None, **fields,
+        linked_refs=linked, funding_note=_text(note, "funding note", "funding_note") if note else None,
+        **fields,
     )
 
 
@@ -399,14 +405,15 @@ def validate_case_ref(ref: str, pack: PolicyPack) -> str:
     """The case reference, trimmed and upper-cased, or DomainError saying what it should be."""
     raw = ref.strip()
     if not raw:
-        raise DomainError(f"Give a case reference ({pack.case_ref_hint}).")
+        raise DomainError(f"Give a case reference ({pack.case_ref_hint}).", field="case_ref")
     if re.search(r"\s", raw):
         raise DomainError(
-            f"The case reference contains spaces; give {pack.case_ref_hint}, never a name."
-        )
+            f"The case reference contains spaces; give {pack.case_ref_hint}, never a name.",
+            field="case_ref")
     norm = raw.upper()
     if not pack.case_ref_ok(norm):
-        raise DomainError(f"Case reference {raw!r} is not valid here: give {pack.case_ref_hint}.")
+        raise DomainError(f"Case reference {raw!r} is not valid here: give {pack.case_ref_hint}.",
+                          field="case_ref")
     return norm
 
 

@@ -99,11 +99,11 @@ def _home_team(org: Org, user: str, holding_team: str | None) -> str:
 def _open_conflict(uow: UnitOfWork, case_ref: str) -> DomainError:
     other = uow.transfers.get_open_by_case(case_ref)
     if other is None:
-        return DomainError(f"{case_ref} already has an open transfer.")
+        return DomainError(f"{case_ref} already has an open transfer.", field="case_ref")
     return DomainError(
         f"{case_ref} already has an open transfer (#{other.id}: {other.holding_team} → "
         f"{other.receiving_team}, {STATE_LABELS[other.state].lower()}). Withdraw or complete it "
-        "before raising another."
+        "before raising another.", field="case_ref"
     )
 
 

@@ -150,8 +150,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             with deps.uow() as u:
                 services.raise_transfer(u, deps.org, user, req, deps.clock())
         except (DomainError, UnknownTeam) as exc:
-            field = exc.field if isinstance(exc, DomainError) and exc.field in values else None
-            ack(response_action="errors", errors={field or _field_for(str(exc)): _clip(str(exc))})
+            field: str = (ids.RECEIVING_TEAM if isinstance(exc, UnknownTeam) else exc.field) or ""
+            if field not in values:  # about the request as a whole: under the case reference
+                field = ids.CASE_REF
+            ack(response_action="errors", errors={field: _clip(str(exc))})
             return
         ack()
         deps.wake()
@@ -286,20 +288,6 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
         confirmed=tuple((a, b) for a, b in checklist),
         heads_up=heads_up,
     )
-
-
-def _field_for(message: str) -> str:
-    """Which raise-form field an error belongs on."""
-    m = message.lower()
-    if "receiving team" in m or "unknown team" in m:
-        return ids.RECEIVING_TEAM
-    if "checklist" in m or "signed off" in m:
-        return ids.CHECKLIST
-    if "transfer point" in m:
-        return ids.TRANSFER_POINT
-    if "kind" in m:
-        return ids.KIND
-    return ids.CASE_REF
 
 
 def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
