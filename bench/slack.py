@@ -45,6 +45,7 @@ from tests.e2e.test_serve import free_port
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS, THREADS = 2, 8
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
+ROUNDS = 4  # turns each app takes per operation and concurrency
 TARGET = 1.3  # median Baton/bare at CLIENTS clients
 NOW = "2026-11-23T10:00:00+00:00"
 USER, MANAGER = "U0NPP1", "U0SMGR"  # who raises; the receiving team's manager, who may accept
@@ -81,6 +82,9 @@ class Result:
     http: list[float]
     done: list[float]
     failed: int
+
+    def __add__(self, other: Result) -> Result:
+        return Result(self.http + other.http, self.done + other.done, self.failed + other.failed)
 
 
 def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
@@ -184,6 +188,7 @@ def table(results: dict[str, dict[int, dict[str, Result]]], levels: tuple[int, .
                 met = met and ratio <= TARGET and not (b.failed or z.failed)
             print(f"{op:<17}{c:>8}{median(b.http):>10.1f}{median(z.http):>11.1f}{ratio:>7.2f}"
                   f"{p99(b.http):>10.1f}{p99(z.http):>11.1f}{f'{b.failed}/{z.failed}':>8}")
+    print("failed: bare/Baton requests whose follow-up Web API call never came or was refused")
     print(f"\nTarget: median ratio Baton/bare <= {TARGET} at {CLIENTS} clients: "
           f"{'MET' if met else 'NOT MET'}")
     print("\nFrom sending the request to its follow-up Web API call reaching the stand-in, ms")
@@ -222,26 +227,41 @@ def main() -> None:
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_API_URL": api.api_url, "DATABASE_URL": db, "BATON_NOW": NOW}
         gunicorn = ["--workers", str(WORKERS), "--threads", str(THREADS)]
-        results: dict[str, dict[int, dict[str, Result]]] = {}
-        names: list[str] = []
-        for name, cmd in (
-            ("bare", lambda port: [sys.executable, "-m", "bench.bare_app", str(port), str(WORKERS),
-                                   str(THREADS)]),
-            ("Baton", lambda port: [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
-                                    *gunicorn, "--port", str(port)]),
-        ):
-            port = free_port()
-            proc, log = start(cmd(port), env)
-            try:
-                slack = SlackDriver(base_url=f"http://127.0.0.1:{port}", api=api)
-                ops = operations(slack, api, tid)
-                names = [op.name for op in ops]
+        commands: dict[str, Callable[[int], list[str]]] = {
+            "bare": lambda port: [sys.executable, "-m", "bench.bare_app", str(port), str(WORKERS),
+                                  str(THREADS)],
+            "Baton": lambda port: [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
+                                   *gunicorn, "--port", str(port)],
+        }
+        results: dict[str, dict[int, dict[str, Result]]] = {n: {c: {} for c in levels} for n in commands}
+        procs: list[subprocess.Popen[str]] = []
+        try:
+            apps: dict[str, tuple[list[Op], list[str]]] = {}
+            for name, cmd in commands.items():
+                port = free_port()
+                proc, log = start(cmd(port), env)
+                procs.append(proc)
+                apps[name] = (operations(SlackDriver(base_url=f"http://127.0.0.1:{port}", api=api), api, tid),
+                              log)
+            names = [op.name for op in apps["bare"][0]]
+            for ops, _ in apps.values():
                 for op in ops:  # warm up every worker on every path
                     measure(api, op, 4 * WORKERS * THREADS, CLIENTS)
-                results[name] = {c: {op.name: measure(api, op, counts[c], c) for op in ops} for c in levels}
+            # Both apps are up all along and take turns, a slice at a time, so that whatever else
+            # this machine is doing weighs on both alike.
+            for c in levels:
+                for k, op_name in enumerate(names):
+                    for r in range(ROUNDS):
+                        order = list(apps) if (r + k) % 2 == 0 else list(reversed(apps))
+                        for name in order:
+                            op = next(o for o in apps[name][0] if o.name == op_name)
+                            got, acc = measure(api, op, counts[c] // ROUNDS, c), results[name][c]
+                            acc[op_name] = acc[op_name] + got if op_name in acc else got
+            for name, (_, log) in apps.items():
                 if any(r.failed for by_op in results[name].values() for r in by_op.values()):
                     print(f"{name} logged (last 40 lines):\n{''.join(log[-40:])}", file=sys.stderr)
-            finally:
+        finally:
+            for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=20)
     table(results, levels, counts, names)

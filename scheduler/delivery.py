@@ -88,7 +88,7 @@ class Delivery:
             for n in p.get("actions") or ([p["button"]] if p.get("button") else []):
                 if n in actions.BY_NAME and n not in case[3]:
                     case[3].append(n)
-        out = tuple(views.DigestItem(ref, tid, " ".join(texts),
+        out = tuple(views.DigestItem(ref, tid, "\n".join(texts),
                                      tuple(views.Button(n, actions.BY_NAME[n].label, tid) for n in names))
                     for ref, tid, texts, names in merged.values())
         return views.Digest(out, page=page, pages=pages)

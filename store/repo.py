@@ -34,6 +34,11 @@ _SCALARS = (
 )
 
 
+_TRANSFER: sa.Table = TransferRow.__table__  # type: ignore[attr-defined]
+_TIMELINE: sa.Table = TimelineRow.__table__  # type: ignore[attr-defined]
+_COVER: sa.Table = CoverRow.__table__  # type: ignore[attr-defined]
+
+
 def _row_values(t: Transfer, now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {k: getattr(t, k) for k in _SCALARS}
     values.update(
@@ -47,7 +52,7 @@ def _row_values(t: Transfer, now: datetime) -> dict[str, Any]:
     return values
 
 
-def _to_domain(row: TransferRow, timeline: list[TimelineRow]) -> Transfer:
+def _to_domain(row: Any, timeline: list[Any]) -> Transfer:
     t = Transfer(
         **{k: getattr(row, k) for k in _SCALARS},
         state=State(row.state),
@@ -147,17 +152,19 @@ class SqlTransfers:
         self._append(t)
         self._replace_deadlines(t.id, deadlines)
 
-    def _load(self, row: TransferRow | None) -> Transfer | None:
+    def _load(self, row: Any) -> Transfer | None:
         if row is None:
             return None
-        events = self.s.exec(
-            select(TimelineRow).where(TimelineRow.transfer_id == row.id).order_by(col(TimelineRow.id))
+        # Core rows, not ORM objects: a transfer is read on every button press.
+        events = self.s.execute(
+            sa.select(_TIMELINE).where(_TIMELINE.c.transfer_id == row.id).order_by(_TIMELINE.c.id)
         ).all()
         return _to_domain(row, list(events))
 
     def get(self, transfer_id: int) -> Transfer | None:
         """One transfer with its timeline."""
-        return self._load(self.s.get(TransferRow, transfer_id))
+        return self._load(self.s.execute(
+            sa.select(_TRANSFER).where(_TRANSFER.c.id == transfer_id)).first())
 
     def get_open_by_case(self, case_ref: str) -> Transfer | None:
         """The open transfer for a case reference, if any."""
@@ -395,9 +402,9 @@ class SqlCovers:
 
     def active_on(self, day: date) -> list[Cover]:
         """Covers in force on ``day``."""
-        rows = self.s.exec(
-            select(CoverRow).where(col(CoverRow.starts_on) <= day, col(CoverRow.ends_on) >= day)
-        ).all()
+        c = _COVER.c
+        rows = self.s.execute(sa.select(c.manager, c.cover, c.starts_on, c.ends_on)
+                              .where(c.starts_on <= day, c.ends_on >= day)).all()
         return [Cover(r.manager, r.cover, r.starts_on, r.ends_on) for r in rows]
 
 

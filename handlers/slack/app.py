@@ -58,7 +58,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     # slow follow-up work (views.open) from queueing the next request's ack.
     app = App(client=web_client(token, api_url), signing_secret=signing_secret,
               token_verification_enabled=False,
-              listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="baton-listener"))
+              listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="baton-listener"))
 
     @app.middleware
     def once(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
