@@ -1,9 +1,10 @@
 """The baseline: a bare Bolt app making the same Web API calls as Baton, and nothing else.
 
 ``/transfer help`` acks and answers through the response URL with the same static help Baton
-gives (text and blocks, built once); any other ``/transfer`` and every button ack and open a
-small static modal with ``views.open``. No database, no services. Served by the same gunicorn
-setup as Baton: ``python -m bench.bare_app PORT [WORKERS THREADS]``.
+gives (text and blocks, built once); any other ``/transfer`` and every button ack and open,
+with ``views.open``, the very form Baton would open (its raise form, its Accept form), built
+once at start: the same Web API calls with the same payloads. No database, no services.
+Served by the same gunicorn setup as Baton: ``python -m bench.bare_app PORT [WORKERS THREADS]``.
 """
 
 from __future__ import annotations
@@ -19,15 +20,28 @@ from slack_sdk import WebClient
 from handlers.server import run_gunicorn, wsgi_app
 from handlers.slack.blocks import help_blocks
 
-MODAL: dict[str, Any] = {
-    "type": "modal", "callback_id": "bare_form",
-    "title": {"type": "plain_text", "text": "Accept transfer"},
-    "submit": {"type": "plain_text", "text": "Accept"},
-    "close": {"type": "plain_text", "text": "Cancel"},
-    "blocks": [{"type": "input", "block_id": "rationale",
-                "label": {"type": "plain_text", "text": "Rationale"},
-                "element": {"type": "plain_text_input", "action_id": "rationale", "multiline": True}}],
-}
+
+def _forms() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Baton's raise form for North PDU and its Accept form for a probation transfer, as dicts."""
+    from datetime import UTC, datetime
+
+    from bot import actions, views
+    from bot.calendar import calendar_for
+    from bot.domain import new_transfer
+    from bot.org import Actor, Role, load_org
+    from handlers.slack.blocks import form_modal, raise_modal
+
+    org = load_org()
+    pack = org.pack_for("pdu-north")
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    t = new_transfer(case_ref="X123456", pack=pack, holding_team="pdu-north", receiving_team="pdu-south",
+                     kind="permanent", actor=Actor("U0NPP1", frozenset({Role.holding_practitioner})), now=now)
+    t.request(Actor("U0NPP1", frozenset({Role.holding_practitioner})), now, pack)
+    t.id = 1
+    manager = Actor("U0SMGR", frozenset({Role.receiving_manager}))
+    accept = form_modal(views.form(actions.BY_NAME["accept"], t, pack, manager, cal=calendar_for("ENG"),
+                                   now=now)).to_dict()
+    return raise_modal(pack, org, "pdu-north").to_dict(), accept
 
 
 def factory() -> Any:
@@ -35,6 +49,7 @@ def factory() -> Any:
     app = App(client=WebClient(token="xoxb-test", base_url=os.environ["SLACK_API_URL"]),
               signing_secret=os.environ["SLACK_SIGNING_SECRET"], token_verification_enabled=False)
     help_text, help_body = "Here is what /transfer can do.", help_blocks()
+    raise_form, accept_form = _forms()
 
     @app.command("/transfer")
     def cmd(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -42,12 +57,12 @@ def factory() -> Any:
         if (body.get("text") or "").strip().lower() == "help":
             respond(response_type="ephemeral", text=help_text, blocks=help_body)
         else:
-            client.views_open(trigger_id=body["trigger_id"], view=MODAL)
+            client.views_open(trigger_id=body["trigger_id"], view=raise_form)
 
     @app.action(re.compile(".*"))
     def act(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=MODAL)
+        client.views_open(trigger_id=body["trigger_id"], view=accept_form)
 
     return wsgi_app(app)
 

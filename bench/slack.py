@@ -4,8 +4,10 @@ Both apps run under the same gunicorn settings (2 workers x 8 gthreads), one aft
 against the in-process Web API stand-in (sandbox/slack_api.py). For each request the bare app
 (bench/bare_app.py) acks and makes the one Web API call Baton makes: ``/transfer help`` answers
 through the response URL with the same static help, ``/transfer new`` and a catalogue button
-(``transfer_accept``) open a small static modal with ``views.open``. Baton does its real work:
-reads the org and the database, builds the form, then the same call.
+(``transfer_accept``) open, with ``views.open``, the same form Baton opens (built once). Baton
+does its real work: reads the org and the database, builds the form (or, for a second press by
+the same person on an unchanged transfer, sends the one it built), then the same call. "Accept,
+1st press" presses Accept each time on a transfer nobody has pressed yet.
 
 Measured at 1 client and at 20 concurrent clients (``BENCH_CLIENTS``): median and p99 HTTP
 latency (until Slack would have its ack) in ms per operation for both apps, and the median ratio
@@ -33,6 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from bot import services
 from bot.org import load_org
@@ -106,7 +110,7 @@ def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], l
     return proc, log
 
 
-def operations(slack: SlackDriver, api: SlackStandIn, tid: int) -> list[Op]:
+def operations(slack: SlackDriver, api: SlackStandIn, tid: int, fresh: list[int]) -> list[Op]:
     """The measured requests; each send returns its HTTP status and its follow-up's key."""
     def command(text: str, key: str) -> Callable[[], tuple[int, str]]:
         def send() -> tuple[int, str]:
@@ -117,17 +121,26 @@ def operations(slack: SlackDriver, api: SlackStandIn, tid: int) -> list[Op]:
             return slack.post(urllib.parse.urlencode(fields))[0], fields[key]
         return send
 
-    def accept() -> tuple[int, str]:
+    queue = iter(fresh)
+    lock = threading.Lock()
+
+    def accept_first() -> tuple[int, str]:
+        with lock:  # a transfer nobody has pressed yet: Baton builds its form from the database
+            target = next(queue)
+        return accept(target)
+
+    def accept(target: int = tid) -> tuple[int, str]:
         trigger = api.new_trigger_id(MANAGER)
         payload = {"type": "block_actions", "user": {"id": MANAGER}, "team": {"id": slack.team},
                    "api_app_id": api.app_id, "trigger_id": trigger, "channel": {"id": f"D{MANAGER}"},
-                   "actions": [{"type": "button", "action_id": "transfer_accept", "value": str(tid),
+                   "actions": [{"type": "button", "action_id": "transfer_accept", "value": str(target),
                                 "block_id": "b", "action_ts": "1"}]}
         return slack.post(urllib.parse.urlencode({"payload": json.dumps(payload)}))[0], trigger
 
     return [Op("/transfer help", command("help", "response_url"), RESPONSE_URL),
             Op("open raise form", command("new", "trigger_id"), "views.open"),
-            Op("press Accept", accept, "views.open")]
+            Op("press Accept", accept, "views.open"),
+            Op("Accept, 1st press", accept_first, "views.open")]
 
 
 def measure(api: SlackStandIn, op: Op, n: int, clients: int) -> Result:
@@ -223,6 +236,15 @@ def main() -> None:
                                         services.RaiseRequest(case_ref="X123456", receiving_team="pdu-south"),
                                         services.datetime.fromisoformat(NOW))
             tid = t.id or 0
+        per_app = 2 * (many + few) + 8 * WORKERS * THREADS  # every first press, warm-up included
+        rows = "\n".join(f"Y{i:06d},pdu-north,pdu-south,2026-11-20,permanent" for i in range(2 * per_app))
+        with SqlUnitOfWork(engine) as u:
+            services.import_csv(u, org, "case_ref,holding_team,receiving_team,requested_on,kind\n" + rows,
+                services.datetime.fromisoformat(NOW))
+        with engine.connect() as conn:
+            found = [r[0] for r in conn.execute(sa.text("SELECT id FROM transfer WHERE case_ref LIKE 'Y%' "
+                                                     "ORDER BY id"))]
+        fresh = {"bare": found[:per_app], "Baton": found[per_app:]}
         engine.dispose()
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_API_URL": api.api_url, "DATABASE_URL": db, "BATON_NOW": NOW}
@@ -241,8 +263,8 @@ def main() -> None:
                 port = free_port()
                 proc, log = start(cmd(port), env)
                 procs.append(proc)
-                apps[name] = (operations(SlackDriver(base_url=f"http://127.0.0.1:{port}", api=api), api, tid),
-                              log)
+                apps[name] = (operations(SlackDriver(base_url=f"http://127.0.0.1:{port}", api=api), api, tid,
+                                         fresh[name]), log)
             names = [op.name for op in apps["bare"][0]]
             for ops, _ in apps.values():
                 for op in ops:  # warm up every worker on every path

@@ -56,6 +56,9 @@ class TransferRepository(Protocol):
     def save(self, t: Transfer, deadlines: Sequence[Deadline]) -> None:
         """Write changes, append new events and replace deadlines; StaleTransfer on a lost race."""
 
+    def version_of(self, transfer_id: int) -> int | None:
+        """A transfer's version (it goes up with every change), without loading it."""
+
     def get(self, transfer_id: int) -> Transfer | None:
         """One transfer with its timeline."""
 

@@ -161,6 +161,10 @@ class SqlTransfers:
         ).all()
         return _to_domain(row, list(events))
 
+    def version_of(self, transfer_id: int) -> int | None:
+        """A transfer's version (it goes up with every change), without loading it."""
+        return self.s.execute(sa.select(_TRANSFER.c.version).where(_TRANSFER.c.id == transfer_id)).scalar()
+
     def get(self, transfer_id: int) -> Transfer | None:
         """One transfer with its timeline."""
         return self._load(self.s.execute(

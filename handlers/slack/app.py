@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from bot.ports import UnitOfWork
 from handlers.slack import blocks, ids
 
 log = logging.getLogger("baton.slack")
+FORM_CACHE = 512  # forms kept, by (transfer, version, action, person, day)
 ALIASES = {a.name.replace("_", "-"): a.name for a in actions.CATALOGUE} | {
     "ask-for-work": "request_work", "work": "request_work", "delay": "record_delay",
     "attended": "attendance", "endorse-extension": "endorse", "assess-address": "address_assessed",
@@ -78,19 +81,32 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     def today() -> date:
         return local_date(deps.clock())
 
+    forms: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+    forms_lock = threading.Lock()
+
     def open_form(client: WebClient, body: dict[str, Any], user: str, tid: int, name: str,
                   tell: Callable[[str], None]) -> None:
         """Open an action's form, or say privately why this person cannot take it (and who can);
-        a card pressed after the transfer moved on is redrawn."""
+        a card pressed after the transfer moved on is redrawn. A form already built for this
+        person, transfer version and day is sent again (the submission is checked in full)."""
+        now = deps.clock()
         try:
             with deps.uow() as u:
-                form = services.form_for(u, deps.org, user, tid, name, deps.clock())
+                key = (tid, u.transfers.version_of(tid), name, user, local_date(now))
+                with forms_lock:
+                    view = forms.get(key)
+                if view is None:
+                    view = blocks.form_modal(services.form_for(u, deps.org, user, tid, name, now)).to_dict()
+                    with forms_lock:
+                        forms[key] = view
+                        while len(forms) > FORM_CACHE:
+                            forms.popitem(last=False)
         except DomainError as exc:
             tell(str(exc))
             if not isinstance(exc, NotPermitted):
                 stale_card(tid)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.form_modal(form).to_dict())
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def stale_card(tid: int) -> None:
         try:

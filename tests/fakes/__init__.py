@@ -38,6 +38,11 @@ class FakeTransfers:
         t.new_events = []
         self.rows[t.id] = copy.deepcopy(t)
 
+    def version_of(self, transfer_id: int) -> int | None:
+        """A transfer's version."""
+        t = self.rows.get(transfer_id)
+        return t.version if t else None
+
     def get(self, transfer_id: int) -> Transfer | None:
         """A copy of one transfer."""
         t = self.rows.get(transfer_id)
