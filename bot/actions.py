@@ -65,15 +65,24 @@ ROLE_WORDS = {
     Role.receiving_manager: "the receiving team's managers (or their cover)",
     Role.receiving_member: "the receiving team",
     Role.escalation: "senior managers on the escalation ladder",
+    Role.holding_escalation: "the transferring area's senior managers",
     Role.system: "Baton",
 }
 
 
-def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
     return None
 
 
-Condition = Callable[["PolicyPack | None", "Transfer", Actor], "str | None"]
+def _dispute_ok(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
+    if t.state == State.declined and not actor.has(Role.holding_manager, Role.system):
+        return NotPermitted(f"Only the holding team's managers can dispute the decline of {t.case_ref}; "
+                            "nothing has changed.")
+    return None
+
+
+# A condition returns why the step does not apply (a message, or the error itself), or None.
+Condition = Callable[["PolicyPack | None", "Transfer", Actor], "str | DomainError | None"]
 
 
 @dataclass(frozen=True)
@@ -115,8 +124,14 @@ def _has_clock_action(action: BreachAction) -> Condition:
 
 
 def _address_clock(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    if pack is None or any(c.name == "address_assessment" for c in pack.clocks):
+    if pack is None:
         return None
+    for c in pack.clocks:
+        if c.name == "address_assessment":
+            if c.flag is None or c.flag in t.flags:
+                return None
+            return (f"{t.case_ref} does not ask the receiving area for an address assessment "
+                    "(the transferring officer does the home visit).")
     return f"The {pack.title} policy has no address assessment."
 
 
@@ -248,11 +263,13 @@ CATALOGUE: tuple[Action, ...] = (
         records="the withdrawal and its reason", style="danger",
     ),
     Action(
-        "dispute", "Dispute the decline", "Dispute the decline", "Dispute", "disputed", cmd.Dispute,
-        (Role.holding_manager,), frozenset({State.declined}),
-        fields=(FormField("reason", "Why the decline is disputed", F.text, min_length=20,
+        "dispute", "Raise a dispute", "Raise a dispute", "Dispute", "disputed", cmd.Dispute,
+        MANAGERS, LIVE | {State.declined},
+        fields=(FormField("reason", "What the disagreement is about", F.text, min_length=20,
                           multiline=True, hint=NO_NAMES),),
-        explain="The dispute goes up the policy's ladder until it is decided.",
+        explain="A decline, or any disagreement about the transfer, goes up the policy's ladder "
+                "until it is decided. It never delays the service to the child or person.",
+        when=_dispute_ok, when_text="a decline is disputed by the holding team's managers",
         records="the dispute and its reason",
     ),
     Action(
@@ -287,7 +304,7 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "endorse", "Endorse extension", "Endorse extension", "Endorse", "extension_endorsed",
-        cmd.Endorse, SENIOR, OPEN - {State.heads_up},
+        cmd.Endorse, (Role.holding_escalation,), OPEN - {State.heads_up},
         fields=(FormField("rationale", "Why the extension is endorsed", F.text, min_length=10,
                           multiline=True, hint=NO_NAMES),),
         when=_has_clock_action(BreachAction.request_endorsement),
@@ -299,7 +316,8 @@ CATALOGUE: tuple[Action, ...] = (
         "address_assessed", cmd.AddressAssessed, RECEIVING, AWAITING_DECISION,
         fields=(FormField("outcome", "Outcome of the address assessment", F.text, min_length=10,
                           multiline=True, hint=NO_NAMES),),
-        when=_address_clock, when_text="the policy has an address assessment",
+        when=_address_clock,
+        when_text="the request says the receiving area does the home visit (the policy's address assessment)",
         records="the outcome of the receiving area's address assessment",
     ),
     Action(
@@ -347,7 +365,7 @@ def refusal(a: Action, t: Transfer, actor: Actor, pack: PolicyPack | None) -> Do
     if not actor.has(*a.roles, Role.system):
         return NotPermitted(f"Only {who_can(a)} can {verb} on {t.case_ref}; nothing has changed.")
     why = a.when(pack, t, actor)
-    return DomainError(why) if why else None
+    return DomainError(why) if isinstance(why, str) else why
 
 
 def check(a: Action, t: Transfer, actor: Actor, pack: PolicyPack | None) -> None:

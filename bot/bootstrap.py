@@ -80,9 +80,10 @@ def slack_delivery(b: Baton, *, token: str | None = None, api_url: str | None = 
 
 def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
           signing_secret: str | None = None, api_url: str | None = None,
-          background: bool = True) -> SlackRuntime:
+          background: bool = True, idle: float = 5.0) -> SlackRuntime:
     """The one wiring of Baton on Slack: Bolt app, delivery and its thread (started unless
-    ``background`` is False). Settings give the token, secret and API address unless passed."""
+    ``background`` is False). Settings give the token, secret and API address unless passed.
+    Delivery also looks for rows other processes wrote (the CLI, an import) every ``idle`` seconds."""
     from handlers.slack.app import Deps, build_app
     from scheduler.delivery import Deliverer
 
@@ -93,7 +94,7 @@ def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
     if not token or not signing_secret:
         raise SystemExit("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README: Slack).")
     delivery = slack_delivery(b, token=token, api_url=api_url)
-    deliverer = Deliverer(delivery, clock)
+    deliverer = Deliverer(delivery, clock, idle=idle)
     if background:
         deliverer.start()
     bolt = build_app(Deps(org=b.org, uow=b.uow, clock=clock, wake=deliverer.wake),

@@ -198,7 +198,13 @@ def steps(d: Deadline, clock: Clock, pack: PolicyPack, cal: WorkingCalendar) -> 
     out = [Step(r, StepKind.reminder, f"remind:{r.isoformat()}") for r in d.remind_on]
     breach = cal.next_working_day(d.due_on)
     out.append(Step(breach, StepKind.breach, "breach"))
-    if BreachAction.escalate in clock.at_breach:
+    if clock.escalate_on_days:
+        first = d.starts_on if clock.day_one_is_next_working_day else cal.subtract_working_days(
+            cal.working_day_on_or_after(d.starts_on), 1)
+        for level, n in zip(pack.escalation.levels[1:], clock.escalate_on_days, strict=False):
+            on = cal.add_working_days(first, n)
+            out.append(Step(on, StepKind.escalation, f"escalate:{level.name}", level.name))
+    elif BreachAction.escalate in clock.at_breach:
         on = breach
         for level in pack.escalation.levels[1:]:
             out.append(Step(on, StepKind.escalation, f"escalate:{level.name}", level.name))

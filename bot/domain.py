@@ -110,6 +110,8 @@ class Transfer:
         """Labels of unconfirmed items in checklists that gate ``step``."""
         missing = []
         for cl in pack.gating(step, self.kind):
+            if not cl.applies(self.kind, self.flags):
+                continue
             done = self.checklist.get(cl.id, {})
             missing += [f"{cl.label}: {it.label}" for it in cl.items if it.id not in done]
         return missing
@@ -245,6 +247,10 @@ class Transfer:
                 rationale: str, reason_category: str | None = None) -> None:
         """The receiving manager declines, with a written rationale (and category if the pack asks)."""
         self._require("decline", actor, pack)
+        missing = self.checklist_missing(pack, "decline")
+        if missing:
+            raise DomainError("Confirm the checklist before deciding (use Confirm checklist). "
+                              "Missing: " + "; ".join(missing))
         rationale = _text(rationale, "a written rationale for declining", "rationale")
         if pack.decline_reasons:
             ids = [r.id for r in pack.decline_reasons]
@@ -256,7 +262,8 @@ class Transfer:
                      category=reason_category)
 
     def dispute(self, actor: Actor, now: datetime, *, reason: str) -> None:
-        """The holding manager disputes a decline; the dispute clock starts."""
+        """Either team's manager disputes a decline or any disagreement about the transfer; the
+        dispute clock starts (LEICS "All disputes will be resolved within 5 Working Days")."""
         self._require("dispute", actor)
         reason = _text(reason, "the reason for the dispute", "reason")  # before anything changes
         self.escalation_level = "team_manager"

@@ -156,7 +156,9 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
         target = above.name if above else level
         label = next(lv.label for lv in pack.escalation.levels if lv.name == target)
         people = _unique(level_contacts(org, t, pack, target), (ev.actor,))
-        why = "The decline is disputed" if ev.kind == "disputed" else f"Escalated to {label}"
+        why = f"Escalated to {label}"
+        if ev.kind == "disputed":
+            why = "The decline is disputed" if ev.from_state == "declined" else "A dispute is raised"
         return card(people, f"{why}: {label}, please decide the dispute.", "level")
     if ev.kind in ("accepted", "completed", "decided") and t.state not in AWAITING_DECISION:
         what = {"accepted": f"{receiving} accepted this transfer.",

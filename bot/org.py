@@ -60,6 +60,9 @@ class Org(_Frozen):
     region: str = "ENG"
     teams: tuple[Team, ...] = Field(min_length=2)
     escalation: dict[str, Contact] = {}
+    # Pairs of teams under different policy packs that may still transfer between them
+    # (holding, receiving); the holding team's pack then runs the transfer.
+    cross_policy: tuple[tuple[TeamId, TeamId], ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -77,6 +80,10 @@ class Org(_Frozen):
                 raise ValueError(f"team {t.id!r} names buddy {t.buddy!r}, which is not a team here")
             if t.buddy == t.id:
                 raise ValueError(f"team {t.id!r} cannot be its own buddy")
+        for pair in self.cross_policy:
+            for tid in pair:
+                if tid not in ids:
+                    raise ValueError(f"cross_policy names team {tid!r}, which is not a team here")
         return self
 
     def team(self, team_id: str) -> Team:
@@ -89,6 +96,12 @@ class Org(_Frozen):
     def has_team(self, team_id: str) -> bool:
         """Whether a team with this id exists."""
         return any(t.id == team_id for t in self.teams)
+
+    def may_transfer(self, holding: str, receiving: str) -> bool:
+        """Whether a transfer between these teams can run: the same pack, or a pair the org
+        file allows."""
+        same = (self.team(holding).policy or self.policy) == (self.team(receiving).policy or self.policy)
+        return same or (holding, receiving) in self.cross_policy
 
     def pack_for(self, team_id: str) -> PolicyPack:
         """The policy pack a team works under."""
@@ -148,6 +161,7 @@ class Role(StrEnum):
     receiving_manager = "receiving_manager"
     receiving_member = "receiving_member"
     escalation = "escalation"
+    holding_escalation = "holding_escalation"  # the transferring area's senior managers
     system = "system"
 
 

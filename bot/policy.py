@@ -100,6 +100,10 @@ class Clock(_Frozen):
     # then the ``length``-th working day after the start.
     day_one_is_next_working_day: bool = True
     remind_before: tuple[Annotated[int, Field(ge=0)], ...] = ()  # working days before due
+    # The working day of the clock (counted as its due date is) on which each ladder level above
+    # the first hears, inside the clock rather than after its breach (LEICS: "All disputes will
+    # be resolved within 5 Working Days"); empty: levels climb after the breach.
+    escalate_on_days: tuple[Annotated[int, Field(gt=0)], ...] = ()
     remind: tuple[Recipient, ...] = (Recipient.holding_practitioner, Recipient.receiving_manager)
     at_breach: tuple[BreachAction, ...] = (BreachAction.notify,)
     breach_notify: tuple[Recipient, ...] = (Recipient.holding_manager, Recipient.escalation)
@@ -159,7 +163,8 @@ class Checklist(_Frozen):
 
     id: Ident
     label: str
-    gates: Literal["request", "accept", "complete"] | None = None  # None: advisory only
+    # None: advisory only; "decision": before accepting or declining
+    gates: Literal["request", "accept", "decision", "complete"] | None = None
     confirmed_by: Literal["holding_manager", "receiving_manager", "holding_practitioner"] = (
         "holding_manager"
     )
@@ -253,9 +258,10 @@ class PolicyPack(_Frozen):
 
     def gating(self, step: str, kind: str | None = None) -> tuple[Checklist, ...]:
         """Checklists that must be complete before ``step`` (request, accept, complete)."""
+        steps = {step, "decision"} if step in ("accept", "decline") else {step}
         return tuple(
             c for c in self.checklists
-            if c.gates == step and (not c.kinds or kind is None or kind in c.kinds)
+            if c.gates in steps and (not c.kinds or kind is None or kind in c.kinds)
         )
 
     def case_ref_ok(self, ref: str) -> bool:

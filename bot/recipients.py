@@ -51,8 +51,8 @@ def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
         return managers(t.holding_team)
     if who == Recipient.receiving_manager:
         return managers(t.receiving_team)
-    if who == Recipient.buddy_manager:
-        buddy = org.team(t.receiving_team).buddy
+    if who == Recipient.buddy_manager:  # ROCH: "FRT PM will have a discussion with their locality 'buddy'"
+        buddy = org.team(t.holding_team).buddy
         return managers(buddy) if buddy else []
     if who == Recipient.receiving_channel:
         ch = org.team(t.receiving_team).channel

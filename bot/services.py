@@ -80,6 +80,8 @@ def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) ->
             contact = org.contact(team, level.name)
             if contact and user in contact.users:
                 roles.add(Role.escalation)
+                if team == t.holding_team:
+                    roles.add(Role.holding_escalation)
     return Actor(user, frozenset(roles))
 
 
@@ -157,6 +159,12 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
     holding = _home_team(org, user, req.holding_team)
     org.team(req.receiving_team)
     pack = org.pack_for(holding)
+    if not org.may_transfer(holding, req.receiving_team):
+        other = org.pack_for(req.receiving_team)
+        raise DomainError(
+            f"{org.team(req.receiving_team).name} works under the {other.title} policy, not the "
+            f"{pack.title} policy, so Baton cannot run this transfer unless the org file allows "
+            "transfers between these teams (cross_policy).", field="receiving_team")
     if req.heads_up and not pack.early_heads_up:
         raise DomainError(f"The {pack.title} policy has no early heads up; raise the transfer instead.")
     t = new_transfer(
@@ -550,6 +558,9 @@ def parse_import(
             org.team(holding)
             org.team(receiving)
             pack = org.pack_for(holding)
+            if not org.may_transfer(holding, receiving):
+                raise DomainError(f"{receiving} works under another policy than {holding}; the org "
+                                  "file does not allow transfers between them (cross_policy)")
             requested_on = _parse_date(row["requested_on"], "requested_on")
             if requested_on > local_date(now):
                 raise DomainError(f"requested_on {requested_on.isoformat()} is in the future")

@@ -144,6 +144,9 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
         pack, cal = org.pack_for(t.holding_team), services.calendar(org)
         done = outbox.keys_of(uow.session.connection(), tid)
         covers = uow.covers.active_on(today)
+        holding_senior = {x for lv in pack.escalation.levels[1:]
+                          for c in [org.contact(t.holding_team, lv.name)] if c
+                          for x in (*c.users, *((c.channel,) if c.channel else ()))}
         changed = False
         rows: list[dict[str, Any]] = []
 
@@ -193,9 +196,12 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                                if s.kind == StepKind.escalation and s.level
                                else resolve(org, covers, t, who, pack))
                     for target in targets:
+                        offered = _offered(s, clock, who)
+                        if "endorse" in offered and target not in holding_senior:
+                            offered = []  # FAQ: endorsement "lies with the transferring area"
                         item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
                                 "step": s.key, "text": _text(s, clock, d, pack, org, today),
-                                "actions": _offered(s, clock, who)}
+                                "actions": offered}
                         result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
                         if write(outbox.item_key(tid, d.clock, s.key, target), "item", target, item,
                                  "pending", deliver_at):

@@ -161,7 +161,8 @@ def _case_context(case_ref: str) -> ContextBlock:
 # ---- modals --------------------------------------------------------------------------------------
 def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False) -> View:
     """The form to raise a transfer (or give an early heads up) from ``holding_team``."""
-    teams = [_option(t.id, f"{t.name} ({t.id})") for t in org.teams if t.id != holding_team]
+    teams = [_option(t.id, f"{t.name} ({t.id})") for t in org.teams
+             if t.id != holding_team and org.may_transfer(holding_team, t.id)]
     blocks: list[Block] = [
         ContextBlock(elements=[_md(
             f"From *{escape(holding_team)}* under the {escape(pack.title)} policy. " + NO_NAMES)]),

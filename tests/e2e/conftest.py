@@ -38,7 +38,8 @@ def slack(api: SlackStandIn, engine: sa.Engine, org: Org, clock: Clock,
           uow: Callable[[], SqlUnitOfWork]) -> Iterator[SlackDriver]:
     """Baton's Slack app served over HTTP; the driver sends it signed requests."""
     baton = build(Settings(DATABASE_URL=str(engine.url)), org=org, engine=engine)
-    runtime = slack_runtime(baton, clock, token=TOKEN, signing_secret=SECRET, api_url=api.api_url)
+    runtime = slack_runtime(baton, clock, token=TOKEN, signing_secret=SECRET, api_url=api.api_url,
+                            idle=0.2)  # tests also write through services directly, waking nothing
     server, url = serve_in_thread(wsgi_app(runtime.bolt, metrics=metrics_for(engine)))
     yield SlackDriver(base_url=url, api=api)
     server.shutdown()

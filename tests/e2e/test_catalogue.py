@@ -36,6 +36,7 @@ class Case:
     heads_up: bool = False
     confirmed: tuple[tuple[str, str], ...] = ()
     point_date: date | None = None
+    flags: tuple[str, ...] = ()
     before: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (user, action, values) first
     records: str = ""  # the timeline event, when not the action's own
 
@@ -83,7 +84,8 @@ CASES: dict[str, Case] = {
     "endorse": Case("U0NPP1", "pdu-south", "U0SMT1", "U0NMGR",
                     {"rationale": text_input("Complex case, agreed plan")}),
     "address_assessed": Case("U0NPP1", "pdu-south", "U0SMGR", "U0NPP1",
-                             {"outcome": text_input("Visited: the address is suitable")}),
+                             {"outcome": text_input("Visited: the address is suitable")},
+                             flags=("receiving_area_home_visit",)),
     "convert": Case("U0NPP1", "pdu-south", "U0NMGR", "U0NPP1", kind="temporary"),
 }
 
@@ -97,7 +99,7 @@ def _prepare(uow: UoW, org: Org, c: Case) -> int:
     with uow() as u:
         t = services.raise_transfer(u, org, c.raiser, RaiseRequest(
             case_ref=c.ref, receiving_team=c.receiving_team, kind=c.kind, heads_up=c.heads_up,
-            confirmed=c.confirmed, transfer_point="icpc" if c.point_date else None,
+            confirmed=c.confirmed, transfer_point="icpc" if c.point_date else None, flags=c.flags,
             transfer_point_date=c.point_date), NOW)
     assert t.id is not None
     for user, name, values in c.before:

@@ -68,7 +68,7 @@ def test_raise_form_submit_stores_the_transfer_and_tells_everyone(slack: SlackDr
     dm = wait(api, lambda: api.messages(SMGR))
     actions = [el["action_id"] for b in dm[0].blocks or [] if b["type"] == "actions"
                for el in b["elements"]]
-    assert actions == [ids.ACCEPT, ids.DECLINE, ids.ASK_WORK, ids.button("address_assessed")]
+    assert actions == [ids.ACCEPT, ids.DECLINE, ids.ASK_WORK, ids.button("dispute")]
     assert "X123456" in texts(dm[0].blocks)
     assert wait(api, lambda: api.messages("C0SOUTH"))
     assert wait(api, lambda: api.messages(PP))

@@ -66,7 +66,7 @@ def test_probation_decline_dispute_decide_then_completed_in_chat(slack: SlackDri
     press(slack, "U0SMGR", "X200001", "Decline")
     fill(slack, "U0SMGR", {"reason_category": select("heightened_risk"),
                            "rationale": text_input("Victim lives on the same street")})
-    press(slack, "U0NMGR", "X200001", "Dispute the decline")
+    press(slack, "U0NMGR", "X200001", "Raise a dispute")
     fill(slack, "U0NMGR", {"reason": text_input("A safety plan manages the risk at the address")})
     assert state(uow, "X200001") == "disputed"
     press(slack, "U0SMT1", "X200001", "Decide the dispute")

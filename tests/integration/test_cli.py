@@ -61,7 +61,8 @@ def test_deadlines_bad_input_is_named(env: dict[str, str], args: tuple[str, ...]
 
 
 def test_import_then_list_overdue_as_json(env: dict[str, str], tmp_path: Path) -> None:
-    """Imported transfers are listed; --overdue keeps only those past a running deadline."""
+    """Imported transfers are listed; --overdue keeps only those past a running deadline (an
+    import carries no flags, so no address assessment: the 20-day clock is the one due)."""
     f = tmp_path / "tracker.csv"
     f.write_text("case_ref,holding_team,receiving_team,requested_on,kind\n"
                  "X000001,pdu-north,pdu-south,2026-10-01,permanent\n"
@@ -73,9 +74,9 @@ def test_import_then_list_overdue_as_json(env: dict[str, str], tmp_path: Path) -
     assert {r["case_ref"] for r in rows} == {"X000001", "X000002"}
     assert set(rows[0]) >= {"case_ref", "state", "holding_team", "receiving_team", "due"}
     code, out, _ = run(env, "transfers", "list", "--overdue", "--json")
-    assert [(r["case_ref"], r["due"]) for r in json.loads(out)] == [("X000001", "2026-10-15")]
+    assert [(r["case_ref"], r["due"]) for r in json.loads(out)] == [("X000001", "2026-10-29")]
     code, out, _ = run(env, "transfers", "list")
-    assert "X000002" in out and "address_assessment" in out
+    assert "X000002" in out and "resolution" in out and "address_assessment" not in out
 
 
 def test_import_with_a_bad_row_exits_nonzero_and_imports_nothing(env: dict[str, str],

@@ -18,6 +18,7 @@ from tests.conftest import NOW
 
 UoW = Callable[[], SqlUnitOfWork]
 PP, NMGR, SMGR, SPP = "U0NPP1", "U0NMGR", "U0SMGR", "U0SPP1"
+HOME_VISIT = ("receiving_area_home_visit",)  # the receiving area does the address assessment
 
 
 def count(engine: sa.Engine, table: str) -> int:
@@ -36,8 +37,9 @@ def raise_one(uow: UoW, org: Org, ref: str = "X123456", **kw: object) -> int:
 
 
 def test_raising_stores_transfer_timeline_and_its_clocks(uow: UoW, org: Org, engine: sa.Engine) -> None:
-    """A raised transfer is stored as requested, with one timeline event and its three clocks."""
-    tid = raise_one(uow, org)
+    """A raised transfer asking the receiving area for the home visit is stored as requested,
+    with one timeline event and its three clocks."""
+    tid = raise_one(uow, org, flags=HOME_VISIT)
     with uow() as u:
         t = u.transfers.get(tid)
         assert t is not None
@@ -55,7 +57,9 @@ def test_raising_stores_transfer_timeline_and_its_clocks(uow: UoW, org: Org, eng
 
 def test_second_open_transfer_for_a_case_is_refused_naming_the_open_one(uow: UoW, org: Org,
                                                                         engine: sa.Engine) -> None:
-    """Raising again for an open case names the open transfer and writes nothing."""
+    """Raising again for an open case, even to another team, names the open transfer and
+    writes nothing."""
+    org = Org.model_validate({**org.model_dump(), "cross_policy": [("pdu-north", "roch-cp-1")]})
     tid = raise_one(uow, org)
     with pytest.raises(DomainError, match=rf"X123456 already has an open transfer \(#{tid}: "
                                           r"pdu-north → pdu-south, requested\)"):
@@ -184,8 +188,8 @@ def test_a_lost_race_on_the_same_transfer_is_refused(uow: UoW, org: Org) -> None
 
 def test_overdue_lists_only_running_clocks_past_due(uow: UoW, org: Org) -> None:
     """Overdue means a running clock whose due date has passed; stopped clocks never count."""
-    tid = raise_one(uow, org)
-    raise_one(uow, org, ref="Y222222")
+    tid = raise_one(uow, org, flags=HOME_VISIT)
+    raise_one(uow, org, ref="Y222222", flags=HOME_VISIT)
     with uow() as u:
         services.act(u, org, SMGR, tid, "accept", NOW)
     with uow() as u:

@@ -19,6 +19,7 @@ from store.repo import SqlUnitOfWork
 
 UoW = Callable[[], SqlUnitOfWork]
 HOURS = WorkingHours()
+HOME_VISIT = ("receiving_area_home_visit",)  # the receiving area does the address assessment
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -88,14 +89,29 @@ def test_probation_resolution_reminds_breaches_and_escalates_once_each_across_ch
     assert [e.kind for e in t.timeline].count("escalated") == 1
 
 
-def test_reminders_stop_the_moment_a_transfer_is_accepted(uow: UoW, org: Org, engine: sa.Engine) -> None:
-    """After acceptance no reminder, breach or escalation is written for it."""
-    tid = raise_at(uow, org, at(date(2026, 11, 23)))
-    sweep_daily(engine, org, date(2026, 11, 23), date(2026, 12, 15))
-    before = len(notes(engine))
+def test_accepted_but_not_completed_the_20_day_clock_still_reminds_breaches_and_escalates(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """Probation FAQ: "a new requirement for case transfers to be completed within 20 working
+    days". Raised Mon 23 Nov 2026 and accepted Wed 2 Dec: the address assessment stops at once
+    (nothing of it is ever written), but resolution reminds on 14 and 18 Dec, breaches and
+    escalates to SMT on Tue 22 Dec; completed that day, nothing more is written (no endorsement)."""
+    tid = raise_at(uow, org, at(date(2026, 11, 23)), flags=HOME_VISIT)
+    sweep_daily(engine, org, date(2026, 11, 23), date(2026, 12, 1))
+    assert notes(engine) == []
     with uow() as u:
-        services.act(u, org, "U0SMGR", tid, "accept", at(date(2026, 12, 15), 11))
-    sweep_daily(engine, org, date(2026, 12, 15), date(2027, 2, 1))
+        services.act(u, org, "U0SMGR", tid, "accept", at(date(2026, 12, 2), 9))
+    sweep_daily(engine, org, date(2026, 12, 2), date(2026, 12, 22))
+    written = [(r, k) for r, k, _ in notes(engine)]
+    assert not [k for _, k in written if k.startswith("address_assessment")]
+    assert [k for k, _ in steps_written(engine)] == [
+        "t1:resolution:remind:2026-12-14", "t1:resolution:remind:2026-12-18",
+        "t1:resolution:breach", "t1:resolution:escalate:smt"]
+    assert ("U0NMGR", "resolution:breach") in written
+    assert ("U0SMT1", "resolution:escalate:smt") in written
+    before = len(written)
+    with uow() as u:
+        services.act(u, org, "U0NMGR", tid, "complete", at(date(2026, 12, 22), 12))
+    sweep_daily(engine, org, date(2026, 12, 22), date(2027, 2, 1))
     assert len(notes(engine)) == before
 
 
@@ -138,7 +154,7 @@ def test_next_open_skips_christmas_and_boxing_day_substitute(org: Org) -> None:
 def test_down_for_a_weekend_each_missed_reminder_is_written_once(uow: UoW, org: Org,
                                                                  engine: sa.Engine) -> None:
     """No sweep from Friday to Sunday: Monday's sweep writes the missed Friday reminder once."""
-    raise_at(uow, org, at(date(2026, 11, 23)))
+    raise_at(uow, org, at(date(2026, 11, 23)), flags=HOME_VISIT)
     sweep_daily(engine, org, date(2026, 11, 23), date(2026, 12, 10))
     sweep(engine, org, at(date(2026, 12, 14)), hours=HOURS)  # Fri 11 -> Sun 13 missed
     sweep(engine, org, at(date(2026, 12, 14), 11), hours=HOURS)
@@ -162,32 +178,35 @@ def test_a_long_outage_sends_only_the_latest_reminder_and_the_breach(uow: UoW, o
 
 def test_import_day_digest_groups_forty_cases_for_one_manager(uow: UoW, org: Org,
                                                               engine: sa.Engine) -> None:
-    """Forty overdue imported transfers: the receiving manager's items share one sweep."""
+    """Forty overdue imported transfers: the holding manager's breach items share one sweep."""
     rows = "\n".join(f"X{i:06d},pdu-north,pdu-south,2026-10-01,permanent" for i in range(40))
     with uow() as u:
         services.import_csv(u, org, "case_ref,holding_team,receiving_team,requested_on,kind\n" + rows,
                             at(date(2026, 11, 20)))
     result = sweep(engine, org, at(date(2026, 11, 23)), hours=HOURS)
     assert result.transfers == 40
-    mine = [n for n in notes(engine) if n[0] == "U0SMGR"]
+    mine = [n for n in notes(engine) if n[0] == "U0NMGR"]
     assert len(mine) == 40 and len({n[2] for n in mine}) == 1
 
 
-def test_leicestershire_dispute_climbs_the_ladder_every_five_working_days(
+def test_leicestershire_dispute_reaches_the_head_of_service_within_five_working_days(
         uow: UoW, org: Org, engine: sa.Engine) -> None:
-    """Decline, dispute on Mon 23 Nov: Service Manager on 1 Dec, Head of Service on 8 Dec."""
+    """LEICS: "All disputes will be resolved within 5 Working Days": disputed Mon 23 Nov (day 1
+    is Tue 24), the Service Manager hears on day 3 (Thu 26 Nov), the Head of Service on day 5
+    (Mon 30 Nov), inside the 5 days."""
     tid = raise_at(uow, org, at(date(2026, 11, 20)), user="U0LFSW1", case_ref="LCS77",
                    receiving_team="leics-cic")
     with uow() as u:
         services.act(u, org, "U0LCMGR", tid, "decline", at(date(2026, 11, 20), 12), rationale="not ready")
     with uow() as u:
-        services.act(u, org, "U0LFMGR", tid, "dispute", at(date(2026, 11, 23)), reason="it is ready")
+        services.act(u, org, "U0LFMGR", tid, "dispute", at(date(2026, 11, 23)),
+                     reason="it is ready for the Children in Care Service now")
     sweep_daily(engine, org, date(2026, 11, 23), date(2026, 12, 20))
     with uow() as u:
         t = u.transfers.get(tid)
     assert t is not None and t.state == State.escalated
     escalations = [(e.at.date(), e.detail["level"]) for e in t.timeline if e.kind == "escalated"]
-    assert escalations == [(date(2026, 12, 1), "service_manager"), (date(2026, 12, 8), "head_of_service")]
+    assert escalations == [(date(2026, 11, 26), "service_manager"), (date(2026, 11, 30), "head_of_service")]
     recipients = {n[0] for n in notes(engine) if "escalate" in n[1]}
     assert recipients == {"U0SVCMGR", "U0HOS", "C0HOS"}
 
@@ -302,7 +321,7 @@ def test_dry_run_writes_nothing(uow: UoW, org: Org, engine: sa.Engine) -> None:
 
 def test_sweep_reads_only_transfers_with_something_due(uow: UoW, org: Org, engine: sa.Engine) -> None:
     """A transfer raised today has nothing due: the sweep does not even load it."""
-    raise_at(uow, org, at(date(2026, 11, 23)))
+    raise_at(uow, org, at(date(2026, 11, 23)), flags=HOME_VISIT)
     assert sweep(engine, org, at(date(2026, 11, 24)), hours=HOURS).transfers == 0
     assert sweep(engine, org, at(date(2026, 12, 2)), hours=HOURS).transfers == 0
     assert sweep(engine, org, at(date(2026, 12, 3)), hours=HOURS).transfers == 1  # address reminder

@@ -26,9 +26,12 @@ HM = Actor("U0HMGR", frozenset({Role.holding_manager}))
 RM = Actor("U0RMGR", frozenset({Role.receiving_manager}))
 RSW = Actor("U0RSW", frozenset({Role.receiving_member}))
 SENIOR = Actor("U0SMT", frozenset({Role.escalation}))
+# The transferring (holding) area's senior managers, who alone endorse an extension.
+HOLDING_SENIOR = Actor("U0HSMT", frozenset({Role.escalation, Role.holding_escalation}))
 BATON = Actor("baton", frozenset({Role.system}))
 NOBODY = Actor("U0OTHER", frozenset())
-PEOPLE = (PP, HM, RM, RSW, SENIOR)
+PEOPLE = (PP, HM, RM, RSW, SENIOR, HOLDING_SENIOR)
+HOME_VISIT = ("receiving_area_home_visit",)  # the receiving area does the address assessment
 
 PROBATION = builtin_pack("probation")
 BURY = builtin_pack("bury")
@@ -155,12 +158,13 @@ CASES: dict[str, Case] = {
     "allocate": Case(accepted, RM, HM, requested),
     "complete": Case(accepted, HM, PP, requested),
     "withdraw": Case(requested, PP, RM, disputed),
-    "dispute": Case(declined, HM, PP, requested),
+    "dispute": Case(declined, HM, PP, completed),
     "escalate": Case(disputed, RM, PP, declined),
     "decide": Case(disputed, SENIOR, HM, requested),
     "record_delay": Case(requested, PP, RM, completed),
-    "endorse": Case(requested, SENIOR, HM, withdrawn),
-    "address_assessed": Case(requested, RM, PP, accepted),
+    "endorse": Case(requested, HOLDING_SENIOR, SENIOR, withdrawn),
+    "address_assessed": Case(lambda: requested(flags=HOME_VISIT), RM, PP,
+                             lambda: accepted(flags=HOME_VISIT)),
     "convert": Case(lambda: requested(kind="temporary"), HM, PP,
                     lambda: completed(kind="temporary")),
 }
@@ -252,10 +256,13 @@ def test_baton_and_people_with_no_role_get_no_buttons() -> None:
 
 
 def test_receiving_manager_sees_the_decision_steps_on_a_new_probation_request() -> None:
-    """A requested probation transfer offers its receiving manager Accept, Decline, Ask for work
-    and Record address assessment, nothing of the holding team's."""
+    """A requested probation transfer offers its receiving manager Accept, Decline, Ask for work,
+    Raise a dispute and, where the receiving area does the home visit, Record address
+    assessment; nothing of the holding team's alone."""
     names = [a.name for a in actions.available(requested(), RM, PROBATION)]
-    assert names == ["accept", "decline", "request_work", "address_assessed"]
+    assert names == ["accept", "decline", "request_work", "dispute"]
+    names = [a.name for a in actions.available(requested(flags=HOME_VISIT), RM, PROBATION)]
+    assert names == ["accept", "decline", "request_work", "dispute", "address_assessed"]
 
 
 def test_refusal_of_a_completed_accept_reads_as_one_sentence() -> None:
@@ -304,16 +311,45 @@ def test_endorse_applies_only_where_the_policy_asks_senior_managers() -> None:
     """Probation FAQ: "... and for providing Senior Management endorsement if the transfer
     extends to 30 days"; Leicestershire asks for no endorsement."""
     a = actions.BY_NAME["endorse"]
-    assert refusal(a, requested(), SENIOR, PROBATION) is None
-    assert str(refusal(a, requested(LEICS), SENIOR, LEICS)) == f"The {LEICS.title} policy has no such step."
+    assert refusal(a, requested(), HOLDING_SENIOR, PROBATION) is None
+    assert str(refusal(a, requested(LEICS), HOLDING_SENIOR, LEICS)) == (
+        f"The {LEICS.title} policy has no such step.")
+
+
+def test_endorse_is_only_for_the_transferring_areas_senior_managers() -> None:
+    """Probation FAQ: "The responsibility for recording the reasons for delay and Senior
+    Management endorsement lies with the transferring area." A senior manager on the ladder who
+    is not the holding area's is refused and offered no Endorse button."""
+    a = actions.BY_NAME["endorse"]
+    assert a.roles == (Role.holding_escalation,)
+    t = requested()
+    err = refusal(a, t, SENIOR, PROBATION)
+    assert str(err) == ("Only the transferring area's senior managers can endorse extension on "
+                        "X123456; nothing has changed.")
+    assert a not in actions.available(t, SENIOR, PROBATION)
+    assert a in actions.available(t, HOLDING_SENIOR, PROBATION)
 
 
 def test_address_assessment_applies_only_where_the_policy_has_one() -> None:
     """Probation FAQ: "the receiving area are required to conduct the address assessment within
     10 working days of the request." Rochdale has no address assessment."""
     a = actions.BY_NAME["address_assessed"]
-    assert refusal(a, requested(), RM, PROBATION) is None
+    assert refusal(a, requested(flags=HOME_VISIT), RM, PROBATION) is None
     assert "no address assessment" in str(refusal(a, requested(ROCHDALE), RM, ROCHDALE))
+
+
+def test_address_assessment_only_when_the_receiving_area_does_the_home_visit() -> None:
+    """Probation FAQ: "If this isn't possible, the receiving area are required to conduct the
+    address assessment within 10 working days of the request." Without the
+    receiving_area_home_visit flag the transferring officer visits, so no Record address
+    assessment."""
+    a = actions.BY_NAME["address_assessed"]
+    err = refusal(a, requested(), RM, PROBATION)
+    assert isinstance(err, DomainError) and not isinstance(err, NotPermitted)
+    assert str(err) == ("X123456 does not ask the receiving area for an address assessment "
+                        "(the transferring officer does the home visit).")
+    assert a not in actions.available(requested(), RM, PROBATION)
+    assert refusal(a, requested(flags=HOME_VISIT), RM, PROBATION) is None
 
 
 def test_work_done_needs_work_to_have_been_asked_for() -> None:
@@ -360,12 +396,24 @@ def test_confirm_is_not_offered_once_every_item_is_confirmed() -> None:
 
 def test_only_the_holding_manager_disputes_a_decline() -> None:
     """Leicestershire: "If Team Managers are unable to resolve any dispute, then this should be
-    escalated"; the dispute is the holding manager's, not the practitioner's."""
+    escalated"; a decline is the holding manager's to dispute, not the practitioner's nor the
+    manager who declined it."""
     a = actions.BY_NAME["dispute"]
     t = declined(LEICS)
     assert refusal(a, t, HM, LEICS) is None
-    assert str(refusal(a, t, PP, LEICS)) == ("Only the holding team's managers can dispute the "
-                                             "decline on LCS1001; nothing has changed.")
+    assert str(refusal(a, t, PP, LEICS)) == (
+        "Only the holding team's managers or the receiving team's managers (or their cover) can "
+        "raise a dispute on LCS1001; nothing has changed.")
+    assert isinstance(refusal(a, t, RM, LEICS), actions.NotPermitted)
+
+
+def test_either_manager_raises_a_dispute_about_a_live_transfer() -> None:
+    """Leicestershire: "All disputes will be resolved within 5 Working Days": a disagreement
+    about a live transfer, not only a decline, can be raised by either team's manager."""
+    a = actions.BY_NAME["dispute"]
+    t = requested(LEICS)
+    assert refusal(a, t, HM, LEICS) is None and refusal(a, t, RM, LEICS) is None
+    assert isinstance(refusal(a, t, PP, LEICS), actions.NotPermitted)
 
 
 # ---- forms -----------------------------------------------------------------------------------

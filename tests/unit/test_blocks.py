@@ -79,6 +79,19 @@ def test_raise_modal_has_required_fields_and_holding_team_metadata(org: Org) -> 
     assert ids.TRANSFER_POINT not in by and ids.CHECKLIST not in by
 
 
+def test_raise_modal_offers_only_teams_a_transfer_can_go_to(org: Org) -> None:
+    """A transfer between teams under different packs runs only where the org file's
+    cross_policy allows the pair: North's form lists South alone, until (pdu-north, roch-cp-1)
+    is allowed."""
+    def teams(o: Org) -> list[str]:
+        view = blocks.raise_modal(builtin_pack("probation"), o, "pdu-north").to_dict()
+        return [opt["value"] for opt in _by_id(view)[ids.RECEIVING_TEAM]["element"]["options"]]
+
+    assert teams(org) == ["pdu-south"]
+    allowed = Org.model_validate({**org.model_dump(), "cross_policy": [("pdu-north", "roch-cp-1")]})
+    assert teams(allowed) == ["pdu-south", "roch-cp-1"]
+
+
 def test_raise_modal_lists_gating_checklist_for_council_s2(org: Org) -> None:
     """S2's practice manager sign-off appears as checkboxes valued checklist:item."""
     view = blocks.raise_modal(builtin_pack("council-s2"), org, "s2-mash").to_dict()

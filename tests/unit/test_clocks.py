@@ -31,6 +31,9 @@ PP = Actor("U0PP", frozenset({Role.holding_practitioner}))
 HM = Actor("U0HM", frozenset({Role.holding_manager}))
 RM = Actor("U0RM", frozenset({Role.receiving_manager}))
 SENIOR = Actor("U0SMT", frozenset({Role.escalation}))
+# The transferring (holding) area's senior managers, who alone endorse an extension.
+HOLDING_SENIOR = Actor("U0HSMT", frozenset({Role.escalation, Role.holding_escalation}))
+HOME_VISIT = ("receiving_area_home_visit",)  # the receiving area does the address assessment
 
 
 def _at(d: date, hour: int = 10) -> datetime:
@@ -217,9 +220,10 @@ def test_months_clock_clamps_to_the_month_end() -> None:
 
 
 def test_requested_probation_transfer_runs_its_three_request_clocks() -> None:
-    """A permanent probation transfer requested Fri 18 Dec 2026 runs resolution, endorsement
-    and address assessment, with the plan's dates."""
-    t, pack = _requested()
+    """A permanent probation transfer requested Fri 18 Dec 2026, flagged for the receiving
+    area's home visit, runs resolution, endorsement and address assessment, with the plan's
+    dates."""
+    t, pack = _requested(flags=HOME_VISIT)
     ds = _by_clock(deadlines(t, pack, CAL))
     assert set(ds) == {"resolution", "endorsement", "address_assessment"}
     assert all(d.status == ClockStatus.running for d in ds.values())
@@ -284,10 +288,19 @@ def test_request_clocks_keep_running_under_assessment() -> None:
     assert all(d.status == ClockStatus.running for d in deadlines(t, pack, CAL))
 
 
-def test_accepting_stops_the_request_clocks() -> None:
-    """Once accepted, resolution, endorsement and address assessment all stop."""
-    t, pack = _requested()
+def test_accepting_stops_the_address_clock_but_the_20_day_clock_runs_to_completion() -> None:
+    """Probation FAQ: "a new requirement for case transfers to be completed within 20 working
+    days". Acceptance stops the address assessment; resolution and endorsement run on until the
+    transfer is completed."""
+    t, pack = _requested(flags=HOME_VISIT)
     t.accept(RM, _at(date(2027, 1, 5)), pack)
+    ds = _by_clock(deadlines(t, pack, CAL))
+    assert ds["address_assessment"].status == ClockStatus.stopped
+    assert ds["resolution"].status == ClockStatus.running
+    assert ds["endorsement"].status == ClockStatus.running
+    assert ds["resolution"].label == "Transfer to be completed"
+    assert ds["resolution"].due_on == date(2027, 1, 20)
+    t.complete(RM, _at(date(2027, 1, 6)), pack)
     assert all(d.status == ClockStatus.stopped for d in deadlines(t, pack, CAL))
 
 
@@ -319,8 +332,8 @@ def test_completing_stops_the_request_clocks() -> None:
 
 def test_endorsing_an_extension_stops_endorsement_but_resolution_keeps_running() -> None:
     """After senior endorsement, the endorsement clock stops and the 20-day clock still runs."""
-    t, pack = _requested()
-    t.endorse_extension(SENIOR, _at(date(2027, 2, 1)), rationale="Awaiting police checks")
+    t, pack = _requested(flags=HOME_VISIT)
+    t.endorse_extension(HOLDING_SENIOR, _at(date(2027, 2, 1)), rationale="Awaiting police checks")
     ds = _by_clock(deadlines(t, pack, CAL))
     assert ds["endorsement"].status == ClockStatus.stopped
     assert ds["resolution"].status == ClockStatus.running
@@ -329,7 +342,7 @@ def test_endorsing_an_extension_stops_endorsement_but_resolution_keeps_running()
 
 def test_address_assessed_stops_only_the_address_clock() -> None:
     """Recording the address assessment stops that clock alone."""
-    t, pack = _requested()
+    t, pack = _requested(flags=HOME_VISIT)
     t.address_assessed(RM, _at(date(2027, 1, 4)), outcome="Address suitable")
     ds = _by_clock(deadlines(t, pack, CAL))
     assert ds["address_assessment"].status == ClockStatus.stopped
@@ -342,6 +355,46 @@ def test_recording_a_delay_does_not_stop_the_clocks() -> None:
     t, pack = _requested()
     t.record_delay(PP, _at(date(2027, 1, 21)), reason="Awaiting checks", actions="Chased")
     assert all(d.status == ClockStatus.running for d in deadlines(t, pack, CAL))
+
+
+def test_an_accepted_probation_transfer_not_completed_breaches_the_20_day_clock() -> None:
+    """Probation FAQ: "a new requirement for case transfers to be completed within 20 working
+    days". Accepted on day 2 and never completed, the transfer is overdue after Wed 20 Jan 2027
+    and the endorsement clock still falls due on Wed 3 Feb."""
+    t, pack = _requested()
+    t.accept(RM, _at(date(2026, 12, 22)), pack, named_worker="U0NEW")
+    ds = _by_clock(deadlines(t, pack, CAL))
+    assert ds["resolution"].status == ClockStatus.running
+    assert not ds["resolution"].overdue(date(2027, 1, 20))
+    assert ds["resolution"].overdue(date(2027, 1, 21))
+    assert ds["endorsement"].status == ClockStatus.running
+    assert ds["endorsement"].due_on == date(2027, 2, 3)
+
+
+def test_probation_resolution_and_endorsement_do_not_list_acceptance_as_a_stop() -> None:
+    """Probation FAQ: "a new requirement for case transfers to be completed within 20 working
+    days": the pack stops both clocks on declined, withdrawn, completed (endorsement also on
+    extension_endorsed), not on accepted."""
+    pack = builtin_pack("probation")
+    assert set(pack.clock("resolution").stops) == {"declined", "withdrawn", "completed"}
+    assert set(pack.clock("endorsement").stops) == {
+        "declined", "withdrawn", "completed", "extension_endorsed"}
+
+
+def test_address_assessment_clock_runs_only_when_the_receiving_area_does_the_home_visit() -> None:
+    """Probation FAQ: "If this isn't possible, the receiving area are required to conduct the
+    address assessment within 10 working days of the request." Without the flag (the
+    transferring officer visits) there is no 10-day clock; with it, it falls due Wed 6 Jan 2027."""
+    clock = builtin_pack("probation").clock("address_assessment")
+    assert clock.flag == "receiving_area_home_visit"
+    without, pack = _requested()
+    assert not applies(clock, without)
+    assert set(_by_clock(deadlines(without, pack, CAL))) == {"resolution", "endorsement"}
+    with_flag, _ = _requested(flags=HOME_VISIT)
+    assert applies(clock, with_flag)
+    d = _by_clock(deadlines(with_flag, pack, CAL))["address_assessment"]
+    assert d.due_on == date(2027, 1, 6)
+    assert d.status == ClockStatus.running
 
 
 # --- Leicestershire dispute and Children in Care ---------------------------------------------
@@ -436,12 +489,13 @@ def test_temporary_move_clock_needs_a_move_date() -> None:
 
 
 def test_temporary_move_clock_keeps_running_after_acceptance() -> None:
-    """The 12-week review is not stopped by the receiving area accepting."""
-    t, pack = _requested(kind="temporary", move_date=date(2026, 12, 14))
+    """The 12-week review is not stopped by the receiving area accepting (which does stop the
+    address assessment)."""
+    t, pack = _requested(kind="temporary", move_date=date(2026, 12, 14), flags=HOME_VISIT)
     t.accept(RM, _at(date(2027, 1, 5)), pack)
     ds = _by_clock(deadlines(t, pack, CAL))
     assert ds["temporary_move"].status == ClockStatus.running
-    assert ds["resolution"].status == ClockStatus.stopped
+    assert ds["address_assessment"].status == ClockStatus.stopped
 
 
 def test_temporary_move_clock_goes_once_converted_to_permanent() -> None:
@@ -504,7 +558,7 @@ def test_a_second_request_for_work_restarts_the_clock() -> None:
 
 def test_next_deadline_is_the_running_one_due_first() -> None:
     """next_deadline skips stopped clocks and picks the earliest due date."""
-    t, pack = _requested()
+    t, pack = _requested(flags=HOME_VISIT)
     ds = deadlines(t, pack, CAL)
     first = next_deadline(ds)
     assert first is not None and first.clock == "address_assessment"

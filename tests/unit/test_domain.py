@@ -31,6 +31,8 @@ HM = Actor("U0HMGR", frozenset({Role.holding_manager}))
 RM = Actor("U0RMGR", frozenset({Role.receiving_manager}))
 RSW = Actor("U0RSW", frozenset({Role.receiving_member}))
 SENIOR = Actor("U0SMT", frozenset({Role.escalation}))
+# The transferring (holding) area's senior managers, who alone endorse an extension.
+HOLDING_SENIOR = Actor("U0HSMT", frozenset({Role.escalation, Role.holding_escalation}))
 BATON = Actor("baton", frozenset({Role.system}))
 NOBODY = Actor("U0OTHER", frozenset())
 
@@ -515,17 +517,26 @@ def test_dispute_needs_a_reason() -> None:
 
 
 @pytest.mark.parametrize("actor", [PP, RM, SENIOR])
-def test_only_the_holding_manager_may_dispute(actor: Actor) -> None:
-    """Practitioners and the receiving side cannot dispute a decline."""
+def test_only_the_holding_manager_may_dispute_a_decline(actor: Actor) -> None:
+    """Practitioners, the receiving side (who declined) and senior managers cannot dispute a decline."""
     t = declined()
     assert_refused(t, lambda: t.dispute(actor, later(days=1), reason="x"), NotPermitted)
 
 
-def test_only_a_decline_can_be_disputed() -> None:
-    """A requested transfer has nothing to dispute."""
+def test_a_closed_transfer_cannot_be_disputed() -> None:
+    """A completed transfer has nothing left to dispute."""
     t = requested()
-    assert_refused(t, lambda: t.dispute(HM, later(1), reason="x"), DomainError,
-                   "X123456", "requested", "declined")
+    t.accept(RM, later(1), PROBATION)
+    t.complete(RM, later(2), PROBATION)
+    assert_refused(t, lambda: t.dispute(HM, later(3), reason="x" * 20), DomainError,
+                   "X123456", "completed")
+
+
+def test_a_disagreement_about_a_live_transfer_can_be_disputed_by_the_receiving_manager() -> None:
+    """LEICS: "All disputes will be resolved within 5 Working Days", not only declines."""
+    t = requested()
+    t.dispute(RM, later(1), reason="The threshold for this service is not met")
+    assert t.state == State.disputed and t.escalation_level == "team_manager"
 
 
 def test_escalate_climbs_rochdales_ladder_one_level_at_a_time_then_stops() -> None:
@@ -727,41 +738,57 @@ def test_receiving_side_cannot_record_the_delay() -> None:
                    NotPermitted)
 
 
-def test_endorse_extension_needs_the_escalation_role() -> None:
-    """Only senior managers on the ladder endorse; managers are refused."""
+def test_endorse_extension_needs_the_transferring_areas_senior_managers() -> None:
+    """Probation FAQ: "The responsibility for recording the reasons for delay and Senior
+    Management endorsement lies with the transferring area." Only the holding area's senior
+    managers endorse; managers, and senior managers who are not the transferring area's (the
+    receiving area's or org-wide ladder contacts), are refused."""
     t = requested()
-    for actor in (HM, RM, PP):
+    for actor in (HM, RM, PP, SENIOR):
         assert_refused(t, lambda a=actor: t.endorse_extension(  # type: ignore[misc]
-            a, later(days=40), rationale="x"), NotPermitted, "senior managers")
-    t.endorse_extension(SENIOR, later(days=40), rationale="Awaiting MAPPA meeting")
+            a, later(days=40), rationale="x"), NotPermitted, "transferring area's senior managers")
+    t.endorse_extension(HOLDING_SENIOR, later(days=40), rationale="Awaiting MAPPA meeting")
     ev = last(t)
     assert (ev.kind, ev.actor, ev.reason) == (
-        "extension_endorsed", SENIOR.user, "Awaiting MAPPA meeting")
+        "extension_endorsed", HOLDING_SENIOR.user, "Awaiting MAPPA meeting")
     assert t.state == State.requested
 
 
 def test_endorse_extension_needs_a_rationale() -> None:
     """A blank endorsement rationale is refused."""
     t = requested()
-    assert_refused(t, lambda: t.endorse_extension(SENIOR, later(1), rationale=""), DomainError,
-                   "rationale")
+    assert_refused(t, lambda: t.endorse_extension(HOLDING_SENIOR, later(1), rationale=""),
+                   DomainError, "rationale")
 
 
 def test_endorse_extension_on_a_heads_up_is_refused() -> None:
     """Nothing to extend before the request."""
     t = fresh(ROCHDALE)
     t.give_heads_up(HM, NOW)
-    assert_refused(t, lambda: t.endorse_extension(SENIOR, later(1), rationale="x"),
+    assert_refused(t, lambda: t.endorse_extension(HOLDING_SENIOR, later(1), rationale="x"),
                    DomainError, "heads up")
 
 
 def test_address_assessed_is_recorded_by_the_receiving_manager() -> None:
     """The receiving area records its address assessment while deciding."""
-    t = requested()
-    t.address_assessed(RM, later(days=5), outcome="Suitable")
+    t = requested(flags=("receiving_area_home_visit",))
+    t.address_assessed(RM, later(days=5), outcome="Suitable", pack=PROBATION)
     assert (last(t).kind, last(t).reason, t.state) == (
         "address_assessed", "Suitable", State.requested)
     assert_refused(t, lambda: t.address_assessed(HM, later(days=6), outcome="x"), NotPermitted)
+
+
+def test_address_assessed_only_when_the_receiving_area_does_the_home_visit() -> None:
+    """Probation FAQ: "If this isn't possible, the receiving area are required to conduct the
+    address assessment within 10 working days of the request." Where the transferring officer
+    does the home visit (no receiving_area_home_visit flag) there is nothing to record."""
+    t = requested()
+    assert_refused(t, lambda: t.address_assessed(RM, later(days=5), outcome="Suitable",
+                                                 pack=PROBATION),
+                   DomainError, "does not ask the receiving area for an address assessment")
+    t = requested(flags=("receiving_area_home_visit",))
+    t.address_assessed(RM, later(days=5), outcome="Suitable", pack=PROBATION)
+    assert last(t).kind == "address_assessed"
 
 
 # --- checklists ------------------------------------------------------------------------------
@@ -844,6 +871,40 @@ def test_leicestershire_cic_checklist_gates_accept_for_children_in_care() -> Non
     assert t.state == State.accepted
 
 
+def test_mappa_2_3_consultation_gates_both_accept_and_decline() -> None:
+    """Probation FAQ: "In respect of MAPPA 2 and 3 cases all agencies should be consulted for
+    advice and support in relation to decision making." On a transfer flagged MAPPA 2/3 the
+    receiving manager can neither accept nor decline until the consultation is confirmed."""
+    assert PROBATION.checklist("mappa_consultation").gates == "decision"
+    t = requested(flags=("mappa_2_3",))
+    assert_refused(t, lambda: t.accept(RM, later(1), PROBATION), DomainError,
+                   "Confirm the checklist", "All agencies consulted")
+    assert_refused(t, lambda: t.decline(RM, later(1), PROBATION, **DECLINE), DomainError,
+                   "Confirm the checklist", "All agencies consulted")
+    t.confirm(RM, later(2), PROBATION, checklist="mappa_consultation", item="agencies_consulted")
+    assert t.checklist_missing(PROBATION, "accept") == []
+    assert t.checklist_missing(PROBATION, "decline") == []
+    t.decline(RM, later(3), PROBATION, **DECLINE)
+    assert t.state == State.declined
+    t = requested(flags=("mappa_2_3",))
+    t.confirm(RM, later(2), PROBATION, checklist="mappa_consultation", item="agencies_consulted")
+    t.accept(RM, later(3), PROBATION)
+    assert t.state == State.accepted
+
+
+def test_mappa_consultation_is_not_asked_of_transfers_not_flagged_mappa_2_3() -> None:
+    """The MAPPA 2/3 consultation gates only transfers carrying the mappa_2_3 flag; others are
+    accepted or declined with no consultation confirmed."""
+    t = requested()
+    assert t.checklist_missing(PROBATION, "accept") == []
+    assert t.checklist_missing(PROBATION, "decline") == []
+    t.accept(RM, later(1), PROBATION)
+    assert t.state == State.accepted
+    t = requested(flags=("no_fixed_abode",))
+    t.decline(RM, later(1), PROBATION, **DECLINE)
+    assert t.state == State.declined
+
+
 def test_leicestershire_cic_checklist_does_not_gate_other_kinds() -> None:
     """A permanent Leicestershire transfer is accepted with no checklist."""
     t = requested(LEICS, kind="permanent")
@@ -914,7 +975,7 @@ ILLEGAL: list[tuple[str, Callable[[], Transfer], str, Callable[[Transfer], objec
     ("convert completed", _completed, "completed",
      lambda t: t.convert_to_permanent(HM, later(3))),
     ("endorse declined", declined, "declined",
-     lambda t: t.endorse_extension(SENIOR, later(3), rationale="x")),
+     lambda t: t.endorse_extension(HOLDING_SENIOR, later(3), rationale="x")),
 ]
 
 

@@ -7,7 +7,7 @@ import pytest
 from bot import commands as cmd
 from bot import services
 from bot.domain import NotPermitted
-from bot.org import Org, load_org
+from bot.org import Org, Role, load_org
 from bot.services import RaiseRequest
 from tests.conftest import NOW
 from tests.fakes import FakeUnitOfWork, audience
@@ -70,3 +70,89 @@ def test_every_command_has_a_handler() -> None:
     """The map from command type to handler covers every command value."""
     steps = {c for c in vars(cmd).values() if isinstance(c, type) and issubclass(c, cmd.Step)} - {cmd.Step}
     assert steps == set(services.HANDLERS)
+
+
+# ---- rules the packs read from their seeds -----------------------------------------------------
+def _with(org: Org, **changes: object) -> Org:
+    """The demo org with some top-level keys replaced (validated as an org file would be)."""
+    return Org.model_validate({**org.model_dump(), **changes})
+
+
+def _with_team_smt(org: Org) -> Org:
+    """The demo org where North and South each name their own SMT contact."""
+    teams = [{**t.model_dump(), "escalation": {"smt": {"users": [f"U0{t.id[4].upper()}SMT"]}}}
+             if t.id in ("pdu-north", "pdu-south") else t.model_dump() for t in org.teams]
+    return _with(org, teams=teams)
+
+
+def test_only_the_holding_areas_senior_managers_may_endorse_an_extension(org: Org) -> None:
+    """Probation FAQ: "The responsibility for recording the reasons for delay and Senior
+    Management endorsement lies with the transferring area." North's SMT contact (holding) holds
+    the transferring area's senior role and endorses; South's (receiving) is on the ladder but
+    is refused, and nothing is written."""
+    org = _with_team_smt(org)
+    uow = FakeUnitOfWork()
+    tid = _raised(uow, org)
+    t = uow.transfers.get(tid)
+    assert t is not None
+    north = services.actor_for(uow, org, t, "U0NSMT", NOW.date())
+    south = services.actor_for(uow, org, t, "U0SSMT", NOW.date())
+    assert north.roles == {Role.escalation, Role.holding_escalation}
+    assert south.roles == {Role.escalation}
+    before = (len(uow.notices), uow.commits)
+    with pytest.raises(NotPermitted, match="transferring area's senior managers"):
+        services.handle(uow, org, cmd.Endorse(tid, "U0SSMT", rationale="Awaiting police checks"), NOW)
+    assert (len(uow.notices), uow.commits) == before
+    services.handle(uow, org, cmd.Endorse(tid, "U0NSMT", rationale="Awaiting police checks"), NOW)
+    t = uow.transfers.get(tid)
+    assert t is not None and t.timeline[-1].kind == "extension_endorsed"
+    assert t.timeline[-1].actor == "U0NSMT"
+
+
+def test_rochdale_heads_up_goes_to_the_holding_teams_buddy(org: Org) -> None:
+    """Rochdale: "FRT PM will have a discussion with their locality 'buddy'". First Response 1
+    (buddy: CP 2) gives CP 1 (buddy: First Response 2) a heads up: CP 2's manager hears it as
+    the buddy, not First Response 2's."""
+    teams = [t.model_dump() for t in org.teams]
+    for t in teams:
+        if t["id"] == "roch-frt-1":
+            t["buddy"] = "roch-cp-2"
+        if t["id"] == "roch-cp-1":
+            t["buddy"] = "roch-frt-2"
+    teams += [{"id": "roch-cp-2", "name": "Child Protection Team 2", "policy": "rochdale",
+               "managers": ["U0RC2MGR"]},
+              {"id": "roch-frt-2", "name": "First Response Team 2", "policy": "rochdale",
+               "managers": ["U0RF2MGR"]}]
+    org = _with(org, teams=teams)
+    uow = FakeUnitOfWork()
+    services.raise_transfer(uow, org, "U0RFSW1", RaiseRequest(
+        case_ref="LCS4242", receiving_team="roch-cp-1", heads_up=True), NOW)
+    buddy = [r for n, _ in uow.notices if n.ref == "buddy" for r in n.audience]
+    assert buddy == ["U0RC2MGR"]
+    assert "U0RF2MGR" not in audience(uow)
+
+
+def test_a_transfer_between_packs_is_refused_unless_the_org_allows_the_pair(org: Org) -> None:
+    """Each team works under its own pack; North (probation) cannot send a case to Rochdale's
+    CP 1 unless the org file lists (pdu-north, roch-cp-1) under cross_policy, and the pair is
+    one way: (holding, receiving)."""
+    assert not org.may_transfer("pdu-north", "roch-cp-1")
+    assert org.may_transfer("pdu-north", "pdu-south")
+    uow = FakeUnitOfWork()
+    with pytest.raises(services.DomainError, match="cross_policy") as err:
+        services.raise_transfer(uow, org, "U0NPP1", RaiseRequest(
+            case_ref="X123456", receiving_team="roch-cp-1"), NOW)
+    assert err.value.field == "receiving_team"
+    assert uow.transfers.rows == {} and uow.commits == 0 and uow.notices == []
+    allowed = _with(org, cross_policy=[("pdu-north", "roch-cp-1")])
+    assert allowed.may_transfer("pdu-north", "roch-cp-1")
+    assert not allowed.may_transfer("roch-cp-1", "pdu-north")
+    t = services.raise_transfer(uow, allowed, "U0NPP1", RaiseRequest(
+        case_ref="X123456", receiving_team="roch-cp-1"), NOW)
+    assert t.policy == "probation"  # the holding team's pack runs it
+
+
+def test_cross_policy_must_name_teams_of_the_org(org: Org) -> None:
+    """A cross_policy pair naming a team the org does not have is refused, naming it."""
+    with pytest.raises(ValueError, match="cross_policy names team 'roch-cp-9'"):
+        _with(org, cross_policy=[("pdu-north", "roch-cp-9")])
