@@ -74,6 +74,22 @@ def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainE
     return None
 
 
+def _may_complete(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
+    """Completion needs acceptance, except ROCH's pick-up point missed without prior agreement:
+    "then the holding PM will transfer the case electronically into the receiving PM"."""
+    if t.state not in AWAITING_DECISION:
+        return None
+    missed = t.last_event("transfer_point_missed")
+    anyway = pack is None or any(BreachAction.transfer_anyway in c.at_breach for c in pack.clocks)
+    if anyway and missed is not None and not missed.detail.get("agreed_absence"):
+        if actor.has(Role.holding_manager, Role.system):
+            return None
+        return NotPermitted(f"Only the holding team's managers can transfer {t.case_ref} without "
+                            "acceptance; nothing has changed.")
+    return DomainError(f"{t.case_ref} is {STATE_LABELS[t.state].lower()}: it can be completed once "
+                       "the receiving team has accepted it; nothing has changed.")
+
+
 def _dispute_ok(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
     if t.state == State.declined and not actor.has(Role.holding_manager, Role.system):
         return NotPermitted(f"Only the holding team's managers can dispute the decline of {t.case_ref}; "
@@ -161,7 +177,7 @@ def confirmable(pack: PolicyPack, t: Transfer, actor: Actor) -> list[tuple[str, 
         if not actor.has(*confirmers(cl.confirmed_by), Role.system):
             continue
         done = t.checklist.get(cl.id, {})
-        out += [(cl.id, it.id, f"{cl.label}: {it.label}") for it in cl.items if it.id not in done]
+        out += [(cl.id, it.id, f"{cl.label}: {it.label}") for it in cl.items_for(t.kind) if it.id not in done]
     return out
 
 
@@ -237,6 +253,10 @@ CATALOGUE: tuple[Action, ...] = (
         cmd.RecordAttendance, MANAGERS, LIVE | {State.heads_up},
         fields=(
             FormField("attended", "Did the receiving team attend the transfer point?", F.yes_no),
+            FormField("agreed_absence", "If not: had the receiving team agreed its absence in advance?",
+                      F.yes_no, required=False,
+                      hint="Without prior agreement the holding manager may transfer the case anyway "
+                           "(where the policy says so)."),
             FormField("note", "Note (for example, attendance agreed in advance)", F.text,
                       required=False, max_length=500, multiline=True, hint=NO_NAMES),
         ),
@@ -251,7 +271,10 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "complete", "Complete transfer", "Complete transfer", "Complete", "completed", cmd.Complete,
-        MANAGERS, frozenset({State.accepted, State.allocated}),
+        MANAGERS, frozenset({State.accepted, State.allocated}) | AWAITING_DECISION,
+        when=_may_complete,
+        when_text="accepted; or (Rochdale) the pick-up point was missed without prior agreement, "
+                  "by the holding team's managers",
         explain="Responsibility for the case passes to the receiving team now.",
         records="completion: responsibility passes to the receiving team", style="primary",
     ),

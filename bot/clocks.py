@@ -114,6 +114,7 @@ _FIELD_ANCHORS = {
     Anchor.transfer_point: "transfer_point_date",
     Anchor.moved: "move_date",
     Anchor.order_made: "order_date",
+    Anchor.agreed: "agreed_date",
 }
 
 

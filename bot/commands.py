@@ -70,6 +70,7 @@ class RecordAttendance(Step):
     """Whether the receiving team attended the transfer point (pick-up point, ICPC ...)."""
 
     attended: bool = True
+    agreed_absence: bool | None = None
     note: str | None = None
 
 

@@ -113,7 +113,7 @@ class Transfer:
             if not cl.applies(self.kind, self.flags):
                 continue
             done = self.checklist.get(cl.id, {})
-            missing += [f"{cl.label}: {it.label}" for it in cl.items if it.id not in done]
+            missing += [f"{cl.label}: {it.label}" for it in cl.items_for(self.kind) if it.id not in done]
         return missing
 
     def _started(self) -> bool:
@@ -232,6 +232,9 @@ class Transfer:
     def complete(self, actor: Actor, now: datetime, pack: PolicyPack) -> None:
         """Responsibility passes to the receiving team (BURY point 4: not before this)."""
         self._require("complete", actor, pack)
+        if self.state in AWAITING_DECISION:  # ROCH: transferred without acceptance
+            self._record(actor, now, "transferred_anyway",
+                         reason="The receiving team missed the pick-up point without prior agreement.")
         missing = self.checklist_missing(pack, "complete")
         if missing:
             raise DomainError("Confirm the checklist before completing. Missing: " + "; ".join(missing))
@@ -340,11 +343,13 @@ class Transfer:
         self._record(actor, now, "address_assessed", reason=_text(outcome, "the outcome", "outcome"))
 
     def record_attendance(self, actor: Actor, now: datetime, *, attended: bool,
-                          note: str | None = None) -> None:
-        """Whether the receiving team attended the transfer point (pick-up point, ICPC ...)."""
+                          agreed_absence: bool | None = None, note: str | None = None) -> None:
+        """Whether the receiving team attended the transfer point (pick-up point, ICPC ...), and
+        if not whether it had agreed its absence in advance."""
         self._require("attendance", actor)
         kind = "transfer_point_attended" if attended else "transfer_point_missed"
         self._record(actor, now, kind, reason=clean_text(note or "") or None,
+                     agreed_absence=None if attended else bool(agreed_absence),
                      point=self.transfer_point, on=self.transfer_point_date.isoformat()
                      if self.transfer_point_date else None)
 

@@ -44,6 +44,7 @@ class Anchor(StrEnum):
     accepted = "accepted"
     moved = "moved"  # a temporary move began (move_date)
     order_made = "order_made"  # the court order (order_date), e.g. unpaid work
+    agreed = "agreed"  # the transfer date the two managers agreed (agreed_date)
 
 
 class Recipient(StrEnum):
@@ -75,7 +76,7 @@ EVENT_KINDS = frozenset(
         "withdrawn", "declined", "disputed", "escalated", "decided", "work_requested",
         "work_completed", "delay_recorded", "extension_endorsed", "address_assessed",
         "checklist_confirmed", "converted_to_permanent", "upw_extended", "imported",
-        "transfer_point_attended", "transfer_point_missed", "worker_named", "note",
+        "transfer_point_attended", "transfer_point_missed", "transferred_anyway", "worker_named", "note",
     }
 )
 
@@ -156,6 +157,7 @@ class ChecklistItem(_Frozen):
 
     id: Ident
     label: str
+    kinds: tuple[str, ...] = ()  # only for transfers of these kinds (empty: all)
 
 
 class Checklist(_Frozen):
@@ -171,6 +173,10 @@ class Checklist(_Frozen):
     items: tuple[ChecklistItem, ...]
     kinds: tuple[str, ...] = ()  # only for transfers of these kinds (empty: all)
     flag: str | None = None  # only for transfers carrying this flag (e.g. MAPPA level 2 or 3)
+
+    def items_for(self, kind: str | None) -> tuple[ChecklistItem, ...]:
+        """The lines asked of a transfer of ``kind`` (all of them when the kind is not known)."""
+        return tuple(i for i in self.items if not i.kinds or kind is None or kind in i.kinds)
 
     def applies(self, kind: str, flags: tuple[str, ...]) -> bool:
         """Whether this checklist is asked of a transfer of ``kind`` with ``flags``."""

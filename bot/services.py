@@ -261,7 +261,7 @@ def _h_confirm(t: Transfer, a: Actor, c: Context, m: cmd.Confirm) -> None:
 
 
 def _h_attendance(t: Transfer, a: Actor, c: Context, m: cmd.RecordAttendance) -> None:
-    t.record_attendance(a, c.now, attended=m.attended, note=m.note)
+    t.record_attendance(a, c.now, attended=m.attended, agreed_absence=m.agreed_absence, note=m.note)
 
 
 def _h_allocate(t: Transfer, a: Actor, c: Context, m: cmd.Allocate) -> None:
@@ -700,7 +700,8 @@ def agenda(uow: UnitOfWork, org: Org, user: str, today: date
         if t is None:
             continue
         pack = org.pack_for(t.holding_team)
-        lists = [(cl.label, sum(1 for i in cl.items if i.id in t.checklist.get(cl.id, {})), len(cl.items))
+        lists = [(cl.label, sum(1 for i in cl.items_for(t.kind) if i.id in t.checklist.get(cl.id, {})),
+                  len(cl.items_for(t.kind)))
                  for cl in pack.checklists if not cl.kinds or t.kind in cl.kinds]
         out.append((t, lists))
     out.sort(key=lambda x: (x[0].transfer_point_date or date.max, x[0].case_ref))

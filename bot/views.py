@@ -238,7 +238,7 @@ def form(a: Action, t: Transfer, pack: PolicyPack, actor: Actor, *, cal: Working
         for cl in pack.checklists:
             if not cl.applies(t.kind, t.flags):
                 continue
-            for it in cl.items:
+            for it in cl.items_for(t.kind):
                 done = t.checklist.get(cl.id, {}).get(it.id)
                 if done:
                     intro.append(rich(f"Confirmed: {cl.label}: {it.label} (by ", actor_part(done["by"]),

@@ -80,6 +80,7 @@ EVENT_WORDS = {
     "imported": "Imported",
     "transfer_point_attended": "Transfer point attended",
     "transfer_point_missed": "Transfer point not attended",
+    "transferred_anyway": "Transferred without acceptance (pick-up point missed)",
     "worker_named": "Worker named",
     "note": "Note",
 }

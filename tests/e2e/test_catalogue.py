@@ -159,12 +159,12 @@ def test_typed_action_opens_the_same_form(slack: SlackDriver, uow: UoW, org: Org
 
 
 def test_typed_action_refused_says_why_privately(slack: SlackDriver, uow: UoW, org: Org) -> None:
-    """`/transfer complete X123456` by the practitioner before acceptance is refused privately."""
+    """`/transfer complete X123456` by the practitioner is refused privately, naming who can."""
     _prepare(uow, org, CASES["withdraw"])
     slack.command("U0NPP1", "complete X123456")
     answer = wait(slack.api, lambda: slack.api.responses)[0]
     assert answer.effect == "ephemeral"
-    assert "cannot complete transfer now" in answer.payload["text"]
+    assert answer.payload["text"].startswith("Only the holding team's managers or the receiving team's")
     assert not slack.api.modal_stack("U0NPP1")
 
 

@@ -245,9 +245,10 @@ def test_rochdale_pickup_point_then_next_working_day_transfer(uow: UoW, org: Org
     assert "U0RFMGR" in who and "U0HOS" in who
 
 
-def test_bury_remedial_work_escalates_to_the_strategic_lead(uow: UoW, org: Org,
+def test_bury_remedial_work_undone_tells_both_team_managers(uow: UoW, org: Org,
                                                            engine: sa.Engine) -> None:
-    """Work asked for on Mon 23 Nov is due in 10 working days; undone, it goes to the Strategic Lead."""
+    """BURY step 6: work asked for on Mon 23 Nov "will be completed in 10 working days"; undone,
+    both team managers hear of it, not the Strategic Lead (who is for disputes)."""
     tid = raise_at(uow, org, at(date(2026, 11, 20)), user="U0BAMGR", case_ref="LCS9",
                    receiving_team="bury-cin",
                    confirmed=tuple(("holding_manager_audit", i.id) for i in
@@ -257,8 +258,10 @@ def test_bury_remedial_work_escalates_to_the_strategic_lead(uow: UoW, org: Org,
                      items=["Chronology"])
     sweep_daily(engine, org, date(2026, 11, 23), date(2026, 12, 15))
     keys = [k for k, _ in steps_written(engine)]
-    assert "t1:remedial_work:breach" in keys and "t1:remedial_work:escalate:strategic_lead" in keys
-    assert "U0STRAT" in {n[0] for n in notes(engine)}
+    assert "t1:remedial_work:breach" in keys
+    assert not [k for k in keys if k.startswith("t1:remedial_work:escalate")]
+    heard = {n[0] for n in notes(engine) if n[1].startswith("remedial_work:breach")}
+    assert heard == {"U0BAMGR", "U0BCMGR"}
 
 
 def test_work_done_stops_the_remedial_clock(uow: UoW, org: Org, engine: sa.Engine) -> None:

@@ -156,7 +156,7 @@ CASES: dict[str, Case] = {
     "confirm": Case(requested, PP, RSW, completed),
     "attendance": Case(at_transfer_point, HM, PP, declined_at_transfer_point),
     "allocate": Case(accepted, RM, HM, requested),
-    "complete": Case(accepted, HM, PP, requested),
+    "complete": Case(accepted, HM, PP, completed),
     "withdraw": Case(requested, PP, RM, disputed),
     "dispute": Case(declined, HM, PP, completed),
     "escalate": Case(disputed, RM, PP, declined),
@@ -458,7 +458,8 @@ def test_parse_work_without_a_due_date_leaves_it_to_the_policy() -> None:
 def test_parse_yes_no_gives_a_bool() -> None:
     """'yes', 'No' and a bool all become a bool; the optional note may be left out."""
     a, t = actions.BY_NAME["attendance"], at_transfer_point()
-    assert parse(a, BURY, t, HM, {"attended": "yes"}) == {"attended": True, "note": None}
+    assert parse(a, BURY, t, HM, {"attended": "yes"}) == {"attended": True, "agreed_absence": None,
+                                                          "note": None}
     assert parse(a, BURY, t, HM, {"attended": "No"})["attended"] is False
     assert parse(a, BURY, t, HM, {"attended": False})["attended"] is False
     with pytest.raises(FormErrors) as info:

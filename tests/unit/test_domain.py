@@ -383,7 +383,39 @@ def test_complete_before_acceptance_is_refused() -> None:
     """A transfer that is only requested cannot be completed."""
     t = requested()
     assert_refused(t, lambda: t.complete(RM, later(1), PROBATION), DomainError,
-                   "X123456", "requested", "accepted or allocated")
+                   "X123456", "requested", "once the receiving team has accepted it")
+
+
+def test_rochdale_pick_up_point_missed_without_agreement_lets_the_holding_manager_transfer_anyway() -> None:
+    """ROCH: "Should there be non-attendance without prior agreement from the receiving team at the
+    agreed pro-active pick up point then the holding PM will transfer the case electronically into
+    the receiving PM" - no acceptance needed; with prior agreement, or by anyone else, it waits."""
+    from bot.policy import builtin_pack
+
+    roch = builtin_pack("rochdale")
+    t = new_transfer(case_ref="LCS1", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
+                     kind="permanent", actor=PP, now=NOW, transfer_point="icpc",
+                     transfer_point_date=NOW.date())
+    t.request(PP, NOW, roch)
+    assert_refused(t, lambda: t.complete(HM, later(1), roch), DomainError, "accepted")
+    t.record_attendance(HM, later(1), attended=False, agreed_absence=False)
+    assert_refused(t, lambda: t.complete(PP, later(1), roch), NotPermitted, "holding team's managers")
+    t.complete(HM, later(1), roch)
+    assert t.state == State.completed
+    assert [e.kind for e in t.timeline][-2:] == ["transferred_anyway", "completed"]
+
+
+def test_an_absence_agreed_in_advance_does_not_let_the_transfer_go_without_acceptance() -> None:
+    """ROCH's "without prior agreement": an agreed absence leaves acceptance to the receiving team."""
+    from bot.policy import builtin_pack
+
+    roch = builtin_pack("rochdale")
+    t = new_transfer(case_ref="LCS2", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
+                     kind="permanent", actor=PP, now=NOW, transfer_point="icpc",
+                     transfer_point_date=NOW.date())
+    t.request(PP, NOW, roch)
+    t.record_attendance(HM, later(1), attended=False, agreed_absence=True)
+    assert_refused(t, lambda: t.complete(HM, later(1), roch), DomainError, "accepted")
 
 
 # --- withdrawing -----------------------------------------------------------------------------

@@ -168,13 +168,31 @@ def test_rochdale_checklists_are_advisory() -> None:
 
 
 def test_bury_remedial_work_is_ten_working_days() -> None:
-    """Bury's remedial work clock runs 10 working days from the request for work and escalates."""
+    """BURY step 6: "the work will be completed in 10 working days"; a breach tells both team
+    managers, not the Strategic Lead (the seed names no escalation for it)."""
     pack = builtin_pack("bury")
     c = pack.clock("remedial_work")
     assert (c.length, c.unit, c.starts) == (10, Unit.working_days, "work_requested")
     assert "work_completed" in c.stops
-    assert c.at_breach == ("escalate",)
+    assert c.at_breach == ("notify",)
+    assert set(c.breach_notify) == {"holding_manager", "receiving_manager"}
     assert pack.remedial_work_days == 10
+
+
+def test_bury_tracks_the_transfer_date_the_team_managers_agreed() -> None:
+    """BURY: "all cases will be transferred on the agreed transfer date as agreed by Team
+    Managers": a clock on the agreed date, stopped only by completion (or withdrawal)."""
+    c = builtin_pack("bury").clock("agreed_transfer_date")
+    assert (c.length, c.starts) == (0, "agreed") and set(c.stops) == {"completed", "withdrawn"}
+    assert set(c.breach_notify) == {"holding_manager", "receiving_manager"}
+
+
+def test_bury_cypic_assessment_is_asked_only_of_transfers_to_cypic() -> None:
+    """BURY: "All cases transferring to CYPiC must have an assessment within the preceding 12
+    months": that line of the audit is for CYPiC transfers only."""
+    cl = builtin_pack("bury").checklist("holding_manager_audit")
+    assert "cypic_assessment" not in {i.id for i in cl.items_for("permanent")}
+    assert "cypic_assessment" in {i.id for i in cl.items_for("children_in_care")}
 
 
 def test_bury_holding_manager_audit_gates_the_request() -> None:
