@@ -86,6 +86,9 @@ class TransferRepository(Protocol):
     def last_closed_by_case(self, case_ref: str) -> Transfer | None:
         """The most recently closed transfer for a case."""
 
+    def ids_of_case(self, case_ref: str) -> list[int]:
+        """Ids of every transfer of a case, open or closed, oldest first."""
+
     def open_case_refs(self, refs: Iterable[str]) -> dict[str, int]:
         """Of ``refs``, those with an open transfer, mapped to its id."""
 

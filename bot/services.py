@@ -585,8 +585,47 @@ def last_team(uow: UnitOfWork, case_ref: str) -> Transfer | None:
     return uow.transfers.last_closed_by_case(case_ref.strip().upper())
 
 
+@dataclass(frozen=True)
+class Audit:
+    """Everything recorded about one case: its transfers' changes and every read of them."""
+
+    case_ref: str
+    changes: list[tuple[int, TimelineEvent]]
+    reads: list[Read]
+
+
+def audit(uow: UnitOfWork, case_ref: str) -> Audit | None:
+    """``baton audit CASE``: every change (timeline) and every read of the case's transfers,
+    oldest first; None when Baton holds nothing about it."""
+    ref = case_ref.strip().upper()
+    ids = uow.transfers.ids_of_case(ref)
+    if not ids:
+        return None
+    changes: list[tuple[int, TimelineEvent]] = []
+    reads: list[Read] = []
+    for tid in ids:
+        t = uow.transfers.get(tid)
+        if t is not None:
+            changes += [(tid, ev) for ev in t.timeline]
+        reads += uow.reads.of_transfer(tid)
+    changes.sort(key=lambda x: x[1].at)
+    reads.sort(key=lambda r: r.at)
+    return Audit(ref, changes, reads)
+
+
+def restricted_reads(uow: UnitOfWork, *, start: date, end: date) -> list[Read]:
+    """Who looked at restricted cases from ``start`` to ``end`` (inclusive), oldest first."""
+    return uow.reads.restricted_between(closed_cutoff(start), closed_cutoff(end + timedelta(days=1)))
+
+
+def retention_cutoff(org: Org, now: datetime) -> datetime:
+    """The moment before which closed transfers are past the org's retention period."""
+    return closed_cutoff(local_date(now) - timedelta(days=org.retention_days))
+
+
 def purge(uow: UnitOfWork, closed_before: datetime) -> int:
-    """Remove transfers closed before a moment, with their timelines; returns how many."""
+    """Remove transfers closed before a moment with everything about them (timeline, clocks,
+    notifications, message references, audit of reads); returns how many."""
     n = uow.transfers.purge_closed_before(closed_before)
     uow.commit()
     return n

@@ -206,6 +206,11 @@ class SqlTransfers:
         ).first()
         return self._load(row)
 
+    def ids_of_case(self, case_ref: str) -> list[int]:
+        """Ids of every transfer of a case, open or closed, oldest first."""
+        return list(self.s.execute(sa.select(_TRANSFER.c.id).where(_TRANSFER.c.case_ref == case_ref)
+                                   .order_by(_TRANSFER.c.id)).scalars())
+
     def open_case_refs(self, refs: Iterable[str]) -> dict[str, int]:
         """Of ``refs``, those with an open transfer, mapped to its id."""
         out: dict[str, int] = {}
