@@ -124,10 +124,9 @@ def test_restricted_transfer_posts_to_no_channel_tells_no_excluded_person_and_sa
 
 def test_excluding_yourself_is_refused_on_the_field(uow: UoW, org: Org) -> None:
     """The person raising a transfer cannot put themselves on its excluded list."""
-    with uow() as u:
-        with pytest.raises(DomainError) as exc:
-            services.raise_transfer(u, org, PP, RaiseRequest(case_ref="X123456", receiving_team="pdu-south",
-                                                             excluded=(PP,)), NOW)
+    with uow() as u, pytest.raises(DomainError) as exc:
+        services.raise_transfer(u, org, PP, RaiseRequest(case_ref="X123456", receiving_team="pdu-south",
+                                                         excluded=(PP,)), NOW)
     assert exc.value.field == "excluded"
 
 
