@@ -23,7 +23,7 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import access, actions, services
+from bot import access, actions, freetext, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
@@ -118,6 +118,28 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             log.exception("could not redraw the cards of transfer %s", tid)
         deps.wake()
 
+    warned: OrderedDict[tuple[str, str, str, str], None] = OrderedDict()  # text already warned about
+
+    def personal(user: str, form: str, values: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, str]:
+        """Warnings for typed text that looks like a name, date of birth, address or phone number;
+        text the person submits again unchanged after a warning is kept as written."""
+        out: dict[str, str] = {}
+        for block, els in values.items():
+            for el in (els or {}).values():
+                text = el.get("value") if el.get("type") == "plain_text_input" else None
+                found = freetext.looks_personal(text) if block not in skip else []
+                if not found:
+                    continue
+                key = (user, form, block, str(text))
+                with forms_lock:
+                    if key in warned:
+                        continue
+                    warned[key] = None
+                    while len(warned) > FORM_CACHE:
+                        warned.popitem(last=False)
+                out[block] = _clip(freetext.warning(found), 150)
+        return out
+
     @app.command("/transfer")
     def transfer_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
@@ -166,6 +188,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         user = body["user"]["id"]
         values = view["state"]["values"]
         holding = view.get("private_metadata") or None
+        warnings = personal(user, view["callback_id"], values, skip=(ids.CASE_REF,))
+        if warnings:
+            ack(response_action="errors", errors=warnings)
+            return
         try:
             req = _raise_request(values, holding, heads_up=view["callback_id"] == ids.HEADSUP_VIEW)
             with deps.uow() as u:
@@ -195,6 +221,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         user = body["user"]["id"]
         name = ids.action_of_form(view["callback_id"])
         values = view["state"]["values"]
+        warnings = personal(user, f"{view['callback_id']}:{view.get('private_metadata')}", values)
+        if warnings:
+            ack(response_action="errors", errors=warnings)
+            return
         try:
             tid = int(view.get("private_metadata") or 0)
             with deps.uow() as u:

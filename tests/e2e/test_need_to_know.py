@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+
+import pytest
 
 from bot import services
 from bot.ports import UnitOfWork
@@ -102,3 +105,38 @@ def test_restricted_case_raised_in_chat_posts_to_no_channel_and_tells_no_exclude
         assert t.restricted and t.excluded == ("U0SPP1",)
         # every view of a restricted transfer is recorded: here, the two cards delivered
         assert sorted(r.reader for r in u.reads.of_transfer(t.id or 0)) == ["U0NPP1", "U0SMGR"]
+
+
+def test_rationale_that_looks_like_a_phone_number_is_warned_then_kept_when_confirmed(
+        slack: SlackDriver, uow: UoW) -> None:
+    """A decline rationale holding a phone number is warned about on its field before anything
+    is saved; submitted again unchanged, it is kept."""
+    tid = _raise(uow)
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    values = {"rationale": text_input("Heightened risk; ring the victim's carer on 07700 900123"),
+              "reason_category": select("heightened_risk")}
+    _, answer = slack.submit("U0SMGR", values)
+    assert "looks like it holds a phone number" in answer["errors"]["rationale"]
+    with uow() as u:
+        assert services.load(u, transfer_id=tid).state.value == "requested"
+    status, answer = slack.submit("U0SMGR", values)
+    assert status == 200 and "errors" not in answer, answer
+    with uow() as u:
+        assert services.load(u, transfer_id=tid).state.value == "declined"
+
+
+def test_logs_hold_no_case_reference_or_typed_text(slack: SlackDriver, uow: UoW,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Through a raise, a refused look and a decline with its rationale, nothing Baton logs
+    names the case or repeats what was typed (only transfer ids)."""
+    caplog.set_level(logging.DEBUG, logger="baton")
+    tid = _raise(uow)
+    slack.command(OUTSIDER, "status X123456")
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    slack.submit("U0SMGR", {"rationale": text_input("Heightened risk at the proposed address"),
+                            "reason_category": select("heightened_risk")})
+    wait(slack.api, lambda: slack.api.messages("U0NPP1"))
+    baton = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("baton"))
+    assert "X123456" not in baton and "Heightened risk" not in baton
