@@ -189,19 +189,64 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 
 @app.command()
 def purge(
-    closed_before: Annotated[str, typer.Option(help="Remove transfers closed before this date")],
+    closed_before: Annotated[str | None, typer.Option(
+        help="Remove transfers closed before this date (default: the org's retention period ago)")] = None,
 ) -> None:
-    """Remove closed transfers and their timelines (retention)."""
-    from bot.services import closed_cutoff
+    """Remove closed transfers past retention, with everything about them: timeline, clocks,
+    notifications, message references and the audit of reads."""
+    from bot.services import closed_cutoff, retention_cutoff
     from bot.services import purge as do_purge
 
-    day = parse_day(closed_before, "--closed-before")
-    if day > now().date():
-        raise fail("--closed-before is in the future; purge only removes what has closed.")
     b = _baton()
+    if closed_before is None:
+        cutoff = retention_cutoff(b.org, now())
+    else:
+        day = parse_day(closed_before, "--closed-before")
+        if day > now().date():
+            raise fail("--closed-before is in the future; purge only removes what has closed.")
+        cutoff = closed_cutoff(day)
     with b.uow() as uow:
-        n = do_purge(uow, closed_cutoff(day))
-    typer.echo(f"Purged {n} closed transfer(s) closed before {day.isoformat()}.")
+        n = do_purge(uow, cutoff)
+    typer.echo(f"Purged {n} closed transfer(s) closed before {cutoff.date().isoformat()}.")
+
+
+@app.command()
+def audit(
+    case_ref: Annotated[str | None, typer.Argument(help="The case reference")] = None,
+    restricted: Annotated[bool, typer.Option("--restricted", help="Who looked at restricted cases")] = False,
+    start: Annotated[str | None, typer.Option("--from", help="First day (default: --to less 6 days)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today)")] = None,
+) -> None:
+    """A case's changes and every read of it (who, when, where); or, with --restricted, who
+    looked at restricted cases in a period."""
+    from bot import services
+    from bot.views import when
+
+    b = _baton()
+    if restricted:
+        frm, to = _period(start, end)
+        with b.uow() as uow:
+            reads = services.restricted_reads(uow, start=frm, end=to)
+        typer.echo(f"Views of restricted cases, {frm.isoformat()} to {to.isoformat()}: {len(reads)}")
+        for r in reads:
+            typer.echo(f"{when(r.at)}  {r.case_ref}  #{r.transfer_id}  {r.reader}  {r.surface}"
+                       + ("" if r.granted else "  REFUSED"))
+        return
+    if not case_ref:
+        raise fail("Give a case reference, or --restricted for the report.")
+    with b.uow() as uow:
+        found = services.audit(uow, case_ref)
+    if found is None:
+        raise fail(f"Baton holds nothing about {case_ref.strip().upper()}.")
+    typer.echo(f"Audit of {found.case_ref}")
+    typer.echo(f"Changes ({len(found.changes)}):")
+    for tid, ev in found.changes:
+        step = ev.kind + (f" -> {ev.to_state}" if ev.to_state and ev.to_state != ev.from_state else "")
+        typer.echo(f"  {when(ev.at)}  #{tid}  {ev.actor}  {step}")
+    typer.echo(f"Reads ({len(found.reads)}):")
+    for r in found.reads:
+        typer.echo(f"  {when(r.at)}  #{r.transfer_id}  {r.reader}  {r.surface}"
+                   + ("" if r.granted else "  REFUSED"))
 
 
 @app.command("actions")
@@ -361,20 +406,31 @@ def export(
     """Transfers for your own performance reporting, to standard output (case references only)."""
     import csv
 
-    from bot.services import EXPORT_COLUMNS, export_rows
+    from bot.services import EXPORT_COLUMNS, csv_safe, export_rows
 
     if fmt not in ("csv", "json"):
         raise fail(f"--format {fmt!r}: choose csv or json")
     frm, to = _period(start, end)
     b = _baton()
     with b.uow() as uow:
-        rows = export_rows(uow, b.org, start=frm, end=to)
+        rows = export_rows(uow, b.org, start=frm, end=to, reader=_operator(), now=now())
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
     writer = csv.DictWriter(sys.stdout, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in rows)
+
+
+def _operator() -> str:
+    """Who ran a command, for the audit of reads: 'cli:' and the login name."""
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except Exception:  # no login name in some containers
+        name = "unknown"
+    return f"cli:{name}"[:32]
 
 
 def _redact(url: str) -> str:

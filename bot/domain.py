@@ -88,6 +88,8 @@ class Transfer:
     work_due: date | None = None
     work_items: tuple[str, ...] = ()
     closed_at: datetime | None = None
+    restricted: bool = False  # limited to the people named on it: no channel posts, brief DMs
+    excluded: tuple[str, ...] = ()  # people who may never see it or hear of it
     id: int | None = None
     version: int = 0
     timeline: list[TimelineEvent] = field(default_factory=list)

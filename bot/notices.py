@@ -9,9 +9,10 @@ to the outbox in the same transaction as the change that called for them, whatev
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bot import access
 from bot.domain import TimelineEvent, Transfer
 from bot.org import Org
 from bot.policy import PolicyPack, Recipient
@@ -65,6 +66,38 @@ def for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
     assert t.id is not None
     if not events:
         return []
+    out = _for_change(org, pack, covers, t, events)
+    if not (t.restricted or t.excluded):
+        return out
+    kept = [replace(n, audience=access.audience(t, n.audience)) for n in out]
+    if t.restricted:
+        kept = [_brief(t, n) for n in kept]
+    return [n for n in kept if n.audience or n.kind == "update"]
+
+
+# What a restricted transfer's messages say, by the event that called for them.
+BRIEF = {"requested": "a transfer request needs your decision", "heads_up": "an early heads up",
+         "imported": "adopted from the tracker", "declined": "declined; the holding manager may dispute",
+         "work_requested": "work is asked of the holding team",
+         "work_completed": "the work asked for is done",
+         "allocated": "you are the named worker", "disputed": "a dispute needs deciding",
+         "escalated": "a dispute needs deciding", "accepted": "accepted", "completed": "completed",
+         "decided": "the dispute is decided"}
+
+
+def _brief(t: Transfer, n: Notice) -> Notice:
+    """A restricted transfer's notice: the case reference and the action, nothing more."""
+    if n.kind == "update":
+        return n
+    event = next((k for k in n.topic.split(":") if k in BRIEF), "")
+    line = access.brief_line(t.case_ref, BRIEF.get(event, "there is news of this transfer"))
+    extra = tuple((k, line if k == "text" else v) for k, v in n.extra)
+    return replace(n, lines=(line,), extra=extra)
+
+
+def _for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
+                events: list[TimelineEvent]) -> list[Notice]:
+    assert t.id is not None
     start = len(t.timeline) - len(events)
     out: list[Notice] = []
     kinds = [e.kind for e in events]

@@ -34,6 +34,7 @@ class Team(_Frozen):
     buddy: TeamId | None = None
     policy: str | None = None  # overrides the org's default pack
     escalation: dict[str, Contact] = {}  # overrides the org's contacts for this team
+    front_door: bool = False  # routes re-referrals (MASH, FRCD): its members may ask /transfer lastteam
 
 
 class Contact(_Frozen):
@@ -63,6 +64,9 @@ class Org(_Frozen):
     # Pairs of teams under different policy packs that may still transfer between them
     # (holding, receiving); the holding team's pack then runs the transfer.
     cross_policy: tuple[tuple[TeamId, TeamId], ...] = ()
+    auditors: tuple[SlackUser, ...] = ()  # may see every transfer, and every view is recorded
+    report_readers: tuple[SlackUser, ...] = ()  # may export from chat
+    retention_days: int = Field(default=2190, ge=1)  # closed transfers purged after this (6 years)
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -115,6 +119,11 @@ class Org(_Frozen):
     def teams_of(self, user: str) -> list[Team]:
         """Teams the user manages or belongs to."""
         return [t for t in self.teams if user in t.managers or user in t.members]
+
+    def knows(self, user: str) -> bool:
+        """Whether the org file names ``user`` anywhere: a team, an escalation level, an auditor."""
+        return bool(self.teams_of(user) or self.escalation_levels_of(user)
+                    or user in self.auditors or user in self.report_readers)
 
     def managed_by(self, user: str) -> list[Team]:
         """Teams the user manages."""

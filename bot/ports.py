@@ -33,6 +33,21 @@ class TransferSummary:
     closed_at: datetime | None
     requested_by: str = ""
     named_worker: str | None = None
+    restricted: bool = False
+    excluded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Read:
+    """Someone read a transfer's details (or was refused): who, where, when."""
+
+    transfer_id: int
+    case_ref: str
+    reader: str
+    surface: str  # status, history, export, card, action
+    granted: bool
+    restricted: bool
+    at: datetime
 
 
 class DuplicateOpenTransfer(Exception):
@@ -71,6 +86,9 @@ class TransferRepository(Protocol):
     def last_closed_by_case(self, case_ref: str) -> Transfer | None:
         """The most recently closed transfer for a case."""
 
+    def ids_of_case(self, case_ref: str) -> list[int]:
+        """Ids of every transfer of a case, open or closed, oldest first."""
+
     def open_case_refs(self, refs: Iterable[str]) -> dict[str, int]:
         """Of ``refs``, those with an open transfer, mapped to its id."""
 
@@ -104,6 +122,19 @@ class CoverRepository(Protocol):
         """Covers in force on ``day``."""
 
 
+class ReadRepository(Protocol):
+    """The audit of reads: every view of a transfer's details, beside its timeline of changes."""
+
+    def add(self, read: Read) -> None:
+        """Record one read."""
+
+    def of_transfer(self, transfer_id: int) -> list[Read]:
+        """Every read of one transfer, oldest first."""
+
+    def restricted_between(self, start: datetime, end: datetime) -> list[Read]:
+        """Reads of restricted transfers in a period, oldest first."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories; commits only when told to."""
 
@@ -114,6 +145,10 @@ class UnitOfWork(Protocol):
     @property
     def covers(self) -> CoverRepository:
         """Covers in this unit of work."""
+
+    @property
+    def reads(self) -> ReadRepository:
+        """The audit of reads in this unit of work."""
 
     def __enter__(self) -> UnitOfWork: ...
 

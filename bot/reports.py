@@ -33,6 +33,7 @@ class ReportRow:
     next_due: date | None
     breached_on: date | None  # the first breach a sweep recorded, if any
     endorsement_overdue: bool = False
+    restricted: bool = False
 
 
 @dataclass

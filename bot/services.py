@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import actions, notices, views
+from bot import access, actions, notices, views
 from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
@@ -22,6 +22,7 @@ from bot.domain import (
     STATE_LABELS,
     UK_TIME,
     DomainError,
+    NotPermitted,
     State,
     TimelineEvent,
     Transfer,
@@ -30,7 +31,7 @@ from bot.domain import (
 )
 from bot.org import Actor, Org, Role, UnknownTeam
 from bot.policy import PolicyPack
-from bot.ports import Cover, DuplicateOpenTransfer, TransferSummary, UnitOfWork
+from bot.ports import Cover, DuplicateOpenTransfer, Read, TransferSummary, UnitOfWork
 from bot.recipients import SYSTEM, effective_managers
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
 
@@ -83,6 +84,42 @@ def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) ->
                 if team == t.holding_team:
                     roles.add(Role.holding_escalation)
     return Actor(user, frozenset(roles))
+
+
+def sees(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) -> bool:
+    """Whether ``user`` is on transfer ``t`` today (bot/access.py's rule, with cover and the
+    escalation levels it reached)."""
+    covers = uow.covers.active_on(today)
+    pack = org.pack_for(t.holding_team) if org.has_team(t.holding_team) else None
+    levels = access.reached_levels(org, t, pack, covers, _deadlines(org, t), today) if pack else set()
+    return access.can_see(org, t, user, covers, levels=levels)
+
+
+def record_read(uow: UnitOfWork, t: Transfer, user: str, surface: str, now: datetime, *,
+                granted: bool = True) -> None:
+    """Note that ``user`` read (or was refused) a transfer's details on ``surface``; the caller commits."""
+    assert t.id is not None
+    uow.reads.add(Read(t.id, t.case_ref, user, surface, granted, t.restricted, now))
+
+
+def visible(uow: UnitOfWork, org: Org, user: str, now: datetime, *, case_ref: str | None = None,
+            transfer_id: int | None = None, surface: str | None = None) -> Transfer:
+    """The transfer if ``user`` may see it; otherwise NotVisible, the same answer as for an
+    unknown case (a refused attempt on an existing one is recorded). With ``surface`` the read
+    is recorded and committed."""
+    ref = case_ref or (f"#{transfer_id}" if transfer_id is not None else "")
+    try:
+        t = load(uow, case_ref=case_ref, transfer_id=transfer_id)
+    except DomainError:
+        raise access.NotVisible(ref) from None
+    if not sees(uow, org, t, user, local_date(now)):
+        record_read(uow, t, user, surface or "action", now, granted=False)
+        uow.commit()
+        raise access.NotVisible(ref)
+    if surface is not None:
+        record_read(uow, t, user, surface, now)
+        uow.commit()
+    return t
 
 
 def _home_team(org: Org, user: str, holding_team: str | None) -> str:
@@ -152,6 +189,16 @@ class RaiseRequest:
     funding_note: str | None = None
     confirmed: tuple[tuple[str, str], ...] = ()  # (checklist id, item id) ticked on the form
     heads_up: bool = False
+    restricted: bool = False  # limited to the people named on it (see bot/access.py)
+    excluded: tuple[str, ...] = ()  # people who must never see it or hear of it
+
+
+def _excluded(user: str, people: Iterable[str]) -> tuple[str, ...]:
+    """The excluded list, without repeats; the person raising it cannot exclude themselves."""
+    out = tuple(dict.fromkeys(p for p in people if p))
+    if user in out:
+        raise DomainError("You cannot exclude yourself from a transfer you raise.", field="excluded")
+    return out
 
 
 def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now: datetime) -> Transfer:
@@ -173,6 +220,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         transfer_point=req.transfer_point or None, transfer_point_date=req.transfer_point_date,
         move_date=req.move_date, order_date=req.order_date, flags=req.flags,
         linked_refs=req.linked_refs, funding_note=req.funding_note,
+        restricted=req.restricted or bool(req.excluded), excluded=_excluded(user, req.excluded),
     )
     if uow.transfers.get_open_by_case(t.case_ref) is not None:
         raise _open_conflict(uow, t.case_ref)
@@ -330,7 +378,7 @@ HANDLERS: dict[type[cmd.Step], Handler] = {
 def handle(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Transfer:
     """Apply one step to a transfer and commit it with its notices; the catalogue's rule is
     checked first, so a refused step changes nothing."""
-    t = load(uow, transfer_id=command.transfer_id)
+    t = visible(uow, org, command.user, now, transfer_id=command.transfer_id)
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, command.user, local_date(now))
     a = actions.BY_COMMAND.get(type(command))
@@ -345,7 +393,7 @@ def submit(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
            raw: Mapping[str, Any], now: datetime) -> Transfer:
     """A form submitted from any surface: check the rule, parse the fields, handle the command."""
     a = actions.action(action)
-    t = load(uow, transfer_id=transfer_id)
+    t = visible(uow, org, user, now, transfer_id=transfer_id)
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, user, local_date(now))
     actions.check(a, t, actor, pack)
@@ -369,7 +417,7 @@ def form_for(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str
              now: datetime) -> views.Form:
     """The form of ``action`` for ``user``; DomainError saying why and who can when refused."""
     a = actions.action(action)
-    t = load(uow, transfer_id=transfer_id)
+    t = visible(uow, org, user, now, transfer_id=transfer_id)
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, user, local_date(now))
     actions.check(a, t, actor, pack)
@@ -377,16 +425,31 @@ def form_for(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str
 
 
 def card_for(uow: UnitOfWork, org: Org, t: Transfer, viewer: str | None, now: datetime, *,
-             headline: tuple[str, ...] = ()) -> views.Card:
+             headline: tuple[str, ...] = (), brief: bool = False) -> views.Card:
     """A transfer's card as ``viewer`` sees it now: with the buttons they may press (none for a
-    channel, where many people read one message)."""
+    channel, where many people read one message); ``brief`` for a restricted transfer's message."""
     pack = org.pack_for(t.holding_team)
     today = local_date(now)
     offered: list[actions.Action] = []
     if viewer is not None:
         offered = actions.available(t, actor_for(uow, org, t, viewer, today), pack)
     return views.card(t, transfer_deadlines(org, t), cal=calendar(org), today=today,
-                      offered=offered, headline=headline, pack=pack, org=org)
+                      offered=offered, headline=headline, pack=pack, org=org, brief=brief)
+
+
+def message_card(uow: UnitOfWork, org: Org, t: Transfer, viewer: str | None, now: datetime, *,
+                 headline: tuple[str, ...] = ()) -> views.Card | None:
+    """The card a message sends or redraws for ``viewer``: None when they are not on the
+    transfer (nothing is sent); brief for a restricted transfer, whose every view is recorded."""
+    if viewer is not None and not sees(uow, org, t, viewer, local_date(now)):
+        return None
+    if viewer is None and t.restricted:
+        return None
+    card = card_for(uow, org, t, viewer, now, headline=headline, brief=t.restricted)
+    if t.restricted and viewer is not None:
+        record_read(uow, t, viewer, "card", now)
+        uow.commit()
+    return card
 
 
 def refresh_cards(uow: UnitOfWork, t: Transfer, now: datetime) -> None:
@@ -421,13 +484,21 @@ def list_transfers(uow: UnitOfWork, *, today: date, overdue: bool = False,
     return uow.transfers.summaries(overdue_on=today if overdue else None, teams=teams, limit=limit)
 
 
+def _seen(uow: UnitOfWork, org: Org, user: str, today: date,
+          rows: list[TransferSummary]) -> list[TransferSummary]:
+    """Of a team list, the rows ``user`` is on (restricted and excluded ones drop out)."""
+    covers = uow.covers.active_on(today)
+    return [r for r in rows if access.can_see(org, r, user, covers)]
+
+
 def list_for(uow: UnitOfWork, org: Org, user: str, scope: str, today: date) -> list[TransferSummary]:
     """/transfer list: 'mine' (raised by me, allocated to me, or in a team I manage), 'team'
     (every open transfer of my teams) or 'overdue' (my teams' transfers past a deadline)."""
     if scope not in ("mine", "team", "overdue"):
         raise DomainError(f"Unknown list {scope!r}: use mine, team or overdue.")
     teams = [t.id for t in org.teams_of(user)]
-    rows = list_transfers(uow, today=today, overdue=scope == "overdue", teams=teams or [""])
+    rows = _seen(uow, org, user, today,
+                 list_transfers(uow, today=today, overdue=scope == "overdue", teams=teams or [""]))
     if scope != "mine":
         return rows
     managed = {t.id for t in org.managed_by(user)}
@@ -440,7 +511,7 @@ def home_lists(uow: UnitOfWork, org: Org, user: str, today: date
     """App Home: (outbound transfers of the user's teams, inbound ones of the teams they manage)."""
     mine = [t.id for t in org.teams_of(user)]
     managed = {t.id for t in org.managed_by(user)}
-    rows = list_transfers(uow, today=today, teams=mine) if mine else []
+    rows = _seen(uow, org, user, today, list_transfers(uow, today=today, teams=mine)) if mine else []
     return ([r for r in rows if r.holding_team in mine],
             [r for r in rows if r.receiving_team in managed])
 
@@ -480,14 +551,20 @@ def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
 
 
 def status_card(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> views.Card:
-    """/transfer status: the case's card as ``user`` sees it, with the buttons they may press."""
-    t = load(uow, case_ref=case_ref)
+    """/transfer status: the case's card as ``user`` sees it, with the buttons they may press;
+    the read is recorded. NotVisible for a case they are not on, as for an unknown one."""
+    t = visible(uow, org, user, now, case_ref=case_ref, surface="status")
     return card_for(uow, org, t, user, now)
 
 
-def load_for_action(uow: UnitOfWork, case_ref: str) -> Transfer:
-    """The transfer a typed step (``/transfer complete X123456``) is about."""
-    return load(uow, case_ref=case_ref)
+def history(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> Transfer:
+    """/transfer history: the transfer with its timeline, if ``user`` is on it; the read is recorded."""
+    return visible(uow, org, user, now, case_ref=case_ref, surface="history")
+
+
+def load_for_action(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> Transfer:
+    """The transfer a typed step (``/transfer complete X123456``) is about, if ``user`` is on it."""
+    return visible(uow, org, user, now, case_ref=case_ref)
 
 
 def transfer_and_actor(uow: UnitOfWork, org: Org, transfer_id: int, user: str,
@@ -497,13 +574,66 @@ def transfer_and_actor(uow: UnitOfWork, org: Org, transfer_id: int, user: str,
     return t, actor_for(uow, org, t, user, today)
 
 
+def last_team_for(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> LastTeam:
+    """/transfer lastteam for ``user``: team managers and front-door teams' members only (routing
+    a re-referral is their job); a restricted case only to the people on it. NotVisible otherwise,
+    the same answer as for a case Baton never closed."""
+    today = local_date(now)
+    if not access.may_ask_last_team(org, user):
+        raise access.NotVisible(case_ref)
+    t = last_team(uow, case_ref)
+    answer = last_team_answer(uow, org, case_ref, today)
+    if t is None or answer is None or (t.restricted and not sees(uow, org, t, user, today)):
+        raise access.NotVisible(case_ref)
+    return answer
+
+
 def last_team(uow: UnitOfWork, case_ref: str) -> Transfer | None:
     """The latest closed transfer of a case: who held it last and when it closed."""
     return uow.transfers.last_closed_by_case(case_ref.strip().upper())
 
 
+@dataclass(frozen=True)
+class Audit:
+    """Everything recorded about one case: its transfers' changes and every read of them."""
+
+    case_ref: str
+    changes: list[tuple[int, TimelineEvent]]
+    reads: list[Read]
+
+
+def audit(uow: UnitOfWork, case_ref: str) -> Audit | None:
+    """``baton audit CASE``: every change (timeline) and every read of the case's transfers,
+    oldest first; None when Baton holds nothing about it."""
+    ref = case_ref.strip().upper()
+    ids = uow.transfers.ids_of_case(ref)
+    if not ids:
+        return None
+    changes: list[tuple[int, TimelineEvent]] = []
+    reads: list[Read] = []
+    for tid in ids:
+        t = uow.transfers.get(tid)
+        if t is not None:
+            changes += [(tid, ev) for ev in t.timeline]
+        reads += uow.reads.of_transfer(tid)
+    changes.sort(key=lambda x: x[1].at)
+    reads.sort(key=lambda r: r.at)
+    return Audit(ref, changes, reads)
+
+
+def restricted_reads(uow: UnitOfWork, *, start: date, end: date) -> list[Read]:
+    """Who looked at restricted cases from ``start`` to ``end`` (inclusive), oldest first."""
+    return uow.reads.restricted_between(closed_cutoff(start), closed_cutoff(end + timedelta(days=1)))
+
+
+def retention_cutoff(org: Org, now: datetime) -> datetime:
+    """The moment before which closed transfers are past the org's retention period."""
+    return closed_cutoff(local_date(now) - timedelta(days=org.retention_days))
+
+
 def purge(uow: UnitOfWork, closed_before: datetime) -> int:
-    """Remove transfers closed before a moment, with their timelines; returns how many."""
+    """Remove transfers closed before a moment with everything about them (timeline, clocks,
+    notifications, message references, audit of reads); returns how many."""
     n = uow.transfers.purge_closed_before(closed_before)
     uow.commit()
     return n
@@ -511,7 +641,7 @@ def purge(uow: UnitOfWork, closed_before: datetime) -> int:
 
 # ---- import -------------------------------------------------------------------------------------
 IMPORT_COLUMNS = ("case_ref", "holding_team", "receiving_team", "requested_on", "kind")
-IMPORT_OPTIONAL = ("transfer_point", "transfer_point_date", "state")
+IMPORT_OPTIONAL = ("transfer_point", "transfer_point_date", "state", "restricted", "excluded")
 IMPORTABLE_STATES = {
     State.heads_up, State.requested, State.under_assessment, State.accepted, State.allocated,
     State.disputed, State.escalated,
@@ -579,6 +709,11 @@ def parse_import(
                 transfer_point=row.get("transfer_point") or None,
                 transfer_point_date=_parse_date(tp_date, "transfer_point_date") if tp_date else None,
             )
+            flag = (row.get("restricted") or "").lower()
+            if flag not in ("", "yes", "no", "true", "false", "1", "0"):
+                raise DomainError(f"restricted {row['restricted']!r} is not yes or no")
+            t.excluded = tuple(x for x in (row.get("excluded") or "").replace(";", " ").split() if x)
+            t.restricted = flag in ("yes", "true", "1") or bool(t.excluded)
             if t.case_ref in seen:
                 raise DomainError(f"{t.case_ref} appears again (first on line {seen[t.case_ref]})")
             seen[t.case_ref] = line
@@ -635,13 +770,24 @@ EXPORT_COLUMNS = ("id", "case_ref", "policy", "holding_team", "receiving_team", 
                   "breached_on", "rag")
 
 
-def export_rows(uow: UnitOfWork, org: Org, *, start: date, end: date) -> list[dict[str, Any]]:
-    """Transfers open in or touching the period, as flat records for CSV or JSON."""
+def export_rows(uow: UnitOfWork, org: Org, *, start: date, end: date, reader: str | None = None,
+                now: datetime | None = None, chat: bool = False) -> list[dict[str, Any]]:
+    """Transfers open in or touching the period, as flat records for CSV or JSON. With a
+    ``reader`` each exported transfer's read is recorded; from ``chat`` only report readers may
+    export (NotPermitted otherwise, nothing read) and restricted transfers are left out unless
+    the reader is an auditor."""
+    if chat and (reader is None or not access.may_export(org, reader)):
+        raise NotPermitted("Only the people the org file names as report readers can export.")
     cal = calendar(org)
     out = []
+    read: list[Read] = []
     for r in uow.transfers.report_rows(since=start, today=end):
         if r.requested_on is not None and r.requested_on > end:
             continue
+        if chat and r.restricted and reader not in org.auditors:
+            continue
+        if reader is not None and now is not None:
+            read.append(Read(r.id, r.case_ref, reader, "export", True, r.restricted, now))
         out.append({
             "id": r.id, "case_ref": r.case_ref, "policy": r.policy, "holding_team": r.holding_team,
             "receiving_team": r.receiving_team, "kind": r.kind, "state": r.state,
@@ -652,7 +798,22 @@ def export_rows(uow: UnitOfWork, org: Org, *, start: date, end: date) -> list[di
             "breached_on": r.breached_on.isoformat() if r.breached_on else None,
             "rag": rag(r.next_due, end, cal) if not r.closed_at else "",
         })
+    if read:
+        for x in read:
+            uow.reads.add(x)
+        uow.commit()
     return out
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a
+    leading apostrophe (the usual formula-injection guard); other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)
@@ -690,7 +851,7 @@ def agenda(uow: UnitOfWork, org: Org, user: str, today: date
     """Cases ready for the transfer meeting in the user's teams: open and not yet accepted,
     first transfer point first, each with its checklists' confirmed/total counts."""
     teams = [t.id for t in org.teams_of(user)]
-    rows = uow.transfers.summaries(teams=teams or [""], open_only=True)
+    rows = _seen(uow, org, user, today, uow.transfers.summaries(teams=teams or [""], open_only=True))
     out: list[tuple[Transfer, list[tuple[str, int, int]]]] = []
     for r in rows:
         if r.state not in (State.heads_up, State.requested, State.under_assessment,

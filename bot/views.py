@@ -186,8 +186,14 @@ def _status(t: Transfer) -> Rich:
 
 def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today: date,
          offered: list[Action], headline: tuple[str, ...] = (), pack: PolicyPack | None = None,
-         org: Org | None = None) -> Card:
-    """A transfer's card as of ``today`` for a viewer who may take ``offered``."""
+         org: Org | None = None, brief: bool = False) -> Card:
+    """A transfer's card as of ``today`` for a viewer who may take ``offered``; a ``brief`` card
+    (a restricted transfer's message) carries the case reference, its state and the actions only."""
+    if brief:
+        return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
+                    headline=headline, fields=(("State", rich(STATE_LABELS[t.state])),),
+                    status=rich("Restricted: /transfer status shows the details to the people on it."),
+                    buttons=buttons(t, offered), fallback=headline[0] if headline else t.case_ref)
     d = next_deadline(deadlines)
     kind = next((k.label for k in pack.kinds if k.id == t.kind), t.kind) if pack else t.kind
 

@@ -203,6 +203,11 @@ def user_select(user: str | None) -> dict[str, Any]:
     return {"type": "users_select", "selected_user": user}
 
 
+def users_input(*users: str) -> dict[str, Any]:
+    """A multi_users_select's submitted state."""
+    return {"type": "multi_users_select", "selected_users": list(users)}
+
+
 def date_pick(value: str | None) -> dict[str, Any]:
     """A datepicker's submitted state."""
     return {"type": "datepicker", "selected_date": value}

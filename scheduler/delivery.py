@@ -99,7 +99,7 @@ class Delivery:
             t = u.transfers.get(transfer_id)
             if t is None:
                 return None
-            return services.card_for(u, self.org, t, viewer, now, headline=headline)
+            return services.message_card(u, self.org, t, viewer, now, headline=headline)
 
     def _send(self, row: Any, now: datetime) -> tuple[str, str] | None:
         payload = dict(row.payload or {})

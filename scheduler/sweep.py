@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot import services
+from bot import access, services
 from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
 from bot.domain import DomainError, local_date
 from bot.org import Org
@@ -195,13 +195,14 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                     targets = (level_contacts(org, t, pack, s.level)
                                if s.kind == StepKind.escalation and s.level
                                else resolve(org, covers, t, who, pack))
-                    for target in targets:
+                    for target in access.audience(t, targets):  # never an excluded person
                         offered = _offered(s, clock, who)
                         if "endorse" in offered and target not in holding_senior:
                             offered = []  # FAQ: endorsement "lies with the transferring area"
+                        text = (access.brief_line(t.case_ref, f"{s.kind.value} on {d.label.lower()}")
+                                if t.restricted else _text(s, clock, d, pack, org, today))
                         item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
-                                "step": s.key, "text": _text(s, clock, d, pack, org, today),
-                                "actions": offered}
+                                "step": s.key, "text": text, "actions": offered}
                         result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
                         if write(outbox.item_key(tid, d.clock, s.key, target), "item", target, item,
                                  "pending", deliver_at):

@@ -80,6 +80,8 @@ class TransferRow(SQLModel, table=True):
     created_at: datetime = _dt()
     updated_at: datetime = _dt()
     closed_at: datetime | None = _dt(default=None)
+    restricted: bool = False
+    excluded: list[str] | None = _json()
     version: int = 0
 
 
@@ -192,4 +194,33 @@ class ProcessedEventRow(SQLModel, table=True):
     __tablename__ = "processed_event"
 
     event_id: str = Field(primary_key=True, max_length=64)
+    at: datetime = _dt()
+
+
+class TransferReadRow(SQLModel, table=True):
+    """One read of a transfer's details (status, history, export, a card), or a refused attempt."""
+
+    __tablename__ = "transfer_read"
+
+    __table_args__ = (
+        sa.Index("ix_transfer_read_transfer", "transfer_id", "at"),
+        sa.Index("ix_transfer_read_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: int = Field(foreign_key="transfer.id", ondelete="CASCADE")
+    reader: str = Field(max_length=32)
+    surface: str = Field(max_length=32)
+    granted: bool = True
+    restricted: bool = False
+    at: datetime = _dt()
+
+
+class InstallEventRow(SQLModel, table=True):
+    """A Slack lifecycle event (app_uninstalled, tokens_revoked, reinstalled), newest last."""
+
+    __tablename__ = "install_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
     at: datetime = _dt()

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 from bot.clocks import ClockStatus, Deadline
 from bot.domain import State, TimelineEvent, Transfer, local_date
 from bot.notices import Notice
-from bot.ports import Cover, DuplicateOpenTransfer, StaleTransfer, TransferSummary
+from bot.ports import Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary
 from bot.reports import ReportRow
 from store import outbox
 from store.models import (
@@ -23,6 +23,7 @@ from store.models import (
     DeadlineRow,
     NotificationRow,
     TimelineRow,
+    TransferReadRow,
     TransferRow,
 )
 
@@ -30,7 +31,7 @@ _SCALARS = (
     "case_ref", "policy", "holding_team", "receiving_team", "kind", "requested_by",
     "requested_on", "heads_up_on", "transfer_point", "transfer_point_date", "move_date",
     "order_date", "funding_note", "named_worker", "agreed_date", "escalation_level", "work_due",
-    "created_at", "closed_at",
+    "created_at", "closed_at", "restricted",
 )
 
 
@@ -47,6 +48,7 @@ def _row_values(t: Transfer, now: datetime) -> dict[str, Any]:
         linked_refs=list(t.linked_refs),
         checklist=t.checklist,
         work_items=list(t.work_items),
+        excluded=list(t.excluded),
         updated_at=now,
     )
     return values
@@ -60,6 +62,7 @@ def _to_domain(row: Any, timeline: list[Any]) -> Transfer:
         linked_refs=tuple(row.linked_refs or ()),
         checklist=dict(row.checklist or {}),
         work_items=tuple(row.work_items or ()),
+        excluded=tuple(row.excluded or ()),
         id=row.id,
         version=row.version,
     )
@@ -71,6 +74,13 @@ def _to_domain(row: Any, timeline: list[Any]) -> Transfer:
         for ev in timeline
     ]
     return t
+
+
+def _json_list(value: Any) -> list[str]:
+    """A JSON list column read through Core (SQLite may hand back its text)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return list(value or ())
 
 
 def _event_values(transfer_id: int, ev: TimelineEvent) -> dict[str, Any]:
@@ -196,6 +206,11 @@ class SqlTransfers:
         ).first()
         return self._load(row)
 
+    def ids_of_case(self, case_ref: str) -> list[int]:
+        """Ids of every transfer of a case, open or closed, oldest first."""
+        return list(self.s.execute(sa.select(_TRANSFER.c.id).where(_TRANSFER.c.case_ref == case_ref)
+                                   .order_by(_TRANSFER.c.id)).scalars())
+
     def open_case_refs(self, refs: Iterable[str]) -> dict[str, int]:
         """Of ``refs``, those with an open transfer, mapped to its id."""
         out: dict[str, int] = {}
@@ -232,7 +247,8 @@ class SqlTransfers:
             where = []
         stmt = sa.select(
             t.id, t.case_ref, t.policy, t.state, t.holding_team, t.receiving_team, t.kind,
-            t.requested_on, t.closed_at, t.requested_by, t.named_worker, d.clock, d.due_on,
+            t.requested_on, t.closed_at, t.requested_by, t.named_worker, t.restricted, t.excluded,
+            d.clock, d.due_on,
         ).select_from(source).where(*where)
         if open_only:
             stmt = stmt.where(t.closed_at.is_(None))
@@ -255,6 +271,7 @@ class SqlTransfers:
                 due_clock=r.clock if r.due_on is not None else None,
                 closed_at=r.closed_at.replace(tzinfo=UTC) if r.closed_at else None,
                 requested_by=r.requested_by, named_worker=r.named_worker,
+                restricted=bool(r.restricted), excluded=tuple(_json_list(r.excluded)),
             )
             for r in ordered
         ]
@@ -277,7 +294,7 @@ class SqlTransfers:
         since_dt = datetime(since.year, since.month, since.day, tzinfo=UTC)
         stmt = sa.select(
             t.id, t.case_ref, t.policy, t.holding_team, t.receiving_team, t.kind, t.state,
-            t.requested_on, t.closed_at, next_due.label("next_due"), endorse.label("endorse"),
+            t.requested_on, t.closed_at, t.restricted, next_due.label("next_due"), endorse.label("endorse"),
             breached.label("breached"),
         ).where(sa.or_(t.closed_at.is_(None), t.closed_at >= since_dt.replace(tzinfo=None),
                        t.requested_on >= since)).order_by(t.id)
@@ -293,7 +310,7 @@ class SqlTransfers:
                 closed_at=r.closed_at.replace(tzinfo=UTC) if r.closed_at else None,
                 next_due=date.fromisoformat(r.next_due) if isinstance(r.next_due, str) else r.next_due,
                 breached_on=local_date(breached_at.replace(tzinfo=UTC)) if breached_at else None,
-                endorsement_overdue=bool(r.endorse),
+                endorsement_overdue=bool(r.endorse), restricted=bool(r.restricted),
             ))
         return out
 
@@ -336,7 +353,7 @@ class SqlTransfers:
         raw = conn.connection.driver_connection
         assert raw is not None
         cols = [*_row_values(rows[0][0], rows[0][0].created_at), "version", "id"] if rows else []
-        json_cols = {"flags", "linked_refs", "checklist", "work_items"}
+        json_cols = {"flags", "linked_refs", "checklist", "work_items", "excluded"}
 
         def cell(k: str, v: Any) -> Any:
             if k in json_cols:
@@ -373,7 +390,7 @@ class SqlTransfers:
         ids = sa.select(col(TransferRow.id)).where(
             col(TransferRow.closed_at).is_not(None), col(TransferRow.closed_at) < when
         )
-        for table in (TimelineRow, DeadlineRow, NotificationRow):
+        for table in (TimelineRow, DeadlineRow, NotificationRow, TransferReadRow):
             self.s.execute(sa.delete(table).where(col(table.transfer_id).in_(ids)))
         from store.models import MessageRefRow
 
@@ -412,12 +429,52 @@ class SqlCovers:
         return [Cover(r.manager, r.cover, r.starts_on, r.ends_on) for r in rows]
 
 
+_READ: sa.Table = TransferReadRow.__table__  # type: ignore[attr-defined]
+
+
+class SqlReads:
+    """The audit of reads in SQL (rows go with their transfer when it is purged)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, read: Read) -> None:
+        """Record one read."""
+        self.s.execute(sa.insert(_READ).values(
+            transfer_id=read.transfer_id, reader=read.reader, surface=read.surface,
+            granted=read.granted, restricted=read.restricted,
+            at=read.at.astimezone(UTC).replace(tzinfo=None)))
+
+    def _select(self) -> sa.Select[Any]:
+        r = _READ.c
+        return (sa.select(r.transfer_id, _TRANSFER.c.case_ref, r.reader, r.surface, r.granted,
+                          r.restricted, r.at)
+                .join_from(_READ, _TRANSFER, _TRANSFER.c.id == r.transfer_id).order_by(r.at, r.id))
+
+    @staticmethod
+    def _read(row: Any) -> Read:
+        return Read(row.transfer_id, row.case_ref, row.reader, row.surface, bool(row.granted),
+                    bool(row.restricted), row.at.replace(tzinfo=UTC))
+
+    def of_transfer(self, transfer_id: int) -> list[Read]:
+        """Every read of one transfer, oldest first."""
+        return [self._read(r) for r in self.s.execute(
+            self._select().where(_READ.c.transfer_id == transfer_id))]
+
+    def restricted_between(self, start: datetime, end: datetime) -> list[Read]:
+        """Reads of restricted transfers in a period, oldest first."""
+        lo, hi = (x.astimezone(UTC).replace(tzinfo=None) for x in (start, end))
+        return [self._read(r) for r in self.s.execute(
+            self._select().where(_READ.c.restricted.is_(True), _READ.c.at >= lo, _READ.c.at < hi))]
+
+
 class SqlUnitOfWork:
     """A session and its repositories; rolls back unless committed."""
 
     session: Session
     transfers: SqlTransfers
     covers: SqlCovers
+    reads: SqlReads
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -426,6 +483,7 @@ class SqlUnitOfWork:
         self.session = Session(self.engine, expire_on_commit=False)
         self.transfers = SqlTransfers(self.session)
         self.covers = SqlCovers(self.session)
+        self.reads = SqlReads(self.session)
         return self
 
     def __exit__(

@@ -15,8 +15,8 @@ from bot.org import Org, load_org
 from store.db import make_engine, upgrade
 from store.repo import SqlUnitOfWork
 
-TABLES = ("message_ref", "notification", "timeline_event", "deadline", "transfer", "cover",
-          "processed_event")
+TABLES = ("transfer_read", "message_ref", "notification", "timeline_event", "deadline", "transfer",
+          "cover", "processed_event", "install_event")
 
 # Monday 23 November 2026, 10:00 UTC: every test's "now" unless it says otherwise.
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

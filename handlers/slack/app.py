@@ -23,7 +23,7 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import actions, services
+from bot import access, actions, freetext, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
@@ -103,7 +103,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                             forms.popitem(last=False)
         except DomainError as exc:
             tell(str(exc))
-            if not isinstance(exc, NotPermitted):
+            if not isinstance(exc, (NotPermitted, access.NotVisible)):
                 stale_card(tid)
             return
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -118,6 +118,28 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             log.exception("could not redraw the cards of transfer %s", tid)
         deps.wake()
 
+    warned: OrderedDict[tuple[str, str, str, str], None] = OrderedDict()  # text already warned about
+
+    def personal(user: str, form: str, values: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, str]:
+        """Warnings for typed text that looks like a name, date of birth, address or phone number;
+        text the person submits again unchanged after a warning is kept as written."""
+        out: dict[str, str] = {}
+        for block, els in values.items():
+            for el in (els or {}).values():
+                text = el.get("value") if el.get("type") == "plain_text_input" else None
+                found = freetext.looks_personal(text) if block not in skip else []
+                if not found:
+                    continue
+                key = (user, form, block, str(text))
+                with forms_lock:
+                    if key in warned:
+                        continue
+                    warned[key] = None
+                    while len(warned) > FORM_CACHE:
+                        warned.popitem(last=False)
+                out[block] = _clip(freetext.warning(found), 150)
+        return out
+
     @app.command("/transfer")
     def transfer_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
@@ -127,6 +149,11 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
 
         def tell(text: str) -> None:
             respond(response_type="ephemeral", text=blocks.escape(text))
+
+        if not deps.org.knows(user):  # people not in the org file get the help text, nothing more
+            respond(response_type="ephemeral", text="Here is what /transfer can do.",
+                    blocks=blocks.help_blocks())
+            return
 
         if sub in ("new", "headsup"):
             teams = deps.org.teams_of(user)
@@ -147,7 +174,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 return
             try:
                 with deps.uow() as u:
-                    t = services.load_for_action(u, words[1])
+                    t = services.load_for_action(u, deps.org, user, words[1], deps.clock())
             except DomainError as exc:
                 tell(str(exc))
                 return
@@ -161,6 +188,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         user = body["user"]["id"]
         values = view["state"]["values"]
         holding = view.get("private_metadata") or None
+        warnings = personal(user, view["callback_id"], values, skip=(ids.CASE_REF,))
+        if warnings:
+            ack(response_action="errors", errors=warnings)
+            return
         try:
             req = _raise_request(values, holding, heads_up=view["callback_id"] == ids.HEADSUP_VIEW)
             with deps.uow() as u:
@@ -190,6 +221,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         user = body["user"]["id"]
         name = ids.action_of_form(view["callback_id"])
         values = view["state"]["values"]
+        warnings = personal(user, f"{view['callback_id']}:{view.get('private_metadata')}", values)
+        if warnings:
+            ack(response_action="errors", errors=warnings)
+            return
         try:
             tid = int(view.get("private_metadata") or 0)
             with deps.uow() as u:
@@ -279,6 +314,8 @@ def _value(values: dict[str, Any], block: str) -> Any:
             return (el.get("selected_option") or {}).get("value")
         if kind == "users_select":
             return el.get("selected_user")
+        if kind == "multi_users_select":
+            return list(el.get("selected_users") or [])
         if kind == "datepicker":
             return el.get("selected_date")
         if kind == "checkboxes":
@@ -303,6 +340,8 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
         funding_note=_value(values, ids.FUNDING),
         confirmed=tuple((a, b) for a, b in checklist),
         heads_up=heads_up,
+        restricted=bool(_value(values, ids.RESTRICTED)),
+        excluded=tuple(_value(values, ids.EXCLUDED) or ()),
     )
 
 
@@ -322,10 +361,10 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             if not args:
                 return {"text": f"Give a case reference: `/transfer {sub} X123456`."}
             with deps.uow() as u:
-                t = services.load(u, case_ref=args[0])
                 if sub == "history":
+                    t = services.history(u, deps.org, user, args[0], deps.clock())
                     return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
-                return blocks.render(services.card_for(u, deps.org, t, user, deps.clock()))
+                return blocks.render(services.status_card(u, deps.org, user, args[0], deps.clock()))
         if sub == "agenda":
             with deps.uow() as u:
                 items = services.agenda(u, deps.org, user, today)
@@ -336,10 +375,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             if not args:
                 return {"text": "Give a case reference: `/transfer lastteam X123456`."}
             with deps.uow() as u:
-                last = services.last_team_answer(u, deps.org, args[0], today)
-            ref = blocks.escape(args[0].strip().upper())
-            if last is None:
-                return {"text": f"Baton has no closed transfer for {ref}."}
+                last = services.last_team_for(u, deps.org, user, args[0], deps.clock())
             text = f"{last.case_ref} was last held by {last.team}; closed {last.closed_on:%d %b %Y}."
             if last.goes_back is True:
                 text += f" Closed less than {last.rule} ago: a re-referral goes back to {last.team}."
@@ -362,6 +398,6 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                                 "goes one level up."}
             return {"text": f"<@{m.group(1)}> covers your transfers until {until:%d %b %Y}."}
     except DomainError as exc:
-        return {"text": str(exc)}
+        return {"text": blocks.escape(str(exc))}
     prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "
     return {"text": prefix + "Here is what /transfer can do.", "blocks": blocks.help_blocks()}

@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
+    UserMultiSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
@@ -186,7 +187,18 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
             element=CheckboxesElement(action_id=ids.FLAGS,
                                       options=_choices(pack.flags)[:_CHECKBOX_MAX]),
         ))
-    blocks.append(_text_input(ids.FUNDING, "Funding arrangements", multiline=True, optional=True))
+    blocks.append(_text_input(ids.FUNDING, "Funding arrangements", multiline=True, optional=True,
+                              hint=NO_NAMES))
+    blocks += [
+        InputBlock(block_id=ids.RESTRICTED, label="Restricted case", optional=True,
+                   hint="Only the people named on it see it: no channel posts; messages carry the "
+                        "case reference and the action only.",
+                   element=CheckboxesElement(action_id=ids.RESTRICTED, options=[
+                       _option("restricted", "Restrict this transfer to the people named on it")])),
+        InputBlock(block_id=ids.EXCLUDED, label="People who must never see it", optional=True,
+                   hint="They are never told of it and cannot look it up (the transfer is restricted).",
+                   element=UserMultiSelectElement(action_id=ids.EXCLUDED, placeholder="Choose people")),
+    ]
     items = [
         _option(f"{cl.id}:{it.id}", it.label)
         for cl in pack.gating("request") for it in cl.items

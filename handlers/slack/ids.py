@@ -55,6 +55,8 @@ TRANSFER_POINT_DATE = "transfer_point_date"
 FLAGS = "flags"
 FUNDING = "funding_note"
 CHECKLIST = "checklist"  # option values are "<checklist id>:<item id>"
+RESTRICTED = "restricted"  # one checkbox: limit the transfer to the people named on it
+EXCLUDED = "excluded"  # people who must never see it or hear of it
 # Catalogue form fields: the block id is the field's name (see bot/actions.py).
 RATIONALE = "rationale"
 DECLINE_REASON = "reason_category"

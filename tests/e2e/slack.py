@@ -18,6 +18,7 @@ from sandbox.driver import (
     select,
     text_input,
     user_select,
+    users_input,
     wait,
 )
 from scheduler.delivery import Delivery
@@ -34,6 +35,7 @@ __all__ = [
     "slack_delivery",
     "text_input",
     "user_select",
+    "users_input",
     "wait",
 ]
 

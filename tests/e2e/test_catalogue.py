@@ -39,6 +39,7 @@ class Case:
     flags: tuple[str, ...] = ()
     before: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (user, action, values) first
     records: str = ""  # the timeline event, when not the action's own
+    raised_days_ago: int = 0  # raised this long before the app's clock
 
 
 Steps = tuple[tuple[str, str, dict[str, Any]], ...]
@@ -81,8 +82,9 @@ CASES: dict[str, Case] = {
     "record_delay": Case("U0NPP1", "pdu-south", "U0NPP1", "U0SMGR",
                          {"reason": text_input("Awaiting police checks"),
                           "actions": text_input("Chased the police twice")}),
+    # Past its 20 working days, the transfer has reached senior management, who may now see it.
     "endorse": Case("U0NPP1", "pdu-south", "U0SMT1", "U0NMGR",
-                    {"rationale": text_input("Complex case, agreed plan")}),
+                    {"rationale": text_input("Complex case, agreed plan")}, raised_days_ago=40),
     "address_assessed": Case("U0NPP1", "pdu-south", "U0SMGR", "U0NPP1",
                              {"outcome": text_input("Visited: the address is suitable")},
                              flags=("receiving_area_home_visit",)),
@@ -100,7 +102,7 @@ def _prepare(uow: UoW, org: Org, c: Case) -> int:
         t = services.raise_transfer(u, org, c.raiser, RaiseRequest(
             case_ref=c.ref, receiving_team=c.receiving_team, kind=c.kind, heads_up=c.heads_up,
             confirmed=c.confirmed, transfer_point="icpc" if c.point_date else None, flags=c.flags,
-            transfer_point_date=c.point_date), NOW)
+            transfer_point_date=c.point_date), NOW - timedelta(days=c.raised_days_ago))
     assert t.id is not None
     for user, name, values in c.before:
         with uow() as u:

@@ -13,7 +13,7 @@ from bot import views
 from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.notices import Notice
-from bot.ports import Cover, DuplicateOpenTransfer
+from bot.ports import Cover, DuplicateOpenTransfer, Read
 from bot.reports import Summary
 
 
@@ -77,6 +77,25 @@ class FakeCovers:
         return [c for c in self.covers if c.starts_on <= day <= c.ends_on]
 
 
+class FakeReads:
+    """The audit of reads as a list."""
+
+    def __init__(self) -> None:
+        self.rows: list[Read] = []
+
+    def add(self, read: Read) -> None:
+        """Record a read."""
+        self.rows.append(read)
+
+    def of_transfer(self, transfer_id: int) -> list[Read]:
+        """Reads of one transfer."""
+        return [r for r in self.rows if r.transfer_id == transfer_id]
+
+    def restricted_between(self, start: datetime, end: datetime) -> list[Read]:
+        """Reads of restricted transfers in a period."""
+        return [r for r in self.rows if r.restricted and start <= r.at < end]
+
+
 @dataclass
 class FakeUnitOfWork:
     """A unit of work whose outbox is a list; commits are counted, rollbacks undo nothing
@@ -84,6 +103,7 @@ class FakeUnitOfWork:
 
     transfers: FakeTransfers = field(default_factory=FakeTransfers)
     covers: FakeCovers = field(default_factory=FakeCovers)
+    reads: FakeReads = field(default_factory=FakeReads)
     notices: list[tuple[Notice, datetime]] = field(default_factory=list)
     pending: list[tuple[Notice, datetime]] = field(default_factory=list)
     commits: int = 0

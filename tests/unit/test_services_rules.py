@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot import commands as cmd
@@ -19,9 +21,10 @@ def org() -> Org:
     return load_org()
 
 
-def _raised(uow: FakeUnitOfWork, org: Org) -> int:
+def _raised(uow: FakeUnitOfWork, org: Org, *, days_ago: int = 0) -> int:
     t = services.raise_transfer(uow, org, "U0NPP1", RaiseRequest(case_ref="X123456",
-                                                                 receiving_team="pdu-south"), NOW)
+                                                                 receiving_team="pdu-south"),
+                                NOW - timedelta(days=days_ago))
     assert t.id is not None
     return t.id
 
@@ -89,10 +92,11 @@ def test_only_the_holding_areas_senior_managers_may_endorse_an_extension(org: Or
     """Probation FAQ: "The responsibility for recording the reasons for delay and Senior
     Management endorsement lies with the transferring area." North's SMT contact (holding) holds
     the transferring area's senior role and endorses; South's (receiving) is on the ladder but
-    is refused, and nothing is written."""
+    is refused, and nothing is written. (Raised 45 days ago: senior managers see a transfer once
+    its clock has reached them.)"""
     org = _with_team_smt(org)
     uow = FakeUnitOfWork()
-    tid = _raised(uow, org)
+    tid = _raised(uow, org, days_ago=45)
     t = uow.transfers.get(tid)
     assert t is not None
     north = services.actor_for(uow, org, t, "U0NSMT", NOW.date())

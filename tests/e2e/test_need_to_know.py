@@ -1,0 +1,142 @@
+"""Need to know in chat: the real Bolt app over signed requests against the Slack stand-in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from bot import services
+from bot.ports import UnitOfWork
+from handlers.slack import ids
+from tests.conftest import NOW
+from tests.e2e.conftest import texts
+from tests.e2e.slack import SlackDriver, checks, select, text_input, users_input, wait
+
+UoW = Callable[[], UnitOfWork]
+OUTSIDER, STRANGER = "U0BASW1", "U0NOBODY"
+
+
+def _raise(uow: UoW, ref: str = "X123456", **kw: object) -> int:
+    from bot.org import load_org
+
+    with uow() as u:
+        t = services.raise_transfer(u, load_org(), "U0NPP1", services.RaiseRequest(
+            case_ref=ref, receiving_team="pdu-south", **kw), NOW)  # type: ignore[arg-type]
+    assert t.id is not None
+    return t.id
+
+
+def _answers(slack: SlackDriver, n: int) -> list[str]:
+    got = wait(slack.api, lambda: len(slack.api.responses) >= n and slack.api.responses)
+    return [r.payload.get("text", "") for r in got]
+
+
+def test_outsider_reads_the_same_for_an_existing_and_an_unknown_case(slack: SlackDriver, uow: UoW) -> None:
+    """A Bury social worker asking about a probation case gets, for status and history, exactly
+    what they get for a case Baton never heard of, but for the reference."""
+    _raise(uow)
+    for sub in ("status", "history"):
+        before = len(slack.api.responses)
+        slack.command(OUTSIDER, f"{sub} X123456")
+        known = _answers(slack, before + 1)[-1]
+        slack.command(OUTSIDER, f"{sub} X999999")
+        unknown = _answers(slack, before + 2)[-1]
+        assert known == "No transfer you can see has the reference X123456."
+        assert known.replace("X123456", "X999999") == unknown
+
+
+def test_person_on_the_transfer_sees_its_status(slack: SlackDriver, uow: UoW) -> None:
+    """The receiving manager's /transfer status shows the card."""
+    _raise(uow)
+    slack.command("U0SMGR", "status X123456")
+    answer = wait(slack.api, lambda: slack.api.responses)[0]
+    assert "X123456" in texts(answer.payload.get("blocks"))
+
+
+def test_stranger_gets_only_the_help_text(slack: SlackDriver, uow: UoW) -> None:
+    """Someone not in the org file asking for a case's status is shown the help, nothing else."""
+    _raise(uow)
+    slack.command(STRANGER, "status X123456")
+    answer = wait(slack.api, lambda: slack.api.responses)[0]
+    assert answer.payload["text"] == "Here is what /transfer can do."
+    assert "X123456" not in str(answer.payload)
+
+
+def test_crafted_button_for_another_transfer_is_refused_neutrally(slack: SlackDriver, uow: UoW) -> None:
+    """An outsider pressing Accept with another team's transfer id is told the neutral answer
+    privately, gets no form, and nothing changes."""
+    tid = _raise(uow)
+    slack.press(OUTSIDER, ids.ACCEPT, str(tid))
+    told = wait(slack.api, lambda: [c.params.get("text") for c in slack.api.calls_to("chat.postEphemeral")
+                                    if c.params.get("user") == OUTSIDER])
+    assert told[0] == f"No transfer you can see has the reference #{tid}."
+    assert not slack.api.modal_stack(OUTSIDER)
+    with uow() as u:
+        assert services.load(u, transfer_id=tid).state.value == "requested"
+
+
+def test_lastteam_refused_to_a_practitioner_outside_the_front_door(slack: SlackDriver, uow: UoW) -> None:
+    """A probation practitioner asking who held a case last gets the neutral answer."""
+    slack.command("U0NPP1", "lastteam X123456")
+    answer = wait(slack.api, lambda: slack.api.responses)[0]
+    assert answer.payload["text"] == "No transfer you can see has the reference X123456."
+
+
+def test_restricted_case_raised_in_chat_posts_to_no_channel_and_tells_no_excluded_person(
+        slack: SlackDriver, uow: UoW) -> None:
+    """Raised from the form as restricted with the receiving practitioner excluded: the receiving
+    manager gets a brief DM (case reference and action), the channel and the excluded person nothing."""
+    slack.command("U0NPP1", "new")
+    wait(slack.api, lambda: slack.api.modal_stack("U0NPP1"))
+    status, answer = slack.submit("U0NPP1", {
+        ids.CASE_REF: text_input("X123456"), ids.RECEIVING_TEAM: select("pdu-south"),
+        ids.KIND: select("permanent"), ids.RESTRICTED: checks("restricted"),
+        ids.EXCLUDED: users_input("U0SPP1")})
+    assert status == 200 and "errors" not in answer, answer
+    dm = wait(slack.api, lambda: slack.api.messages("U0SMGR"))[0]
+    assert "X123456: a transfer request needs your decision." in texts(dm.blocks)
+    assert "North PDU" not in texts(dm.blocks)
+    wait(slack.api, lambda: slack.api.messages("U0NPP1"))
+    assert not slack.api.messages("C0SOUTH") and not slack.api.messages("U0SPP1")
+    with uow() as u:
+        t = services.load(u, case_ref="X123456")
+        assert t.restricted and t.excluded == ("U0SPP1",)
+        # every view of a restricted transfer is recorded: here, the two cards delivered
+        assert sorted(r.reader for r in u.reads.of_transfer(t.id or 0)) == ["U0NPP1", "U0SMGR"]
+
+
+def test_rationale_that_looks_like_a_phone_number_is_warned_then_kept_when_confirmed(
+        slack: SlackDriver, uow: UoW) -> None:
+    """A decline rationale holding a phone number is warned about on its field before anything
+    is saved; submitted again unchanged, it is kept."""
+    tid = _raise(uow)
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    values = {"rationale": text_input("Heightened risk; ring the victim's carer on 07700 900123"),
+              "reason_category": select("heightened_risk")}
+    _, answer = slack.submit("U0SMGR", values)
+    assert "looks like it holds a phone number" in answer["errors"]["rationale"]
+    with uow() as u:
+        assert services.load(u, transfer_id=tid).state.value == "requested"
+    status, answer = slack.submit("U0SMGR", values)
+    assert status == 200 and "errors" not in answer, answer
+    with uow() as u:
+        assert services.load(u, transfer_id=tid).state.value == "declined"
+
+
+def test_logs_hold_no_case_reference_or_typed_text(slack: SlackDriver, uow: UoW,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Through a raise, a refused look and a decline with its rationale, nothing Baton logs
+    names the case or repeats what was typed (only transfer ids)."""
+    caplog.set_level(logging.DEBUG, logger="baton")
+    tid = _raise(uow)
+    slack.command(OUTSIDER, "status X123456")
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    slack.submit("U0SMGR", {"rationale": text_input("Heightened risk at the proposed address"),
+                            "reason_category": select("heightened_risk")})
+    wait(slack.api, lambda: slack.api.messages("U0NPP1"))
+    baton = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("baton"))
+    assert "X123456" not in baton and "Heightened risk" not in baton
