@@ -295,10 +295,18 @@ def form_modal(form: views.Form) -> View:
                   private_metadata=str(form.transfer_id))
 
 
-def notice_modal(title: str, text: str) -> View:
-    """A modal that only says something (a refusal of a form that has no field to show it on)."""
+def notice_modal(title: str, text: str, *, escaped: bool = False) -> View:
+    """A modal that only says something (a refusal of a form that has no field to show it on);
+    ``escaped`` text is mrkdwn Baton built itself (user text in it already escaped)."""
     return View(type="modal", callback_id=ids.NOTICE_VIEW, title=_clip(title, 24), close="Close",
-                blocks=[SectionBlock(text=_md(escape(text)))])
+                blocks=[SectionBlock(text=_md(text if escaped else escape(text)))])
+
+
+def lost_race(case_ref: str, event: str, by: str, at: str, reason: str) -> str:
+    """The answer to a step that lost a race: who moved the transfer first, what and when."""
+    who = f" by {mention(by)}" if by else ""
+    return (f"*{escape(case_ref)}* was {escape(event)}{who} at {escape(at)} while you were "
+            f"deciding. {escape(reason)}")
 
 
 def _rag(due_on: date | None, today: date, cal: WorkingCalendar) -> str:
