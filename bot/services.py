@@ -210,6 +210,8 @@ def load(uow: UnitOfWork, *, transfer_id: int | None = None, case_ref: str | Non
         return t
     if case_ref:
         ref = case_ref.strip().upper()
+        if not ref.isascii() or not ref.isprintable() or len(ref) > 64:  # no case reference is
+            raise DomainError("Baton has no transfer for that case reference.")  # echoed as typed
         t = uow.transfers.get_open_by_case(ref) or uow.transfers.latest_by_case(ref)
         if t is None:
             raise DomainError(f"Baton has no transfer for case {ref}.")

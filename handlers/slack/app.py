@@ -427,7 +427,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                 return {"text": f"While you are away until {until:%d %b %Y}, what would come to you "
                                 "goes one level up."}
             return {"text": f"<@{m.group(1)}> covers your transfers until {until:%d %b %Y}."}
-    except DomainError as exc:
-        return {"text": str(exc)}
+    except DomainError as exc:  # it may quote what the person typed: escaped like all user text
+        return {"text": blocks.escape(str(exc))}
     prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "
     return {"text": prefix + "Here is what /transfer can do.", "blocks": blocks.help_blocks()}

@@ -86,9 +86,16 @@ EVENT_WORDS = {
 
 
 # ---- text helpers --------------------------------------------------------------------------------
+_PLAIN_MENTION = re.compile(r"(?<![\w@#&])(?<!&lt;)(@(?=\w)|#(?=[a-z]))", re.IGNORECASE)
+WORD_JOINER = "\u2060"  # invisible: "@\u2060channel" reads as @channel and notifies no one
+
+
 def escape(text: str) -> str:
-    """Slack mrkdwn escaping of &, < and >, so "<!channel>" or "<@U123>" in user text pings no one."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn escaping of &, < and >, so "<!channel>" or "<@U123>" in user text pings no
+    one; plain "@channel", "@here" and "#general" get an invisible word joiner after the sigil, so
+    Slack never turns them into live mentions or channel links."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _PLAIN_MENTION.sub(lambda m: m.group(1) + WORD_JOINER, text)
 
 
 def mention(user: str) -> str:

@@ -190,3 +190,17 @@ def test_during_an_outage_forms_stay_open_saying_so_and_readyz_is_false_then_tru
     assert status == 200 and "errors" not in answer
     with cuttable.cut.engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM transfer")).scalar_one() == 1
+
+
+@pytest.mark.parametrize("typed", ["<!CHANNEL>", "@channel", "X12\x003456"])
+def test_typed_text_echoed_in_a_private_answer_is_escaped(slack: SlackDriver, typed: str) -> None:
+    """`/transfer status <!CHANNEL>` answers that Baton has no such transfer without a live
+    mention; a NUL byte in a typed case reference answers plainly, never a failure."""
+    from handlers.slack.blocks import escape
+
+    status, _ = slack.command(PP, f"status {typed}")
+    assert status == 200
+    said = wait(slack.api, lambda: slack.api.responses)[0].payload["text"]
+    assert "Baton has no transfer" in said
+    assert "<!" not in said and "@channel" not in said and "\x00" not in said
+    assert typed.upper() not in said or escape(typed.upper()) in said
