@@ -32,7 +32,8 @@ class NotVisible(DomainError):
     """The person may not see the transfer (or it does not exist): the same answer either way."""
 
     def __init__(self, ref: str) -> None:
-        super().__init__(NOT_VISIBLE.format(ref=ref.strip().upper() or "given"))
+        shown = "".join(ch for ch in ref.strip().upper() if ch.isprintable())[:40]  # never a NUL
+        super().__init__(NOT_VISIBLE.format(ref=shown or "given"))
         self.ref = ref
 
 

@@ -97,7 +97,9 @@ def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
     deliverer = Deliverer(delivery, clock, idle=idle)
     if background:
         deliverer.start()
-    bolt = build_app(Deps(org=b.org, uow=b.uow, clock=clock, wake=deliverer.wake),
+    from store.db import is_outage
+
+    bolt = build_app(Deps(org=b.org, uow=b.uow, clock=clock, wake=deliverer.wake, outage=is_outage),
                      token=token, signing_secret=signing_secret, api_url=api_url)
     chat = delivery.chat
     return SlackRuntime(bolt=bolt, client=getattr(chat, "client", None), delivery=delivery,

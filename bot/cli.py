@@ -267,7 +267,8 @@ def serve(
     scheduler: Annotated[bool, typer.Option(help="Run the sweep in this process (off: use cron "
                                                  "and `baton sweep`)")] = True,
 ) -> None:
-    """Serve Slack over HTTP (/slack/events, /healthz) with gunicorn; run several behind a balancer."""
+    """Serve Slack over HTTP (/slack/events, /healthz, /readyz) with gunicorn; run several
+    behind a balancer."""
     from bot.bootstrap import build, slack
     from handlers.server import run_gunicorn, wsgi_app
 
@@ -280,7 +281,9 @@ def serve(
         runtime = slack(b, now)
         if scheduler:
             _start_scheduler(b, runtime.delivery)
-        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine))
+        from store.db import reachable
+
+        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine), ready=lambda: reachable(b.engine))
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
 

@@ -8,6 +8,7 @@ An illegal step raises :class:`DomainError` whose message tells the user what to
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -424,9 +425,13 @@ def validate_case_ref(ref: str, pack: PolicyPack) -> str:
         raise DomainError(
             f"The case reference contains spaces; give {pack.case_ref_hint}, never a name.",
             field="case_ref")
+    if not raw.isascii() or unicodedata.normalize("NFKC", raw) != raw or not raw.isprintable():
+        # never folded silently ("ﬁle1" is not FILE1), nor echoed back
+        raise DomainError(f"The case reference has characters other than plain letters and digits; "
+                          f"give {pack.case_ref_hint}.", field="case_ref")
     norm = raw.upper()
     if not pack.case_ref_ok(norm):
-        raise DomainError(f"Case reference {raw!r} is not valid here: give {pack.case_ref_hint}.",
+        raise DomainError(f"That case reference is not valid here: give {pack.case_ref_hint}.",
                           field="case_ref")
     return norm
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -22,16 +24,16 @@ from bot.domain import (
     STATE_LABELS,
     UK_TIME,
     DomainError,
-    NotPermitted,
     State,
     TimelineEvent,
     Transfer,
     local_date,
     new_transfer,
 )
+from bot.errors import FormErrors, NotPermitted
 from bot.org import Actor, Org, Role, UnknownTeam
 from bot.policy import PolicyPack
-from bot.ports import Cover, DuplicateOpenTransfer, Read, TransferSummary, UnitOfWork
+from bot.ports import Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary, UnitOfWork
 from bot.recipients import SYSTEM, effective_managers
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
 
@@ -83,6 +85,8 @@ def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) ->
                 roles.add(Role.escalation)
                 if team == t.holding_team:
                     roles.add(Role.holding_escalation)
+    if user == t.requested_by:  # nobody decides a transfer they raised, whatever cover they hold
+        roles -= {Role.receiving_manager, Role.escalation, Role.holding_escalation}
     return Actor(user, frozenset(roles))
 
 
@@ -120,6 +124,16 @@ def visible(uow: UnitOfWork, org: Org, user: str, now: datetime, *, case_ref: st
         record_read(uow, t, user, surface, now)
         uow.commit()
     return t
+
+
+def _may_raise_from(uow: UnitOfWork, org: Org, user: str, team_id: str, today: date) -> bool:
+    """Whether ``user`` belongs to the holding team: a member, a manager, or covering one of
+    its managers today."""
+    team = org.team(team_id)
+    if user in team.members or user in team.managers:
+        return True
+    covering = {c.manager for c in uow.covers.active_on(today) if c.cover == user}
+    return bool(covering & set(team.managers))
 
 
 def _home_team(org: Org, user: str, holding_team: str | None) -> str:
@@ -205,6 +219,9 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
     """Raise a transfer request (or an early heads up) for a case."""
     holding = _home_team(org, user, req.holding_team)
     org.team(req.receiving_team)
+    if not _may_raise_from(uow, org, user, holding, local_date(now)):
+        raise NotPermitted(f"Only members of {holding} can raise a transfer from it; you are not "
+                           "in that team in Baton's org file.", field="case_ref")
     pack = org.pack_for(holding)
     if not org.may_transfer(holding, req.receiving_team):
         other = org.pack_for(req.receiving_team)
@@ -248,6 +265,8 @@ def load(uow: UnitOfWork, *, transfer_id: int | None = None, case_ref: str | Non
         return t
     if case_ref:
         ref = case_ref.strip().upper()
+        if not ref.isascii() or not ref.isprintable() or len(ref) > 64:  # no case reference is
+            raise DomainError("Baton has no transfer for that case reference.")  # echoed as typed
         t = uow.transfers.get_open_by_case(ref) or uow.transfers.latest_by_case(ref)
         if t is None:
             raise DomainError(f"Baton has no transfer for case {ref}.")
@@ -375,9 +394,45 @@ HANDLERS: dict[type[cmd.Step], Handler] = {
 }
 
 
-def handle(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Transfer:
-    """Apply one step to a transfer and commit it with its notices; the catalogue's rule is
-    checked first, so a refused step changes nothing."""
+RACE_RETRIES = 25  # attempts at a step whose transfer others keep changing meanwhile
+
+
+class LostRace(DomainError):
+    """A step refused because someone else moved the transfer first: says who, what and when."""
+
+    def __init__(self, t: Transfer, reason: DomainError) -> None:
+        last = t.timeline[-1] if t.timeline else None
+        self.case_ref, self.reason = t.case_ref, str(reason)
+        self.event = last.kind.replace("_", " ") if last else "changed"
+        self.by = last.actor if last else ""
+        self.time = last.at.astimezone(UK_TIME).strftime("%H:%M") if last else ""
+        who = f" by {self.by}" if self.by else ""
+        super().__init__(f"{t.case_ref} was {self.event}{who} at {self.time} while you were "
+                         f"deciding. {self.reason}")
+
+
+def _retrying(uow: UnitOfWork, transfer_id: int, step: Callable[[], Transfer]) -> Transfer:
+    """Run ``step``; when it loses a race (StaleTransfer) run it again on the fresh transfer, so
+    steps that do not conflict (a delay reason, a note, a checklist item) are never lost and a
+    step the new state refuses is answered with what happened (:class:`LostRace`)."""
+    lost = False
+    for attempt in range(RACE_RETRIES):
+        try:
+            return step()
+        except StaleTransfer:
+            uow.rollback()
+            lost = True
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # spread the retries out
+        except FormErrors:
+            raise
+        except DomainError as exc:
+            if not lost or isinstance(exc, LostRace):
+                raise
+            raise LostRace(load(uow, transfer_id=transfer_id), exc) from exc
+    raise DomainError("Several people are changing this transfer at once; try again in a moment.")
+
+
+def _handle_once(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Transfer:
     t = visible(uow, org, command.user, now, transfer_id=command.transfer_id)
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, command.user, local_date(now))
@@ -389,16 +444,28 @@ def handle(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Trans
     return t
 
 
+def handle(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Transfer:
+    """Apply one step to a transfer and commit it with its notices; the catalogue's rule is
+    checked first, so a refused step changes nothing. A lost race is retried on the fresh
+    transfer (see :func:`_retrying`)."""
+    return _retrying(uow, command.transfer_id, lambda: _handle_once(uow, org, command, now))
+
+
 def submit(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
            raw: Mapping[str, Any], now: datetime) -> Transfer:
-    """A form submitted from any surface: check the rule, parse the fields, handle the command."""
+    """A form submitted from any surface: check the rule, parse the fields, handle the command;
+    a lost race is retried on the fresh transfer."""
     a = actions.action(action)
-    t = visible(uow, org, user, now, transfer_id=transfer_id)
-    pack = org.pack_for(t.holding_team)
-    actor = actor_for(uow, org, t, user, local_date(now))
-    actions.check(a, t, actor, pack)
-    values = actions.parse(a, pack, t, actor, raw)
-    return handle(uow, org, actions.command_for(a, transfer_id, user, values), now)
+
+    def once() -> Transfer:
+        t = visible(uow, org, user, now, transfer_id=transfer_id)
+        pack = org.pack_for(t.holding_team)
+        actor = actor_for(uow, org, t, user, local_date(now))
+        actions.check(a, t, actor, pack)
+        values = actions.parse(a, pack, t, actor, raw)
+        return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now)
+
+    return _retrying(uow, transfer_id, once)
 
 
 def act(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str, now: datetime,
@@ -461,6 +528,13 @@ def refresh_cards(uow: UnitOfWork, t: Transfer, now: datetime) -> None:
 
 
 # ---- cover ---------------------------------------------------------------------------------
+def _may_cover(org: Org, manager: str, cover: str) -> bool:
+    """Cover is a manager of a team in the org file, or a member of a team ``manager`` manages."""
+    if org.managed_by(cover):
+        return True
+    return any(cover in t.members for t in org.managed_by(manager))
+
+
 def set_cover(uow: UnitOfWork, org: Org, manager: str, cover: str | None, until: date,
               now: datetime, *, starts_on: date | None = None) -> Cover:
     """A manager names who covers them until a date (None: escalate one level up instead)."""
@@ -471,6 +545,9 @@ def set_cover(uow: UnitOfWork, org: Org, manager: str, cover: str | None, until:
         raise DomainError(f"The cover end date {until.isoformat()} is before {start.isoformat()}.")
     if cover == manager:
         raise DomainError("Name a colleague other than yourself to cover.")
+    if cover is not None and not _may_cover(org, manager, cover):
+        raise NotPermitted("Name as cover a manager in Baton's org file, or a member of a team you "
+                           "manage; nobody else can take your decisions.", field="cover")
     c = Cover(manager=manager, cover=cover, starts_on=start, ends_on=until)
     uow.covers.add(c, now)
     uow.commit()

@@ -21,8 +21,10 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout. Errors never
+    print SQL parameters (they hold case references and rationales)."""
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -36,7 +38,29 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # an unreachable server is reported in seconds, not after the operating system gives up
+    kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT})
     return sa.create_engine(url, **kwargs)
+
+
+CONNECT_TIMEOUT = 3  # seconds to reach PostgreSQL
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached (rather than a fault in Baton)."""
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+def reachable(engine: sa.Engine) -> bool:
+    """Whether the database answers a trivial query now (the readiness probe)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return True
+    except (sa.exc.SQLAlchemyError, OSError):
+        return False
 
 
 def alembic_config(url: str) -> Config:

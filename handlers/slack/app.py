@@ -21,6 +21,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import access, actions, freetext, services
@@ -47,6 +48,25 @@ class Deps:
     uow: Callable[[], UnitOfWork]
     clock: Callable[[], datetime]
     wake: Callable[[], None] = lambda: None
+    outage: Callable[[BaseException], bool] = lambda exc: False  # the store is unreachable
+
+
+SAVE_LATER = "Baton cannot save right now; try again in a minute."
+APOLOGY = "Sorry, something went wrong on Baton's side; it has been logged. Try again in a minute."
+SLACK_FAILED = "Slack did not open the form; press the button (or type the command) again."
+
+
+def _trouble(deps: Deps, exc: BaseException, where: str) -> str:
+    """What to tell a person about an unexpected failure, after one log line (no traceback, no
+    SQL, no text anyone typed)."""
+    if deps.outage(exc):
+        log.warning("%s: the database is unreachable (%s)", where, type(exc).__name__)
+        return SAVE_LATER
+    if isinstance(exc, SlackApiError):
+        log.warning("%s: Slack refused a call (%s)", where, exc.response.get("error"))
+        return SLACK_FAILED
+    log.error("%s failed: %s", where, type(exc).__name__)
+    return APOLOGY
 
 
 def web_client(token: str, api_url: str) -> WebClient:
@@ -62,6 +82,12 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     app = App(client=web_client(token, api_url), signing_secret=signing_secret,
               token_verification_enabled=False,
               listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="baton-listener"))
+
+    @app.error
+    def failed(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        """A listener failed in a way it did not handle: one log line, never a traceback or a 500."""
+        _trouble(deps, error, f"{body.get('type') or 'command'} listener")
+        return BoltResponse(status=200, body="")
 
     @app.middleware
     def once(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
@@ -106,7 +132,13 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             if not isinstance(exc, (NotPermitted, access.NotVisible)):
                 stale_card(tid)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        except Exception as exc:
+            tell(_trouble(deps, exc, "opening a form"))
+            return
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except SlackApiError as exc:
+            tell(_trouble(deps, exc, "opening a form"))
 
     def stale_card(tid: int) -> None:
         try:
@@ -143,18 +175,28 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     @app.command("/transfer")
     def transfer_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        user = body["user_id"]
-        words = (body.get("text") or "").split()
-        sub = words[0].lower() if words else "new"
 
         def tell(text: str) -> None:
             respond(response_type="ephemeral", text=blocks.escape(text))
 
+        try:
+            command(body, client, respond, tell)
+        except Exception as exc:  # answered privately: the store is down, or Slack refused
+            try:
+                tell(_trouble(deps, exc, "/transfer"))
+            except Exception as again:
+                log.warning("/transfer: could not answer privately (%s)", type(again).__name__)
+
+    def command(body: dict[str, Any], client: WebClient, respond: Respond,
+                tell: Callable[[str], None]) -> None:
+        """``/transfer …``: open a form, or answer privately."""
+        user = body["user_id"]
+        words = (body.get("text") or "").split()
+        sub = words[0].lower() if words else "new"
         if not deps.org.knows(user):  # people not in the org file get the help text, nothing more
             respond(response_type="ephemeral", text="Here is what /transfer can do.",
                     blocks=blocks.help_blocks())
             return
-
         if sub in ("new", "headsup"):
             teams = deps.org.teams_of(user)
             if not teams:
@@ -202,6 +244,9 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 field = ids.CASE_REF
             ack(response_action="errors", errors={field: _clip(str(exc))})
             return
+        except Exception as exc:  # nothing was saved: the form stays open with the reason
+            ack(response_action="errors", errors={ids.CASE_REF: _trouble(deps, exc, "raise form")})
+            return
         ack()
         deps.wake()
 
@@ -214,7 +259,13 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             tid = int(action.get("value") or 0)
         except ValueError:
             tid = 0
-        open_form(client, body, user, tid, name, lambda text: _tell(client, body, text))
+        def tell(text: str) -> None:
+            try:
+                _tell(client, body, text)
+            except SlackApiError as exc:
+                log.warning("could not answer a button privately (%s)", exc.response.get("error"))
+
+        open_form(client, body, user, tid, name, tell)
 
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """A catalogue action's form: parse it, take the step, and put any error on its field."""
@@ -233,6 +284,12 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             ack(response_action="errors", errors={_block_for(f, values): _clip(m)
                                                   for f, m in exc.errors.items()})
             return
+        except services.LostRace as race:  # someone else moved it first: say who, redraw cards
+            ack(response_action="update", view=blocks.notice_modal(
+                actions.action(name).title, blocks.lost_race(
+                    race.case_ref, race.event, race.by, race.time, race.reason), escaped=True).to_dict())
+            stale_card(tid)
+            return
         except (DomainError, ValueError) as exc:
             message = str(exc) if isinstance(exc, DomainError) else "That form is out of date."
             field = exc.field if isinstance(exc, DomainError) else None
@@ -241,6 +298,14 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             else:  # about the step as a whole: the form gives way to a message saying why
                 ack(response_action="update",
                     view=blocks.notice_modal(actions.action(name).title, message).to_dict())
+            return
+        except Exception as exc:  # nothing was saved: the form stays open with the reason
+            why = _trouble(deps, exc, f"{name} form")
+            if values:
+                ack(response_action="errors", errors={_block_for(None, values): why})
+            else:  # a form without fields: it gives way to the reason (pressing again retries)
+                ack(response_action="update",
+                    view=blocks.notice_modal(actions.action(name).title, why).to_dict())
             return
         ack()
         deps.wake()
@@ -397,7 +462,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                 return {"text": f"While you are away until {until:%d %b %Y}, what would come to you "
                                 "goes one level up."}
             return {"text": f"<@{m.group(1)}> covers your transfers until {until:%d %b %Y}."}
-    except DomainError as exc:
+    except DomainError as exc:  # it may quote what the person typed: escaped like all user text
         return {"text": blocks.escape(str(exc))}
     prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "
     return {"text": prefix + "Here is what /transfer can do.", "blocks": blocks.help_blocks()}

@@ -88,9 +88,16 @@ EVENT_WORDS = {
 
 
 # ---- text helpers --------------------------------------------------------------------------------
+_PLAIN_MENTION = re.compile(r"(?<![\w@#&])(?<!&lt;)(@(?=\w)|#(?=[a-z]))", re.IGNORECASE)
+WORD_JOINER = "\u2060"  # invisible: "@\u2060channel" reads as @channel and notifies no one
+
+
 def escape(text: str) -> str:
-    """Slack mrkdwn escaping of &, < and >, so "<!channel>" or "<@U123>" in user text pings no one."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn escaping of &, < and >, so "<!channel>" or "<@U123>" in user text pings no
+    one; plain "@channel", "@here" and "#general" get an invisible word joiner after the sigil, so
+    Slack never turns them into live mentions or channel links."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _PLAIN_MENTION.sub(lambda m: m.group(1) + WORD_JOINER, text)
 
 
 def mention(user: str) -> str:
@@ -309,10 +316,18 @@ def form_modal(form: views.Form) -> View:
                   private_metadata=str(form.transfer_id))
 
 
-def notice_modal(title: str, text: str) -> View:
-    """A modal that only says something (a refusal of a form that has no field to show it on)."""
+def notice_modal(title: str, text: str, *, escaped: bool = False) -> View:
+    """A modal that only says something (a refusal of a form that has no field to show it on);
+    ``escaped`` text is mrkdwn Baton built itself (user text in it already escaped)."""
     return View(type="modal", callback_id=ids.NOTICE_VIEW, title=_clip(title, 24), close="Close",
-                blocks=[SectionBlock(text=_md(escape(text)))])
+                blocks=[SectionBlock(text=_md(text if escaped else escape(text)))])
+
+
+def lost_race(case_ref: str, event: str, by: str, at: str, reason: str) -> str:
+    """The answer to a step that lost a race: who moved the transfer first, what and when."""
+    who = f" by {mention(by)}" if by else ""
+    return (f"*{escape(case_ref)}* was {escape(event)}{who} at {escape(at)} while you were "
+            f"deciding. {escape(reason)}")
 
 
 def _rag(due_on: date | None, today: date, cal: WorkingCalendar) -> str:

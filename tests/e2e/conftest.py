@@ -15,6 +15,7 @@ from bot.settings import Settings
 from handlers.metrics import metrics_for
 from handlers.server import serve_in_thread, wsgi_app
 from sandbox.slack_api import SlackStandIn
+from store.db import reachable
 from store.repo import SqlUnitOfWork
 from tests.conftest import NOW
 from tests.e2e.slack import SECRET, TOKEN, Clock, SlackDriver
@@ -40,7 +41,8 @@ def slack(api: SlackStandIn, engine: sa.Engine, org: Org, clock: Clock,
     baton = build(Settings(DATABASE_URL=str(engine.url)), org=org, engine=engine)
     runtime = slack_runtime(baton, clock, token=TOKEN, signing_secret=SECRET, api_url=api.api_url,
                             idle=0.2)  # tests also write through services directly, waking nothing
-    server, url = serve_in_thread(wsgi_app(runtime.bolt, metrics=metrics_for(engine)))
+    server, url = serve_in_thread(wsgi_app(runtime.bolt, metrics=metrics_for(engine),
+                                           ready=lambda: reachable(engine)))
     yield SlackDriver(base_url=url, api=api)
     server.shutdown()
     server.server_close()

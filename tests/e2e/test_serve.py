@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,10 +29,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+LOGS: list[str] = []  # what the served process logged, line by line
+
+
 @pytest.fixture
 def served(api: SlackStandIn, db_url: str, engine: sa.Engine) -> Iterator[str]:
     """`baton serve` on a free port with two workers, pointed at the stand-in; yields its URL."""
     port = free_port()
+    LOGS.clear()
     env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": api.api_url, "DATABASE_URL": db_url,
            "BATON_NOW": "2026-11-23T10:00:00+00:00"}
@@ -44,8 +50,9 @@ def served(api: SlackStandIn, db_url: str, engine: sa.Engine) -> Iterator[str]:
         booted += "Booting worker" in line
         if booted == 2:
             break
-    # keep reading what it logs, so a full pipe never blocks the server
-    threading.Thread(target=proc.stderr.read, daemon=True).start()
+    # keep reading what it logs (for tests to read), so a full pipe never blocks the server
+    err = proc.stderr
+    threading.Thread(target=lambda: LOGS.extend(iter(err.readline, "")), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -63,3 +70,32 @@ def test_gunicorn_serves_health_and_signed_slack_requests(served: str, api: Slac
     wait(api, lambda: api.responses, timeout=10)
     assert api.responses[0].effect == "ephemeral"
     assert slack.post("command=/transfer&text=help", signature="v0=bad")[0] == 401
+
+
+@pytest.mark.slow
+def test_a_served_process_answers_malformed_requests_without_500s_or_tracebacks(
+        served: str, api: SlackStandIn) -> None:
+    """`baton serve` itself: `[]`, `payload=not-json` and a non-numeric timestamp, signed or
+    not, answer 400 or 401 with one log line each and no traceback."""
+    slack = SlackDriver(base_url=served, api=api)
+    answers = [
+        slack.post("[]", "application/json")[0],
+        slack.post("payload=not-json")[0],
+        slack.post("[]", "application/json", signature="v0=bad")[0],
+        slack.post("payload=not-json", signature="v0=bad")[0],
+    ]
+    req = urllib.request.Request(served + "/slack/events", data=b"[]", method="POST", headers={
+        "Content-Type": "application/json", "X-Slack-Request-Timestamp": "abc",
+        "X-Slack-Signature": "v0=00"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+    except urllib.error.HTTPError as exc:
+        answers.append(exc.code)
+    assert answers == [400, 400, 401, 401, 401]
+    assert slack.command("U0NPP1", "help")[0] == 200
+    wait(api, lambda: api.responses, timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and sum("refused a request" in line for line in LOGS) < 5:
+        time.sleep(0.05)  # the log is read from the process's stderr by a thread
+    assert sum("refused a request" in line for line in LOGS) == 5
+    assert not [line for line in LOGS if "Traceback" in line]

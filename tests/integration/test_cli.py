@@ -151,3 +151,31 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
                  ["policy", "check", "--help"], ["db", "upgrade", "--help"], ["purge", "--help"]):
         code, out, _ = run(env, *args)
         assert code == 0 and "Usage" in out
+
+
+def test_org_check_refuses_a_duplicate_key_naming_it_and_its_line(env: dict[str, str],
+                                                                  tmp_path: Path) -> None:
+    """`managers` given twice (YAML would keep the last: an outsider as North's manager) is
+    refused, naming the key, the file and the line."""
+    demo = Path(__file__).parents[2] / "policies" / "demo-org.yml"
+    bad = tmp_path / "org.yml"
+    bad.write_text(demo.read_text().replace("    managers: [U0NMGR]\n",
+                                            "    managers: [U0NMGR]\n    managers: [U0OUTSIDER]\n", 1))
+    code, _, err = run(env, "org", "check", str(bad))
+    line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1) if "U0OUTSIDER" in text)
+    assert code == 1 and f"{bad}: line {line}, column 5: not valid YAML: duplicate key 'managers'" in err
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("[" * 20000 + "]" * 20000, "nested more than 40 levels deep"),
+    ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [" + ", ".join(["*a"] * 60) + "]\n"
+     "c: [" + ", ".join(["*b"] * 60) + "]\n", "more than 100 aliases"),
+])
+def test_policy_check_gives_one_line_for_deep_nesting_and_alias_bombs(
+        env: dict[str, str], tmp_path: Path, text: str, problem: str) -> None:
+    """20,000-deep nesting or an alias bomb is one line naming file and line, not a traceback."""
+    bad = tmp_path / "pack.yml"
+    bad.write_text(text)
+    code, _, err = run(env, "policy", "check", str(bad))
+    assert code == 1 and problem in err and str(bad) in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -290,3 +290,133 @@ def test_import_refuses_a_file_with_missing_columns(uow: UoW, org: Org) -> None:
     with uow() as u:
         result = services.import_csv(u, org, "case_ref,team\nX1,a\n", NOW)
     assert result.errors and "missing column(s) holding_team, receiving_team" in result.errors[0]
+
+
+def _beaten_by(uow: UoW, org: Org, user: str, tid: int, action: str, **values: object) -> None:
+    """Make the next ``save`` of any session lose a race: just before it writes, ``user`` takes
+    ``action`` on transfer ``tid`` in a session of their own (once)."""
+    from store.repo import SqlTransfers
+
+    real = SqlTransfers.save
+    fired: list[bool] = []
+
+    def save(self: SqlTransfers, t: object, deadlines: object) -> None:
+        if not fired:
+            fired.append(True)
+            with uow() as other:
+                services.act(other, org, user, tid, action, NOW, **values)
+        real(self, t, deadlines)  # type: ignore[arg-type]
+
+    SqlTransfers.save = save  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def restore_save() -> object:
+    """Put SqlTransfers.save back after a test that made it lose a race."""
+    from store.repo import SqlTransfers
+
+    real = SqlTransfers.save
+    yield None
+    SqlTransfers.save = real  # type: ignore[method-assign]
+
+
+def test_the_loser_of_a_decision_race_hears_who_decided_and_nothing_changes(
+        uow: UoW, org: Org, restore_save: object) -> None:
+    """Accept and Decline pressed at once: one decision; the loser is told it was accepted, by
+    whom and when (LostRace), not a failure."""
+    tid = raise_one(uow, org)
+    _beaten_by(uow, org, SMGR, tid, "accept")
+    with uow() as u, pytest.raises(services.LostRace) as lost:
+        services.submit(u, org, SMGR, tid, "decline",
+                        {"reason_category": "heightened_risk",
+                         "rationale": "The risk at the proposed address cannot be managed here."}, NOW)
+    assert (lost.value.case_ref, lost.value.event, lost.value.by) == ("X123456", "accepted", SMGR)
+    assert lost.value.time == "10:00"
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None and t.state == State.accepted
+        assert [e.kind for e in t.timeline] == ["requested", "accepted"]
+
+
+def test_a_delay_reason_that_loses_a_race_is_retried_and_kept(uow: UoW, org: Org,
+                                                              restore_save: object) -> None:
+    """Steps that do not conflict are retried on a version conflict: nothing typed is lost."""
+    tid = raise_one(uow, org)
+    _beaten_by(uow, org, PP, tid, "record_delay", reason="First reason here.", actions="First actions.")
+    with uow() as u:
+        services.submit(u, org, PP, tid, "record_delay",
+                        {"reason": "Second reason here.", "actions": "Second actions."}, NOW)
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None
+        assert [e.detail.get("reason") or e.reason for e in t.timeline if e.kind == "delay_recorded"] \
+            == ["First reason here.", "Second reason here."]
+
+
+def test_concurrent_delay_reasons_are_all_kept(uow: UoW, org: Org) -> None:
+    """Twelve people record a delay reason on one transfer at the same moment: all twelve stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tid = raise_one(uow, org)
+
+    def record(i: int) -> None:
+        with uow() as u:
+            services.submit(u, org, PP, tid, "record_delay",
+                            {"reason": f"Reason number {i:02d}.", "actions": "Actions in hand."}, NOW)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(record, range(12)))
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None
+        assert sum(e.kind == "delay_recorded" for e in t.timeline) == 12
+
+
+# ---- authorization lives in the core --------------------------------------------------------
+def test_a_raise_for_a_holding_team_the_person_is_not_in_is_refused_and_nothing_stored(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """The person raising belongs to the holding team the request names, whatever the form said."""
+    with uow() as u, pytest.raises(NotPermitted, match="Only members of pdu-south") as refused:
+        services.raise_transfer(u, org, PP, RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-north", holding_team="pdu-south"), NOW)
+    assert refused.value.field == "case_ref"
+    with uow() as u, pytest.raises(NotPermitted):
+        services.raise_transfer(u, org, "U0OUTSIDER", RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-north", holding_team="pdu-south"), NOW)
+    assert count(engine, "transfer") == 0
+
+
+def test_cover_cannot_be_someone_outside_the_org_file_or_another_teams_practitioner(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """Cover is a manager in the org file or a member of a team the manager manages; a Slack
+    user outside the org, or a practitioner of another team, is refused and no cover stored."""
+    with uow() as u, pytest.raises(NotPermitted, match="org file"):
+        services.set_cover(u, org, SMGR, "U0OUTSIDER", NOW.date() + timedelta(days=7), NOW)
+    with uow() as u, pytest.raises(NotPermitted):
+        services.set_cover(u, org, SMGR, PP, NOW.date() + timedelta(days=7), NOW)
+    assert count(engine, "cover") == 0
+    for colleague in (NMGR, SPP):  # another manager in the org, or South's own practitioner
+        with uow() as u:
+            assert services.set_cover(u, org, SMGR, colleague, NOW.date() + timedelta(days=7),
+                                      NOW).cover == colleague
+    assert count(engine, "cover") >= 1
+
+
+def test_cover_cannot_accept_a_transfer_they_raised_themself(uow: UoW, org: Org) -> None:
+    """Nobody decides a transfer they raised: North's manager covering South's cannot accept
+    North's own request, and is offered no Accept button; South's manager still can."""
+    with uow() as u:
+        services.set_cover(u, org, SMGR, NMGR, NOW.date() + timedelta(days=7), NOW)
+    with uow() as u:
+        t = services.raise_transfer(u, org, NMGR, RaiseRequest(case_ref="X123456",
+                                                             receiving_team="pdu-south"), NOW)
+    assert t.id is not None
+    with uow() as u:
+        loaded = u.transfers.get(t.id)
+        assert loaded is not None
+        actor = services.actor_for(u, org, loaded, NMGR, NOW.date())
+        assert services.Role.receiving_manager not in actor.roles
+        with pytest.raises(NotPermitted):
+            services.act(u, org, NMGR, t.id, "accept", NOW)
+    with uow() as u:
+        services.act(u, org, SMGR, t.id, "accept", NOW)

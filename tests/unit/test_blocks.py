@@ -337,3 +337,14 @@ def test_builders_show_case_refs_and_user_ids_not_names(org: Org) -> None:
     assert "X123456" in text and "<@U0SPP1>" in text and "<@U0SMGR>" in text
     known_names = {team.name for team in org.teams}
     assert not any(name in text for name in known_names)
+
+
+def test_escape_keeps_plain_channel_mentions_and_channel_links_from_going_live() -> None:
+    """User text is escaped for Slack: `<!channel>` and plain `@channel`, `@here`, `#general`
+    notify no one (a word joiner follows the sigil); transfer numbers like (#12) are untouched."""
+    from handlers.slack.blocks import WORD_JOINER, escape
+
+    out = escape("ping @channel @here #general <!channel> (#12) a@b.org")
+    assert "@channel" not in out and "@here" not in out and "#general" not in out
+    assert f"@{WORD_JOINER}channel" in out and f"#{WORD_JOINER}general" in out
+    assert "&lt;!channel&gt;" in out and "(#12)" in out and "a@b.org" in out

@@ -1208,3 +1208,27 @@ def test_new_transfer_refuses_a_bad_case_ref() -> None:
     with pytest.raises(DomainError, match="not valid here"):
         new_transfer(case_ref="12345", pack=PROBATION, holding_team="a", receiving_team="b",
                      kind="permanent", actor=PP, now=NOW)
+
+
+@pytest.mark.parametrize("ref", ["JohnSmith", "John.Smith", "Smith_J_2012", "JaneDoe", "Smith2012"])
+@pytest.mark.parametrize("pack", [BURY, builtin_pack("rochdale"), builtin_pack("leicestershire"),
+                                  builtin_pack("council-s2")], ids=lambda p: p.name)
+def test_childrens_packs_refuse_a_case_reference_that_reads_as_a_name(ref: str, pack: object) -> None:
+    """A case reference is "never a name" (DOMAIN): the children's packs take digits (after at
+    most a three-letter system prefix, as LCS1001), and the refusal does not echo the name."""
+    assert isinstance(pack, PolicyPack)
+    with pytest.raises(DomainError, match="not valid here") as info:
+        validate_case_ref(ref, pack)
+    assert ref.lower() not in str(info.value).lower()
+    assert validate_case_ref("lcs1001", pack) == "LCS1001"
+    assert validate_case_ref("20120001", pack) == "20120001"
+
+
+@pytest.mark.parametrize("ref", ["\ufb01le1", "X\uff11\uff12\uff13\uff14\uff15\uff16",
+                                 "X123456\u200b", "LCS1001\x00"])
+def test_a_case_reference_that_is_not_plain_ascii_is_refused_not_folded(ref: str) -> None:
+    """"ﬁle1" is not silently folded to FILE1: anything but plain ASCII is refused."""
+    for pack in (PROBATION, BURY):
+        with pytest.raises(DomainError, match="other than plain letters and digits") as info:
+            validate_case_ref(ref, pack)
+        assert info.value.field == "case_ref"
