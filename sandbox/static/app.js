@@ -401,6 +401,14 @@
         }
         return select;
       }
+      case "multi_users_select": {
+        const chosen = new Set(e.initial_users || []);
+        const select = el("select", { ...common, multiple: true, size: 4 });
+        for (const p of S.state.personas) {
+          select.append(el("option", { value: p.id, text: `${p.label} · ${p.id}`, selected: chosen.has(p.id) }));
+        }
+        return select;
+      }
       case "datepicker": {
         const input = el("input", { ...common, type: "date" });
         input.value = e.initial_date || "";
@@ -493,6 +501,8 @@
       }
       case "users_select":
         return { type, selected_user: input.value || null };
+      case "multi_users_select":
+        return { type, selected_users: [...input.selectedOptions].map((o) => o.value) };
       case "datepicker":
         return { type, selected_date: input.value || null };
       case "checkboxes":
@@ -517,6 +527,7 @@
     if ("selected_user" in state) return state.selected_user === null;
     if ("selected_date" in state) return state.selected_date === null;
     if ("selected_options" in state) return state.selected_options.length === 0;
+    if ("selected_users" in state) return state.selected_users.length === 0;
     return false;
   }
 
