@@ -408,9 +408,11 @@ class SqlCovers:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._on: dict[date, list[Cover]] = {}  # read once per unit of work and day
 
     def add(self, cover: Cover, now: datetime) -> None:
         """Record leave/cover, replacing any overlapping entry for that manager."""
+        self._on.clear()
         self.s.execute(
             delete(CoverRow).where(
                 col(CoverRow.manager) == cover.manager,
@@ -423,10 +425,12 @@ class SqlCovers:
 
     def active_on(self, day: date) -> list[Cover]:
         """Covers in force on ``day``."""
-        c = _COVER.c
-        rows = self.s.execute(sa.select(c.manager, c.cover, c.starts_on, c.ends_on)
-                              .where(c.starts_on <= day, c.ends_on >= day)).all()
-        return [Cover(r.manager, r.cover, r.starts_on, r.ends_on) for r in rows]
+        if day not in self._on:
+            c = _COVER.c
+            rows = self.s.execute(sa.select(c.manager, c.cover, c.starts_on, c.ends_on)
+                                  .where(c.starts_on <= day, c.ends_on >= day)).all()
+            self._on[day] = [Cover(r.manager, r.cover, r.starts_on, r.ends_on) for r in rows]
+        return list(self._on[day])
 
 
 _READ: sa.Table = TransferReadRow.__table__  # type: ignore[attr-defined]
