@@ -82,6 +82,10 @@ def test_metrics_report_open_transfers_breaches_and_failures(slack: SlackDriver,
     api.fail_next("chat.postMessage", status=200, error="channel_not_found", channel="C0SMT")
     tick(engine, org, slack_delivery(engine, org, WebClient(token=TOKEN, base_url=api.api_url)),
          at(date(2026, 11, 23)))
+    # The app's own delivery thread may be the one sending to C0SMT: the failure is recorded
+    # before Baton tells the escalation contact it cannot reach the channel, so wait for that.
+    api.wait_for(lambda: [c for c in api.calls_to("chat.postMessage")
+                          if "cannot deliver to C0SMT" in str(c.params.get("text"))])
     with urllib.request.urlopen(slack.base_url + "/metrics") as resp:
         page = resp.read().decode()
     assert 'baton_open_transfers{policy="probation",state="requested"} 1.0' in page
