@@ -429,6 +429,8 @@ def help_blocks() -> list[dict[str, Any]]:
         "`/transfer cover @user until YYYY-MM-DD`: a colleague covers your transfers while you are away",
         "`/transfer agenda`: cases ready for the transfer meeting, with their checklists",
         "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
+        "`/transfer closed CASE [YYYY-MM-DD] [team]`: managers record that a case closed "
+        "(re-referral windows run from it)",
         "`/transfer help`: this list",
     ]
     steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"

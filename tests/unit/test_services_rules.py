@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from bot import commands as cmd
 from bot import services
-from bot.domain import NotPermitted
+from bot.domain import DomainError, NotPermitted
 from bot.org import Org, Role, load_org
 from bot.services import RaiseRequest
 from tests.conftest import NOW
@@ -160,3 +160,67 @@ def test_cross_policy_must_name_teams_of_the_org(org: Org) -> None:
     """A cross_policy pair naming a team the org does not have is refused, naming it."""
     with pytest.raises(ValueError, match="cross_policy names team 'roch-cp-9'"):
         _with(org, cross_policy=[("pdu-north", "roch-cp-9")])
+
+
+# ---- re-referrals run from a case closed record (issue 10 item 11) --------------------------------
+def _closed(uow: FakeUnitOfWork, org: Org, user: str, ref: str, on: date) -> None:
+    services.record_closure(uow, org, user, ref, datetime.combine(on, time(12), tzinfo=UTC))
+
+
+def test_bury_re_referral_within_12_weeks_of_closure_goes_back_the_last_day_counting(org: Org) -> None:
+    """BURY: "If a case has been closed and there is a re-referral within 12 weeks then the last
+    case holding team resumes case responsibility ... If a case has been closed for over 12 weeks
+    then the Advice and Assessment Team will reassess." Closed Mon 2 Nov 2026: 25 Jan 2027 (12
+    weeks on) still goes back; 26 Jan does not."""
+    uow = FakeUnitOfWork()
+    _closed(uow, org, "U0BCMGR", "LCS77", date(2026, 11, 2))
+    last = services.last_team_answer(uow, org, "lcs77", date(2027, 1, 25))
+    assert last is not None and (last.team, last.closed_on, last.goes_back, last.rule) == (
+        "bury-cin", date(2026, 11, 2), True, "12 weeks")
+    after = services.last_team_answer(uow, org, "LCS77", date(2027, 1, 26))
+    assert after is not None and after.goes_back is False
+
+
+def test_leicestershire_re_referral_within_3_months_of_closure_goes_back_the_last_day_counting(
+        org: Org) -> None:
+    """LEICS: "Cases closed for less than 3 months | Last allocated team, unless need indicates a
+    different service is required." Closed 30 Nov 2026: 28 Feb 2027 goes back, 1 Mar does not."""
+    uow = FakeUnitOfWork()
+    _closed(uow, org, "U0LCMGR", "LCS88", date(2026, 11, 30))
+    inside = services.last_team_answer(uow, org, "LCS88", date(2027, 2, 28))
+    outside = services.last_team_answer(uow, org, "LCS88", date(2027, 3, 1))
+    assert inside is not None and inside.goes_back is True and inside.team == "leics-cic"
+    assert outside is not None and outside.goes_back is False and outside.rule == "3 months"
+
+
+def test_a_completed_transfer_is_not_a_case_closure(org: Org) -> None:
+    """BURY: "If a case has been closed ..." - the window runs from the case's closure, not from
+    a transfer's completion: a completed transfer names the team holding it, with no window."""
+    uow = FakeUnitOfWork()
+    tid = _raised(uow, org)
+    services.act(uow, org, "U0SMGR", tid, "accept", NOW)
+    services.act(uow, org, "U0NMGR", tid, "complete", NOW)
+    last = services.last_team_answer(uow, org, "X123456", NOW.date())
+    assert last is not None and (last.team, last.closed_on, last.goes_back) == ("pdu-south", None, None)
+
+
+def test_only_the_team_managers_record_that_a_case_closed(org: Org) -> None:
+    """A practitioner, or the manager of another team, cannot record a closure; nothing is kept."""
+    uow = FakeUnitOfWork()
+    when = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    with pytest.raises(NotPermitted):
+        services.record_closure(uow, org, "U0BCSW1", "LCS1", when)
+    with pytest.raises(NotPermitted):
+        services.record_closure(uow, org, "U0LCMGR", "LCS1", when, team="bury-cin")
+    with pytest.raises(DomainError, match="in the future"):
+        services.record_closure(uow, org, "U0BCMGR", "LCS1", when, on=date(2026, 11, 21))
+    assert uow.closures.rows == []
+
+
+def test_a_case_with_an_open_transfer_cannot_be_recorded_closed(org: Org) -> None:
+    """The case is still moving: complete or withdraw the transfer first."""
+    uow = FakeUnitOfWork()
+    _raised(uow, org)
+    with pytest.raises(DomainError, match="open transfer"):
+        services.record_closure(uow, org, "U0NMGR", "X123456", NOW)
+
