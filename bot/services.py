@@ -203,6 +203,7 @@ class RaiseRequest:
     linked_refs: tuple[str, ...] = ()
     funding_note: str | None = None
     confirmed: tuple[tuple[str, str], ...] = ()  # (checklist id, item id) ticked on the form
+    urgent_reason: str | None = None  # S2: why waiting for the sign-off would delay the child
     heads_up: bool = False
     restricted: bool = False  # limited to the people named on it (see bot/access.py)
     excluded: tuple[str, ...] = ()  # people who must never see it or hear of it
@@ -250,7 +251,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
     if req.heads_up:
         t.give_heads_up(actor, now)
     else:
-        t.request(actor, now, pack)
+        t.request(actor, now, pack, urgent_reason=req.urgent_reason)
     _commit(uow, org, t, now, new=True)
     return t
 
@@ -368,6 +369,10 @@ def _h_address(t: Transfer, a: Actor, c: Context, m: cmd.AddressAssessed) -> Non
     t.address_assessed(a, c.now, outcome=m.outcome, pack=c.pack)
 
 
+def _h_agree_sign_off(t: Transfer, a: Actor, c: Context, m: cmd.AgreeWithoutSignOff) -> None:
+    t.agree_without_sign_off(a, c.now, c.pack, note=m.note)
+
+
 def _h_convert(t: Transfer, a: Actor, c: Context, m: cmd.Convert) -> None:
     t.convert_to_permanent(a, c.now)
 
@@ -391,6 +396,7 @@ HANDLERS: dict[type[cmd.Step], Handler] = {
     cmd.RecordDelay: _h_delay,
     cmd.Endorse: _h_endorse,
     cmd.AddressAssessed: _h_address,
+    cmd.AgreeWithoutSignOff: _h_agree_sign_off,
     cmd.Convert: _h_convert,
 }
 

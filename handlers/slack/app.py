@@ -404,6 +404,7 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
         flags=tuple(_value(values, ids.FLAGS) or ()),
         funding_note=_value(values, ids.FUNDING),
         confirmed=tuple((a, b) for a, b in checklist),
+        urgent_reason=_value(values, ids.URGENT_REASON),
         heads_up=heads_up,
         restricted=bool(_value(values, ids.RESTRICTED)),
         excluded=tuple(_value(values, ids.EXCLUDED) or ()),

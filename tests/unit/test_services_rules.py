@@ -224,3 +224,52 @@ def test_a_case_with_an_open_transfer_cannot_be_recorded_closed(org: Org) -> Non
     with pytest.raises(DomainError, match="open transfer"):
         services.record_closure(uow, org, "U0NMGR", "X123456", NOW)
 
+
+# ---- S2: the Practice Manager's sign-off, or the Group Manager's agreement (issue 10 item 13) ------
+S2_WHY = "The ICPC is on Thursday; waiting for sign-off would leave the child unallocated."
+
+
+def test_s2_request_before_sign_off_waits_for_the_group_managers_agreement(org: Org) -> None:
+    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
+    Manager (PM) where this may cause unnecessary delay for a child the Group Manager will be
+    contacted." Without sign-off and without a reason the request is refused; with a reason it
+    goes (its clocks run), the Group Manager is asked, and the receiving manager can decide only
+    once the Group Manager agrees."""
+    uow = FakeUnitOfWork()
+    with pytest.raises(DomainError, match="Group Manager is asked to agree") as refused:
+        services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(case_ref="4711",
+                                                                  receiving_team="s2-fsp"), NOW)
+    assert refused.value.field == "checklist"
+    t = services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(
+        case_ref="4711", receiving_team="s2-fsp", urgent_reason=S2_WHY), NOW)
+    assert t.id is not None and t.state == "requested" and t.requested_on == NOW.date()
+    assert "U0GRPMGR" in audience(uow, "card")
+    with pytest.raises(DomainError, match="Group Manager's agreement"):
+        services.act(uow, org, "U0SFMGR", t.id, "accept", NOW)
+    with pytest.raises(NotPermitted):  # the receiving manager cannot agree for the Group Manager
+        services.act(uow, org, "U0SFMGR", t.id, "agree_without_sign_off", NOW)
+    services.act(uow, org, "U0GRPMGR", t.id, "agree_without_sign_off", NOW)
+    assert "U0SFMGR" in audience(uow, "card")
+    assert services.act(uow, org, "U0SFMGR", t.id, "accept", NOW).state == "accepted"
+
+
+def test_s2_the_pm_sign_off_after_an_urgent_request_also_lets_the_receiving_team_decide(org: Org) -> None:
+    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
+    Manager": once the PM signs the checklist off, the Group Manager's agreement is not needed."""
+    uow = FakeUnitOfWork()
+    t = services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(
+        case_ref="4712", receiving_team="s2-fsp", urgent_reason=S2_WHY), NOW)
+    assert t.id is not None
+    for item in org.pack_for("s2-mash").checklist("pm_sign_off").items:
+        services.act(uow, org, "U0SMMGR", t.id, "confirm", NOW, checklist="pm_sign_off", item=item.id)
+    assert services.act(uow, org, "U0SFMGR", t.id, "decline", NOW,
+                        rationale="The child is not subject to a plan yet.").state == "declined"
+
+
+def test_s2_a_short_reason_for_going_before_the_sign_off_is_refused_on_its_field(org: Org) -> None:
+    """S2 "where this may cause unnecessary delay for a child": the reason says why, in words."""
+    uow = FakeUnitOfWork()
+    with pytest.raises(DomainError) as exc:
+        services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(
+            case_ref="4713", receiving_team="s2-fsp", urgent_reason="urgent"), NOW)
+    assert exc.value.field == "urgent_reason"
