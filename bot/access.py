@@ -59,7 +59,8 @@ def reached_levels(org: Org, t: OnTransfer, pack: PolicyPack, covers: Iterable[C
     """Escalation levels (above the team managers) a transfer has reached: those up to its
     current level; the next one while a clock is due or past (a breach tells it) or a decline
     is disputed (the dispute is put to it); the first
-    one when a team's managers are all away with no cover (their notices go there)."""
+    one when a team's managers are all away with no cover (their notices go there); the level
+    asked to agree a request sent before its checklist's sign-off (S2's Group Manager)."""
     levels = [lv.name for lv in pack.escalation.levels]
     current = getattr(t, "escalation_level", None) or levels[0]
     top = levels.index(current) if current in levels else 0
@@ -72,6 +73,10 @@ def reached_levels(org: Org, t: OnTransfer, pack: PolicyPack, covers: Iterable[C
     teams = [x for x in (t.holding_team, t.receiving_team) if org.has_team(x)]
     if len(levels) > 1 and any(not effective_managers(org, x, covers) for x in teams):
         reached.add(levels[1])
+    last_event = getattr(t, "last_event", None)  # S2: the level asked to agree a request
+    asked = last_event("sign_off_override_asked") if last_event else None  # before sign-off
+    if asked is not None and asked.detail.get("level") in levels:
+        reached.add(str(asked.detail["level"]))
     return reached
 
 

@@ -167,6 +167,21 @@ def _point_pending(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | 
     return None
 
 
+def _sign_off_settled(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """S2: a request sent before the PM's sign-off waits for the Group Manager's agreement."""
+    level = t.sign_off_awaited(pack) if pack is not None else None
+    if not level or pack is None:
+        return None
+    return (f"{t.case_ref} was requested before the Practice Manager's sign-off: it waits for the "
+            f"{pack.level_label(level)}'s agreement (or the sign-off) before your team decides.")
+
+
+def _sign_off_asked(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    if pack is None or t.sign_off_awaited(pack):
+        return None
+    return f"{t.case_ref} is not waiting for anyone's agreement to go without the sign-off."
+
+
 def confirmable(pack: PolicyPack, t: Transfer, actor: Actor) -> list[tuple[str, str, str]]:
     """Checklist items of this transfer that ``actor`` may confirm and nobody has yet:
     (checklist id, item id, label)."""
@@ -204,7 +219,8 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "accept", "Accept", "Accept transfer", "Accept", "accepted", cmd.Accept,
-        RECEIVING, AWAITING_DECISION,
+        RECEIVING, AWAITING_DECISION, when=_sign_off_settled,
+        when_text="(S2) the sign-off is given or the Group Manager agreed to go without it",
         fields=(
             FormField("named_worker", "Named worker", F.person, required=False,
                       hint="The worker in your team who will hold the case (you can allocate later)."),
@@ -215,7 +231,8 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "decline", "Decline", "Decline transfer", "Decline", "declined", cmd.Decline,
-        RECEIVING, AWAITING_DECISION,
+        RECEIVING, AWAITING_DECISION, when=_sign_off_settled,
+        when_text="(S2) the sign-off is given or the Group Manager agreed to go without it",
         fields=(
             FormField("reason_category", "Reason for declining", F.choice),
             FormField("rationale", "Rationale", F.text, min_length=20, multiline=True, hint=NO_NAMES),
@@ -342,6 +359,20 @@ CATALOGUE: tuple[Action, ...] = (
         when=_address_clock,
         when_text="the request says the receiving area does the home visit (the policy's address assessment)",
         records="the outcome of the receiving area's address assessment",
+    ),
+    Action(
+        "agree_without_sign_off", "Agree without sign-off", "Agree without sign-off", "Agree",
+        "sign_off_override_agreed", cmd.AgreeWithoutSignOff, (Role.holding_escalation,),
+        AWAITING_DECISION,
+        fields=(FormField("note", "Note (optional)", F.text, required=False, max_length=1000,
+                          multiline=True, hint=NO_NAMES),),
+        when=_sign_off_asked,
+        when_text="the request went before the checklist's sign-off, with a reason why waiting "
+                  "would delay the child",
+        explain="The request went before the Practice Manager signed off the checklist, because "
+                "waiting may cause unnecessary delay for the child. Agreeing lets the receiving "
+                "team decide now; its clocks are already running.",
+        records="the agreement that the request goes before the sign-off", style="primary",
     ),
     Action(
         "convert", "Convert to permanent", "Convert to permanent", "Convert",
@@ -537,6 +568,8 @@ def applies_to(a: Action, pack: PolicyPack) -> bool:
         return bool(pack.checklists)
     if a.name == "request":
         return pack.early_heads_up
+    if a.name == "agree_without_sign_off":
+        return any(cl.override_by for cl in pack.checklists)
     return True
 
 

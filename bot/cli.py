@@ -91,7 +91,8 @@ def deadlines(
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV: case_ref,holding_team,receiving_team,"
-                                              "requested_on,kind[,transfer_point,transfer_point_date,state]")],
+                                              "requested_on,kind[,transfer_point,transfer_point_date,state,"
+                                              "restricted,excluded,closed_on]")],
 ) -> None:
     """Adopt open transfers from an existing tracker: every row is checked; all or nothing."""
     from bot.services import import_csv
@@ -107,7 +108,30 @@ def import_(
         for e in result.errors:
             typer.echo(f"{file}: {e}", err=True)
         raise fail(f"Nothing imported: {len(result.errors)} row(s) need fixing.")
-    typer.echo(f"Imported {result.imported} transfer(s).")
+    typer.echo(f"Imported {result.imported} transfer(s)"
+               + (f" and {result.closures} case closure(s)." if result.closures else "."))
+
+
+@app.command()
+def closed(
+    case_ref: Annotated[str, typer.Argument(help="The case reference")],
+    team: Annotated[str, typer.Option(help="The team that held the case when it closed")],
+    on: Annotated[str | None, typer.Option(help="The day it closed (default: today)")] = None,
+) -> None:
+    """Record that a case closed with a team: re-referral windows run from that day (Bury 12
+    weeks, Leicestershire 3 months, the last day counting)."""
+    from bot.errors import DomainError
+    from bot.org import UnknownTeam
+    from bot.services import record_closure
+
+    day = parse_day(on, "--on") if on else None
+    b = _baton()
+    try:
+        with b.uow() as uow:
+            c = record_closure(uow, b.org, _operator(), case_ref, now(), team=team, on=day, cli=True)
+    except (DomainError, UnknownTeam) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"{c.case_ref} closed with {c.team} on {c.closed_on.isoformat()}.")
 
 
 @transfers_app.command("list")

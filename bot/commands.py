@@ -138,5 +138,12 @@ class AddressAssessed(Step):
 
 
 @dataclass(frozen=True)
+class AgreeWithoutSignOff(Step):
+    """The Group Manager (S2) agrees the request goes before the Practice Manager's sign-off."""
+
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Convert(Step):
     """A temporary move becomes a permanent transfer."""

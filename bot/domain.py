@@ -167,8 +167,22 @@ class Transfer:
         actions.check(actions.BY_NAME[name], self, actor, pack)
 
     # ---- transitions ---------------------------------------------------------------------
-    def request(self, actor: Actor, now: datetime, pack: PolicyPack) -> None:
-        """Turn an early heads up into a transfer request (or record a new request)."""
+    def sign_off_awaited(self, pack: PolicyPack) -> str | None:
+        """The ladder level (S2: the Group Manager) whose agreement the request waits for, having
+        gone before its checklist was signed off; None once agreed or signed off."""
+        asked = self.last_event("sign_off_override_asked")
+        if asked is None or self.last_event("sign_off_override_agreed") is not None:
+            return None
+        if not self.checklist_missing(pack, "request"):
+            return None
+        return str(asked.detail.get("level") or "")
+
+    def request(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+                urgent_reason: str | None = None) -> None:
+        """Turn an early heads up into a transfer request (or record a new request). Where the
+        checklist gating the request is not signed off but the pack lets a ladder level agree
+        otherwise (S2 "where this may cause unnecessary delay for a child the Group Manager will
+        be contacted"), ``urgent_reason`` sends the request with that level asked to agree."""
         if self._started():
             if self.state != State.heads_up:
                 raise DomainError(f"{self.case_ref} has already been requested.")
@@ -179,13 +193,30 @@ class Transfer:
                 f"{self.case_ref}; nothing has changed."
             )
         missing = self.checklist_missing(pack, "request")
-        if missing:
-            raise DomainError(
-                "The checklist must be signed off before the transfer is requested. Missing: "
-                + "; ".join(missing), field="checklist"
-            )
+        override = next((cl for cl in pack.gating("request", self.kind)
+                         if cl.override_by and cl.applies(self.kind, self.flags)), None)
+        reason = clean_text(urgent_reason or "")
+        if missing and not (override and reason):
+            first = "The checklist must be signed off before the transfer is requested"
+            if override is not None:
+                first = (f"Sign off the checklist, or say why waiting would delay the child: the "
+                         f"{pack.level_label(override.override_by or '')} is asked to agree")
+            raise DomainError(first + ". Missing: " + "; ".join(missing), field="checklist")
+        if missing and override is not None and len(reason) < 20:
+            raise DomainError("Why waiting for the sign-off would delay the child: write at least 20 "
+                              f"characters ({len(reason)} so far).", field="urgent_reason")
         self.requested_on = local_date(now)
         self._record(actor, now, "requested", to=State.requested)
+        if missing and override is not None:
+            self._record(actor, now, "sign_off_override_asked", reason=_text(reason, "the reason"),
+                         level=override.override_by, missing=missing)
+
+    def agree_without_sign_off(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+                               note: str | None = None) -> None:
+        """The ladder level asked (S2: the Group Manager) agrees the request goes before the
+        Practice Manager's sign-off; the receiving team may then decide."""
+        self._require("agree_without_sign_off", actor, pack)
+        self._record(actor, now, "sign_off_override_agreed", reason=clean_text(note or "") or None)
 
     def give_heads_up(self, actor: Actor, now: datetime) -> None:
         """Record an early heads up that a transfer is coming (Rochdale)."""

@@ -103,8 +103,13 @@ def _for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
     kinds = [e.kind for e in events]
     if kinds[-1] == "imported" and not t.timeline[:start]:
         return _adopted(org, pack, covers, t)
-    if kinds[-1] in ("requested", "heads_up") and not t.timeline[:start]:
-        return _new(org, pack, covers, t, events[-1])
+    firsts = [e for e in events if e.kind in ("requested", "heads_up")]
+    if firsts and not t.timeline[:start]:
+        out = _new(org, pack, covers, t, firsts[-1])
+        for i, ev in enumerate(events, start=start + 1):
+            if ev.kind == "sign_off_override_asked":
+                out += _targeted(org, pack, covers, t, ev, i)
+        return out
     out.append(Notice("update", f"update:{len(t.timeline)}", t.id, ("-",)))
     for i, ev in enumerate(events, start=start + 1):
         out += _targeted(org, pack, covers, t, ev, i)
@@ -155,6 +160,12 @@ def _new(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: Timel
     return [n for n in out if n.audience]
 
 
+def _holding_level(org: Org, t: Transfer, level: str) -> list[str]:
+    """Who hears at ``level`` for the holding team (its users, then its channel)."""
+    c = org.contact(t.holding_team, level)
+    return [*c.users, *((c.channel,) if c.channel else ())] if c else []
+
+
 def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: TimelineEvent,
               seq: int) -> list[Notice]:
     """Who must act next after one event, told with a card of their own."""
@@ -168,6 +179,18 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
         return ([Notice("card", f"e{seq}:{ev.kind}:{ref}", t.id, audience, (line,), ref=ref)]
                 if audience else [])
 
+    if ev.kind == "sign_off_override_asked":  # S2: the Group Manager is contacted
+        level = str(ev.detail.get("level") or "")
+        people = _unique(_holding_level(org, t, level), (ev.actor,))
+        return card(people, f"{holding} requests this transfer before the Practice Manager's "
+                            "sign-off: waiting may cause unnecessary delay for the child. "
+                            f"{pack.level_label(level)}, please agree (the reason is on the card).",
+                    "level")
+    if ev.kind == "sign_off_override_agreed":
+        asked = t.last_event("sign_off_override_asked")
+        who = pack.level_label(str(asked.detail.get("level", ""))) if asked else "senior manager"
+        return card(receivers, f"The {who} agreed this request goes before the Practice Manager's "
+                               "sign-off: your team may now decide.", "dm")
     if ev.kind == "requested":  # a heads up became the request
         return card(_unique(resolve(org, covers, t, Recipient.receiving_manager, pack)),
                     f"New transfer request: {holding} asks your team to take this case "

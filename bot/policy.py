@@ -173,6 +173,9 @@ class Checklist(_Frozen):
     items: tuple[ChecklistItem, ...]
     kinds: tuple[str, ...] = ()  # only for transfers of these kinds (empty: all)
     flag: str | None = None  # only for transfers carrying this flag (e.g. MAPPA level 2 or 3)
+    # S2: the ladder level whose agreement, with a reason, lets the gated step go without it
+    override_by: Ident | None = None
+    override_when: str = ""  # the seed's words for when the override may be asked
 
     def items_for(self, kind: str | None) -> tuple[ChecklistItem, ...]:
         """The lines asked of a transfer of ``kind`` (all of them when the kind is not known)."""
@@ -246,7 +249,16 @@ class PolicyPack(_Frozen):
         ids = [c.id for c in self.checklists]
         if len(set(ids)) != len(ids):
             raise ValueError(f"checklist ids repeat: {ids}")
+        levels = [lv.name for lv in self.escalation.levels]
+        for cl in self.checklists:
+            if cl.override_by is not None and cl.override_by not in levels[1:]:
+                raise ValueError(f"checklist {cl.id!r}: override_by {cl.override_by!r} is not a level "
+                                 f"above the first of the ladder {levels}")
         return self
+
+    def level_label(self, name: str) -> str:
+        """The label of the ladder level ``name`` (the name itself when unknown)."""
+        return next((lv.label for lv in self.escalation.levels if lv.name == name), name)
 
     def clock(self, name: str) -> Clock:
         """The clock called ``name``; KeyError naming the pack's clocks otherwise."""

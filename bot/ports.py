@@ -50,6 +50,17 @@ class Read:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Closure:
+    """A case closed with a team on a day (BURY, LEICS re-referrals run from it): who recorded it."""
+
+    case_ref: str
+    team: str
+    closed_on: date
+    recorded_by: str
+    recorded_at: datetime
+
+
 class DuplicateOpenTransfer(Exception):
     """A second open transfer for one case was refused by the store."""
 
@@ -135,6 +146,19 @@ class ReadRepository(Protocol):
         """Reads of restricted transfers in a period, oldest first."""
 
 
+class ClosureRepository(Protocol):
+    """Records that a case closed (the case, not a transfer of it)."""
+
+    def add(self, closure: Closure) -> None:
+        """Record one closure."""
+
+    def latest(self, case_ref: str) -> Closure | None:
+        """The case's most recent closure (latest day, then latest recorded)."""
+
+    def purge_before(self, day: date) -> int:
+        """Delete closures of cases closed before ``day``; returns how many."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories; commits only when told to."""
 
@@ -149,6 +173,10 @@ class UnitOfWork(Protocol):
     @property
     def reads(self) -> ReadRepository:
         """The audit of reads in this unit of work."""
+
+    @property
+    def closures(self) -> ClosureRepository:
+        """Case closures in this unit of work."""
 
     def __enter__(self) -> UnitOfWork: ...
 

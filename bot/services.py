@@ -29,11 +29,12 @@ from bot.domain import (
     Transfer,
     local_date,
     new_transfer,
+    validate_case_ref,
 )
 from bot.errors import FormErrors, NotPermitted
 from bot.org import Actor, Org, Role, UnknownTeam
 from bot.policy import PolicyPack
-from bot.ports import Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary, UnitOfWork
+from bot.ports import Closure, Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary, UnitOfWork
 from bot.recipients import SYSTEM, effective_managers
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
 
@@ -202,6 +203,7 @@ class RaiseRequest:
     linked_refs: tuple[str, ...] = ()
     funding_note: str | None = None
     confirmed: tuple[tuple[str, str], ...] = ()  # (checklist id, item id) ticked on the form
+    urgent_reason: str | None = None  # S2: why waiting for the sign-off would delay the child
     heads_up: bool = False
     restricted: bool = False  # limited to the people named on it (see bot/access.py)
     excluded: tuple[str, ...] = ()  # people who must never see it or hear of it
@@ -249,7 +251,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
     if req.heads_up:
         t.give_heads_up(actor, now)
     else:
-        t.request(actor, now, pack)
+        t.request(actor, now, pack, urgent_reason=req.urgent_reason)
     _commit(uow, org, t, now, new=True)
     return t
 
@@ -367,6 +369,10 @@ def _h_address(t: Transfer, a: Actor, c: Context, m: cmd.AddressAssessed) -> Non
     t.address_assessed(a, c.now, outcome=m.outcome, pack=c.pack)
 
 
+def _h_agree_sign_off(t: Transfer, a: Actor, c: Context, m: cmd.AgreeWithoutSignOff) -> None:
+    t.agree_without_sign_off(a, c.now, c.pack, note=m.note)
+
+
 def _h_convert(t: Transfer, a: Actor, c: Context, m: cmd.Convert) -> None:
     t.convert_to_permanent(a, c.now)
 
@@ -390,6 +396,7 @@ HANDLERS: dict[type[cmd.Step], Handler] = {
     cmd.RecordDelay: _h_delay,
     cmd.Endorse: _h_endorse,
     cmd.AddressAssessed: _h_address,
+    cmd.AgreeWithoutSignOff: _h_agree_sign_off,
     cmd.Convert: _h_convert,
 }
 
@@ -654,13 +661,13 @@ def transfer_and_actor(uow: UnitOfWork, org: Org, transfer_id: int, user: str,
 def last_team_for(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> LastTeam:
     """/transfer lastteam for ``user``: team managers and front-door teams' members only (routing
     a re-referral is their job); a restricted case only to the people on it. NotVisible otherwise,
-    the same answer as for a case Baton never closed."""
+    the same answer as for a case Baton knows nothing about."""
     today = local_date(now)
     if not access.may_ask_last_team(org, user):
         raise access.NotVisible(case_ref)
-    t = last_team(uow, case_ref)
     answer = last_team_answer(uow, org, case_ref, today)
-    if t is None or answer is None or (t.restricted and not sees(uow, org, t, user, today)):
+    t = uow.transfers.latest_by_case(answer.case_ref) if answer else None
+    if answer is None or (t is not None and t.restricted and not sees(uow, org, t, user, today)):
         raise access.NotVisible(case_ref)
     return answer
 
@@ -668,6 +675,55 @@ def last_team_for(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: date
 def last_team(uow: UnitOfWork, case_ref: str) -> Transfer | None:
     """The latest closed transfer of a case: who held it last and when it closed."""
     return uow.transfers.last_closed_by_case(case_ref.strip().upper())
+
+
+def record_closure(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime, *,
+                   team: str | None = None, on: date | None = None, cli: bool = False) -> Closure:
+    """A case closed with a team (``/transfer closed CASE``, ``baton closed``, an import row): the
+    re-referral windows run from this day (BURY, LEICS), never from a transfer's completion.
+    From chat only a manager of the team (or their cover) records it; the CLI names the team."""
+    today = local_date(now)
+    day = on or today
+    if day > today:
+        raise DomainError(f"The closing date {day.isoformat()} is in the future.", field="closed_on")
+    raw = case_ref.strip().upper()
+    latest = uow.transfers.latest_by_case(raw) if raw.isascii() and raw.isprintable() else None
+    if team is None and not cli:
+        managed = [t.id for t in org.managed_by(user)]
+        holder = None
+        if latest is not None:
+            holder = latest.receiving_team if latest.state == State.completed else latest.holding_team
+        if holder in managed:
+            team = holder
+        elif len(managed) == 1:
+            team = managed[0]
+        elif not managed:
+            raise NotPermitted("Only team managers can record that a case closed.")
+        else:
+            raise DomainError("You manage several teams: say which, e.g. "
+                              f"`/transfer closed CASE {managed[0]}`.", field="team")
+    if team is None:
+        raise DomainError("Say which team closed the case (--team).", field="team")
+    if not org.has_team(team):
+        raise DomainError(f"There is no team {team[:40]!r} in Baton's org file.", field="team")
+    if not cli and not _manages(uow, org, user, team, today):
+        raise NotPermitted(f"Only the managers of {team} (or their cover) can record that a case "
+                           "it holds closed; nothing has changed.")
+    ref = validate_case_ref(case_ref, org.pack_for(team))
+    open_t = uow.transfers.get_open_by_case(ref)
+    if open_t is not None:
+        raise DomainError(f"{ref} has an open transfer (#{open_t.id}); complete or withdraw it "
+                          "before recording that the case closed.", field="case_ref")
+    c = Closure(ref, team, day, user, now)
+    uow.closures.add(c)
+    uow.commit()
+    return c
+
+
+def _manages(uow: UnitOfWork, org: Org, user: str, team: str, today: date) -> bool:
+    managers = set(org.team(team).managers)
+    covering = {c.manager for c in uow.covers.active_on(today) if c.cover == user}
+    return user in managers or bool(covering & managers)
 
 
 @dataclass(frozen=True)
@@ -712,13 +768,15 @@ def purge(uow: UnitOfWork, closed_before: datetime) -> int:
     """Remove transfers closed before a moment with everything about them (timeline, clocks,
     notifications, message references, audit of reads); returns how many."""
     n = uow.transfers.purge_closed_before(closed_before)
+    uow.closures.purge_before(local_date(closed_before))
     uow.commit()
     return n
 
 
 # ---- import -------------------------------------------------------------------------------------
 IMPORT_COLUMNS = ("case_ref", "holding_team", "receiving_team", "requested_on", "kind")
-IMPORT_OPTIONAL = ("transfer_point", "transfer_point_date", "state", "restricted", "excluded")
+IMPORT_OPTIONAL = ("transfer_point", "transfer_point_date", "state", "restricted", "excluded",
+                   "closed_on")
 IMPORTABLE_STATES = {
     State.heads_up, State.requested, State.under_assessment, State.accepted, State.allocated,
     State.disputed, State.escalated,
@@ -731,6 +789,7 @@ class ImportResult:
 
     imported: int = 0
     errors: list[str] = field(default_factory=list)
+    closures: int = 0  # rows with closed_on: the case closed with its holding team that day
 
 
 def _parse_date(value: str, column: str) -> date:
@@ -742,17 +801,20 @@ def _parse_date(value: str, column: str) -> date:
 
 def parse_import(
     uow: UnitOfWork, org: Org, text: str, now: datetime
-) -> tuple[list[tuple[Transfer, list[Deadline]]], list[str]]:
-    """Check every row of a tracker CSV; returns the transfers and a list of row errors."""
+) -> tuple[list[tuple[Transfer, list[Deadline]]], list[str], list[Closure]]:
+    """Check every row of a tracker CSV; returns the transfers, a list of row errors and the
+    case closures (a row with ``closed_on`` says the case closed with its holding team that
+    day; it opens no transfer, and its receiving_team, requested_on and kind may be empty)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in IMPORT_COLUMNS if c not in header]
     if missing:
         return [], [f"line 1: missing column(s) {', '.join(missing)}; "
-                    f"expected {','.join(IMPORT_COLUMNS)} (optional {','.join(IMPORT_OPTIONAL)})"]
+                    f"expected {','.join(IMPORT_COLUMNS)} (optional {','.join(IMPORT_OPTIONAL)})"], []
     unknown = [c for c in header if c not in IMPORT_COLUMNS + IMPORT_OPTIONAL]
     if unknown:
-        return [], [f"line 1: unknown column(s) {', '.join(unknown)}"]
+        return [], [f"line 1: unknown column(s) {', '.join(unknown)}"], []
+    closures: list[Closure] = []
     out: list[tuple[Transfer, list[Deadline]]] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
@@ -761,6 +823,9 @@ def parse_import(
         line = reader.line_num
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         try:
+            if row.get("closed_on"):
+                closures.append(_import_closure(org, row, now))
+                continue
             holding, receiving = row["holding_team"], row["receiving_team"]
             org.team(holding)
             org.team(receiving)
@@ -804,25 +869,39 @@ def parse_import(
             errors.append(f"line {line}: {exc}")
         except DomainError as exc:
             errors.append(f"line {line}: {str(exc).rstrip('.')}")
-    if not out and not errors:
+    if not out and not errors and not closures:
         errors.append("the file has no rows to import")
     lines = {t.case_ref: n for t, n in ((t, seen[t.case_ref]) for t, _ in out)}
     for ref, tid in uow.transfers.open_case_refs(list(lines)).items():
         errors.append(f"line {lines[ref]}: {ref} already has an open transfer (#{tid})")
     errors.sort(key=lambda e: int(e.split(":")[0].split()[1]))
-    return out, errors
+    return out, errors, closures
+
+
+def _import_closure(org: Org, row: Mapping[str, str], now: datetime) -> Closure:
+    """A tracker row with ``closed_on``: the case closed with its holding team on that day."""
+    team = row["holding_team"]
+    org.team(team)
+    day = _parse_date(row["closed_on"], "closed_on")
+    if day > local_date(now):
+        raise DomainError(f"closed_on {day.isoformat()} is in the future")
+    if (row.get("state") or "closed") != "closed":
+        raise DomainError("a row with closed_on records a closed case; leave state empty")
+    return Closure(validate_case_ref(row["case_ref"], org.pack_for(team)), team, day, SYSTEM, now)
 
 
 def import_csv(uow: UnitOfWork, org: Org, text: str, now: datetime) -> ImportResult:
-    """Adopt open transfers from a tracker CSV: all rows or none."""
-    rows, errors = parse_import(uow, org, text, now)
+    """Adopt open transfers (and case closures) from a tracker CSV: all rows or none."""
+    rows, errors, closures = parse_import(uow, org, text, now)
     if errors:
         return ImportResult(0, errors)
-    n = uow.transfers.bulk_import(rows)
+    n = uow.transfers.bulk_import(rows) if rows else 0
     for t, _ in rows:
         write_notices(uow, org, t, list(t.timeline), now)
+    for c in closures:
+        uow.closures.add(c)
     uow.commit()
-    return ImportResult(n, [])
+    return ImportResult(n, [], len(closures))
 
 
 def closed_cutoff(day: date) -> datetime:
@@ -899,28 +978,43 @@ class LastTeam:
 
     case_ref: str
     team: str
-    closed_on: date
-    goes_back: bool | None  # None when the team's policy has no re-referral rule
+    closed_on: date | None  # None: Baton has no record that the case closed
+    goes_back: bool | None  # None when no re-referral rule applies (no closure, or no rule)
     rule: str
+    last_day: date | None = None  # the window's last day, which counts
+
+
+def rereferral_window(pack: PolicyPack, closed: date) -> tuple[date, str] | None:
+    """The last day a re-referral goes back to the team that closed the case, inclusive (BURY
+    "within 12 weeks", LEICS "closed for less than 3 months"), and the rule in words."""
+    from bot.calendar import add_months
+
+    if pack.rereferral_weeks:
+        return closed + timedelta(weeks=pack.rereferral_weeks), f"{pack.rereferral_weeks} weeks"
+    if pack.rereferral_months:
+        return add_months(closed, pack.rereferral_months), f"{pack.rereferral_months} months"
+    return None
 
 
 def last_team_answer(uow: UnitOfWork, org: Org, case_ref: str, today: date) -> LastTeam | None:
-    """Answer "who held this case last?" from the history, with the pack's re-referral rule."""
-    from bot.calendar import add_months
-
-    t = last_team(uow, case_ref)
-    if t is None or t.closed_at is None:
+    """Answer "who held this case last?": from the case's latest closure record, with the
+    pack's re-referral window; without one (or when a transfer was requested since), the team
+    of the latest transfer, with no window."""
+    ref = case_ref.strip().upper()
+    closure = uow.closures.latest(ref)
+    t = uow.transfers.latest_by_case(ref)
+    if closure is not None and (t is None or t.requested_on is None
+                                or t.requested_on <= closure.closed_on):
+        pack = org.pack_for(closure.team) if org.has_team(closure.team) else None
+        window = rereferral_window(pack, closure.closed_on) if pack else None
+        if window is None:
+            return LastTeam(ref, closure.team, closure.closed_on, None, "")
+        last_day, rule = window
+        return LastTeam(ref, closure.team, closure.closed_on, today <= last_day, rule, last_day)
+    if t is None:
         return None
     team = t.receiving_team if t.state == State.completed else t.holding_team
-    closed = local_date(t.closed_at)
-    pack = org.pack_for(team) if org.has_team(team) else org.pack_for(t.holding_team)
-    if pack.rereferral_weeks:
-        limit, rule = closed + timedelta(weeks=pack.rereferral_weeks), f"{pack.rereferral_weeks} weeks"
-    elif pack.rereferral_months:
-        limit, rule = add_months(closed, pack.rereferral_months), f"{pack.rereferral_months} months"
-    else:
-        return LastTeam(t.case_ref, team, closed, None, "")
-    return LastTeam(t.case_ref, team, closed, today < limit, rule)
+    return LastTeam(ref, team, None, None, "")
 
 
 def agenda(uow: UnitOfWork, org: Org, user: str, today: date

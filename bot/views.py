@@ -223,6 +223,14 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
         fields.append(("Agreed date", rich(day(t.agreed_date))))
     if t.work_items and t.work_due:
         fields.append(("Work due", rich(f"{day(t.work_due)}: " + "; ".join(t.work_items))))
+    asked = t.last_event("sign_off_override_asked")
+    if asked is not None and pack is not None and t.is_open:
+        level = pack.level_label(str(asked.detail.get("level", "")))
+        if t.sign_off_awaited(pack):
+            status = f"requested before it; waiting for the {level}'s agreement. Why: {asked.reason}"
+        else:
+            status = f"requested before it; the {level} agreed or the PM signed off. Why: {asked.reason}"
+        fields.append(("PM sign-off", rich(status)))
     fallback = f"Transfer {t.case_ref}: {STATE_LABELS[t.state]}"
     if headline:
         fallback = f"{t.case_ref}: {headline[0]}"
@@ -240,6 +248,9 @@ def form(a: Action, t: Transfer, pack: PolicyPack, actor: Actor, *, cal: Working
         intro.append(rich(a.explain))
     if a.name == "decline" and pack.decline_reasons:
         intro.append(rich(pack.decline_reasons_intro + "."))
+    asked = t.last_event("sign_off_override_asked")
+    if a.name == "agree_without_sign_off" and asked is not None:
+        intro.append(rich(f"Why waiting would delay the child: {asked.reason}"))
     if a.name == "confirm":
         for cl in pack.checklists:
             if not cl.applies(t.kind, t.flags):

@@ -224,3 +224,18 @@ class InstallEventRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
     at: datetime = _dt()
+
+
+class CaseClosureRow(SQLModel, table=True):
+    """A case closed (the case, not a transfer of it): re-referral windows run from here."""
+
+    __tablename__ = "case_closure"
+
+    __table_args__ = (sa.Index("ix_case_closure_case", "case_ref", "closed_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_ref: str = Field(max_length=64)
+    team: str = Field(max_length=64)
+    closed_on: date
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = _dt()

@@ -15,10 +15,11 @@ from sqlmodel import Session, col, delete, select
 from bot.clocks import ClockStatus, Deadline
 from bot.domain import State, TimelineEvent, Transfer, local_date
 from bot.notices import Notice
-from bot.ports import Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary
+from bot.ports import Closure, Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary
 from bot.reports import ReportRow
 from store import outbox
 from store.models import (
+    CaseClosureRow,
     CoverRow,
     DeadlineRow,
     NotificationRow,
@@ -472,6 +473,39 @@ class SqlReads:
             self._select().where(_READ.c.restricted.is_(True), _READ.c.at >= lo, _READ.c.at < hi))]
 
 
+_CLOSURE: sa.Table = CaseClosureRow.__table__  # type: ignore[attr-defined]
+
+
+class SqlClosures:
+    """Case closures in SQL."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, closure: Closure) -> None:
+        """Record one closure."""
+        self.s.execute(sa.insert(_CLOSURE).values(
+            case_ref=closure.case_ref, team=closure.team, closed_on=closure.closed_on,
+            recorded_by=closure.recorded_by,
+            recorded_at=closure.recorded_at.astimezone(UTC).replace(tzinfo=None)))
+
+    def latest(self, case_ref: str) -> Closure | None:
+        """The case's most recent closure (latest day, then latest recorded)."""
+        c = _CLOSURE.c
+        row = self.s.execute(sa.select(c.case_ref, c.team, c.closed_on, c.recorded_by, c.recorded_at)
+                             .where(c.case_ref == case_ref)
+                             .order_by(c.closed_on.desc(), c.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return Closure(row.case_ref, row.team, row.closed_on, row.recorded_by,
+                       row.recorded_at.replace(tzinfo=UTC))
+
+    def purge_before(self, day: date) -> int:
+        """Delete closures of cases closed before ``day``; returns how many."""
+        result = self.s.execute(sa.delete(_CLOSURE).where(_CLOSURE.c.closed_on < day))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 class SqlUnitOfWork:
     """A session and its repositories; rolls back unless committed."""
 
@@ -479,6 +513,7 @@ class SqlUnitOfWork:
     transfers: SqlTransfers
     covers: SqlCovers
     reads: SqlReads
+    closures: SqlClosures
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -488,6 +523,7 @@ class SqlUnitOfWork:
         self.transfers = SqlTransfers(self.session)
         self.covers = SqlCovers(self.session)
         self.reads = SqlReads(self.session)
+        self.closures = SqlClosures(self.session)
         return self
 
     def __exit__(

@@ -404,10 +404,25 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
         flags=tuple(_value(values, ids.FLAGS) or ()),
         funding_note=_value(values, ids.FUNDING),
         confirmed=tuple((a, b) for a, b in checklist),
+        urgent_reason=_value(values, ids.URGENT_REASON),
         heads_up=heads_up,
         restricted=bool(_value(values, ids.RESTRICTED)),
         excluded=tuple(_value(values, ids.EXCLUDED) or ()),
     )
+
+
+def last_team_text(last: services.LastTeam) -> str:
+    """The answer to ``/transfer lastteam``."""
+    if last.closed_on is None:
+        return (f"{last.case_ref} was last held by {last.team}. Baton has no record that the case "
+                "closed, so no re-referral window runs (`/transfer closed CASE` records it).")
+    text = f"{last.case_ref} was last held by {last.team}; closed {last.closed_on:%d %b %Y}."
+    if last.goes_back is True and last.last_day:
+        text += (f" Within {last.rule} of closing (to {last.last_day:%d %b %Y} inclusive): a "
+                 f"re-referral goes back to {last.team}.")
+    elif last.goes_back is False:
+        text += f" Closed more than {last.rule} ago: a re-referral is assessed afresh."
+    return text
 
 
 def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
@@ -441,12 +456,22 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                 return {"text": "Give a case reference: `/transfer lastteam X123456`."}
             with deps.uow() as u:
                 last = services.last_team_for(u, deps.org, user, args[0], deps.clock())
-            text = f"{last.case_ref} was last held by {last.team}; closed {last.closed_on:%d %b %Y}."
-            if last.goes_back is True:
-                text += f" Closed less than {last.rule} ago: a re-referral goes back to {last.team}."
-            elif last.goes_back is False:
-                text += f" Closed more than {last.rule} ago: a re-referral is assessed afresh."
-            return {"text": text}
+            return {"text": last_team_text(last)}
+        if sub == "closed":
+            if not args:
+                return {"text": "Give a case reference: `/transfer closed X123456` (add a date "
+                                "YYYY-MM-DD if it closed earlier, and the team if you manage several)."}
+            on, team = None, None
+            for word in args[1:3]:
+                try:
+                    on = date.fromisoformat(word)
+                except ValueError:
+                    team = word
+            with deps.uow() as u:
+                c = services.record_closure(u, deps.org, user, args[0], deps.clock(), team=team, on=on)
+            return {"text": f"{c.case_ref} closed with {c.team} on {c.closed_on:%d %b %Y}. A "
+                            "re-referral is routed from this date (`/transfer lastteam "
+                            f"{c.case_ref}`)."}
         if sub == "cover":
             m = re.match(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|nobody)\s+until\s+(\S+)$", " ".join(args))
             if not m:

@@ -217,6 +217,14 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
             hint="Every item must be signed off before the transfer can be requested.",
             element=CheckboxesElement(action_id=ids.CHECKLIST, options=items[:_CHECKBOX_MAX]),
         ))
+    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
+    if override is not None and not heads_up:
+        blocks.append(_text_input(
+            ids.URGENT_REASON, f"If not signed off: why waiting {override.override_when}"[:150],
+            multiline=True, optional=True,
+            hint=f"The request goes now, its clocks running, and the "
+                 f"{pack.level_label(override.override_by or '')} is asked to agree; the receiving "
+                 "team decides once they agree or the checklist is signed off. " + NO_NAMES))
     if heads_up:
         return _modal(ids.HEADSUP_VIEW, "Early heads up", blocks, submit="Send heads up",
                       private_metadata=holding_team)
@@ -429,6 +437,8 @@ def help_blocks() -> list[dict[str, Any]]:
         "`/transfer cover @user until YYYY-MM-DD`: a colleague covers your transfers while you are away",
         "`/transfer agenda`: cases ready for the transfer meeting, with their checklists",
         "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
+        "`/transfer closed CASE [YYYY-MM-DD] [team]`: managers record that a case closed "
+        "(re-referral windows run from it)",
         "`/transfer help`: this list",
     ]
     steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"

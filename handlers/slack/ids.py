@@ -55,6 +55,7 @@ TRANSFER_POINT_DATE = "transfer_point_date"
 FLAGS = "flags"
 FUNDING = "funding_note"
 CHECKLIST = "checklist"  # option values are "<checklist id>:<item id>"
+URGENT_REASON = "urgent_reason"  # S2: why waiting for the sign-off would delay the child
 RESTRICTED = "restricted"  # one checkbox: limit the transfer to the people named on it
 EXCLUDED = "excluded"  # people who must never see it or hear of it
 # Catalogue form fields: the block id is the field's name (see bot/actions.py).

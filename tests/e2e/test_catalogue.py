@@ -40,6 +40,7 @@ class Case:
     before: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (user, action, values) first
     records: str = ""  # the timeline event, when not the action's own
     raised_days_ago: int = 0  # raised this long before the app's clock
+    urgent_reason: str | None = None  # S2: requested before the PM's sign-off
 
 
 Steps = tuple[tuple[str, str, dict[str, Any]], ...]
@@ -49,6 +50,7 @@ ACCEPTED: Steps = (("U0SMGR", "accept", {}),)
 BURY_SIGN_OFF = tuple(("holding_manager_audit", i) for i in (
     "assessments_complete", "recording_up_to_date", "chronology_current", "lcs_activities_closed",
     "cypic_assessment"))
+S2_WHY = "The ICPC is on Thursday; waiting for sign-off would leave the child unallocated."
 CASES: dict[str, Case] = {
     "request": Case("U0RFSW1", "roch-cp-1", "U0RFSW1", "U0RCMGR", ref="LCS1001", heads_up=True),
     "accept": Case("U0NPP1", "pdu-south", "U0SMGR", "U0SPP1", {"named_worker": user_select("U0SPP1")},
@@ -89,6 +91,9 @@ CASES: dict[str, Case] = {
                              {"outcome": text_input("Visited: the address is suitable")},
                              flags=("receiving_area_home_visit",)),
     "convert": Case("U0NPP1", "pdu-south", "U0NMGR", "U0NPP1", kind="temporary"),
+    # S2: requested before the PM's sign-off because waiting would delay the child.
+    "agree_without_sign_off": Case("U0SMSW1", "s2-fsp", "U0GRPMGR", "U0SFMGR", ref="4711",
+                                   urgent_reason=S2_WHY),
 }
 
 
@@ -102,7 +107,8 @@ def _prepare(uow: UoW, org: Org, c: Case) -> int:
         t = services.raise_transfer(u, org, c.raiser, RaiseRequest(
             case_ref=c.ref, receiving_team=c.receiving_team, kind=c.kind, heads_up=c.heads_up,
             confirmed=c.confirmed, transfer_point="icpc" if c.point_date else None, flags=c.flags,
-            transfer_point_date=c.point_date), NOW - timedelta(days=c.raised_days_ago))
+            transfer_point_date=c.point_date, urgent_reason=c.urgent_reason),
+            NOW - timedelta(days=c.raised_days_ago))
     assert t.id is not None
     for user, name, values in c.before:
         with uow() as u:
@@ -205,3 +211,24 @@ def test_help_lists_every_action_from_the_catalogue(slack: SlackDriver) -> None:
     text = str(answer.payload.get("blocks"))
     for a in actions.CATALOGUE:
         assert a.label in text
+
+
+def test_s2_raise_form_reason_sends_the_request_to_the_group_manager_to_agree(
+        slack: SlackDriver, uow: UoW) -> None:
+    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
+    Manager (PM) where this may cause unnecessary delay for a child the Group Manager will be
+    contacted." From the raise form, unsigned and without a reason the request is refused on the
+    checklist; with the reason it goes, and the Group Manager's message offers Agree without
+    sign-off."""
+    slack.command("U0SMSW1", "new")
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMSW1"))
+    base = {ids.CASE_REF: text_input("4711"), ids.RECEIVING_TEAM: select("s2-fsp"),
+            ids.KIND: select("permanent")}
+    status, answer = slack.submit("U0SMSW1", base)
+    assert status == 200 and "Group Manager is asked to agree" in str(answer.get("errors"))
+    status, answer = slack.submit("U0SMSW1", {**base, ids.URGENT_REASON: text_input(S2_WHY)})
+    assert status == 200 and "errors" not in answer, answer
+    with uow() as u:
+        assert services.load(u, case_ref="4711").state == "requested"
+    gm = wait(slack.api, lambda: [m for m in slack.api.messages("U0GRPMGR") if "4711" in str(m.blocks)])
+    assert "Agree without sign-off" in str(gm[-1].blocks) and "unallocated" in str(gm[-1].blocks)

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from bot import services
 from bot.domain import UK_TIME
 from bot.org import Org
+from sandbox.driver import Clock
 from sandbox.slack_api import SlackStandIn
 from scheduler.sweep import tick
 from store.repo import SqlUnitOfWork
@@ -64,6 +65,8 @@ def test_agenda_and_last_team_answer_privately(slack: SlackDriver, api: SlackSta
         services.act(u, org, "U0SMGR", tid, "accept", at(date(2026, 11, 10)))
     with uow() as u:
         services.act(u, org, "U0NMGR", tid, "complete", at(date(2026, 11, 12)))
+    with uow() as u:
+        services.record_closure(u, org, "U0SMGR", "X123456", at(date(2026, 11, 12)))
     slack.command("U0SMGR", "agenda")
     wait(api, lambda: api.responses)
     agenda = texts(api.responses[0].payload.get("blocks"))
@@ -92,3 +95,29 @@ def test_metrics_report_open_transfers_breaches_and_failures(slack: SlackDriver,
     assert 'baton_breaches{clock="resolution"} 1.0' in page
     assert 'baton_notifications{status="failed"}' in page
     assert "baton_sweep_duration_seconds" in page
+
+
+def test_bury_re_referral_inside_and_outside_12_weeks_of_case_closure(
+        slack: SlackDriver, api: SlackStandIn, clock: Clock) -> None:
+    """BURY: "If a case has been closed and there is a re-referral within 12 weeks then the last
+    case holding team resumes case responsibility ... If a case has been closed for over 12 weeks
+    then the Advice and Assessment Team will reassess." The CIN manager records in chat that
+    LCS4242 closed on Mon 23 Nov 2026; the assessment manager asks /transfer lastteam on the
+    window's last day (15 Feb 2027) and on the day after. A practitioner cannot record it."""
+    slack.command("U0BCSW1", "closed LCS4242")
+    wait(api, lambda: api.responses)
+    assert "Only team managers" in api.responses[-1].payload["text"]
+    slack.command("U0BCMGR", "closed LCS4242")
+    wait(api, lambda: len(api.responses) > 1)
+    assert "LCS4242 closed with bury-cin on 23 Nov 2026" in api.responses[-1].payload["text"]
+    clock.now = datetime(2027, 2, 15, 16, 0, tzinfo=UK_TIME)
+    slack.command("U0BAMGR", "lastteam LCS4242")
+    wait(api, lambda: len(api.responses) > 2)
+    inside = api.responses[-1].payload["text"]
+    assert "to 15 Feb 2027 inclusive): a re-referral goes back to bury-cin" in inside
+    clock.now = datetime(2027, 2, 16, 9, 0, tzinfo=UK_TIME)
+    slack.command("U0BAMGR", "lastteam LCS4242")
+    wait(api, lambda: len(api.responses) > 3)
+    outside = api.responses[-1].payload["text"]
+    assert "Closed more than 12 weeks ago: a re-referral is assessed afresh" in outside
+    assert all(r.effect == "ephemeral" for r in api.responses)

@@ -13,7 +13,7 @@ from bot import views
 from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.notices import Notice
-from bot.ports import Cover, DuplicateOpenTransfer, Read
+from bot.ports import Closure, Cover, DuplicateOpenTransfer, Read
 from bot.reports import Summary
 
 
@@ -96,6 +96,28 @@ class FakeReads:
         return [r for r in self.rows if r.restricted and start <= r.at < end]
 
 
+class FakeClosures:
+    """Case closures as a list."""
+
+    def __init__(self) -> None:
+        self.rows: list[Closure] = []
+
+    def add(self, closure: Closure) -> None:
+        """Record a closure."""
+        self.rows.append(closure)
+
+    def latest(self, case_ref: str) -> Closure | None:
+        """The case's most recent closure."""
+        found = [c for c in self.rows if c.case_ref == case_ref]
+        return max(found, key=lambda c: c.closed_on) if found else None
+
+    def purge_before(self, day: date) -> int:
+        """Forget closures before ``day``."""
+        n = len(self.rows)
+        self.rows = [c for c in self.rows if c.closed_on >= day]
+        return n - len(self.rows)
+
+
 @dataclass
 class FakeUnitOfWork:
     """A unit of work whose outbox is a list; commits are counted, rollbacks undo nothing
@@ -104,6 +126,7 @@ class FakeUnitOfWork:
     transfers: FakeTransfers = field(default_factory=FakeTransfers)
     covers: FakeCovers = field(default_factory=FakeCovers)
     reads: FakeReads = field(default_factory=FakeReads)
+    closures: FakeClosures = field(default_factory=FakeClosures)
     notices: list[tuple[Notice, datetime]] = field(default_factory=list)
     pending: list[tuple[Notice, datetime]] = field(default_factory=list)
     commits: int = 0

@@ -131,14 +131,17 @@ def test_excluding_yourself_is_refused_on_the_field(uow: UoW, org: Org) -> None:
 
 
 def test_lastteam_answers_managers_and_front_door_only(uow: UoW, org: Org) -> None:
-    """A completed case: the North manager and an auditor are told the team and date; a
-    practitioner gets the neutral answer, the same as for a case never closed."""
+    """A completed case the receiving team then closed: the North manager and an auditor are
+    told the team and date; a practitioner gets the neutral answer, the same as for a case
+    never closed."""
     tid = raise_one(uow, org)
     with uow() as u:
         services.act(u, org, SMGR, tid, "accept", NOW)
     with uow() as u:
         services.act(u, org, NMGR, tid, "complete", NOW + timedelta(days=1))
     later = NOW + timedelta(days=2)
+    with uow() as u:
+        services.record_closure(u, org, SMGR, "X123456", later, on=date(2026, 11, 24))
     with uow() as u:
         answer = services.last_team_for(u, org, NMGR, "X123456", later)
         assert answer.team == "pdu-south" and answer.closed_on == date(2026, 11, 24)
@@ -171,13 +174,15 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cell: str) -> No
 
 
 def test_purge_leaves_no_row_anywhere_naming_the_case(uow: UoW, org: Org, engine: sa.Engine) -> None:
-    """Retention: a withdrawn transfer that was read and notified is purged; afterwards no row of
-    any table holds its case reference (or its id in a transfer column), and the other case stays."""
+    """Retention: a withdrawn transfer that was read and notified is purged, and so is a case
+    closure recorded before the cutoff; afterwards no row of any table holds their case
+    references (or the transfer's id in a transfer column), and the other case stays."""
     gone = raise_one(uow, org, ref="X111111")
     raise_one(uow, org, ref="X222222")
     with uow() as u:
         services.status_card(u, org, SMGR, "X111111", NOW)
         services.act(u, org, PP, gone, "withdraw", NOW, reason="The move fell through")
+        services.record_closure(u, org, SMGR, "X333333", NOW, on=NOW.date() - timedelta(days=1))
     with uow() as u:
         assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))) == 1
     leftovers = []
@@ -186,7 +191,8 @@ def test_purge_leaves_no_row_anywhere_naming_the_case(uow: UoW, org: Org, engine
             if table == "alembic_version":
                 continue
             for row in c.execute(sa.text(f"SELECT * FROM {table}")).mappings():
-                if "X111111" in str(dict(row)) or row.get("transfer_id") == gone:
+                if ("X111111" in str(dict(row)) or "X333333" in str(dict(row))
+                        or row.get("transfer_id") == gone):
                     leftovers.append((table, dict(row)))
     assert leftovers == []
     with uow() as u:

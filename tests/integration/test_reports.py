@@ -123,7 +123,8 @@ def test_report_table_prints_the_same_summary(seeded: None, db_url: str) -> None
 
 
 def test_last_team_answers_re_referrals_within_the_policy_window(uow: UoW, org: Org) -> None:
-    """Bury: closed 12 Nov; on 1 Dec a re-referral goes back; after 12 weeks it does not."""
+    """Bury: transferred 12 Nov, the case closed with bury-cin that day; on 1 Dec a re-referral
+    goes back; after 12 weeks it does not."""
     with uow() as u:
         gate = org.pack_for("bury-assessment").gating("request")[0]
         t = services.raise_transfer(u, org, "U0BAMGR", RaiseRequest(
@@ -134,6 +135,8 @@ def test_last_team_answers_re_referrals_within_the_policy_window(uow: UoW, org: 
         services.act(u, org, "U0BCMGR", t.id, "accept", at(date(2026, 11, 10)))
     with uow() as u:
         services.act(u, org, "U0BAMGR", t.id, "complete", at(date(2026, 11, 12)))
+    with uow() as u:
+        services.record_closure(u, org, "U0BCMGR", "LCS1", at(date(2026, 11, 12)))
     with uow() as u:
         soon = services.last_team_answer(u, org, "lcs1", date(2026, 12, 1))
         late = services.last_team_answer(u, org, "LCS1", date(2027, 2, 5))

@@ -136,6 +136,25 @@ def declined_at_transfer_point() -> Transfer:
     return t
 
 
+S2_WHY = "The ICPC is on Thursday; waiting for sign-off would leave the child unallocated."
+
+
+def s2_urgent() -> Transfer:
+    """An S2 transfer requested before the PM's sign-off, the Group Manager asked to agree."""
+    t = fresh(S2)
+    t.request(PP, NOW, S2, urgent_reason=S2_WHY)
+    return t
+
+
+def s2_urgent_completed() -> Transfer:
+    """An S2 transfer requested before sign-off, agreed, accepted and completed."""
+    t = s2_urgent()
+    t.agree_without_sign_off(HOLDING_SENIOR, later(1), S2)
+    t.accept(RM, later(2), S2)
+    t.complete(HM, later(3), S2)
+    return t
+
+
 @dataclass(frozen=True)
 class Case:
     """One catalogue entry's examples: a transfer it applies to, who may and who may not take it
@@ -165,6 +184,7 @@ CASES: dict[str, Case] = {
     "endorse": Case(requested, HOLDING_SENIOR, SENIOR, withdrawn),
     "address_assessed": Case(lambda: requested(flags=HOME_VISIT), RM, PP,
                              lambda: accepted(flags=HOME_VISIT)),
+    "agree_without_sign_off": Case(s2_urgent, HOLDING_SENIOR, SENIOR, s2_urgent_completed),
     "convert": Case(lambda: requested(kind="temporary"), HM, PP,
                     lambda: completed(kind="temporary")),
 }
@@ -582,3 +602,17 @@ def test_every_form_field_kind_is_one_parse_understands() -> None:
             assert f.kind in set(actions.FieldKind)
             if f.kind in (actions.FieldKind.choice, actions.FieldKind.items, actions.FieldKind.yes_no):
                 assert actions.choices(a, f, pack_of(t), t, c.allowed), (name, f.name)
+
+
+def test_s2_receiving_team_decides_once_the_group_manager_agrees_to_go_without_sign_off() -> None:
+    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
+    Manager (PM) where this may cause unnecessary delay for a child the Group Manager will be
+    contacted": Accept and Decline wait for that agreement; the Group Manager's button is offered
+    only to the transferring side's senior managers, and only while it is awaited."""
+    t = s2_urgent()
+    assert not {"accept", "decline"} & {a.name for a in actions.available(t, RM, S2)}
+    assert "Group Manager's agreement" in str(refusal(actions.BY_NAME["accept"], t, RM, S2))
+    assert "agree_without_sign_off" in [a.name for a in actions.available(t, HOLDING_SENIOR, S2)]
+    t.agree_without_sign_off(HOLDING_SENIOR, later(1), S2)
+    assert {"accept", "decline"} <= {a.name for a in actions.available(t, RM, S2)}
+    assert "agree_without_sign_off" not in [a.name for a in actions.available(t, HOLDING_SENIOR, S2)]

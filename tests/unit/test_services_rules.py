@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from bot import commands as cmd
 from bot import services
-from bot.domain import NotPermitted
+from bot.domain import DomainError, NotPermitted
 from bot.org import Org, Role, load_org
 from bot.services import RaiseRequest
 from tests.conftest import NOW
@@ -160,3 +160,116 @@ def test_cross_policy_must_name_teams_of_the_org(org: Org) -> None:
     """A cross_policy pair naming a team the org does not have is refused, naming it."""
     with pytest.raises(ValueError, match="cross_policy names team 'roch-cp-9'"):
         _with(org, cross_policy=[("pdu-north", "roch-cp-9")])
+
+
+# ---- re-referrals run from a case closed record (issue 10 item 11) --------------------------------
+def _closed(uow: FakeUnitOfWork, org: Org, user: str, ref: str, on: date) -> None:
+    services.record_closure(uow, org, user, ref, datetime.combine(on, time(12), tzinfo=UTC))
+
+
+def test_bury_re_referral_within_12_weeks_of_closure_goes_back_the_last_day_counting(org: Org) -> None:
+    """BURY: "If a case has been closed and there is a re-referral within 12 weeks then the last
+    case holding team resumes case responsibility ... If a case has been closed for over 12 weeks
+    then the Advice and Assessment Team will reassess." Closed Mon 2 Nov 2026: 25 Jan 2027 (12
+    weeks on) still goes back; 26 Jan does not."""
+    uow = FakeUnitOfWork()
+    _closed(uow, org, "U0BCMGR", "LCS77", date(2026, 11, 2))
+    last = services.last_team_answer(uow, org, "lcs77", date(2027, 1, 25))
+    assert last is not None and (last.team, last.closed_on, last.goes_back, last.rule) == (
+        "bury-cin", date(2026, 11, 2), True, "12 weeks")
+    after = services.last_team_answer(uow, org, "LCS77", date(2027, 1, 26))
+    assert after is not None and after.goes_back is False
+
+
+def test_leicestershire_re_referral_within_3_months_of_closure_goes_back_the_last_day_counting(
+        org: Org) -> None:
+    """LEICS: "Cases closed for less than 3 months | Last allocated team, unless need indicates a
+    different service is required." Closed 30 Nov 2026: 28 Feb 2027 goes back, 1 Mar does not."""
+    uow = FakeUnitOfWork()
+    _closed(uow, org, "U0LCMGR", "LCS88", date(2026, 11, 30))
+    inside = services.last_team_answer(uow, org, "LCS88", date(2027, 2, 28))
+    outside = services.last_team_answer(uow, org, "LCS88", date(2027, 3, 1))
+    assert inside is not None and inside.goes_back is True and inside.team == "leics-cic"
+    assert outside is not None and outside.goes_back is False and outside.rule == "3 months"
+
+
+def test_a_completed_transfer_is_not_a_case_closure(org: Org) -> None:
+    """BURY: "If a case has been closed ..." - the window runs from the case's closure, not from
+    a transfer's completion: a completed transfer names the team holding it, with no window."""
+    uow = FakeUnitOfWork()
+    tid = _raised(uow, org)
+    services.act(uow, org, "U0SMGR", tid, "accept", NOW)
+    services.act(uow, org, "U0NMGR", tid, "complete", NOW)
+    last = services.last_team_answer(uow, org, "X123456", NOW.date())
+    assert last is not None and (last.team, last.closed_on, last.goes_back) == ("pdu-south", None, None)
+
+
+def test_only_the_team_managers_record_that_a_case_closed(org: Org) -> None:
+    """A practitioner, or the manager of another team, cannot record a closure; nothing is kept."""
+    uow = FakeUnitOfWork()
+    when = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    with pytest.raises(NotPermitted):
+        services.record_closure(uow, org, "U0BCSW1", "LCS1", when)
+    with pytest.raises(NotPermitted):
+        services.record_closure(uow, org, "U0LCMGR", "LCS1", when, team="bury-cin")
+    with pytest.raises(DomainError, match="in the future"):
+        services.record_closure(uow, org, "U0BCMGR", "LCS1", when, on=date(2026, 11, 21))
+    assert uow.closures.rows == []
+
+
+def test_a_case_with_an_open_transfer_cannot_be_recorded_closed(org: Org) -> None:
+    """The case is still moving: complete or withdraw the transfer first."""
+    uow = FakeUnitOfWork()
+    _raised(uow, org)
+    with pytest.raises(DomainError, match="open transfer"):
+        services.record_closure(uow, org, "U0NMGR", "X123456", NOW)
+
+
+# ---- S2: the Practice Manager's sign-off, or the Group Manager's agreement (issue 10 item 13) ------
+S2_WHY = "The ICPC is on Thursday; waiting for sign-off would leave the child unallocated."
+
+
+def test_s2_request_before_sign_off_waits_for_the_group_managers_agreement(org: Org) -> None:
+    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
+    Manager (PM) where this may cause unnecessary delay for a child the Group Manager will be
+    contacted." Without sign-off and without a reason the request is refused; with a reason it
+    goes (its clocks run), the Group Manager is asked, and the receiving manager can decide only
+    once the Group Manager agrees."""
+    uow = FakeUnitOfWork()
+    with pytest.raises(DomainError, match="Group Manager is asked to agree") as refused:
+        services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(case_ref="4711",
+                                                                  receiving_team="s2-fsp"), NOW)
+    assert refused.value.field == "checklist"
+    t = services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(
+        case_ref="4711", receiving_team="s2-fsp", urgent_reason=S2_WHY), NOW)
+    assert t.id is not None and t.state == "requested" and t.requested_on == NOW.date()
+    assert "U0GRPMGR" in audience(uow, "card")
+    with pytest.raises(DomainError, match="Group Manager's agreement"):
+        services.act(uow, org, "U0SFMGR", t.id, "accept", NOW)
+    with pytest.raises(NotPermitted):  # the receiving manager cannot agree for the Group Manager
+        services.act(uow, org, "U0SFMGR", t.id, "agree_without_sign_off", NOW)
+    services.act(uow, org, "U0GRPMGR", t.id, "agree_without_sign_off", NOW)
+    assert "U0SFMGR" in audience(uow, "card")
+    assert services.act(uow, org, "U0SFMGR", t.id, "accept", NOW).state == "accepted"
+
+
+def test_s2_the_pm_sign_off_after_an_urgent_request_also_lets_the_receiving_team_decide(org: Org) -> None:
+    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
+    Manager": once the PM signs the checklist off, the Group Manager's agreement is not needed."""
+    uow = FakeUnitOfWork()
+    t = services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(
+        case_ref="4712", receiving_team="s2-fsp", urgent_reason=S2_WHY), NOW)
+    assert t.id is not None
+    for item in org.pack_for("s2-mash").checklist("pm_sign_off").items:
+        services.act(uow, org, "U0SMMGR", t.id, "confirm", NOW, checklist="pm_sign_off", item=item.id)
+    assert services.act(uow, org, "U0SFMGR", t.id, "decline", NOW,
+                        rationale="The child is not subject to a plan yet.").state == "declined"
+
+
+def test_s2_a_short_reason_for_going_before_the_sign_off_is_refused_on_its_field(org: Org) -> None:
+    """S2 "where this may cause unnecessary delay for a child": the reason says why, in words."""
+    uow = FakeUnitOfWork()
+    with pytest.raises(DomainError) as exc:
+        services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(
+            case_ref="4713", receiving_team="s2-fsp", urgent_reason="urgent"), NOW)
+    assert exc.value.field == "urgent_reason"
