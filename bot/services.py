@@ -628,14 +628,16 @@ def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
 
 
 def status_card(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> views.Card:
-    """/transfer status: the case's card as ``user`` sees it, with the buttons they may press;
-    the read is recorded. NotVisible for a case they are not on, as for an unknown one."""
+    """/transfer status: the case's card as ``user`` sees it, with the buttons they may press
+    (brief for a restricted case, even to the people on it); the read is recorded. NotVisible
+    for a case they are not on, as for an unknown one."""
     t = visible(uow, org, user, now, case_ref=case_ref, surface="status")
-    return card_for(uow, org, t, user, now)
+    return card_for(uow, org, t, user, now, brief=t.restricted)
 
 
 def history(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> Transfer:
-    """/transfer history: the transfer with its timeline, if ``user`` is on it; the read is recorded."""
+    """/transfer history: the transfer with its timeline, if ``user`` is on it; the read is
+    recorded (a renderer shows :func:`views.history_events`, trimmed for a restricted case)."""
     return visible(uow, org, user, now, case_ref=case_ref, surface="history")
 
 

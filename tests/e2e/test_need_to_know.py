@@ -140,3 +140,44 @@ def test_logs_hold_no_case_reference_or_typed_text(slack: SlackDriver, uow: UoW,
     wait(slack.api, lambda: slack.api.messages("U0NPP1"))
     baton = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("baton"))
     assert "X123456" not in baton and "Heightened risk" not in baton
+
+
+def test_restricted_case_status_and_history_show_only_reference_state_and_actions_to_people_on_it(
+        slack: SlackDriver, uow: UoW) -> None:
+    """Even the receiving manager's /transfer status and history of a restricted case carry its
+    reference, state and actions only: no teams, kind, funding note or the decline's rationale;
+    both views are recorded."""
+    tid = _raise(uow, restricted=True, funding_note="Joint funding with health")
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    status, answer = slack.submit("U0SMGR", {"rationale": text_input("Heightened risk at the new area"),
+                                             "reason_category": select("heightened_risk")})
+    assert status == 200 and "errors" not in answer, answer
+    before = len(slack.api.responses)
+    slack.command("U0SMGR", "status X123456")
+    slack.command("U0SMGR", "history X123456")
+    got = wait(slack.api, lambda: len(slack.api.responses) >= before + 2 and slack.api.responses)
+    shown_both = sorted((texts(r.payload.get("blocks")) for r in got[before:before + 2]),
+                        key=lambda x: "History of" in x)
+    card, hist = shown_both
+    for shown in (card, hist):
+        assert "X123456" in shown and "Restricted case" in shown
+        for hidden in ("North PDU", "South PDU", "Permanent", "Joint funding", "Heightened risk",
+                       "heightened_risk"):
+            assert hidden not in shown, (hidden, shown)
+    assert "Declined" in card and "Declined" in hist
+    with uow() as u:
+        surfaces = [r.surface for r in u.reads.of_transfer(tid) if r.reader == "U0SMGR"]
+    assert "status" in surfaces and "history" in surfaces
+
+
+def test_unrestricted_history_keeps_the_rationale_for_people_on_it(slack: SlackDriver, uow: UoW) -> None:
+    """The trimming is for restricted cases only: an ordinary case's history shows the decline's rationale."""
+    tid = _raise(uow)
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    slack.submit("U0SMGR", {"rationale": text_input("Heightened risk at the new area"),
+                            "reason_category": select("heightened_risk")})
+    slack.command("U0SMGR", "history X123456")
+    got = wait(slack.api, lambda: slack.api.responses)
+    assert "Heightened risk at the new area" in texts(got[-1].payload.get("blocks"))
