@@ -215,6 +215,13 @@ def _excluded(user: str, people: Iterable[str]) -> tuple[str, ...]:
     return out
 
 
+def _check_excluded(org: Org, t: Transfer, *, field: str | None = "excluded") -> None:
+    """Refuse an excluded list that leaves one of the transfer's teams with no manager to act."""
+    for name in access.left_without_managers(org, t, t.excluded):
+        raise DomainError(f"That excludes every manager of {name}, so nobody could act for that "
+                          "team on this transfer; keep at least one of its managers.", field=field)
+
+
 def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now: datetime) -> Transfer:
     """Raise a transfer request (or an early heads up) for a case."""
     holding = _home_team(org, user, req.holding_team)
@@ -239,6 +246,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         linked_refs=req.linked_refs, funding_note=req.funding_note,
         restricted=req.restricted or bool(req.excluded), excluded=_excluded(user, req.excluded),
     )
+    _check_excluded(org, t)
     if uow.transfers.get_open_by_case(t.case_ref) is not None:
         raise _open_conflict(uow, t.case_ref)
     actor = actor_for(uow, org, t, user, local_date(now))
@@ -793,6 +801,7 @@ def parse_import(
                 raise DomainError(f"restricted {row['restricted']!r} is not yes or no")
             t.excluded = tuple(x for x in (row.get("excluded") or "").replace(";", " ").split() if x)
             t.restricted = flag in ("yes", "true", "1") or bool(t.excluded)
+            _check_excluded(org, t, field=None)
             if t.case_ref in seen:
                 raise DomainError(f"{t.case_ref} appears again (first on line {seen[t.case_ref]})")
             seen[t.case_ref] = line

@@ -181,3 +181,20 @@ def test_unrestricted_history_keeps_the_rationale_for_people_on_it(slack: SlackD
     slack.command("U0SMGR", "history X123456")
     got = wait(slack.api, lambda: slack.api.responses)
     assert "Heightened risk at the new area" in texts(got[-1].payload.get("blocks"))
+
+
+def test_raise_form_refuses_excluding_every_receiving_manager_on_the_excluded_field(
+        slack: SlackDriver, uow: UoW) -> None:
+    """Excluding South PDU's only manager on the raise form is refused on the excluded field,
+    saying why; nothing is raised and nobody is told."""
+    slack.command("U0NPP1", "new")
+    wait(slack.api, lambda: slack.api.modal_stack("U0NPP1"))
+    status, answer = slack.submit("U0NPP1", {
+        ids.CASE_REF: text_input("X123456"), ids.RECEIVING_TEAM: select("pdu-south"),
+        ids.KIND: select("permanent"), ids.RESTRICTED: checks("restricted"),
+        ids.EXCLUDED: users_input("U0SMGR")})
+    assert status == 200
+    assert "excludes every manager of South PDU, so nobody could act" in answer["errors"][ids.EXCLUDED]
+    with uow() as u:
+        assert u.transfers.get_open_by_case("X123456") is None
+    assert not slack.api.messages("U0SMGR")
