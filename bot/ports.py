@@ -165,6 +165,12 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None:
         """Discard the work."""
 
+    def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
+        """Record a chat platform lifecycle event (uninstalled, tokens revoked, reinstalled)."""
+
+    def install_state(self) -> str | None:
+        """The latest lifecycle event's kind (None when there was none)."""
+
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Record a Slack event id and commit; False when it was already recorded."""
 

@@ -49,8 +49,16 @@ class Delivery:
         with self._lock:
             return self._deliver(now, limit)
 
+    def stopped(self) -> bool:
+        """Whether the platform told Baton it was uninstalled (or its token revoked): nothing is
+        sent, and rows wait in the outbox until a reinstall."""
+        with self.uow() as u:
+            return services.delivery_stopped(u)
+
     def _deliver(self, now: datetime, limit: int) -> int:
         started = time.monotonic()  # Retry-After counts from the platform's answer
+        if self.stopped():
+            return 0
         outbox.reclaim(self.engine, now)
         count = 0
         items: dict[str, list[Any]] = {}

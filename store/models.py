@@ -224,3 +224,4 @@ class InstallEventRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
     at: datetime = _dt()
+    team_id: str | None = Field(default=None, max_length=32)

@@ -503,6 +503,21 @@ class SqlUnitOfWork:
         """Discard the work."""
         self.session.rollback()
 
+    def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
+        """Record a Slack lifecycle event; the caller commits."""
+        from store.models import InstallEventRow
+
+        self.session.execute(sa.insert(InstallEventRow).values(
+            kind=kind, team_id=team_id, at=now.astimezone(UTC).replace(tzinfo=None)))
+
+    def install_state(self) -> str | None:
+        """The latest lifecycle event's kind (None when there was none)."""
+        from store.models import InstallEventRow
+
+        t = InstallEventRow.__table__  # type: ignore[attr-defined]
+        return self.session.execute(
+            sa.select(t.c.kind).order_by(t.c.id.desc()).limit(1)).scalar_one_or_none()
+
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Record a Slack event id; False when it was already recorded (a redelivery)."""
         from store.models import ProcessedEventRow

@@ -327,6 +327,23 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             waiting=lists.waiting, holding=lists.outbound, receiving=lists.inbound, today=today(),
             cal=services.calendar(deps.org)))
 
+    @app.event("app_uninstalled")
+    def uninstalled(body: dict[str, Any]) -> None:
+        with deps.uow() as u:
+            services.record_install_event(u, "app_uninstalled", body.get("team_id"), deps.clock())
+        log.warning("Slack app uninstalled from workspace %s: delivery stops until reinstalled",
+                    body.get("team_id"))
+
+    @app.event("tokens_revoked")
+    def revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+        bot = bool((event.get("tokens") or {}).get("bot"))  # Baton holds a bot token only
+        with deps.uow() as u:
+            services.record_install_event(u, "tokens_revoked" if bot else "user_tokens_revoked",
+                                          body.get("team_id"), deps.clock())
+        if bot:
+            log.warning("Slack bot token revoked in workspace %s: delivery stops until reinstalled",
+                        body.get("team_id"))
+
     return app
 
 

@@ -107,6 +107,7 @@ class FakeUnitOfWork:
     notices: list[tuple[Notice, datetime]] = field(default_factory=list)
     pending: list[tuple[Notice, datetime]] = field(default_factory=list)
     commits: int = 0
+    install_events: list[tuple[str, str | None, datetime]] = field(default_factory=list)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self
@@ -124,6 +125,14 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         """Drop notices written since the last commit."""
         self.pending = []
+
+    def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
+        """Keep the lifecycle event."""
+        self.install_events.append((kind, team_id, now))
+
+    def install_state(self) -> str | None:
+        """The latest lifecycle event's kind."""
+        return self.install_events[-1][0] if self.install_events else None
 
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Every event is new."""
