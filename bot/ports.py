@@ -206,5 +206,8 @@ class Chat(Protocol):
     def update(self, channel: str, ts: str, message: Message) -> None:
         """Redraw a message posted earlier."""
 
+    def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
+        """Send a file (an export) to a person's direct messages."""
+
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """Post the weekly summary (with its chart, where the platform can show one)."""

@@ -921,6 +921,29 @@ def export_rows(uow: UnitOfWork, org: Org, *, start: date, end: date, reader: st
     return out
 
 
+def request_export(uow: UnitOfWork, org: Org, reader: str, *, start: date, end: date,
+                   now: datetime) -> None:
+    """``/transfer export``: a report reader's CSV of the period, sent to their direct messages
+    by delivery (which reads and records the rows then, leaving out restricted transfers unless
+    the reader is an auditor). NotPermitted for anyone else; committed at once."""
+    if not access.may_export(org, reader):
+        raise NotPermitted("Only the people the org file names as report readers can export.")
+    if start > end:
+        raise DomainError(f"{start.isoformat()} is after {end.isoformat()}.")
+    uow.add_notice(notices.Notice("export", f"export:{now.isoformat()}", None, (reader,), extra=(
+        ("start", start.isoformat()), ("end", end.isoformat()))), now=now, not_before=now)
+    uow.commit()
+
+
+def export_csv(rows: list[dict[str, Any]]) -> str:
+    """Export rows as CSV text, every cell guarded against spreadsheet formulas."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in rows)
+    return out.getvalue()
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

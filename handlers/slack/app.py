@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -347,6 +347,16 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     return app
 
 
+def _period(args: list[str], today: date) -> tuple[date, date]:
+    """``/transfer export [from] [to]``: YYYY-MM-DD days; to defaults to today, from to six days before."""
+    try:
+        to = date.fromisoformat(args[1]) if len(args) > 1 else today
+        frm = date.fromisoformat(args[0]) if args else to - timedelta(days=6)
+    except ValueError:
+        raise DomainError("Give the days as YYYY-MM-DD: `/transfer export 2026-11-01 2026-11-30`.") from None
+    return frm, to
+
+
 def _clip(text: str, limit: int = 150) -> str:
     """An error short enough for a form field, cut at a word."""
     if len(text) <= limit:
@@ -447,6 +457,13 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                     t = services.history(u, deps.org, user, args[0], deps.clock())
                     return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
                 return blocks.render(services.status_card(u, deps.org, user, args[0], deps.clock()))
+        if sub == "export":
+            frm, to = _period(args, today)
+            with deps.uow() as u:
+                services.request_export(u, deps.org, user, start=frm, end=to, now=deps.clock())
+            deps.wake()
+            return {"text": f"Your export of transfers from {frm:%d %b %Y} to {to:%d %b %Y} is on "
+                            "its way to your direct messages with Baton, as a CSV file."}
         if sub == "agenda":
             with deps.uow() as u:
                 items = services.agenda(u, deps.org, user, today)

@@ -432,6 +432,7 @@ def help_blocks() -> list[dict[str, Any]]:
         "`/transfer cover @user until YYYY-MM-DD`: a colleague covers your transfers while you are away",
         "`/transfer agenda`: cases ready for the transfer meeting, with their checklists",
         "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
+        "`/transfer export [FROM] [TO]`: report readers get a CSV of the period in their DM",
         "`/transfer help`: this list",
     ]
     steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"

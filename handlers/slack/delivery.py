@@ -59,6 +59,15 @@ class SlackChat:
         """Redraw a message Baton posted."""
         _call(lambda: self.client.chat_update(channel=channel, ts=ts, **blocks.render(message)))
 
+    def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
+        """Upload a file to a person's DM with Baton (files_upload_v2 needs the DM's channel id)."""
+        dm = _call(lambda: self.client.conversations_open(users=to))
+        channel = str(dm["channel"]["id"])
+        resp = _call(lambda: self.client.files_upload_v2(channel=channel, content=content,
+                                                         filename=filename, title=title))
+        files = resp.get("files") or [{}]
+        return channel, str(files[0].get("id", ""))
+
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """The weekly summary, then its chart as a PNG (a failed chart does not repost the summary)."""
         start, end = summary.start, summary.end

@@ -164,6 +164,10 @@ class FakeChat:
         """Record a redraw."""
         self.updates.append((channel, ts, message))
 
+    def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
+        """Record a file as text."""
+        return self.post(to, views.Text(f"{filename}\n{content}"))
+
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """Record the weekly summary as text."""
         return self.post(to, views.Text(f"weekly {summary.start}"))
