@@ -69,9 +69,28 @@ def _trouble(deps: Deps, exc: BaseException, where: str) -> str:
     return APOLOGY
 
 
+class _NoDebug(logging.Filter):
+    """Drops DEBUG records: at DEBUG, Bolt and slack_sdk log whole request and response bodies
+    (typed rationales, case references)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def slack_logger(name: str) -> logging.Logger:
+    """A logger for Bolt or the Web API client that never writes DEBUG records, whatever level
+    the root, 'baton' or the library loggers are set to; the libraries' own loggers too."""
+    for lib in ("slack_sdk", "slack_bolt", name):
+        lg = logging.getLogger(lib)
+        lg.setLevel(logging.INFO)
+        if not any(isinstance(f, _NoDebug) for f in lg.filters):
+            lg.addFilter(_NoDebug())
+    return logging.getLogger(name)
+
+
 def web_client(token: str, api_url: str) -> WebClient:
-    """A Web API client with Slack's rate-limit retries."""
-    return WebClient(token=token, base_url=api_url,
+    """A Web API client with Slack's rate-limit retries (its log never holds request bodies)."""
+    return WebClient(token=token, base_url=api_url, logger=slack_logger("baton.slack.web"),
                      retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
 
 
@@ -80,7 +99,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     # Listeners ack first and keep working after the HTTP answer has gone; a roomy pool keeps
     # slow follow-up work (views.open) from queueing the next request's ack.
     app = App(client=web_client(token, api_url), signing_secret=signing_secret,
-              token_verification_enabled=False,
+              token_verification_enabled=False, logger=slack_logger("baton.slack.bolt"),
               listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="baton-listener"))
 
     @app.error

@@ -198,3 +198,23 @@ def test_raise_form_refuses_excluding_every_receiving_manager_on_the_excluded_fi
     with uow() as u:
         assert u.transfers.get_open_by_case("X123456") is None
     assert not slack.api.messages("U0SMGR")
+
+
+def test_bolt_and_slack_sdk_write_no_request_bodies_even_at_debug(slack: SlackDriver, uow: UoW,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """With the root and Baton's loggers at DEBUG, a decline with its rationale and a status
+    lookup leave no DEBUG record from Bolt or the Web API client, so no body, text or case."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="baton")
+    tid = _raise(uow)
+    slack.command("U0SMGR", "status X123456")
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    slack.submit("U0SMGR", {"rationale": text_input("Heightened risk at the proposed address"),
+                            "reason_category": select("heightened_risk")})
+    wait(slack.api, lambda: slack.api.messages("U0NPP1"))
+    libs = [r for r in caplog.records if r.name.startswith(("slack", "baton.slack.web",
+                                                             "baton.slack.bolt", "bolt"))]
+    assert not [r for r in libs if r.levelno <= logging.DEBUG]
+    shown = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Heightened risk" not in shown and "X123456" not in shown
