@@ -165,6 +165,10 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None:
         """Discard the work."""
 
+    def first_warning(self, key: str, now: datetime) -> bool:
+        """Record that a person was warned about a text (:func:`bot.freetext.confirmation_key`);
+        False when they already were, on any instance (so the text is kept). Committed at once."""
+
     def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
         """Record a chat platform lifecycle event (uninstalled, tokens revoked, reinstalled)."""
 

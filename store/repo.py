@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -102,6 +102,8 @@ def _is_open_case_violation(exc: IntegrityError) -> bool:
     text = str(exc.orig)
     return "uq_transfer_open_case" in text or "transfer.case_ref" in text
 
+
+WARNING_KEPT = timedelta(days=1)  # a warned text submitted again later than this is warned again
 
 class SqlTransfers:
     """Transfers in SQL."""
@@ -502,6 +504,21 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Discard the work."""
         self.session.rollback()
+
+    def first_warning(self, key: str, now: datetime) -> bool:
+        """Record a warning's key; False when it was already recorded. Keys older than a day go."""
+        from store.models import FreetextWarningRow
+
+        at = now.astimezone(UTC).replace(tzinfo=None)
+        t = FreetextWarningRow.__table__  # type: ignore[attr-defined]
+        try:
+            self.session.execute(sa.delete(t).where(t.c.at < at - WARNING_KEPT))
+            self.session.execute(sa.insert(t).values(key=key, at=at))
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            return False
+        return True
 
     def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
         """Record a Slack lifecycle event; the caller commits."""

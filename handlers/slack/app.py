@@ -169,8 +169,6 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             log.exception("could not redraw the cards of transfer %s", tid)
         deps.wake()
 
-    warned: OrderedDict[tuple[str, str, str, str], None] = OrderedDict()  # text already warned about
-
     def personal(user: str, form: str, values: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, str]:
         """Warnings for typed text that looks like a name, date of birth, address or phone number;
         text the person submits again unchanged after a warning is kept as written."""
@@ -181,13 +179,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 found = freetext.looks_personal(text) if block not in skip else []
                 if not found:
                     continue
-                key = (user, form, block, str(text))
-                with forms_lock:
-                    if key in warned:
+                with deps.uow() as u:  # kept in the database: any instance sees the confirmation
+                    if not u.first_warning(freetext.confirmation_key(user, form, block, str(text)),
+                                           deps.clock()):
                         continue
-                    warned[key] = None
-                    while len(warned) > FORM_CACHE:
-                        warned.popitem(last=False)
                 out[block] = _clip(freetext.warning(found), 150)
         return out
 

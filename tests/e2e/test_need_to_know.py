@@ -6,13 +6,19 @@ import logging
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 
 from bot import services
+from bot.bootstrap import build
+from bot.bootstrap import slack as slack_runtime
+from bot.org import Org
 from bot.ports import UnitOfWork
+from bot.settings import Settings
+from handlers.server import serve_in_thread, wsgi_app
 from handlers.slack import ids
 from tests.conftest import NOW
 from tests.e2e.conftest import texts
-from tests.e2e.slack import SlackDriver, checks, select, text_input, users_input, wait
+from tests.e2e.slack import SECRET, TOKEN, Clock, SlackDriver, checks, select, text_input, users_input, wait
 
 UoW = Callable[[], UnitOfWork]
 OUTSIDER, STRANGER = "U0BASW1", "U0NOBODY"
@@ -218,3 +224,34 @@ def test_bolt_and_slack_sdk_write_no_request_bodies_even_at_debug(slack: SlackDr
     assert not [r for r in libs if r.levelno <= logging.DEBUG]
     shown = "\n".join(r.getMessage() for r in caplog.records)
     assert "Heightened risk" not in shown and "X123456" not in shown
+
+
+def test_confirmation_of_a_warned_text_holds_on_another_instance(
+        slack: SlackDriver, uow: UoW, engine: sa.Engine, org: Org, clock: Clock) -> None:
+    """Warned about a rationale on one instance, the manager submits it unchanged and a second
+    instance (another Bolt app on the same database) keeps it rather than warning again; the
+    database holds a hash of the warning, never the text."""
+    baton = build(Settings(DATABASE_URL=str(engine.url)), org=org, engine=engine)
+    other = slack_runtime(baton, clock, token=TOKEN, signing_secret=SECRET, api_url=slack.api.api_url,
+                          idle=0.2)
+    server, url = serve_in_thread(wsgi_app(other.bolt))
+    try:
+        second = SlackDriver(base_url=url, api=slack.api)
+        tid = _raise(uow)
+        slack.press("U0SMGR", ids.button("decline"), str(tid))
+        wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+        values = {"rationale": text_input("Heightened risk; ring the carer on 07700 900123"),
+                  "reason_category": select("heightened_risk")}
+        _, answer = slack.submit("U0SMGR", values)
+        assert "looks like it holds a phone number" in answer["errors"]["rationale"]
+        status, answer = second.submit("U0SMGR", values)
+        assert status == 200 and "errors" not in answer, answer
+        with uow() as u:
+            assert services.load(u, transfer_id=tid).state.value == "declined"
+        with engine.connect() as c:
+            kept = [tuple(r) for r in c.execute(sa.text("SELECT * FROM freetext_warning"))]
+        assert len(kept) == 1 and "07700" not in str(kept) and len(kept[0][0]) == 64
+    finally:
+        server.shutdown()
+        server.server_close()
+        other.stop()

@@ -126,6 +126,10 @@ class FakeUnitOfWork:
         """Drop notices written since the last commit."""
         self.pending = []
 
+    def first_warning(self, key: str, now: datetime) -> bool:
+        """Every warning is the first."""
+        return True
+
     def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
         """Keep the lifecycle event."""
         self.install_events.append((kind, team_id, now))
