@@ -109,6 +109,14 @@ def can_see(org: Org, t: OnTransfer, user: str, covers: Iterable[Cover], *,
     return False
 
 
+def left_without_managers(org: Org, t: OnTransfer, excluded: Iterable[str]) -> list[str]:
+    """The names of a transfer's teams whose managers would all be excluded, leaving nobody to
+    act for that team (decide, confirm, complete); empty when everyone may be excluded."""
+    out = set(excluded)
+    return [org.team(x).name for x in dict.fromkeys((t.holding_team, t.receiving_team))
+            if org.has_team(x) and set(org.team(x).managers) <= out]
+
+
 def may_ask_last_team(org: Org, user: str) -> bool:
     """``/transfer lastteam``: team managers, and members of teams the org marks as a front door
     (routing a re-referral is their job), and auditors."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from bot import services
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.org import Org, load_org
 from bot.ports import UnitOfWork
@@ -66,6 +67,21 @@ class SlackRuntime:
         """Stop the delivery thread."""
         self.deliverer.stop()
 
+    def resume(self, now: datetime) -> bool:
+        """After an uninstall or a revoked token: if Slack accepts the token again (auth.test),
+        record the reinstall and deliver what waited; True when delivery runs."""
+        def works() -> bool:
+            try:
+                return bool(self.client.auth_test().get("ok"))
+            except Exception:  # SlackApiError (invalid_auth, token_revoked) or no answer
+                return False
+
+        with self.delivery.uow() as u:
+            running = services.resume_if_reinstalled(u, works, None, now)
+        if running:
+            self.deliverer.wake()
+        return running
+
 
 def slack_delivery(b: Baton, *, token: str | None = None, api_url: str | None = None) -> Delivery:
     """Delivery of the outbox to Slack (what ``baton sweep`` and the scheduler send with)."""
@@ -102,8 +118,10 @@ def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
     bolt = build_app(Deps(org=b.org, uow=b.uow, clock=clock, wake=deliverer.wake, outage=is_outage),
                      token=token, signing_secret=signing_secret, api_url=api_url)
     chat = delivery.chat
-    return SlackRuntime(bolt=bolt, client=getattr(chat, "client", None), delivery=delivery,
-                        deliverer=deliverer)
+    runtime = SlackRuntime(bolt=bolt, client=getattr(chat, "client", None), delivery=delivery,
+                           deliverer=deliverer)
+    runtime.resume(clock())  # a restart with a new token after reinstalling resumes delivery
+    return runtime
 
 
 def slack_app(b: Baton, clock: Callable[[], datetime]) -> Any:

@@ -431,9 +431,7 @@ def export(
     end: Annotated[str | None, typer.Option("--to", help="Last day (default: today)")] = None,
 ) -> None:
     """Transfers for your own performance reporting, to standard output (case references only)."""
-    import csv
-
-    from bot.services import EXPORT_COLUMNS, csv_safe, export_rows
+    from bot.services import export_csv, export_rows
 
     if fmt not in ("csv", "json"):
         raise fail(f"--format {fmt!r}: choose csv or json")
@@ -444,9 +442,7 @@ def export(
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in rows)
+    sys.stdout.write(export_csv(rows))
 
 
 def _operator() -> str:

@@ -4,6 +4,7 @@ confirm. A heuristic: it warns, it never refuses."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 _CHECKS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -24,6 +25,11 @@ def looks_personal(text: str | None) -> list[str]:
     if not text:
         return []
     return [what for what, pattern in _CHECKS if pattern.search(text)]
+
+
+def confirmation_key(user: str, form: str, field: str, text: str) -> str:
+    """What is kept of a warning: a hash of who, which form and field, and the text (never the text)."""
+    return hashlib.sha256("\0".join((user, form, field, text)).encode()).hexdigest()
 
 
 def warning(found: list[str]) -> str:

@@ -193,6 +193,16 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None:
         """Discard the work."""
 
+    def first_warning(self, key: str, now: datetime) -> bool:
+        """Record that a person was warned about a text (:func:`bot.freetext.confirmation_key`);
+        False when they already were, on any instance (so the text is kept). Committed at once."""
+
+    def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
+        """Record a chat platform lifecycle event (uninstalled, tokens revoked, reinstalled)."""
+
+    def install_state(self) -> str | None:
+        """The latest lifecycle event's kind (None when there was none)."""
+
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Record a Slack event id and commit; False when it was already recorded."""
 
@@ -227,6 +237,9 @@ class Chat(Protocol):
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         """Redraw a message posted earlier."""
+
+    def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
+        """Send a file (an export) to a person's direct messages."""
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """Post the weekly summary (with its chart, where the platform can show one)."""

@@ -217,6 +217,13 @@ def _excluded(user: str, people: Iterable[str]) -> tuple[str, ...]:
     return out
 
 
+def _check_excluded(org: Org, t: Transfer, *, field: str | None = "excluded") -> None:
+    """Refuse an excluded list that leaves one of the transfer's teams with no manager to act."""
+    for name in access.left_without_managers(org, t, t.excluded):
+        raise DomainError(f"That excludes every manager of {name}, so nobody could act for that "
+                          "team on this transfer; keep at least one of its managers.", field=field)
+
+
 def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now: datetime) -> Transfer:
     """Raise a transfer request (or an early heads up) for a case."""
     holding = _home_team(org, user, req.holding_team)
@@ -241,6 +248,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         linked_refs=req.linked_refs, funding_note=req.funding_note,
         restricted=req.restricted or bool(req.excluded), excluded=_excluded(user, req.excluded),
     )
+    _check_excluded(org, t)
     if uow.transfers.get_open_by_case(t.case_ref) is not None:
         raise _open_conflict(uow, t.case_ref)
     actor = actor_for(uow, org, t, user, local_date(now))
@@ -534,6 +542,34 @@ def refresh_cards(uow: UnitOfWork, t: Transfer, now: datetime) -> None:
     uow.commit()
 
 
+# ---- the chat platform's lifecycle (Slack: app_uninstalled, tokens_revoked) -------------------
+STOPPING_EVENTS = ("app_uninstalled", "tokens_revoked")
+
+
+def record_install_event(uow: UnitOfWork, kind: str, team_id: str | None, now: datetime) -> None:
+    """Record an uninstall, a revoked bot token or a reinstall; delivery stops after the first
+    two (rows wait in the outbox) and resumes after a reinstall. Committed at once."""
+    uow.add_install_event(kind, team_id, now)
+    uow.commit()
+
+
+def delivery_stopped(uow: UnitOfWork) -> bool:
+    """Whether the app was uninstalled or its bot token revoked, with no reinstall since."""
+    return uow.install_state() in STOPPING_EVENTS
+
+
+def resume_if_reinstalled(uow: UnitOfWork, works: Callable[[], bool], team_id: str | None,
+                          now: datetime) -> bool:
+    """If delivery stopped, ask the platform (``works``: the token is accepted again) and record
+    a reinstall when it is; True when delivery runs."""
+    if not delivery_stopped(uow):
+        return True
+    if not works():
+        return False
+    record_install_event(uow, "reinstalled", team_id, now)
+    return True
+
+
 # ---- cover ---------------------------------------------------------------------------------
 def _may_cover(org: Org, manager: str, cover: str) -> bool:
     """Cover is a manager of a team in the org file, or a member of a team ``manager`` manages."""
@@ -635,14 +671,16 @@ def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
 
 
 def status_card(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> views.Card:
-    """/transfer status: the case's card as ``user`` sees it, with the buttons they may press;
-    the read is recorded. NotVisible for a case they are not on, as for an unknown one."""
+    """/transfer status: the case's card as ``user`` sees it, with the buttons they may press
+    (brief for a restricted case, even to the people on it); the read is recorded. NotVisible
+    for a case they are not on, as for an unknown one."""
     t = visible(uow, org, user, now, case_ref=case_ref, surface="status")
-    return card_for(uow, org, t, user, now)
+    return card_for(uow, org, t, user, now, brief=t.restricted)
 
 
 def history(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> Transfer:
-    """/transfer history: the transfer with its timeline, if ``user`` is on it; the read is recorded."""
+    """/transfer history: the transfer with its timeline, if ``user`` is on it; the read is
+    recorded (a renderer shows :func:`views.history_events`, trimmed for a restricted case)."""
     return visible(uow, org, user, now, case_ref=case_ref, surface="history")
 
 
@@ -856,6 +894,7 @@ def parse_import(
                 raise DomainError(f"restricted {row['restricted']!r} is not yes or no")
             t.excluded = tuple(x for x in (row.get("excluded") or "").replace(";", " ").split() if x)
             t.restricted = flag in ("yes", "true", "1") or bool(t.excluded)
+            _check_excluded(org, t, field=None)
             if t.case_ref in seen:
                 raise DomainError(f"{t.case_ref} appears again (first on line {seen[t.case_ref]})")
             seen[t.case_ref] = line
@@ -959,6 +998,29 @@ def export_rows(uow: UnitOfWork, org: Org, *, start: date, end: date, reader: st
             uow.reads.add(x)
         uow.commit()
     return out
+
+
+def request_export(uow: UnitOfWork, org: Org, reader: str, *, start: date, end: date,
+                   now: datetime) -> None:
+    """``/transfer export``: a report reader's CSV of the period, sent to their direct messages
+    by delivery (which reads and records the rows then, leaving out restricted transfers unless
+    the reader is an auditor). NotPermitted for anyone else; committed at once."""
+    if not access.may_export(org, reader):
+        raise NotPermitted("Only the people the org file names as report readers can export.")
+    if start > end:
+        raise DomainError(f"{start.isoformat()} is after {end.isoformat()}.")
+    uow.add_notice(notices.Notice("export", f"export:{now.isoformat()}", None, (reader,), extra=(
+        ("start", start.isoformat()), ("end", end.isoformat()))), now=now, not_before=now)
+    uow.commit()
+
+
+def export_csv(rows: list[dict[str, Any]]) -> str:
+    """Export rows as CSV text, every cell guarded against spreadsheet formulas."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in rows)
+    return out.getvalue()
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -7,7 +7,7 @@ and :class:`Person` references, so a renderer can mention a person without the c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.policy import Choice, PolicyPack
 from bot.states import AWAITING_DECISION, STATE_LABELS, State
 
 SYSTEM = "baton"
+RESTRICTED_NOTE = "Restricted case: Baton shows only its reference, state and actions in chat."
 DATE_FMT = "%a %d %b %Y"
 TIME_FMT = "%d %b %Y %H:%M"
 
@@ -192,7 +193,7 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
     if brief:
         return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
                     headline=headline, fields=(("State", rich(STATE_LABELS[t.state])),),
-                    status=rich("Restricted: /transfer status shows the details to the people on it."),
+                    status=rich(RESTRICTED_NOTE),
                     buttons=buttons(t, offered), fallback=headline[0] if headline else t.case_ref)
     d = next_deadline(deadlines)
     kind = next((k.label for k in pack.kinds if k.id == t.kind), t.kind) if pack else t.kind
@@ -237,6 +238,14 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
     return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
                 headline=headline, fields=tuple(fields[:10]), status=_status(t),
                 buttons=buttons(t, offered), fallback=fallback)
+
+
+def history_events(t: Transfer) -> list[TimelineEvent]:
+    """What ``/transfer history`` shows of a transfer's timeline: everything, but for a restricted
+    transfer only who did what and when, and the state it moved to (no reasons or details)."""
+    if not t.restricted:
+        return list(t.timeline)
+    return [replace(ev, reason=None, detail={}) for ev in t.timeline]
 
 
 def form(a: Action, t: Transfer, pack: PolicyPack, actor: Actor, *, cal: WorkingCalendar,

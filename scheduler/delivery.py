@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot import actions, services, views
+from bot.errors import DomainError
 from bot.org import Org
 from bot.ports import Chat, ChatError, ChatUncertain, UnitOfWork
 from store import outbox
@@ -49,8 +50,16 @@ class Delivery:
         with self._lock:
             return self._deliver(now, limit)
 
+    def stopped(self) -> bool:
+        """Whether the platform told Baton it was uninstalled (or its token revoked): nothing is
+        sent, and rows wait in the outbox until a reinstall."""
+        with self.uow() as u:
+            return services.delivery_stopped(u)
+
     def _deliver(self, now: datetime, limit: int) -> int:
         started = time.monotonic()  # Retry-After counts from the platform's answer
+        if self.stopped():
+            return 0
         outbox.reclaim(self.engine, now)
         count = 0
         items: dict[str, list[Any]] = {}
@@ -123,6 +132,8 @@ class Delivery:
             return None
         if row.kind == "weekly":
             return self._weekly(row, payload)
+        if row.kind == "export":
+            return self._export(row, payload, now)
         if row.kind in ("text", "dm"):
             text = payload.get("text") or "\n".join(payload.get("lines") or ())
             return self.chat.post(row.recipient, views.Text(str(text)))
@@ -133,6 +144,19 @@ class Delivery:
         with self.uow() as u:
             summary = services.report(u, self.org, start=start, end=end)
         return self.chat.post_weekly(row.recipient, summary)
+
+    def _export(self, row: Any, payload: dict[str, Any], now: datetime) -> tuple[str, str]:
+        """A report reader's CSV, read (and the reads recorded) as it is sent."""
+        start, end = date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"])
+        try:
+            with self.uow() as u:
+                rows = services.export_rows(u, self.org, start=start, end=end, reader=row.recipient,
+                                            now=now, chat=True)
+        except DomainError as exc:  # no longer a report reader: told so, nothing read
+            return self.chat.post(row.recipient, views.Text(str(exc)))
+        return self.chat.post_file(row.recipient, f"transfers-{start.isoformat()}-to-{end.isoformat()}.csv",
+                                   services.export_csv(rows),
+                                   f"Transfers {start:%d %b} to {end:%d %b %Y}: {len(rows)} row(s)")
 
     # ---- outcomes ---------------------------------------------------------------------------
     def _attempt(self, now: datetime, rows: list[Any], send: Callable[[], tuple[str, str] | None],

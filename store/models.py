@@ -197,6 +197,17 @@ class ProcessedEventRow(SQLModel, table=True):
     at: datetime = _dt()
 
 
+class FreetextWarningRow(SQLModel, table=True):
+    """Text a person was warned about, as a hash of (person, form, field, text): never the text."""
+
+    __tablename__ = "freetext_warning"
+
+    __table_args__ = (sa.Index("ix_freetext_warning_at", "at"),)
+
+    key: str = Field(primary_key=True, max_length=64)
+    at: datetime = _dt()
+
+
 class TransferReadRow(SQLModel, table=True):
     """One read of a transfer's details (status, history, export, a card), or a refused attempt."""
 
@@ -224,6 +235,7 @@ class InstallEventRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
     at: datetime = _dt()
+    team_id: str | None = Field(default=None, max_length=32)
 
 
 class CaseClosureRow(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -103,6 +103,8 @@ def _is_open_case_violation(exc: IntegrityError) -> bool:
     text = str(exc.orig)
     return "uq_transfer_open_case" in text or "transfer.case_ref" in text
 
+
+WARNING_KEPT = timedelta(days=1)  # a warned text submitted again later than this is warned again
 
 class SqlTransfers:
     """Transfers in SQL."""
@@ -542,6 +544,36 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Discard the work."""
         self.session.rollback()
+
+    def first_warning(self, key: str, now: datetime) -> bool:
+        """Record a warning's key; False when it was already recorded. Keys older than a day go."""
+        from store.models import FreetextWarningRow
+
+        at = now.astimezone(UTC).replace(tzinfo=None)
+        t = FreetextWarningRow.__table__  # type: ignore[attr-defined]
+        try:
+            self.session.execute(sa.delete(t).where(t.c.at < at - WARNING_KEPT))
+            self.session.execute(sa.insert(t).values(key=key, at=at))
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            return False
+        return True
+
+    def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
+        """Record a Slack lifecycle event; the caller commits."""
+        from store.models import InstallEventRow
+
+        self.session.execute(sa.insert(InstallEventRow).values(
+            kind=kind, team_id=team_id, at=now.astimezone(UTC).replace(tzinfo=None)))
+
+    def install_state(self) -> str | None:
+        """The latest lifecycle event's kind (None when there was none)."""
+        from store.models import InstallEventRow
+
+        t = InstallEventRow.__table__  # type: ignore[attr-defined]
+        return self.session.execute(
+            sa.select(t.c.kind).order_by(t.c.id.desc()).limit(1)).scalar_one_or_none()
 
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Record a Slack event id; False when it was already recorded (a redelivery)."""

@@ -16,7 +16,8 @@ from store.db import make_engine, upgrade
 from store.repo import SqlUnitOfWork
 
 TABLES = ("transfer_read", "message_ref", "notification", "timeline_event", "deadline", "transfer",
-          "cover", "processed_event", "install_event", "case_closure")
+          "cover", "processed_event", "install_event", "case_closure",
+          "freetext_warning")
 
 # Monday 23 November 2026, 10:00 UTC: every test's "now" unless it says otherwise.
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -69,9 +69,28 @@ def _trouble(deps: Deps, exc: BaseException, where: str) -> str:
     return APOLOGY
 
 
+class _NoDebug(logging.Filter):
+    """Drops DEBUG records: at DEBUG, Bolt and slack_sdk log whole request and response bodies
+    (typed rationales, case references)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def slack_logger(name: str) -> logging.Logger:
+    """A logger for Bolt or the Web API client that never writes DEBUG records, whatever level
+    the root, 'baton' or the library loggers are set to; the libraries' own loggers too."""
+    for lib in ("slack_sdk", "slack_bolt", name):
+        lg = logging.getLogger(lib)
+        lg.setLevel(logging.INFO)
+        if not any(isinstance(f, _NoDebug) for f in lg.filters):
+            lg.addFilter(_NoDebug())
+    return logging.getLogger(name)
+
+
 def web_client(token: str, api_url: str) -> WebClient:
-    """A Web API client with Slack's rate-limit retries."""
-    return WebClient(token=token, base_url=api_url,
+    """A Web API client with Slack's rate-limit retries (its log never holds request bodies)."""
+    return WebClient(token=token, base_url=api_url, logger=slack_logger("baton.slack.web"),
                      retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
 
 
@@ -80,7 +99,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     # Listeners ack first and keep working after the HTTP answer has gone; a roomy pool keeps
     # slow follow-up work (views.open) from queueing the next request's ack.
     app = App(client=web_client(token, api_url), signing_secret=signing_secret,
-              token_verification_enabled=False,
+              token_verification_enabled=False, logger=slack_logger("baton.slack.bolt"),
               listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="baton-listener"))
 
     @app.error
@@ -150,8 +169,6 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             log.exception("could not redraw the cards of transfer %s", tid)
         deps.wake()
 
-    warned: OrderedDict[tuple[str, str, str, str], None] = OrderedDict()  # text already warned about
-
     def personal(user: str, form: str, values: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, str]:
         """Warnings for typed text that looks like a name, date of birth, address or phone number;
         text the person submits again unchanged after a warning is kept as written."""
@@ -162,13 +179,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 found = freetext.looks_personal(text) if block not in skip else []
                 if not found:
                     continue
-                key = (user, form, block, str(text))
-                with forms_lock:
-                    if key in warned:
+                with deps.uow() as u:  # kept in the database: any instance sees the confirmation
+                    if not u.first_warning(freetext.confirmation_key(user, form, block, str(text)),
+                                           deps.clock()):
                         continue
-                    warned[key] = None
-                    while len(warned) > FORM_CACHE:
-                        warned.popitem(last=False)
                 out[block] = _clip(freetext.warning(found), 150)
         return out
 
@@ -327,7 +341,34 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             waiting=lists.waiting, holding=lists.outbound, receiving=lists.inbound, today=today(),
             cal=services.calendar(deps.org)))
 
+    @app.event("app_uninstalled")
+    def uninstalled(body: dict[str, Any]) -> None:
+        with deps.uow() as u:
+            services.record_install_event(u, "app_uninstalled", body.get("team_id"), deps.clock())
+        log.warning("Slack app uninstalled from workspace %s: delivery stops until reinstalled",
+                    body.get("team_id"))
+
+    @app.event("tokens_revoked")
+    def revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+        bot = bool((event.get("tokens") or {}).get("bot"))  # Baton holds a bot token only
+        with deps.uow() as u:
+            services.record_install_event(u, "tokens_revoked" if bot else "user_tokens_revoked",
+                                          body.get("team_id"), deps.clock())
+        if bot:
+            log.warning("Slack bot token revoked in workspace %s: delivery stops until reinstalled",
+                        body.get("team_id"))
+
     return app
+
+
+def _period(args: list[str], today: date) -> tuple[date, date]:
+    """``/transfer export [from] [to]``: YYYY-MM-DD days; to defaults to today, from to six days before."""
+    try:
+        to = date.fromisoformat(args[1]) if len(args) > 1 else today
+        frm = date.fromisoformat(args[0]) if args else to - timedelta(days=6)
+    except ValueError:
+        raise DomainError("Give the days as YYYY-MM-DD: `/transfer export 2026-11-01 2026-11-30`.") from None
+    return frm, to
 
 
 def _clip(text: str, limit: int = 150) -> str:
@@ -445,6 +486,13 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                     t = services.history(u, deps.org, user, args[0], deps.clock())
                     return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
                 return blocks.render(services.status_card(u, deps.org, user, args[0], deps.clock()))
+        if sub == "export":
+            frm, to = _period(args, today)
+            with deps.uow() as u:
+                services.request_export(u, deps.org, user, start=frm, end=to, now=deps.clock())
+            deps.wake()
+            return {"text": f"Your export of transfers from {frm:%d %b %Y} to {to:%d %b %Y} is on "
+                            "its way to your direct messages with Baton, as a CSV file."}
         if sub == "agenda":
             with deps.uow() as u:
                 items = services.agenda(u, deps.org, user, today)

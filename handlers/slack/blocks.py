@@ -413,10 +413,13 @@ def _state_word(state: str) -> str:
 
 
 def timeline_blocks(t: Transfer) -> list[dict[str, Any]]:
-    """A transfer's history, oldest first; the earliest events are left out beyond 50 blocks."""
+    """A transfer's history, oldest first (trimmed for a restricted case); the earliest events
+    are left out beyond 50 blocks."""
     blocks: list[Block] = [HeaderBlock(text=_clip(f"History of {t.case_ref}", 150))]
-    events = t.timeline
-    room = MAX_MESSAGE_BLOCKS - 1
+    events = views.history_events(t)
+    if t.restricted:
+        blocks.append(ContextBlock(elements=[_md(views.RESTRICTED_NOTE)]))
+    room = MAX_MESSAGE_BLOCKS - len(blocks)
     if len(events) > room:
         blocks.append(ContextBlock(elements=[_md(f"{len(events) - (room - 1)} earlier events not shown")]))
         events = events[-(room - 1):]
@@ -439,6 +442,7 @@ def help_blocks() -> list[dict[str, Any]]:
         "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
         "`/transfer closed CASE [YYYY-MM-DD] [team]`: managers record that a case closed "
         "(re-referral windows run from it)",
+        "`/transfer export [FROM] [TO]`: report readers get a CSV of the period in their DM",
         "`/transfer help`: this list",
     ]
     steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"

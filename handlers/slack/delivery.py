@@ -23,6 +23,8 @@ from handlers.slack import blocks
 log = logging.getLogger("baton.slack.delivery")
 PERMANENT_ERRORS = {"channel_not_found", "not_in_channel", "user_not_found", "is_archived",
                     "invalid_blocks", "msg_too_long", "message_not_found", "cant_update_message"}
+# The token no longer works (uninstalled, revoked): rows wait for a reinstall, none is lost.
+AUTH_ERRORS = {"token_revoked", "invalid_auth", "account_inactive", "not_authed", "token_expired"}
 T = TypeVar("T")
 
 
@@ -36,7 +38,8 @@ def _call(send: Callable[[], T]) -> T:
             headers = exc.response.headers
             wait = headers.get("Retry-After", headers.get("retry-after", 1))
             raise ChatError("ratelimited", permanent=False, retry_after=float(wait)) from exc
-        raise ChatError(error, permanent=error in PERMANENT_ERRORS or status < 500) from exc
+        permanent = error not in AUTH_ERRORS and (error in PERMANENT_ERRORS or status < 500)
+        raise ChatError(error, permanent=permanent) from exc
     except Exception as exc:  # timeouts and connection errors that outlived the client's retries
         raise ChatUncertain(type(exc).__name__) from exc
 
@@ -55,6 +58,15 @@ class SlackChat:
     def update(self, channel: str, ts: str, message: views.Message) -> None:
         """Redraw a message Baton posted."""
         _call(lambda: self.client.chat_update(channel=channel, ts=ts, **blocks.render(message)))
+
+    def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
+        """Upload a file to a person's DM with Baton (files_upload_v2 needs the DM's channel id)."""
+        dm = _call(lambda: self.client.conversations_open(users=to))
+        channel = str(dm["channel"]["id"])
+        resp = _call(lambda: self.client.files_upload_v2(channel=channel, content=content,
+                                                         filename=filename, title=title))
+        files = resp.get("files") or [{}]
+        return channel, str(files[0].get("id", ""))
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """The weekly summary, then its chart as a PNG (a failed chart does not repost the summary)."""

@@ -226,6 +226,8 @@ class HttpServerMixin(FaultsMixin):
                     raise _ApiError("not_authed")
                 if token not in self._tokens:
                     raise _ApiError("invalid_auth")
+                if token in self._revoked:
+                    raise _ApiError("token_revoked")
                 self._apply_fail_rule(method, self._channel_keys(params))
                 body_json: JSONDict = {"ok": True, **handler(params)}
                 status = 200

@@ -100,6 +100,7 @@ class StandInState:
         self._host = host
         self._port = port
         self._tokens = frozenset(tokens)
+        self._revoked: set[str] = set()
         self._rate = per_channel_rate_limit
         self._clock = clock
         self.team_id = team_id
@@ -193,6 +194,12 @@ class StandInState:
                 "responses": [asdict(r) for r in self._responses],
                 "call_count": len(self._calls),
             }
+
+    def revoke_tokens(self, revoked: bool = True) -> None:
+        """Answer every call with ``token_revoked`` (an uninstall), or accept the tokens again
+        (a reinstall) when ``revoked`` is False."""
+        with self._lock:
+            self._revoked = set(self._tokens) if revoked else set()
 
     def reset(self) -> None:
         """Forget all state, calls and fault rules (tokens and IDs stay)."""

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.bootstrap import build
+from bot.bootstrap import SlackRuntime, build
 from bot.bootstrap import slack as slack_runtime
 from bot.org import Org
 from bot.settings import Settings
@@ -35,18 +35,24 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def slack(api: SlackStandIn, engine: sa.Engine, org: Org, clock: Clock,
-          uow: Callable[[], SqlUnitOfWork]) -> Iterator[SlackDriver]:
-    """Baton's Slack app served over HTTP; the driver sends it signed requests."""
+def runtime(api: SlackStandIn, engine: sa.Engine, org: Org, clock: Clock,
+            uow: Callable[[], SqlUnitOfWork]) -> Iterator[SlackRuntime]:
+    """Baton on Slack (Bolt app and delivery thread) against the stand-in and the test database."""
     baton = build(Settings(DATABASE_URL=str(engine.url)), org=org, engine=engine)
-    runtime = slack_runtime(baton, clock, token=TOKEN, signing_secret=SECRET, api_url=api.api_url,
-                            idle=0.2)  # tests also write through services directly, waking nothing
+    rt = slack_runtime(baton, clock, token=TOKEN, signing_secret=SECRET, api_url=api.api_url,
+                       idle=0.2)  # tests also write through services directly, waking nothing
+    yield rt
+    rt.stop()
+
+
+@pytest.fixture
+def slack(api: SlackStandIn, engine: sa.Engine, runtime: SlackRuntime) -> Iterator[SlackDriver]:
+    """Baton's Slack app served over HTTP; the driver sends it signed requests."""
     server, url = serve_in_thread(wsgi_app(runtime.bolt, metrics=metrics_for(engine),
                                            ready=lambda: reachable(engine)))
     yield SlackDriver(base_url=url, api=api)
     server.shutdown()
     server.server_close()
-    runtime.stop()
 
 
 def texts(blocks: list[dict[str, Any]] | None) -> str:

@@ -6,13 +6,19 @@ import logging
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 
 from bot import services
+from bot.bootstrap import build
+from bot.bootstrap import slack as slack_runtime
+from bot.org import Org
 from bot.ports import UnitOfWork
+from bot.settings import Settings
+from handlers.server import serve_in_thread, wsgi_app
 from handlers.slack import ids
 from tests.conftest import NOW
 from tests.e2e.conftest import texts
-from tests.e2e.slack import SlackDriver, checks, select, text_input, users_input, wait
+from tests.e2e.slack import SECRET, TOKEN, Clock, SlackDriver, checks, select, text_input, users_input, wait
 
 UoW = Callable[[], UnitOfWork]
 OUTSIDER, STRANGER = "U0BASW1", "U0NOBODY"
@@ -140,3 +146,112 @@ def test_logs_hold_no_case_reference_or_typed_text(slack: SlackDriver, uow: UoW,
     wait(slack.api, lambda: slack.api.messages("U0NPP1"))
     baton = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("baton"))
     assert "X123456" not in baton and "Heightened risk" not in baton
+
+
+def test_restricted_case_status_and_history_show_only_reference_state_and_actions_to_people_on_it(
+        slack: SlackDriver, uow: UoW) -> None:
+    """Even the receiving manager's /transfer status and history of a restricted case carry its
+    reference, state and actions only: no teams, kind, funding note or the decline's rationale;
+    both views are recorded."""
+    tid = _raise(uow, restricted=True, funding_note="Joint funding with health")
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    status, answer = slack.submit("U0SMGR", {"rationale": text_input("Heightened risk at the new area"),
+                                             "reason_category": select("heightened_risk")})
+    assert status == 200 and "errors" not in answer, answer
+    before = len(slack.api.responses)
+    slack.command("U0SMGR", "status X123456")
+    slack.command("U0SMGR", "history X123456")
+    got = wait(slack.api, lambda: len(slack.api.responses) >= before + 2 and slack.api.responses)
+    shown_both = sorted((texts(r.payload.get("blocks")) for r in got[before:before + 2]),
+                        key=lambda x: "History of" in x)
+    card, hist = shown_both
+    for shown in (card, hist):
+        assert "X123456" in shown and "Restricted case" in shown
+        for hidden in ("North PDU", "South PDU", "Permanent", "Joint funding", "Heightened risk",
+                       "heightened_risk"):
+            assert hidden not in shown, (hidden, shown)
+    assert "Declined" in card and "Declined" in hist
+    with uow() as u:
+        surfaces = [r.surface for r in u.reads.of_transfer(tid) if r.reader == "U0SMGR"]
+    assert "status" in surfaces and "history" in surfaces
+
+
+def test_unrestricted_history_keeps_the_rationale_for_people_on_it(slack: SlackDriver, uow: UoW) -> None:
+    """The trimming is for restricted cases only: an ordinary case's history shows the decline's rationale."""
+    tid = _raise(uow)
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    slack.submit("U0SMGR", {"rationale": text_input("Heightened risk at the new area"),
+                            "reason_category": select("heightened_risk")})
+    slack.command("U0SMGR", "history X123456")
+    got = wait(slack.api, lambda: slack.api.responses)
+    assert "Heightened risk at the new area" in texts(got[-1].payload.get("blocks"))
+
+
+def test_raise_form_refuses_excluding_every_receiving_manager_on_the_excluded_field(
+        slack: SlackDriver, uow: UoW) -> None:
+    """Excluding South PDU's only manager on the raise form is refused on the excluded field,
+    saying why; nothing is raised and nobody is told."""
+    slack.command("U0NPP1", "new")
+    wait(slack.api, lambda: slack.api.modal_stack("U0NPP1"))
+    status, answer = slack.submit("U0NPP1", {
+        ids.CASE_REF: text_input("X123456"), ids.RECEIVING_TEAM: select("pdu-south"),
+        ids.KIND: select("permanent"), ids.RESTRICTED: checks("restricted"),
+        ids.EXCLUDED: users_input("U0SMGR")})
+    assert status == 200
+    assert "excludes every manager of South PDU, so nobody could act" in answer["errors"][ids.EXCLUDED]
+    with uow() as u:
+        assert u.transfers.get_open_by_case("X123456") is None
+    assert not slack.api.messages("U0SMGR")
+
+
+def test_bolt_and_slack_sdk_write_no_request_bodies_even_at_debug(slack: SlackDriver, uow: UoW,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """With the root and Baton's loggers at DEBUG, a decline with its rationale and a status
+    lookup leave no DEBUG record from Bolt or the Web API client, so no body, text or case."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="baton")
+    tid = _raise(uow)
+    slack.command("U0SMGR", "status X123456")
+    slack.press("U0SMGR", ids.button("decline"), str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+    slack.submit("U0SMGR", {"rationale": text_input("Heightened risk at the proposed address"),
+                            "reason_category": select("heightened_risk")})
+    wait(slack.api, lambda: slack.api.messages("U0NPP1"))
+    libs = [r for r in caplog.records if r.name.startswith(("slack", "baton.slack.web",
+                                                             "baton.slack.bolt", "bolt"))]
+    assert not [r for r in libs if r.levelno <= logging.DEBUG]
+    shown = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Heightened risk" not in shown and "X123456" not in shown
+
+
+def test_confirmation_of_a_warned_text_holds_on_another_instance(
+        slack: SlackDriver, uow: UoW, engine: sa.Engine, org: Org, clock: Clock) -> None:
+    """Warned about a rationale on one instance, the manager submits it unchanged and a second
+    instance (another Bolt app on the same database) keeps it rather than warning again; the
+    database holds a hash of the warning, never the text."""
+    baton = build(Settings(DATABASE_URL=str(engine.url)), org=org, engine=engine)
+    other = slack_runtime(baton, clock, token=TOKEN, signing_secret=SECRET, api_url=slack.api.api_url,
+                          idle=0.2)
+    server, url = serve_in_thread(wsgi_app(other.bolt))
+    try:
+        second = SlackDriver(base_url=url, api=slack.api)
+        tid = _raise(uow)
+        slack.press("U0SMGR", ids.button("decline"), str(tid))
+        wait(slack.api, lambda: slack.api.modal_stack("U0SMGR"))
+        values = {"rationale": text_input("Heightened risk; ring the carer on 07700 900123"),
+                  "reason_category": select("heightened_risk")}
+        _, answer = slack.submit("U0SMGR", values)
+        assert "looks like it holds a phone number" in answer["errors"]["rationale"]
+        status, answer = second.submit("U0SMGR", values)
+        assert status == 200 and "errors" not in answer, answer
+        with uow() as u:
+            assert services.load(u, transfer_id=tid).state.value == "declined"
+        with engine.connect() as c:
+            kept = [tuple(r) for r in c.execute(sa.text("SELECT * FROM freetext_warning"))]
+        assert len(kept) == 1 and "07700" not in str(kept) and len(kept[0][0]) == 64
+    finally:
+        server.shutdown()
+        server.server_close()
+        other.stop()

@@ -130,6 +130,7 @@ class FakeUnitOfWork:
     notices: list[tuple[Notice, datetime]] = field(default_factory=list)
     pending: list[tuple[Notice, datetime]] = field(default_factory=list)
     commits: int = 0
+    install_events: list[tuple[str, str | None, datetime]] = field(default_factory=list)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self
@@ -147,6 +148,18 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         """Drop notices written since the last commit."""
         self.pending = []
+
+    def first_warning(self, key: str, now: datetime) -> bool:
+        """Every warning is the first."""
+        return True
+
+    def add_install_event(self, kind: str, team_id: str | None, now: datetime) -> None:
+        """Keep the lifecycle event."""
+        self.install_events.append((kind, team_id, now))
+
+    def install_state(self) -> str | None:
+        """The latest lifecycle event's kind."""
+        return self.install_events[-1][0] if self.install_events else None
 
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Every event is new."""
@@ -177,6 +190,10 @@ class FakeChat:
     def update(self, channel: str, ts: str, message: views.Message) -> None:
         """Record a redraw."""
         self.updates.append((channel, ts, message))
+
+    def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
+        """Record a file as text."""
+        return self.post(to, views.Text(f"{filename}\n{content}"))
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """Record the weekly summary as text."""

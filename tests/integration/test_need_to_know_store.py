@@ -130,6 +130,30 @@ def test_excluding_yourself_is_refused_on_the_field(uow: UoW, org: Org) -> None:
     assert exc.value.field == "excluded"
 
 
+def test_excluding_every_receiving_manager_is_refused_on_the_field_naming_the_team(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """South PDU's only manager on the excluded list would leave nobody to decide: refused on the
+    excluded field, naming the team, and nothing is saved; the holding team's likewise."""
+    for manager, team in ((SMGR, "South PDU"), (NMGR, "North PDU")):
+        with uow() as u, pytest.raises(DomainError) as exc:
+            services.raise_transfer(u, org, PP, RaiseRequest(
+                case_ref="X123456", receiving_team="pdu-south", excluded=(manager, SPP)), NOW)
+        assert exc.value.field == "excluded"
+        assert f"excludes every manager of {team}" in str(exc.value)
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM transfer")).scalar() == 0
+
+
+def test_import_refuses_a_row_whose_excluded_list_leaves_a_team_no_manager(uow: UoW, org: Org) -> None:
+    """An imported restricted row excluding South PDU's only manager is refused by line."""
+    text = ("case_ref,holding_team,receiving_team,requested_on,kind,restricted,excluded\n"
+            f"X123456,pdu-north,pdu-south,2026-11-20,permanent,yes,{SMGR}\n")
+    with uow() as u:
+        result = services.import_csv(u, org, text, NOW)
+    assert result.imported == 0
+    assert result.errors[0].startswith("line 2") and "every manager of South PDU" in result.errors[0]
+
+
 def test_lastteam_answers_managers_and_front_door_only(uow: UoW, org: Org) -> None:
     """A completed case the receiving team then closed: the North manager and an auditor are
     told the team and date; a practitioner gets the neutral answer, the same as for a case

@@ -103,3 +103,11 @@ def test_the_org_file_knows_team_people_levels_and_auditors_only(org: Org) -> No
 def test_neutral_answer_is_the_same_for_any_case_but_the_reference() -> None:
     """The refusal names only the reference asked about."""
     assert str(access.NotVisible("x1")) == "No transfer you can see has the reference X1."
+
+
+def test_a_team_is_left_without_managers_only_when_all_of_them_are_excluded(org: Org) -> None:
+    """Excluding practitioners leaves both teams managers; excluding South's only one names South PDU."""
+    t = transfer()
+    assert access.left_without_managers(org, t, ["U0SPP1", "U0NPP2"]) == []
+    assert access.left_without_managers(org, t, ["U0SMGR"]) == ["South PDU"]
+    assert access.left_without_managers(org, t, ["U0SMGR", "U0NMGR"]) == ["North PDU", "South PDU"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import freetext
 from bot.freetext import looks_personal, warning
 
 
@@ -34,3 +35,15 @@ def test_warning_says_what_was_found_and_how_to_keep_it() -> None:
     """The warning names what the text looks like and that submitting again keeps it."""
     msg = warning(["a phone number"])
     assert "a phone number" in msg and "submit again unchanged" in msg
+
+
+def test_confirmation_key_is_a_hash_that_differs_by_person_form_field_and_text() -> None:
+    """The kept key never holds the text, and changes with any of who, form, field or text."""
+    key = freetext.confirmation_key("U0SMGR", "decline", "rationale", "ring 07700 900123")
+    assert len(key) == 64 and "07700" not in key
+    others = {freetext.confirmation_key(*args) for args in (
+        ("U0NMGR", "decline", "rationale", "ring 07700 900123"),
+        ("U0SMGR", "dispute", "rationale", "ring 07700 900123"),
+        ("U0SMGR", "decline", "reason", "ring 07700 900123"),
+        ("U0SMGR", "decline", "rationale", "ring 07700 900124"))}
+    assert len(others) == 4 and key not in others

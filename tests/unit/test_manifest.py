@@ -85,11 +85,12 @@ def test_home_tab_is_enabled(manifest: dict[str, Any]) -> None:
     )
 
 
-def test_app_home_opened_is_the_only_bot_event(manifest: dict[str, Any]) -> None:
-    """Baton subscribes to app_home_opened, and to nothing that would need extra scopes."""
+def test_bot_events_are_app_home_and_the_lifecycle_events_only(manifest: dict[str, Any]) -> None:
+    """Baton subscribes to app_home_opened, app_uninstalled and tokens_revoked, and to nothing
+    that would need extra scopes."""
     events = manifest["settings"]["event_subscriptions"]
     assert events["request_url"] == EVENTS_URL
-    assert events["bot_events"] == ["app_home_opened"]
+    assert events["bot_events"] == ["app_home_opened", "app_uninstalled", "tokens_revoked"]
     assert "user_events" not in events
 
 

@@ -160,3 +160,17 @@ def test_digest_fallback_is_the_one_case_or_a_count() -> None:
     assert one.fallback == "X123456: Resolution due today"
     two = views.Digest((*one.items, views.DigestItem("X654321", 8, "Overdue")))
     assert two.fallback == "2 transfers need attention"
+
+
+def test_history_of_a_restricted_transfer_keeps_who_what_when_but_no_reason_or_detail() -> None:
+    """A restricted case's history events keep actor, kind, time and states; reasons and details go."""
+    t = requested()
+    t.decline(RM, NOW, PROBATION, rationale="risk is too high here", reason_category="heightened_risk")
+    t.restricted = True
+    events = views.history_events(t)
+    assert [(e.actor, e.kind, e.at, e.to_state) for e in events] == [
+        (e.actor, e.kind, e.at, e.to_state) for e in t.timeline]
+    assert all(e.reason is None and e.detail == {} for e in events)
+    assert any(e.reason for e in t.timeline)  # the stored timeline is untouched
+    t.restricted = False
+    assert views.history_events(t) == t.timeline
