@@ -108,6 +108,15 @@ class TransferRepository(Protocol):
     def bulk_import(self, rows: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> int:
         """Insert many new transfers at once (one transaction); returns how many."""
 
+    def closed_before(self, when: datetime) -> list[int]:
+        """Ids of transfers closed before ``when``, oldest first."""
+
+    def posted_messages(self, transfer_id: int) -> list[tuple[str, str]]:
+        """Every chat message Baton posted about a transfer, as (channel, ts), each once."""
+
+    def purge(self, ids: Sequence[int]) -> int:
+        """Delete these transfers with everything about them; returns how many."""
+
     def purge_closed_before(self, when: datetime) -> int:
         """Delete transfers closed before ``when`` with their timelines; returns how many."""
 
@@ -202,3 +211,6 @@ class Chat(Protocol):
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """Post the weekly summary (with its chart, where the platform can show one)."""
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Delete a message posted earlier; ChatError('message_not_found') when it is gone."""

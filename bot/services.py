@@ -33,7 +33,17 @@ from bot.domain import (
 from bot.errors import FormErrors, NotPermitted
 from bot.org import Actor, Org, Role, UnknownTeam
 from bot.policy import PolicyPack
-from bot.ports import Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary, UnitOfWork
+from bot.ports import (
+    Chat,
+    ChatError,
+    ChatUncertain,
+    Cover,
+    DuplicateOpenTransfer,
+    Read,
+    StaleTransfer,
+    TransferSummary,
+    UnitOfWork,
+)
 from bot.recipients import SYSTEM, effective_managers
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
 
@@ -708,12 +718,64 @@ def retention_cutoff(org: Org, now: datetime) -> datetime:
     return closed_cutoff(local_date(now) - timedelta(days=org.retention_days))
 
 
-def purge(uow: UnitOfWork, closed_before: datetime) -> int:
+GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_delete_message"}
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a purge did: transfers removed, chat messages removed (or found already gone), and
+    transfers kept because a message about them could not be removed yet (tried again next run)."""
+
+    transfers: int
+    messages: int = 0
+    kept: int = 0
+
+
+def _remove_messages(chat: Chat, where: list[tuple[str, str]],
+                     wait: Callable[[float], None]) -> int | None:
+    """Delete each message; one already gone does not stop the rest. None when one could not
+    be removed now (Slack down or refusing), so the transfer is kept with its references."""
+    done = 0
+    for channel, ts in where:
+        for _ in range(3):
+            try:
+                chat.delete(channel, ts)
+            except ChatError as exc:
+                if exc.code in GONE:
+                    break
+                if exc.retry_after is not None:
+                    wait(min(exc.retry_after, 60.0))
+                    continue
+                return None
+            except ChatUncertain:
+                return None
+            break
+        else:
+            return None
+        done += 1
+    return done
+
+
+def purge(uow: UnitOfWork, closed_before: datetime, chat: Chat | None = None, *,
+          wait: Callable[[float], None] = time.sleep) -> Purged:
     """Remove transfers closed before a moment with everything about them (timeline, clocks,
-    notifications, message references, audit of reads); returns how many."""
-    n = uow.transfers.purge_closed_before(closed_before)
+    notifications, message references, audit of reads). Baton's own chat messages about each
+    are deleted first, while their references are still known; a transfer with messages that
+    cannot be deleted now (no chat configured, the platform failing) is kept for the next run."""
+    ids: list[int] = []
+    removed = kept = 0
+    for tid in uow.transfers.closed_before(closed_before):
+        where = uow.transfers.posted_messages(tid)
+        if where:
+            done = _remove_messages(chat, where, wait) if chat is not None else None
+            if done is None:
+                kept += 1
+                continue
+            removed += done
+        ids.append(tid)
+    n = uow.transfers.purge(ids)
     uow.commit()
-    return n
+    return Purged(n, removed, kept)
 
 
 # ---- import -------------------------------------------------------------------------------------

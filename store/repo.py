@@ -385,22 +385,39 @@ class SqlTransfers:
             t.id, t.version, t.new_events = tid, 1, []
         return len(rows)
 
-    def purge_closed_before(self, when: datetime) -> int:
-        """Delete transfers closed before ``when`` with their timelines; returns how many."""
-        ids = sa.select(col(TransferRow.id)).where(
+    def closed_before(self, when: datetime) -> list[int]:
+        """Ids of transfers closed before ``when``, oldest first."""
+        return list(self.s.execute(sa.select(col(TransferRow.id)).where(
             col(TransferRow.closed_at).is_not(None), col(TransferRow.closed_at) < when
-        )
-        for table in (TimelineRow, DeadlineRow, NotificationRow, TransferReadRow):
-            self.s.execute(sa.delete(table).where(col(table.transfer_id).in_(ids)))
+        ).order_by(col(TransferRow.id))).scalars())
+
+    def posted_messages(self, transfer_id: int) -> list[tuple[str, str]]:
+        """Every chat message Baton posted about a transfer (cards, posts, texts, digest lines),
+        as (channel, ts), each once."""
         from store.models import MessageRefRow
 
-        self.s.execute(sa.delete(MessageRefRow).where(col(MessageRefRow.transfer_id).in_(ids)))
-        result = self.s.execute(
-            sa.delete(TransferRow).where(
-                col(TransferRow.closed_at).is_not(None), col(TransferRow.closed_at) < when
-            )
-        )
+        refs = self.s.execute(sa.select(col(MessageRefRow.channel), col(MessageRefRow.ts)).where(
+            col(MessageRefRow.transfer_id) == transfer_id).order_by(col(MessageRefRow.id))).all()
+        sent = self.s.execute(sa.select(col(NotificationRow.channel), col(NotificationRow.ts)).where(
+            col(NotificationRow.transfer_id) == transfer_id, col(NotificationRow.channel).is_not(None),
+            col(NotificationRow.ts).is_not(None)).order_by(col(NotificationRow.id))).all()
+        return list(dict.fromkeys((str(c), str(t)) for c, t in [*refs, *sent]))
+
+    def purge(self, ids: Sequence[int]) -> int:
+        """Delete these transfers with their timelines, clocks, notifications, message
+        references and reads; returns how many."""
+        from store.models import MessageRefRow
+
+        if not ids:
+            return 0
+        for table in (TimelineRow, DeadlineRow, NotificationRow, TransferReadRow, MessageRefRow):
+            self.s.execute(sa.delete(table).where(col(table.transfer_id).in_(list(ids))))
+        result = self.s.execute(sa.delete(TransferRow).where(col(TransferRow.id).in_(list(ids))))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def purge_closed_before(self, when: datetime) -> int:
+        """Delete transfers closed before ``when`` with their timelines; returns how many."""
+        return self.purge(self.closed_before(when))
 
 
 class SqlCovers:

@@ -145,6 +145,7 @@ class FakeChat:
 
     posts: list[tuple[str, views.Message]] = field(default_factory=list)
     updates: list[tuple[str, str, views.Message]] = field(default_factory=list)
+    deleted: list[tuple[str, str]] = field(default_factory=list)
 
     def post(self, to: str, message: views.Message) -> tuple[str, str]:
         """Record a post."""
@@ -154,6 +155,10 @@ class FakeChat:
     def update(self, channel: str, ts: str, message: views.Message) -> None:
         """Record a redraw."""
         self.updates.append((channel, ts, message))
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Record a deletion."""
+        self.deleted.append((channel, ts))
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """Record the weekly summary as text."""

@@ -179,7 +179,7 @@ def test_purge_leaves_no_row_anywhere_naming_the_case(uow: UoW, org: Org, engine
         services.status_card(u, org, SMGR, "X111111", NOW)
         services.act(u, org, PP, gone, "withdraw", NOW, reason="The move fell through")
     with uow() as u:
-        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))) == 1
+        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))).transfers == 1
     leftovers = []
     with engine.connect() as c:
         for table in sa.inspect(engine).get_table_names():

@@ -219,9 +219,9 @@ def test_purge_removes_closed_transfers_and_their_timelines_only(uow: UoW, org: 
     with uow() as u:
         services.act(u, org, PP, old, "withdraw", NOW, reason="no longer moving")
     with uow() as u:
-        assert services.purge(u, services.closed_cutoff(NOW.date())) == 0
+        assert services.purge(u, services.closed_cutoff(NOW.date())).transfers == 0
     with uow() as u:
-        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))) == 1
+        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))).transfers == 1
     assert count(engine, "transfer") == 1 and count(engine, "timeline_event") == 1
 
 
