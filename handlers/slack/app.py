@@ -32,6 +32,7 @@ from handlers.slack import blocks, ids
 
 log = logging.getLogger("baton.slack")
 FORM_CACHE = 512  # forms kept, by (transfer, version, action, person, day)
+MAX_COMMAND = 500  # characters of /transfer text Baton reads (a word, a case reference, a date)
 ALIASES = {a.name.replace("_", "-"): a.name for a in actions.CATALOGUE} | {
     "ask-for-work": "request_work", "work": "request_work", "delay": "record_delay",
     "attended": "attendance", "endorse-extension": "endorse", "assess-address": "address_assessed",
@@ -191,7 +192,12 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 tell: Callable[[str], None]) -> None:
         """``/transfer …``: open a form, or answer privately."""
         user = body["user_id"]
-        words = (body.get("text") or "").split()
+        typed = actions.clean_text(str(body.get("text") or ""))  # no NUL or control characters
+        if len(typed) > MAX_COMMAND:
+            tell(f"That is too long for /transfer (keep it under {MAX_COMMAND} characters): "
+                 "give a word and a case reference, as /transfer help shows.")
+            return
+        words = typed.split()
         sub = words[0].lower() if words else "new"
         if not deps.org.knows(user):  # people not in the org file get the help text, nothing more
             respond(response_type="ephemeral", text="Here is what /transfer can do.",
