@@ -62,6 +62,10 @@ class StaleTransfer(Exception):
     """Someone else changed the transfer since it was read."""
 
 
+class AlreadySubmitted(Exception):
+    """This form submission (its token) was recorded already: a replay or a second click."""
+
+
 class TransferRepository(Protocol):
     """Transfers and their timelines and deadlines."""
 
@@ -176,6 +180,13 @@ class UnitOfWork(Protocol):
 
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Record a Slack event id and commit; False when it was already recorded."""
+
+    def submitted(self, token: str) -> bool:
+        """Whether a form submission with this token was saved."""
+
+    def record_submission(self, token: str, now: datetime) -> None:
+        """Record a form submission in this transaction (saved with the change it makes);
+        AlreadySubmitted when it was recorded already."""
 
     def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:

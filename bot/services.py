@@ -34,6 +34,7 @@ from bot.errors import FormErrors, NotPermitted
 from bot.org import Actor, Org, Role, UnknownTeam
 from bot.policy import PolicyPack
 from bot.ports import (
+    AlreadySubmitted,
     Chat,
     ChatError,
     ChatUncertain,
@@ -179,10 +180,33 @@ def write_notices(uow: UnitOfWork, org: Org, t: Transfer, events: list[TimelineE
                for n in notices.for_change(org, pack, covers, t, events))
 
 
-def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool = False) -> None:
-    """Store the change and the notices it calls for in one transaction."""
+class AlreadySaved(Exception):
+    """This very submission (the same form sent again: a second click, a replay, a retry after
+    the answer was lost) was saved already; nothing more was applied. Answer it as saved."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.token = token
+
+
+def _once_per(uow: UnitOfWork, token: str | None) -> None:
+    """Refuse a submission already saved (checked first, and again by the store at commit)."""
+    if token and uow.submitted(token):
+        raise AlreadySaved(token)
+
+
+def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool = False,
+            token: str | None = None) -> None:
+    """Store the change and the notices it calls for in one transaction (with the submission's
+    token, so the same submission is applied at most once)."""
     ds = _deadlines(org, t)
     events = list(t.new_events)
+    if token:
+        try:
+            uow.record_submission(token, now)
+        except AlreadySubmitted:
+            uow.rollback()
+            raise AlreadySaved(token) from None
     try:
         if new:
             uow.transfers.add(t, ds)
@@ -225,8 +249,11 @@ def _excluded(user: str, people: Iterable[str]) -> tuple[str, ...]:
     return out
 
 
-def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now: datetime) -> Transfer:
-    """Raise a transfer request (or an early heads up) for a case."""
+def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now: datetime, *,
+                   token: str | None = None) -> Transfer:
+    """Raise a transfer request (or an early heads up) for a case. ``token`` names the
+    submission (Slack's view id): sent again, it is answered AlreadySaved, not 'already open'."""
+    _once_per(uow, token)
     holding = _home_team(org, user, req.holding_team)
     org.team(req.receiving_team)
     if not _may_raise_from(uow, org, user, holding, local_date(now)):
@@ -260,7 +287,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         t.give_heads_up(actor, now)
     else:
         t.request(actor, now, pack)
-    _commit(uow, org, t, now, new=True)
+    _commit(uow, org, t, now, new=True, token=token)
     return t
 
 
@@ -442,7 +469,9 @@ def _retrying(uow: UnitOfWork, transfer_id: int, step: Callable[[], Transfer]) -
     raise DomainError("Several people are changing this transfer at once; try again in a moment.")
 
 
-def _handle_once(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Transfer:
+def _handle_once(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime,
+                 token: str | None = None) -> Transfer:
+    _once_per(uow, token)
     t = visible(uow, org, command.user, now, transfer_id=command.transfer_id)
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, command.user, local_date(now))
@@ -450,7 +479,7 @@ def _handle_once(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) ->
     if a is not None:
         actions.check(a, t, actor, pack)
     HANDLERS[type(command)](t, actor, Context(org, pack, calendar(org), now), command)
-    _commit(uow, org, t, now)
+    _commit(uow, org, t, now, token=token)
     return t
 
 
@@ -462,18 +491,20 @@ def handle(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Trans
 
 
 def submit(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
-           raw: Mapping[str, Any], now: datetime) -> Transfer:
+           raw: Mapping[str, Any], now: datetime, *, token: str | None = None) -> Transfer:
     """A form submitted from any surface: check the rule, parse the fields, handle the command;
-    a lost race is retried on the fresh transfer."""
+    a lost race is retried on the fresh transfer. With a ``token`` (the submission's id) the
+    same submission is applied at most once; sent again it raises AlreadySaved."""
     a = actions.action(action)
 
     def once() -> Transfer:
+        _once_per(uow, token)
         t = visible(uow, org, user, now, transfer_id=transfer_id)
         pack = org.pack_for(t.holding_team)
         actor = actor_for(uow, org, t, user, local_date(now))
         actions.check(a, t, actor, pack)
         values = actions.parse(a, pack, t, actor, raw)
-        return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now)
+        return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now, token)
 
     return _retrying(uow, transfer_id, once)
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 from bot.clocks import ClockStatus, Deadline
 from bot.domain import State, TimelineEvent, Transfer, local_date
 from bot.notices import Notice
-from bot.ports import Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary
+from bot.ports import AlreadySubmitted, Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary
 from bot.reports import ReportRow
 from store import outbox
 from store.models import (
@@ -531,6 +531,23 @@ class SqlUnitOfWork:
             self.session.rollback()
             return False
         return True
+
+    def submitted(self, token: str) -> bool:
+        """Whether a form submission with this token was saved."""
+        from store.models import ProcessedEventRow
+
+        return self.session.get(ProcessedEventRow, f"form:{token}"[:64]) is not None
+
+    def record_submission(self, token: str, now: datetime) -> None:
+        """Record a form submission in this transaction; a second one (even from a concurrent
+        transaction, which waits for the first) raises AlreadySubmitted."""
+        from store.models import ProcessedEventRow
+
+        try:
+            self.session.execute(sa.insert(ProcessedEventRow).values(event_id=f"form:{token}"[:64], at=now))
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise AlreadySubmitted(token) from exc
 
     def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:

@@ -13,7 +13,7 @@ from bot import views
 from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.notices import Notice
-from bot.ports import Cover, DuplicateOpenTransfer, Read
+from bot.ports import AlreadySubmitted, Cover, DuplicateOpenTransfer, Read
 from bot.reports import Summary
 
 
@@ -107,6 +107,7 @@ class FakeUnitOfWork:
     notices: list[tuple[Notice, datetime]] = field(default_factory=list)
     pending: list[tuple[Notice, datetime]] = field(default_factory=list)
     commits: int = 0
+    submissions: set[str] = field(default_factory=set)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self
@@ -128,6 +129,16 @@ class FakeUnitOfWork:
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Every event is new."""
         return True
+
+    def submitted(self, token: str) -> bool:
+        """Whether the token was recorded."""
+        return token in self.submissions
+
+    def record_submission(self, token: str, now: datetime) -> None:
+        """Record the token (rollbacks keep it: services record it just before committing)."""
+        if token in self.submissions:
+            raise AlreadySubmitted(token)
+        self.submissions.add(token)
 
     def add_notification(self, **row: Any) -> bool:
         """Low-level rows are not used by these tests."""
