@@ -216,8 +216,9 @@ def purge(
     closed_before: Annotated[str | None, typer.Option(
         help="Remove transfers closed before this date (default: the org's retention period ago)")] = None,
 ) -> None:
-    """Remove closed transfers past retention, with everything about them: timeline, clocks,
-    notifications, message references and the audit of reads."""
+    """Remove closed transfers past retention, with everything about them: Baton's chat messages
+    about them (deleted first), timeline, clocks, notifications, message references and the
+    audit of reads."""
     from bot.services import closed_cutoff, retention_cutoff
     from bot.services import purge as do_purge
 
@@ -229,9 +230,19 @@ def purge(
         if day > now().date():
             raise fail("--closed-before is in the future; purge only removes what has closed.")
         cutoff = closed_cutoff(day)
+    chat = None
+    if b.settings.slack_bot_token:
+        from bot.bootstrap import slack_delivery
+
+        chat = slack_delivery(b).chat
     with b.uow() as uow:
-        n = do_purge(uow, cutoff)
-    typer.echo(f"Purged {n} closed transfer(s) closed before {cutoff.date().isoformat()}.")
+        done = do_purge(uow, cutoff, chat)
+    typer.echo(f"Purged {done.transfers} closed transfer(s) closed before {cutoff.date().isoformat()}"
+               f" and removed {done.messages} of Baton's chat message(s) about them.")
+    if done.kept:
+        why = ("Slack did not remove their messages; run purge again later" if chat is not None
+               else "Baton's messages about them are still in chat; set SLACK_BOT_TOKEN and run again")
+        typer.echo(f"Kept {done.kept} transfer(s): {why}.", err=True)
 
 
 @app.command()

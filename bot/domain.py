@@ -343,6 +343,8 @@ class Transfer:
         if not clean:
             raise DomainError("List at least one piece of work the holding team must complete.",
                               field="items")
+        if sum(len(i) + 1 for i in clean) - 1 > MAX_TEXT:
+            raise DomainError(f"Keep the work items under {MAX_TEXT} characters in all.", field="items")
         if due < local_date(now):
             raise DomainError(f"The date {due.isoformat()} is in the past.", field="due")
         self.work_items = tuple(clean)
@@ -382,7 +384,8 @@ class Transfer:
         if not whether it had agreed its absence in advance."""
         self._require("attendance", actor)
         kind = "transfer_point_attended" if attended else "transfer_point_missed"
-        self._record(actor, now, kind, reason=clean_text(note or "") or None,
+        self._record(actor, now, kind, reason=_text(note, "the note", "note") if clean_text(note or "")
+                     else None,
                      agreed_absence=None if attended else bool(agreed_absence),
                      point=self.transfer_point, on=self.transfer_point_date.isoformat()
                      if self.transfer_point_date else None)

@@ -73,6 +73,10 @@ class StaleTransfer(Exception):
     """Someone else changed the transfer since it was read."""
 
 
+class AlreadySubmitted(Exception):
+    """This form submission (its token) was recorded already: a replay or a second click."""
+
+
 class TransferRepository(Protocol):
     """Transfers and their timelines and deadlines."""
 
@@ -118,6 +122,15 @@ class TransferRepository(Protocol):
 
     def bulk_import(self, rows: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> int:
         """Insert many new transfers at once (one transaction); returns how many."""
+
+    def closed_before(self, when: datetime) -> list[int]:
+        """Ids of transfers closed before ``when``, oldest first."""
+
+    def posted_messages(self, transfer_id: int) -> list[tuple[str, str]]:
+        """Every chat message Baton posted about a transfer, as (channel, ts), each once."""
+
+    def purge(self, ids: Sequence[int]) -> int:
+        """Delete these transfers with everything about them; returns how many."""
 
     def purge_closed_before(self, when: datetime) -> int:
         """Delete transfers closed before ``when`` with their timelines; returns how many."""
@@ -206,6 +219,13 @@ class UnitOfWork(Protocol):
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Record a Slack event id and commit; False when it was already recorded."""
 
+    def submitted(self, token: str) -> bool:
+        """Whether a form submission with this token was saved."""
+
+    def record_submission(self, token: str, now: datetime) -> None:
+        """Record a form submission in this transaction (saved with the change it makes);
+        AlreadySubmitted when it was recorded already."""
+
     def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:
         """Write an outbox row unless one with ``key`` exists; True when written."""
@@ -243,3 +263,6 @@ class Chat(Protocol):
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """Post the weekly summary (with its chart, where the platform can show one)."""
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Delete a message posted earlier; ChatError('message_not_found') when it is gone."""

@@ -34,7 +34,19 @@ from bot.domain import (
 from bot.errors import FormErrors, NotPermitted
 from bot.org import Actor, Org, Role, UnknownTeam
 from bot.policy import PolicyPack
-from bot.ports import Closure, Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary, UnitOfWork
+from bot.ports import (
+    AlreadySubmitted,
+    Chat,
+    ChatError,
+    ChatUncertain,
+    Closure,
+    Cover,
+    DuplicateOpenTransfer,
+    Read,
+    StaleTransfer,
+    TransferSummary,
+    UnitOfWork,
+)
 from bot.recipients import SYSTEM, effective_managers
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
 
@@ -170,10 +182,33 @@ def write_notices(uow: UnitOfWork, org: Org, t: Transfer, events: list[TimelineE
                for n in notices.for_change(org, pack, covers, t, events))
 
 
-def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool = False) -> None:
-    """Store the change and the notices it calls for in one transaction."""
+class AlreadySaved(Exception):
+    """This very submission (the same form sent again: a second click, a replay, a retry after
+    the answer was lost) was saved already; nothing more was applied. Answer it as saved."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.token = token
+
+
+def _once_per(uow: UnitOfWork, token: str | None) -> None:
+    """Refuse a submission already saved (checked first, and again by the store at commit)."""
+    if token and uow.submitted(token):
+        raise AlreadySaved(token)
+
+
+def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool = False,
+            token: str | None = None) -> None:
+    """Store the change and the notices it calls for in one transaction (with the submission's
+    token, so the same submission is applied at most once)."""
     ds = _deadlines(org, t)
     events = list(t.new_events)
+    if token:
+        try:
+            uow.record_submission(token, now)
+        except AlreadySubmitted:
+            uow.rollback()
+            raise AlreadySaved(token) from None
     try:
         if new:
             uow.transfers.add(t, ds)
@@ -224,8 +259,11 @@ def _check_excluded(org: Org, t: Transfer, *, field: str | None = "excluded") ->
                           "team on this transfer; keep at least one of its managers.", field=field)
 
 
-def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now: datetime) -> Transfer:
-    """Raise a transfer request (or an early heads up) for a case."""
+def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now: datetime, *,
+                   token: str | None = None) -> Transfer:
+    """Raise a transfer request (or an early heads up) for a case. ``token`` names the
+    submission (Slack's view id): sent again, it is answered AlreadySaved, not 'already open'."""
+    _once_per(uow, token)
     holding = _home_team(org, user, req.holding_team)
     org.team(req.receiving_team)
     if not _may_raise_from(uow, org, user, holding, local_date(now)):
@@ -260,7 +298,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         t.give_heads_up(actor, now)
     else:
         t.request(actor, now, pack, urgent_reason=req.urgent_reason)
-    _commit(uow, org, t, now, new=True)
+    _commit(uow, org, t, now, new=True, token=token)
     return t
 
 
@@ -447,7 +485,9 @@ def _retrying(uow: UnitOfWork, transfer_id: int, step: Callable[[], Transfer]) -
     raise DomainError("Several people are changing this transfer at once; try again in a moment.")
 
 
-def _handle_once(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Transfer:
+def _handle_once(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime,
+                 token: str | None = None) -> Transfer:
+    _once_per(uow, token)
     t = visible(uow, org, command.user, now, transfer_id=command.transfer_id)
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, command.user, local_date(now))
@@ -455,7 +495,7 @@ def _handle_once(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) ->
     if a is not None:
         actions.check(a, t, actor, pack)
     HANDLERS[type(command)](t, actor, Context(org, pack, calendar(org), now), command)
-    _commit(uow, org, t, now)
+    _commit(uow, org, t, now, token=token)
     return t
 
 
@@ -467,18 +507,20 @@ def handle(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime) -> Trans
 
 
 def submit(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
-           raw: Mapping[str, Any], now: datetime) -> Transfer:
+           raw: Mapping[str, Any], now: datetime, *, token: str | None = None) -> Transfer:
     """A form submitted from any surface: check the rule, parse the fields, handle the command;
-    a lost race is retried on the fresh transfer."""
+    a lost race is retried on the fresh transfer. With a ``token`` (the submission's id) the
+    same submission is applied at most once; sent again it raises AlreadySaved."""
     a = actions.action(action)
 
     def once() -> Transfer:
+        _once_per(uow, token)
         t = visible(uow, org, user, now, transfer_id=transfer_id)
         pack = org.pack_for(t.holding_team)
         actor = actor_for(uow, org, t, user, local_date(now))
         actions.check(a, t, actor, pack)
         values = actions.parse(a, pack, t, actor, raw)
-        return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now)
+        return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now, token)
 
     return _retrying(uow, transfer_id, once)
 
@@ -802,13 +844,65 @@ def retention_cutoff(org: Org, now: datetime) -> datetime:
     return closed_cutoff(local_date(now) - timedelta(days=org.retention_days))
 
 
-def purge(uow: UnitOfWork, closed_before: datetime) -> int:
+GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_delete_message"}
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a purge did: transfers removed, chat messages removed (or found already gone), and
+    transfers kept because a message about them could not be removed yet (tried again next run)."""
+
+    transfers: int
+    messages: int = 0
+    kept: int = 0
+
+
+def _remove_messages(chat: Chat, where: list[tuple[str, str]],
+                     wait: Callable[[float], None]) -> int | None:
+    """Delete each message; one already gone does not stop the rest. None when one could not
+    be removed now (Slack down or refusing), so the transfer is kept with its references."""
+    done = 0
+    for channel, ts in where:
+        for _ in range(3):
+            try:
+                chat.delete(channel, ts)
+            except ChatError as exc:
+                if exc.code in GONE:
+                    break
+                if exc.retry_after is not None:
+                    wait(min(exc.retry_after, 60.0))
+                    continue
+                return None
+            except ChatUncertain:
+                return None
+            break
+        else:
+            return None
+        done += 1
+    return done
+
+
+def purge(uow: UnitOfWork, closed_before: datetime, chat: Chat | None = None, *,
+          wait: Callable[[float], None] = time.sleep) -> Purged:
     """Remove transfers closed before a moment with everything about them (timeline, clocks,
-    notifications, message references, audit of reads); returns how many."""
-    n = uow.transfers.purge_closed_before(closed_before)
+    notifications, message references, audit of reads). Baton's own chat messages about each
+    are deleted first, while their references are still known; a transfer with messages that
+    cannot be deleted now (no chat configured, the platform failing) is kept for the next run."""
+    ids: list[int] = []
+    removed = kept = 0
+    for tid in uow.transfers.closed_before(closed_before):
+        where = uow.transfers.posted_messages(tid)
+        if where:
+            done = _remove_messages(chat, where, wait) if chat is not None else None
+            if done is None:
+                kept += 1
+                continue
+            removed += done
+        ids.append(tid)
+    n = uow.transfers.purge(ids)
     uow.closures.purge_before(local_date(closed_before))
     uow.commit()
-    return n
+    return Purged(n, removed, kept)
 
 
 # ---- import -------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ log = logging.getLogger("baton.delivery")
 DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays inside Slack's 50
 # Why a person holds a card, from the card's message reference; channels get no buttons.
 CHANNEL_REFS = ("channel",)
+# A card that no longer exists: its reference is dropped and the other cards are still redrawn.
+GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message"}
 
 
 def viewer_of(purpose: str) -> str | None:
@@ -44,6 +46,10 @@ class Delivery:
     def __init__(self, engine: sa.Engine, org: Org, chat: Chat, uow: Callable[[], UnitOfWork]) -> None:
         self.engine, self.org, self.chat, self.uow = engine, org, chat, uow
         self._lock = threading.Lock()  # one pass at a time in this process
+        # Posted but not yet written down (the database failed after the platform said ok):
+        # written first thing in the next pass, so the row is not resent and the copy is redrawn.
+        self._unsent: list[tuple[list[int], datetime, tuple[str, str] | None]] = []
+        self._unref: list[tuple[int, str, tuple[str, str]]] = []
 
     def deliver(self, now: datetime, *, limit: int = 1000) -> int:
         """Send what is due; returns how many rows went out."""
@@ -56,10 +62,21 @@ class Delivery:
         with self.uow() as u:
             return services.delivery_stopped(u)
 
+    def _remember(self) -> None:
+        """Write down sends and card references a database fault kept from being recorded."""
+        while self._unref:
+            outbox.add_ref(self.engine, *self._unref[0])
+            self._unref.pop(0)
+        while self._unsent:
+            ids, at, where = self._unsent[0]
+            outbox.sent(self.engine, ids, at, where)
+            self._unsent.pop(0)
+
     def _deliver(self, now: datetime, limit: int) -> int:
         started = time.monotonic()  # Retry-After counts from the platform's answer
         if self.stopped():
             return 0
+        self._remember()
         outbox.reclaim(self.engine, now)
         count = 0
         items: dict[str, list[Any]] = {}
@@ -119,16 +136,19 @@ class Delivery:
             if card is None:
                 return None
             where = self.chat.post(row.recipient, card)
-            try:  # one reference per card posted (a person may hold several cards of a transfer)
-                outbox.add_ref(self.engine, row.transfer_id, f"{purpose}:{row.id}"[:64], where)
-            except sa.exc.SQLAlchemyError:  # sent is sent: a lost reference only stops redraws
-                log.exception("card %s of transfer %s sent but not remembered", row.id, row.transfer_id)
+            # One reference per copy posted (a person may hold several cards of a transfer, and a
+            # resent row two copies of one), so every copy is redrawn when the transfer moves on.
+            copy = int(getattr(row, "copies", 1) or 1)
+            ref = (row.transfer_id, f"{purpose}:{row.id}{'' if copy <= 1 else f'.{copy}'}"[:64], where)
+            try:
+                outbox.add_ref(self.engine, *ref)
+            except sa.exc.SQLAlchemyError:  # sent is sent: remembered in the next pass
+                log.warning("card %s of transfer %s sent; its reference is written next pass",
+                            row.id, row.transfer_id)
+                self._unref.append(ref)
             return where
         if row.kind in ("update", "update_all") and row.transfer_id:
-            for ref in outbox.refs_of(self.engine, row.transfer_id):
-                card = self._card(row.transfer_id, viewer_of(ref.purpose), now)
-                if card is not None:
-                    self.chat.update(ref.channel, ref.ts, card)
+            self._redraw(row.transfer_id, now)
             return None
         if row.kind == "weekly":
             return self._weekly(row, payload)
@@ -138,6 +158,27 @@ class Delivery:
             text = payload.get("text") or "\n".join(payload.get("lines") or ())
             return self.chat.post(row.recipient, views.Text(str(text)))
         return None
+
+    def _redraw(self, transfer_id: int, now: datetime) -> None:
+        """Redraw every card of a transfer; one that is gone is forgotten and does not stop the
+        others; any other failure is raised after the rest were tried (a retry redraws all)."""
+        problem: Exception | None = None
+        for ref in outbox.refs_of(self.engine, transfer_id):
+            card = self._card(transfer_id, viewer_of(ref.purpose), now)
+            if card is None:
+                continue
+            try:
+                self.chat.update(ref.channel, ref.ts, card)
+            except ChatError as exc:
+                if exc.code in GONE:
+                    log.info("card %s of transfer %s is gone (%s); forgotten", ref.id, transfer_id, exc.code)
+                    outbox.drop_ref(self.engine, ref.id)
+                elif problem is None or (isinstance(problem, ChatError) and problem.permanent):
+                    problem = exc
+            except (ChatUncertain, OSError) as exc:
+                problem = problem or exc
+        if problem is not None:
+            raise problem
 
     def _weekly(self, row: Any, payload: dict[str, Any]) -> tuple[str, str]:
         start, end = date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"])
@@ -173,7 +214,7 @@ class Delivery:
                 return 0
             log.warning("notification(s) %s (transfer %s) failed: %s", ids, rows[0].transfer_id, exc.code)
             if exc.permanent:
-                outbox.failed(self.engine, ids, exc.code)
+                outbox.refused(self.engine, ids, exc.code)
                 self._report_failure(rows[0], exc.code, now)
             else:
                 outbox.retry_later(self.engine, ids, exc.code, backoff)
@@ -181,7 +222,7 @@ class Delivery:
         except (ChatUncertain, OSError) as exc:
             # The platform may have the message: like a send cut off by a crash, it is tried once
             # more at most, so a message is never duplicated more than once.
-            twice = any((r.last_error or "").startswith(outbox.UNCERTAIN) for r in rows)
+            twice = max(int(getattr(r, "copies", 1) or 1) for r in rows) >= outbox.MAX_IN_FLIGHT
             name = type(exc.__cause__ or exc).__name__
             log.warning("notification(s) %s (transfer %s) failed: %s%s", ids, rows[0].transfer_id,
                         name, "; not resent" if twice else "")
@@ -189,9 +230,15 @@ class Delivery:
                 outbox.failed(self.engine, ids,
                               f"{outbox.UNCERTAIN} twice ({name}); not resent, it may have arrived")
             else:
-                outbox.retry_later(self.engine, ids, f"{outbox.UNCERTAIN} {name}", backoff)
+                outbox.retry_later(self.engine, ids, f"{outbox.UNCERTAIN} {name}", backoff,
+                                   refused=False)
             return 0
-        outbox.sent(self.engine, ids, now, where)
+        try:
+            outbox.sent(self.engine, ids, now, where)
+        except sa.exc.SQLAlchemyError:
+            # The platform has it: never resent from here; written down first thing next pass.
+            self._unsent.append((ids, now, where))
+            raise
         return len(rows)
 
     def _report_failure(self, row: Any, error: str, now: datetime) -> None:

@@ -163,6 +163,7 @@ class NotificationRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     not_before: datetime = _dt()
     attempts: int = 0
+    copies: int = 0  # sends that may have reached the platform (never more than two)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = _dt(default=None)
     sent_at: datetime | None = _dt(default=None)

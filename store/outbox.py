@@ -1,10 +1,13 @@
 """The outbox in SQL: the only module that writes, claims and finishes notification rows, keeps
 message references, and knows the format of outbox keys (notices and the sweep's step markers).
 
-Delivery semantics: a row is claimed (attempts + 1, committed) with a conditional UPDATE just
-before it is sent, so two instances never send one row; it is marked sent only after the chat
-platform answered ok. A claim whose lease ran out goes back to pending once (at most one resend);
-a row in flight twice is marked failed for a person to check.
+Delivery semantics: a row is claimed (attempts + 1, copies + 1, committed) with a conditional
+UPDATE just before it is sent, so two instances never send one row; it is marked sent only after
+the chat platform answered ok. ``copies`` counts sends that may have reached the platform: a
+refusal or a 429 takes its copy back; a claim left behind (a crash, a database fault after the
+post) or a timeout keeps it. A row is never claimed with two copies out: a claim whose lease ran
+out goes back to pending once (at most one resend); a row in flight twice is marked failed for a
+person to check.
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ def prepared(key: str, transfer_id: int, kind: str, recipient: str, payload: dic
     """A row for :func:`insert_rows`."""
     return {"key": key, "transfer_id": transfer_id, "kind": kind, "recipient": recipient,
             "payload": payload, "status": status, "not_before": not_before, "attempts": 0,
-            "created_at": now}
+            "copies": 0, "created_at": now}
 
 
 # ---- delivering ------------------------------------------------------------------------------------
@@ -104,7 +107,7 @@ def reclaim(engine: sa.Engine, now: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(sa.update(NotificationRow).where(
             col(NotificationRow.status) == "claimed", col(NotificationRow.claimed_at) < stale,
-            col(NotificationRow.attempts) < MAX_IN_FLIGHT,
+            col(NotificationRow.copies) < MAX_IN_FLIGHT,
         ).values(status="pending", claimed_by=None))
         conn.execute(sa.update(NotificationRow).where(
             col(NotificationRow.status) == "claimed", col(NotificationRow.claimed_at) < stale,
@@ -121,19 +124,26 @@ def due(engine: sa.Engine, now: datetime, limit: int) -> list[Any]:
 
 
 def claim(engine: sa.Engine, now: datetime, ids: Iterable[int]) -> list[Any]:
-    """Claim rows one by one with a conditional UPDATE (still pending and due); only the winner
-    sends a row. Returns the rows won, as they are now."""
+    """Claim rows one by one with a conditional UPDATE (still pending, due, and fewer than two
+    copies out); only the winner sends a row. A row with two copies out is failed instead, never
+    sent a third time. Returns the rows won, as they are now."""
     won: list[int] = []
     for nid in ids:
         with engine.begin() as conn:
             if conn.execute(
                 sa.update(NotificationRow)
                 .where(col(NotificationRow.id) == nid, col(NotificationRow.status) == "pending",
-                       col(NotificationRow.not_before) <= now)
+                       col(NotificationRow.not_before) <= now,
+                       col(NotificationRow.copies) < MAX_IN_FLIGHT)
                 .values(status="claimed", claimed_by=INSTANCE, claimed_at=now,
-                        attempts=NotificationRow.attempts + 1)
+                        attempts=NotificationRow.attempts + 1, copies=NotificationRow.copies + 1)
             ).rowcount == 1:
                 won.append(nid)
+            else:
+                conn.execute(sa.update(NotificationRow).where(
+                    col(NotificationRow.id) == nid, col(NotificationRow.status) == "pending",
+                    col(NotificationRow.copies) >= MAX_IN_FLIGHT,
+                ).values(status="failed", last_error="may be in chat twice already; not sent again"))
     if not won:
         return []
     with engine.connect() as conn:
@@ -156,7 +166,7 @@ def sent(engine: sa.Engine, ids: list[int], now: datetime, where: tuple[str, str
 def rate_limited(engine: sa.Engine, ids: list[int], recipient: str, until: datetime) -> None:
     """Rows put back until ``until`` (Retry-After), with every other pending row of the recipient."""
     finish(engine, ids, status="pending", last_error="ratelimited",
-           attempts=NotificationRow.attempts - 1, not_before=until)
+           attempts=NotificationRow.attempts - 1, copies=NotificationRow.copies - 1, not_before=until)
     with engine.begin() as conn:
         conn.execute(sa.update(NotificationRow).where(
             col(NotificationRow.recipient) == recipient,
@@ -164,9 +174,17 @@ def rate_limited(engine: sa.Engine, ids: list[int], recipient: str, until: datet
         ).values(not_before=until))
 
 
-def retry_later(engine: sa.Engine, ids: list[int], error: str, at: datetime) -> None:
-    """Rows that failed in a way a later try may mend."""
-    finish(engine, ids, status="pending", last_error=error, not_before=at)
+def retry_later(engine: sa.Engine, ids: list[int], error: str, at: datetime, *,
+                refused: bool = True) -> None:
+    """Rows that failed in a way a later try may mend; ``refused`` when the platform said no (so
+    nothing arrived and the copy is taken back), False when it may have the message."""
+    extra: dict[str, Any] = {"copies": NotificationRow.copies - 1} if refused else {}
+    finish(engine, ids, status="pending", last_error=error, not_before=at, **extra)
+
+
+def refused(engine: sa.Engine, ids: list[int], error: str) -> None:
+    """Rows the platform refused for good (nothing arrived)."""
+    finish(engine, ids, status="failed", last_error=error, copies=NotificationRow.copies - 1)
 
 
 def failed(engine: sa.Engine, ids: list[int], error: str) -> None:
@@ -194,6 +212,12 @@ def refs_of(engine: sa.Engine, transfer_id: int) -> list[Any]:
     with engine.connect() as conn:
         return list(conn.execute(sa.select(MessageRefRow).where(
             col(MessageRefRow.transfer_id) == transfer_id).order_by(col(MessageRefRow.id))).all())
+
+
+def drop_ref(engine: sa.Engine, ref_id: int) -> None:
+    """Forget a card that no longer exists (someone deleted it)."""
+    with engine.begin() as conn:
+        conn.execute(sa.delete(MessageRefRow).where(col(MessageRefRow.id) == ref_id))
 
 
 def find_ref(engine: sa.Engine, channel: str, ts: str) -> Any:

@@ -15,7 +15,15 @@ from sqlmodel import Session, col, delete, select
 from bot.clocks import ClockStatus, Deadline
 from bot.domain import State, TimelineEvent, Transfer, local_date
 from bot.notices import Notice
-from bot.ports import Closure, Cover, DuplicateOpenTransfer, Read, StaleTransfer, TransferSummary
+from bot.ports import (
+    AlreadySubmitted,
+    Closure,
+    Cover,
+    DuplicateOpenTransfer,
+    Read,
+    StaleTransfer,
+    TransferSummary,
+)
 from bot.reports import ReportRow
 from store import outbox
 from store.models import (
@@ -388,22 +396,39 @@ class SqlTransfers:
             t.id, t.version, t.new_events = tid, 1, []
         return len(rows)
 
-    def purge_closed_before(self, when: datetime) -> int:
-        """Delete transfers closed before ``when`` with their timelines; returns how many."""
-        ids = sa.select(col(TransferRow.id)).where(
+    def closed_before(self, when: datetime) -> list[int]:
+        """Ids of transfers closed before ``when``, oldest first."""
+        return list(self.s.execute(sa.select(col(TransferRow.id)).where(
             col(TransferRow.closed_at).is_not(None), col(TransferRow.closed_at) < when
-        )
-        for table in (TimelineRow, DeadlineRow, NotificationRow, TransferReadRow):
-            self.s.execute(sa.delete(table).where(col(table.transfer_id).in_(ids)))
+        ).order_by(col(TransferRow.id))).scalars())
+
+    def posted_messages(self, transfer_id: int) -> list[tuple[str, str]]:
+        """Every chat message Baton posted about a transfer (cards, posts, texts, digest lines),
+        as (channel, ts), each once."""
         from store.models import MessageRefRow
 
-        self.s.execute(sa.delete(MessageRefRow).where(col(MessageRefRow.transfer_id).in_(ids)))
-        result = self.s.execute(
-            sa.delete(TransferRow).where(
-                col(TransferRow.closed_at).is_not(None), col(TransferRow.closed_at) < when
-            )
-        )
+        refs = self.s.execute(sa.select(col(MessageRefRow.channel), col(MessageRefRow.ts)).where(
+            col(MessageRefRow.transfer_id) == transfer_id).order_by(col(MessageRefRow.id))).all()
+        sent = self.s.execute(sa.select(col(NotificationRow.channel), col(NotificationRow.ts)).where(
+            col(NotificationRow.transfer_id) == transfer_id, col(NotificationRow.channel).is_not(None),
+            col(NotificationRow.ts).is_not(None)).order_by(col(NotificationRow.id))).all()
+        return list(dict.fromkeys((str(c), str(t)) for c, t in [*refs, *sent]))
+
+    def purge(self, ids: Sequence[int]) -> int:
+        """Delete these transfers with their timelines, clocks, notifications, message
+        references and reads; returns how many."""
+        from store.models import MessageRefRow
+
+        if not ids:
+            return 0
+        for table in (TimelineRow, DeadlineRow, NotificationRow, TransferReadRow, MessageRefRow):
+            self.s.execute(sa.delete(table).where(col(table.transfer_id).in_(list(ids))))
+        result = self.s.execute(sa.delete(TransferRow).where(col(TransferRow.id).in_(list(ids))))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def purge_closed_before(self, when: datetime) -> int:
+        """Delete transfers closed before ``when`` with their timelines; returns how many."""
+        return self.purge(self.closed_before(when))
 
 
 class SqlCovers:
@@ -586,6 +611,23 @@ class SqlUnitOfWork:
             self.session.rollback()
             return False
         return True
+
+    def submitted(self, token: str) -> bool:
+        """Whether a form submission with this token was saved."""
+        from store.models import ProcessedEventRow
+
+        return self.session.get(ProcessedEventRow, f"form:{token}"[:64]) is not None
+
+    def record_submission(self, token: str, now: datetime) -> None:
+        """Record a form submission in this transaction; a second one (even from a concurrent
+        transaction, which waits for the first) raises AlreadySubmitted."""
+        from store.models import ProcessedEventRow
+
+        try:
+            self.session.execute(sa.insert(ProcessedEventRow).values(event_id=f"form:{token}"[:64], at=now))
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise AlreadySubmitted(token) from exc
 
     def add_notification(self, *, key: str, transfer_id: int | None, kind: str, recipient: str,
                          payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:

@@ -32,6 +32,7 @@ from handlers.slack import blocks, ids
 
 log = logging.getLogger("baton.slack")
 FORM_CACHE = 512  # forms kept, by (transfer, version, action, person, day)
+MAX_COMMAND = 500  # characters of /transfer text Baton reads (a word, a case reference, a date)
 ALIASES = {a.name.replace("_", "-"): a.name for a in actions.CATALOGUE} | {
     "ask-for-work": "request_work", "work": "request_work", "delay": "record_delay",
     "attended": "attendance", "endorse-extension": "endorse", "assess-address": "address_assessed",
@@ -205,7 +206,12 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 tell: Callable[[str], None]) -> None:
         """``/transfer …``: open a form, or answer privately."""
         user = body["user_id"]
-        words = (body.get("text") or "").split()
+        typed = actions.clean_text(str(body.get("text") or ""))  # no NUL or control characters
+        if len(typed) > MAX_COMMAND:
+            tell(f"That is too long for /transfer (keep it under {MAX_COMMAND} characters): "
+                 "give a word and a case reference, as /transfer help shows.")
+            return
+        words = typed.split()
         sub = words[0].lower() if words else "new"
         if not deps.org.knows(user):  # people not in the org file get the help text, nothing more
             respond(response_type="ephemeral", text="Here is what /transfer can do.",
@@ -251,18 +257,36 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         try:
             req = _raise_request(values, holding, heads_up=view["callback_id"] == ids.HEADSUP_VIEW)
             with deps.uow() as u:
-                services.raise_transfer(u, deps.org, user, req, deps.clock())
+                services.raise_transfer(u, deps.org, user, req, deps.clock(), token=view.get("id"))
+        except services.AlreadySaved:  # this very form was saved (a second click, a replay)
+            ack()
+            return
         except (DomainError, UnknownTeam) as exc:
             field: str = (ids.RECEIVING_TEAM if isinstance(exc, UnknownTeam) else exc.field) or ""
             if field not in values:  # about the request as a whole: under the case reference
                 field = ids.CASE_REF
             ack(response_action="errors", errors={field: _clip(str(exc))})
             return
-        except Exception as exc:  # nothing was saved: the form stays open with the reason
+        except Exception as exc:  # unless it was saved after all, the form stays open with the reason
+            if saved(view):
+                ack()
+                deps.wake()
+                return
             ack(response_action="errors", errors={ids.CASE_REF: _trouble(deps, exc, "raise form")})
             return
         ack()
         deps.wake()
+
+    def saved(view: dict[str, Any]) -> bool:
+        """Whether a submission that failed was saved after all (the commit reached the database
+        but its answer was lost): then it is answered as saved, never as an error."""
+        if not view.get("id"):
+            return False
+        try:
+            with deps.uow() as u:
+                return u.submitted(str(view["id"]))
+        except Exception:  # still unreachable: say it could not be saved; a retry is answered right
+            return False
 
     def on_button(ack: Ack, body: dict[str, Any], client: WebClient, action: dict[str, Any]) -> None:
         """A catalogue action's button: open its form for this person, or say why not."""
@@ -293,7 +317,11 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         try:
             tid = int(view.get("private_metadata") or 0)
             with deps.uow() as u:
-                services.submit(u, deps.org, user, tid, name, _form_values(values), deps.clock())
+                services.submit(u, deps.org, user, tid, name, _form_values(values), deps.clock(),
+                                token=view.get("id"))
+        except services.AlreadySaved:  # this very form was saved (a second click, a replay)
+            ack()
+            return
         except FormErrors as exc:
             ack(response_action="errors", errors={_block_for(f, values): _clip(m)
                                                   for f, m in exc.errors.items()})
@@ -313,7 +341,11 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 ack(response_action="update",
                     view=blocks.notice_modal(actions.action(name).title, message).to_dict())
             return
-        except Exception as exc:  # nothing was saved: the form stays open with the reason
+        except Exception as exc:  # unless it was saved after all, the form stays open with the reason
+            if saved(view):
+                ack()
+                deps.wake()
+                return
             why = _trouble(deps, exc, f"{name} form")
             if values:
                 ack(response_action="errors", errors={_block_for(None, values): why})

@@ -138,11 +138,18 @@ def _dicts(blocks: Iterable[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
 
+def limit_hint(hint: str | None, max_length: int) -> str:
+    """A free-text field's hint with its limit shown ("Up to 3000 characters."), inside Slack's 150."""
+    suffix = f"Up to {max_length} characters."
+    return f"{_clip(hint, 149 - len(suffix))} {suffix}" if hint else suffix
+
+
 def _text_input(block_id: str, label: str, *, multiline: bool = False, optional: bool = False,
                 hint: str = NO_NAMES, placeholder: str | None = None,
                 max_length: int = MAX_TEXT) -> InputBlock:
     return InputBlock(
-        block_id=block_id, label=label, optional=optional, hint=hint,
+        block_id=block_id, label=label, optional=optional,
+        hint=limit_hint(hint, max_length) if multiline else hint,
         element=PlainTextInputElement(action_id=block_id, multiline=multiline,
                                       max_length=max_length, placeholder=placeholder),
     )
@@ -294,7 +301,8 @@ def _input(fi: views.FormInput) -> list[Block]:
     hint = _clip(f.hint, 150) or None
     if f.kind == FieldKind.text:
         return [InputBlock(
-            block_id=f.name, label=_clip(f.label, 2000), optional=not f.required, hint=hint,
+            block_id=f.name, label=_clip(f.label, 2000), optional=not f.required,
+            hint=limit_hint(f.hint, f.max_length),
             element=PlainTextInputElement(action_id=f.name, multiline=f.multiline,
                                           min_length=f.min_length or None, max_length=f.max_length))]
     if f.kind == FieldKind.date:

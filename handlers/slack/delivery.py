@@ -68,6 +68,10 @@ class SlackChat:
         files = resp.get("files") or [{}]
         return channel, str(files[0].get("id", ""))
 
+    def delete(self, channel: str, ts: str) -> None:
+        """Delete a message Baton posted (chat.delete)."""
+        _call(lambda: self.client.chat_delete(channel=channel, ts=ts))
+
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """The weekly summary, then its chart as a PNG (a failed chart does not repost the summary)."""
         start, end = summary.start, summary.end

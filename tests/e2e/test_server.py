@@ -204,3 +204,29 @@ def test_typed_text_echoed_in_a_private_answer_is_escaped(slack: SlackDriver, ty
     assert "No transfer you can see has the reference" in said
     assert "<!" not in said and "@channel" not in said and "\x00" not in said
     assert typed.upper() not in said or escape(typed.upper()) in said
+
+
+def test_an_overlong_command_is_answered_privately_without_echoing_it(slack: SlackDriver) -> None:
+    """`/transfer status` followed by 20 KB is refused in one private line naming the limit."""
+    from handlers.slack.app import MAX_COMMAND
+
+    status, _ = slack.command(PP, "status " + "A" * 20_000)
+    assert status == 200
+    said = wait(slack.api, lambda: slack.api.responses)[0].payload["text"]
+    assert f"under {MAX_COMMAND} characters" in said and "AAAA" not in said
+
+
+def test_a_funding_note_past_the_fields_limit_is_refused_on_the_field(slack: SlackDriver,
+                                                                      engine: sa.Engine) -> None:
+    """A signed submission that skips Slack's max_length (28 KB, with NUL bytes) gets the limit on
+    the funding note field, and nothing is stored."""
+    slack.command(PP, "new")
+    wait(slack.api, lambda: slack.api.modal_stack(PP))
+    status, answer = slack.submit(PP, {ids.CASE_REF: text_input("X123456"),
+                                       ids.RECEIVING_TEAM: select("pdu-south"),
+                                       ids.KIND: select("permanent"),
+                                       ids.FUNDING: text_input("\x00" + "x" * 28_000)})
+    assert status == 200 and answer["response_action"] == "errors"
+    assert "under 3000 characters" in answer["errors"][ids.FUNDING]
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM transfer")).scalar_one() == 0

@@ -13,7 +13,7 @@ from bot import views
 from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.notices import Notice
-from bot.ports import Closure, Cover, DuplicateOpenTransfer, Read
+from bot.ports import AlreadySubmitted, Closure, Cover, DuplicateOpenTransfer, Read
 from bot.reports import Summary
 
 
@@ -131,6 +131,7 @@ class FakeUnitOfWork:
     pending: list[tuple[Notice, datetime]] = field(default_factory=list)
     commits: int = 0
     install_events: list[tuple[str, str | None, datetime]] = field(default_factory=list)
+    submissions: set[str] = field(default_factory=set)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self
@@ -165,6 +166,16 @@ class FakeUnitOfWork:
         """Every event is new."""
         return True
 
+    def submitted(self, token: str) -> bool:
+        """Whether the token was recorded."""
+        return token in self.submissions
+
+    def record_submission(self, token: str, now: datetime) -> None:
+        """Record the token (rollbacks keep it: services record it just before committing)."""
+        if token in self.submissions:
+            raise AlreadySubmitted(token)
+        self.submissions.add(token)
+
     def add_notification(self, **row: Any) -> bool:
         """Low-level rows are not used by these tests."""
         return True
@@ -181,6 +192,7 @@ class FakeChat:
 
     posts: list[tuple[str, views.Message]] = field(default_factory=list)
     updates: list[tuple[str, str, views.Message]] = field(default_factory=list)
+    deleted: list[tuple[str, str]] = field(default_factory=list)
 
     def post(self, to: str, message: views.Message) -> tuple[str, str]:
         """Record a post."""
@@ -194,6 +206,10 @@ class FakeChat:
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
         """Record a file as text."""
         return self.post(to, views.Text(f"{filename}\n{content}"))
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Record a deletion."""
+        self.deleted.append((channel, ts))
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """Record the weekly summary as text."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bot import services, views
 from bot.org import Org
+from bot.ports import ChatError, ChatUncertain
 from bot.services import RaiseRequest
 from scheduler.delivery import Delivery
 from store.repo import SqlUnitOfWork
@@ -48,3 +51,149 @@ def test_a_change_redraws_every_card_for_its_reader(engine: sa.Engine, org: Org,
     redrawn = {ch: m for ch, _, m in chat.updates if isinstance(m, views.Card)}
     assert "accept" not in [b.action for b in redrawn["DU0SMGR"].buttons]
     assert "complete" in [b.action for b in redrawn["DU0SMGR"].buttons]
+
+
+# ---- database faults: at most one extra copy, and every copy redrawn -----------------------------
+def _raised(uow: Callable[[], SqlUnitOfWork], org: Org) -> int:
+    with uow() as u:
+        t = services.raise_transfer(u, org, "U0NPP1", RaiseRequest(case_ref="X123456",
+                                                                   receiving_team="pdu-south"), NOW)
+    assert t.id is not None
+    return t.id
+
+
+def _db_down(*_: object, **__: object) -> None:
+    raise sa.exc.OperationalError("UPDATE notification", {}, Exception("connection refused"))
+
+
+def _posts_to(chat: FakeChat, to: str) -> list[views.Message]:
+    return [m for who, m in chat.posts if who == to]
+
+
+def _status(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as c:
+        return dict(c.execute(sa.text("SELECT status, COUNT(*) FROM notification GROUP BY status")).all())
+
+
+def test_a_send_the_database_could_not_record_is_written_next_pass_not_resent(
+        engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slack said ok but marking the row sent (and remembering the card) failed: the next pass
+    writes both down, the DM is not posted again, and a change redraws it."""
+    tid = _raised(uow, org)
+    chat = FakeChat()
+    delivery = Delivery(engine, org, chat, uow)
+    from store import outbox
+
+    real_sent, real_ref = outbox.sent, outbox.add_ref
+    monkeypatch.setattr(outbox, "sent", _db_down)
+    monkeypatch.setattr(outbox, "add_ref", _db_down)
+    with pytest.raises(sa.exc.OperationalError):
+        delivery.deliver(NOW)
+    assert len(chat.posts) == 1
+    monkeypatch.setattr(outbox, "sent", real_sent)
+    monkeypatch.setattr(outbox, "add_ref", real_ref)
+    later = NOW + outbox.LEASE + timedelta(minutes=1)
+    assert delivery.deliver(later) == 2  # the two others; the first is written down, not resent
+    assert len(chat.posts) == 3 and _status(engine) == {"sent": 3}
+    assert len(outbox.refs_of(engine, tid)) == 3
+    with uow() as u:
+        services.act(u, org, "U0SMGR", tid, "accept", NOW)
+    delivery.deliver(later)
+    assert len({(ch, ts) for ch, ts, _ in chat.updates}) == 3
+
+
+def test_a_copy_resent_after_a_crash_is_redrawn_like_the_original_and_never_sent_a_third_time(
+        engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An instance dies after posting the manager's DM (twice over): the row is resent once
+    after the lease, both copies are remembered and lose their Accept button on accept, and the
+    second time it is failed, not posted a third time."""
+    from store import outbox
+
+    tid = _raised(uow, org)
+    chat = FakeChat()
+    real_sent = outbox.sent
+    monkeypatch.setattr(outbox, "sent", _db_down)
+    with pytest.raises(sa.exc.OperationalError):
+        Delivery(engine, org, chat, uow).deliver(NOW)  # this instance then dies
+    after = NOW + outbox.LEASE + timedelta(minutes=1)
+    with pytest.raises(sa.exc.OperationalError):
+        Delivery(engine, org, chat, uow).deliver(after)  # the resend; it dies too
+    first = chat.posts[0][0]
+    assert [to for to, _ in chat.posts] == [first, first]
+    monkeypatch.setattr(outbox, "sent", real_sent)
+    last = Delivery(engine, org, chat, uow)
+    last.deliver(after + outbox.LEASE + timedelta(minutes=1))
+    assert len(_posts_to(chat, first)) == 2  # never a third copy
+    refs = [r for r in outbox.refs_of(engine, tid) if r.channel == f"D{first}"]
+    assert len(refs) == 2
+    with uow() as u:
+        services.act(u, org, "U0SMGR", tid, "accept", NOW)
+    last.deliver(after + 2 * outbox.LEASE)
+    redrawn = {ts: m for ch, ts, m in chat.updates if ch == f"D{first}"}
+    assert set(redrawn) == {r.ts for r in refs}
+    assert all(isinstance(m, views.Card) and "accept" not in [b.action for b in m.buttons]
+               for m in redrawn.values())
+
+
+class _Timeouts(FakeChat):
+    """Posts arrive, but every answer is lost (a timeout after Slack took the message)."""
+
+    def post(self, to: str, message: views.Message) -> tuple[str, str]:
+        """Record the post, then lose the answer."""
+        super().post(to, message)
+        raise ChatUncertain("ReadTimeout")
+
+
+def test_a_timeout_then_a_database_fault_still_posts_at_most_twice(
+        engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first send times out and the database fails before that is written; after the lease
+    the row is tried once more (timing out again) and then failed: two copies, never three."""
+    from store import outbox
+
+    _raised(uow, org)
+    chat = _Timeouts()
+    real = outbox.retry_later
+    monkeypatch.setattr(outbox, "retry_later", _db_down)
+    with pytest.raises(sa.exc.OperationalError):
+        Delivery(engine, org, chat, uow).deliver(NOW)
+    monkeypatch.setattr(outbox, "retry_later", real)
+    when = NOW
+    for _ in range(6):
+        when += outbox.LEASE + timedelta(hours=2)
+        Delivery(engine, org, chat, uow).deliver(when)
+    first = chat.posts[0][0]
+    assert len(_posts_to(chat, first)) == 2
+    assert all(len(_posts_to(chat, to)) <= 2 for to, _ in chat.posts)
+    assert _status(engine) == {"failed": 3}
+
+
+class _OneGone(FakeChat):
+    """The first card Baton redraws was deleted by someone (message_not_found)."""
+
+    def update(self, channel: str, ts: str, message: views.Message) -> None:
+        """Refuse the first card ever posted; record the others."""
+        if ts == "1.0":
+            raise ChatError("message_not_found", permanent=True)
+        super().update(channel, ts, message)
+
+
+def test_one_deleted_card_does_not_stop_the_others_being_redrawn(
+        engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork]) -> None:
+    """message_not_found on one card: the other cards are redrawn, the gone one is forgotten,
+    the update is sent (not failed) and nobody is told Baton cannot deliver."""
+    from store import outbox
+
+    tid = _raised(uow, org)
+    chat = _OneGone()
+    delivery = Delivery(engine, org, chat, uow)
+    delivery.deliver(NOW)
+    with uow() as u:
+        services.act(u, org, "U0SMGR", tid, "accept", NOW)
+    delivery.deliver(NOW)
+    assert len(chat.updates) == 2
+    assert "1.0" not in {r.ts for r in outbox.refs_of(engine, tid)}
+    assert "failed" not in _status(engine)
+    assert not [p for p in chat.posts if isinstance(p[1], views.Text)]

@@ -208,7 +208,7 @@ def test_purge_leaves_no_row_anywhere_naming_the_case(uow: UoW, org: Org, engine
         services.act(u, org, PP, gone, "withdraw", NOW, reason="The move fell through")
         services.record_closure(u, org, SMGR, "X333333", NOW, on=NOW.date() - timedelta(days=1))
     with uow() as u:
-        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))) == 1
+        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))).transfers == 1
     leftovers = []
     with engine.connect() as c:
         for table in sa.inspect(engine).get_table_names():

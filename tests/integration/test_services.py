@@ -219,9 +219,9 @@ def test_purge_removes_closed_transfers_and_their_timelines_only(uow: UoW, org: 
     with uow() as u:
         services.act(u, org, PP, old, "withdraw", NOW, reason="no longer moving")
     with uow() as u:
-        assert services.purge(u, services.closed_cutoff(NOW.date())) == 0
+        assert services.purge(u, services.closed_cutoff(NOW.date())).transfers == 0
     with uow() as u:
-        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))) == 1
+        assert services.purge(u, services.closed_cutoff(NOW.date() + timedelta(days=1))).transfers == 1
     assert count(engine, "transfer") == 1 and count(engine, "timeline_event") == 1
 
 
@@ -420,3 +420,36 @@ def test_cover_cannot_accept_a_transfer_they_raised_themself(uow: UoW, org: Org)
             services.act(u, org, NMGR, t.id, "accept", NOW)
     with uow() as u:
         services.act(u, org, SMGR, t.id, "accept", NOW)
+
+
+def test_the_same_submission_sent_from_many_threads_at_once_is_applied_once(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """Eight copies of one ask-for-work submission (one token) at once: the work is recorded once
+    and every other copy is answered AlreadySaved, never an error."""
+    import threading
+
+    tid = raise_one(uow, org)
+    outcomes: list[str] = []
+    start = threading.Barrier(8)
+
+    def send() -> None:
+        start.wait()
+        try:
+            with uow() as u:
+                services.submit(u, org, SMGR, tid, "request_work", {"items": "Chronology"}, NOW,
+                                token="V0SAME")
+            outcomes.append("saved")
+        except services.AlreadySaved:
+            outcomes.append("already saved")
+        except Exception as exc:  # the test reports any other outcome
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=30)
+    assert sorted(outcomes) == ["already saved"] * 7 + ["saved"]
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM timeline_event WHERE kind = 'work_requested'"
+                                 )).scalar_one() == 1

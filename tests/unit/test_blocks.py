@@ -73,7 +73,7 @@ def test_raise_modal_has_required_fields_and_holding_team_metadata(org: Org) -> 
     assert by[ids.FLAGS]["optional"] and by[ids.FUNDING]["optional"]
     hint = builtin_pack("probation").case_ref_hint
     assert by[ids.CASE_REF]["hint"]["text"].lower() == hint.lower()
-    assert by[ids.FUNDING]["hint"]["text"] == blocks.NO_NAMES
+    assert by[ids.FUNDING]["hint"]["text"] == f"{blocks.NO_NAMES} Up to {blocks.MAX_TEXT} characters."
     teams = [o["value"] for o in by[ids.RECEIVING_TEAM]["element"]["options"]]
     assert "pdu-south" in teams and "pdu-north" not in teams
     assert ids.TRANSFER_POINT not in by and ids.CHECKLIST not in by
@@ -146,7 +146,7 @@ def test_decline_form_requires_rationale_and_probation_reason() -> None:
     by = _by_id(view)
     assert not by[ids.RATIONALE].get("optional") and by[ids.RATIONALE]["element"]["multiline"]
     assert by[ids.RATIONALE]["element"]["min_length"] == 20
-    assert by[ids.RATIONALE]["hint"]["text"] == blocks.NO_NAMES
+    assert by[ids.RATIONALE]["hint"]["text"] == f"{blocks.NO_NAMES} Up to {blocks.MAX_TEXT} characters."
     assert not by[ids.DECLINE_REASON].get("optional")
     assert by[ids.DECLINE_REASON]["element"]["type"] == "static_select"
     assert [o["value"] for o in by[ids.DECLINE_REASON]["element"]["options"]] == [
@@ -348,3 +348,17 @@ def test_escape_keeps_plain_channel_mentions_and_channel_links_from_going_live()
     assert "@channel" not in out and "@here" not in out and "#general" not in out
     assert f"@{WORD_JOINER}channel" in out and f"#{WORD_JOINER}general" in out
     assert "&lt;!channel&gt;" in out and "(#12)" in out and "a@b.org" in out
+
+
+def test_every_free_text_field_shows_its_limit(org: Org) -> None:
+    """The raise form's funding note and every catalogue text field say how long they may be,
+    matching the limit Slack enforces on the input."""
+    view = blocks.raise_modal(builtin_pack("bury"), org, "bury-assessment").to_dict()
+    funding = next(b for b in view["blocks"] if b.get("block_id") == ids.FUNDING)
+    assert funding["hint"]["text"].endswith(f"Up to {funding['element']['max_length']} characters.")
+    for a in actions.CATALOGUE:
+        for f in a.fields:
+            if f.kind == actions.FieldKind.text:
+                block = blocks._input(views.FormInput(f))[0].to_dict()
+                assert block["hint"]["text"].endswith(f"Up to {f.max_length} characters.")
+                assert len(block["hint"]["text"]) <= 150

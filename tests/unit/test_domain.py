@@ -1232,3 +1232,36 @@ def test_a_case_reference_that_is_not_plain_ascii_is_refused_not_folded(ref: str
         with pytest.raises(DomainError, match="other than plain letters and digits") as info:
             validate_case_ref(ref, pack)
         assert info.value.field == "case_ref"
+
+
+# --- free text bounded in the core, whatever the surface sent ----------------------------------
+
+
+def test_funding_note_loses_control_characters_and_is_bounded() -> None:
+    """NUL and bell go from the funding note; one over the limit is refused on its field."""
+    assert fresh(BURY, funding_note="S17\x00 agreed\x07").funding_note == "S17 agreed"
+    with pytest.raises(DomainError, match=f"under {MAX_TEXT}") as exc:
+        fresh(BURY, funding_note="x" * (MAX_TEXT + 1))
+    assert exc.value.field == "funding_note"
+
+
+def test_work_items_are_bounded_in_all_not_only_each() -> None:
+    """Twenty 2,000-character items (a 40 KB request sent past the form) are refused on the field."""
+    t = requested(BURY)
+    t.accept(RM, later(1), BURY)
+    with pytest.raises(DomainError, match="in all") as exc:
+        t.request_work(RM, later(2), items=["x" * 2000] * 20, due=date(2026, 12, 7))
+    assert exc.value.field == "items" and t.work_items == ()
+
+
+def test_attendance_note_loses_control_characters_and_is_bounded() -> None:
+    """The transfer point's note is cleaned and bounded like every other free text."""
+    roch = builtin_pack("rochdale")
+    t = new_transfer(case_ref="LCS3", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
+                     kind="permanent", actor=PP, now=NOW, transfer_point="icpc",
+                     transfer_point_date=NOW.date())
+    t.request(PP, NOW, roch)
+    with pytest.raises(DomainError, match=f"under {MAX_TEXT}"):
+        t.record_attendance(HM, later(1), attended=True, note="x" * (MAX_TEXT + 1))
+    t.record_attendance(HM, later(1), attended=True, note="Agreed\x00 by phone")
+    assert last(t).reason == "Agreed by phone"
