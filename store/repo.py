@@ -175,6 +175,13 @@ class SqlTransfers:
         """A transfer's version (it goes up with every change), without loading it."""
         return self.s.execute(sa.select(_TRANSFER.c.version).where(_TRANSFER.c.id == transfer_id)).scalar()
 
+    def lock(self, transfer_id: int) -> None:
+        """Hold the transfer's row until this transaction ends (PostgreSQL's FOR UPDATE), so
+        concurrent writers to one transfer queue instead of racing and retrying; SQLite already
+        lets one writer in at a time."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(sa.select(_TRANSFER.c.id).where(_TRANSFER.c.id == transfer_id).with_for_update())
+
     def get(self, transfer_id: int) -> Transfer | None:
         """One transfer with its timeline."""
         return self._load(self.s.execute(
@@ -425,9 +432,11 @@ class SqlCovers:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._on: dict[date, list[Cover]] = {}  # read once per day in a unit of work
 
     def add(self, cover: Cover, now: datetime) -> None:
         """Record leave/cover, replacing any overlapping entry for that manager."""
+        self._on.clear()
         self.s.execute(
             delete(CoverRow).where(
                 col(CoverRow.manager) == cover.manager,
@@ -439,11 +448,13 @@ class SqlCovers:
                             ends_on=cover.ends_on, created_at=now))
 
     def active_on(self, day: date) -> list[Cover]:
-        """Covers in force on ``day``."""
-        c = _COVER.c
-        rows = self.s.execute(sa.select(c.manager, c.cover, c.starts_on, c.ends_on)
-                              .where(c.starts_on <= day, c.ends_on >= day)).all()
-        return [Cover(r.manager, r.cover, r.starts_on, r.ends_on) for r in rows]
+        """Covers in force on ``day`` (read once per unit of work and day)."""
+        if day not in self._on:
+            c = _COVER.c
+            rows = self.s.execute(sa.select(c.manager, c.cover, c.starts_on, c.ends_on)
+                                  .where(c.starts_on <= day, c.ends_on >= day)).all()
+            self._on[day] = [Cover(r.manager, r.cover, r.starts_on, r.ends_on) for r in rows]
+        return list(self._on[day])
 
 
 _READ: sa.Table = TransferReadRow.__table__  # type: ignore[attr-defined]
