@@ -39,3 +39,7 @@ clean:
 .PHONY: bench-scheduler
 bench-scheduler: install
 	$(BIN)/python -m bench.scheduler
+
+.PHONY: bench-writes
+bench-writes: install
+	$(BIN)/python -m bench.writes

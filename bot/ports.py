@@ -89,6 +89,9 @@ class TransferRepository(Protocol):
     def version_of(self, transfer_id: int) -> int | None:
         """A transfer's version (it goes up with every change), without loading it."""
 
+    def lock(self, transfer_id: int) -> None:
+        """Hold the transfer for this unit of work, so other writers to it wait their turn."""
+
     def get(self, transfer_id: int) -> Transfer | None:
         """One transfer with its timeline."""
 

@@ -486,13 +486,19 @@ def _retrying(uow: UnitOfWork, transfer_id: int, step: Callable[[], Transfer]) -
 
 
 def _handle_once(uow: UnitOfWork, org: Org, command: cmd.Step, now: datetime,
-                 token: str | None = None) -> Transfer:
-    _once_per(uow, token)
-    t = visible(uow, org, command.user, now, transfer_id=command.transfer_id)
+                 token: str | None = None, loaded: tuple[Transfer, Actor] | None = None) -> Transfer:
+    """One attempt at a step; ``loaded`` is the transfer and actor already read and checked in
+    this attempt (a form's), so they are not read twice."""
+    if loaded is None:
+        _once_per(uow, token)
+        uow.transfers.lock(command.transfer_id)  # writers to one transfer take turns, not retries
+        t = visible(uow, org, command.user, now, transfer_id=command.transfer_id)
+        actor = actor_for(uow, org, t, command.user, local_date(now))
+    else:
+        t, actor = loaded
     pack = org.pack_for(t.holding_team)
-    actor = actor_for(uow, org, t, command.user, local_date(now))
     a = actions.BY_COMMAND.get(type(command))
-    if a is not None:
+    if a is not None and loaded is None:
         actions.check(a, t, actor, pack)
     HANDLERS[type(command)](t, actor, Context(org, pack, calendar(org), now), command)
     _commit(uow, org, t, now, token=token)
@@ -515,12 +521,14 @@ def submit(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
 
     def once() -> Transfer:
         _once_per(uow, token)
+        uow.transfers.lock(transfer_id)  # writers to one transfer take turns, not retries
         t = visible(uow, org, user, now, transfer_id=transfer_id)
         pack = org.pack_for(t.holding_team)
         actor = actor_for(uow, org, t, user, local_date(now))
         actions.check(a, t, actor, pack)
         values = actions.parse(a, pack, t, actor, raw)
-        return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now, token)
+        return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now, token,
+                            (t, actor))
 
     return _retrying(uow, transfer_id, once)
 

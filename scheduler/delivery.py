@@ -148,7 +148,11 @@ class Delivery:
                 self._unref.append(ref)
             return where
         if row.kind in ("update", "update_all") and row.transfer_id:
+            # Cards are drawn from the transfer as it is now, so one redraw also shows every
+            # change whose redraw row was already waiting: those rows are not sent again.
+            waiting = [i for i in outbox.pending_updates(self.engine, row.transfer_id) if i != row.id]
             self._redraw(row.transfer_id, now)
+            outbox.covered(self.engine, waiting, now, row.id)
             return None
         if row.kind == "weekly":
             return self._weekly(row, payload)

@@ -163,6 +163,23 @@ def sent(engine: sa.Engine, ids: list[int], now: datetime, where: tuple[str, str
            channel=where[0] if where else None, ts=where[1] if where else None)
 
 
+def pending_updates(engine: sa.Engine, transfer_id: int) -> list[int]:
+    """Redraw rows of a transfer waiting to be sent (all committed before this read)."""
+    with engine.connect() as conn:
+        return [int(i or 0) for i in conn.execute(sa.select(col(NotificationRow.id)).where(
+            col(NotificationRow.transfer_id) == transfer_id, col(NotificationRow.status) == "pending",
+            col(NotificationRow.kind).in_(("update", "update_all")))).scalars()]
+
+
+def covered(engine: sa.Engine, ids: list[int], now: datetime, by: int) -> None:
+    """Redraw rows made unnecessary by the redraw of row ``by`` (it showed their changes too)."""
+    if ids:
+        with engine.begin() as conn:
+            conn.execute(sa.update(NotificationRow).where(
+                col(NotificationRow.id).in_(ids), col(NotificationRow.status) == "pending",
+            ).values(status="sent", sent_at=now, last_error=f"covered by the redraw of {by}"))
+
+
 def rate_limited(engine: sa.Engine, ids: list[int], recipient: str, until: datetime) -> None:
     """Rows put back until ``until`` (Retry-After), with every other pending row of the recipient."""
     finish(engine, ids, status="pending", last_error="ratelimited",

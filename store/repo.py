@@ -186,6 +186,13 @@ class SqlTransfers:
         """A transfer's version (it goes up with every change), without loading it."""
         return self.s.execute(sa.select(_TRANSFER.c.version).where(_TRANSFER.c.id == transfer_id)).scalar()
 
+    def lock(self, transfer_id: int) -> None:
+        """Hold the transfer's row until this transaction ends (PostgreSQL's FOR UPDATE), so
+        concurrent writers to one transfer queue instead of racing and retrying; SQLite already
+        lets one writer in at a time."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(sa.select(_TRANSFER.c.id).where(_TRANSFER.c.id == transfer_id).with_for_update())
+
     def get(self, transfer_id: int) -> Transfer | None:
         """One transfer with its timeline."""
         return self._load(self.s.execute(
@@ -436,7 +443,7 @@ class SqlCovers:
 
     def __init__(self, session: Session) -> None:
         self.s = session
-        self._on: dict[date, list[Cover]] = {}  # read once per unit of work and day
+        self._on: dict[date, list[Cover]] = {}  # read once per day in a unit of work
 
     def add(self, cover: Cover, now: datetime) -> None:
         """Record leave/cover, replacing any overlapping entry for that manager."""
@@ -452,7 +459,7 @@ class SqlCovers:
                             ends_on=cover.ends_on, created_at=now))
 
     def active_on(self, day: date) -> list[Cover]:
-        """Covers in force on ``day``."""
+        """Covers in force on ``day`` (read once per unit of work and day)."""
         if day not in self._on:
             c = _COVER.c
             rows = self.s.execute(sa.select(c.manager, c.cover, c.starts_on, c.ends_on)

@@ -43,6 +43,9 @@ class FakeTransfers:
         t = self.rows.get(transfer_id)
         return t.version if t else None
 
+    def lock(self, transfer_id: int) -> None:
+        """One thread: nothing to wait for."""
+
     def get(self, transfer_id: int) -> Transfer | None:
         """A copy of one transfer."""
         t = self.rows.get(transfer_id)

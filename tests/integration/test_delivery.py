@@ -197,3 +197,20 @@ def test_one_deleted_card_does_not_stop_the_others_being_redrawn(
     assert "1.0" not in {r.ts for r in outbox.refs_of(engine, tid)}
     assert "failed" not in _status(engine)
     assert not [p for p in chat.posts if isinstance(p[1], views.Text)]
+
+
+def test_redraws_waiting_for_one_transfer_are_done_once(engine: sa.Engine, org: Org,
+                                                        uow: Callable[[], SqlUnitOfWork]) -> None:
+    """Three changes before delivery runs: each card is redrawn once, showing the last state,
+    and every redraw row is marked sent (covered by the one redraw)."""
+    tid = _raised(uow, org)
+    chat = FakeChat()
+    delivery = Delivery(engine, org, chat, uow)
+    delivery.deliver(NOW)
+    with uow() as u:
+        for i in range(3):
+            services.act(u, org, "U0NPP1", tid, "record_delay", NOW,
+                         reason=f"waiting for the court report {i}", actions="chased the court twice")
+    delivery.deliver(NOW)
+    assert len(chat.updates) == 3 and len({(ch, ts) for ch, ts, _ in chat.updates}) == 3
+    assert _status(engine) == {"sent": 6}

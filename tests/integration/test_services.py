@@ -294,7 +294,9 @@ def test_import_refuses_a_file_with_missing_columns(uow: UoW, org: Org) -> None:
 
 def _beaten_by(uow: UoW, org: Org, user: str, tid: int, action: str, **values: object) -> None:
     """Make the next ``save`` of any session lose a race: just before it writes, ``user`` takes
-    ``action`` on transfer ``tid`` in a session of their own (once)."""
+    ``action`` on transfer ``tid`` in a session of their own (once). Writers that take the
+    transfer's row lock queue instead of racing, so the race is staged without it (as between
+    instances of an older release during a rolling deploy); the version check still catches it."""
     from store.repo import SqlTransfers
 
     real = SqlTransfers.save
@@ -308,16 +310,17 @@ def _beaten_by(uow: UoW, org: Org, user: str, tid: int, action: str, **values: o
         real(self, t, deadlines)  # type: ignore[arg-type]
 
     SqlTransfers.save = save  # type: ignore[method-assign]
+    SqlTransfers.lock = lambda self, transfer_id: None  # type: ignore[method-assign]
 
 
 @pytest.fixture
 def restore_save() -> object:
-    """Put SqlTransfers.save back after a test that made it lose a race."""
+    """Put SqlTransfers.save and .lock back after a test that made it lose a race."""
     from store.repo import SqlTransfers
 
-    real = SqlTransfers.save
+    real, lock = SqlTransfers.save, SqlTransfers.lock
     yield None
-    SqlTransfers.save = real  # type: ignore[method-assign]
+    SqlTransfers.save, SqlTransfers.lock = real, lock  # type: ignore[method-assign]
 
 
 def test_the_loser_of_a_decision_race_hears_who_decided_and_nothing_changes(
