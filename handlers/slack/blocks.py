@@ -3,7 +3,8 @@ and the home tab.
 
 Pure: no Slack calls, no SQL, no clock. Every builder goes through slack_sdk's models so that
 Slack's limits (lengths, counts) are checked when ``to_dict`` runs. Messages carry case
-references, team ids, dates, states and Slack user ids only; any free text a person typed
+references, team names and ids, dates, states and Slack user ids only (never a person's name);
+any free text a person typed
 (rationale, reasons, work items) is escaped with :func:`escape` so it can ping no one.
 """
 
