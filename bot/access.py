@@ -77,6 +77,15 @@ def reached_levels(org: Org, t: OnTransfer, pack: PolicyPack, covers: Iterable[C
     asked = last_event("sign_off_override_asked") if last_event else None  # before sign-off
     if asked is not None and asked.detail.get("level") in levels:
         reached.add(str(asked.detail["level"]))
+    if pack.capacity is not None and last_event is not None:  # the capacity route's levels told
+        route = [lv.name for lv in pack.capacity.levels]
+        level = getattr(t, "capacity_level", lambda: None)()
+        if level in route:
+            reached |= set(route[:route.index(level) + 1])
+    if pack.service_representatives is not None and today is not None:  # ROCH: after the pick-up
+        point = getattr(t, "transfer_point_date", None)  # point the receiving HoS may allocate
+        if point is not None and today >= point:
+            reached |= set(pack.service_representatives.levels)
     return reached
 
 
@@ -97,6 +106,8 @@ def can_see(org: Org, t: OnTransfer, user: str, covers: Iterable[Cover], *,
         return True
     if not t.restricted and any(user in team.members for team in teams):
         return True
+    if org.has_team(t.receiving_team) and user in org.team(t.receiving_team).service_representatives:
+        return True  # ROCH: they may complete the allocation when the receiving manager cannot
     buddy = org.team(t.receiving_team).buddy if org.has_team(t.receiving_team) else None
     if not t.restricted and buddy and (user in org.team(buddy).managers or covering_for & set(
             org.team(buddy).managers)):

@@ -66,8 +66,13 @@ ROLE_WORDS = {
     Role.receiving_member: "the receiving team",
     Role.escalation: "senior managers on the escalation ladder",
     Role.holding_escalation: "the transferring area's senior managers",
+    Role.capacity_level: "the capacity route's senior managers",
+    Role.service_representative: "(after the pick-up point) the receiving service's representatives",
     Role.system: "Baton",
 }
+# Receiving-side steps a service representative may take after the pick-up point (ROCH)
+RECEIVING_OR_REP = (Role.receiving_manager, Role.service_representative)
+REP_WORDS = "(Rochdale) after the pick-up point also the receiving HoS and service representatives"
 
 
 def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
@@ -176,6 +181,20 @@ def _sign_off_settled(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str
             f"{pack.level_label(level)}'s agreement (or the sign-off) before your team decides.")
 
 
+def _capacity_route(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """ROCH, S2: capacity pressures have a route of their own; at its top there is no further."""
+    if pack is None:
+        return None
+    if pack.capacity is None:
+        return f"The {pack.title} policy has no capacity route."
+    if pack.capacity.after(t.capacity_level()) is None:
+        top = pack.capacity.levels[-1].label
+        return f"The capacity concern about {t.case_ref} is already with the {top}, the top of the route."
+    if t.capacity_level() is None and not actor.has(*MANAGERS, Role.system):
+        return f"The capacity concern about {t.case_ref} is raised first by a team's manager."
+    return None
+
+
 def _sign_off_asked(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
     if pack is None or t.sign_off_awaited(pack):
         return None
@@ -219,8 +238,8 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "accept", "Accept", "Accept transfer", "Accept", "accepted", cmd.Accept,
-        RECEIVING, AWAITING_DECISION, when=_sign_off_settled,
-        when_text="(S2) the sign-off is given or the Group Manager agreed to go without it",
+        RECEIVING_OR_REP, AWAITING_DECISION, when=_sign_off_settled,
+        when_text="(S2) the sign-off is given or the Group Manager agreed to go without it; " + REP_WORDS,
         fields=(
             FormField("named_worker", "Named worker", F.person, required=False,
                       hint="The worker in your team who will hold the case (you can allocate later)."),
@@ -282,16 +301,18 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "allocate", "Allocate worker", "Allocate worker", "Allocate", "allocated", cmd.Allocate,
-        RECEIVING, frozenset({State.accepted, State.allocated}),
+        RECEIVING_OR_REP, frozenset({State.accepted, State.allocated}),
         fields=(FormField("named_worker", "Named worker", F.person),),
+        when_text=REP_WORDS,
         records="the named worker", style="primary",
     ),
     Action(
         "complete", "Complete transfer", "Complete transfer", "Complete", "completed", cmd.Complete,
-        MANAGERS, frozenset({State.accepted, State.allocated}) | AWAITING_DECISION,
+        (*MANAGERS, Role.service_representative),
+        frozenset({State.accepted, State.allocated}) | AWAITING_DECISION,
         when=_may_complete,
         when_text="accepted; or (Rochdale) the pick-up point was missed without prior agreement, "
-                  "by the holding team's managers",
+                  "by the holding team's managers; " + REP_WORDS,
         explain="Responsibility for the case passes to the receiving team now.",
         records="completion: responsibility passes to the receiving team", style="primary",
     ),
@@ -319,6 +340,19 @@ CATALOGUE: tuple[Action, ...] = (
                           hint=NO_NAMES),),
         explain="The next level of the escalation ladder is asked to decide.",
         records="the escalation, the level reached and why",
+    ),
+    Action(
+        "capacity_concern", "Raise a capacity concern", "Capacity concern", "Raise",
+        "capacity_concern_raised", cmd.CapacityConcern, (*MANAGERS, Role.capacity_level),
+        LIVE | {State.heads_up},
+        fields=(FormField("concern", "The capacity pressure", F.text, min_length=20, multiline=True,
+                          hint=NO_NAMES),),
+        explain="Capacity is never a reason to decline: the concern goes to the policy's capacity "
+                "route and the transfer goes ahead, its clocks running.",
+        when=_capacity_route,
+        when_text="the policy has a capacity route (Rochdale HoS, SMT, AD; S2 Senior Leadership "
+                  "Team): a team's manager raises it, each level raises it to the next",
+        records="the capacity concern and the level it went to",
     ),
     Action(
         "decide", "Decide the dispute", "Decide the dispute", "Decide", "decided", cmd.Decide,
@@ -402,7 +436,8 @@ def action(name: str) -> Action:
 
 def who_can(a: Action) -> str:
     """The people who may take ``a``, in words."""
-    words = [ROLE_WORDS[r] for r in a.roles]
+    # ROCH's service representatives stand in only after the pick-up point: said in ``when_text``
+    words = [ROLE_WORDS[r] for r in a.roles if r != Role.service_representative]
     if a.roles == HOLDING:
         words = ["the holding team"]
     return " or ".join(words)
@@ -570,6 +605,8 @@ def applies_to(a: Action, pack: PolicyPack) -> bool:
         return pack.early_heads_up
     if a.name == "agree_without_sign_off":
         return any(cl.override_by for cl in pack.checklists)
+    if a.name == "capacity_concern":
+        return pack.capacity is not None
     return True
 
 

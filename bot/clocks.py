@@ -115,6 +115,8 @@ _FIELD_ANCHORS = {
     Anchor.moved: "move_date",
     Anchor.order_made: "order_date",
     Anchor.agreed: "agreed_date",
+    Anchor.move_ends: "move_end_date",
+    Anchor.accommodated: "accommodated_on",
 }
 
 

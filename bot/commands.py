@@ -108,6 +108,13 @@ class Escalate(Step):
 
 
 @dataclass(frozen=True)
+class CapacityConcern(Step):
+    """A capacity pressure goes to the next level of the pack's capacity route (not a decline)."""
+
+    concern: str = ""
+
+
+@dataclass(frozen=True)
 class Decide(Step):
     """Senior management decides a dispute: the transfer goes ahead, or the case stays."""
 

@@ -78,7 +78,9 @@ class Transfer:
     transfer_point: str | None = None
     transfer_point_date: date | None = None
     move_date: date | None = None
+    move_end_date: date | None = None  # probation: the end the responsible officer set for a temporary move
     order_date: date | None = None
+    accommodated_on: date | None = None  # BURY S20: the date the child was accommodated
     flags: tuple[str, ...] = ()
     linked_refs: tuple[str, ...] = ()
     funding_note: str | None = None
@@ -118,6 +120,11 @@ class Transfer:
             done = self.checklist.get(cl.id, {})
             missing += [f"{cl.label}: {it.label}" for it in cl.items_for(self.kind) if it.id not in done]
         return missing
+
+    def capacity_level(self) -> str | None:
+        """The capacity route level a concern about this transfer last went to (None: never raised)."""
+        ev = self.last_event("capacity_concern_raised")
+        return str(ev.detail.get("level")) if ev is not None else None
 
     def _started(self) -> bool:
         return any(e.kind in ("requested", "heads_up", "imported") for e in self.timeline)
@@ -324,6 +331,19 @@ class Transfer:
         to = State.escalated if self.state in IN_DISPUTE else None
         self._record(actor, now, "escalated", to=to, reason=reason, level=above.name, clock=clock)
         return above.name
+
+    def raise_capacity_concern(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+                               concern: str) -> str:
+        """A capacity pressure goes to the next level of the pack's capacity route (ROCH HoS, SMT,
+        AD; S2 the Senior Leadership Team); the transfer and its clocks go on unchanged ("Demand
+        and capacity ... will not be a barrier"). Returns the level it went to."""
+        self._require("capacity_concern", actor, pack)
+        concern = _text(concern, "the capacity pressure", "concern")
+        assert pack.capacity is not None  # the catalogue's condition
+        level = pack.capacity.after(self.capacity_level())
+        assert level is not None  # the catalogue's condition
+        self._record(actor, now, "capacity_concern_raised", reason=concern, level=level.name)
+        return level.name
 
     def decide(self, actor: Actor, now: datetime, *, outcome: str, rationale: str) -> None:
         """An escalation level decides a dispute: the transfer proceeds, or the case stays."""

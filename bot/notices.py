@@ -82,7 +82,8 @@ BRIEF = {"requested": "a transfer request needs your decision", "heads_up": "an 
          "work_completed": "the work asked for is done",
          "allocated": "you are the named worker", "disputed": "a dispute needs deciding",
          "escalated": "a dispute needs deciding", "accepted": "accepted", "completed": "completed",
-         "decided": "the dispute is decided"}
+         "decided": "the dispute is decided",
+         "capacity_concern_raised": "a capacity concern for your level (the transfer goes ahead)"}
 
 
 def _brief(t: Transfer, n: Notice) -> Notice:
@@ -105,7 +106,9 @@ def _for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
         return _adopted(org, pack, covers, t)
     firsts = [e for e in events if e.kind in ("requested", "heads_up")]
     if firsts and not t.timeline[:start]:
-        out = _new(org, pack, covers, t, firsts[-1])
+        said = _request_lines(org, pack, events)
+        out = [replace(n, lines=(*n.lines, *said)) if said and n.ref in ("dm", "requester") else n
+               for n in _new(org, pack, covers, t, firsts[-1])]
         for i, ev in enumerate(events, start=start + 1):
             if ev.kind == "sign_off_override_asked":
                 out += _targeted(org, pack, covers, t, ev, i)
@@ -114,6 +117,29 @@ def _for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
     for i, ev in enumerate(events, start=start + 1):
         out += _targeted(org, pack, covers, t, ev, i)
     return out
+
+
+def request_lines(org: Org, pack: PolicyPack, t: Transfer) -> tuple[str, ...]:
+    """What the request said beyond itself (unpaid work running out, siblings apart), from its
+    timeline: for the messages that carry the request."""
+    return _request_lines(org, pack, t.timeline)
+
+
+def _request_lines(org: Org, pack: PolicyPack, events: Iterable[TimelineEvent]) -> tuple[str, ...]:
+    out = []
+    for ev in events:
+        if ev.kind == "upw_extension_due":
+            out.append(f"Unpaid work: the 12 months from the order end on {ev.detail.get('ends')}, "
+                       f"before this transfer must complete ({ev.detail.get('complete_by')}): apply "
+                       "to court to extend the requirement, as a priority (usually the transferring "
+                       "area; agree roles and timescales with the receiving area).")
+        if ev.kind == "siblings_apart":
+            teams = ", ".join(_team(org, x) for x in ev.detail.get("teams", ()))
+            out.append(f"Siblings apart: linked case(s) {', '.join(ev.detail.get('siblings', ()))} "
+                       f"are with {teams}. Exceptional circumstances are given on the card; the team "
+                       f"managers agree, or the {pack.level_label(str(ev.detail.get('level', '')))} "
+                       "makes the final decision (raise a dispute).")
+    return tuple(out)
 
 
 def _adopted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer) -> list[Notice]:
@@ -186,6 +212,12 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
                             "sign-off: waiting may cause unnecessary delay for the child. "
                             f"{pack.level_label(level)}, please agree (the reason is on the card).",
                     "level")
+    if ev.kind == "capacity_concern_raised" and pack.capacity is not None:
+        level = str(ev.detail.get("level") or "")
+        people = _unique(level_contacts(org, t, pack, level), (ev.actor,))
+        return card(people, f"Capacity concern about a transfer from {holding} to {receiving}, for the "
+                            f"{pack.level_label(level)}: the transfer goes ahead (capacity is no reason "
+                            "to decline); look at allocation across the service area.", "capacity")
     if ev.kind == "sign_off_override_agreed":
         asked = t.last_event("sign_off_override_asked")
         who = pack.level_label(str(asked.detail.get("level", ""))) if asked else "senior manager"

@@ -35,6 +35,9 @@ class Team(_Frozen):
     policy: str | None = None  # overrides the org's default pack
     escalation: dict[str, Contact] = {}  # overrides the org's contacts for this team
     front_door: bool = False  # routes re-referrals (MASH, FRCD): its members may ask /transfer lastteam
+    # ROCH: who may complete the allocation after the pick-up point when its managers are not
+    # available, besides its head of service (the pack's service_representatives levels)
+    service_representatives: tuple[SlackUser, ...] = ()
 
 
 class Contact(_Frozen):
@@ -136,12 +139,25 @@ class Org(_Frozen):
             levels |= {lv for lv, c in t.escalation.items() if user in c.users}
         return levels
 
+    def service_representatives_of(self, team_id: str, pack: PolicyPack) -> tuple[str, ...]:
+        """Who may complete the allocation for ``team_id`` when its managers are not available
+        (ROCH): its head of service (the pack's levels) and the representatives the org names."""
+        if pack.service_representatives is None:
+            return ()
+        out = list(self.team(team_id).service_representatives)
+        for level in pack.service_representatives.levels:
+            c = self.contact(team_id, level)
+            out += [u for u in (c.users if c else ()) if u not in out]
+        return tuple(dict.fromkeys(out))
+
     def problems(self) -> list[str]:
         """Warnings that do not stop Baton: escalation levels with nobody to hear them."""
         out = []
         for t in self.teams:
             pack = self.pack_for(t.id)
-            for level in pack.escalation.levels[1:]:
+            route = pack.capacity.levels if pack.capacity else ()
+            for level in [*pack.escalation.levels[1:],
+                          *(lv for lv in route if lv.name not in {x.name for x in pack.escalation.levels})]:
                 if self.contact(t.id, level.name) is None:
                     out.append(
                         f"team {t.id!r} ({pack.name}): nobody hears escalation level "
@@ -171,6 +187,9 @@ class Role(StrEnum):
     receiving_member = "receiving_member"
     escalation = "escalation"
     holding_escalation = "holding_escalation"  # the transferring area's senior managers
+    capacity_level = "capacity_level"  # a contact at a level of the pack's capacity route
+    # ROCH: after the pick-up point, the receiving service's representatives (and its HoS)
+    service_representative = "service_representative"
     system = "system"
 
 

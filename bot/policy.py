@@ -45,6 +45,8 @@ class Anchor(StrEnum):
     moved = "moved"  # a temporary move began (move_date)
     order_made = "order_made"  # the court order (order_date), e.g. unpaid work
     agreed = "agreed"  # the transfer date the two managers agreed (agreed_date)
+    move_ends = "move_ends"  # the end date the responsible officer set for a temporary move
+    accommodated = "accommodated"  # BURY S20: the date the child was accommodated
 
 
 class Recipient(StrEnum):
@@ -57,6 +59,9 @@ class Recipient(StrEnum):
     receiving_channel = "receiving_channel"
     holding_channel = "holding_channel"
     escalation = "escalation"  # the ladder's next level
+    # ROCH: the receiving team's head of service and the service representatives the org file
+    # names ("a service representative will complete the allocation")
+    service_representatives = "service_representatives"
 
 
 class BreachAction(StrEnum):
@@ -77,6 +82,7 @@ EVENT_KINDS = frozenset(
         "work_completed", "delay_recorded", "extension_endorsed", "address_assessed",
         "checklist_confirmed", "converted_to_permanent", "upw_extended", "imported",
         "transfer_point_attended", "transfer_point_missed", "transferred_anyway", "worker_named", "note",
+        "capacity_concern_raised", "siblings_apart",
     }
 )
 
@@ -112,6 +118,9 @@ class Clock(_Frozen):
     kinds: tuple[str, ...] = ()
     flag: str | None = None
     source: str = ""  # the seed text this clock comes from, for people reading the pack
+    # Where this clock reads the seed in a way the seed leaves open: the setting and its default
+    # (the README's clock table lists it).
+    reading: str = ""
 
     @field_validator("stops")
     @classmethod
@@ -130,10 +139,14 @@ class Level(_Frozen):
 
 
 class Ladder(_Frozen):
-    """Escalation levels, lowest first; the first level is the team's own managers."""
+    """Escalation levels of disputes, lowest first; the first level is the team's own managers."""
 
     levels: tuple[Level, ...]
+    # Working days between levels when a clock climbs the ladder after its breach; a pack whose
+    # seed gives no interval says so in ``reading``.
     step_working_days: Annotated[int, Field(gt=0)] = 5
+    source: str = ""  # the seed's words for the ladder
+    reading: str = ""  # what the pack reads into the seed that the seed leaves open (a setting)
 
     @field_validator("levels")
     @classmethod
@@ -150,6 +163,36 @@ class Ladder(_Frozen):
         names = [lv.name for lv in self.levels]
         i = names.index(name)
         return self.levels[i + 1] if i + 1 < len(self.levels) else None
+
+
+class CapacityRoute(_Frozen):
+    """Where a team's capacity pressures go, instead of a decline (ROCH "Demand and capacity ...
+    will not be a barrier"; S2 "issues of service area capacity are then addressed to the Senior
+    Leadership team"): a concern raised on a transfer goes to the first level, and each further
+    raise to the next. It never stops or delays the transfer."""
+
+    levels: tuple[Level, ...] = Field(min_length=1)
+    source: str = ""
+    reading: str = ""
+    decline_note: str  # shown on the decline form: capacity is not a reason to decline
+
+    def after(self, name: str | None) -> Level | None:
+        """The level a concern goes to next after ``name`` (the first when None; None at the top)."""
+        names = [lv.name for lv in self.levels]
+        if name is None:
+            return self.levels[0]
+        i = names.index(name) if name in names else -1
+        return self.levels[i + 1] if 0 <= i < len(self.levels) - 1 else None
+
+
+class ServiceRepresentatives(_Frozen):
+    """ROCH: after the pick-up point, "should the receiving manager not be available a service
+    representative will complete the allocation": who besides the receiving managers may accept,
+    allocate and complete then (these ladder levels' contacts for the receiving team, and the
+    people the org file names under the team's ``service_representatives``)."""
+
+    levels: tuple[Ident, ...] = ()
+    source: str = ""
 
 
 class ChecklistItem(_Frozen):
@@ -216,6 +259,13 @@ class PolicyPack(_Frozen):
     # A case closed less than this long ago goes back to the team that last held it.
     rereferral_weeks: Annotated[int, Field(gt=0)] | None = None
     rereferral_months: Annotated[int, Field(gt=0)] | None = None
+    capacity: CapacityRoute | None = None  # ROCH, S2: the route for capacity pressures
+    service_representatives: ServiceRepresentatives | None = None  # ROCH
+    # BURY "Sibling groups should be held within the same team, unless there are exceptional
+    # circumstances": a request sending one sibling to another team than its siblings' needs a
+    # reason; the ladder level named here decides if the team managers cannot agree.
+    siblings_together: Ident | None = None
+    siblings_source: str = ""
     notes: tuple[str, ...] = ()
 
     @field_validator("case_ref_pattern")
@@ -250,6 +300,13 @@ class PolicyPack(_Frozen):
         if len(set(ids)) != len(ids):
             raise ValueError(f"checklist ids repeat: {ids}")
         levels = [lv.name for lv in self.escalation.levels]
+        if self.siblings_together is not None and self.siblings_together not in levels[1:]:
+            raise ValueError(f"siblings_together {self.siblings_together!r} is not a level above the "
+                             f"first of the ladder {levels}")
+        if self.capacity is not None:
+            names = [lv.name for lv in self.capacity.levels]
+            if len(set(names)) != len(names):
+                raise ValueError(f"capacity level names repeat: {names}")
         for cl in self.checklists:
             if cl.override_by is not None and cl.override_by not in levels[1:]:
                 raise ValueError(f"checklist {cl.id!r}: override_by {cl.override_by!r} is not a level "
@@ -257,8 +314,9 @@ class PolicyPack(_Frozen):
         return self
 
     def level_label(self, name: str) -> str:
-        """The label of the ladder level ``name`` (the name itself when unknown)."""
-        return next((lv.label for lv in self.escalation.levels if lv.name == name), name)
+        """The label of the ladder (or capacity route) level ``name`` (the name itself when unknown)."""
+        route = self.capacity.levels if self.capacity else ()
+        return next((lv.label for lv in (*self.escalation.levels, *route) if lv.name == name), name)
 
     def clock(self, name: str) -> Clock:
         """The clock called ``name``; KeyError naming the pack's clocks otherwise."""

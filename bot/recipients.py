@@ -60,6 +60,8 @@ def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
     if who == Recipient.holding_channel:
         ch = org.team(t.holding_team).channel
         return [ch] if ch else []
+    if who == Recipient.service_representatives:  # ROCH: "a service representative will complete
+        return list(org.service_representatives_of(t.receiving_team, pack))  # the allocation"
     current = t.escalation_level or pack.escalation.levels[0].name
     above = pack.escalation.above(current)
     return level_contacts(org, t, pack, (above or pack.escalation.levels[-1]).name)

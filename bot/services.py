@@ -21,6 +21,7 @@ from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
 from bot.domain import (
+    LIVE,
     STATE_LABELS,
     UK_TIME,
     DomainError,
@@ -98,9 +99,22 @@ def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) ->
                 roles.add(Role.escalation)
                 if team == t.holding_team:
                     roles.add(Role.holding_escalation)
+    route = pack.capacity.levels if pack.capacity else ()
+    if any(user in c.users for level in route for team in (t.holding_team, t.receiving_team)
+           for c in [org.contact(team, level.name)] if c):
+        roles.add(Role.capacity_level)
+    if after_pick_up_point(t, today) and user in org.service_representatives_of(t.receiving_team, pack):
+        roles.add(Role.service_representative)  # ROCH: "a service representative will complete
+        # the allocation" once the pick-up point has taken place
     if user == t.requested_by:  # nobody decides a transfer they raised, whatever cover they hold
-        roles -= {Role.receiving_manager, Role.escalation, Role.holding_escalation}
+        roles -= {Role.receiving_manager, Role.escalation, Role.holding_escalation,
+                  Role.service_representative}
     return Actor(user, frozenset(roles))
+
+
+def after_pick_up_point(t: Transfer, today: date) -> bool:
+    """Whether the transfer's pick-up point (its transfer point date) has come."""
+    return t.transfer_point_date is not None and today >= t.transfer_point_date and t.is_open
 
 
 def sees(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) -> bool:
@@ -233,9 +247,12 @@ class RaiseRequest:
     transfer_point: str | None = None
     transfer_point_date: date | None = None
     move_date: date | None = None
-    order_date: date | None = None
+    move_end_date: date | None = None  # probation: the end the responsible officer set
+    order_date: date | None = None  # probation: the unpaid work order's date
+    accommodated_on: date | None = None  # BURY S20: the date the child was accommodated
     flags: tuple[str, ...] = ()
     linked_refs: tuple[str, ...] = ()
+    siblings_reason: str | None = None  # BURY: the exceptional circumstances for splitting siblings
     funding_note: str | None = None
     confirmed: tuple[tuple[str, str], ...] = ()  # (checklist id, item id) ticked on the form
     urgent_reason: str | None = None  # S2: why waiting for the sign-off would delay the child
@@ -282,10 +299,12 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         case_ref=req.case_ref, pack=pack, holding_team=holding, receiving_team=req.receiving_team,
         kind=req.kind, actor=Actor(user, frozenset()), now=now,
         transfer_point=req.transfer_point or None, transfer_point_date=req.transfer_point_date,
-        move_date=req.move_date, order_date=req.order_date, flags=req.flags,
+        move_date=req.move_date, move_end_date=req.move_end_date, order_date=req.order_date,
+        accommodated_on=req.accommodated_on, flags=_with_order_flag(pack, req.flags, req.order_date),
         linked_refs=req.linked_refs, funding_note=req.funding_note,
         restricted=req.restricted or bool(req.excluded), excluded=_excluded(user, req.excluded),
     )
+    check_dates(pack, t, local_date(now))
     _check_excluded(org, t)
     if uow.transfers.get_open_by_case(t.case_ref) is not None:
         raise _open_conflict(uow, t.case_ref)
@@ -298,8 +317,103 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         t.give_heads_up(actor, now)
     else:
         t.request(actor, now, pack, urgent_reason=req.urgent_reason)
+    _siblings_apart(uow, org, pack, t, actor, now, req.siblings_reason)
+    _unpaid_work_warning(org, pack, t, actor, now)
     _commit(uow, org, t, now, new=True, token=token)
     return t
+
+
+UPW_FLAG = "unpaid_work_outstanding"
+
+
+def _with_order_flag(pack: PolicyPack, flags: tuple[str, ...], order_date: date | None) -> tuple[str, ...]:
+    """An order date given for unpaid work flags the transfer as having unpaid work outstanding."""
+    if order_date is not None and UPW_FLAG in {f.id for f in pack.flags} and UPW_FLAG not in flags:
+        return (*flags, UPW_FLAG)
+    return flags
+
+
+def check_dates(pack: PolicyPack, t: Transfer, today: date, *, prefix: str = "") -> None:
+    """Refuse dates a transfer cannot run on: FAQ temporary moves need the move date, and any but
+    a residential placement the end date the responsible officer set; unpaid work needs the order
+    date; no date after its end."""
+    if t.kind == "temporary" and "temporary" in pack.kind_ids:
+        if t.move_date is None:
+            raise DomainError(prefix + "Give the move date of the temporary move.", field="move_date")
+        residential = "residential_placement" in t.flags
+        if t.move_end_date is None and not residential:
+            raise DomainError(prefix + "Give the end date the responsible officer set for the temporary "
+                              "move (a residential placement is reviewed at 12 weeks instead).",
+                              field="move_end_date")
+        if t.move_end_date is not None and t.move_end_date < t.move_date:
+            raise DomainError(prefix + f"The end date {t.move_end_date.isoformat()} is before the move "
+                              f"date {t.move_date.isoformat()}.", field="move_end_date")
+    elif t.move_end_date is not None:
+        raise DomainError(prefix + "An end date is for a temporary move only.", field="move_end_date")
+    if UPW_FLAG in t.flags and t.order_date is None and UPW_FLAG in {f.id for f in pack.flags}:
+        raise DomainError(prefix + "Give the date of the order with the unpaid work requirement.",
+                          field="order_date")
+    for name in ("order_date", "accommodated_on"):
+        day = getattr(t, name)
+        if day is not None and day > today:
+            raise DomainError(prefix + f"The {name.replace('_', ' ')} {day.isoformat()} is in the future.",
+                              field=name)
+
+
+def unpaid_work_due(org: Org, pack: PolicyPack, t: Transfer) -> tuple[date, date] | None:
+    """FAQ: when the 12 months of unpaid work from its order end on or before the day the transfer
+    must complete by (the 20-day clock), (that day, the 12 months' end); None otherwise."""
+    ds = {d.clock: d for d in deadlines(t, pack, calendar(org))}
+    upw = ds.get("unpaid_work")
+    ends = [d.due_on for name, d in ds.items() if name != "unpaid_work"
+            and "completed" in pack.clock(name).stops and pack.clock(name).starts.value == "requested"]
+    if upw is None or not ends:
+        return None
+    complete_by = min(ends)
+    return (complete_by, upw.due_on) if upw.due_on <= complete_by else None
+
+
+def _unpaid_work_warning(org: Org, pack: PolicyPack, t: Transfer, actor: Actor, now: datetime) -> None:
+    """FAQ "not been completed within 12 months (or where it is highly unlikely that it will be
+    completed within 12 months) ... an application is made to Court to extend the requirement as
+    a priority": said at the request, on its timeline and in its messages."""
+    found = unpaid_work_due(org, pack, t)
+    if found is not None and t.state != State.heads_up:
+        complete_by, ends = found
+        t._record(actor, now, "upw_extension_due", ends=ends.isoformat(),
+                  complete_by=complete_by.isoformat())
+
+
+def _siblings_apart(uow: UnitOfWork, org: Org, pack: PolicyPack, t: Transfer, actor: Actor,
+                    now: datetime, reason: str | None) -> None:
+    """BURY "Sibling groups should be held within the same team, unless there are exceptional
+    circumstances": a request sending this child to another team than a linked sibling's (the
+    receiving team of its open transfer, else of its completed latest one; a sibling Baton has no
+    transfer of is not compared) needs the reason, recorded for the team managers to agree; if
+    they cannot, the Strategic Lead decides (a dispute)."""
+    if pack.siblings_together is None or not t.linked_refs:
+        return
+    apart: dict[str, str] = {}
+    for ref in t.linked_refs:
+        other = uow.transfers.get_open_by_case(ref) or uow.transfers.latest_by_case(ref)
+        if other is None or other.state not in LIVE | {State.heads_up, State.completed}:
+            continue
+        if other.receiving_team != t.receiving_team:
+            apart[ref] = other.receiving_team
+    if not apart:
+        return
+    why = actions.clean_text(reason or "")
+    if len(why) < 20:
+        teams = ", ".join(sorted({org.team(x).name if org.has_team(x) else x for x in apart.values()}))
+        raise DomainError(
+            f"Siblings are held in the same team unless there are exceptional circumstances: "
+            f"{', '.join(apart)} stay with or go to {teams}. Say what the exceptional circumstances "
+            f"are (at least 20 characters); the team managers agree, or the "
+            f"{pack.level_label(pack.siblings_together)} decides.", field="siblings_reason")
+    if len(why) > actions.MAX_TEXT:
+        raise DomainError(f"Keep the reason under {actions.MAX_TEXT} characters.", field="siblings_reason")
+    t._record(actor, now, "siblings_apart", reason=why, siblings=sorted(apart),
+              teams=sorted(set(apart.values())), level=pack.siblings_together)
 
 
 # ---- transitions on an existing transfer ------------------------------------------------------
@@ -399,6 +513,10 @@ def _h_escalate(t: Transfer, a: Actor, c: Context, m: cmd.Escalate) -> None:
     t.escalate(a, c.now, c.pack, reason=m.reason)
 
 
+def _h_capacity(t: Transfer, a: Actor, c: Context, m: cmd.CapacityConcern) -> None:
+    t.raise_capacity_concern(a, c.now, c.pack, concern=m.concern)
+
+
 def _h_decide(t: Transfer, a: Actor, c: Context, m: cmd.Decide) -> None:
     t.decide(a, c.now, outcome=m.outcome, rationale=m.rationale)
 
@@ -438,6 +556,7 @@ HANDLERS: dict[type[cmd.Step], Handler] = {
     cmd.Withdraw: _h_withdraw,
     cmd.Dispute: _h_dispute,
     cmd.Escalate: _h_escalate,
+    cmd.CapacityConcern: _h_capacity,
     cmd.Decide: _h_decide,
     cmd.RecordDelay: _h_delay,
     cmd.Endorse: _h_endorse,

@@ -257,6 +257,12 @@ def form(a: Action, t: Transfer, pack: PolicyPack, actor: Actor, *, cal: Working
         intro.append(rich(a.explain))
     if a.name == "decline" and pack.decline_reasons:
         intro.append(rich(pack.decline_reasons_intro + "."))
+    if a.name == "decline" and pack.capacity is not None:  # ROCH, S2: never a reason to decline
+        intro.append(rich(pack.capacity.decline_note))
+    if a.name == "capacity_concern" and pack.capacity is not None:
+        level = pack.capacity.after(t.capacity_level())
+        if level is not None:
+            intro.append(rich(f"It goes to the {level.label}. " + pack.capacity.source[:300]))
     asked = t.last_event("sign_off_override_asked")
     if a.name == "agree_without_sign_off" and asked is not None:
         intro.append(rich(f"Why waiting would delay the child: {asked.reason}"))

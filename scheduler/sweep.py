@@ -94,7 +94,9 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, tod
     if BreachAction.request_endorsement in clock.at_breach:
         extra = " Senior management must endorse the extension."
     if BreachAction.transfer_anyway in clock.at_breach:
-        extra = " The holding manager should now complete the transfer."
+        extra = (" Complete the electronic transfer now: the receiving manager, or a service "
+                 "representative if they are not available (the holding manager if the receiving "
+                 "team missed the pick-up point without prior agreement).")
     return f"{clock.label}: deadline {due} has passed.{extra}"
 
 

@@ -67,7 +67,9 @@ class TransferRow(SQLModel, table=True):
     transfer_point: str | None = Field(default=None, max_length=64)
     transfer_point_date: date | None = None
     move_date: date | None = None
+    move_end_date: date | None = None
     order_date: date | None = None
+    accommodated_on: date | None = None
     flags: list[str] | None = _json()
     linked_refs: list[str] | None = _json()
     funding_note: str | None = None

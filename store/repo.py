@@ -39,7 +39,8 @@ from store.models import (
 _SCALARS = (
     "case_ref", "policy", "holding_team", "receiving_team", "kind", "requested_by",
     "requested_on", "heads_up_on", "transfer_point", "transfer_point_date", "move_date",
-    "order_date", "funding_note", "named_worker", "agreed_date", "escalation_level", "work_due",
+    "move_end_date", "order_date", "accommodated_on", "funding_note", "named_worker", "agreed_date",
+    "escalation_level", "work_due",
     "created_at", "closed_at", "restricted",
 )
 

@@ -187,6 +187,7 @@ CASES: dict[str, Case] = {
     "agree_without_sign_off": Case(s2_urgent, HOLDING_SENIOR, SENIOR, s2_urgent_completed),
     "convert": Case(lambda: requested(kind="temporary"), HM, PP,
                     lambda: completed(kind="temporary")),
+    "capacity_concern": Case(lambda: requested(ROCHDALE), RM, PP, lambda: completed(ROCHDALE)),
 }
 NAMES = list(CASES)
 

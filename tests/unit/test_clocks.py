@@ -34,6 +34,7 @@ SENIOR = Actor("U0SMT", frozenset({Role.escalation}))
 # The transferring (holding) area's senior managers, who alone endorse an extension.
 HOLDING_SENIOR = Actor("U0HSMT", frozenset({Role.escalation, Role.holding_escalation}))
 HOME_VISIT = ("receiving_area_home_visit",)  # the receiving area does the address assessment
+RESIDENTIAL = ("residential_placement",)  # a temporary move to Approved Premises or treatment
 
 
 def _at(d: date, hour: int = 10) -> datetime:
@@ -467,15 +468,15 @@ def test_leicestershire_children_in_care_clock_only_for_that_kind() -> None:
 def test_temporary_move_clock_applies_only_to_temporary_moves() -> None:
     """applies() is true for the temporary_move clock only on kind temporary."""
     clock = builtin_pack("probation").clock("temporary_move")
-    temp, _ = _requested(kind="temporary", move_date=date(2026, 12, 14))
-    perm, _ = _requested(kind="permanent", move_date=date(2026, 12, 14))
+    temp, _ = _requested(kind="temporary", move_date=date(2026, 12, 14), flags=RESIDENTIAL)
+    perm, _ = _requested(kind="permanent", move_date=date(2026, 12, 14), flags=RESIDENTIAL)
     assert applies(clock, temp)
     assert not applies(clock, perm)
 
 
 def test_temporary_move_clock_runs_12_weeks_from_the_move() -> None:
     """A temporary move on Mon 14 Dec 2026 is reviewed by Mon 8 Mar 2027."""
-    t, pack = _requested(kind="temporary", move_date=date(2026, 12, 14))
+    t, pack = _requested(kind="temporary", move_date=date(2026, 12, 14), flags=RESIDENTIAL)
     d = _by_clock(deadlines(t, pack, CAL))["temporary_move"]
     assert d.starts_on == date(2026, 12, 14)
     assert d.due_on == date(2027, 3, 8)
@@ -491,7 +492,7 @@ def test_temporary_move_clock_needs_a_move_date() -> None:
 def test_temporary_move_clock_keeps_running_after_acceptance() -> None:
     """The 12-week review is not stopped by the receiving area accepting (which does stop the
     address assessment)."""
-    t, pack = _requested(kind="temporary", move_date=date(2026, 12, 14), flags=HOME_VISIT)
+    t, pack = _requested(kind="temporary", move_date=date(2026, 12, 14), flags=(*HOME_VISIT, *RESIDENTIAL))
     t.accept(RM, _at(date(2027, 1, 5)), pack)
     ds = _by_clock(deadlines(t, pack, CAL))
     assert ds["temporary_move"].status == ClockStatus.running
@@ -503,6 +504,40 @@ def test_temporary_move_clock_goes_once_converted_to_permanent() -> None:
     t, pack = _requested(kind="temporary", move_date=date(2026, 12, 14))
     t.convert_to_permanent(HM, _at(date(2027, 2, 1)))
     assert "temporary_move" not in _by_clock(deadlines(t, pack, CAL))
+
+
+def test_the_twelve_week_review_applies_only_to_residential_placements() -> None:
+    """FAQ: "Where the reasons for a temporary transfer relate to a residential placement
+    (Approved Premises, Residential Treatment), the temporary transfer arrangement should usually
+    be limited to no more than twelve weeks": another temporary move has no 12-week clock."""
+    other, pack = _requested(kind="temporary", move_date=date(2026, 12, 14))
+    assert "temporary_move" not in _by_clock(deadlines(other, pack, CAL))
+    residential, _ = _requested(kind="temporary", move_date=date(2026, 12, 14), flags=RESIDENTIAL)
+    assert _by_clock(deadlines(residential, pack, CAL))["temporary_move"].due_on == date(2027, 3, 8)
+
+
+def test_other_temporary_moves_end_on_the_date_the_responsible_officer_set() -> None:
+    """FAQ: "the timeframe that constitutes a temporary move will be down to the professional
+    judgement of the RO": a move ending Fri 5 Feb 2027 is due that day, reminded 5 and 1
+    working days before, and stops when converted to a permanent transfer."""
+    t, pack = _requested(kind="temporary", move_date=date(2026, 12, 14), move_end_date=date(2027, 2, 5))
+    d = _by_clock(deadlines(t, pack, CAL))["temporary_move_end"]
+    assert (d.starts_on, d.due_on) == (date(2027, 2, 5), date(2027, 2, 5))
+    assert d.remind_on == (date(2027, 1, 29), date(2027, 2, 4))
+    t.convert_to_permanent(HM, _at(date(2027, 1, 11)))
+    assert "temporary_move_end" not in _by_clock(deadlines(t, pack, CAL))
+
+
+def test_bury_s20_clock_runs_five_months_from_accommodation() -> None:
+    """BURY: "no later than 5 months following accommodation": a child accommodated on 10 Aug
+    2026 transfers to CYPiC by 10 Jan 2027; without an accommodation date no clock runs."""
+    t, pack = _requested("bury", kind="children_in_care", accommodated_on=date(2026, 8, 10))
+    d = _by_clock(deadlines(t, pack, CAL))["s20_five_months"]
+    assert (d.starts_on, d.due_on, d.status) == (date(2026, 8, 10), date(2027, 1, 10), ClockStatus.running)
+    assert d.remind_on == (CAL.subtract_working_days(date(2027, 1, 11), 20),
+                           CAL.subtract_working_days(date(2027, 1, 11), 5))
+    without, _ = _requested("bury", kind="children_in_care")
+    assert "s20_five_months" not in _by_clock(deadlines(without, pack, CAL))
 
 
 def test_unpaid_work_clock_needs_the_flag_and_the_order_date() -> None:

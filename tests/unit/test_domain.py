@@ -571,17 +571,45 @@ def test_a_disagreement_about_a_live_transfer_can_be_disputed_by_the_receiving_m
     assert t.state == State.disputed and t.escalation_level == "team_manager"
 
 
-def test_escalate_climbs_rochdales_ladder_one_level_at_a_time_then_stops() -> None:
-    """PM -> HoS -> SMT -> AD, one step per escalation; past the AD it is refused."""
+def test_rochdale_disagreements_go_from_the_practice_managers_to_the_head_of_service() -> None:
+    """ROCH: "In event of any disagreements for case transfer this will initially be managed
+    between the responsible PM and the PM the case is to transfer to. Should the disagreement not
+    be resolved then it will be escalated to the respective HOS": PM -> HoS, then no further."""
     t = disputed(ROCHDALE)
-    climbed = [t.escalate(HM, later(days=d), ROCHDALE, reason="Unresolved") for d in (2, 3, 4)]
-    assert climbed == ["head_of_service", "smt", "assistant_director"]
+    assert t.escalate(HM, later(days=2), ROCHDALE, reason="Unresolved") == "head_of_service"
     assert t.state == State.escalated
-    assert [e.detail["level"] for e in t.timeline if e.kind == "escalated"] == climbed
-    assert t.timeline[-3].from_state == "disputed"
-    assert t.timeline[-1].from_state == "escalated"
+    assert t.timeline[-1].from_state == "disputed"
     assert_refused(t, lambda: t.escalate(HM, later(days=5), ROCHDALE), DomainError,
-                   "LCS1001", "top of the ladder", "Assistant Director (AD)")
+                   "LCS1001", "top of the ladder", "Head of Service (HoS)")
+
+
+def test_capacity_is_never_a_reason_to_decline_it_goes_up_rochdales_capacity_route() -> None:
+    """ROCH: "Demand and capacity within individual service areas will not be a barrier to a case
+    transferring ... the HOS will be responsible for discussing pressures and reaching solutions
+    with colleagues in SMT. Where resolution cannot be reached the matter will be raised with the
+    respective AD": a capacity concern goes HoS, SMT, AD; the transfer stays where it was."""
+    t = requested(ROCHDALE)
+    capacity_contact = Actor("U0HOS", frozenset({Role.capacity_level}))
+    levels = [t.raise_capacity_concern(RM, later(1), ROCHDALE, concern="Three vacancies in CP1 this month"),
+              t.raise_capacity_concern(capacity_contact, later(2), ROCHDALE,
+                                       concern="No redistribution possible across CP teams"),
+              t.raise_capacity_concern(capacity_contact, later(3), ROCHDALE,
+                                       concern="SMT could not find a whole service solution")]
+    assert levels == ["head_of_service", "smt", "assistant_director"]
+    assert t.state == State.requested and t.escalation_level is None
+    assert_refused(t, lambda: t.raise_capacity_concern(RM, later(4), ROCHDALE, concern="x" * 30),
+                   DomainError, "LCS1001", "Assistant Director (AD)", "top of the route")
+
+
+def test_s2_capacity_concern_goes_to_the_senior_leadership_team() -> None:
+    """S2: "any issues of service area capacity are then addressed to the Senior Leadership
+    team": one level; a probation transfer has no capacity route at all."""
+    t = requested(S2)
+    assert t.raise_capacity_concern(RM, later(1), S2, concern="Both FSP teams are over capacity") == \
+        "senior_leadership_team"
+    p = requested()
+    assert_refused(p, lambda: p.raise_capacity_concern(RM, later(1), PROBATION, concern="x" * 30),
+                   DomainError, "no capacity route")
 
 
 def test_escalate_probation_goes_to_senior_management_only() -> None:

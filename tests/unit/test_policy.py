@@ -87,7 +87,7 @@ def test_probation_clocks_run_in_working_days(clock: str, days: int) -> None:
     ("pack", "levels"),
     [
         ("bury", ["team_manager", "strategic_lead"]),
-        ("rochdale", ["team_manager", "head_of_service", "smt", "assistant_director"]),
+        ("rochdale", ["team_manager", "head_of_service"]),
         ("leicestershire", ["team_manager", "service_manager", "head_of_service"]),
         ("council-s2", ["team_manager", "group_manager", "senior_leadership_team"]),
     ],
@@ -159,7 +159,50 @@ def test_rochdale_electronic_transfer_is_due_next_working_day() -> None:
     """Rochdale's electronic transfer is due the working day after the pick-up point."""
     c = builtin_pack("rochdale").clock("electronic_transfer")
     assert (c.length, c.starts, c.day_one_is_next_working_day) == (1, "transfer_point", True)
-    assert c.at_breach == ("transfer_anyway", "escalate")
+    assert c.at_breach == ("transfer_anyway",)
+
+
+def test_rochdales_hos_smt_ad_route_is_for_capacity_not_a_missed_electronic_transfer() -> None:
+    """ROCH: "the HOS will be responsible for discussing pressures and reaching solutions with
+    colleagues in SMT. Where resolution cannot be reached the matter will be raised with the
+    respective AD": that route is the capacity route; disagreements go PM -> HoS; a missed
+    electronic transfer goes to the service representatives, climbing no ladder."""
+    pack = builtin_pack("rochdale")
+    assert pack.capacity is not None
+    assert [lv.name for lv in pack.capacity.levels] == ["head_of_service", "smt", "assistant_director"]
+    assert [lv.name for lv in pack.escalation.levels] == ["team_manager", "head_of_service"]
+    c = pack.clock("electronic_transfer")
+    assert "escalate" not in c.at_breach and "escalation" not in c.breach_notify
+    assert "service_representatives" in c.breach_notify
+
+
+def test_s2_capacity_goes_to_the_senior_leadership_team() -> None:
+    """S2: "any issues of service area capacity are then addressed to the Senior Leadership team"."""
+    pack = builtin_pack("council-s2")
+    assert pack.capacity is not None
+    assert [lv.name for lv in pack.capacity.levels] == ["senior_leadership_team"]
+    assert "not a reason to decline" in pack.capacity.decline_note
+
+
+def test_only_rochdale_and_s2_have_a_capacity_route() -> None:
+    """The two seeds that say capacity is no barrier are the two with a capacity route."""
+    assert {n for n, p in all_builtin_packs().items() if p.capacity} == {"rochdale", "council-s2"}
+
+
+def test_escalate_only_where_the_seeds_say() -> None:
+    """Only probation's 20-day clock ("escalated to Senior Managers") climbs a ladder after a
+    breach, and only Leicestershire's dispute clock climbs inside its 5 days; the CiC 10-day
+    clock ("No later than 10 Working Days") names no escalation, so it only notifies."""
+    climbing = {(n, c.name) for n, p in all_builtin_packs().items() for c in p.clocks
+                if "escalate" in c.at_breach or c.escalate_on_days}
+    assert climbing == {("probation", "resolution"), ("leicestershire", "dispute")}
+
+
+def test_a_ladder_without_an_interval_in_its_seed_says_so() -> None:
+    """Where a seed gives no interval between levels the pack says so (its ladder's reading)."""
+    for name in ("bury", "rochdale", "council-s2", "probation"):
+        assert "interval" in builtin_pack(name).escalation.reading or \
+            "timescale" in builtin_pack(name).escalation.reading, name
 
 
 def test_rochdale_checklists_are_advisory() -> None:
