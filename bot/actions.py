@@ -586,6 +586,41 @@ def command_for(a: Action, transfer_id: int, user: str, values: Mapping[str, Any
     return a.command(transfer_id, user, **values)
 
 
+# ---- the raise form's policy-specific fields --------------------------------------------------
+RAISE_FIELDS: tuple[FormField, ...] = (
+    FormField("move_date", "Temporary move: the move date", F.date, required=False,
+              hint="Needed for a temporary move; a residential placement is reviewed 12 weeks after it."),
+    FormField("move_end_date", "Temporary move: the end date the responsible officer set", F.date,
+              required=False, hint="Needed for a temporary move other than a residential placement "
+                                   "(Approved Premises, residential treatment)."),
+    FormField("order_date", "Unpaid work: the date of the order", F.date, required=False,
+              hint="Unpaid work should be completed within 12 months of it; if they run out before "
+                   "the transfer can complete, apply to court to extend, as a priority."),
+    FormField("accommodated_on", "S20: the date the child was accommodated", F.date, required=False,
+              hint="The transfer to CYPiC is due no later than 5 months after it."),
+    FormField("linked_refs", "Linked case references (siblings)", F.text, required=False,
+              max_length=500, hint="Case references only, separated by spaces. Siblings are held in the "
+                                   "same team unless there are exceptional circumstances."),
+    FormField("siblings_reason", "If siblings go to different teams: the exceptional circumstances",
+              F.text, required=False, multiline=True, max_length=1000, hint=NO_NAMES),
+)
+
+
+def raise_fields(pack: PolicyPack) -> tuple[FormField, ...]:
+    """The raise form's fields this pack asks for beyond the common ones (move and order dates
+    for probation, the accommodation date and siblings for Bury)."""
+    anchors = {c.starts.value for c in pack.clocks}
+    wanted = {
+        "move_date": "temporary" in pack.kind_ids,
+        "move_end_date": "move_ends" in anchors,
+        "order_date": "order_made" in anchors,
+        "accommodated_on": "accommodated" in anchors,
+        "linked_refs": pack.siblings_together is not None,
+        "siblings_reason": pack.siblings_together is not None,
+    }
+    return tuple(f for f in RAISE_FIELDS if wanted[f.name])
+
+
 # ---- the catalogue in words ---------------------------------------------------------------------
 def applies_to(a: Action, pack: PolicyPack) -> bool:
     """Whether a pack ever offers ``a`` (its policy has the step at all)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,7 @@ from bot.ports import (
 )
 from bot.recipients import SYSTEM, effective_managers
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
+from bot.states import states_text
 
 __all__ = ["SYSTEM", "Role", "effective_managers"]
 
@@ -324,6 +326,11 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
 
 
 UPW_FLAG = "unpaid_work_outstanding"
+
+
+def case_refs(text: str | None) -> tuple[str, ...]:
+    """Case references typed in one field, separated by spaces, commas or semicolons."""
+    return tuple(r for r in re.split(r"[\s,;]+", text or "") if r)
 
 
 def _with_order_flag(pack: PolicyPack, flags: tuple[str, ...], order_date: date | None) -> tuple[str, ...]:
@@ -1035,7 +1042,13 @@ def purge(uow: UnitOfWork, closed_before: datetime, chat: Chat | None = None, *,
 # ---- import -------------------------------------------------------------------------------------
 IMPORT_COLUMNS = ("case_ref", "holding_team", "receiving_team", "requested_on", "kind")
 IMPORT_OPTIONAL = ("transfer_point", "transfer_point_date", "state", "restricted", "excluded",
-                   "closed_on")
+                   "closed_on", "accepted_on", "disputed_on", "agreed_date", "move_date",
+                   "move_end_date", "order_date", "accommodated_on", "linked_refs")
+# What an imported row says already happened, and the states it may say it of.
+IMPORT_PAST = {
+    "accepted_on": ("accepted", frozenset({State.accepted, State.allocated})),
+    "disputed_on": ("disputed", frozenset({State.disputed, State.escalated})),
+}
 IMPORTABLE_STATES = {
     State.heads_up, State.requested, State.under_assessment, State.accepted, State.allocated,
     State.disputed, State.escalated,
@@ -1104,12 +1117,20 @@ def parse_import(
                                   f"{', '.join(sorted(s.value for s in IMPORTABLE_STATES))}") from None
             if state not in IMPORTABLE_STATES:
                 raise DomainError(f"state {state_text!r} is closed; import open transfers only")
+            dates = {c: _parse_date(row[c], c) if row.get(c) else None
+                     for c in ("agreed_date", "move_date", "move_end_date", "order_date",
+                               "accommodated_on", *IMPORT_PAST)}
             t = new_transfer(
                 case_ref=row["case_ref"], pack=pack, holding_team=holding, receiving_team=receiving,
                 kind=row["kind"] or "permanent", actor=actor, now=now,
                 transfer_point=row.get("transfer_point") or None,
                 transfer_point_date=_parse_date(tp_date, "transfer_point_date") if tp_date else None,
+                agreed_date=dates["agreed_date"], move_date=dates["move_date"],
+                move_end_date=dates["move_end_date"], order_date=dates["order_date"],
+                accommodated_on=dates["accommodated_on"], linked_refs=case_refs(row.get("linked_refs")),
+                flags=_with_order_flag(pack, (), dates["order_date"]),
             )
+            check_dates(pack, t, local_date(now))
             flag = (row.get("restricted") or "").lower()
             if flag not in ("", "yes", "no", "true", "false", "1", "0"):
                 raise DomainError(f"restricted {row['restricted']!r} is not yes or no")
@@ -1122,6 +1143,7 @@ def parse_import(
             t.requested_on = requested_on
             if state == State.heads_up:
                 t.heads_up_on = requested_on
+            _import_past(pack, t, state, dates, requested_on, local_date(now))
             t.state = state
             t._record(actor, now, "imported", to=state, requested_on=requested_on.isoformat())
             out.append((t, _deadlines(org, t)))
@@ -1136,6 +1158,45 @@ def parse_import(
         errors.append(f"line {lines[ref]}: {ref} already has an open transfer (#{tid})")
     errors.sort(key=lambda e: int(e.split(":")[0].split()[1]))
     return out, errors, closures
+
+
+def _import_past(pack: PolicyPack, t: Transfer, state: State, dates: Mapping[str, date | None],
+                 requested_on: date, today: date) -> None:
+    """The steps an imported row says already happened, on its timeline on their days, so the
+    clocks run from them: an accepted transfer no longer waits for a decision (its acceptance
+    stops the clocks that stop there), a dispute's clock starts on ``disputed_on`` (else today)
+    and an escalated one stands at the ladder's second level."""
+    for column, (_, states) in IMPORT_PAST.items():
+        day = dates[column]
+        if day is None:
+            continue
+        if state not in states:
+            raise DomainError(f"{column} is for a transfer that is {states_text(states)}, not "
+                              f"{state.value.replace('_', ' ')}")
+        if day > today:
+            raise DomainError(f"{column} {day.isoformat()} is in the future")
+        if day < requested_on:
+            raise DomainError(f"{column} {day.isoformat()} is before requested_on {requested_on.isoformat()}")
+
+    def happened(kind: str, day: date, to: State, **detail: Any) -> None:
+        ev = TimelineEvent(at=datetime.combine(day, datetime.min.time().replace(hour=12), tzinfo=UK_TIME),
+                           actor=SYSTEM, kind=kind, from_state=t.state.value, to_state=to.value,
+                           detail={"imported": True, **detail})
+        t.state = to
+        t.timeline.append(ev)
+        t.new_events.append(ev)
+
+    t.state = State.requested
+    if state in (State.accepted, State.allocated):
+        happened("accepted", dates["accepted_on"] or today, State.accepted,
+                 agreed_date=t.agreed_date.isoformat() if t.agreed_date else None)
+    if state in (State.disputed, State.escalated):
+        happened("disputed", dates["disputed_on"] or today, State.disputed)
+        t.escalation_level = pack.escalation.levels[0].name
+        if state == State.escalated:
+            t.escalation_level = pack.escalation.levels[1].name
+            happened("escalated", dates["disputed_on"] or today, State.escalated,
+                     level=t.escalation_level)
 
 
 def _import_closure(org: Org, row: Mapping[str, str], now: datetime) -> Closure:

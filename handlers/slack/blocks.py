@@ -202,6 +202,14 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
             element=CheckboxesElement(action_id=ids.FLAGS,
                                       options=_choices(pack.flags)[:_CHECKBOX_MAX]),
         ))
+    for f in actions.raise_fields(pack):  # the policy's own dates and fields
+        if f.kind == actions.FieldKind.date:
+            picker = DatePickerElement(action_id=f.name, placeholder="Choose a date")
+            blocks.append(InputBlock(block_id=f.name, label=f.label, optional=True, hint=f.hint,
+                                     element=picker))
+        else:
+            blocks.append(_text_input(f.name, f.label, multiline=f.multiline, optional=True, hint=f.hint,
+                                      max_length=f.max_length))
     blocks.append(_text_input(ids.FUNDING, "Funding arrangements", multiline=True, optional=True,
                               hint=NO_NAMES))
     blocks += [

@@ -41,6 +41,7 @@ class Case:
     records: str = ""  # the timeline event, when not the action's own
     raised_days_ago: int = 0  # raised this long before the app's clock
     urgent_reason: str | None = None  # S2: requested before the PM's sign-off
+    extra: dict[str, Any] = field(default_factory=dict)  # more of the raise form
 
 
 Steps = tuple[tuple[str, str, dict[str, Any]], ...]
@@ -90,7 +91,11 @@ CASES: dict[str, Case] = {
     "address_assessed": Case("U0NPP1", "pdu-south", "U0SMGR", "U0NPP1",
                              {"outcome": text_input("Visited: the address is suitable")},
                              flags=("receiving_area_home_visit",)),
-    "convert": Case("U0NPP1", "pdu-south", "U0NMGR", "U0NPP1", kind="temporary"),
+    "convert": Case("U0NPP1", "pdu-south", "U0NMGR", "U0NPP1", kind="temporary",
+                    extra={"move_date": date(2026, 11, 20), "move_end_date": date(2027, 1, 29)}),
+    # ROCH, S2: capacity is no reason to decline; a team's manager raises it as a concern.
+    "capacity_concern": Case("U0RFSW1", "roch-cp-1", "U0RCMGR", "U0RFSW1", ref="LCS1003",
+                             values={"concern": text_input("Three vacancies in CP1 this month")}),
     # S2: requested before the PM's sign-off because waiting would delay the child.
     "agree_without_sign_off": Case("U0SMSW1", "s2-fsp", "U0GRPMGR", "U0SFMGR", ref="4711",
                                    urgent_reason=S2_WHY),
@@ -107,7 +112,7 @@ def _prepare(uow: UoW, org: Org, c: Case) -> int:
         t = services.raise_transfer(u, org, c.raiser, RaiseRequest(
             case_ref=c.ref, receiving_team=c.receiving_team, kind=c.kind, heads_up=c.heads_up,
             confirmed=c.confirmed, transfer_point="icpc" if c.point_date else None, flags=c.flags,
-            transfer_point_date=c.point_date, urgent_reason=c.urgent_reason),
+            transfer_point_date=c.point_date, urgent_reason=c.urgent_reason, **c.extra),
             NOW - timedelta(days=c.raised_days_ago))
     assert t.id is not None
     for user, name, values in c.before:

@@ -256,7 +256,9 @@ def test_import_adopts_every_row_when_all_are_good(uow: UoW, org: Org, engine: s
     assert [s.case_ref for s in overdue] == ["X000001"]
     assert roch is not None and roch.state == State.accepted
     assert roch.transfer_point_date == date(2026, 11, 30)
-    assert count(engine, "timeline_event") == 2
+    # the accepted row's acceptance is on its timeline (on the import day: no accepted_on given)
+    assert [e.kind for e in roch.timeline] == ["accepted", "imported"]
+    assert count(engine, "timeline_event") == 3
 
 
 def test_import_reports_every_bad_row_by_line_and_imports_nothing(uow: UoW, org: Org,

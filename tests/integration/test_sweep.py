@@ -279,8 +279,10 @@ def test_work_done_stops_the_remedial_clock(uow: UoW, org: Org, engine: sa.Engin
 
 
 def test_temporary_move_reminds_before_twelve_weeks(uow: UoW, org: Org, engine: sa.Engine) -> None:
-    """Probation temporary move from Mon 23 Nov 2026: reviewed ten working days before 15 Feb 2027."""
-    raise_at(uow, org, at(date(2026, 11, 23)), kind="temporary", move_date=date(2026, 11, 23))
+    """Probation temporary move to Approved Premises from Mon 23 Nov 2026: reviewed ten working
+    days before 15 Feb 2027."""
+    raise_at(uow, org, at(date(2026, 11, 23)), kind="temporary", move_date=date(2026, 11, 23),
+             flags=("residential_placement",))
     sweep_daily(engine, org, date(2027, 1, 25), date(2027, 2, 16))
     keys = [k for k, _ in steps_written(engine)]
     assert "t1:temporary_move:remind:2027-02-01" in keys
