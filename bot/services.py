@@ -329,7 +329,7 @@ UPW_FLAG = "unpaid_work_outstanding"
 
 
 def case_refs(text: str | None) -> tuple[str, ...]:
-    """Case references typed in one field, separated by spaces, commas or semicolons."""
+    """Case references (or flags) typed in one field, separated by spaces, commas or semicolons."""
     return tuple(r for r in re.split(r"[\s,;]+", text or "") if r)
 
 
@@ -1043,7 +1043,7 @@ def purge(uow: UnitOfWork, closed_before: datetime, chat: Chat | None = None, *,
 IMPORT_COLUMNS = ("case_ref", "holding_team", "receiving_team", "requested_on", "kind")
 IMPORT_OPTIONAL = ("transfer_point", "transfer_point_date", "state", "restricted", "excluded",
                    "closed_on", "accepted_on", "disputed_on", "agreed_date", "move_date",
-                   "move_end_date", "order_date", "accommodated_on", "linked_refs")
+                   "move_end_date", "order_date", "accommodated_on", "linked_refs", "flags")
 # What an imported row says already happened, and the states it may say it of.
 IMPORT_PAST = {
     "accepted_on": ("accepted", frozenset({State.accepted, State.allocated})),
@@ -1128,7 +1128,7 @@ def parse_import(
                 agreed_date=dates["agreed_date"], move_date=dates["move_date"],
                 move_end_date=dates["move_end_date"], order_date=dates["order_date"],
                 accommodated_on=dates["accommodated_on"], linked_refs=case_refs(row.get("linked_refs")),
-                flags=_with_order_flag(pack, (), dates["order_date"]),
+                flags=_with_order_flag(pack, case_refs(row.get("flags")), dates["order_date"]),
             )
             check_dates(pack, t, local_date(now))
             flag = (row.get("restricted") or "").lower()

@@ -458,3 +458,72 @@ def test_the_same_submission_sent_from_many_threads_at_once_is_applied_once(
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM timeline_event WHERE kind = 'work_requested'"
                                  )).scalar_one() == 1
+
+
+IMPORT_PAST_HEAD = ("case_ref,holding_team,receiving_team,requested_on,kind,state,flags,accepted_on,"
+                    "disputed_on,move_date,move_end_date,order_date,linked_refs\n")
+
+
+def test_an_imported_accepted_transfer_does_not_breach_as_if_awaiting_a_decision(
+        uow: UoW, org: Org) -> None:
+    """FAQ: "the receiving area are required to conduct the address assessment within 10 working
+    days of the request": a row requested on 2 Nov 2026 and accepted on 6 Nov has its acceptance
+    on its timeline that day, so the address assessment (which acceptance stops) is not overdue
+    on Mon 23 Nov; the 20-day clock ("completed within 20 working days") still runs."""
+    text = IMPORT_PAST_HEAD + ("X000010,pdu-north,pdu-south,2026-11-02,permanent,accepted,"
+                               "receiving_area_home_visit,2026-11-06,,,,,\n")
+    with uow() as u:
+        assert services.import_csv(u, org, text, NOW).errors == []
+        t = u.transfers.get_open_by_case("X000010")
+        assert t is not None
+        ds = {d.clock: d for d in services.transfer_deadlines(org, t)}
+    accepted = t.last_event("accepted")
+    assert accepted is not None and accepted.at.date() == date(2026, 11, 6)
+    assert ds["address_assessment"].status.value == "stopped"
+    assert ds["resolution"].status.value == "running" and ds["resolution"].due_on == date(2026, 11, 30)
+    with uow() as u:
+        assert [r.case_ref for r in services.list_transfers(u, today=NOW.date(), overdue=True)] == []
+
+
+def test_an_imported_dispute_gets_its_dispute_clock_from_the_day_it_was_raised(
+        uow: UoW, org: Org) -> None:
+    """LEICS: "All disputes will be resolved within 5 Working Days": a row disputed on Thu 19 Nov
+    2026 is due Thu 26 Nov; an escalated row stands with the Service Managers."""
+    text = IMPORT_PAST_HEAD + (
+        "L000011,leics-frcd,leics-cic,2026-11-10,permanent,disputed,,,2026-11-19,,,,\n"
+        "L000012,leics-frcd,leics-cic,2026-11-10,permanent,escalated,,,2026-11-18,,,,\n")
+    with uow() as u:
+        assert services.import_csv(u, org, text, NOW).errors == []
+        one, two = u.transfers.get_open_by_case("L000011"), u.transfers.get_open_by_case("L000012")
+        assert one is not None and two is not None
+        due = {d.clock: d for d in services.transfer_deadlines(org, one)}
+    assert (due["dispute"].starts_on, due["dispute"].due_on) == (date(2026, 11, 19), date(2026, 11, 26))
+    assert one.escalation_level == "team_manager" and one.state == State.disputed
+    assert two.escalation_level == "service_manager" and two.state == State.escalated
+
+
+def test_import_takes_move_and_order_dates_and_refuses_past_steps_that_do_not_fit(
+        uow: UoW, org: Org) -> None:
+    """Temporary moves and unpaid work come in with their dates (FAQ); an acceptance date on a row
+    that is only requested, a temporary move without its dates, or an acceptance in the future are
+    each named by line and nothing goes in."""
+    good = IMPORT_PAST_HEAD + (
+        "X000013,pdu-north,pdu-south,2026-11-16,temporary,requested,,,,2026-11-16,2027-02-12,,\n"
+        "X000014,pdu-north,pdu-south,2026-11-16,permanent,requested,,,,,,2026-01-05,\n")
+    with uow() as u:
+        assert services.import_csv(u, org, good, NOW).errors == []
+        t = u.transfers.get_open_by_case("X000013")
+        upw = u.transfers.get_open_by_case("X000014")
+        assert t is not None and upw is not None
+    assert (t.move_date, t.move_end_date) == (date(2026, 11, 16), date(2027, 2, 12))
+    assert upw.order_date == date(2026, 1, 5) and "unpaid_work_outstanding" in upw.flags
+    bad = IMPORT_PAST_HEAD + (
+        "X000015,pdu-north,pdu-south,2026-11-16,permanent,requested,,2026-11-17,,,,,\n"
+        "X000016,pdu-north,pdu-south,2026-11-16,temporary,requested,,,,,,,\n"
+        "X000017,pdu-north,pdu-south,2026-11-16,permanent,accepted,,2026-12-30,,,,,\n")
+    with uow() as u:
+        result = services.import_csv(u, org, bad, NOW)
+    assert result.imported == 0
+    assert [e.split(":")[0] for e in result.errors] == ["line 2", "line 3", "line 4"]
+    assert "accepted_on is for a transfer that is accepted or allocated" in result.errors[0]
+    assert "move date" in result.errors[1] and "in the future" in result.errors[2]

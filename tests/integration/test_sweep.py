@@ -227,8 +227,11 @@ def test_leicestershire_children_in_care_clock_skips_easter_2027(uow: UoW, org: 
 
 def test_rochdale_pickup_point_then_next_working_day_transfer(uow: UoW, org: Org,
                                                              engine: sa.Engine) -> None:
-    """Pick-up point Thu 24 Dec 2026: the electronic transfer is due the next working day
-    (Tue 29 Dec) and its breach on Wed 30 Dec tells the holding manager and the HoS."""
+    """ROCH "Once the proactive pick up point has taken place the electronic case transfer needs to
+    be completed by the next working day should the receiving manager not be available a service
+    representative will complete the allocation": pick-up point Thu 24 Dec 2026, due Tue 29 Dec,
+    reminded that day; its breach on Wed 30 Dec tells both managers, the receiving HoS and the
+    service representative, and climbs no ladder (no SMT, no AD)."""
     tid = raise_at(uow, org, at(date(2026, 12, 1)), user="U0RFSW1", case_ref="LCS5",
                    receiving_team="roch-cp-1", transfer_point="icpc",
                    transfer_point_date=date(2026, 12, 24))
@@ -241,8 +244,14 @@ def test_rochdale_pickup_point_then_next_working_day_transfer(uow: UoW, org: Org
     keys = [k for k, _ in steps_written(engine)]
     assert any(k.startswith("t1:transfer_point:remind") for k in keys)
     assert "t1:electronic_transfer:breach" in keys
+    assert "t1:electronic_transfer:remind:2026-12-29" in keys
+    assert not [k for k in keys if "electronic_transfer:escalate" in k]
     who = {n[0] for n in notes(engine) if n[1].startswith("electronic_transfer")}
-    assert "U0RFMGR" in who and "U0HOS" in who
+    assert {"U0RFMGR", "U0RCMGR", "U0HOS", "U0RCREP"} <= who
+    assert not who & {"U0SMT1", "C0SMT", "U0AD"}
+    with uow() as u:
+        t = u.transfers.get(tid)
+        assert t is not None and t.escalation_level is None
 
 
 def test_bury_remedial_work_undone_tells_both_team_managers(uow: UoW, org: Org,

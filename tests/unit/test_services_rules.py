@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from bot import commands as cmd
 from bot import services
-from bot.domain import DomainError, NotPermitted
+from bot.domain import DomainError, NotPermitted, State
 from bot.org import Org, Role, load_org
 from bot.services import RaiseRequest
 from tests.conftest import NOW
@@ -273,3 +274,193 @@ def test_s2_a_short_reason_for_going_before_the_sign_off_is_refused_on_its_field
         services.raise_transfer(uow, org, "U0SMSW1", RaiseRequest(
             case_ref="4713", receiving_team="s2-fsp", urgent_reason="urgent"), NOW)
     assert exc.value.field == "urgent_reason"
+
+
+# ---- capacity, service representatives, temporary moves, unpaid work, siblings (issue 10) -------
+def _roch(uow: FakeUnitOfWork, org: Org, *, point: date | None = None, ref: str = "LCS3001") -> int:
+    t = services.raise_transfer(uow, org, "U0RFSW1", RaiseRequest(
+        case_ref=ref, receiving_team="roch-cp-1", transfer_point="icpc" if point else None,
+        transfer_point_date=point), NOW)
+    assert t.id is not None
+    return t.id
+
+
+def _heard(uow: FakeUnitOfWork, after: int) -> set[str]:
+    return {r for n, _ in uow.notices[after:] if n.kind == "card" for r in n.audience}
+
+
+def test_capacity_is_never_a_reason_to_decline_and_the_decline_form_says_so(org: Org) -> None:
+    """ROCH: "Demand and capacity within individual service areas will not be a barrier to a case
+    transferring to the relevant team": Rochdale's decline form says so and the receiving manager
+    is offered Raise a capacity concern beside Decline; probation's decline form does not."""
+    uow = FakeUnitOfWork()
+    tid = _roch(uow, org)
+    form = services.form_for(uow, org, "U0RCMGR", tid, "decline", NOW)
+    said = " ".join("".join(str(p) for p in line) for line in form.intro)
+    assert "will not be a barrier" in said and "Raise a capacity concern" in said
+    t = uow.transfers.get(tid)
+    assert t is not None
+    offered = [a.name for a in services.actions.available(
+        t, services.actor_for(uow, org, t, "U0RCMGR", NOW.date()), org.pack_for("roch-frt-1"))]
+    assert "decline" in offered and "capacity_concern" in offered
+    puow = FakeUnitOfWork()
+    ptid = _raised(puow, org)
+    pform = services.form_for(puow, org, "U0SMGR", ptid, "decline", NOW)
+    assert "barrier" not in " ".join("".join(str(p) for p in line) for line in pform.intro)
+
+
+def test_a_capacity_concern_goes_hos_then_smt_then_ad_and_the_transfer_goes_on(org: Org) -> None:
+    """ROCH: "the HOS will be responsible for discussing pressures and reaching solutions with
+    colleagues in SMT. Where resolution cannot be reached the matter will be raised with the
+    respective AD": the receiving manager's concern tells the HoS; the HoS raises it to SMT, SMT
+    to the AD; the transfer stays requested throughout and is not a dispute."""
+    uow = FakeUnitOfWork()
+    tid = _roch(uow, org)
+    steps = [("U0RCMGR", {"U0HOS", "C0HOS"}), ("U0HOS", {"U0SMT1", "C0SMT"}), ("U0SMT1", {"U0AD"})]
+    for who, heard in steps:
+        before = len(uow.notices)
+        services.handle(uow, org, cmd.CapacityConcern(tid, who, concern="No capacity across CP teams now"),
+                        NOW)
+        assert heard <= _heard(uow, before)
+    t = uow.transfers.get(tid)
+    assert t is not None and t.state == State.requested and t.escalation_level is None
+    assert [e.detail["level"] for e in t.timeline if e.kind == "capacity_concern_raised"] == [
+        "head_of_service", "smt", "assistant_director"]
+    with pytest.raises(services.DomainError, match="top of the route"):
+        services.handle(uow, org, cmd.CapacityConcern(tid, "U0AD", concern="Still no capacity anywhere"),
+                        NOW)
+
+
+def test_s2_capacity_concern_is_addressed_to_the_senior_leadership_team(org: Org) -> None:
+    """S2: "any issues of service area capacity are then addressed to the Senior Leadership team":
+    the receiving manager's concern goes to the SLT's channel."""
+    uow = FakeUnitOfWork()
+    pack = org.pack_for("s2-mash")
+    gate = pack.gating("request")[0]
+    t = services.raise_transfer(uow, org, "U0SMMGR", RaiseRequest(
+        case_ref="5001", receiving_team="s2-fsp", confirmed=tuple((gate.id, i.id) for i in gate.items)), NOW)
+    assert t.id is not None
+    before = len(uow.notices)
+    services.handle(uow, org, cmd.CapacityConcern(t.id, "U0SFMGR",
+                                                  concern="FSP has no worker free this week"), NOW)
+    assert "C0SMT" in _heard(uow, before)
+
+
+def test_after_the_pick_up_point_a_service_representative_completes_the_allocation(org: Org) -> None:
+    """ROCH: "should the receiving manager not be available a service representative will complete
+    the allocation to avoid delay for the child": before the pick-up point (Wed 25 Nov 2026) the
+    org file's service representative and the receiving HoS cannot accept; from that day they
+    accept, allocate and complete."""
+    uow = FakeUnitOfWork()
+    tid = _roch(uow, org, point=date(2026, 11, 25))
+    with pytest.raises(NotPermitted):
+        services.handle(uow, org, cmd.Accept(tid, "U0RCREP"), NOW)
+    after = datetime.combine(date(2026, 11, 26), time(10), tzinfo=UTC)
+    t = uow.transfers.get(tid)
+    assert t is not None
+    assert Role.service_representative in services.actor_for(uow, org, t, "U0HOS", after.date()).roles
+    services.handle(uow, org, cmd.Accept(tid, "U0RCREP", named_worker="U0RCSW1"), after)
+    services.handle(uow, org, cmd.Complete(tid, "U0RCREP"), after)
+    t = uow.transfers.get(tid)
+    assert t is not None and t.state == State.completed
+    steps = [e.actor for e in t.timeline if e.kind in ("accepted", "allocated", "completed")]
+    assert steps == ["U0RCREP"] * 3
+
+
+def test_a_temporary_move_needs_its_move_date_and_the_officers_end_date(org: Org) -> None:
+    """FAQ: "the decision as to the timeframe that constitutes a temporary move will be down to the
+    professional judgement of the RO": a temporary move without a move date, or (unless it is a
+    residential placement, reviewed at twelve weeks) without the end date, is refused on that
+    field and nothing is written."""
+    uow = FakeUnitOfWork()
+    base = {"case_ref": "X123456", "receiving_team": "pdu-south", "kind": "temporary"}
+    for req, field in ((RaiseRequest(**base), "move_date"),  # type: ignore[arg-type]
+                       (RaiseRequest(**base, move_date=date(2026, 11, 30)), "move_end_date"),  # type: ignore[arg-type]
+                       (RaiseRequest(**base, move_date=date(2026, 11, 30),  # type: ignore[arg-type]
+                                     move_end_date=date(2026, 11, 1)), "move_end_date")):
+        with pytest.raises(services.DomainError) as err:
+            services.raise_transfer(uow, org, "U0NPP1", req, NOW)
+        assert err.value.field == field
+    assert uow.commits == 0
+    t = services.raise_transfer(uow, org, "U0NPP1", RaiseRequest(
+        **base, move_date=date(2026, 11, 30), flags=("residential_placement",)), NOW)  # type: ignore[arg-type]
+    assert {d.clock for d in services.transfer_deadlines(org, t)} >= {"temporary_move"}
+
+
+def test_unpaid_work_ending_before_the_transfer_can_complete_is_said_at_the_request(org: Org) -> None:
+    """FAQ: "their unpaid work requirement has not been completed within 12 months (or where it is
+    highly unlikely that it will be completed within 12 months), it is important that an
+    application is made to Court to extend the requirement as a priority": an order of 10 Dec
+    2025 runs out on 10 Dec 2026, before the 20 working days from Mon 23 Nov 2026 (21 Dec), so the
+    request says so to the receiving manager and the requester; an order of 5 Jan 2026 does not."""
+    uow = FakeUnitOfWork()
+    t = services.raise_transfer(uow, org, "U0NPP1", RaiseRequest(
+        case_ref="X123456", receiving_team="pdu-south", order_date=date(2025, 12, 10)), NOW)
+    assert "unpaid_work_outstanding" in t.flags
+    lines = {r: n.lines for n, _ in uow.notices if n.kind == "card" for r in n.audience}
+    for who in ("U0SMGR", "U0NPP1"):
+        assert any("apply to court to extend the requirement, as a priority" in x and "2026-12-10" in x
+                   for x in lines[who])
+    assert t.timeline[-1].kind == "upw_extension_due"
+    later = FakeUnitOfWork()
+    t2 = services.raise_transfer(later, org, "U0NPP1", RaiseRequest(
+        case_ref="X123457", receiving_team="pdu-south", order_date=date(2026, 1, 5)), NOW)
+    assert not t2.last_event("upw_extension_due")
+    with pytest.raises(services.DomainError) as err:
+        services.raise_transfer(FakeUnitOfWork(), org, "U0NPP1", RaiseRequest(
+            case_ref="X123458", receiving_team="pdu-south", flags=("unpaid_work_outstanding",)), NOW)
+    assert err.value.field == "order_date"
+
+
+def _bury3(org: Org) -> Org:
+    teams = [*(t.model_dump() for t in org.teams),
+             {"id": "bury-safeguarding", "name": "Bury Safeguarding Team", "policy": "bury",
+              "managers": ["U0BSMGR"]}]
+    return _with(org, teams=teams)
+
+
+BURY_AUDIT = tuple(("holding_manager_audit", i) for i in (
+    "assessments_complete", "recording_up_to_date", "chronology_current", "lcs_activities_closed",
+    "cypic_assessment"))
+
+
+def test_a_sibling_sent_to_another_team_than_its_siblings_needs_exceptional_circumstances(org: Org) -> None:
+    """BURY: "Sibling groups should be held within the same team, unless there are exceptional
+    circumstances. Agreement should be made by the relevant team managers in the first instance,
+    if agreement cannot be reached then Strategic Leads should make the final decision": with
+    sibling 1001 going to Children in Need, raising 1002 to Safeguarding is refused on the
+    siblings field until the reason is given; then the request says the siblings are apart."""
+    org = _bury3(org)
+    uow = FakeUnitOfWork()
+    services.raise_transfer(uow, org, "U0BAMGR", RaiseRequest(
+        case_ref="1001", receiving_team="bury-cin", confirmed=BURY_AUDIT), NOW)
+    req = RaiseRequest(case_ref="1002", receiving_team="bury-safeguarding", linked_refs=("1001",),
+                       confirmed=BURY_AUDIT)
+    with pytest.raises(services.DomainError) as err:
+        services.raise_transfer(uow, org, "U0BAMGR", req, NOW)
+    assert err.value.field == "siblings_reason" and "Strategic Lead" in str(err.value)
+    same = services.raise_transfer(uow, org, "U0BAMGR", RaiseRequest(
+        case_ref="1003", receiving_team="bury-cin", linked_refs=("1001",), confirmed=BURY_AUDIT), NOW)
+    assert not same.last_event("siblings_apart")
+    t = services.raise_transfer(uow, org, "U0BAMGR", replace(
+        req, siblings_reason="The older sibling needs the specialist safeguarding team"), NOW)
+    ev = t.last_event("siblings_apart")
+    assert ev is not None and ev.detail["siblings"] == ["1001"] and ev.detail["teams"] == ["bury-cin"]
+    lines = [x for n, _ in uow.notices if n.kind == "card" and "U0BSMGR" in n.audience for x in n.lines]
+    assert any("Siblings apart" in x and "Strategic Lead" in x for x in lines)
+
+
+def test_bury_s20_accommodation_date_starts_the_five_month_clock(org: Org) -> None:
+    """BURY: "no later than 5 months following accommodation": a CYPiC request giving the
+    accommodation date 10 Aug 2026 runs a clock due 10 Jan 2027; a future date is refused."""
+    uow = FakeUnitOfWork()
+    t = services.raise_transfer(uow, org, "U0BAMGR", RaiseRequest(
+        case_ref="2001", receiving_team="bury-cin", kind="children_in_care",
+        accommodated_on=date(2026, 8, 10), confirmed=BURY_AUDIT), NOW)
+    due = {d.clock: d.due_on for d in services.transfer_deadlines(org, t)}
+    assert due["s20_five_months"] == date(2027, 1, 10)
+    with pytest.raises(services.DomainError) as err:
+        services.raise_transfer(uow, org, "U0BAMGR", RaiseRequest(
+            case_ref="2002", receiving_team="bury-cin", kind="children_in_care",
+            accommodated_on=date(2026, 12, 1), confirmed=BURY_AUDIT), NOW)
+    assert err.value.field == "accommodated_on"
