@@ -5,12 +5,18 @@ is told."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
 from bot import services
+from bot.org import Org
 from bot.ports import UnitOfWork
 from handlers.slack import ids
-from tests.e2e.slack import SlackDriver, checks, select, text_input, user_select, wait
+from tests.e2e.conftest import texts
+from tests.e2e.slack import Clock, SlackDriver, checks, select, text_input, user_select, wait
+from tests.e2e.test_reminders import at, run_tick
 
 UoW = Callable[[], UnitOfWork]
 
@@ -166,3 +172,116 @@ def test_s2_sign_off_then_request_accepted_and_completed(slack: SlackDriver, uow
     press(slack, "U0SFMGR", "S2001", "Complete transfer")
     fill(slack, "U0SFMGR")
     assert state(uow, "S2001") == "completed"
+
+
+# ---- each pack's distinctive path on the app's clock (issue 10) ---------------------------------
+def _tick(slack: SlackDriver, engine: sa.Engine, org: Org, clock: Clock, day: date) -> None:
+    """The scheduler's tick at 10:00 UK time on ``day``, the app's clock moved there."""
+    clock.now = at(day)
+    run_tick(slack.api, engine, org, clock.now)
+
+
+def _said(slack: SlackDriver, who: str, case: str) -> str:
+    """Everything Baton has sent ``who`` about ``case``."""
+    return "\n".join(texts(m.blocks) + (m.text or "") for m in slack.api.messages(who)
+                     if case in str(m.blocks))
+
+
+def test_probation_accepted_but_not_completed_escalates_at_working_day_21(
+        slack: SlackDriver, uow: UoW, engine: sa.Engine, org: Org, clock: Clock) -> None:
+    """FAQ: "case transfers to be completed within 20 working days ... The next working day
+    following the request for transfer is day 1": raised and accepted on Mon 23 Nov 2026, never
+    completed: nothing on day 20 (Mon 21 Dec), then on day 21 (Tue 22 Dec) the practitioner is
+    asked for the reason for delay and senior management hears, though it was accepted."""
+    raise_form(slack, "U0NPP1", {ids.CASE_REF: text_input("X200101"),
+                                 ids.RECEIVING_TEAM: select("pdu-south"), ids.KIND: select("permanent")})
+    press(slack, "U0SMGR", "X200101", "Accept")
+    fill(slack, "U0SMGR")
+    assert state(uow, "X200101") == "accepted"
+    _tick(slack, engine, org, clock, date(2026, 12, 21))
+    assert "Escalated" not in _said(slack, "C0SMT", "X200101")
+    _tick(slack, engine, org, clock, date(2026, 12, 22))
+    wait(slack.api, lambda: "Escalated to Senior management" in _said(slack, "C0SMT", "X200101"))
+    press(slack, "U0NPP1", "X200101", "Record delay reason")
+    fill(slack, "U0NPP1", {"reason": text_input("Awaiting the approved premises bed"),
+                           "actions": text_input("Chased the AP manager twice")})
+    with uow() as u:
+        t = services.load(u, case_ref="X200101")
+    assert t.state == "accepted" and t.escalation_level == "smt"
+    assert t.timeline[-1].kind == "delay_recorded"
+
+
+def test_leicestershire_dispute_reaches_the_head_of_service_within_five_working_days(
+        slack: SlackDriver, uow: UoW, engine: sa.Engine, org: Org, clock: Clock) -> None:
+    """LEICS: "All disputes will be resolved within 5 Working Days. If Team Managers are unable to
+    resolve any dispute, then this should be escalated to the respective Service Managers ... If
+    no resolution can be reached a Head of Service should be consulted": disputed in chat on Mon
+    23 Nov 2026, the Service Manager hears on day 3 (Thu 26 Nov), the Head of Service on day 5
+    (Mon 30 Nov), inside the 5 days, and decides in chat."""
+    raise_form(slack, "U0LFSW1", {ids.CASE_REF: text_input("L2101"), ids.RECEIVING_TEAM: select("leics-cic"),
+                                  ids.KIND: select("permanent")})
+    press(slack, "U0LCMGR", "L2101", "Decline")
+    fill(slack, "U0LCMGR", {"rationale": text_input("Permanency is not yet ratified for this child")})
+    press(slack, "U0LFMGR", "L2101", "Raise a dispute")
+    fill(slack, "U0LFMGR", {"reason": text_input("The long-term plan was ratified at the LAC review")})
+    for day in (date(2026, 11, 24), date(2026, 11, 25)):
+        _tick(slack, engine, org, clock, day)
+    assert "L2101" not in str([m.blocks for m in slack.api.messages("U0HOS")])
+    _tick(slack, engine, org, clock, date(2026, 11, 26))
+    wait(slack.api, lambda: "Service Manager" in _said(slack, "U0SVCMGR", "L2101"))
+    _tick(slack, engine, org, clock, date(2026, 11, 27))
+    assert "L2101" not in str([m.blocks for m in slack.api.messages("U0HOS")])
+    _tick(slack, engine, org, clock, date(2026, 11, 30))
+    wait(slack.api, lambda: "Head of Service" in _said(slack, "U0HOS", "L2101"))
+    with uow() as u:
+        assert services.load(u, case_ref="L2101").escalation_level == "head_of_service"
+    press(slack, "U0HOS", "L2101", "Decide the dispute")
+    fill(slack, "U0HOS", {"outcome": select("transfer"),
+                          "rationale": text_input("The ratified plan means Children in Care holds it")})
+    assert state(uow, "L2101") == "accepted"
+
+
+def test_rochdale_non_attendance_without_prior_agreement_then_transfer_anyway(
+        slack: SlackDriver, uow: UoW, clock: Clock) -> None:
+    """ROCH: "Should there be non-attendance without prior agreement from the receiving team at the
+    agreed pro-active pick up point then the holding PM will transfer the case electronically into
+    the receiving PM": the ICPC on Fri 27 Nov 2026 is missed; the holding Practice Manager records
+    it in chat and completes the transfer, though Child Protection never accepted."""
+    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("LCS2101"),
+                                  ids.RECEIVING_TEAM: select("roch-cp-1"), ids.KIND: select("permanent"),
+                                  ids.TRANSFER_POINT: select("icpc"),
+                                  ids.TRANSFER_POINT_DATE: {"type": "datepicker",
+                                                            "selected_date": "2026-11-27"}})
+    clock.now = at(date(2026, 11, 27), 15)
+    slack.command("U0RFMGR", "complete LCS2101")  # not before the pick-up point is recorded missed
+    wait(slack.api, lambda: slack.api.responses)
+    assert "once the receiving team has accepted it" in slack.api.responses[-1].payload["text"]
+    slack.command("U0RFMGR", "attendance LCS2101")
+    wait(slack.api, lambda: slack.api.modal_stack("U0RFMGR"))
+    fill(slack, "U0RFMGR", {"attended": select("no"), "agreed_absence": select("no")})
+    slack.command("U0RFMGR", "complete LCS2101")
+    wait(slack.api, lambda: slack.api.modal_stack("U0RFMGR"))
+    fill(slack, "U0RFMGR")
+    with uow() as u:
+        t = services.load(u, case_ref="LCS2101")
+    assert t.state == "completed"
+    assert [e.kind for e in t.timeline][-3:] == ["transfer_point_missed", "transferred_anyway", "completed"]
+
+
+def test_rochdale_capacity_concern_goes_to_the_head_of_service_not_a_decline(
+        slack: SlackDriver, uow: UoW) -> None:
+    """ROCH: "Demand and capacity within individual service areas will not be a barrier to a case
+    transferring to the relevant team": Child Protection's manager raises a capacity concern from
+    the request's card; the Head of Service is told, the HoS raises it to SMT, and the request
+    stays with Child Protection to accept."""
+    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("LCS2102"),
+                                  ids.RECEIVING_TEAM: select("roch-cp-1"), ids.KIND: select("permanent")})
+    press(slack, "U0RCMGR", "LCS2102", "Raise a capacity concern")
+    fill(slack, "U0RCMGR", {"concern": text_input("Three social worker vacancies in CP1 this month")})
+    press(slack, "U0HOS", "LCS2102", "Raise a capacity concern")
+    fill(slack, "U0HOS", {"concern": text_input("No redistribution possible across the CP teams")})
+    wait(slack.api, lambda: "Senior Management Team" in _said(slack, "U0SMT1", "LCS2102"))
+    assert state(uow, "LCS2102") == "requested"
+    press(slack, "U0RCMGR", "LCS2102", "Accept")
+    fill(slack, "U0RCMGR")
+    assert state(uow, "LCS2102") == "accepted"
