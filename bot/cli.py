@@ -188,6 +188,14 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
     typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}")
 
 
+@policy_app.command("tables")
+def policy_tables() -> None:
+    """Print every pack's clocks and ladders as the README's Markdown tables."""
+    from bot.policy import all_builtin_packs, pack_tables
+
+    typer.echo(pack_tables(all_builtin_packs()))
+
+
 @policy_app.command("check")
 def policy_check(file: Annotated[Path, typer.Argument(help="A policy pack YAML file")]) -> None:
     """Validate a policy pack file."""
