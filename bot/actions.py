@@ -67,12 +67,13 @@ ROLE_WORDS = {
     Role.escalation: "senior managers on the escalation ladder",
     Role.holding_escalation: "the transferring area's senior managers",
     Role.capacity_level: "the capacity route's senior managers",
-    Role.service_representative: "(after the pick-up point) the receiving service's representatives",
+    Role.service_representative: "the receiving service's representatives",
     Role.system: "Baton",
 }
 # Receiving-side steps a service representative may take after the pick-up point (ROCH)
 RECEIVING_OR_REP = (Role.receiving_manager, Role.service_representative)
-REP_WORDS = "(Rochdale) after the pick-up point also the receiving HoS and service representatives"
+REP_WORDS = ("(Rochdale) after the pick-up point, or with the receiving managers away and no cover, "
+             "also the receiving HoS and service representatives")
 
 
 def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:

@@ -531,7 +531,7 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             out.append(f"| capacity (never a decline) | {route} | \"{_cell(p.capacity.source)}\" | "
                        f"{_cell(p.capacity.reading) or '-'} |")
         if p.service_representatives is not None:
-            out.append("| after the pick-up point | the receiving team's managers, its "
+            out.append("| after the pick-up point, or no cover | the receiving team's managers, its "
                        f"{', '.join(p.level_label(x) for x in p.service_representatives.levels)} and "
                        "the org file's `service_representatives` accept, allocate and complete | "
                        f"\"{_cell(p.service_representatives.source)}\" | - |")

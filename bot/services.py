@@ -105,9 +105,12 @@ def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) ->
     if any(user in c.users for level in route for team in (t.holding_team, t.receiving_team)
            for c in [org.contact(team, level.name)] if c):
         roles.add(Role.capacity_level)
-    if after_pick_up_point(t, today) and user in org.service_representatives_of(t.receiving_team, pack):
-        roles.add(Role.service_representative)  # ROCH: "a service representative will complete
-        # the allocation" once the pick-up point has taken place
+    if user in org.service_representatives_of(t.receiving_team, pack) and t.is_open and (
+            after_pick_up_point(t, today) or not effective_managers(org, t.receiving_team, covers)):
+        # ROCH: "a service representative will complete the allocation" once the pick-up point
+        # has taken place; "Whereby arrangements have not been made for cover the receiving HOS
+        # will intervene and allocate"
+        roles.add(Role.service_representative)
     if user == t.requested_by:  # nobody decides a transfer they raised, whatever cover they hold
         roles -= {Role.receiving_manager, Role.escalation, Role.holding_escalation,
                   Role.service_representative}

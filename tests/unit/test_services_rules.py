@@ -464,3 +464,26 @@ def test_bury_s20_accommodation_date_starts_the_five_month_clock(org: Org) -> No
             case_ref="2002", receiving_team="bury-cin", kind="children_in_care",
             accommodated_on=date(2026, 12, 1), confirmed=BURY_AUDIT), NOW)
     assert err.value.field == "accommodated_on"
+
+
+def test_with_the_receiving_managers_away_and_no_cover_the_head_of_service_allocates(org: Org) -> None:
+    """ROCH: "If the receiving manager is on annual leave it is their responsibility to ensure that
+    the transfer of cases is covered ... Whereby arrangements have not been made for cover the
+    receiving HOS will intervene and allocate to avoid drift and delay": with CP1's manager on
+    leave and nobody covering, the HoS may accept before any pick-up point; with cover named,
+    they may not."""
+    uow = FakeUnitOfWork()
+    tid = _roch(uow, org)
+    services.set_cover(uow, org, "U0RCMGR", None, date(2026, 12, 4), NOW)
+    t = uow.transfers.get(tid)
+    assert t is not None
+    assert Role.service_representative in services.actor_for(uow, org, t, "U0HOS", NOW.date()).roles
+    covered = FakeUnitOfWork()
+    ctid = _roch(covered, org)
+    services.set_cover(covered, org, "U0RCMGR", "U0RCSW1", date(2026, 12, 4), NOW)
+    ct = covered.transfers.get(ctid)
+    assert ct is not None
+    assert Role.service_representative not in services.actor_for(covered, org, ct, "U0HOS", NOW.date()).roles
+    services.handle(uow, org, cmd.Accept(tid, "U0HOS", named_worker="U0RCSW1"), NOW)
+    t = uow.transfers.get(tid)
+    assert t is not None and t.state == State.allocated
