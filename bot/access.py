@@ -2,7 +2,9 @@
 
 The people on a transfer are the holding and receiving teams' managers and members, whoever
 covers one of those managers on the days they cover, the person who raised it, its named worker,
-the escalation contacts of its two teams at the levels it has reached, and the org's auditors.
+the escalation contacts of its two teams at the levels it has reached (and the capacity route's
+levels a capacity concern reached), the receiving team's service representatives (Rochdale), and
+the org's auditors.
 A *restricted* transfer narrows that to the people named on it: its teams' managers (and their
 cover), who raised it, its named worker, the escalation levels it reached and the auditors; its
 teams' other members do not see it. Anyone on its *excluded* list never sees it or hears of it.
