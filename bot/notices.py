@@ -136,7 +136,7 @@ def _request_lines(org: Org, pack: PolicyPack, events: Iterable[TimelineEvent]) 
         if ev.kind == "siblings_apart":
             teams = ", ".join(_team(org, x) for x in ev.detail.get("teams", ()))
             out.append(f"Siblings apart: linked case(s) {', '.join(ev.detail.get('siblings', ()))} "
-                       f"are with {teams}. Exceptional circumstances are given on the card; the team "
+                       f"are with {teams}. The exceptional circumstances are on the card; the team "
                        f"managers agree, or the {pack.level_label(str(ev.detail.get('level', '')))} "
                        "makes the final decision (raise a dispute).")
     return tuple(out)

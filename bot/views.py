@@ -232,12 +232,42 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
         else:
             status = f"requested before it; the {level} agreed or the PM signed off. Why: {asked.reason}"
         fields.append(("PM sign-off", rich(status)))
+    fields += policy_fields(t, pack)
     fallback = f"Transfer {t.case_ref}: {STATE_LABELS[t.state]}"
     if headline:
         fallback = f"{t.case_ref}: {headline[0]}"
     return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
                 headline=headline, fields=tuple(fields[:10]), status=_status(t),
                 buttons=buttons(t, offered), fallback=fallback)
+
+
+def policy_fields(t: Transfer, pack: PolicyPack | None) -> list[tuple[str, Rich]]:
+    """A card's facts that only some policies ask for: a temporary move's dates, unpaid work's
+    order (and that 12 months run out first), the S20 accommodation date, linked siblings (and
+    why they are apart), a capacity concern."""
+    out: list[tuple[str, Rich]] = []
+    if t.move_date:
+        end = (f" to {day(t.move_end_date)} (the date the responsible officer set)" if t.move_end_date
+               else " (residential placement: reviewed at 12 weeks)")
+        out.append(("Temporary move", rich(f"from {day(t.move_date)}{end}")))
+    if t.order_date:
+        upw = t.last_event("upw_extension_due")
+        more = (f"; its 12 months end {upw.detail.get('ends')}, before the transfer can complete: "
+                "apply to court to extend, as a priority" if upw else "")
+        out.append(("Unpaid work order", rich(f"{day(t.order_date)}{more}")))
+    if t.accommodated_on:
+        out.append(("Accommodated (S20)", rich(day(t.accommodated_on))))
+    if t.linked_refs:
+        apart = t.last_event("siblings_apart")
+        text = ", ".join(t.linked_refs)
+        if apart is not None:
+            text += f": apart from {', '.join(apart.detail.get('siblings', ()))}. Why: {apart.reason}"
+        out.append(("Siblings", rich(text)))
+    concern = t.last_event("capacity_concern_raised")
+    if concern is not None and pack is not None:
+        out.append(("Capacity concern", rich(f"with the {pack.level_label(str(concern.detail.get('level')))}"
+                                              f" (the transfer goes ahead): {concern.reason}")))
+    return out
 
 
 def history_events(t: Transfer) -> list[TimelineEvent]:

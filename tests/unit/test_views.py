@@ -174,3 +174,35 @@ def test_history_of_a_restricted_transfer_keeps_who_what_when_but_no_reason_or_d
     assert any(e.reason for e in t.timeline)  # the stored timeline is untouched
     t.restricted = False
     assert views.history_events(t) == t.timeline
+
+
+def _facts(c: views.Card) -> dict[str, str]:
+    return {label: "".join(str(p) for p in value) for label, value in c.fields}
+
+
+def test_a_card_shows_the_temporary_move_and_unpaid_work_dates_the_faq_runs_on() -> None:
+    """FAQ: a temporary move's timeframe is "down to the professional judgement of the RO", and
+    unpaid work not completed within 12 months needs "an application ... to Court to extend the
+    requirement as a priority": the card carries the move's dates, the order's date and that its
+    12 months end before the transfer can complete."""
+    t = requested(move_date=date(2026, 11, 30), move_end_date=date(2027, 2, 26),
+                  order_date=date(2025, 12, 10))
+    t._record(PP, NOW, "upw_extension_due", ends="2026-12-10", complete_by="2026-12-21")
+    facts = _facts(card(t, RM))
+    assert "30 Nov 2026" in facts["Temporary move"] and "26 Feb 2027" in facts["Temporary move"]
+    assert "2026-12-10" in facts["Unpaid work order"]
+    assert "apply to court to extend, as a priority" in facts["Unpaid work order"]
+
+
+def test_a_card_shows_why_siblings_are_apart_and_a_capacity_concern() -> None:
+    """BURY: "Sibling groups should be held within the same team, unless there are exceptional
+    circumstances": the card names the linked siblings and why this one goes elsewhere."""
+    t = requested(BURY, linked_refs=("1001",))
+    t._record(HM, NOW, "siblings_apart", reason="Specialist safeguarding team needed",
+              siblings=["1001"], teams=["bury-cin"], level="strategic_lead")
+    facts = _facts(card(t, RM))
+    assert facts["Siblings"] == "1001: apart from 1001. Why: Specialist safeguarding team needed"
+    roch = builtin_pack("rochdale")
+    r = requested(roch)
+    r.raise_capacity_concern(RM, NOW, roch, concern="Three vacancies in CP1 this month")
+    assert "Head of Service (HoS)" in _facts(card(r, RM))["Capacity concern"]
