@@ -361,3 +361,37 @@ def test_utc_and_uk_dates_agree_in_summer(uow: UoW, org: Org) -> None:
     with uow() as u:
         t = u.transfers.get(tid)
     assert t is not None and t.requested_on == date(2027, 7, 1)
+
+
+def test_another_temporary_move_reminds_and_breaches_on_the_officers_end_date(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """FAQ: "the timeframe that constitutes a temporary move will be down to the professional
+    judgement of the RO": a move from Mon 23 Nov 2026 the RO ends on Fri 8 Jan 2027 (not a
+    residential placement, so no 12-week review) is reminded on 31 Dec and 7 Jan and breaches on
+    Mon 11 Jan, to the practitioner and the holding manager."""
+    raise_at(uow, org, at(date(2026, 11, 23)), kind="temporary", move_date=date(2026, 11, 23),
+             move_end_date=date(2027, 1, 8))
+    sweep_daily(engine, org, date(2026, 12, 28), date(2027, 1, 12))
+    keys = [k for k, _ in steps_written(engine)]
+    assert {"t1:temporary_move_end:remind:2026-12-31", "t1:temporary_move_end:remind:2027-01-07",
+            "t1:temporary_move_end:breach"} <= set(keys)
+    assert not [k for k in keys if ":temporary_move:" in k]
+    who = {n[0] for n in notes(engine) if n[1] == "temporary_move_end:breach"}
+    assert who == {"U0NPP1", "U0NMGR"}
+
+
+def test_bury_s20_five_months_reminds_both_managers_before_it_falls_due(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """BURY: "no later than 5 months following accommodation": accommodated Mon 10 Aug 2026, the
+    CYPiC transfer requested Mon 23 Nov is due Sun 10 Jan 2027; both team managers are reminded
+    5 working days before (Mon 4 Jan) and told on its breach (Mon 11 Jan)."""
+    audit = tuple(("holding_manager_audit", i) for i in (
+        "assessments_complete", "recording_up_to_date", "chronology_current", "lcs_activities_closed",
+        "cypic_assessment"))
+    raise_at(uow, org, at(date(2026, 11, 23)), user="U0BAMGR", case_ref="3001", receiving_team="bury-cin",
+             kind="children_in_care", accommodated_on=date(2026, 8, 10), confirmed=audit)
+    sweep_daily(engine, org, date(2027, 1, 4), date(2027, 1, 11))
+    keys = [k for k, _ in steps_written(engine)]
+    assert "t1:s20_five_months:remind:2027-01-04" in keys and "t1:s20_five_months:breach" in keys
+    who = {n[0] for n in notes(engine) if n[1] == "s20_five_months:breach"}
+    assert who == {"U0BAMGR", "U0BCMGR"}
