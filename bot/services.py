@@ -343,30 +343,30 @@ def _with_order_flag(pack: PolicyPack, flags: tuple[str, ...], order_date: date 
     return flags
 
 
-def check_dates(pack: PolicyPack, t: Transfer, today: date, *, prefix: str = "") -> None:
+def check_dates(pack: PolicyPack, t: Transfer, today: date) -> None:
     """Refuse dates a transfer cannot run on: FAQ temporary moves need the move date, and any but
     a residential placement the end date the responsible officer set; unpaid work needs the order
-    date; no date after its end."""
+    date; no order or accommodation date in the future."""
     if t.kind == "temporary" and "temporary" in pack.kind_ids:
         if t.move_date is None:
-            raise DomainError(prefix + "Give the move date of the temporary move.", field="move_date")
+            raise DomainError("Give the move date of the temporary move.", field="move_date")
         residential = "residential_placement" in t.flags
         if t.move_end_date is None and not residential:
-            raise DomainError(prefix + "Give the end date the responsible officer set for the temporary "
+            raise DomainError("Give the end date the responsible officer set for the temporary "
                               "move (a residential placement is reviewed at 12 weeks instead).",
                               field="move_end_date")
         if t.move_end_date is not None and t.move_end_date < t.move_date:
-            raise DomainError(prefix + f"The end date {t.move_end_date.isoformat()} is before the move "
+            raise DomainError(f"The end date {t.move_end_date.isoformat()} is before the move "
                               f"date {t.move_date.isoformat()}.", field="move_end_date")
     elif t.move_end_date is not None:
-        raise DomainError(prefix + "An end date is for a temporary move only.", field="move_end_date")
+        raise DomainError("An end date is for a temporary move only.", field="move_end_date")
     if UPW_FLAG in t.flags and t.order_date is None and UPW_FLAG in {f.id for f in pack.flags}:
-        raise DomainError(prefix + "Give the date of the order with the unpaid work requirement.",
+        raise DomainError("Give the date of the order with the unpaid work requirement.",
                           field="order_date")
     for name in ("order_date", "accommodated_on"):
         day = getattr(t, name)
         if day is not None and day > today:
-            raise DomainError(prefix + f"The {name.replace('_', ' ')} {day.isoformat()} is in the future.",
+            raise DomainError(f"The {name.replace('_', ' ')} {day.isoformat()} is in the future.",
                               field=name)
 
 
@@ -1184,7 +1184,7 @@ def _import_past(pack: PolicyPack, t: Transfer, state: State, dates: Mapping[str
     def happened(kind: str, day: date, to: State, **detail: Any) -> None:
         ev = TimelineEvent(at=datetime.combine(day, datetime.min.time().replace(hour=12), tzinfo=UK_TIME),
                            actor=SYSTEM, kind=kind, from_state=t.state.value, to_state=to.value,
-                           detail={"imported": True, **detail})
+                           detail={"imported": True, **{k: v for k, v in detail.items() if v is not None}})
         t.state = to
         t.timeline.append(ev)
         t.new_events.append(ev)

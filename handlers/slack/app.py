@@ -263,7 +263,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             return
         except (DomainError, UnknownTeam) as exc:
             field: str = (ids.RECEIVING_TEAM if isinstance(exc, UnknownTeam) else exc.field) or ""
-            if field not in values:  # about the request as a whole: under the case reference
+            shown = {b.get("block_id") for b in view.get("blocks") or []} | set(values)
+            if field not in shown:  # about the request as a whole: under the case reference
                 field = ids.CASE_REF
             ack(response_action="errors", errors={field: _clip(str(exc))})
             return

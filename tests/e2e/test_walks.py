@@ -285,3 +285,25 @@ def test_rochdale_capacity_concern_goes_to_the_head_of_service_not_a_decline(
     press(slack, "U0RCMGR", "LCS2102", "Accept")
     fill(slack, "U0RCMGR")
     assert state(uow, "LCS2102") == "accepted"
+
+
+def test_probation_temporary_move_and_unpaid_work_dates_on_the_raise_form(slack: SlackDriver,
+                                                                          uow: UoW) -> None:
+    """FAQ: "the timeframe that constitutes a temporary move will be down to the professional
+    judgement of the RO"; "Unpaid work requirements should be completed within 12 months": the
+    raise form refuses a temporary move without the officer's end date on that field, then takes
+    the move, end and order dates; the receiving manager is told to apply to court as a priority."""
+    date_of = lambda d: {"type": "datepicker", "selected_date": d}  # noqa: E731
+    slack.command("U0NPP1", "new")
+    wait(slack.api, lambda: slack.api.modal_stack("U0NPP1"))
+    values = {ids.CASE_REF: text_input("X200102"), ids.RECEIVING_TEAM: select("pdu-south"),
+              ids.KIND: select("temporary"), "move_date": date_of("2026-11-30")}
+    status, answer = slack.submit("U0NPP1", values)
+    assert status == 200 and "move_end_date" in answer.get("errors", {}), answer
+    fill(slack, "U0NPP1", {**values, "move_end_date": date_of("2027-02-26"),
+                           "order_date": date_of("2025-12-10")})
+    with uow() as u:
+        t = services.load(u, case_ref="X200102")
+    assert (t.move_date, t.move_end_date, t.order_date) == (date(2026, 11, 30), date(2027, 2, 26),
+                                                             date(2025, 12, 10))
+    wait(slack.api, lambda: "apply to court to extend" in _said(slack, "U0SMGR", "X200102"))
