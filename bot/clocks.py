@@ -122,6 +122,10 @@ _FIELD_ANCHORS = {
 
 def _start(clock: Clock, t: Transfer) -> tuple[date | None, int]:
     """The clock's start date and the timeline index after which stop events count."""
+    if clock.starts == Anchor.work_due:  # the latest work asked for, by the date it is due
+        asked = next((i for i in range(len(t.timeline) - 1, -1, -1)
+                      if t.timeline[i].kind == "work_requested"), None)
+        return (t.work_due, asked + 1) if asked is not None else (None, 0)
     attr = _FIELD_ANCHORS.get(clock.starts)
     if attr is not None:
         return getattr(t, attr), 0

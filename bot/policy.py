@@ -47,6 +47,7 @@ class Anchor(StrEnum):
     agreed = "agreed"  # the transfer date the two managers agreed (agreed_date)
     move_ends = "move_ends"  # the end date the responsible officer set for a temporary move
     accommodated = "accommodated"  # BURY S20: the date the child was accommodated
+    work_due = "work_due"  # the date the remedial work was agreed for (ROCH: agreed per case)
 
 
 class Recipient(StrEnum):
@@ -464,6 +465,7 @@ _ANCHOR_WORDS = {
     Anchor.agreed: "the agreed transfer date",
     Anchor.move_ends: "the end date the RO set",
     Anchor.accommodated: "the accommodation date",
+    Anchor.work_due: "the date the remedial work is due (agreed on the form)",
 }
 
 

@@ -215,3 +215,14 @@ def test_import_closed_on_rows_record_closures_and_open_no_transfer(
         assert u.transfers.latest_by_case("LCS7") is None
     assert last is not None and (last.team, last.closed_on, last.goes_back) == (
         "bury-cin", date(2026, 10, 1), True)
+
+
+def test_policy_tables_prints_each_packs_clocks_and_routes(env: dict[str, str]) -> None:
+    """`baton policy tables` prints what the README carries: Rochdale's dispute ladder and its
+    separate capacity route, each with the seed's words."""
+    code, out, _ = run(env, "policy", "tables")
+    assert code == 0
+    assert "| disputes | Practice Manager (PM) → Head of Service (HoS) |" in out
+    assert ("| capacity (never a decline) | Head of Service (HoS) → Senior Management Team (SMT) → "
+            "Assistant Director (AD) |") in out
+    assert "`s20_five_months` (kinds children_in_care)" in out

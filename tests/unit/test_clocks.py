@@ -680,3 +680,20 @@ def test_custom_clock_anchored_on_acceptance_starts_from_the_accept_event() -> N
     d = _by_clock(deadlines(t, pack, CAL))["test"]
     assert d.starts_on == date(2027, 1, 4)
     assert d.due_on == date(2027, 1, 11)
+
+
+def test_rochdale_remedial_work_falls_due_on_the_date_the_two_practice_managers_agreed() -> None:
+    """ROCH: "An agreement of timescales and delegation of remedial work will be between the
+    sending and receiving PM. If this work is not completed within the agreed timescales the PM's
+    should in the first instance seek to resolve the matter": requested Fri 18 Dec 2026, work
+    agreed for Fri 8 Jan 2027 is due that day (reminded the day before); once done the clock
+    stops; work asked again for Fri 15 Jan runs afresh to that date."""
+    t, pack = _requested("rochdale")
+    t.request_work(RM, _at(date(2026, 12, 21)), items=["Update the chronology"], due=date(2027, 1, 8))
+    d = _by_clock(deadlines(t, pack, CAL))["remedial_work"]
+    assert (d.due_on, d.remind_on, d.status) == (date(2027, 1, 8), (date(2027, 1, 7),), ClockStatus.running)
+    t.work_done(HM, _at(date(2027, 1, 4)))
+    assert "remedial_work" not in _by_clock(deadlines(t, pack, CAL))
+    t.request_work(RM, _at(date(2027, 1, 5)), items=["Close the LCS episode"], due=date(2027, 1, 15))
+    again = _by_clock(deadlines(t, pack, CAL))["remedial_work"]
+    assert (again.due_on, again.status) == (date(2027, 1, 15), ClockStatus.running)
