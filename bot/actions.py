@@ -66,7 +66,7 @@ ROLE_WORDS = {
     Role.receiving_member: "the receiving team",
     Role.escalation: "senior managers on the escalation ladder",
     Role.holding_escalation: "the transferring area's senior managers",
-    Role.capacity_level: "the capacity route's senior managers",
+    Role.capacity_level: "the capacity route's level the concern is with",
     Role.service_representative: "the receiving service's representatives",
     Role.system: "Baton",
 }
@@ -193,6 +193,9 @@ def _capacity_route(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str |
         return f"The capacity concern about {t.case_ref} is already with the {top}, the top of the route."
     if t.capacity_level() is None and not actor.has(*MANAGERS, Role.system):
         return f"The capacity concern about {t.case_ref} is raised first by a team's manager."
+    if t.capacity_level() is not None and not actor.has(Role.capacity_level, Role.system):
+        return (f"The capacity concern about {t.case_ref} is with the "
+                f"{pack.level_label(t.capacity_level() or '')}: they raise it further.")
     return None
 
 

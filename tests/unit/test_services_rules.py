@@ -322,6 +322,9 @@ def test_a_capacity_concern_goes_hos_then_smt_then_ad_and_the_transfer_goes_on(o
         services.handle(uow, org, cmd.CapacityConcern(tid, who, concern="No capacity across CP teams now"),
                         NOW)
         assert heard <= _heard(uow, before)
+        if who == "U0RCMGR":  # the level it is with raises it on, not the manager again
+            with pytest.raises(services.DomainError, match="they raise it further"):
+                services.handle(uow, org, cmd.CapacityConcern(tid, who, concern="Still no capacity now"), NOW)
     t = uow.transfers.get(tid)
     assert t is not None and t.state == State.requested and t.escalation_level is None
     assert [e.detail["level"] for e in t.timeline if e.kind == "capacity_concern_raised"] == [
