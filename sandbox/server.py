@@ -136,6 +136,8 @@ def personas(org: Org) -> list[Persona]:
             found.setdefault(user, Persona(user, f"Manager, {team.name}{buddy}", group))
         for user in team.members:
             found.setdefault(user, Persona(user, f"Practitioner, {team.name}", group))
+        for user in team.service_representatives:  # Rochdale: complete the allocation if need be
+            found.setdefault(user, Persona(user, f"Service representative, {team.name}", group))
     contacts = [(lv, c) for lv, c in org.escalation.items()]
     contacts += [(lv, c) for t in org.teams for lv, c in t.escalation.items()]
     for level, contact in contacts:

@@ -56,7 +56,7 @@ def test_the_clock_moves_by_working_days_and_lands_at_ten_london_time() -> None:
 def test_personas_are_everyone_in_the_org_by_role_and_id(org: Org) -> None:
     """Every person in the demo org is offered, described by role and team, featured ones first."""
     people = {p.id: p for p in personas(org)}
-    everyone = {u for t in org.teams for u in (*t.managers, *t.members)}
+    everyone = {u for t in org.teams for u in (*t.managers, *t.members, *t.service_representatives)}
     everyone |= {u for c in org.escalation.values() for u in c.users}
     assert set(people) == everyone
     assert set(FEATURED) <= set(people)
@@ -64,6 +64,7 @@ def test_personas_are_everyone_in_the_org_by_role_and_id(org: Org) -> None:
     assert people["U0SMGR"].label == "Manager, South PDU"
     assert people["U0RCMGR"].label == "Manager, Child Protection Team 1 (buddy of First Response Team 1)"
     assert people["U0HOS"].label == "Head of service"
+    assert people["U0RCREP"].label == "Service representative, Child Protection Team 1"
     assert people["U0SMT1"].label == "SMT member"
     order = [p.id for p in personas(org)]
     assert order[:4] == ["U0NPP1", "U0NMGR", "U0SMGR", "U0SPP1"]
