@@ -583,6 +583,29 @@ def test_rochdale_disagreements_go_from_the_practice_managers_to_the_head_of_ser
                    "LCS1001", "top of the ladder", "Head of Service (HoS)")
 
 
+def test_bury_disputes_go_from_the_team_managers_to_the_strategic_lead() -> None:
+    """BURY: "Team Managers have the responsibility to seek speedy resolution of any disputes If
+    disputes cannot be resolved then the relevant Strategic Lead should be informed for the
+    appropriate decision to be made": TM -> Strategic Lead, then no further."""
+    t = requested(BURY)
+    t.dispute(RM, later(1), reason="The transfer point has not been reached for this child")
+    assert t.escalate(HM, later(days=2), BURY, reason="Unresolved") == "strategic_lead"
+    assert_refused(t, lambda: t.escalate(HM, later(days=3), BURY), DomainError,
+                   "top of the ladder", "Strategic Lead")
+
+
+def test_s2_disputes_go_practice_manager_group_manager_senior_leadership_team() -> None:
+    """S2: "The above transfer points and principles need to be applied by all Practice Managers
+    and Group managers ... issues of service area capacity are then addressed to the Senior
+    Leadership team": Baton's reading of a dispute route the seed does not spell out, PM -> Group
+    Manager -> SLT (the pack's escalation.reading says so)."""
+    t = requested(S2)
+    t.dispute(RM, later(1), reason="The ICPC outcome does not meet FSP's transfer point")
+    assert [t.escalate(HM, later(days=d), S2, reason="Unresolved") for d in (2, 3)] == [
+        "group_manager", "senior_leadership_team"]
+    assert "reading" in S2.escalation.reading or "no dispute route" in S2.escalation.reading
+
+
 def test_capacity_is_never_a_reason_to_decline_it_goes_up_rochdales_capacity_route() -> None:
     """ROCH: "Demand and capacity within individual service areas will not be a barrier to a case
     transferring ... the HOS will be responsible for discussing pressures and reaching solutions
