@@ -101,9 +101,9 @@ def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) ->
                 roles.add(Role.escalation)
                 if team == t.holding_team:
                     roles.add(Role.holding_escalation)
-    level = t.capacity_level()  # the capacity route's level a concern is with: it may raise it on
-    if level and any(user in c.users for team in (t.holding_team, t.receiving_team)
-                     for c in [org.contact(team, level)] if c):
+    with_level = t.capacity_level()  # the capacity route's level a concern is with raises it on
+    if with_level and any(user in c.users for team in (t.holding_team, t.receiving_team)
+                          for c in [org.contact(team, with_level)] if c):
         roles.add(Role.capacity_level)
     if user in org.service_representatives_of(t.receiving_team, pack) and t.is_open and (
             after_pick_up_point(t, today) or not effective_managers(org, t.receiving_team, covers)):
