@@ -493,7 +493,7 @@ def _who(recipients: tuple[Recipient, ...], pack: PolicyPack, escalates: bool) -
     words = []
     for r in recipients:
         if r == Recipient.escalation:
-            words.append("the ladder's next level" if not escalates else "")
+            words.append("the ladder's next level (its top once reached)" if not escalates else "")
         else:
             words.append(r.value.replace("_", " "))
     return ", ".join(w for w in words if w)
@@ -513,6 +513,7 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             reminders = (", ".join(f"{k} working day{'s' if k != 1 else ''} before" if k else "on the day"
                                    for k in c.remind_before) or "none")
             escalates = BreachAction.escalate in c.at_breach or bool(c.escalate_on_days)
+            climbs = BreachAction.escalate in c.at_breach  # the sweep tells the levels as it climbs
             breach = ", ".join(_BREACH_WORDS[a] for a in c.at_breach)
             if c.escalate_on_days:
                 breach += "; up the ladder on working days " + ", ".join(map(str, c.escalate_on_days))
@@ -521,7 +522,7 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             out.append(
                 f"| `{c.name}`{' (' + '; '.join(only) + ')' if only else ''} | {_length(c)} | "
                 f"{_ANCHOR_WORDS[c.starts]} | {', '.join(c.stops)} | {reminders} "
-                f"(to {_who(c.remind, p, False)}) | {breach} | {_who(c.breach_notify, p, escalates)}"
+                f"(to {_who(c.remind, p, False)}) | {breach} | {_who(c.breach_notify, p, climbs)}"
                 f"{'; each level as it is reached' if escalates else ''} | "
                 f"\"{_cell(c.source)}\" | {_cell(c.reading) or '-'} |")
         levels = " → ".join(lv.label for lv in p.escalation.levels)
