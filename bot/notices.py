@@ -150,6 +150,7 @@ def _adopted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer) -> li
     offered = ("accept", "decline") if t.state in AWAITING_DECISION else ()
     text = (f"Adopted from the tracker: {_team(org, t.holding_team)} to your team "
             f"({t.state.value.replace('_', ' ')}). /transfer status {t.case_ref} shows what you can do.")
+    text = " ".join((text, *request_lines(org, pack, t)))
     return [Notice("item", "imported", t.id, managers, actions=offered,
                    extra=(("case_ref", t.case_ref), ("transfer_id", t.id), ("text", text)))]
 

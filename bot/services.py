@@ -1148,6 +1148,7 @@ def parse_import(
                 t.heads_up_on = requested_on
             _import_past(pack, t, state, dates, requested_on, local_date(now))
             t.state = state
+            _unpaid_work_warning(org, pack, t, actor, now)
             t._record(actor, now, "imported", to=state, requested_on=requested_on.isoformat())
             out.append((t, _deadlines(org, t)))
         except UnknownTeam as exc:

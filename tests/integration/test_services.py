@@ -527,3 +527,20 @@ def test_import_takes_move_and_order_dates_and_refuses_past_steps_that_do_not_fi
     assert [e.split(":")[0] for e in result.errors] == ["line 2", "line 3", "line 4"]
     assert "accepted_on is for a transfer that is accepted or allocated" in result.errors[0]
     assert "move date" in result.errors[1] and "in the future" in result.errors[2]
+
+
+def test_an_imported_row_whose_unpaid_work_runs_out_first_says_so(uow: UoW, org: Org,
+                                                                  engine: sa.Engine) -> None:
+    """FAQ: "an application is made to Court to extend the requirement as a priority": a row
+    requested on Mon 16 Nov 2026 with an order of 1 Dec 2025 (12 months end 1 Dec 2026, before its
+    20 working days, 14 Dec) records it, and the receiving manager's digest line says so."""
+    text = IMPORT_PAST_HEAD + "X000018,pdu-north,pdu-south,2026-11-16,permanent,requested,,,,,,2025-12-01,\n"
+    with uow() as u:
+        assert services.import_csv(u, org, text, NOW).errors == []
+        t = u.transfers.get_open_by_case("X000018")
+        assert t is not None
+    assert [e.kind for e in t.timeline] == ["upw_extension_due", "imported"]
+    with engine.connect() as c:
+        payloads = [r[0] for r in c.execute(sa.text(
+            "SELECT payload FROM notification WHERE recipient = 'U0SMGR'")).all()]
+    assert any("apply to court to extend the requirement, as a priority" in str(p) for p in payloads)
