@@ -178,10 +178,10 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
             if escalations:
                 send.append(escalations[-1])
             names = [lv.name for lv in pack.escalation.levels]
-            for s_ in escalations:  # climb every level that should have been reached (not one
-                if (s_.level in names and t.escalation_level in names  # already: an import)
+            for s_ in escalations:  # climb every level that should have been reached
+                if (s_.level in names and t.escalation_level in names
                         and names.index(s_.level) <= names.index(t.escalation_level)):
-                    continue
+                    continue  # already there (an imported dispute): nothing to climb
                 try:
                     t.escalate(services.Actor(services.SYSTEM, frozenset({services.Role.system})),
                                now, pack, reason=f"{clock.label} overdue", clock=d.clock)
