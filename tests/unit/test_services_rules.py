@@ -335,7 +335,8 @@ def test_a_capacity_concern_goes_hos_then_smt_then_ad_and_the_transfer_goes_on(o
 
 
 def test_s2_capacity_concern_is_addressed_to_the_senior_leadership_team(org: Org) -> None:
-    """S2: "any issues of service area capacity are then addressed to the Senior Leadership team":
+    """S2: "any issues of service area capacity are then addressed to the Senior Leadership team,
+    capacity should not override skills base in the need for transfer": the decline form says so;
     the receiving manager's concern goes to the SLT's channel."""
     uow = FakeUnitOfWork()
     pack = org.pack_for("s2-mash")
@@ -343,6 +344,9 @@ def test_s2_capacity_concern_is_addressed_to_the_senior_leadership_team(org: Org
     t = services.raise_transfer(uow, org, "U0SMMGR", RaiseRequest(
         case_ref="5001", receiving_team="s2-fsp", confirmed=tuple((gate.id, i.id) for i in gate.items)), NOW)
     assert t.id is not None
+    form = services.form_for(uow, org, "U0SFMGR", t.id, "decline", NOW)
+    said = " ".join("".join(str(p) for p in line) for line in form.intro)
+    assert "capacity should not override skills base" in said and "Senior Leadership Team" in said
     before = len(uow.notices)
     services.handle(uow, org, cmd.CapacityConcern(t.id, "U0SFMGR",
                                                   concern="FSP has no worker free this week"), NOW)
