@@ -188,6 +188,62 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
     typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}")
 
 
+@app.command()
+def doctor() -> None:
+    """Check the settings, the org file and the database against the live Slack workspace before
+    go-live: prints what is wrong and how to fix it; exit status 1 if anything blocks go-live."""
+    from bot.doctor import Finding, escalation_reach, table
+    from bot.org import load_org
+    from bot.settings import get_settings
+    from store.db import make_engine, readiness
+
+    s = get_settings()
+    findings: list[Finding] = []
+    org = None
+    try:
+        org = load_org(s.org_file)
+    except PolicyError as exc:
+        findings.append(Finding("org file", str(s.org_file or "BATON_ORG"), str(exc),
+                                "fix the org file (baton org check FILE names each problem)"))
+    if not s.slack_signing_secret:
+        findings.append(Finding("settings", "SLACK_SIGNING_SECRET", "not set",
+                                "copy the Signing Secret from api.slack.com/apps > your app > Basic "
+                                "Information into SLACK_SIGNING_SECRET"))
+    bad_users: set[str] = set()
+    bad_channels: set[str] = set()
+    if not s.slack_bot_token:
+        findings.append(Finding("token", "SLACK_BOT_TOKEN", "not set, so nothing in Slack was checked",
+                                "copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions "
+                                "into SLACK_BOT_TOKEN"))
+    elif org is not None:
+        from handlers.slack.workspace import check_workspace, lookup_client
+
+        found = check_workspace(lookup_client(s.slack_bot_token, s.slack_api_url), org)
+        findings += found.findings
+        bad_users, bad_channels = found.bad_users, found.bad_channels
+    if org is not None:
+        findings += escalation_reach(org, bad_users, bad_channels)
+    engine = make_engine(s.database_url)
+    try:
+        why = readiness(engine)
+    finally:
+        engine.dispose()
+    if why is not None:
+        fix = ("check DATABASE_URL and that the server is up and accepts this host"
+               if "unreachable" in why else "run baton db upgrade (every command also does it on start)")
+        findings.append(Finding("database", _redact(s.database_url), why, fix))
+    if not findings:
+        assert org is not None
+        typer.echo(f"Ready for go-live: {len(org.teams)} teams, {len(org.people())} people and "
+                   f"{len(org.channels())} channels checked in Slack; the database is migrated.")
+        return
+    typer.echo(table(findings))
+    blocking = sum(f.blocking for f in findings)
+    typer.echo(f"\n{blocking} problem(s) block go-live; {len(findings) - blocking} warning(s).")
+    if blocking:
+        raise typer.Exit(1)
+
+
 @policy_app.command("check")
 def policy_check(file: Annotated[Path, typer.Argument(help="A policy pack YAML file")]) -> None:
     """Validate a policy pack file."""
@@ -316,9 +372,9 @@ def serve(
         runtime = slack(b, now)
         if scheduler:
             _start_scheduler(b, runtime.delivery)
-        from store.db import reachable
+        from store.db import readiness
 
-        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine), ready=lambda: reachable(b.engine))
+        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine), readiness=lambda: readiness(b.engine))
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
 

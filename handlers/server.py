@@ -98,10 +98,11 @@ def check_shape(environ: WSGIEnvironment, body: bytes) -> None:
 
 def wsgi_app(bolt: App, *, metrics: Callable[[], bytes] | None = None,
              ready: Callable[[], bool] | None = None,
-             signing_secret: str | None = None) -> WSGIApplication:
+             signing_secret: str | None = None,
+             readiness: Callable[[], str | None] | None = None) -> WSGIApplication:
     """Slack's requests at /slack/events (checked first, see the module), a liveness probe at
-    /healthz, a readiness probe at /readyz (503 while ``ready`` says the store is unreachable),
-    Prometheus at /metrics."""
+    /healthz, a readiness probe at /readyz (503 with the reason while ``readiness`` gives one, or
+    while ``ready`` says the store is unreachable), Prometheus at /metrics."""
     slack = SlackRequestHandler(bolt)
     verifier = SignatureVerifier(str(signing_secret or getattr(bolt, "_signing_secret", "")))
 
@@ -114,9 +115,11 @@ def wsgi_app(bolt: App, *, metrics: Callable[[], bytes] | None = None,
         if path == "/healthz":
             return plain(start_response, "200 OK", "ok")
         if path == "/readyz":
-            if ready is None or ready():
+            why = readiness() if readiness is not None else (
+                None if ready is None or ready() else "the database is unreachable")
+            if why is None:
                 return plain(start_response, "200 OK", "ready")
-            return plain(start_response, "503 Service Unavailable", "not ready: the database is unreachable")
+            return plain(start_response, "503 Service Unavailable", f"not ready: {why}")
         if path == "/metrics" and metrics is not None:
             try:
                 figures = metrics()
