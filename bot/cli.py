@@ -244,6 +244,56 @@ def doctor() -> None:
         raise typer.Exit(1)
 
 
+@org_app.command("build")
+def org_build(
+    file: Annotated[Path, typer.Argument(help="Staff list CSV: team, team_name, role, email, channel "
+                                              "[, policy, buddy, front_door]")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the org file here "
+                                                "(only once every row is good); default: stdout")] = None,
+    name: Annotated[str, typer.Option(help="The organisation's name")] = "Organisation",
+    policy: Annotated[str, typer.Option(help=f"Default pack: {', '.join(PACK_NAMES)}")] = "probation",
+    region: Annotated[str, typer.Option(help=f"Bank holidays of: {', '.join(REGIONS)}")] = "ENG",
+    token: Annotated[str | None, typer.Option(help="A Slack token with users:read.email "
+                                              "(default: SLACK_BOT_TOKEN)")] = None,
+) -> None:
+    """Turn a staff list into an org file, resolving work e-mails to Slack user ids
+    (users.lookupByEmail); unknown e-mails are named by line and nothing is written."""
+    from bot.orgbuild import build_org
+    from bot.settings import get_settings
+    from handlers.slack.workspace import TokenRefused, lookup_client, lookup_email
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise fail(f"{file}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise fail(f"{file}: not UTF-8 text; save the spreadsheet as CSV UTF-8") from None
+    s = get_settings()
+    token = token or s.slack_bot_token
+    if not token:
+        raise fail("Set SLACK_BOT_TOKEN (or pass --token) to a Slack token with users:read.email.")
+    client = lookup_client(token, s.slack_api_url)
+    try:
+        built = build_org(text, lambda email: lookup_email(client, email), name=name, policy=policy,
+                          region=region.upper(), source=str(file))
+    except TokenRefused as refused:
+        raise fail(f"{refused.finding.subject}: {refused.finding.problem}. To fix: {refused.finding.fix}."
+                   " Nothing was written.") from None
+    for w in built.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    if built.yaml is None:
+        for e in built.errors:
+            typer.echo(e, err=True)
+        raise fail(f"No org file written: {len(built.errors)} problem(s) to fix in {file}.")
+    if output is None:
+        sys.stdout.write(built.yaml)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(built.yaml, encoding="utf-8")
+    os.replace(tmp, output)
+    typer.echo(f"{output}: written; check it against Slack with `baton doctor`.", err=True)
+
+
 @policy_app.command("check")
 def policy_check(file: Annotated[Path, typer.Argument(help="A policy pack YAML file")]) -> None:
     """Validate a policy pack file."""

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.doctor import Finding
 from bot.org import Org
+from bot.orgbuild import NotResolved
 
 REQUIRED_SCOPES: tuple[str, ...] = ("commands", "chat:write", "im:write", "users:read", "files:write")
 """The bot scopes Baton needs: manifest.yml's list (tests/unit/test_manifest.py keeps them equal)."""
@@ -170,7 +171,7 @@ def check_workspace(client: WebClient, org: Org) -> WorkspaceCheck:
     return out
 
 
-class EmailNotFound(Exception):
+class EmailNotFound(NotResolved):
     """A work e-mail that resolves to no usable Slack account, with why in plain words."""
 
 
