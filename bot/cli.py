@@ -27,6 +27,19 @@ app.add_typer(org_app, name="org")
 app.add_typer(policy_app, name="policy")
 
 
+@app.callback()
+def _logging() -> None:
+    """Baton: case transfers run by their policy, in Slack."""
+    from bot.logs import configure
+    from bot.settings import get_settings
+
+    s = get_settings()
+    try:
+        configure(s.log_format, s.log_level)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
 def now() -> datetime:
     """The current moment: BATON_NOW (ISO date-time, for trials and tests) or the wall clock."""
     fixed = os.environ.get("BATON_NOW")
@@ -410,23 +423,34 @@ def serve(
 ) -> None:
     """Serve Slack over HTTP (/slack/events, /healthz, /readyz) with gunicorn; run several
     behind a balancer."""
+    import threading
+
     from bot.bootstrap import build, slack
+    from bot.liveorg import LiveOrg, on_sighup
     from handlers.server import run_gunicorn, wsgi_app
 
-    build()  # migrate once, before the workers fork
+    first = _baton()  # migrate once and read the org file, before the workers fork
+    live = first.live
+    first.engine.dispose()
 
     def factory() -> Any:
-        b = build(migrate=False)
+        # in the worker: start from the master's last good org; the watcher reloads at once if
+        # the file changed since the master read it
+        mine = LiveOrg(live.current, first.settings.org_file, region=first.settings.region, seen=live.seen)
+        b = build(first.settings, migrate=False, live=mine)
         from handlers.metrics import metrics_for
 
         runtime = slack(b, now)
         if scheduler:
             _start_scheduler(b, runtime.delivery)
+        mine.watch(b.settings.org_poll_seconds, threading.Event())
+        on_sighup(mine)
         from store.db import readiness
 
         return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine), readiness=lambda: readiness(b.engine))
 
-    run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
+    run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads,
+                 on_hup=lambda: live.reload().problem is None)
 
 
 @app.command("run")
@@ -441,6 +465,12 @@ def run_socket_mode() -> None:
         raise fail("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
     runtime = slack(b, now)
     _start_scheduler(b, runtime.delivery)
+    import threading
+
+    from bot.liveorg import on_sighup
+
+    b.live.watch(b.settings.org_poll_seconds, threading.Event())
+    on_sighup(b.live)
     SocketModeHandler(runtime.bolt, b.settings.slack_app_token).start()
 
 
@@ -448,7 +478,7 @@ def _start_scheduler(b: Any, delivery: Any) -> Any:
     from scheduler.jobs import start
     from scheduler.sweep import WorkingHours, parse_weekly
 
-    return start(b.engine, b.org, delivery, now, seconds=b.settings.sweep_seconds,
+    return start(b.engine, b.live, delivery, now, seconds=b.settings.sweep_seconds,
                  hours=WorkingHours.parse(b.settings.working_hours, b.settings.timezone),
                  weekly=parse_weekly(b.settings.weekly_digest))
 

@@ -165,7 +165,8 @@ def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str
                     continue
                 before = t.fields.get(col)
                 if before is not None and before[0] != value:
-                    err(line, f"{col} {value!r} differs from {before[0]!r} on line {before[1]} for team {team}")
+                    err(line, f"{col} {value!r} differs from {before[0]!r} on line {before[1]} "
+                              f"for team {team}")
                 elif before is None:
                     t.fields[col] = (value, line)
         if role in ("manager", "member"):

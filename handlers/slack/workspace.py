@@ -54,7 +54,8 @@ def _token_finding(code: str, api_url: str) -> Finding:
                        REINSTALL)
     if code == "unreachable":
         return Finding("token", "SLACK_API_URL", f"Slack's Web API did not answer at {api_url}",
-                       "check SLACK_API_URL (default https://slack.com/api/) and this host's network or proxy")
+                       "check SLACK_API_URL (default https://slack.com/api/) and this host's "
+                       "network or proxy")
     return Finding("token", "SLACK_BOT_TOKEN", f"Slack refused auth.test ({code})",
                    "check SLACK_BOT_TOKEN; " + REINSTALL)
 

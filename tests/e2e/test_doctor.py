@@ -138,7 +138,8 @@ def test_an_escalation_level_nobody_hears_blocks_go_live(env: dict[str, str], tm
     assert len(reach) == 2 and all("nobody hears this escalation level" in r for r in reach)
 
 
-def test_a_database_behind_the_code_or_unreachable_blocks_go_live(env: dict[str, str], tmp_path: Path) -> None:
+def test_a_database_behind_the_code_or_unreachable_blocks_go_live(env: dict[str, str],
+                                                                   tmp_path: Path) -> None:
     """An unmigrated database says run baton db upgrade; an unreachable one says check DATABASE_URL."""
     code, out = doctor(env, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")
     assert code == 1

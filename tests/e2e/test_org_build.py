@@ -75,13 +75,15 @@ def test_unknown_and_deactivated_e_mails_are_named_by_line_and_nothing_is_writte
     code, out, err = build(api, tmp_path, staff, "-o", str(old))
     assert code == 1 and out == ""
     assert "staff.csv: line 3: typo.pp@probation.example: no Slack account has this e-mail" in err
-    assert "staff.csv: line 4: left@probation.example: the Slack account with this e-mail is deactivated" in err
+    assert ("staff.csv: line 4: left@probation.example: the Slack account with this e-mail is "
+            "deactivated") in err
     assert "No org file written: 2 problem(s)" in err
     assert old.read_text() == "# the running org file\n"
     assert {p.name for p in tmp_path.iterdir()} == {"org.yml", "staff.csv"}  # no temporary left
 
 
-def test_with_output_the_file_is_written_whole_once_every_row_is_good(api: SlackStandIn, tmp_path: Path) -> None:
+def test_with_output_the_file_is_written_whole_once_every_row_is_good(api: SlackStandIn,
+                                                                      tmp_path: Path) -> None:
     """-o writes the org file (replacing the old one) and says to run the doctor."""
     target = tmp_path / "org.yml"
     target.write_text("# old\n")
