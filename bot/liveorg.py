@@ -52,6 +52,7 @@ class LiveOrg:
         self._seen = seen if seen is not None or path is None else signature(path, stat)
         self._wanted = threading.Event()
         self.generation = 0  # goes up by one at each swap (caches key on it)
+        self.listeners: list[Callable[[Reloaded], None]] = []  # told after each reload
 
     @property
     def current(self) -> Org:
@@ -65,6 +66,12 @@ class LiveOrg:
 
     def reload(self) -> Reloaded:
         """Read the file again: swap it in if it loads, else keep the current org and say why."""
+        result = self._reload()
+        for listener in self.listeners:
+            listener(result)
+        return result
+
+    def _reload(self) -> Reloaded:
         if self._path is None:
             return Reloaded(False)
         with self._lock:
@@ -100,6 +107,10 @@ class LiveOrg:
         """A daemon thread that checks the file every ``seconds`` (0: only when asked) and
         reloads at once when :meth:`request` is called, until ``stop`` is set."""
         def loop() -> None:
+            try:
+                self.check()  # the file may have changed since it was read (or a SIGHUP was missed)
+            except Exception:
+                log.exception("org_file_reload_failed")
             while not stop.is_set():
                 asked = self._wanted.wait(seconds or None)
                 if stop.is_set():

@@ -35,6 +35,8 @@ def _guard(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
     record: logging.LogRecord | None = event.get("_record")
     name = record.name if record is not None else str(event.get("logger") or "")
     text = str(event.get("event") or "")
+    for key in ("message", "asctime"):  # set on the record by other handlers' formatters
+        event.pop(key, None)
     if name.startswith(SILENCED):
         event["event"] = "slack_library_message"
     elif name.startswith("baton") and not EVENT.match(text):
@@ -110,6 +112,7 @@ def configure(fmt: str | None = None, level: str = "INFO") -> None:
     handler.setFormatter(formatter(fmt))
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per migration and plugin
 
 
 def new_request_id() -> str:

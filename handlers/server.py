@@ -203,6 +203,21 @@ def run_gunicorn(factory: Callable[[], WSGIApplication], *, host: str, port: int
 
     from gunicorn.app.base import BaseApplication
     from gunicorn.arbiter import Arbiter
+    from gunicorn.glogging import Logger
+    from gunicorn.workers.gthread import ThreadWorker
+
+    class _Worker(ThreadWorker):
+        def init_signals(self) -> None:
+            super().init_signals()
+            # until the app has loaded and installed its own handler, a SIGHUP must not kill the
+            # worker (the default); the app's first look at the org file catches the change
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    class _Log(Logger):
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            self.error_log.handlers.clear()  # through Baton's log handler (bot/logs.py) instead
+            self.error_log.propagate = True
 
     class _Arbiter(Arbiter):
         def handle_hup(self) -> None:
@@ -216,8 +231,11 @@ def run_gunicorn(factory: Callable[[], WSGIApplication], *, host: str, port: int
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", _Worker)
+            self.cfg.set("logger_class", _Log)
             self.cfg.set("accesslog", None)
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
             self.cfg.set("timeout", 30)
 
         def load(self) -> WSGIApplication:
