@@ -7,7 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PATH=/opt/baton/venv/bin:$PATH \
-    BATON_LOG_FORMAT=json
+    BATON_LOG_FORMAT=json \
+    DATABASE_URL=sqlite:////data/baton.db \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin baton
@@ -23,8 +25,11 @@ COPY sandbox sandbox
 COPY policies policies
 RUN bash scripts/install /opt/baton/venv \
     && rm -rf /root/.cache \
-    && chown -R root:root /app && chmod -R a+rX /app
+    && chown -R root:root /app && chmod -R a+rX /app \
+    && mkdir /data && chown baton:baton /data
 
+# without a DATABASE_URL (compose.yml gives PostgreSQL's) a SQLite file is kept here
+VOLUME /data
 USER baton
 EXPOSE 3000
 # liveness only: /readyz (database reachable and migrated) is for the balancer or Kubernetes

@@ -228,12 +228,19 @@ def doctor() -> None:
         findings.append(Finding("token", "SLACK_BOT_TOKEN", "not set, so nothing in Slack was checked",
                                 "copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions "
                                 "into SLACK_BOT_TOKEN"))
-    elif org is not None:
-        from handlers.slack.workspace import check_workspace, lookup_client
+    else:
+        from handlers.slack.workspace import TokenRefused, check_token, check_workspace, lookup_client
 
-        found = check_workspace(lookup_client(s.slack_bot_token, s.slack_api_url), org)
-        findings += found.findings
-        bad_users, bad_channels = found.bad_users, found.bad_channels
+        client = lookup_client(s.slack_bot_token, s.slack_api_url)
+        if org is not None:
+            found = check_workspace(client, org)
+            findings += found.findings
+            bad_users, bad_channels = found.bad_users, found.bad_channels
+        else:  # people and channels cannot be checked without the org file; the token can
+            try:
+                findings += check_token(client)
+            except TokenRefused as refused:
+                findings.append(refused.finding)
     if org is not None:
         findings += escalation_reach(org, bad_users, bad_channels)
     engine = make_engine(s.database_url)

@@ -158,3 +158,12 @@ def test_a_bad_org_file_and_missing_settings_are_named(env: dict[str, str], tmp_
     assert code == 1
     assert "org.yml" in rows(out, "org")[0] and "SLACK_SIGNING_SECRET" in out
     assert "not set, so nothing in Slack was checked" in rows(out, "token")[0]
+
+
+def test_with_a_bad_org_file_the_token_is_still_checked(env: dict[str, str], tmp_path: Path) -> None:
+    """Both problems in one run: the org file's message and the refused token."""
+    org = tmp_path / "org.yml"
+    org.write_text("teams: []\n")
+    code, out = doctor(env, BATON_ORG=str(org), SLACK_BOT_TOKEN="xoxb-wrong")
+    assert code == 1
+    assert rows(out, "org") and "invalid_auth" in rows(out, "token")[0]
