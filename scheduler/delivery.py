@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from bot import actions, services, views
 from bot.errors import DomainError
 from bot.liveorg import LiveOrg, current
+from bot.logs import Timer, fields
 from bot.org import Org
 from bot.ports import Chat, ChatError, ChatUncertain, UnitOfWork
 from store import outbox
@@ -215,6 +216,7 @@ class Delivery:
     def _attempt(self, now: datetime, rows: list[Any], send: Callable[[], tuple[str, str] | None],
                  started: float) -> int:
         ids = [r.id for r in rows]
+        took = Timer()
         backoff = now + timedelta(seconds=min(3600, 30 * 2 ** min(rows[0].attempts, 7)))
         try:
             where = send()
@@ -253,6 +255,10 @@ class Delivery:
             # The platform has it: never resent from here; written down first thing next pass.
             self._unsent.append((ids, now, where))
             raise
+        for rid in sorted({str((r.payload or {}).get("request_id") or "") for r in rows}):
+            log.info("notice_sent", extra=fields(
+                notification_ids=ids, transfer_id=rows[0].transfer_id, request_id=rid or None,
+                duration_ms=took.ms()))
         return len(rows)
 
     def _report_failure(self, row: Any, error: str, now: datetime) -> None:

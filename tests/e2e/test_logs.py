@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,10 +25,35 @@ def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[list[dict[str, Any
     """Baton's logs as JSON lines on stderr, parsed (every line must parse)."""
     logs.configure("json", "INFO")
     parsed: list[dict[str, Any]] = []
-    yield parsed
-    root = logging.getLogger()
-    for h in [h for h in root.handlers if getattr(h, "_baton", False)]:
-        root.removeHandler(h)
+    yield parsed  # (tests/conftest.py takes the handler away afterwards)
+
+
+class Sent(logging.Handler):
+    """Keeps Baton's records and the request ids of notice_sent lines, to wait on (the delivery
+    thread sends after the request is answered) without sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+        self.request_ids: set[str] = set()
+        self.cond = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # the request id is an extra field (notice_sent) or bound in this thread's context
+        rid = str(getattr(record, "request_id", None) or logs.current_request_id() or "")
+        record.__dict__["rid"] = rid
+        with self.cond:
+            self.records.append(record)
+            if record.msg == "notice_sent":
+                self.request_ids.add(rid)
+            self.cond.notify_all()
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10) -> Any:
+        """predicate() once it is truthy; fails after ``timeout`` seconds."""
+        with self.cond:
+            found = self.cond.wait_for(predicate, timeout)
+        assert found, "not logged in time"
+        return found
 
 
 def read(capsys: pytest.CaptureFixture[str], into: list[dict[str, Any]]) -> str:
@@ -43,6 +69,13 @@ def test_one_request_id_follows_a_decline_through_listener_service_and_notices(
     """Each line is JSON with time, level and event; the decline's slack_request, its
     transfer_saved and the notice_written lines share one request id and carry the transfer id;
     neither the rationale nor the case reference appears anywhere."""
+    sent = Sent()
+    logging.getLogger().addHandler(sent)
+
+    def saved_ids() -> list[str]:
+        return [str(getattr(r, "rid", "")) for r in sent.records
+                if r.msg == "transfer_saved" and "declined" in getattr(r, "events", [])]
+
     raise_x123456(slack)
     t = open_transfer(uow)
     slack.press(SMGR, ids.DECLINE, str(t.id))
@@ -51,14 +84,18 @@ def test_one_request_id_follows_a_decline_through_listener_service_and_notices(
                                     ids.DECLINE_REASON: select("heightened_risk")})
     assert "errors" not in answer
     wait(slack.api, lambda: slack.api.messages("U0NMGR"))
+    rid_of_decline = sent.wait_for(lambda: [r for r in saved_ids() if r in sent.request_ids])
     raw = read(capsys, json_logs)
     assert all({"time", "level", "event", "logger"} <= set(line) for line in json_logs)
     saved = [line for line in json_logs if line["event"] == "transfer_saved"
              and "declined" in line["events"]]
     assert len(saved) == 1 and saved[0]["transfer_id"] == t.id
     rid = saved[0]["request_id"]
+    assert rid_of_decline == [rid]
+    logging.getLogger().removeHandler(sent)
     same = [line for line in json_logs if line.get("request_id") == rid]
-    assert {line["event"] for line in same} >= {"slack_request", "transfer_saved", "notice_written"}
+    assert {line["event"] for line in same} >= {"slack_request", "transfer_saved", "notice_written",
+                                                "notice_sent"}  # sent later, by the delivery thread
     request = next(line for line in same if line["event"] == "slack_request")
     assert request["kind"] == "view_submission" and request["status"] == 200
     assert isinstance(request["duration_ms"], float)
@@ -95,9 +132,6 @@ def test_text_format_for_a_terminal_names_the_event_and_fields(capsys: pytest.Ca
         line = capsys.readouterr().err.strip()
     finally:
         logs.configure("json")
-        root = logging.getLogger()
-        for h in [h for h in root.handlers if getattr(h, "_baton", False)]:
-            root.removeHandler(h)
     assert "transfer_saved" in line and "transfer_id=3" in line and "request_id=abcdef0123456789" in line
     assert not line.startswith("{")
 
