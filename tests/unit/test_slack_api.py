@@ -646,11 +646,15 @@ def test_registered_people_answer_lookup_by_email_and_users_info_with_their_stat
 def test_a_channel_the_bot_is_not_in_says_so_and_a_private_one_is_hidden(
     stand_in: SlackStandIn, client: WebClient
 ) -> None:
-    """is_member False for a public channel without the bot; a private one answers channel_not_found."""
+    """is_member False for a public channel without the bot (posting there: not_in_channel); a
+    private one answers channel_not_found."""
     stand_in.set_scopes([*DEFAULT_SCOPES, "channels:read", "groups:read"])
     stand_in.add_channel("C0OUT", "team-out", is_member=False)
     stand_in.add_channel("G0SECRET", "secret", is_private=True, is_member=False)
     assert client.conversations_info(channel="C0OUT")["channel"]["is_member"] is False
+    with pytest.raises(SlackApiError) as posting:
+        client.chat_postMessage(channel="C0OUT", text="hello")
+    assert error_of(posting) == "not_in_channel"
     with pytest.raises(SlackApiError) as excinfo:
         client.conversations_info(channel="G0SECRET")
     assert error_of(excinfo) == "channel_not_found"
