@@ -108,3 +108,24 @@ def test_sighup_reloads_through_the_watcher(org_file: Path) -> None:
         stop.set()
         org.request()
     assert org.current.team("pdu-south").name == "South PDU (Probation)"
+
+
+def test_the_watcher_picks_up_a_change_without_a_signal(org_file: Path) -> None:
+    """What `baton serve` does every BATON_ORG_POLL_SECONDS: a changed file is seen by the poll."""
+    org = live(org_file)
+    done = threading.Event()
+
+    def told(result: Reloaded) -> None:
+        if result.changed:
+            done.set()
+
+    org.listeners.append(told)
+    stop = threading.Event()
+    org.watch(0.01, stop)
+    try:
+        touch(org_file, GOOD.replace("name: Bury Assessment Team", "name: Bury Front Door"), 1)
+        assert done.wait(10)
+    finally:
+        stop.set()
+        org.request()
+    assert org.current.team("bury-assessment").name == "Bury Front Door"
