@@ -6,10 +6,8 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test lint bench bench-slack bench-tracker install clean
 
-$(VENV)/.installed: pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+$(VENV)/.installed: pyproject.toml scripts/install
+	PY=$(PY) bash scripts/install --dev $(VENV)
 	touch $@
 
 install: $(VENV)/.installed

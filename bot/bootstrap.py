@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from bot import services
 from bot.calendar import WorkingCalendar, calendar_for
+from bot.liveorg import LiveOrg
 from bot.org import Org, load_org
 from bot.ports import UnitOfWork
 from bot.settings import Settings, get_settings
@@ -24,9 +26,14 @@ class Baton:
     """Everything a command needs, built once."""
 
     settings: Settings
-    org: Org
+    live: LiveOrg
     engine: sa.Engine
     uow: Callable[[], UnitOfWork]
+
+    @property
+    def org(self) -> Org:
+        """The org in use now (swapped whole when its file is reloaded)."""
+        return self.live.current
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -35,23 +42,34 @@ class Baton:
 
 
 def build(settings: Settings | None = None, *, migrate: bool = True, org: Org | None = None,
-          engine: sa.Engine | None = None) -> Baton:
+          engine: sa.Engine | None = None, live: LiveOrg | None = None) -> Baton:
     """Build Baton from settings; brings the schema up to date unless ``migrate`` is False.
-    Tests and the sandbox pass their own ``org`` or ``engine``."""
+    Tests and the sandbox pass their own ``org`` or ``engine``; ``baton serve``'s workers the
+    ``live`` org their master read (the last good one, whatever the file holds now)."""
     from store.db import make_engine, upgrade
     from store.repo import SqlUnitOfWork
 
     s = settings or get_settings()
-    if org is None:
-        org = load_org(s.org_file)
-        if s.region:
-            org = org.model_copy(update={"region": s.region.upper()})
+    if live is None:
+        live = live_org(s) if org is None else LiveOrg(org)
     if engine is None:
         if migrate:
             upgrade(s.database_url)
         engine = make_engine(s.database_url)
     bound = engine
-    return Baton(settings=s, org=org, engine=engine, uow=lambda: SqlUnitOfWork(bound))
+    return Baton(settings=s, live=live, engine=engine, uow=lambda: SqlUnitOfWork(bound))
+
+
+def live_org(s: Settings) -> LiveOrg:
+    """The org file of the settings, read now and watched for changes (PolicyError if bad)."""
+    from bot.liveorg import signature
+
+    path = s.org_file
+    seen = signature(path, os.stat) if path else None
+    org = load_org(path)
+    if s.region:
+        org = org.model_copy(update={"region": s.region.upper()})
+    return LiveOrg(org, path, region=s.region, seen=seen)
 
 
 @dataclass
@@ -91,7 +109,7 @@ def slack_delivery(b: Baton, *, token: str | None = None, api_url: str | None = 
 
     s = b.settings
     client = web_client(token or s.slack_bot_token or "", api_url or s.slack_api_url)
-    return Delivery(b.engine, b.org, SlackChat(client), b.uow)
+    return Delivery(b.engine, b.live, SlackChat(client), b.uow)
 
 
 def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
@@ -115,7 +133,7 @@ def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
         deliverer.start()
     from store.db import is_outage
 
-    bolt = build_app(Deps(org=b.org, uow=b.uow, clock=clock, wake=deliverer.wake, outage=is_outage),
+    bolt = build_app(Deps(live=b.live, uow=b.uow, clock=clock, wake=deliverer.wake, outage=is_outage),
                      token=token, signing_secret=signing_secret, api_url=api_url)
     chat = delivery.chat
     runtime = SlackRuntime(bolt=bolt, client=getattr(chat, "client", None), delivery=delivery,

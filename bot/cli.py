@@ -27,6 +27,19 @@ app.add_typer(org_app, name="org")
 app.add_typer(policy_app, name="policy")
 
 
+@app.callback()
+def _logging() -> None:
+    """Baton: case transfers run by their policy, in Slack."""
+    from bot.logs import configure
+    from bot.settings import get_settings
+
+    s = get_settings()
+    try:
+        configure(s.log_format, s.log_level)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
 def now() -> datetime:
     """The current moment: BATON_NOW (ISO date-time, for trials and tests) or the wall clock."""
     fixed = os.environ.get("BATON_NOW")
@@ -195,6 +208,118 @@ def policy_tables() -> None:
 
     typer.echo(pack_tables(all_builtin_packs()))
 
+@app.command()
+def doctor() -> None:
+    """Check the settings, the org file and the database against the live Slack workspace before
+    go-live: prints what is wrong and how to fix it; exit status 1 if anything blocks go-live."""
+    from bot.doctor import Finding, escalation_reach, table
+    from bot.org import load_org
+    from bot.settings import get_settings
+    from store.db import make_engine, readiness
+
+    s = get_settings()
+    findings: list[Finding] = []
+    org = None
+    try:
+        org = load_org(s.org_file)
+    except PolicyError as exc:
+        findings.append(Finding("org file", str(s.org_file or "BATON_ORG"), str(exc),
+                                "fix the org file (baton org check FILE names each problem)"))
+    if not s.slack_signing_secret:
+        findings.append(Finding("settings", "SLACK_SIGNING_SECRET", "not set",
+                                "copy the Signing Secret from api.slack.com/apps > your app > Basic "
+                                "Information into SLACK_SIGNING_SECRET"))
+    bad_users: set[str] = set()
+    bad_channels: set[str] = set()
+    if not s.slack_bot_token:
+        findings.append(Finding("token", "SLACK_BOT_TOKEN", "not set, so nothing in Slack was checked",
+                                "copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions "
+                                "into SLACK_BOT_TOKEN"))
+    else:
+        from handlers.slack.workspace import TokenRefused, check_token, check_workspace, lookup_client
+
+        client = lookup_client(s.slack_bot_token, s.slack_api_url)
+        if org is not None:
+            found = check_workspace(client, org)
+            findings += found.findings
+            bad_users, bad_channels = found.bad_users, found.bad_channels
+        else:  # people and channels cannot be checked without the org file; the token can
+            try:
+                findings += check_token(client)
+            except TokenRefused as refused:
+                findings.append(refused.finding)
+    if org is not None:
+        findings += escalation_reach(org, bad_users, bad_channels)
+    engine = make_engine(s.database_url)
+    try:
+        why = readiness(engine)
+    finally:
+        engine.dispose()
+    if why is not None:
+        fix = ("check DATABASE_URL and that the server is up and accepts this host"
+               if "unreachable" in why else "run baton db upgrade (every command also does it on start)")
+        findings.append(Finding("database", _redact(s.database_url), why, fix))
+    if not findings:
+        assert org is not None
+        typer.echo(f"Ready for go-live: {len(org.teams)} teams, {len(org.people())} people and "
+                   f"{len(org.channels())} channels checked in Slack; the database is migrated.")
+        return
+    typer.echo(table(findings))
+    blocking = sum(f.blocking for f in findings)
+    typer.echo(f"\n{blocking} problem(s) block go-live; {len(findings) - blocking} warning(s).")
+    if blocking:
+        raise typer.Exit(1)
+
+
+@org_app.command("build")
+def org_build(
+    file: Annotated[Path, typer.Argument(help="Staff list CSV: team, team_name, role, email, channel "
+                                              "[, policy, buddy, front_door]")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the org file here "
+                                                "(only once every row is good); default: stdout")] = None,
+    name: Annotated[str, typer.Option(help="The organisation's name")] = "Organisation",
+    policy: Annotated[str, typer.Option(help=f"Default pack: {', '.join(PACK_NAMES)}")] = "probation",
+    region: Annotated[str, typer.Option(help=f"Bank holidays of: {', '.join(REGIONS)}")] = "ENG",
+    token: Annotated[str | None, typer.Option(help="A Slack token with users:read.email "
+                                              "(default: SLACK_BOT_TOKEN)")] = None,
+) -> None:
+    """Turn a staff list into an org file, resolving work e-mails to Slack user ids
+    (users.lookupByEmail); unknown e-mails are named by line and nothing is written."""
+    from bot.orgbuild import build_org
+    from bot.settings import get_settings
+    from handlers.slack.workspace import TokenRefused, lookup_client, lookup_email
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise fail(f"{file}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise fail(f"{file}: not UTF-8 text; save the spreadsheet as CSV UTF-8") from None
+    s = get_settings()
+    token = token or s.slack_bot_token
+    if not token:
+        raise fail("Set SLACK_BOT_TOKEN (or pass --token) to a Slack token with users:read.email.")
+    client = lookup_client(token, s.slack_api_url)
+    try:
+        built = build_org(text, lambda email: lookup_email(client, email), name=name, policy=policy,
+                          region=region.upper(), source=str(file))
+    except TokenRefused as refused:
+        raise fail(f"{refused.finding.subject}: {refused.finding.problem}. To fix: {refused.finding.fix}."
+                   " Nothing was written.") from None
+    for w in built.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    if built.yaml is None:
+        for e in built.errors:
+            typer.echo(e, err=True)
+        raise fail(f"No org file written: {len(built.errors)} problem(s) to fix in {file}.")
+    if output is None:
+        sys.stdout.write(built.yaml)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(built.yaml, encoding="utf-8")
+    os.replace(tmp, output)
+    typer.echo(f"{output}: written; check it against Slack with `baton doctor`.", err=True)
+
 
 @policy_app.command("check")
 def policy_check(file: Annotated[Path, typer.Argument(help="A policy pack YAML file")]) -> None:
@@ -312,23 +437,34 @@ def serve(
 ) -> None:
     """Serve Slack over HTTP (/slack/events, /healthz, /readyz) with gunicorn; run several
     behind a balancer."""
+    import threading
+
     from bot.bootstrap import build, slack
+    from bot.liveorg import LiveOrg, on_sighup
     from handlers.server import run_gunicorn, wsgi_app
 
-    build()  # migrate once, before the workers fork
+    first = _baton()  # migrate once and read the org file, before the workers fork
+    live = first.live
+    first.engine.dispose()
 
     def factory() -> Any:
-        b = build(migrate=False)
+        # in the worker: start from the master's last good org; the watcher reloads at once if
+        # the file changed since the master read it
+        mine = LiveOrg(live.current, first.settings.org_file, region=first.settings.region, seen=live.seen)
+        b = build(first.settings, migrate=False, live=mine)
         from handlers.metrics import metrics_for
 
         runtime = slack(b, now)
         if scheduler:
             _start_scheduler(b, runtime.delivery)
-        from store.db import reachable
+        mine.watch(b.settings.org_poll_seconds, threading.Event())
+        on_sighup(mine)
+        from store.db import readiness
 
-        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine), ready=lambda: reachable(b.engine))
+        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine), readiness=lambda: readiness(b.engine))
 
-    run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
+    run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads,
+                 on_hup=lambda: live.reload().problem is None)
 
 
 @app.command("run")
@@ -343,6 +479,12 @@ def run_socket_mode() -> None:
         raise fail("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
     runtime = slack(b, now)
     _start_scheduler(b, runtime.delivery)
+    import threading
+
+    from bot.liveorg import on_sighup
+
+    b.live.watch(b.settings.org_poll_seconds, threading.Event())
+    on_sighup(b.live)
     SocketModeHandler(runtime.bolt, b.settings.slack_app_token).start()
 
 
@@ -350,7 +492,7 @@ def _start_scheduler(b: Any, delivery: Any) -> Any:
     from scheduler.jobs import start
     from scheduler.sweep import WorkingHours, parse_weekly
 
-    return start(b.engine, b.org, delivery, now, seconds=b.settings.sweep_seconds,
+    return start(b.engine, b.live, delivery, now, seconds=b.settings.sweep_seconds,
                  hours=WorkingHours.parse(b.settings.working_hours, b.settings.timezone),
                  weekly=parse_weekly(b.settings.weekly_digest))
 

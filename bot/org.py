@@ -150,6 +150,40 @@ class Org(_Frozen):
             out += [u for u in (c.users if c else ()) if u not in out]
         return tuple(dict.fromkeys(out))
 
+    def people(self) -> dict[str, list[str]]:
+        """Every user id the org file names, with where it names them ('pdu-north manager')."""
+        out: dict[str, list[str]] = {}
+
+        def add(users: tuple[str, ...], where: str) -> None:
+            for u in users:
+                out.setdefault(u, []).append(where)
+
+        for t in self.teams:
+            add(t.managers, f"{t.id} manager")
+            add(t.members, f"{t.id} member")
+            add(t.service_representatives, f"{t.id} service representative")
+            for level, c in t.escalation.items():
+                add(c.users, f"{t.id} {level}")
+        for level, c in self.escalation.items():
+            add(c.users, level)
+        add(self.auditors, "auditor")
+        add(self.report_readers, "report reader")
+        return out
+
+    def channels(self) -> dict[str, list[str]]:
+        """Every channel id the org file names, with where it names them."""
+        out: dict[str, list[str]] = {}
+        for t in self.teams:
+            if t.channel:
+                out.setdefault(t.channel, []).append(f"{t.id} channel")
+            for level, c in t.escalation.items():
+                if c.channel:
+                    out.setdefault(c.channel, []).append(f"{t.id} {level}")
+        for level, c in self.escalation.items():
+            if c.channel:
+                out.setdefault(c.channel, []).append(level)
+        return out
+
     def problems(self) -> list[str]:
         """Warnings that do not stop Baton: escalation levels with nobody to hear them."""
         out = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import random
 import re
 import time
@@ -52,6 +53,8 @@ from bot.ports import (
 from bot.recipients import SYSTEM, effective_managers
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
 from bot.states import states_text
+
+log = logging.getLogger("baton.services")
 
 __all__ = ["SYSTEM", "Role", "effective_managers"]
 
@@ -197,8 +200,13 @@ def write_notices(uow: UnitOfWork, org: Org, t: Transfer, events: list[TimelineE
     """Write the notices ``events`` call for to the outbox, in the caller's transaction."""
     pack = org.pack_for(t.holding_team)
     covers = uow.covers.active_on(local_date(now))
-    return sum(uow.add_notice(n, now=now, not_before=not_before or now)
-               for n in notices.for_change(org, pack, covers, t, events))
+    written = 0
+    for n in notices.for_change(org, pack, covers, t, events):
+        rows = uow.add_notice(n, now=now, not_before=not_before or now)
+        if rows:
+            log.info("notice_written", extra={"transfer_id": t.id, "notice": n.kind, "rows": rows})
+        written += rows
+    return written
 
 
 class AlreadySaved(Exception):
@@ -238,6 +246,8 @@ def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool 
         raise _open_conflict(uow, t.case_ref) from exc
     write_notices(uow, org, t, events, now)
     uow.commit()
+    log.info("transfer_saved", extra={"transfer_id": t.id, "state": str(t.state),
+                                      "events": [e.kind for e in events]})
 
 
 # ---- raising -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
@@ -22,11 +23,14 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 
+from bot.logs import Timer, request_scope
+
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("baton.http")
 MAX_BODY = 256 * 1024  # bytes; Slack's own payloads are tens of KB
+REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 MAX_AGE = 5 * 60  # seconds a signed request stays valid (Slack's advice)
 
 
@@ -98,10 +102,11 @@ def check_shape(environ: WSGIEnvironment, body: bytes) -> None:
 
 def wsgi_app(bolt: App, *, metrics: Callable[[], bytes] | None = None,
              ready: Callable[[], bool] | None = None,
-             signing_secret: str | None = None) -> WSGIApplication:
+             signing_secret: str | None = None,
+             readiness: Callable[[], str | None] | None = None) -> WSGIApplication:
     """Slack's requests at /slack/events (checked first, see the module), a liveness probe at
-    /healthz, a readiness probe at /readyz (503 while ``ready`` says the store is unreachable),
-    Prometheus at /metrics."""
+    /healthz, a readiness probe at /readyz (503 with the reason while ``readiness`` gives one, or
+    while ``ready`` says the store is unreachable), Prometheus at /metrics."""
     slack = SlackRequestHandler(bolt)
     verifier = SignatureVerifier(str(signing_secret or getattr(bolt, "_signing_secret", "")))
 
@@ -114,14 +119,16 @@ def wsgi_app(bolt: App, *, metrics: Callable[[], bytes] | None = None,
         if path == "/healthz":
             return plain(start_response, "200 OK", "ok")
         if path == "/readyz":
-            if ready is None or ready():
+            why = readiness() if readiness is not None else (
+                None if ready is None or ready() else "the database is unreachable")
+            if why is None:
                 return plain(start_response, "200 OK", "ready")
-            return plain(start_response, "503 Service Unavailable", "not ready: the database is unreachable")
+            return plain(start_response, "503 Service Unavailable", f"not ready: {why}")
         if path == "/metrics" and metrics is not None:
             try:
                 figures = metrics()
             except Exception as exc:  # the store is down: say so, without a traceback
-                log.warning("metrics unavailable: %s", type(exc).__name__)
+                log.warning("metrics_unavailable", extra={"error": type(exc).__name__})
                 return plain(start_response, "503 Service Unavailable", "metrics unavailable")
             start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
             return [figures]
@@ -134,12 +141,41 @@ def wsgi_app(bolt: App, *, metrics: Callable[[], bytes] | None = None,
             check_signature(verifier, environ, body)
             check_shape(environ, body)
         except Refused as refused:
-            log.warning("refused a request to /slack/events: %s (%s)", refused, refused.status[:3])
+            log.warning("request_refused", extra={"path": "/slack/events", "status": int(refused.status[:3]),
+                                                  "why": str(refused)})
             return plain(start_response, refused.status, refused.status[4:].lower())
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
-        return slack(environ, start_response)
+        timer, kind = Timer(), _kind(environ, body)
+        answered: list[str] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answered.append(status)
+            return start_response(status, headers, exc_info)
+
+        given = str(environ.get("HTTP_X_REQUEST_ID") or "")  # a balancer's id, if it is a plain one
+        with request_scope(given if REQUEST_ID.match(given) else None):  # the listener's threads too
+            out = slack(environ, start)
+            log.info("slack_request", extra={"kind": kind, "status": int((answered or ["0"])[0][:3]),
+                                             "duration_ms": timer.ms()})
+        return out
 
     return application
+
+
+def _kind(environ: WSGIEnvironment, body: bytes) -> str:
+    """What a Slack request is, in Slack's own words (never what anyone typed): 'command',
+    an interaction's type, an event's type."""
+    try:
+        if (environ.get("CONTENT_TYPE") or "").startswith("application/json"):
+            data = json.loads(body)
+            event = data.get("event") if isinstance(data.get("event"), dict) else {}
+            return str(event.get("type") or data.get("type") or "json")[:40]
+        form = parse_qs(body.decode("utf-8"))
+        if "payload" in form:
+            return str(json.loads(form["payload"][0]).get("type") or "payload")[:40]
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return "unknown"
+    return "command" if "command" in form else "form"
 
 
 class _Threading(ThreadingMixIn, WSGIServer):
@@ -159,20 +195,56 @@ def serve_in_thread(app: WSGIApplication, host: str = "127.0.0.1", port: int = 0
 
 
 def run_gunicorn(factory: Callable[[], WSGIApplication], *, host: str, port: int, workers: int,
-                 threads: int) -> None:
-    """Run under gunicorn (gthread workers); each worker builds its own app after the fork."""
+                 threads: int, on_hup: Callable[[], bool] | None = None) -> None:
+    """Run under gunicorn (gthread workers); each worker builds its own app after the fork.
+    With ``on_hup``, SIGHUP to the master calls it instead of restarting the workers and, when it
+    answers True, passes SIGHUP on to each worker (which reloads in place)."""
+    import signal
+
     from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.glogging import Logger
+    from gunicorn.workers.gthread import ThreadWorker
+
+    class _Worker(ThreadWorker):
+        def init_signals(self) -> None:
+            super().init_signals()
+            # until the app has loaded and installed its own handler, a SIGHUP must not kill the
+            # worker (the default); the app's first look at the org file catches the change
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    class _Log(Logger):
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            self.error_log.handlers.clear()  # through Baton's log handler (bot/logs.py) instead
+            self.error_log.propagate = True
+
+    class _Arbiter(Arbiter):
+        def handle_hup(self) -> None:
+            if on_hup is None:
+                super().handle_hup()
+            elif on_hup():
+                self.kill_workers(signal.SIGHUP)
 
     class _App(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", _Worker)
+            self.cfg.set("logger_class", _Log)
             self.cfg.set("accesslog", None)
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
             self.cfg.set("timeout", 30)
 
         def load(self) -> WSGIApplication:
             return factory()
+
+        def run(self) -> None:
+            try:
+                _Arbiter(self).run()
+            except RuntimeError as exc:
+                raise SystemExit(f"gunicorn: {exc}") from None
 
     _App().run()

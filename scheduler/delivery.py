@@ -21,6 +21,8 @@ import sqlalchemy as sa
 
 from bot import actions, services, views
 from bot.errors import DomainError
+from bot.liveorg import LiveOrg, current
+from bot.logs import Timer, fields
 from bot.org import Org
 from bot.ports import Chat, ChatError, ChatUncertain, UnitOfWork
 from store import outbox
@@ -43,13 +45,19 @@ def viewer_of(purpose: str) -> str | None:
 class Delivery:
     """Sends due outbox rows through one chat platform."""
 
-    def __init__(self, engine: sa.Engine, org: Org, chat: Chat, uow: Callable[[], UnitOfWork]) -> None:
-        self.engine, self.org, self.chat, self.uow = engine, org, chat, uow
+    def __init__(self, engine: sa.Engine, org: Org | LiveOrg, chat: Chat,
+                 uow: Callable[[], UnitOfWork]) -> None:
+        self.engine, self._org, self.chat, self.uow = engine, org, chat, uow
         self._lock = threading.Lock()  # one pass at a time in this process
         # Posted but not yet written down (the database failed after the platform said ok):
         # written first thing in the next pass, so the row is not resent and the copy is redrawn.
         self._unsent: list[tuple[list[int], datetime, tuple[str, str] | None]] = []
         self._unref: list[tuple[int, str, tuple[str, str]]] = []
+
+    @property
+    def org(self) -> Org:
+        """The org in use now (a reload swaps it whole)."""
+        return current(self._org)
 
     def deliver(self, now: datetime, *, limit: int = 1000) -> int:
         """Send what is due; returns how many rows went out."""
@@ -143,8 +151,8 @@ class Delivery:
             try:
                 outbox.add_ref(self.engine, *ref)
             except sa.exc.SQLAlchemyError:  # sent is sent: remembered in the next pass
-                log.warning("card %s of transfer %s sent; its reference is written next pass",
-                            row.id, row.transfer_id)
+                log.warning("card_ref_deferred", extra={"notification_id": row.id,
+                                                        "transfer_id": row.transfer_id})
                 self._unref.append(ref)
             return where
         if row.kind in ("update", "update_all") and row.transfer_id:
@@ -175,7 +183,8 @@ class Delivery:
                 self.chat.update(ref.channel, ref.ts, card)
             except ChatError as exc:
                 if exc.code in GONE:
-                    log.info("card %s of transfer %s is gone (%s); forgotten", ref.id, transfer_id, exc.code)
+                    log.info("card_gone", extra={"ref_id": ref.id, "transfer_id": transfer_id,
+                                                 "error": exc.code})
                     outbox.drop_ref(self.engine, ref.id)
                 elif problem is None or (isinstance(problem, ChatError) and problem.permanent):
                     problem = exc
@@ -207,6 +216,7 @@ class Delivery:
     def _attempt(self, now: datetime, rows: list[Any], send: Callable[[], tuple[str, str] | None],
                  started: float) -> int:
         ids = [r.id for r in rows]
+        took = Timer()
         backoff = now + timedelta(seconds=min(3600, 30 * 2 ** min(rows[0].attempts, 7)))
         try:
             where = send()
@@ -216,7 +226,8 @@ class Delivery:
                 outbox.rate_limited(self.engine, ids, rows[0].recipient,
                                     now + timedelta(seconds=exc.retry_after + late))
                 return 0
-            log.warning("notification(s) %s (transfer %s) failed: %s", ids, rows[0].transfer_id, exc.code)
+            log.warning("notice_failed", extra={"notification_ids": ids, "transfer_id": rows[0].transfer_id,
+                                                "error": exc.code, "permanent": exc.permanent})
             if exc.permanent:
                 outbox.refused(self.engine, ids, exc.code)
                 self._report_failure(rows[0], exc.code, now)
@@ -228,8 +239,9 @@ class Delivery:
             # more at most, so a message is never duplicated more than once.
             twice = max(int(getattr(r, "copies", 1) or 1) for r in rows) >= outbox.MAX_IN_FLIGHT
             name = type(exc.__cause__ or exc).__name__
-            log.warning("notification(s) %s (transfer %s) failed: %s%s", ids, rows[0].transfer_id,
-                        name, "; not resent" if twice else "")
+            log.warning("notice_uncertain", extra={"notification_ids": ids,
+                                                   "transfer_id": rows[0].transfer_id,
+                                                   "error": name, "resent": not twice})
             if twice:
                 outbox.failed(self.engine, ids,
                               f"{outbox.UNCERTAIN} twice ({name}); not resent, it may have arrived")
@@ -243,6 +255,10 @@ class Delivery:
             # The platform has it: never resent from here; written down first thing next pass.
             self._unsent.append((ids, now, where))
             raise
+        for rid in sorted({str((r.payload or {}).get("request_id") or "") for r in rows}):
+            log.info("notice_sent", extra=fields(
+                notification_ids=ids, transfer_id=rows[0].transfer_id, request_id=rid or None,
+                duration_ms=took.ms()))
         return len(rows)
 
     def _report_failure(self, row: Any, error: str, now: datetime) -> None:
@@ -304,4 +320,4 @@ class Deliverer:
                 while self.delivery.deliver(self.clock()):
                     pass  # more may have become due while sending
             except Exception:
-                log.exception("delivery pass failed; the next pass tries again")
+                log.exception("delivery_failed", extra={"next": "the next pass tries again"})

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CollectorRegistry, Histogram
 
+from bot.liveorg import LiveOrg, current
+from bot.logs import Timer
 from bot.org import Org
 from scheduler.delivery import Delivery
 from scheduler.sweep import WorkingHours, tick
@@ -44,7 +46,7 @@ def drain(engine: sa.Engine, delivery: Delivery, clock: Callable[[], datetime], 
         sent += delivery.deliver(clock())
 
 
-def start(engine: sa.Engine, org: Org, delivery: Delivery, clock: Callable[[], datetime], *,
+def start(engine: sa.Engine, org: Org | LiveOrg, delivery: Delivery, clock: Callable[[], datetime], *,
           seconds: int, hours: WorkingHours, weekly: tuple[int, time] | None = None,
           ) -> BackgroundScheduler:
     """Start a background scheduler running one tick every ``seconds``.
@@ -57,13 +59,14 @@ def start(engine: sa.Engine, org: Org, delivery: Delivery, clock: Callable[[], d
 
     def job() -> None:
         try:
+            timer = Timer()
             with SWEEP_DURATION.time():
-                counts = tick(engine, org, delivery, clock(), hours=hours, weekly=weekly)
+                counts = tick(engine, current(org), delivery, clock(), hours=hours, weekly=weekly)
             if counts["notifications"] or counts["sent"]:
-                log.info("sweep: %s", counts)
+                log.info("sweep_done", extra={**counts, "duration_ms": timer.ms()})
             drain(engine, delivery, clock, within=seconds * 0.8)
         except Exception:
-            log.exception("sweep failed; the next run tries again")
+            log.exception("sweep_failed", extra={"next": "the next run tries again"})
 
     scheduler.add_job(job, "interval", seconds=seconds, id="baton-sweep", next_run_time=clock())
     scheduler.start()

@@ -131,7 +131,7 @@ def sweep(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHours | N
             _sweep_transfer(engine, org, tid, now, today, deliver_at, result, dry_run=dry_run)
         except (StaleTransfer, sa.exc.IntegrityError):
             # Another instance swept or changed it first; the next sweep sees what it wrote.
-            log.info("transfer %s was swept or changed elsewhere meanwhile", tid)
+            log.info("transfer_swept_elsewhere", extra={"transfer_id": tid})
             result = kept  # nothing of the rolled-back transaction is counted
     return result
 

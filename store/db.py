@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,26 @@ def current_revision(engine: sa.Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest migration Baton ships."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def readiness(engine: sa.Engine) -> str | None:
+    """Why this instance should not take traffic (the database does not answer, or its schema is
+    behind this code), or None when it is ready."""
+    try:
+        current = current_revision(engine)
+    except (sa.exc.SQLAlchemyError, OSError):
+        return "the database is unreachable"
+    head = head_revision()
+    if current != head:
+        return f"the database schema is at {current or 'nothing'}, not {head} (this code's)"
+    return None

@@ -71,10 +71,15 @@ def add_row(session: Session, *, key: str, transfer_id: int | None, kind: str, r
 
 
 def add_notice(session: Session, notice: Notice, *, now: datetime, not_before: datetime) -> int:
-    """Write one row per recipient of a notice (once each); returns how many were new."""
+    """Write one row per recipient of a notice (once each); returns how many were new. The
+    request that wrote it (bot/logs.py) is kept in the payload, for the log line of its sending."""
+    from bot.logs import current_request_id
+
+    rid = current_request_id()
     return sum(add_row(session, key=notice_key(notice.transfer_id, notice.topic, r),
                        transfer_id=notice.transfer_id, kind=notice.kind, recipient=r,
-                       payload=notice.payload(r), not_before=not_before, now=now)
+                       payload={**notice.payload(r), **({"request_id": rid} if rid else {})},
+                       not_before=not_before, now=now)
                for r in notice.audience)
 
 

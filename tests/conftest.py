@@ -3,6 +3,7 @@ the demo org, and a fixed clock."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -64,6 +65,16 @@ def engine(_engine: sa.Engine) -> sa.Engine:
 def uow(engine: sa.Engine) -> Callable[[], SqlUnitOfWork]:
     """A unit-of-work factory over the empty test database."""
     return lambda: SqlUnitOfWork(engine)
+
+
+@pytest.fixture(autouse=True)
+def _no_log_handler_left() -> Iterator[None]:
+    """A CLI run configures Baton's log handler on the root logger; take it away after each test,
+    so threads a later test leaves running do not write log lines past pytest's capture."""
+    yield
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if getattr(h, "_baton", False)]:
+        root.removeHandler(h)
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,13 @@ listener, registered from the catalogue; ``/transfer ACTION CASE`` opens the sam
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -26,6 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import access, actions, freetext, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
+from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
 from handlers.slack import blocks, ids
@@ -42,14 +44,19 @@ ALIASES = {a.name.replace("_", "-"): a.name for a in actions.CATALOGUE} | {
 
 @dataclass
 class Deps:
-    """What the listeners need, injected: org, units of work, the clock, and a way to wake
-    delivery once something was written to the outbox."""
+    """What the listeners need, injected: the live org, units of work, the clock, and a way to
+    wake delivery once something was written to the outbox."""
 
-    org: Org
+    live: LiveOrg
     uow: Callable[[], UnitOfWork]
     clock: Callable[[], datetime]
     wake: Callable[[], None] = lambda: None
     outage: Callable[[BaseException], bool] = lambda exc: False  # the store is unreachable
+
+    @property
+    def org(self) -> Org:
+        """The org in use now (a reload swaps it whole)."""
+        return self.live.current
 
 
 SAVE_LATER = "Baton cannot save right now; try again in a minute."
@@ -61,12 +68,12 @@ def _trouble(deps: Deps, exc: BaseException, where: str) -> str:
     """What to tell a person about an unexpected failure, after one log line (no traceback, no
     SQL, no text anyone typed)."""
     if deps.outage(exc):
-        log.warning("%s: the database is unreachable (%s)", where, type(exc).__name__)
+        log.warning("database_unreachable", extra={"where": where, "error": type(exc).__name__})
         return SAVE_LATER
     if isinstance(exc, SlackApiError):
-        log.warning("%s: Slack refused a call (%s)", where, exc.response.get("error"))
+        log.warning("slack_refused_call", extra={"where": where, "error": exc.response.get("error")})
         return SLACK_FAILED
-    log.error("%s failed: %s", where, type(exc).__name__)
+    log.error("listener_failed", extra={"where": where, "error": type(exc).__name__})
     return APOLOGY
 
 
@@ -89,6 +96,15 @@ def slack_logger(name: str) -> logging.Logger:
     return logging.getLogger(name)
 
 
+class ContextExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitter's context, so the request id bound for a
+    Slack request (bot/logs.py) follows it into its listener and the services it calls."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``fn`` in a copy of the caller's context variables."""
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
 def web_client(token: str, api_url: str) -> WebClient:
     """A Web API client with Slack's rate-limit retries (its log never holds request bodies)."""
     return WebClient(token=token, base_url=api_url, logger=slack_logger("baton.slack.web"),
@@ -101,7 +117,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     # slow follow-up work (views.open) from queueing the next request's ack.
     app = App(client=web_client(token, api_url), signing_secret=signing_secret,
               token_verification_enabled=False, logger=slack_logger("baton.slack.bolt"),
-              listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="baton-listener"))
+              listener_executor=ContextExecutor(max_workers=8, thread_name_prefix="baton-listener"))
 
     @app.error
     def failed(error: Exception, body: dict[str, Any]) -> BoltResponse:
@@ -120,9 +136,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         return next()
 
     @lru_cache(maxsize=256)
-    def raise_form(team: str, heads_up: bool) -> dict[str, Any]:
-        """The raise form for a team, built once (the org and packs do not change while running)."""
-        return blocks.raise_modal(deps.org.pack_for(team), deps.org, team, heads_up=heads_up).to_dict()
+    def raise_form(generation: int, team: str, heads_up: bool) -> dict[str, Any]:
+        """The raise form for a team, built once per org (a reloaded org has a new generation)."""
+        org = deps.org
+        return blocks.raise_modal(org.pack_for(team), org, team, heads_up=heads_up).to_dict()
 
     def today() -> date:
         return local_date(deps.clock())
@@ -138,7 +155,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         now = deps.clock()
         try:
             with deps.uow() as u:
-                key = (tid, u.transfers.version_of(tid), name, user, local_date(now))
+                key = (tid, u.transfers.version_of(tid), name, user, local_date(now), deps.live.generation)
                 with forms_lock:
                     view = forms.get(key)
                 if view is None:
@@ -167,7 +184,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 if t is not None:
                     services.refresh_cards(u, t, deps.clock())
         except Exception:  # a redraw is a courtesy: never let it hide the answer already given
-            log.exception("could not redraw the cards of transfer %s", tid)
+            log.exception("card_redraw_failed", extra={"transfer_id": tid})
         deps.wake()
 
     def personal(user: str, form: str, values: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, str]:
@@ -200,7 +217,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             try:
                 tell(_trouble(deps, exc, "/transfer"))
             except Exception as again:
-                log.warning("/transfer: could not answer privately (%s)", type(again).__name__)
+                log.warning("private_answer_failed",
+                            extra={"where": "/transfer", "error": type(again).__name__})
 
     def command(body: dict[str, Any], client: WebClient, respond: Respond,
                 tell: Callable[[str], None]) -> None:
@@ -227,7 +245,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             if sub == "headsup" and not pack.early_heads_up:
                 tell(f"The {pack.title} policy has no early heads up; use /transfer new.")
                 return
-            client.views_open(trigger_id=body["trigger_id"], view=raise_form(teams[0].id, sub == "headsup"))
+            form = raise_form(deps.live.generation, teams[0].id, sub == "headsup")
+            client.views_open(trigger_id=body["trigger_id"], view=form)
             return
         name = ALIASES.get(sub) or (sub if sub in actions.BY_NAME else None)
         if name is not None:
@@ -302,7 +321,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             try:
                 _tell(client, body, text)
             except SlackApiError as exc:
-                log.warning("could not answer a button privately (%s)", exc.response.get("error"))
+                log.warning("private_answer_failed",
+                            extra={"where": "button", "error": exc.response.get("error")})
 
         open_form(client, body, user, tid, name, tell)
 
@@ -378,8 +398,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     def uninstalled(body: dict[str, Any]) -> None:
         with deps.uow() as u:
             services.record_install_event(u, "app_uninstalled", body.get("team_id"), deps.clock())
-        log.warning("Slack app uninstalled from workspace %s: delivery stops until reinstalled",
-                    body.get("team_id"))
+        log.warning("app_uninstalled", extra={"workspace": body.get("team_id"),
+                                              "effect": "delivery stops until reinstalled"})
 
     @app.event("tokens_revoked")
     def revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -388,8 +408,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             services.record_install_event(u, "tokens_revoked" if bot else "user_tokens_revoked",
                                           body.get("team_id"), deps.clock())
         if bot:
-            log.warning("Slack bot token revoked in workspace %s: delivery stops until reinstalled",
-                        body.get("team_id"))
+            log.warning("bot_token_revoked", extra={"workspace": body.get("team_id"),
+                                                    "effect": "delivery stops until reinstalled"})
 
     return app
 

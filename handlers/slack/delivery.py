@@ -85,5 +85,5 @@ class SlackChat:
                 title=f"Transfers by team, {start:%d %b} to {end:%d %b %Y}",
                 alt_txt="Bar chart of transfers opened, resolved and breached per team")
         except Exception as exc:
-            log.warning("weekly chart for %s not uploaded: %s", to, type(exc).__name__)
+            log.warning("weekly_chart_not_uploaded", extra={"channel": to, "error": type(exc).__name__})
         return str(resp["channel"]), str(resp["ts"])

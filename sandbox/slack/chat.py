@@ -131,6 +131,8 @@ class ChatMixin(FilesMixin):
 
     def _chat_post_message(self, p: JSONDict) -> JSONDict:
         channel = self._resolve_channel(p.get("channel"))
+        if not self._channels[channel].is_member:  # without chat:write.public, as Slack answers
+            raise _ApiError("not_in_channel")
         text, blocks, attachments = self._message_content(p)
         metadata = p.get("metadata")
         self._check_rate(channel, consume=False)

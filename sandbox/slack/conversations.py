@@ -15,10 +15,13 @@ class ConversationsMixin(StandInState):
         with self._lock:
             return dict(self._channels)
 
-    def add_channel(self, channel_id: str, name: str, *, is_private: bool = False) -> Channel:
-        """Register (or re-register) a channel with a name."""
+    def add_channel(self, channel_id: str, name: str, *, is_private: bool = False,
+                    is_member: bool = True, is_archived: bool = False) -> Channel:
+        """Register (or re-register) a channel with a name (the bot in it unless ``is_member``
+        is False; archived when asked)."""
         with self._lock:
-            channel = Channel(id=channel_id, name=name, is_private=is_private)
+            channel = Channel(id=channel_id, name=name, is_private=is_private, is_member=is_member,
+                              is_archived=is_archived)
             self._channels[channel_id] = channel
             self._missing.discard(channel_id)
             self._cond.notify_all()
@@ -49,8 +52,8 @@ class ConversationsMixin(StandInState):
             "is_im": False,
             "is_mpim": ch.is_mpim,
             "is_private": ch.is_private or ch.is_mpim,
-            "is_archived": False,
-            "is_member": True,
+            "is_archived": ch.is_archived,
+            "is_member": ch.is_member,
             "members": list(ch.members) if ch.is_mpim else None,
             "context_team_id": self.team_id,
         }
@@ -93,4 +96,7 @@ class ConversationsMixin(StandInState):
 
     def _conversations_info(self, p: JSONDict) -> JSONDict:
         channel_id = self._resolve_channel(p.get("channel"))
-        return {"channel": self._channel_json(self._channels[channel_id])}
+        channel = self._channels[channel_id]
+        if channel.is_private and not channel.is_member and not channel.is_mpim:
+            raise _ApiError("channel_not_found")  # Slack hides private channels the bot is not in
+        return {"channel": self._channel_json(channel)}

@@ -16,18 +16,12 @@ from urllib.parse import parse_qs
 
 from sandbox.slack.faults import FaultsMixin
 from sandbox.slack.records import JSONDict
-from sandbox.slack.state import _ApiError, _opt_str
+from sandbox.slack.state import DEFAULT_SCOPES, _ApiError, _opt_str
+
+__all__ = ["DEFAULT_SCOPES", "HttpServerMixin"]
 
 log = logging.getLogger("sandbox.slack_api")  # the name it logged under before the split
 
-DEFAULT_SCOPES: tuple[str, ...] = (
-    "commands",
-    "chat:write",
-    "im:write",
-    "users:read",
-    "files:write",
-)
-"""Scopes reported in the ``X-OAuth-Scopes`` header (kept in step with manifest.yml)."""
 
 _JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 
@@ -215,7 +209,7 @@ class HttpServerMixin(FaultsMixin):
             return None
 
         with self._lock:
-            reply_headers = {"X-OAuth-Scopes": ",".join(DEFAULT_SCOPES)}
+            reply_headers = {"X-OAuth-Scopes": ",".join(self._scopes)}
             try:
                 handler = self._methods().get(method)
                 if handler is None:
@@ -228,6 +222,7 @@ class HttpServerMixin(FaultsMixin):
                     raise _ApiError("invalid_auth")
                 if token in self._revoked:
                     raise _ApiError("token_revoked")
+                self._check_scope(method, params)
                 self._apply_fail_rule(method, self._channel_keys(params))
                 body_json: JSONDict = {"ok": True, **handler(params)}
                 status = 200

@@ -112,6 +112,8 @@ class Channel:
     is_private: bool = False
     user: str | None = None
     members: tuple[str, ...] = ()
+    is_member: bool = True  # the bot is in it
+    is_archived: bool = False
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class SlackStandIn(ResponseUrlsMixin, ViewsMixin, ConversationsMixin, UsersMixin
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }

@@ -32,6 +32,26 @@ T = TypeVar("T")
 
 _TRUE_VALUES = {"1", "true", "True", "yes"}
 
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "files:write",
+)
+"""Scopes granted unless ``set_scopes`` says otherwise (kept in step with manifest.yml)."""
+
+# Methods the stand-in refuses with missing_scope unless a scope is granted (as Slack does).
+_SCOPE_OF: dict[str, str] = {
+    "users.lookupByEmail": "users:read.email",
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "files.getUploadURLExternal": "files:write",
+}
+
 
 class _ApiError(Exception):
     """An error answer: ``{"ok": false, "error": ...}`` with an HTTP status."""
@@ -43,8 +63,10 @@ class _ApiError(Exception):
         http_status: int = 200,
         headers: Mapping[str, str] | None = None,
         messages: list[str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(error)
+        self.extra = dict(extra or {})
         self.error = error
         self.http_status = http_status
         self.headers = dict(headers or {})
@@ -52,7 +74,7 @@ class _ApiError(Exception):
 
     def body(self) -> JSONDict:
         """The JSON body Slack would send."""
-        body: JSONDict = {"ok": False, "error": self.error}
+        body: JSONDict = {"ok": False, "error": self.error, **self.extra}
         if self.messages:
             body["response_metadata"] = {"messages": list(self.messages)}
         return body
@@ -100,6 +122,7 @@ class StandInState:
         self._host = host
         self._port = port
         self._tokens = frozenset(tokens)
+        self._scopes: tuple[str, ...] = DEFAULT_SCOPES
         self._revoked: set[str] = set()
         self._rate = per_channel_rate_limit
         self._clock = clock
@@ -123,6 +146,8 @@ class StandInState:
         self._calls: list[Call] = []
         self._channels: dict[str, Channel] = {}
         self._missing: set[str] = set()
+        self._users: dict[str, JSONDict] = {}  # user id -> fields that differ from an active member
+        self._gone_users: set[str] = set()  # answer user_not_found
         self._opened: set[str] = set()
         self._conversations: dict[str, list[Message]] = {}
         self._ephemerals: dict[tuple[str, str], list[Ephemeral]] = {}
@@ -200,6 +225,21 @@ class StandInState:
         (a reinstall) when ``revoked`` is False."""
         with self._lock:
             self._revoked = set(self._tokens) if revoked else set()
+
+    def set_scopes(self, scopes: Iterable[str]) -> None:
+        """Grant exactly these scopes from now on (reported in X-OAuth-Scopes and enforced)."""
+        with self._lock:
+            self._scopes = tuple(scopes)
+
+    def _check_scope(self, method: str, params: Mapping[str, Any]) -> None:
+        """missing_scope (with ``needed``) when the token lacks what ``method`` needs."""
+        needed = _SCOPE_OF.get(method)
+        if method == "conversations.info":
+            channel = str(params.get("channel") or "")
+            needed = "groups:read" if channel.startswith("G") else (
+                None if channel.startswith("D") else "channels:read")
+        if needed and needed not in self._scopes:
+            raise _ApiError("missing_scope", extra={"needed": needed, "provided": ",".join(self._scopes)})
 
     def reset(self) -> None:
         """Forget all state, calls and fault rules (tokens and IDs stay)."""

@@ -230,3 +230,26 @@ def test_a_funding_note_past_the_fields_limit_is_refused_on_the_field(slack: Sla
     assert "under 3000 characters" in answer["errors"][ids.FUNDING]
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM transfer")).scalar_one() == 0
+
+
+def test_readyz_is_503_until_the_schema_is_migrated_and_healthz_stays_200(
+        runtime: Any, tmp_path: Any) -> None:
+    """A new instance on a database its migrations have not reached takes no traffic: /readyz
+    says why; after `baton db upgrade` it is ready, with no restart."""
+    from store.db import readiness, upgrade
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    fresh = make_engine(url)
+    server, base = serve_in_thread(wsgi_app(runtime.bolt, readiness=lambda: readiness(fresh)))
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/readyz", timeout=10)
+        assert refused.value.code == 503
+        assert b"not ready: the database schema is at nothing" in refused.value.read()
+        assert _status(base + "/healthz") == 200
+        upgrade(url)
+        assert _status(base + "/readyz") == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        fresh.dispose()

@@ -107,6 +107,13 @@ def test_stand_in_reports_the_manifest_scopes(manifest: dict[str, Any]) -> None:
     assert set(DEFAULT_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])
 
 
+def test_doctor_checks_the_token_for_the_manifest_scopes(manifest: dict[str, Any]) -> None:
+    """baton doctor's list of the scopes Baton needs is manifest.yml's."""
+    from handlers.slack.workspace import REQUIRED_SCOPES
+
+    assert set(REQUIRED_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])
+
+
 def test_settings_use_http_with_interactivity(manifest: dict[str, Any]) -> None:
     """HTTP mode (no Socket Mode), interactivity on, no org deploy or token rotation."""
     settings = manifest["settings"]

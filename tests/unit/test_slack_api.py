@@ -17,7 +17,7 @@ from slack_sdk.http_retry import builtin_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from sandbox.slack_api import RESPONSE_URL, UPLOAD_URL, SlackStandIn
+from sandbox.slack_api import DEFAULT_SCOPES, RESPONSE_URL, UPLOAD_URL, SlackStandIn
 
 TOKEN = "xoxb-test"
 MODAL: dict[str, Any] = {
@@ -239,6 +239,7 @@ def test_conversations_info_reports_registered_channel_name(
     stand_in: SlackStandIn, client: WebClient
 ) -> None:
     """add_channel names a channel; conversations.info returns that name."""
+    stand_in.set_scopes([*DEFAULT_SCOPES, "channels:read"])
     stand_in.add_channel("C0TEAM", "probation-north")
     info = client.conversations_info(channel="C0TEAM")
     assert info["channel"]["name"] == "probation-north"
@@ -247,6 +248,7 @@ def test_conversations_info_reports_registered_channel_name(
 
 def test_removed_channel_answers_channel_not_found(stand_in: SlackStandIn, client: WebClient) -> None:
     """After remove_channel both posting and conversations.info answer channel_not_found."""
+    stand_in.set_scopes([*DEFAULT_SCOPES, "channels:read"])
     stand_in.add_channel("C0GONE", "archived-team")
     stand_in.remove_channel("C0GONE")
     for call in (
@@ -605,3 +607,54 @@ def test_reset_forgets_state_and_calls(stand_in: SlackStandIn, client: WebClient
     stand_in.reset()
     assert stand_in.calls == [] and stand_in.conversations == {}
     assert client.chat_postMessage(channel="C1", text="after reset")["ok"]
+
+
+def test_a_method_without_its_scope_answers_missing_scope_naming_it(
+    stand_in: SlackStandIn, client: WebClient
+) -> None:
+    """As Slack does: conversations.info needs channels:read, lookupByEmail users:read.email;
+    the granted scopes come back in X-OAuth-Scopes."""
+    for call, needed in ((lambda: client.conversations_info(channel="C0TEAM"), "channels:read"),
+                         (lambda: client.users_lookupByEmail(email="a@example.org"), "users:read.email")):
+        with pytest.raises(SlackApiError) as excinfo:
+            call()
+        assert (error_of(excinfo), excinfo.value.response["needed"]) == ("missing_scope", needed)
+    stand_in.set_scopes(["commands"])
+    headers = {k.lower(): v for k, v in client.auth_test().headers.items()}
+    assert headers["x-oauth-scopes"] == "commands"
+
+
+def test_registered_people_answer_lookup_by_email_and_users_info_with_their_state(
+    stand_in: SlackStandIn, client: WebClient
+) -> None:
+    """add_user gives an e-mail and a state; remove_user makes the id unknown."""
+    stand_in.set_scopes([*DEFAULT_SCOPES, "users:read.email"])
+    stand_in.add_user("U0GONE", email="left@example.org", deleted=True)
+    stand_in.add_user("U0GUEST", is_restricted=True)
+    found = client.users_lookupByEmail(email="LEFT@example.org")["user"]
+    assert (found["id"], found["deleted"]) == ("U0GONE", True)
+    assert client.users_info(user="U0GUEST")["user"]["is_restricted"] is True
+    with pytest.raises(SlackApiError) as excinfo:
+        client.users_lookupByEmail(email="nobody@example.org")
+    assert error_of(excinfo) == "users_not_found"
+    stand_in.remove_user("U0GUEST")
+    with pytest.raises(SlackApiError) as excinfo:
+        client.users_info(user="U0GUEST")
+    assert error_of(excinfo) == "user_not_found"
+
+
+def test_a_channel_the_bot_is_not_in_says_so_and_a_private_one_is_hidden(
+    stand_in: SlackStandIn, client: WebClient
+) -> None:
+    """is_member False for a public channel without the bot (posting there: not_in_channel); a
+    private one answers channel_not_found."""
+    stand_in.set_scopes([*DEFAULT_SCOPES, "channels:read", "groups:read"])
+    stand_in.add_channel("C0OUT", "team-out", is_member=False)
+    stand_in.add_channel("G0SECRET", "secret", is_private=True, is_member=False)
+    assert client.conversations_info(channel="C0OUT")["channel"]["is_member"] is False
+    with pytest.raises(SlackApiError) as posting:
+        client.chat_postMessage(channel="C0OUT", text="hello")
+    assert error_of(posting) == "not_in_channel"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.conversations_info(channel="G0SECRET")
+    assert error_of(excinfo) == "channel_not_found"
