@@ -187,15 +187,15 @@ def test_policy_check_gives_one_line_for_deep_nesting_and_alias_bombs(
 
 def test_baton_closed_records_a_case_closure_from_which_lastteam_answers(
         env: dict[str, str], engine: sa.Engine, org: Org) -> None:
-    """LEICS: "Cases closed for less than 3 months | Last allocated team": `baton closed LCS5
+    """LEICS: "Cases closed for less than 3 months | Last allocated team": `baton closed 100005
     --on 2026-11-02 --team leics-cic` records it; an unknown team or a future date is refused."""
-    code, out, _ = run(env, "closed", "LCS5", "--on", "2026-11-02", "--team", "leics-cic")
-    assert code == 0 and "LCS5 closed with leics-cic on 2026-11-02" in out
-    assert run(env, "closed", "LCS6", "--team", "nowhere")[0] == 1
-    code, _, err = run(env, "closed", "LCS6", "--on", "2026-12-01", "--team", "leics-cic")
+    code, out, _ = run(env, "closed", "100005", "--on", "2026-11-02", "--team", "leics-cic")
+    assert code == 0 and "100005 closed with leics-cic on 2026-11-02" in out
+    assert run(env, "closed", "100006", "--team", "nowhere")[0] == 1
+    code, _, err = run(env, "closed", "100006", "--on", "2026-12-01", "--team", "leics-cic")
     assert code == 1 and "in the future" in err
     with SqlUnitOfWork(engine) as u:
-        last = services.last_team_answer(u, org, "LCS5", date(2027, 2, 2))
+        last = services.last_team_answer(u, org, "100005", date(2027, 2, 2))
     assert last is not None and (last.team, last.goes_back) == ("leics-cic", True)
 
 
@@ -205,13 +205,13 @@ def test_import_closed_on_rows_record_closures_and_open_no_transfer(
     re-referrals run from it); it opens no transfer."""
     f = tmp_path / "t.csv"
     f.write_text("case_ref,holding_team,receiving_team,requested_on,kind,closed_on\n"
-                 "LCS7,bury-cin,,,,2026-10-01\n"
+                 "100007,bury-cin,,,,2026-10-01\n"
                  "X123456,pdu-north,pdu-south,2026-11-20,permanent,\n")
     code, out, err = run(env, "import", str(f))
     assert code == 0, err
     assert "Imported 1 transfer(s) and 1 case closure(s)." in out
     with SqlUnitOfWork(engine) as u:
-        last = services.last_team_answer(u, org, "LCS7", date(2026, 12, 24))
-        assert u.transfers.latest_by_case("LCS7") is None
+        last = services.last_team_answer(u, org, "100007", date(2026, 12, 24))
+        assert u.transfers.latest_by_case("100007") is None
     assert last is not None and (last.team, last.closed_on, last.goes_back) == (
         "bury-cin", date(2026, 10, 1), True)

@@ -32,7 +32,8 @@ def org() -> Org:
 
 
 def _transfer(pack: str = "probation", **fields: Any) -> Transfer:
-    t = new_transfer(case_ref="X123456", pack=builtin_pack(pack), holding_team="pdu-north",
+    ref = "X123456" if pack == "probation" else "123456"  # the children's packs take digits
+    t = new_transfer(case_ref=ref, pack=builtin_pack(pack), holding_team="pdu-north",
                      receiving_team="pdu-south", kind="permanent", actor=PP, now=NOW, **fields)
     t.request(PP, NOW, builtin_pack(pack))
     t.id = 7
