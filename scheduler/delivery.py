@@ -10,6 +10,7 @@ seconds in case another instance wrote the rows; no request thread ever delivers
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -43,8 +44,10 @@ def viewer_of(purpose: str) -> str | None:
 class Delivery:
     """Sends due outbox rows through one chat platform."""
 
-    def __init__(self, engine: sa.Engine, org: Org, chat: Chat, uow: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, engine: sa.Engine, org: Org, chat: Chat, uow: Callable[[], UnitOfWork], *,
+                 jitter: Callable[[], float] = random.random) -> None:
         self.engine, self.org, self.chat, self.uow = engine, org, chat, uow
+        self.jitter = jitter  # 0 to 1, for the retry backoff (outbox.retry_delay)
         self._lock = threading.Lock()  # one pass at a time in this process
         # Posted but not yet written down (the database failed after the platform said ok):
         # written first thing in the next pass, so the row is not resent and the copy is redrawn.
@@ -165,7 +168,8 @@ class Delivery:
 
     def _redraw(self, transfer_id: int, now: datetime) -> None:
         """Redraw every card of a transfer; one that is gone is forgotten and does not stop the
-        others; any other failure is raised after the rest were tried (a retry redraws all)."""
+        others; any other failure is raised after the rest were tried (a retry redraws all),
+        except a 429, raised at once (the rest wait out its Retry-After with the retry)."""
         problem: Exception | None = None
         for ref in outbox.refs_of(self.engine, transfer_id):
             card = self._card(transfer_id, viewer_of(ref.purpose), now)
@@ -174,6 +178,8 @@ class Delivery:
             try:
                 self.chat.update(ref.channel, ref.ts, card)
             except ChatError as exc:
+                if exc.retry_after is not None:
+                    raise
                 if exc.code in GONE:
                     log.info("card %s of transfer %s is gone (%s); forgotten", ref.id, transfer_id, exc.code)
                     outbox.drop_ref(self.engine, ref.id)
@@ -207,7 +213,7 @@ class Delivery:
     def _attempt(self, now: datetime, rows: list[Any], send: Callable[[], tuple[str, str] | None],
                  started: float) -> int:
         ids = [r.id for r in rows]
-        backoff = now + timedelta(seconds=min(3600, 30 * 2 ** min(rows[0].attempts, 7)))
+        backoff = now + outbox.retry_delay(rows[0].attempts, self.jitter())
         try:
             where = send()
         except ChatError as exc:

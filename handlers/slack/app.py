@@ -23,6 +23,7 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 
 from bot import access, actions, freetext, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
@@ -89,10 +90,13 @@ def slack_logger(name: str) -> logging.Logger:
     return logging.getLogger(name)
 
 
-def web_client(token: str, api_url: str) -> WebClient:
-    """A Web API client with Slack's rate-limit retries (its log never holds request bodies)."""
+def web_client(token: str, api_url: str, *, wait_on_429: bool = True) -> WebClient:
+    """A Web API client (its log never holds request bodies). With ``wait_on_429`` it waits out
+    Slack's Retry-After itself (twice at most), as listeners answering a person need; delivery
+    passes False, so a 429 comes back at once and the outbox waits instead (no thread asleep)."""
+    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=2)] if wait_on_429 else []
     return WebClient(token=token, base_url=api_url, logger=slack_logger("baton.slack.web"),
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+                     retry_handlers=handlers)
 
 
 def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> App:
