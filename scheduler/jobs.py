@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Histogram
 from bot.org import Org
 from scheduler.delivery import Delivery
 from scheduler.sweep import WorkingHours, tick
-from store import outbox
+from store import outbox, repo
 
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 SWEEP_REGISTRY = CollectorRegistry()  # served at /metrics beside the store's figures
@@ -22,6 +22,14 @@ SWEEP_DURATION = Histogram("baton_sweep_duration_seconds", "Time one sweep and d
                            buckets=SWEEP_BUCKETS, registry=SWEEP_REGISTRY)
 
 log = logging.getLogger("baton.scheduler")
+
+
+def housekeeping(engine: sa.Engine, now: datetime) -> None:
+    """Forget what Baton no longer needs to remember (form submissions and event ids past the
+    replay window and its margin); run after each sweep, apart from it."""
+    gone = repo.forget_processed(engine, now)
+    if gone:
+        log.info("housekeeping: %d processed submission(s) and event(s) forgotten", gone)
 
 
 def drain(engine: sa.Engine, delivery: Delivery, clock: Callable[[], datetime], *,
@@ -59,6 +67,7 @@ def start(engine: sa.Engine, org: Org, delivery: Delivery, clock: Callable[[], d
         try:
             with SWEEP_DURATION.time():
                 counts = tick(engine, org, delivery, clock(), hours=hours, weekly=weekly)
+            housekeeping(engine, clock())
             if counts["notifications"] or counts["sent"]:
                 log.info("sweep: %s", counts)
             drain(engine, delivery, clock, within=seconds * 0.8)

@@ -112,6 +112,10 @@ def _is_open_case_violation(exc: IntegrityError) -> bool:
     return "uq_transfer_open_case" in text or "transfer.case_ref" in text
 
 
+# Form submissions (``form:`` + view id) and Slack event ids are kept this long, then forgotten:
+# Slack's signatures are refused after 5 minutes, so a replay cannot come later, and a day
+# covers Slack's event retries and a form left open after an answer that was lost.
+PROCESSED_KEPT = timedelta(days=1)
 WARNING_KEPT = timedelta(days=1)  # a warned text submitted again later than this is warned again
 
 class SqlTransfers:
@@ -645,3 +649,13 @@ class SqlUnitOfWork:
     def add_notice(self, notice: Notice, *, now: datetime, not_before: datetime) -> int:
         """Write a notice to the outbox, one row per recipient; returns how many were new."""
         return outbox.add_notice(self.session, notice, now=now, not_before=not_before)
+
+
+def forget_processed(engine: sa.Engine, now: datetime) -> int:
+    """Delete form submissions and event ids recorded more than PROCESSED_KEPT before ``now``
+    (they can no longer be replayed); returns how many were deleted."""
+    from store.models import ProcessedEventRow
+
+    with engine.begin() as conn:
+        return int(conn.execute(sa.delete(ProcessedEventRow).where(
+            col(ProcessedEventRow.at) < now - PROCESSED_KEPT)).rowcount or 0)
