@@ -140,7 +140,7 @@ def test_submissions_are_forgotten_a_day_after_their_replay_window_not_before(
     assert status == 200
     forms = "SELECT count(*) FROM processed_event WHERE event_id LIKE 'form:%'"
     assert _count(engine, forms) == 2  # the raise and the ask for work
-    assert PROCESSED_KEPT == timedelta(days=1)
+    assert timedelta(days=1) == PROCESSED_KEPT
     housekeeping(engine, NOW + PROCESSED_KEPT)
     assert _count(engine, forms) == 2
     housekeeping(engine, NOW + PROCESSED_KEPT + timedelta(seconds=1))
