@@ -215,3 +215,46 @@ def test_import_closed_on_rows_record_closures_and_open_no_transfer(
         assert u.transfers.latest_by_case("100007") is None
     assert last is not None and (last.team, last.closed_on, last.goes_back) == (
         "bury-cin", date(2026, 10, 1), True)
+
+
+IMPORT_HEADER = "case_ref,holding_team,receiving_team,requested_on,kind,transfer_point,excluded\n"
+GOOD_ROW = "X000001,pdu-north,pdu-south,2026-10-01,permanent,,\n"
+
+
+def _counts(engine: sa.Engine) -> tuple[int, int, int]:
+    with engine.connect() as c:
+        return tuple(int(c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one())  # type: ignore[return-value]
+                     for t in ("transfer", "timeline_event", "notification"))
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("X000002,pdu-south,pdu-north,2026-11-20," + "k" * 28_000 + ",,\n",
+     "line 3: kind: keep it under 33 characters (it has 28,000)"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,permanent,,U0NMGR " + "U0SPP1 " * 100 + "\n",
+     "line 3: excluded: keep it under 501 characters"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,perm\x00anent,,\n",
+     "line 3: kind: remove the control character"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,permanent,court_order,\n",
+     "line 3: The Probation Service case transfer (Case Transfer Policy Framework) policy has "
+     "no transfer points"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,permanent,,Jane Smith\n",
+     "line 3: excluded: give the Slack user ids of people in the org file"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,permanent,,,Jane Smith was here\n",
+     "line 3: the row has more cells than the 7 columns"),
+    ('X000002,pdu-south,pdu-north,2026-11-20,"' + "x" * 140_000 + '",,\n',
+     "line 3: not readable as CSV"),
+])
+def test_import_bounds_every_cell_names_the_line_and_writes_nothing(
+        env: dict[str, str], tmp_path: Path, engine: sa.Engine, row: str, message: str) -> None:
+    """A 28 KB cell, an over-long excluded list, a NUL, a transfer point the policy does not have,
+    a name where user ids go, cells beyond the header and a cell past the CSV reader's own limit:
+    each is refused with its line and column, without echoing the text, and nothing is written
+    (the good row before it included)."""
+    f = tmp_path / "tracker.csv"
+    f.write_text(IMPORT_HEADER + GOOD_ROW + row, encoding="utf-8")
+    code, out, err = run(env, "import", str(f))
+    assert code == 1 and "Nothing imported" in err, (out, err)
+    assert message in err, err
+    assert "kkkkkkkk" not in err and "Jane Smith" not in err and "xxxxxxxx" not in err
+    assert len(err) < 1000 and "Traceback" not in err
+    assert _counts(engine) == (0, 0, 0)
