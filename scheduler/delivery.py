@@ -25,6 +25,7 @@ from bot.errors import DomainError
 from bot.org import Org
 from bot.ports import Chat, ChatError, ChatUncertain, UnitOfWork
 from store import outbox
+from store.db import is_outage
 
 log = logging.getLogger("baton.delivery")
 DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays inside Slack's 50
@@ -309,5 +310,9 @@ class Deliverer:
             try:
                 while self.delivery.deliver(self.clock()):
                     pass  # more may have become due while sending
-            except Exception:
-                log.exception("delivery pass failed; the next pass tries again")
+            except Exception as exc:
+                if is_outage(exc):  # one line, no traceback: the next pass mends it
+                    log.warning("delivery pass stopped: the database is unreachable (%s); the "
+                                "next pass tries again", type(exc).__name__)
+                else:
+                    log.exception("delivery pass failed; the next pass tries again")

@@ -15,6 +15,7 @@ from bot.org import Org
 from scheduler.delivery import Delivery
 from scheduler.sweep import WorkingHours, tick
 from store import outbox, repo
+from store.db import is_outage
 
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 SWEEP_REGISTRY = CollectorRegistry()  # served at /metrics beside the store's figures
@@ -71,8 +72,12 @@ def start(engine: sa.Engine, org: Org, delivery: Delivery, clock: Callable[[], d
             if counts["notifications"] or counts["sent"]:
                 log.info("sweep: %s", counts)
             drain(engine, delivery, clock, within=seconds * 0.8)
-        except Exception:
-            log.exception("sweep failed; the next run tries again")
+        except Exception as exc:
+            if is_outage(exc):  # one line, no traceback: it mends itself when the database is back
+                log.warning("sweep skipped: the database is unreachable (%s); the next run tries "
+                            "again", type(exc).__name__)
+            else:
+                log.exception("sweep failed; the next run tries again")
 
     scheduler.add_job(job, "interval", seconds=seconds, id="baton-sweep", next_run_time=clock())
     scheduler.start()

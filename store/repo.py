@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 
 from bot.clocks import ClockStatus, Deadline
 from bot.domain import State, TimelineEvent, Transfer, local_date
+from bot.errors import CommitUncertain
 from bot.notices import Notice
 from bot.ports import (
     AlreadySubmitted,
@@ -574,8 +575,19 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        """Make the work durable."""
-        self.session.commit()
+        """Make the work durable. The work is flushed first, so a failure then means nothing was
+        saved; a lost connection during the COMMIT itself raises CommitUncertain (the server
+        may have committed before the line went)."""
+        self.session.flush()
+        try:
+            self.session.commit()
+        except sa.exc.DBAPIError as exc:
+            from store.db import is_outage
+
+            if self.session.bind is not None and self.session.bind.dialect.name != "sqlite" \
+                    and is_outage(exc):
+                raise CommitUncertain("the database stopped answering during a commit") from exc
+            raise
 
     def rollback(self) -> None:
         """Discard the work."""

@@ -27,6 +27,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 
 from bot import access, actions, freetext, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
+from bot.errors import CommitUncertain
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
 from handlers.slack import blocks, ids
@@ -54,6 +55,8 @@ class Deps:
 
 
 SAVE_LATER = "Baton cannot save right now; try again in a minute."
+UNSURE = ("The database stopped answering as Baton saved this, so it may have been saved. Press "
+          "the button again in a minute: if it was saved, it is kept once.")
 APOLOGY = "Sorry, something went wrong on Baton's side; it has been logged. Try again in a minute."
 SLACK_FAILED = "Slack did not open the form; press the button (or type the command) again."
 
@@ -61,6 +64,9 @@ SLACK_FAILED = "Slack did not open the form; press the button (or type the comma
 def _trouble(deps: Deps, exc: BaseException, where: str) -> str:
     """What to tell a person about an unexpected failure, after one log line (no traceback, no
     SQL, no text anyone typed)."""
+    if isinstance(exc, CommitUncertain):  # never "cannot save" for what may have been saved
+        log.warning("%s: the database stopped answering during a commit", where)
+        return UNSURE
     if deps.outage(exc):
         log.warning("%s: the database is unreachable (%s)", where, type(exc).__name__)
         return SAVE_LATER
