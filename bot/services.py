@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -922,6 +923,7 @@ IMPORT_OPTIONAL = ("transfer_point", "transfer_point_date", "state", "restricted
 IMPORT_LIMITS = {"case_ref": 32, "holding_team": 63, "receiving_team": 63, "requested_on": 10,
                  "kind": 32, "transfer_point": 64, "transfer_point_date": 10, "state": 32,
                  "restricted": 5, "excluded": 500, "closed_on": 10}
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL and other control characters, tabs, line breaks
 IMPORTABLE_STATES = {
     State.heads_up, State.requested, State.under_assessment, State.accepted, State.allocated,
     State.disputed, State.escalated,
@@ -948,7 +950,7 @@ def _import_cells(raw: Mapping[str | None, Any], columns: int) -> dict[str, str]
         limit = IMPORT_LIMITS.get(column, 64)
         if len(value) > limit:
             raise DomainError(f"{column}: keep it under {limit + 1} characters (it has {len(value):,})")
-        if actions.clean_text(value) != value or "\t" in value or "\n" in value:
+        if CONTROL.search(value):
             raise DomainError(f"{column}: remove the control character, tab or line break in it")
     return row
 
