@@ -526,7 +526,13 @@ def submit(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
         t = visible(uow, org, user, now, transfer_id=transfer_id)
         pack = org.pack_for(t.holding_team)
         actor = actor_for(uow, org, t, user, local_date(now))
-        actions.check(a, t, actor, pack)
+        refused = actions.refusal(a, t, actor, pack)
+        if refused is not None:
+            if t.state not in a.states and t.timeline:
+                # a form is opened only while its step is open: someone (in another window,
+                # perhaps this person) moved the transfer while it was being filled in
+                raise LostRace(t, refused)
+            raise refused
         values = actions.parse(a, pack, t, actor, raw)
         return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now, token,
                             (t, actor))

@@ -318,7 +318,8 @@ def test_accept_and_decline_pressed_at_once_in_two_processes_make_one_decision_a
         uow: Callable[[], SqlUnitOfWork]) -> None:
     """On 8 transfers the receiving manager's Accept (to one `baton serve`) and Decline (to the
     other) arrive together: each transfer is decided exactly once; the winner's form closes, the
-    loser's gives way to what happened (accepted or declined, and when); no 500, no traceback."""
+    loser's gives way to what happened, by whom and when ("was accepted by @... at 10:00 while
+    you were deciding"); no 500, no traceback."""
     first, second = two_served
     tids = _raised(uow, org, 8)
     reason = builtin_pack("probation").decline_reasons[0].id
@@ -351,7 +352,8 @@ def test_accept_and_decline_pressed_at_once_in_two_processes_make_one_decision_a
         assert len(won) == 1 and len(lost) == 1, mine
         kind = next(k for t, k in decisions if t == tid)
         told = json.dumps(lost[0]["view"])
-        assert lost[0]["response_action"] == "update" and kind in told, told
+        assert lost[0]["response_action"] == "update", told
+        assert f"was {kind} by <@{SMGR}> at 10:00 while you were deciding" in told, told
     for served in (first, second):
         assert not [line for line in served.log if "Traceback" in line]
 
