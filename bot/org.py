@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.calendar import REGIONS
 from bot.policy import (
@@ -78,7 +79,6 @@ class Org(_Frozen):
     # The case-record id format of the children's packs (digits by default; a fixed prefix and
     # digit counts may be given): never letters a name could be spelt with.
     case_record_id: CaseRecordId = CaseRecordId()
-    _packs: dict[str, PolicyPack] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -121,11 +121,7 @@ class Org(_Frozen):
 
     def pack_for(self, team_id: str) -> PolicyPack:
         """The policy pack a team works under (with the org's case-record id format)."""
-        name = self.team(team_id).policy or self.policy
-        pack = self._packs.get(name)
-        if pack is None:
-            pack = self._packs[name] = builtin_pack(name).with_case_record_id(self.case_record_id)
-        return pack
+        return _pack(self.team(team_id).policy or self.policy, self.case_record_id)
 
     def contact(self, team_id: str, level: str) -> Contact | None:
         """Who hears escalations at ``level`` for a team (team override, then org)."""
@@ -164,6 +160,12 @@ class Org(_Frozen):
                         f"{level.name!r} ({level.label}); add it under escalation:"
                     )
         return out
+
+
+@cache
+def _pack(name: str, fmt: CaseRecordId) -> PolicyPack:
+    """A shipped pack under a case-record id format, built once per pair."""
+    return builtin_pack(name).with_case_record_id(fmt)
 
 
 class UnknownTeam(KeyError):
