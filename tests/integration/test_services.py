@@ -456,3 +456,25 @@ def test_the_same_submission_sent_from_many_threads_at_once_is_applied_once(
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM timeline_event WHERE kind = 'work_requested'"
                                  )).scalar_one() == 1
+
+
+def test_a_raise_takes_the_org_files_case_record_id_for_childrens_teams_only(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """With ``case_record_id: {prefix: LCS, min_digits: 6, max_digits: 8}`` a Rochdale raise takes
+    LCS123456 and refuses 123456 and a name, changing nothing; probation still takes a CRN."""
+    from bot.policy import CaseRecordId
+
+    lcs = org.model_copy(update={"case_record_id": CaseRecordId(prefix="LCS", min_digits=6, max_digits=8)})
+    for ref in ("123456", "JohnSmith", "LCS12345"):
+        with uow() as u, pytest.raises(DomainError, match="LCS and then 6 to 8 digits") as info:
+            services.raise_transfer(u, lcs, "U0RFSW1", RaiseRequest(case_ref=ref, receiving_team="roch-cp-1"),
+                                    NOW)
+        assert info.value.field == "case_ref" and ref.lower() not in str(info.value).lower()
+    assert count(engine, "transfer") == 0
+    with uow() as u:
+        t = services.raise_transfer(u, lcs, "U0RFSW1", RaiseRequest(case_ref="lcs123456",
+                                                                    receiving_team="roch-cp-1"), NOW)
+    assert t.case_ref == "LCS123456"
+    with uow() as u:
+        assert services.raise_transfer(u, lcs, "U0NPP1", RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-south"), NOW).case_ref == "X123456"

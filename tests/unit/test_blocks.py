@@ -80,6 +80,13 @@ def test_raise_modal_has_required_fields_and_holding_team_metadata(org: Org) -> 
     assert ids.TRANSFER_POINT not in by and ids.CHECKLIST not in by
 
 
+def test_a_childrens_raise_form_hints_the_org_files_case_record_id(org: Org) -> None:
+    """The demo org's case_record_id (4 to 10 digits) is what the Bury raise form asks for."""
+    by = _by_id(blocks.raise_modal(org.pack_for("bury-cin"), org, "bury-cin").to_dict())
+    hint = by[ids.CASE_REF]["hint"]["text"]
+    assert "digits only (4 to 10)" in hint and "never a name" in hint
+
+
 def test_raise_modal_offers_only_teams_a_transfer_can_go_to(org: Org) -> None:
     """A transfer between teams under different packs runs only where the org file's
     cross_policy allows the pair: North's form lists South alone, until (pdu-north, roch-cp-1)
