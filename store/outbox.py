@@ -21,9 +21,11 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -67,15 +69,15 @@ def failure_key(recipient: str, error: str, target: str) -> str:
 # ---- writing ---------------------------------------------------------------------------------------
 def add_row(session: Session, *, key: str, transfer_id: int | None, kind: str, recipient: str,
             payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:
-    """Write an outbox row unless one with ``key`` exists; True when written."""
-    exists = session.execute(
-        sa.select(col(NotificationRow.id)).where(col(NotificationRow.key) == key)).first()
-    if exists:
-        return False
-    session.add(NotificationRow(key=key, transfer_id=transfer_id, kind=kind, recipient=recipient,
-                                payload=payload, not_before=not_before, created_at=now))
-    session.flush()
-    return True
+    """Write an outbox row unless one with ``key`` exists; True when written. Two writers of one
+    key at once (two workers' schedulers writing the weekly digest) leave one row and no error:
+    the insert does nothing on a key already there, committed or about to be."""
+    row = prepared(key, transfer_id or 0, kind, recipient, payload, "pending", not_before, now)
+    row["transfer_id"] = transfer_id
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(NotificationRow).values(**row).on_conflict_do_nothing(index_elements=["key"])
+    result = cast("sa.CursorResult[Any]", session.execute(stmt))
+    return result.rowcount == 1
 
 
 def add_notice(session: Session, notice: Notice, *, now: datetime, not_before: datetime) -> int:
