@@ -27,6 +27,7 @@ from bot.ports import (
 )
 from bot.reports import ReportRow
 from store import outbox
+from store.db import is_outage
 from store.models import (
     CaseClosureRow,
     CoverRow,
@@ -582,10 +583,8 @@ class SqlUnitOfWork:
         try:
             self.session.commit()
         except sa.exc.DBAPIError as exc:
-            from store.db import is_outage
-
-            if self.session.bind is not None and self.session.bind.dialect.name != "sqlite" \
-                    and is_outage(exc):
+            local = self.session.bind is None or self.session.bind.dialect.name == "sqlite"
+            if not local and is_outage(exc):  # SQLite's file commits or not: never in doubt
                 raise CommitUncertain("the database stopped answering during a commit") from exc
             raise
 
