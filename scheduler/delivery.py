@@ -32,6 +32,7 @@ DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays insid
 # Why a person holds a card, from the card's message reference; channels get no buttons.
 CHANNEL_REFS = ("channel",)
 # A card that no longer exists: its reference is dropped and the other cards are still redrawn.
+REDRAWS = ("update", "update_all")  # rows that redraw cards already posted (chat.update)
 GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message"}
 
 
@@ -231,10 +232,14 @@ class Delivery:
                 outbox.retry_later(self.engine, ids, exc.code, backoff)
             return 0
         except (ChatUncertain, OSError) as exc:
+            name = type(exc.__cause__ or exc).__name__
+            if all(r.kind in REDRAWS for r in rows):  # redrawing twice makes no second copy
+                log.warning("redraw %s (transfer %s) failed: %s", ids, rows[0].transfer_id, name)
+                outbox.retry_later(self.engine, ids, f"{outbox.UNCERTAIN} {name}", backoff)
+                return 0
             # The platform may have the message: like a send cut off by a crash, it is tried once
             # more at most, so a message is never duplicated more than once.
             twice = max(int(getattr(r, "copies", 1) or 1) for r in rows) >= outbox.MAX_IN_FLIGHT
-            name = type(exc.__cause__ or exc).__name__
             log.warning("notification(s) %s (transfer %s) failed: %s%s", ids, rows[0].transfer_id,
                         name, "; not resent" if twice else "")
             if twice:

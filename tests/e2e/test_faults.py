@@ -453,3 +453,26 @@ def test_the_retry_backoff_doubles_from_2_s_caps_at_5_minutes_and_jitters_by_up_
         2, 4, 8, 16, 32, 64, 128, 256, 300]
     assert retry_delay(1000, 0.0) == timedelta(minutes=5)
     assert retry_delay(3, 1.0) == timedelta(seconds=4) and retry_delay(3, 0.5) == timedelta(seconds=6)
+
+
+def test_a_card_update_that_times_out_is_retried_with_the_backoff_not_given_up(
+        api: SlackStandIn, engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork]) -> None:
+    """chat.update timing out on three passes: a redraw makes no second copy, so unlike a post
+    it is not held back after two; it waits 2, 4, 8 s and then the cards are redrawn."""
+    from handlers.slack.delivery import SlackChat
+    from scheduler.delivery import Delivery
+
+    _, update = _redraw_pending(api, engine, org, uow)
+    quick = WebClient(token=TOKEN, base_url=api.api_url, timeout=1, retry_handlers=[])
+    delivery = Delivery(engine, org, SlackChat(quick), lambda: SqlUnitOfWork(engine), jitter=lambda: 0.0)
+    at = NOW
+    for wait in (2, 4, 8):
+        api.hang_next("chat.update", seconds=None)
+        delivery.deliver(at)
+        api.release_hung()
+        r = row(engine, update.key)
+        assert r.status == "pending" and r.last_error.startswith("uncertain:"), r.last_error
+        assert r.not_before == at + timedelta(seconds=wait)
+        at = r.not_before
+    delivery.deliver(at)
+    assert row(engine, update.key).status == "sent"
