@@ -41,3 +41,7 @@ bench-scheduler: install
 .PHONY: bench-writes
 bench-writes: install
 	$(BIN)/python -m bench.writes
+
+.PHONY: bench-raises
+bench-raises: install
+	$(BIN)/python -m bench.raises

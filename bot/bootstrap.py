@@ -108,7 +108,7 @@ def slack_delivery(b: Baton, *, token: str | None = None, api_url: str | None = 
     from scheduler.delivery import Delivery
 
     s = b.settings
-    client = web_client(token or s.slack_bot_token or "", api_url or s.slack_api_url)
+    client = web_client(token or s.slack_bot_token or "", api_url or s.slack_api_url, wait_on_429=False)
     return Delivery(b.engine, b.live, SlackChat(client), b.uow)
 
 

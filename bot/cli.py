@@ -526,6 +526,9 @@ def sweep(
             typer.echo(line)
         typer.echo(f"Would send {len(result.lines)} notification(s); nothing was changed.")
         return
+    from scheduler.jobs import housekeeping
+
+    housekeeping(b.engine, moment)
     if not b.settings.slack_bot_token:
         result = do_sweep(b.engine, b.org, moment, hours=hours)
         typer.echo(f"Wrote {result.notifications} notification(s); SLACK_BOT_TOKEN is not set, "

@@ -453,7 +453,10 @@ def new_transfer(*, case_ref: str, pack: PolicyPack, holding_team: str, receivin
         raise DomainError(f"Unknown flag(s) {unknown}; this policy knows {[f.id for f in pack.flags]}.",
                           field="flags")
     tp = fields.get("transfer_point")
-    if tp and pack.transfer_points and tp not in {t.id for t in pack.transfer_points}:
+    if tp and not pack.transfer_points:
+        raise DomainError(f"The {pack.title} policy has no transfer points; leave it empty.",
+                          field="transfer_point")
+    if tp and tp not in {t.id for t in pack.transfer_points}:
         raise DomainError(
             f"Unknown transfer point {tp!r}; choose one of {[t.id for t in pack.transfer_points]}.",
             field="transfer_point")

@@ -27,3 +27,8 @@ class FormErrors(DomainError):
         first = next(iter(errors))
         super().__init__(errors[first], field=first)
         self.errors = dict(errors)
+
+
+class CommitUncertain(Exception):
+    """The database stopped answering while committing: the work may or may not have been
+    saved, and nobody can tell until it answers again (a submission's token then says)."""

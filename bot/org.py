@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.calendar import REGIONS
-from bot.policy import PACK_NAMES, PolicyError, PolicyPack, builtin_pack, format_validation_error, read_yaml
+from bot.policy import (
+    PACK_NAMES,
+    CaseRecordId,
+    PolicyError,
+    PolicyPack,
+    builtin_pack,
+    format_validation_error,
+    read_yaml,
+)
 
 DEMO_ORG = Path(__file__).resolve().parent.parent / "policies" / "demo-org.yml"
 
@@ -70,6 +79,9 @@ class Org(_Frozen):
     auditors: tuple[SlackUser, ...] = ()  # may see every transfer, and every view is recorded
     report_readers: tuple[SlackUser, ...] = ()  # may export from chat
     retention_days: int = Field(default=2190, ge=1)  # closed transfers purged after this (6 years)
+    # The case-record id format of the children's packs (digits by default; a fixed prefix and
+    # digit counts may be given): never letters a name could be spelt with.
+    case_record_id: CaseRecordId = CaseRecordId()
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -111,8 +123,8 @@ class Org(_Frozen):
         return same or (holding, receiving) in self.cross_policy
 
     def pack_for(self, team_id: str) -> PolicyPack:
-        """The policy pack a team works under."""
-        return builtin_pack(self.team(team_id).policy or self.policy)
+        """The policy pack a team works under (with the org's case-record id format)."""
+        return _pack(self.team(team_id).policy or self.policy, self.case_record_id)
 
     def contact(self, team_id: str, level: str) -> Contact | None:
         """Who hears escalations at ``level`` for a team (team override, then org)."""
@@ -198,6 +210,12 @@ class Org(_Frozen):
                         f"{level.name!r} ({level.label}); add it under escalation:"
                     )
         return out
+
+
+@cache
+def _pack(name: str, fmt: CaseRecordId) -> PolicyPack:
+    """A shipped pack under a case-record id format, built once per pair."""
+    return builtin_pack(name).with_case_record_id(fmt)
 
 
 class UnknownTeam(KeyError):

@@ -238,6 +238,39 @@ class Choice(_Frozen):
     hint: str = ""
 
 
+class CaseRecordId(_Frozen):
+    """An organisation's case-record id format (the org file's ``case_record_id``), used by the
+    packs that take it from the org file (the children's packs): digits, optionally after one
+    fixed prefix of capital letters. No other letters are ever allowed, so a name cannot pass."""
+
+    prefix: str = Field(default="", pattern=r"^[A-Z]{0,4}$")  # e.g. LCS: the system's own letters
+    min_digits: int = Field(default=1, ge=1, le=20)
+    max_digits: int = Field(default=12, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _range(self) -> CaseRecordId:
+        if self.min_digits > self.max_digits:
+            raise ValueError(f"min_digits ({self.min_digits}) is more than max_digits ({self.max_digits})")
+        return self
+
+    @property
+    def pattern(self) -> str:
+        """The regular expression a reference must match (after upper-casing)."""
+        return f"^{self.prefix}[0-9]{{{self.min_digits},{self.max_digits}}}$"
+
+    def describe(self) -> str:
+        """The format in words, with an example, for hints and refusals."""
+        count = (f"{self.min_digits}" if self.min_digits == self.max_digits
+                 else f"{self.min_digits} to {self.max_digits}")
+        example = self.prefix + "2012000145678901234"[: max(self.min_digits, min(self.max_digits, 8))]
+        if self.prefix:
+            return f"{self.prefix} and then {count} digits, e.g. {example}"
+        return f"digits only ({count}), e.g. {example}"
+
+
+DEFAULT_CASE_RECORD_ID = CaseRecordId()
+
+
 class PolicyPack(_Frozen):
     """A whole policy: what Baton enforces for the teams that use it."""
 
@@ -246,6 +279,10 @@ class PolicyPack(_Frozen):
     source: str
     case_ref_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,31}$"
     case_ref_hint: str = "a case number with no spaces"
+    # The children's packs: the format comes from the org file's case_record_id (digits by
+    # default); case_ref_what says what the number is, and pattern and hint are derived.
+    case_ref_from_org: bool = False
+    case_ref_what: str = ""
     kinds: tuple[Choice, ...]
     clocks: tuple[Clock, ...]
     escalation: Ladder
@@ -268,6 +305,26 @@ class PolicyPack(_Frozen):
     siblings_together: Ident | None = None
     siblings_source: str = ""
     notes: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _case_ref_from_org(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("case_ref_from_org"):
+            for key in ("case_ref_pattern", "case_ref_hint"):
+                if key in data:
+                    raise ValueError(f"{key} cannot be set when case_ref_from_org is true: the org "
+                                     "file's case_record_id gives the format")
+            if not data.get("case_ref_what"):
+                raise ValueError("case_ref_from_org needs case_ref_what (what the number is)")
+            data = {**data, **_case_ref_fields(str(data["case_ref_what"]), DEFAULT_CASE_RECORD_ID)}
+        return data
+
+    def with_case_record_id(self, fmt: CaseRecordId) -> PolicyPack:
+        """This pack under an organisation's case-record id format (itself unless the pack takes
+        the format from the org file)."""
+        if not self.case_ref_from_org or fmt == DEFAULT_CASE_RECORD_ID:
+            return self
+        return self.model_copy(update=_case_ref_fields(self.case_ref_what, fmt))
 
     @field_validator("case_ref_pattern")
     @classmethod
@@ -349,6 +406,11 @@ class PolicyPack(_Frozen):
     def kind_ids(self) -> tuple[str, ...]:
         """The ids of the kinds of transfer this pack knows."""
         return tuple(k.id for k in self.kinds)
+
+
+def _case_ref_fields(what: str, fmt: CaseRecordId) -> dict[str, str]:
+    """Pattern and hint of a pack that takes its case-record id format from the org file."""
+    return {"case_ref_pattern": fmt.pattern, "case_ref_hint": f"{what}: {fmt.describe()}; never a name"}
 
 
 def format_validation_error(path: Path | str, exc: ValidationError) -> str:

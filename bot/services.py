@@ -664,7 +664,13 @@ def submit(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str,
         t = visible(uow, org, user, now, transfer_id=transfer_id)
         pack = org.pack_for(t.holding_team)
         actor = actor_for(uow, org, t, user, local_date(now))
-        actions.check(a, t, actor, pack)
+        refused = actions.refusal(a, t, actor, pack)
+        if refused is not None:
+            if t.state not in a.states and t.timeline:
+                # a form is opened only while its step is open: someone (in another window,
+                # perhaps this person) moved the transfer while it was being filled in
+                raise LostRace(t, refused)
+            raise refused
         values = actions.parse(a, pack, t, actor, raw)
         return _handle_once(uow, org, actions.command_for(a, transfer_id, user, values), now, token,
                             (t, actor))
@@ -1062,6 +1068,14 @@ IMPORT_PAST = {
     "accepted_on": ("accepted", frozenset({State.accepted, State.allocated})),
     "disputed_on": ("disputed", frozenset({State.disputed, State.escalated})),
 }
+# The longest each cell may be (after trimming), like a form's fields: a tracker's free text
+# never reaches the database whole, whatever the file holds.
+IMPORT_LIMITS = {"case_ref": 32, "holding_team": 63, "receiving_team": 63, "requested_on": 10,
+                 "kind": 32, "transfer_point": 64, "transfer_point_date": 10, "state": 32,
+                 "restricted": 5, "excluded": 500, "closed_on": 10, "accepted_on": 10,
+                 "disputed_on": 10, "agreed_date": 10, "move_date": 10, "move_end_date": 10,
+                 "order_date": 10, "accommodated_on": 10, "linked_refs": 500, "flags": 200}
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL and other control characters, tabs, line breaks
 IMPORTABLE_STATES = {
     State.heads_up, State.requested, State.under_assessment, State.accepted, State.allocated,
     State.disputed, State.escalated,
@@ -1075,6 +1089,22 @@ class ImportResult:
     imported: int = 0
     errors: list[str] = field(default_factory=list)
     closures: int = 0  # rows with closed_on: the case closed with its holding team that day
+
+
+def _import_cells(raw: Mapping[str | None, Any], columns: int) -> dict[str, str]:
+    """A tracker row's cells, trimmed; DomainError naming the column (never echoing the text)
+    for a cell over its limit or holding a control character, or cells beyond the header."""
+    if raw.get(None):
+        raise DomainError(f"the row has more cells than the {columns} columns of the header "
+                          "(a comma inside a cell needs the cell in double quotes)")
+    row = {str(k).strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    for column, value in row.items():
+        limit = IMPORT_LIMITS.get(column, 64)
+        if len(value) > limit:
+            raise DomainError(f"{column}: keep it under {limit + 1} characters (it has {len(value):,})")
+        if CONTROL.search(value):
+            raise DomainError(f"{column}: remove the control character, tab or line break in it")
+    return row
 
 
 def _parse_date(value: str, column: str) -> date:
@@ -1104,10 +1134,19 @@ def parse_import(
     errors: list[str] = []
     seen: dict[str, int] = {}
     actor = Actor(SYSTEM, frozenset({Role.system}))
-    for raw in reader:
-        line = reader.line_num
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    rows = iter(reader)
+    while True:
         try:
+            raw = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell past the csv module's own limit, a broken quote
+            errors.append(f"line {reader.line_num + 1}: not readable as CSV ({exc}); "
+                          "nothing after it was read")
+            break
+        line = reader.line_num
+        try:
+            row = _import_cells(raw, len(header))
             if row.get("closed_on"):
                 closures.append(_import_closure(org, row, now))
                 continue
@@ -1148,6 +1187,9 @@ def parse_import(
             if flag not in ("", "yes", "no", "true", "false", "1", "0"):
                 raise DomainError(f"restricted {row['restricted']!r} is not yes or no")
             t.excluded = tuple(x for x in (row.get("excluded") or "").replace(";", " ").split() if x)
+            if any(not org.knows(x) for x in t.excluded):
+                raise DomainError("excluded: give the Slack user ids of people in the org file "
+                                  "(U...), separated by spaces or semicolons")
             t.restricted = flag in ("yes", "true", "1") or bool(t.excluded)
             _check_excluded(org, t, field=None)
             if t.case_ref in seen:

@@ -10,6 +10,7 @@ seconds in case another instance wrote the rows; no request thread ever delivers
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -26,12 +27,14 @@ from bot.logs import Timer, fields
 from bot.org import Org
 from bot.ports import Chat, ChatError, ChatUncertain, UnitOfWork
 from store import outbox
+from store.db import is_outage
 
 log = logging.getLogger("baton.delivery")
 DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays inside Slack's 50
 # Why a person holds a card, from the card's message reference; channels get no buttons.
 CHANNEL_REFS = ("channel",)
 # A card that no longer exists: its reference is dropped and the other cards are still redrawn.
+REDRAWS = ("update", "update_all")  # rows that redraw cards already posted (chat.update)
 GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message"}
 
 
@@ -46,8 +49,9 @@ class Delivery:
     """Sends due outbox rows through one chat platform."""
 
     def __init__(self, engine: sa.Engine, org: Org | LiveOrg, chat: Chat,
-                 uow: Callable[[], UnitOfWork]) -> None:
+                 uow: Callable[[], UnitOfWork], *, jitter: Callable[[], float] = random.random) -> None:
         self.engine, self._org, self.chat, self.uow = engine, org, chat, uow
+        self.jitter = jitter  # 0 to 1, for the retry backoff (outbox.retry_delay)
         self._lock = threading.Lock()  # one pass at a time in this process
         # Posted but not yet written down (the database failed after the platform said ok):
         # written first thing in the next pass, so the row is not resent and the copy is redrawn.
@@ -173,7 +177,8 @@ class Delivery:
 
     def _redraw(self, transfer_id: int, now: datetime) -> None:
         """Redraw every card of a transfer; one that is gone is forgotten and does not stop the
-        others; any other failure is raised after the rest were tried (a retry redraws all)."""
+        others; any other failure is raised after the rest were tried (a retry redraws all),
+        except a 429, raised at once (the rest wait out its Retry-After with the retry)."""
         problem: Exception | None = None
         for ref in outbox.refs_of(self.engine, transfer_id):
             card = self._card(transfer_id, viewer_of(ref.purpose), now)
@@ -182,6 +187,8 @@ class Delivery:
             try:
                 self.chat.update(ref.channel, ref.ts, card)
             except ChatError as exc:
+                if exc.retry_after is not None:
+                    raise
                 if exc.code in GONE:
                     log.info("card_gone", extra={"ref_id": ref.id, "transfer_id": transfer_id,
                                                  "error": exc.code})
@@ -217,7 +224,7 @@ class Delivery:
                  started: float) -> int:
         ids = [r.id for r in rows]
         took = Timer()
-        backoff = now + timedelta(seconds=min(3600, 30 * 2 ** min(rows[0].attempts, 7)))
+        backoff = now + outbox.retry_delay(rows[0].attempts, self.jitter())
         try:
             where = send()
         except ChatError as exc:
@@ -235,10 +242,15 @@ class Delivery:
                 outbox.retry_later(self.engine, ids, exc.code, backoff)
             return 0
         except (ChatUncertain, OSError) as exc:
+            name = type(exc.__cause__ or exc).__name__
+            if all(r.kind in REDRAWS for r in rows):  # redrawing twice makes no second copy
+                log.warning("redraw_uncertain", extra={"notification_ids": ids,
+                                                       "transfer_id": rows[0].transfer_id, "error": name})
+                outbox.retry_later(self.engine, ids, f"{outbox.UNCERTAIN} {name}", backoff)
+                return 0
             # The platform may have the message: like a send cut off by a crash, it is tried once
             # more at most, so a message is never duplicated more than once.
             twice = max(int(getattr(r, "copies", 1) or 1) for r in rows) >= outbox.MAX_IN_FLIGHT
-            name = type(exc.__cause__ or exc).__name__
             log.warning("notice_uncertain", extra={"notification_ids": ids,
                                                    "transfer_id": rows[0].transfer_id,
                                                    "error": name, "resent": not twice})
@@ -319,5 +331,10 @@ class Deliverer:
             try:
                 while self.delivery.deliver(self.clock()):
                     pass  # more may have become due while sending
-            except Exception:
-                log.exception("delivery_failed", extra={"next": "the next pass tries again"})
+            except Exception as exc:
+                if is_outage(exc):  # one line, no traceback: the next pass mends it
+                    log.warning("delivery_stopped", extra={"error": type(exc).__name__,
+                                                           "reason": "database unreachable",
+                                                           "next": "the next pass tries again"})
+                else:
+                    log.exception("delivery_failed", extra={"next": "the next pass tries again"})

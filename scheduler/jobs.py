@@ -16,7 +16,8 @@ from bot.logs import Timer
 from bot.org import Org
 from scheduler.delivery import Delivery
 from scheduler.sweep import WorkingHours, tick
-from store import outbox
+from store import outbox, repo
+from store.db import is_outage
 
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 SWEEP_REGISTRY = CollectorRegistry()  # served at /metrics beside the store's figures
@@ -24,6 +25,14 @@ SWEEP_DURATION = Histogram("baton_sweep_duration_seconds", "Time one sweep and d
                            buckets=SWEEP_BUCKETS, registry=SWEEP_REGISTRY)
 
 log = logging.getLogger("baton.scheduler")
+
+
+def housekeeping(engine: sa.Engine, now: datetime) -> None:
+    """Forget what Baton no longer needs to remember (form submissions and event ids past the
+    replay window and its margin); run after each sweep, apart from it."""
+    gone = repo.forget_processed(engine, now)
+    if gone:
+        log.info("housekeeping: %d processed submission(s) and event(s) forgotten", gone)
 
 
 def drain(engine: sa.Engine, delivery: Delivery, clock: Callable[[], datetime], *,
@@ -62,11 +71,17 @@ def start(engine: sa.Engine, org: Org | LiveOrg, delivery: Delivery, clock: Call
             timer = Timer()
             with SWEEP_DURATION.time():
                 counts = tick(engine, current(org), delivery, clock(), hours=hours, weekly=weekly)
+            housekeeping(engine, clock())
             if counts["notifications"] or counts["sent"]:
                 log.info("sweep_done", extra={**counts, "duration_ms": timer.ms()})
             drain(engine, delivery, clock, within=seconds * 0.8)
-        except Exception:
-            log.exception("sweep_failed", extra={"next": "the next run tries again"})
+        except Exception as exc:
+            if is_outage(exc):  # one line, no traceback: it mends itself when the database is back
+                log.warning("sweep_skipped", extra={"error": type(exc).__name__,
+                                                    "reason": "database unreachable",
+                                                    "next": "the next run tries again"})
+            else:
+                log.exception("sweep_failed", extra={"next": "the next run tries again"})
 
     scheduler.add_job(job, "interval", seconds=seconds, id="baton-sweep", next_run_time=clock())
     scheduler.start()

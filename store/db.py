@@ -49,6 +49,10 @@ CONNECT_TIMEOUT = 3  # seconds to reach PostgreSQL
 
 def is_outage(exc: BaseException) -> bool:
     """Whether ``exc`` says the database cannot be reached (rather than a fault in Baton)."""
+    from bot.errors import CommitUncertain
+
+    if isinstance(exc, CommitUncertain):
+        return True
     if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)):
         return True
     return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)

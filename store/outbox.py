@@ -8,6 +8,12 @@ refusal or a 429 takes its copy back; a claim left behind (a crash, a database f
 post) or a timeout keeps it. A row is never claimed with two copies out: a claim whose lease ran
 out goes back to pending once (at most one resend); a row in flight twice is marked failed for a
 person to check.
+
+Retries (:func:`retry_delay`): a try that failed in a way a later try may mend (a 5xx, a
+timeout, a card update Slack refused for now) waits 2 s after the first failure, doubling after
+each further one (4 s, 8 s, ...) up to 5 minutes, less a random part of up to half ("equal
+jitter"), so rows that failed together do not all come back together. A 429 waits exactly its
+Retry-After instead, counted from the platform's answer, and puts back the recipient's other rows.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -27,6 +35,8 @@ from store.models import MessageRefRow, NotificationRow
 INSTANCE = f"{socket.gethostname()}:{id(object())}"
 LEASE = timedelta(minutes=5)
 MAX_IN_FLIGHT = 2
+RETRY_FIRST = timedelta(seconds=2)  # the wait after a first failed try
+RETRY_CAP = timedelta(minutes=5)  # the longest wait, however many tries failed
 UNCERTAIN = "uncertain:"  # last_error of a send whose outcome is unknown (timeout, dropped line)
 
 
@@ -59,15 +69,15 @@ def failure_key(recipient: str, error: str, target: str) -> str:
 # ---- writing ---------------------------------------------------------------------------------------
 def add_row(session: Session, *, key: str, transfer_id: int | None, kind: str, recipient: str,
             payload: dict[str, Any], not_before: datetime, now: datetime) -> bool:
-    """Write an outbox row unless one with ``key`` exists; True when written."""
-    exists = session.execute(
-        sa.select(col(NotificationRow.id)).where(col(NotificationRow.key) == key)).first()
-    if exists:
-        return False
-    session.add(NotificationRow(key=key, transfer_id=transfer_id, kind=kind, recipient=recipient,
-                                payload=payload, not_before=not_before, created_at=now))
-    session.flush()
-    return True
+    """Write an outbox row unless one with ``key`` exists; True when written. Two writers of one
+    key at once (two workers' schedulers writing the weekly digest) leave one row and no error:
+    the insert does nothing on a key already there, committed or about to be."""
+    row = prepared(key, transfer_id or 0, kind, recipient, payload, "pending", not_before, now)
+    row["transfer_id"] = transfer_id
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(NotificationRow).values(**row).on_conflict_do_nothing(index_elements=["key"])
+    result = cast("sa.CursorResult[Any]", session.execute(stmt))
+    return result.rowcount == 1
 
 
 def add_notice(session: Session, notice: Notice, *, now: datetime, not_before: datetime) -> int:
@@ -102,6 +112,13 @@ def prepared(key: str, transfer_id: int, kind: str, recipient: str, payload: dic
     return {"key": key, "transfer_id": transfer_id, "kind": kind, "recipient": recipient,
             "payload": payload, "status": status, "not_before": not_before, "attempts": 0,
             "copies": 0, "created_at": now}
+
+
+def retry_delay(attempts: int, jitter: float) -> timedelta:
+    """How long a row waits after its ``attempts``-th failed try (1 for the first): 2 s doubled
+    per further try, capped at 5 minutes, less ``jitter`` (0 to 1) times half of it."""
+    full = min(RETRY_CAP, RETRY_FIRST * 2 ** min(max(attempts, 1) - 1, 20))
+    return full * (1 - min(max(jitter, 0.0), 1.0) / 2)
 
 
 # ---- delivering ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 
 from bot.clocks import ClockStatus, Deadline
 from bot.domain import State, TimelineEvent, Transfer, local_date
+from bot.errors import CommitUncertain
 from bot.notices import Notice
 from bot.ports import (
     AlreadySubmitted,
@@ -26,6 +27,7 @@ from bot.ports import (
 )
 from bot.reports import ReportRow
 from store import outbox
+from store.db import is_outage
 from store.models import (
     CaseClosureRow,
     CoverRow,
@@ -113,6 +115,10 @@ def _is_open_case_violation(exc: IntegrityError) -> bool:
     return "uq_transfer_open_case" in text or "transfer.case_ref" in text
 
 
+# Form submissions (``form:`` + view id) and Slack event ids are kept this long, then forgotten:
+# Slack's signatures are refused after 5 minutes, so a replay cannot come later, and a day
+# covers Slack's event retries and a form left open after an answer that was lost.
+PROCESSED_KEPT = timedelta(days=1)
 WARNING_KEPT = timedelta(days=1)  # a warned text submitted again later than this is warned again
 
 class SqlTransfers:
@@ -571,8 +577,17 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        """Make the work durable."""
-        self.session.commit()
+        """Make the work durable. The work is flushed first, so a failure then means nothing was
+        saved; a lost connection during the COMMIT itself raises CommitUncertain (the server
+        may have committed before the line went)."""
+        self.session.flush()
+        try:
+            self.session.commit()
+        except sa.exc.DBAPIError as exc:
+            local = self.session.bind is None or self.session.bind.dialect.name == "sqlite"
+            if not local and is_outage(exc):  # SQLite's file commits or not: never in doubt
+                raise CommitUncertain("the database stopped answering during a commit") from exc
+            raise
 
     def rollback(self) -> None:
         """Discard the work."""
@@ -646,3 +661,13 @@ class SqlUnitOfWork:
     def add_notice(self, notice: Notice, *, now: datetime, not_before: datetime) -> int:
         """Write a notice to the outbox, one row per recipient; returns how many were new."""
         return outbox.add_notice(self.session, notice, now=now, not_before=not_before)
+
+
+def forget_processed(engine: sa.Engine, now: datetime) -> int:
+    """Delete form submissions and event ids recorded more than PROCESSED_KEPT before ``now``
+    (they can no longer be replayed); returns how many were deleted."""
+    from store.models import ProcessedEventRow
+
+    with engine.begin() as conn:
+        return int(conn.execute(sa.delete(ProcessedEventRow).where(
+            col(ProcessedEventRow.at) < now - PROCESSED_KEPT)).rowcount or 0)

@@ -24,9 +24,11 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 
 from bot import access, actions, freetext, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
+from bot.errors import CommitUncertain
 from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
@@ -60,6 +62,8 @@ class Deps:
 
 
 SAVE_LATER = "Baton cannot save right now; try again in a minute."
+UNSURE = ("The database stopped answering as Baton saved this, so it may have been saved. Press "
+          "the button again in a minute: if it was saved, it is kept once.")
 APOLOGY = "Sorry, something went wrong on Baton's side; it has been logged. Try again in a minute."
 SLACK_FAILED = "Slack did not open the form; press the button (or type the command) again."
 
@@ -67,6 +71,9 @@ SLACK_FAILED = "Slack did not open the form; press the button (or type the comma
 def _trouble(deps: Deps, exc: BaseException, where: str) -> str:
     """What to tell a person about an unexpected failure, after one log line (no traceback, no
     SQL, no text anyone typed)."""
+    if isinstance(exc, CommitUncertain):  # never "cannot save" for what may have been saved
+        log.warning("%s: the database stopped answering during a commit", where)
+        return UNSURE
     if deps.outage(exc):
         log.warning("database_unreachable", extra={"where": where, "error": type(exc).__name__})
         return SAVE_LATER
@@ -105,10 +112,13 @@ class ContextExecutor(ThreadPoolExecutor):
         return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
-def web_client(token: str, api_url: str) -> WebClient:
-    """A Web API client with Slack's rate-limit retries (its log never holds request bodies)."""
+def web_client(token: str, api_url: str, *, wait_on_429: bool = True) -> WebClient:
+    """A Web API client (its log never holds request bodies). With ``wait_on_429`` it waits out
+    Slack's Retry-After itself (twice at most), as listeners answering a person need; delivery
+    passes False, so a 429 comes back at once and the outbox waits instead (no thread asleep)."""
+    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=2)] if wait_on_429 else []
     return WebClient(token=token, base_url=api_url, logger=slack_logger("baton.slack.web"),
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+                     retry_handlers=handlers)
 
 
 def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> App:

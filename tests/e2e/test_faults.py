@@ -382,3 +382,97 @@ def test_a_rate_limited_backlog_drains_at_slacks_pace_within_one_interval(
               elapsed=lambda: t[0])
         assert [m.text for m in api.messages("C0SMT")] == [f"message {i}" for i in range(5)]
         assert 4 <= t[0] < 10  # about one a second, as the limit allows
+
+
+# ---- card updates: the documented backoff ---------------------------------------------------------
+def _redraw_pending(api: SlackStandIn, engine: sa.Engine, org: Org,
+                    uow: Callable[[], SqlUnitOfWork]) -> tuple[Any, Any]:
+    """A raised transfer whose cards are out, then accepted: its redraw row waits to be sent.
+    Returns Baton's own Slack delivery (no 429 waiting in the client; jitter 0) and the row."""
+    from bot import services
+    from bot.bootstrap import build
+    from bot.bootstrap import slack_delivery as baton_delivery
+    from bot.settings import Settings
+
+    with uow() as u:
+        t = services.raise_transfer(u, org, "U0NPP1", services.RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-south"), NOW)
+    delivery = baton_delivery(build(Settings(DATABASE_URL=str(engine.url)), org=org, engine=engine),
+                              token=TOKEN, api_url=api.api_url)
+    delivery.jitter = lambda: 0.0
+    assert delivery.deliver(NOW) == 3
+    with uow() as u:
+        services.act(u, org, "U0SMGR", t.id or 0, "accept", NOW)
+    return delivery, next(r for r in rows(engine, "update"))
+
+
+def test_a_failed_card_update_is_retried_after_2_s_then_4_s_then_8_s_not_minutes(
+        api: SlackStandIn, engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork]) -> None:
+    """chat.update answering 500 on three passes: the redraw waits 2 s, 4 s, then 8 s (on the
+    delivery's clock, no sleeping), is not tried before its time, and then redraws the cards."""
+    delivery, update = _redraw_pending(api, engine, org, uow)
+    cards = 3  # the manager's DM, the requester's confirmation, the channel post
+    at = NOW
+    for wait in (2, 4, 8):
+        api.fail_next("chat.update", status=500, times=cards)
+        delivery.deliver(at)
+        r = row(engine, update.key)
+        assert (r.status, r.last_error) == ("pending", "internal_error")
+        assert r.not_before == at + timedelta(seconds=wait)
+        calls = len(api.calls_to("chat.update"))
+        delivery.deliver(at + timedelta(seconds=wait - 0.5))
+        assert len(api.calls_to("chat.update")) == calls  # not before its time
+        at = r.not_before
+    delivery.deliver(at)
+    assert row(engine, update.key).status == "sent"
+    assert [c.status for c in api.calls_to("chat.update")][-cards:] == [200] * cards
+
+
+def test_a_rate_limited_card_update_waits_out_retry_after_without_the_client_sleeping(
+        api: SlackStandIn, engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork]) -> None:
+    """chat.update answering 429 with Retry-After 7: one call (the client does not wait and try
+    again), the redraw waits 7 s from Slack's answer, then goes out."""
+    delivery, update = _redraw_pending(api, engine, org, uow)
+    api.fail_next("chat.update", status=429, retry_after=7)
+    delivery.deliver(NOW)
+    assert len(api.calls_to("chat.update")) == 1
+    r = row(engine, update.key)
+    assert (r.status, r.last_error) == ("pending", "ratelimited")
+    assert NOW + timedelta(seconds=7) <= r.not_before < NOW + timedelta(seconds=8)
+    delivery.deliver(NOW + timedelta(seconds=6))
+    assert len(api.calls_to("chat.update")) == 1
+    delivery.deliver(r.not_before)
+    assert row(engine, update.key).status == "sent"
+
+
+def test_the_retry_backoff_doubles_from_2_s_caps_at_5_minutes_and_jitters_by_up_to_half() -> None:
+    """outbox.retry_delay: 2, 4, 8 s ... capped at 300 s; jitter 1 halves it, 0 leaves it."""
+    from store.outbox import retry_delay
+
+    assert [retry_delay(n, 0.0).total_seconds() for n in range(1, 10)] == [
+        2, 4, 8, 16, 32, 64, 128, 256, 300]
+    assert retry_delay(1000, 0.0) == timedelta(minutes=5)
+    assert retry_delay(3, 1.0) == timedelta(seconds=4) and retry_delay(3, 0.5) == timedelta(seconds=6)
+
+
+def test_a_card_update_that_times_out_is_retried_with_the_backoff_not_given_up(
+        api: SlackStandIn, engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork]) -> None:
+    """chat.update timing out on three passes: a redraw makes no second copy, so unlike a post
+    it is not held back after two; it waits 2, 4, 8 s and then the cards are redrawn."""
+    from handlers.slack.delivery import SlackChat
+    from scheduler.delivery import Delivery
+
+    _, update = _redraw_pending(api, engine, org, uow)
+    quick = WebClient(token=TOKEN, base_url=api.api_url, timeout=1, retry_handlers=[])
+    delivery = Delivery(engine, org, SlackChat(quick), lambda: SqlUnitOfWork(engine), jitter=lambda: 0.0)
+    at = NOW
+    for wait in (2, 4, 8):
+        api.hang_next("chat.update", seconds=None)
+        delivery.deliver(at)
+        api.release_hung()
+        r = row(engine, update.key)
+        assert r.status == "pending" and r.last_error.startswith("uncertain:"), r.last_error
+        assert r.not_before == at + timedelta(seconds=wait)
+        at = r.not_before
+    delivery.deliver(at)
+    assert row(engine, update.key).status == "sent"

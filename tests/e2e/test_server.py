@@ -5,7 +5,11 @@ authenticated before they are parsed, nothing malformed answers 500 or logs a tr
 from __future__ import annotations
 
 import http.client
+import json
 import logging
+import os
+import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,7 +26,7 @@ from bot.org import Org
 from bot.settings import Settings
 from handlers.server import MAX_BODY, serve_in_thread, wsgi_app
 from handlers.slack import ids
-from handlers.slack.app import SAVE_LATER
+from handlers.slack.app import SAVE_LATER, UNSURE
 from sandbox.slack_api import SlackStandIn
 from store.db import make_engine, reachable
 from tests.conftest import NOW
@@ -253,3 +257,65 @@ def test_readyz_is_503_until_the_schema_is_migrated_and_healthz_stays_200(
         server.shutdown()
         server.server_close()
         fresh.dispose()
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="a COMMIT cut off on the wire (the suite's PostgreSQL run)")
+def test_a_raise_whose_commit_was_cut_off_is_never_answered_cannot_save(
+        api: SlackStandIn, db_url: str, engine: sa.Engine, org: Org) -> None:
+    """PostgreSQL commits the raise, then the line goes before its answer comes back, and stays
+    down: the form says it may have been saved (never "cannot save"); pressed again once the
+    database is back, it is answered as saved, and there is one transfer."""
+
+    own = make_engine(db_url)
+    switch = Cut(own)
+
+    @sa.event.listens_for(own, "do_connect")
+    def _refuse(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> None:
+        if switch.down:
+            raise dialect.loaded_dbapi.OperationalError("connection refused (the test cut it)")
+
+    @sa.event.listens_for(own, "after_cursor_execute")
+    def _raising(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO transfer "):
+            conn.info["raise"] = True
+
+    @sa.event.listens_for(own, "commit")
+    def _cut_after_commit(conn: Any) -> None:
+        if conn.info.pop("raise", False) and not switch.down:
+            raw = conn.connection.dbapi_connection
+            raw.pgconn.send_query(b"COMMIT")  # the server gets the COMMIT...
+            raw.pgconn.flush()
+            deadline = time.monotonic() + 10
+            while _transfers(engine) == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)  # ...and has committed (seen from another connection)...
+            switch.cut()  # ...and then the line goes (every connection), before Baton hears
+            socket.socket(fileno=os.dup(raw.fileno())).shutdown(socket.SHUT_RDWR)
+
+    baton = build(Settings(DATABASE_URL=db_url), org=org, engine=own)
+    runtime = slack_runtime(baton, Clock(NOW), token=TOKEN, signing_secret=SECRET, api_url=api.api_url)
+    server, url = serve_in_thread(wsgi_app(runtime.bolt, ready=lambda: reachable(own)))
+    try:
+        slack = SlackDriver(base_url=url, api=api)
+        slack.command(PP, "new")
+        wait(api, lambda: api.modal_stack(PP))
+        form = {ids.CASE_REF: text_input("X123456"), ids.RECEIVING_TEAM: select("pdu-south"),
+                ids.KIND: select("permanent")}
+        status, answer = slack.submit(PP, form)
+        assert status == 200 and answer["response_action"] == "errors"
+        assert answer["errors"][ids.CASE_REF] == UNSURE and SAVE_LATER not in json.dumps(answer)
+        assert _transfers(engine) == 1  # the server did commit it
+        switch.mend()
+        status, answer = slack.submit(PP, form)
+        assert (status, answer) == (200, {})
+        assert _transfers(engine) == 1
+    finally:
+        switch.mend()
+        server.shutdown()
+        server.server_close()
+        runtime.stop()
+        own.dispose()
+
+
+def _transfers(engine: sa.Engine) -> int:
+    with engine.connect() as c:
+        return int(c.execute(sa.text("SELECT count(*) FROM transfer")).scalar_one())
+

@@ -171,14 +171,14 @@ def test_heads_up_reaches_the_buddy_manager(slack: SlackDriver, uow: UoW) -> Non
     """Rochdale: a heads up from First Response reaches Child Protection's manager by DM."""
     slack.command("U0RFSW1", "headsup")
     wait(slack.api, lambda: slack.api.modal_stack("U0RFSW1"))
-    _, answer = slack.submit("U0RFSW1", {ids.CASE_REF: text_input("LCS4242"),
+    _, answer = slack.submit("U0RFSW1", {ids.CASE_REF: text_input("104242"),
                                          ids.RECEIVING_TEAM: select("roch-cp-1"),
                                          ids.KIND: select("permanent")})
     assert "errors" not in answer
-    t = open_transfer(uow, "LCS4242")
+    t = open_transfer(uow, "104242")
     assert t.state == State.heads_up
     dm = wait(slack.api, lambda: slack.api.messages("U0RCMGR"))
-    assert "LCS4242" in texts(dm[0].blocks)
+    assert "104242" in texts(dm[0].blocks)
 
 
 def test_headsup_is_refused_where_the_policy_has_none(slack: SlackDriver) -> None:

@@ -121,3 +121,28 @@ def test_a_step_form_whose_commit_answer_was_lost_is_answered_as_saved(
     assert slack.post(body) == (200, "") and calls == [1]
     assert slack.post(body) == (200, "")
     assert _count(engine, "SELECT count(*) FROM timeline_event WHERE kind = 'work_requested'") == 1
+
+
+def test_submissions_are_forgotten_a_day_after_their_replay_window_not_before(
+        slack: SlackDriver, uow: UoW, engine: sa.Engine) -> None:
+    """The ask-for-work submission is remembered while it could be replayed (and a day more);
+    housekeeping after a sweep deletes it once older than a day, and keeps younger ones."""
+    from datetime import timedelta
+
+    from scheduler.jobs import housekeeping
+    from store.repo import PROCESSED_KEPT
+    from tests.conftest import NOW
+
+    tid = _raised(slack, uow)
+    slack.press(SMGR, ids.ASK_WORK, str(tid))
+    wait(slack.api, lambda: slack.api.modal_stack(SMGR))
+    status, _ = slack.submit(SMGR, {ids.WORK_ITEMS: text_input("Update OASys")})
+    assert status == 200
+    forms = "SELECT count(*) FROM processed_event WHERE event_id LIKE 'form:%'"
+    assert _count(engine, forms) == 2  # the raise and the ask for work
+    assert timedelta(days=1) == PROCESSED_KEPT
+    housekeeping(engine, NOW + PROCESSED_KEPT)
+    assert _count(engine, forms) == 2
+    housekeeping(engine, NOW + PROCESSED_KEPT + timedelta(seconds=1))
+    assert _count(engine, forms) == 0
+    assert _count(engine, "SELECT count(*) FROM timeline_event WHERE kind = 'work_requested'") == 1

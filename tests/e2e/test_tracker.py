@@ -102,21 +102,21 @@ def test_bury_re_referral_inside_and_outside_12_weeks_of_case_closure(
     """BURY: "If a case has been closed and there is a re-referral within 12 weeks then the last
     case holding team resumes case responsibility ... If a case has been closed for over 12 weeks
     then the Advice and Assessment Team will reassess." The CIN manager records in chat that
-    LCS4242 closed on Mon 23 Nov 2026; the assessment manager asks /transfer lastteam on the
+    104242 closed on Mon 23 Nov 2026; the assessment manager asks /transfer lastteam on the
     window's last day (15 Feb 2027) and on the day after. A practitioner cannot record it."""
-    slack.command("U0BCSW1", "closed LCS4242")
+    slack.command("U0BCSW1", "closed 104242")
     wait(api, lambda: api.responses)
     assert "Only team managers" in api.responses[-1].payload["text"]
-    slack.command("U0BCMGR", "closed LCS4242")
+    slack.command("U0BCMGR", "closed 104242")
     wait(api, lambda: len(api.responses) > 1)
-    assert "LCS4242 closed with bury-cin on 23 Nov 2026" in api.responses[-1].payload["text"]
+    assert "104242 closed with bury-cin on 23 Nov 2026" in api.responses[-1].payload["text"]
     clock.now = datetime(2027, 2, 15, 16, 0, tzinfo=UK_TIME)
-    slack.command("U0BAMGR", "lastteam LCS4242")
+    slack.command("U0BAMGR", "lastteam 104242")
     wait(api, lambda: len(api.responses) > 2)
     inside = api.responses[-1].payload["text"]
     assert "to 15 Feb 2027 inclusive): a re-referral goes back to bury-cin" in inside
     clock.now = datetime(2027, 2, 16, 9, 0, tzinfo=UK_TIME)
-    slack.command("U0BAMGR", "lastteam LCS4242")
+    slack.command("U0BAMGR", "lastteam 104242")
     wait(api, lambda: len(api.responses) > 3)
     outside = api.responses[-1].payload["text"]
     assert "Closed more than 12 weeks ago: a re-referral is assessed afresh" in outside

@@ -90,50 +90,50 @@ def test_rochdale_heads_up_becomes_the_request_then_accepted_and_completed(slack
                                                                           uow: UoW) -> None:
     """Rochdale: the First Response worker gives the early heads up, later sends the request from
     the same message; Child Protection accepts, records attendance at the ICPC and completes."""
-    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("LCS2001"),
+    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("102001"),
                                   ids.RECEIVING_TEAM: select("roch-cp-1"),
                                   ids.KIND: select("permanent"), ids.TRANSFER_POINT: select("icpc"),
                                   ids.TRANSFER_POINT_DATE: {"type": "datepicker",
                                                             "selected_date": "2026-11-30"}},
                heads_up=True)
-    assert state(uow, "LCS2001") == "heads_up"
-    press(slack, "U0RFSW1", "LCS2001", "Send the request")
+    assert state(uow, "102001") == "heads_up"
+    press(slack, "U0RFSW1", "102001", "Send the request")
     fill(slack, "U0RFSW1")
-    assert state(uow, "LCS2001") == "requested"
-    press(slack, "U0RCMGR", "LCS2001", "Accept")
+    assert state(uow, "102001") == "requested"
+    press(slack, "U0RCMGR", "102001", "Accept")
     fill(slack, "U0RCMGR", {"named_worker": user_select("U0RCSW1")})
-    press(slack, "U0RCMGR", "LCS2001", "Record attendance")
+    press(slack, "U0RCMGR", "102001", "Record attendance")
     fill(slack, "U0RCMGR", {"attended": select("yes")})
-    press(slack, "U0RCMGR", "LCS2001", "Complete transfer")
+    press(slack, "U0RCMGR", "102001", "Complete transfer")
     fill(slack, "U0RCMGR")
-    assert state(uow, "LCS2001") == "completed"
+    assert state(uow, "102001") == "completed"
 
 
 def test_leicestershire_children_in_care_checklist_confirmed_item_by_item_before_accept(
         slack: SlackDriver, uow: UoW) -> None:
     """Leicestershire: "Transfer checklist for LAC ... each line confirmed by a manager": Accept is
     refused until the holding manager has confirmed every line in chat, then it goes through."""
-    raise_form(slack, "U0LFSW1", {ids.CASE_REF: text_input("L2001"), ids.RECEIVING_TEAM: select("leics-cic"),
+    raise_form(slack, "U0LFSW1", {ids.CASE_REF: text_input("302001"), ids.RECEIVING_TEAM: select("leics-cic"),
                                   ids.KIND: select("children_in_care")})
-    press(slack, "U0LCMGR", "L2001", "Accept")
+    press(slack, "U0LCMGR", "302001", "Accept")
     _, answer = slack.submit("U0LCMGR", {})
     assert answer["response_action"] == "update" and "Confirm the checklist" in str(answer["view"])
     slack.api.clear_modals("U0LCMGR")
     items = ["assessment", "chronology", "placement_plan", "care_plan", "delegated_authority",
              "statutory_visits", "supervision_notes", "transfer_document"]
     for item in items:  # one at a time, as the manager works through the file
-        slack.command("U0LFMGR", "confirm L2001")
+        slack.command("U0LFMGR", "confirm 302001")
         wait(slack.api, lambda: slack.api.modal_stack("U0LFMGR"))
         fill(slack, "U0LFMGR", {"items": checks(f"cic_transfer.{item}")})
     with uow() as u:
-        t = services.load(u, case_ref="L2001")
+        t = services.load(u, case_ref="302001")
     assert set(t.checklist["cic_transfer"]) == set(items)
     assert all(v["by"] == "U0LFMGR" for v in t.checklist["cic_transfer"].values())
-    press(slack, "U0LCMGR", "L2001", "Accept")
+    press(slack, "U0LCMGR", "302001", "Accept")
     fill(slack, "U0LCMGR")
-    press(slack, "U0LCMGR", "L2001", "Complete transfer")
+    press(slack, "U0LCMGR", "302001", "Complete transfer")
     fill(slack, "U0LCMGR")
-    assert state(uow, "L2001") == "completed"
+    assert state(uow, "302001") == "completed"
 
 
 def test_bury_remedial_work_asked_for_and_marked_done_then_completed(slack: SlackDriver,
@@ -143,19 +143,19 @@ def test_bury_remedial_work_asked_for_and_marked_done_then_completed(slack: Slac
     audit = [f"holding_manager_audit:{i}" for i in (
         "assessments_complete", "recording_up_to_date", "chronology_current", "lcs_activities_closed",
         "cypic_assessment")]
-    raise_form(slack, "U0BAMGR", {ids.CASE_REF: text_input("B2001"), ids.RECEIVING_TEAM: select("bury-cin"),
+    raise_form(slack, "U0BAMGR", {ids.CASE_REF: text_input("202001"), ids.RECEIVING_TEAM: select("bury-cin"),
                                   ids.KIND: select("permanent"), ids.CHECKLIST: checks(*audit)})
-    press(slack, "U0BCMGR", "B2001", "Ask for work")
+    press(slack, "U0BCMGR", "202001", "Ask for work")
     fill(slack, "U0BCMGR", {"items": text_input("Update the chronology\nClose the LCS episode")})
-    press(slack, "U0BAMGR", "B2001", "Mark work done")
+    press(slack, "U0BAMGR", "202001", "Mark work done")
     fill(slack, "U0BAMGR")
     with uow() as u:
-        assert services.load(u, case_ref="B2001").work_items == ()
-    press(slack, "U0BCMGR", "B2001", "Accept")
+        assert services.load(u, case_ref="202001").work_items == ()
+    press(slack, "U0BCMGR", "202001", "Accept")
     fill(slack, "U0BCMGR")
-    press(slack, "U0BCMGR", "B2001", "Complete transfer")
+    press(slack, "U0BCMGR", "202001", "Complete transfer")
     fill(slack, "U0BCMGR")
-    assert state(uow, "B2001") == "completed"
+    assert state(uow, "202001") == "completed"
 
 
 def test_s2_sign_off_then_request_accepted_and_completed(slack: SlackDriver, uow: UoW) -> None:
@@ -164,14 +164,14 @@ def test_s2_sign_off_then_request_accepted_and_completed(slack: SlackDriver, uow
     from bot.policy import builtin_pack
 
     sign_off = [f"{cl.id}:{it.id}" for cl in builtin_pack("council-s2").gating("request") for it in cl.items]
-    raise_form(slack, "U0SMMGR", {ids.CASE_REF: text_input("S2001"), ids.RECEIVING_TEAM: select("s2-fsp"),
+    raise_form(slack, "U0SMMGR", {ids.CASE_REF: text_input("402001"), ids.RECEIVING_TEAM: select("s2-fsp"),
                                   ids.KIND: select(builtin_pack("council-s2").kinds[0].id),
                                   ids.CHECKLIST: checks(*sign_off)})
-    press(slack, "U0SFMGR", "S2001", "Accept")
+    press(slack, "U0SFMGR", "402001", "Accept")
     fill(slack, "U0SFMGR")
-    press(slack, "U0SFMGR", "S2001", "Complete transfer")
+    press(slack, "U0SFMGR", "402001", "Complete transfer")
     fill(slack, "U0SFMGR")
-    assert state(uow, "S2001") == "completed"
+    assert state(uow, "402001") == "completed"
 
 
 # ---- each pack's distinctive path on the app's clock (issue 10) ---------------------------------

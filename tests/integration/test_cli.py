@@ -187,15 +187,15 @@ def test_policy_check_gives_one_line_for_deep_nesting_and_alias_bombs(
 
 def test_baton_closed_records_a_case_closure_from_which_lastteam_answers(
         env: dict[str, str], engine: sa.Engine, org: Org) -> None:
-    """LEICS: "Cases closed for less than 3 months | Last allocated team": `baton closed LCS5
+    """LEICS: "Cases closed for less than 3 months | Last allocated team": `baton closed 100005
     --on 2026-11-02 --team leics-cic` records it; an unknown team or a future date is refused."""
-    code, out, _ = run(env, "closed", "LCS5", "--on", "2026-11-02", "--team", "leics-cic")
-    assert code == 0 and "LCS5 closed with leics-cic on 2026-11-02" in out
-    assert run(env, "closed", "LCS6", "--team", "nowhere")[0] == 1
-    code, _, err = run(env, "closed", "LCS6", "--on", "2026-12-01", "--team", "leics-cic")
+    code, out, _ = run(env, "closed", "100005", "--on", "2026-11-02", "--team", "leics-cic")
+    assert code == 0 and "100005 closed with leics-cic on 2026-11-02" in out
+    assert run(env, "closed", "100006", "--team", "nowhere")[0] == 1
+    code, _, err = run(env, "closed", "100006", "--on", "2026-12-01", "--team", "leics-cic")
     assert code == 1 and "in the future" in err
     with SqlUnitOfWork(engine) as u:
-        last = services.last_team_answer(u, org, "LCS5", date(2027, 2, 2))
+        last = services.last_team_answer(u, org, "100005", date(2027, 2, 2))
     assert last is not None and (last.team, last.goes_back) == ("leics-cic", True)
 
 
@@ -205,14 +205,14 @@ def test_import_closed_on_rows_record_closures_and_open_no_transfer(
     re-referrals run from it); it opens no transfer."""
     f = tmp_path / "t.csv"
     f.write_text("case_ref,holding_team,receiving_team,requested_on,kind,closed_on\n"
-                 "LCS7,bury-cin,,,,2026-10-01\n"
+                 "100007,bury-cin,,,,2026-10-01\n"
                  "X123456,pdu-north,pdu-south,2026-11-20,permanent,\n")
     code, out, err = run(env, "import", str(f))
     assert code == 0, err
     assert "Imported 1 transfer(s) and 1 case closure(s)." in out
     with SqlUnitOfWork(engine) as u:
-        last = services.last_team_answer(u, org, "LCS7", date(2026, 12, 24))
-        assert u.transfers.latest_by_case("LCS7") is None
+        last = services.last_team_answer(u, org, "100007", date(2026, 12, 24))
+        assert u.transfers.latest_by_case("100007") is None
     assert last is not None and (last.team, last.closed_on, last.goes_back) == (
         "bury-cin", date(2026, 10, 1), True)
 
@@ -226,3 +226,44 @@ def test_policy_tables_prints_each_packs_clocks_and_routes(env: dict[str, str]) 
     assert ("| capacity (never a decline) | Head of Service (HoS) → Senior Management Team (SMT) → "
             "Assistant Director (AD) |") in out
     assert "`s20_five_months` (kinds children_in_care)" in out
+IMPORT_HEADER = "case_ref,holding_team,receiving_team,requested_on,kind,transfer_point,excluded\n"
+GOOD_ROW = "X000001,pdu-north,pdu-south,2026-10-01,permanent,,\n"
+
+
+def _counts(engine: sa.Engine) -> tuple[int, int, int]:
+    with engine.connect() as c:
+        return tuple(int(c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one())  # type: ignore[return-value]
+                     for t in ("transfer", "timeline_event", "notification"))
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("X000002,pdu-south,pdu-north,2026-11-20," + "k" * 28_000 + ",,\n",
+     "line 3: kind: keep it under 33 characters (it has 28,000)"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,permanent,,U0NMGR " + "U0SPP1 " * 100 + "\n",
+     "line 3: excluded: keep it under 501 characters"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,perm\x00anent,,\n",
+     "line 3: kind: remove the control character"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,permanent,court_order,\n",
+     "line 3: The Probation Service case transfer (Case Transfer Policy Framework) policy has "
+     "no transfer points"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,permanent,,Jane Smith\n",
+     "line 3: excluded: give the Slack user ids of people in the org file"),
+    ("X000002,pdu-south,pdu-north,2026-11-20,permanent,,,Jane Smith was here\n",
+     "line 3: the row has more cells than the 7 columns"),
+    ('X000002,pdu-south,pdu-north,2026-11-20,"' + "x" * 140_000 + '",,\n',
+     "line 3: not readable as CSV"),
+])
+def test_import_bounds_every_cell_names_the_line_and_writes_nothing(
+        env: dict[str, str], tmp_path: Path, engine: sa.Engine, row: str, message: str) -> None:
+    """A 28 KB cell, an over-long excluded list, a NUL, a transfer point the policy does not have,
+    a name where user ids go, cells beyond the header and a cell past the CSV reader's own limit:
+    each is refused with its line and column, without echoing the text, and nothing is written
+    (the good row before it included)."""
+    f = tmp_path / "tracker.csv"
+    f.write_text(IMPORT_HEADER + GOOD_ROW + row, encoding="utf-8")
+    code, out, err = run(env, "import", str(f))
+    assert code == 1 and "Nothing imported" in err, (out, err)
+    assert message in err, err
+    assert "kkkkkkkk" not in err and "Jane Smith" not in err and "xxxxxxxx" not in err
+    assert len(err) < 1000 and "Traceback" not in err
+    assert _counts(engine) == (0, 0, 0)

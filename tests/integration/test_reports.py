@@ -128,7 +128,7 @@ def test_last_team_answers_re_referrals_within_the_policy_window(uow: UoW, org: 
     with uow() as u:
         gate = org.pack_for("bury-assessment").gating("request")[0]
         t = services.raise_transfer(u, org, "U0BAMGR", RaiseRequest(
-            case_ref="LCS1", receiving_team="bury-cin",
+            case_ref="100001", receiving_team="bury-cin",
             confirmed=tuple((gate.id, i.id) for i in gate.items)), at(date(2026, 11, 2)))
     assert t.id
     with uow() as u:
@@ -136,11 +136,11 @@ def test_last_team_answers_re_referrals_within_the_policy_window(uow: UoW, org: 
     with uow() as u:
         services.act(u, org, "U0BAMGR", t.id, "complete", at(date(2026, 11, 12)))
     with uow() as u:
-        services.record_closure(u, org, "U0BCMGR", "LCS1", at(date(2026, 11, 12)))
+        services.record_closure(u, org, "U0BCMGR", "100001", at(date(2026, 11, 12)))
     with uow() as u:
-        soon = services.last_team_answer(u, org, "lcs1", date(2026, 12, 1))
-        late = services.last_team_answer(u, org, "LCS1", date(2027, 2, 5))
-        none = services.last_team_answer(u, org, "LCS2", date(2026, 12, 1))
+        soon = services.last_team_answer(u, org, " 100001 ", date(2026, 12, 1))
+        late = services.last_team_answer(u, org, "100001", date(2027, 2, 5))
+        none = services.last_team_answer(u, org, "100002", date(2026, 12, 1))
     assert soon is not None and (soon.team, soon.closed_on, soon.goes_back) == (
         "bury-cin", date(2026, 11, 12), True)
     assert late is not None and late.goes_back is False and late.rule == "12 weeks"

@@ -160,7 +160,7 @@ def test_gating_checklist_must_be_signed_off_before_a_request(uow: UoW, org: Org
     """Council S2: the practice manager's sign-off gates the request; ticked, it goes through."""
     pack = org.pack_for("s2-mash")
     gate = pack.gating("request")[0]
-    req = RaiseRequest(case_ref="LCS1001", receiving_team="s2-fsp")
+    req = RaiseRequest(case_ref="101001", receiving_team="s2-fsp")
     with uow() as u, pytest.raises(DomainError, match="signed off"):
         services.raise_transfer(u, org, "U0SMMGR", req, NOW)
     assert count(engine, "transfer") == 0
@@ -168,7 +168,7 @@ def test_gating_checklist_must_be_signed_off_before_a_request(uow: UoW, org: Org
     with uow() as u:
         t = services.raise_transfer(
             u, org, "U0SMMGR",
-            RaiseRequest(case_ref="LCS1001", receiving_team="s2-fsp", confirmed=ticked), NOW)
+            RaiseRequest(case_ref="101001", receiving_team="s2-fsp", confirmed=ticked), NOW)
     assert t.checklist[gate.id][gate.items[0].id]["by"] == "U0SMMGR"
 
 
@@ -204,10 +204,10 @@ def test_team_filter_and_order_of_open_transfers(uow: UoW, org: Org) -> None:
     raise_one(uow, org, ref="X111111")
     with uow() as u:
         services.raise_transfer(u, org, "U0RFSW1",
-                                RaiseRequest(case_ref="LCS77", receiving_team="roch-cp-1"), NOW)
+                                RaiseRequest(case_ref="100077", receiving_team="roch-cp-1"), NOW)
     with uow() as u:
         assert [s.case_ref for s in services.list_transfers(u, today=NOW.date(),
-                                                            teams=["roch-cp-1"])] == ["LCS77"]
+                                                            teams=["roch-cp-1"])] == ["100077"]
         assert len(services.list_transfers(u, today=NOW.date())) == 2
 
 
@@ -245,14 +245,14 @@ def test_import_adopts_every_row_when_all_are_good(uow: UoW, org: Org, engine: s
     """A clean tracker imports whole, with clocks from each row's request date and state."""
     text = CSV_HEAD + (
         "X000001,pdu-north,pdu-south,2026-10-01,permanent,,,requested\n"
-        "LCS9,roch-frt-1,roch-cp-1,2026-11-02,permanent,icpc,2026-11-30,accepted\n"
+        "100009,roch-frt-1,roch-cp-1,2026-11-02,permanent,icpc,2026-11-30,accepted\n"
     )
     with uow() as u:
         result = services.import_csv(u, org, text, NOW)
     assert (result.imported, result.errors) == (2, [])
     with uow() as u:
         overdue = services.list_transfers(u, today=NOW.date(), overdue=True)
-        roch = u.transfers.get_open_by_case("LCS9")
+        roch = u.transfers.get_open_by_case("100009")
     assert [s.case_ref for s in overdue] == ["X000001"]
     assert roch is not None and roch.state == State.accepted
     assert roch.transfer_point_date == date(2026, 11, 30)
@@ -544,3 +544,23 @@ def test_an_imported_row_whose_unpaid_work_runs_out_first_says_so(uow: UoW, org:
         payloads = [r[0] for r in c.execute(sa.text(
             "SELECT payload FROM notification WHERE recipient = 'U0SMGR'")).all()]
     assert any("apply to court to extend the requirement, as a priority" in str(p) for p in payloads)
+def test_a_raise_takes_the_org_files_case_record_id_for_childrens_teams_only(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """With ``case_record_id: {prefix: LCS, min_digits: 6, max_digits: 8}`` a Rochdale raise takes
+    LCS123456 and refuses 123456 and a name, changing nothing; probation still takes a CRN."""
+    from bot.policy import CaseRecordId
+
+    lcs = org.model_copy(update={"case_record_id": CaseRecordId(prefix="LCS", min_digits=6, max_digits=8)})
+    for ref in ("123456", "JohnSmith", "LCS12345"):
+        with uow() as u, pytest.raises(DomainError, match="LCS and then 6 to 8 digits") as info:
+            services.raise_transfer(u, lcs, "U0RFSW1", RaiseRequest(case_ref=ref, receiving_team="roch-cp-1"),
+                                    NOW)
+        assert info.value.field == "case_ref" and ref.lower() not in str(info.value).lower()
+    assert count(engine, "transfer") == 0
+    with uow() as u:
+        t = services.raise_transfer(u, lcs, "U0RFSW1", RaiseRequest(case_ref="lcs123456",
+                                                                    receiving_team="roch-cp-1"), NOW)
+    assert t.case_ref == "LCS123456"
+    with uow() as u:
+        assert services.raise_transfer(u, lcs, "U0NPP1", RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-south"), NOW).case_ref == "X123456"

@@ -194,7 +194,7 @@ def test_leicestershire_dispute_reaches_the_head_of_service_within_five_working_
     """LEICS: "All disputes will be resolved within 5 Working Days": disputed Mon 23 Nov (day 1
     is Tue 24), the Service Manager hears on day 3 (Thu 26 Nov), the Head of Service on day 5
     (Mon 30 Nov), inside the 5 days."""
-    tid = raise_at(uow, org, at(date(2026, 11, 20)), user="U0LFSW1", case_ref="LCS77",
+    tid = raise_at(uow, org, at(date(2026, 11, 20)), user="U0LFSW1", case_ref="100077",
                    receiving_team="leics-cic")
     with uow() as u:
         services.act(u, org, "U0LCMGR", tid, "decline", at(date(2026, 11, 20), 12), rationale="not ready")
@@ -214,7 +214,7 @@ def test_leicestershire_dispute_reaches_the_head_of_service_within_five_working_
 def test_leicestershire_children_in_care_clock_skips_easter_2027(uow: UoW, org: Org,
                                                                  engine: sa.Engine) -> None:
     """Requested Thu 25 Mar 2027: Good Friday and Easter Monday are not counted; due Mon 12 Apr."""
-    tid = raise_at(uow, org, at(date(2027, 3, 25)), user="U0LFSW1", case_ref="LCS88",
+    tid = raise_at(uow, org, at(date(2027, 3, 25)), user="U0LFSW1", case_ref="100088",
                    receiving_team="leics-cic", kind="children_in_care")
     with uow() as u:
         t = u.transfers.get(tid)
@@ -232,7 +232,7 @@ def test_rochdale_pickup_point_then_next_working_day_transfer(uow: UoW, org: Org
     representative will complete the allocation": pick-up point Thu 24 Dec 2026, due Tue 29 Dec,
     reminded that day; its breach on Wed 30 Dec tells both managers, the receiving HoS and the
     service representative, and climbs no ladder (no SMT, no AD)."""
-    tid = raise_at(uow, org, at(date(2026, 12, 1)), user="U0RFSW1", case_ref="LCS5",
+    tid = raise_at(uow, org, at(date(2026, 12, 1)), user="U0RFSW1", case_ref="100005",
                    receiving_team="roch-cp-1", transfer_point="icpc",
                    transfer_point_date=date(2026, 12, 24))
     with uow() as u:
@@ -258,7 +258,7 @@ def test_bury_remedial_work_undone_tells_both_team_managers(uow: UoW, org: Org,
                                                            engine: sa.Engine) -> None:
     """BURY step 6: work asked for on Mon 23 Nov "will be completed in 10 working days"; undone,
     both team managers hear of it, not the Strategic Lead (who is for disputes)."""
-    tid = raise_at(uow, org, at(date(2026, 11, 20)), user="U0BAMGR", case_ref="LCS9",
+    tid = raise_at(uow, org, at(date(2026, 11, 20)), user="U0BAMGR", case_ref="100009",
                    receiving_team="bury-cin",
                    confirmed=tuple(("holding_manager_audit", i.id) for i in
                                    org.pack_for("bury-assessment").checklist("holding_manager_audit").items))
@@ -275,7 +275,7 @@ def test_bury_remedial_work_undone_tells_both_team_managers(uow: UoW, org: Org,
 
 def test_work_done_stops_the_remedial_clock(uow: UoW, org: Org, engine: sa.Engine) -> None:
     """Once the holding team marks the work done, no breach follows."""
-    tid = raise_at(uow, org, at(date(2026, 11, 20)), user="U0BAMGR", case_ref="LCS9",
+    tid = raise_at(uow, org, at(date(2026, 11, 20)), user="U0BAMGR", case_ref="100009",
                    receiving_team="bury-cin",
                    confirmed=tuple(("holding_manager_audit", i.id) for i in
                                    org.pack_for("bury-assessment").checklist("holding_manager_audit").items))
@@ -302,7 +302,7 @@ def test_council_transfer_point_reminds_before_the_date(uow: UoW, org: Org, engi
     """S2: a transfer point on Wed 9 Dec 2026 reminds ahead of it, after the request."""
     pack = org.pack_for("s2-mash")
     gate = pack.gating("request")[0]
-    tid = raise_at(uow, org, at(date(2026, 11, 23)), user="U0SMMGR", case_ref="LCS1",
+    tid = raise_at(uow, org, at(date(2026, 11, 23)), user="U0SMMGR", case_ref="100001",
                    receiving_team="s2-fsp", transfer_point=pack.transfer_points[0].id,
                    transfer_point_date=date(2026, 12, 9),
                    confirmed=tuple((gate.id, i.id) for i in gate.items))

@@ -50,7 +50,7 @@ def later(hours: int = 0, days: int = 0) -> datetime:
 
 def fresh(pack: PolicyPack = PROBATION, *, kind: str = "permanent", **fields: Any) -> Transfer:
     """A transfer created by the holding practitioner, not yet requested."""
-    ref = "X123456" if pack.name == "probation" else "LCS1001"
+    ref = "X123456" if pack.name == "probation" else "101001"
     t = new_transfer(case_ref=ref, pack=pack, holding_team="team-hold", receiving_team="team-recv",
                      kind=kind, actor=PP, now=NOW, **fields)
     t.id = 7
@@ -378,7 +378,7 @@ def test_work_done_needs_work_to_have_been_asked_for() -> None:
     10 working days"; with nothing asked for there is nothing to mark done."""
     a = actions.BY_NAME["work_done"]
     err = refusal(a, requested(BURY), PP, BURY)
-    assert str(err) == "No work has been asked for on LCS1001."
+    assert str(err) == "No work has been asked for on 101001."
     assert refusal(a, work_asked(), PP, BURY) is None
 
 
@@ -424,7 +424,7 @@ def test_only_the_holding_manager_disputes_a_decline() -> None:
     assert refusal(a, t, HM, LEICS) is None
     assert str(refusal(a, t, PP, LEICS)) == (
         "Only the holding team's managers or the receiving team's managers (or their cover) can "
-        "raise a dispute on LCS1001; nothing has changed.")
+        "raise a dispute on 101001; nothing has changed.")
     assert isinstance(refusal(a, t, RM, LEICS), actions.NotPermitted)
 
 

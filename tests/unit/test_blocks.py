@@ -32,7 +32,8 @@ def org() -> Org:
 
 
 def _transfer(pack: str = "probation", **fields: Any) -> Transfer:
-    t = new_transfer(case_ref="X123456", pack=builtin_pack(pack), holding_team="pdu-north",
+    ref = "X123456" if pack == "probation" else "123456"  # the children's packs take digits
+    t = new_transfer(case_ref=ref, pack=builtin_pack(pack), holding_team="pdu-north",
                      receiving_team="pdu-south", kind="permanent", actor=PP, now=NOW, **fields)
     t.request(PP, NOW, builtin_pack(pack))
     t.id = 7
@@ -77,6 +78,13 @@ def test_raise_modal_has_required_fields_and_holding_team_metadata(org: Org) -> 
     teams = [o["value"] for o in by[ids.RECEIVING_TEAM]["element"]["options"]]
     assert "pdu-south" in teams and "pdu-north" not in teams
     assert ids.TRANSFER_POINT not in by and ids.CHECKLIST not in by
+
+
+def test_a_childrens_raise_form_hints_the_org_files_case_record_id(org: Org) -> None:
+    """The demo org's case_record_id (4 to 10 digits) is what the Bury raise form asks for."""
+    by = _by_id(blocks.raise_modal(org.pack_for("bury-cin"), org, "bury-cin").to_dict())
+    hint = by[ids.CASE_REF]["hint"]["text"]
+    assert "digits only (4 to 10)" in hint and "never a name" in hint
 
 
 def test_raise_modal_offers_only_teams_a_transfer_can_go_to(org: Org) -> None:

@@ -46,7 +46,7 @@ def _requested(pack_name: str = "probation", *, kind: str = "permanent",
                at: datetime = REQUEST_AT, **fields: Any) -> tuple[Transfer, PolicyPack]:
     """A transfer requested at ``at`` under ``pack_name``, its request checklist signed off."""
     pack = builtin_pack(pack_name)
-    ref = "X123456" if pack_name == "probation" else "LCS1001"
+    ref = "X123456" if pack_name == "probation" else "101001"
     t = new_transfer(case_ref=ref, pack=pack, holding_team="team-a", receiving_team="team-b",
                      kind=kind, actor=PP, now=at, **fields)
     for cl in pack.gating("request", kind):  # e.g. Bury's holding manager's audit
@@ -245,7 +245,7 @@ def test_request_clock_starts_on_the_uk_date_of_the_request() -> None:
 def test_transfer_not_yet_requested_has_no_request_clocks() -> None:
     """A Rochdale heads up with no transfer point date has no clocks yet."""
     pack = builtin_pack("rochdale")
-    t = new_transfer(case_ref="LCS1001", pack=pack, holding_team="roch-frt-1",
+    t = new_transfer(case_ref="101001", pack=pack, holding_team="roch-frt-1",
                      receiving_team="roch-cp-1", kind="permanent", actor=HM, now=REQUEST_AT)
     t.give_heads_up(HM, REQUEST_AT)
     assert deadlines(t, pack, CAL) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from bot.domain import (
     validate_case_ref,
 )
 from bot.org import Actor, Role
-from bot.policy import PolicyPack, builtin_pack
+from bot.policy import CaseRecordId, PolicyPack, builtin_pack
 
 # Monday 23 November 2026, 10:00 UTC.
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -54,7 +55,7 @@ def later(hours: int = 0, days: int = 0) -> datetime:
 
 def fresh(pack: PolicyPack = PROBATION, *, kind: str = "permanent", **fields: Any) -> Transfer:
     """A transfer created by the holding practitioner, not yet requested."""
-    return new_transfer(case_ref=REF.get(pack.name, "LCS1001"), pack=pack,
+    return new_transfer(case_ref=REF.get(pack.name, "101001"), pack=pack,
                         holding_team="team-hold", receiving_team="team-recv", kind=kind,
                         actor=PP, now=NOW, **fields)
 
@@ -205,7 +206,7 @@ def test_heads_up_is_open() -> None:
 def test_heads_up_after_a_request_is_refused() -> None:
     """Once requested, a heads up makes no sense."""
     t = requested(ROCHDALE)
-    assert_refused(t, lambda: t.give_heads_up(HM, later(1)), DomainError, "LCS1001",
+    assert_refused(t, lambda: t.give_heads_up(HM, later(1)), DomainError, "101001",
                    "in progress")
 
 
@@ -393,7 +394,7 @@ def test_rochdale_pick_up_point_missed_without_agreement_lets_the_holding_manage
     from bot.policy import builtin_pack
 
     roch = builtin_pack("rochdale")
-    t = new_transfer(case_ref="LCS1", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
+    t = new_transfer(case_ref="100001", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
                      kind="permanent", actor=PP, now=NOW, transfer_point="icpc",
                      transfer_point_date=NOW.date())
     t.request(PP, NOW, roch)
@@ -410,7 +411,7 @@ def test_an_absence_agreed_in_advance_does_not_let_the_transfer_go_without_accep
     from bot.policy import builtin_pack
 
     roch = builtin_pack("rochdale")
-    t = new_transfer(case_ref="LCS2", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
+    t = new_transfer(case_ref="100002", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
                      kind="permanent", actor=PP, now=NOW, transfer_point="icpc",
                      transfer_point_date=NOW.date())
     t.request(PP, NOW, roch)
@@ -580,7 +581,7 @@ def test_rochdale_disagreements_go_from_the_practice_managers_to_the_head_of_ser
     assert t.state == State.escalated
     assert t.timeline[-1].from_state == "disputed"
     assert_refused(t, lambda: t.escalate(HM, later(days=5), ROCHDALE), DomainError,
-                   "LCS1001", "top of the ladder", "Head of Service (HoS)")
+                   "101001", "top of the ladder", "Head of Service (HoS)")
 
 
 def test_bury_disputes_go_from_the_team_managers_to_the_strategic_lead() -> None:
@@ -621,7 +622,7 @@ def test_capacity_is_never_a_reason_to_decline_it_goes_up_rochdales_capacity_rou
     assert levels == ["head_of_service", "smt", "assistant_director"]
     assert t.state == State.requested and t.escalation_level is None
     assert_refused(t, lambda: t.raise_capacity_concern(RM, later(4), ROCHDALE, concern="x" * 30),
-                   DomainError, "LCS1001", "Assistant Director (AD)", "top of the route")
+                   DomainError, "101001", "Assistant Director (AD)", "top of the route")
 
 
 def test_s2_capacity_concern_goes_to_the_senior_leadership_team() -> None:
@@ -767,7 +768,7 @@ def test_request_work_needs_at_least_one_item() -> None:
 def test_work_done_without_work_asked_is_refused() -> None:
     """Nothing to mark done when no work was asked for."""
     t = requested(BURY)
-    assert_refused(t, lambda: t.work_done(PP, later(1)), DomainError, "LCS1001", "No work")
+    assert_refused(t, lambda: t.work_done(PP, later(1)), DomainError, "101001", "No work")
 
 
 def test_only_the_receiving_manager_asks_for_work_and_only_holding_marks_it_done() -> None:
@@ -1201,11 +1202,48 @@ def test_malformed_crn_is_refused_with_the_hint(ref: str) -> None:
     assert "one letter and six digits" in str(info.value)
 
 
-def test_generic_pack_takes_any_short_reference_without_spaces() -> None:
-    """Children's packs accept LCS-style numbers and refuse over-long ones."""
-    assert validate_case_ref("lcs-1001/2", BURY) == "LCS-1001/2"
-    with pytest.raises(DomainError):
-        validate_case_ref("A" * 33, BURY)
+def test_childrens_packs_take_digits_by_default_and_refuse_over_long_ones() -> None:
+    """With no case_record_id in the org file, the children's packs take 1 to 12 digits only:
+    no prefix, no separators, nothing longer."""
+    assert validate_case_ref("20120001", BURY) == "20120001"
+    for ref in ("LCS1001", "1001/2", "1" * 13, "A" * 33):
+        with pytest.raises(DomainError, match="not valid here"):
+            validate_case_ref(ref, BURY)
+
+
+def test_the_org_files_case_record_id_sets_the_childrens_format_and_not_probations() -> None:
+    """``case_record_id: {prefix: LCS, min_digits: 6, max_digits: 8}`` makes the children's packs
+    take LCS and six to eight digits (the hint says so); probation keeps its CRN."""
+    fmt = CaseRecordId(prefix="LCS", min_digits=6, max_digits=8)
+    pack = BURY.with_case_record_id(fmt)
+    assert validate_case_ref("lcs123456", pack) == "LCS123456"
+    for ref in ("123456", "LCS12345", "LCS123456789", "ABC123456", "LCSJOHN"):
+        with pytest.raises(DomainError, match="LCS and then 6 to 8 digits"):
+            validate_case_ref(ref, pack)
+    assert PROBATION.with_case_record_id(fmt) is PROBATION
+
+
+@pytest.mark.parametrize(("fields", "problem"), [
+    ({"prefix": "Lcs"}, "prefix"), ({"prefix": "SMITH"}, "prefix"), ({"prefix": "J.S"}, "prefix"),
+    ({"min_digits": 0}, "min_digits"), ({"min_digits": 8, "max_digits": 6}, "more than max_digits"),
+    ({"pattern": "^[A-Z]+$"}, "pattern"),
+])
+def test_an_org_file_case_record_id_that_could_let_a_name_through_is_refused(
+        tmp_path: Path, fields: dict[str, object], problem: str) -> None:
+    """The org file cannot widen the format to letters: only a fixed capital prefix of up to
+    four letters and digit counts; anything else is refused naming the file and the key."""
+    import yaml
+
+    from bot.org import DEMO_ORG, load_org
+    from bot.policy import PolicyError
+
+    data = yaml.safe_load(DEMO_ORG.read_text())
+    data["case_record_id"] = fields
+    f = tmp_path / "org.yml"
+    f.write_text(yaml.safe_dump(data))
+    with pytest.raises(PolicyError, match="case_record_id") as info:
+        load_org(f)
+    assert problem in str(info.value) and str(f) in str(info.value)
 
 
 def test_new_transfer_refuses_the_same_holding_and_receiving_team() -> None:
@@ -1238,11 +1276,11 @@ def test_new_transfer_refuses_an_unknown_transfer_point() -> None:
 
 def test_new_transfer_keeps_flags_fields_and_normalised_linked_refs() -> None:
     """Known flags, dates and sibling refs (upper-cased) are kept; the funding note trimmed."""
-    t = fresh(BURY, flags=["sibling_group"], linked_refs=["lcs1002", "LCS1003"],
+    t = fresh(BURY, flags=["sibling_group"], linked_refs=[" 101002 ", "101003"],
               transfer_point="initial_core_group", transfer_point_date=date(2026, 12, 3),
               funding_note="  S17 payments agreed  ")
     assert t.flags == ("sibling_group",)
-    assert t.linked_refs == ("LCS1002", "LCS1003")
+    assert t.linked_refs == ("101002", "101003")
     assert t.transfer_point == "initial_core_group"
     assert t.transfer_point_date == date(2026, 12, 3)
     assert t.funding_note == "S17 payments agreed"
@@ -1265,18 +1303,21 @@ def test_new_transfer_refuses_a_bad_case_ref() -> None:
 @pytest.mark.parametrize("pack", [BURY, builtin_pack("rochdale"), builtin_pack("leicestershire"),
                                   builtin_pack("council-s2")], ids=lambda p: p.name)
 def test_childrens_packs_refuse_a_case_reference_that_reads_as_a_name(ref: str, pack: object) -> None:
-    """A case reference is "never a name" (DOMAIN): the children's packs take digits (after at
-    most a three-letter system prefix, as LCS1001), and the refusal does not echo the name."""
+    """A case reference is "never a name" (DOMAIN): the children's packs take digits (the org
+    file's format; digits by default), and the refusal does not echo the name."""
     assert isinstance(pack, PolicyPack)
     with pytest.raises(DomainError, match="not valid here") as info:
         validate_case_ref(ref, pack)
     assert ref.lower() not in str(info.value).lower()
-    assert validate_case_ref("lcs1001", pack) == "LCS1001"
     assert validate_case_ref("20120001", pack) == "20120001"
+    prefixed = pack.with_case_record_id(CaseRecordId(prefix="LCS"))
+    with pytest.raises(DomainError, match="not valid here"):
+        validate_case_ref(ref, prefixed)
+    assert validate_case_ref("lcs1001", prefixed) == "LCS1001"
 
 
 @pytest.mark.parametrize("ref", ["\ufb01le1", "X\uff11\uff12\uff13\uff14\uff15\uff16",
-                                 "X123456\u200b", "LCS1001\x00"])
+                                 "X123456\u200b", "101001\x00"])
 def test_a_case_reference_that_is_not_plain_ascii_is_refused_not_folded(ref: str) -> None:
     """"ﬁle1" is not silently folded to FILE1: anything but plain ASCII is refused."""
     for pack in (PROBATION, BURY):
@@ -1308,7 +1349,7 @@ def test_work_items_are_bounded_in_all_not_only_each() -> None:
 def test_attendance_note_loses_control_characters_and_is_bounded() -> None:
     """The transfer point's note is cleaned and bounded like every other free text."""
     roch = builtin_pack("rochdale")
-    t = new_transfer(case_ref="LCS3", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
+    t = new_transfer(case_ref="100003", pack=roch, holding_team="roch-frt-1", receiving_team="roch-cp-1",
                      kind="permanent", actor=PP, now=NOW, transfer_point="icpc",
                      transfer_point_date=NOW.date())
     t.request(PP, NOW, roch)

@@ -131,7 +131,7 @@ def test_rochdale_heads_up_goes_to_the_holding_teams_buddy(org: Org) -> None:
     org = _with(org, teams=teams)
     uow = FakeUnitOfWork()
     services.raise_transfer(uow, org, "U0RFSW1", RaiseRequest(
-        case_ref="LCS4242", receiving_team="roch-cp-1", heads_up=True), NOW)
+        case_ref="104242", receiving_team="roch-cp-1", heads_up=True), NOW)
     buddy = [r for n, _ in uow.notices if n.ref == "buddy" for r in n.audience]
     assert buddy == ["U0RC2MGR"]
     assert "U0RF2MGR" not in audience(uow)
@@ -174,11 +174,11 @@ def test_bury_re_referral_within_12_weeks_of_closure_goes_back_the_last_day_coun
     then the Advice and Assessment Team will reassess." Closed Mon 2 Nov 2026: 25 Jan 2027 (12
     weeks on) still goes back; 26 Jan does not."""
     uow = FakeUnitOfWork()
-    _closed(uow, org, "U0BCMGR", "LCS77", date(2026, 11, 2))
-    last = services.last_team_answer(uow, org, "lcs77", date(2027, 1, 25))
+    _closed(uow, org, "U0BCMGR", "100077", date(2026, 11, 2))
+    last = services.last_team_answer(uow, org, " 100077", date(2027, 1, 25))
     assert last is not None and (last.team, last.closed_on, last.goes_back, last.rule) == (
         "bury-cin", date(2026, 11, 2), True, "12 weeks")
-    after = services.last_team_answer(uow, org, "LCS77", date(2027, 1, 26))
+    after = services.last_team_answer(uow, org, "100077", date(2027, 1, 26))
     assert after is not None and after.goes_back is False
 
 
@@ -187,9 +187,9 @@ def test_leicestershire_re_referral_within_3_months_of_closure_goes_back_the_las
     """LEICS: "Cases closed for less than 3 months | Last allocated team, unless need indicates a
     different service is required." Closed 30 Nov 2026: 28 Feb 2027 goes back, 1 Mar does not."""
     uow = FakeUnitOfWork()
-    _closed(uow, org, "U0LCMGR", "LCS88", date(2026, 11, 30))
-    inside = services.last_team_answer(uow, org, "LCS88", date(2027, 2, 28))
-    outside = services.last_team_answer(uow, org, "LCS88", date(2027, 3, 1))
+    _closed(uow, org, "U0LCMGR", "100088", date(2026, 11, 30))
+    inside = services.last_team_answer(uow, org, "100088", date(2027, 2, 28))
+    outside = services.last_team_answer(uow, org, "100088", date(2027, 3, 1))
     assert inside is not None and inside.goes_back is True and inside.team == "leics-cic"
     assert outside is not None and outside.goes_back is False and outside.rule == "3 months"
 
@@ -210,11 +210,11 @@ def test_only_the_team_managers_record_that_a_case_closed(org: Org) -> None:
     uow = FakeUnitOfWork()
     when = datetime(2026, 11, 20, 12, tzinfo=UTC)
     with pytest.raises(NotPermitted):
-        services.record_closure(uow, org, "U0BCSW1", "LCS1", when)
+        services.record_closure(uow, org, "U0BCSW1", "100001", when)
     with pytest.raises(NotPermitted):
-        services.record_closure(uow, org, "U0LCMGR", "LCS1", when, team="bury-cin")
+        services.record_closure(uow, org, "U0LCMGR", "100001", when, team="bury-cin")
     with pytest.raises(DomainError, match="in the future"):
-        services.record_closure(uow, org, "U0BCMGR", "LCS1", when, on=date(2026, 11, 21))
+        services.record_closure(uow, org, "U0BCMGR", "100001", when, on=date(2026, 11, 21))
     assert uow.closures.rows == []
 
 

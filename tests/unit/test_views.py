@@ -26,7 +26,7 @@ BURY = builtin_pack("bury")
 
 def requested(pack: PolicyPack = PROBATION, **fields: Any) -> Transfer:
     """A transfer from pdu-north to pdu-south, requested at NOW (its request checklist signed)."""
-    ref = "X123456" if pack.name == "probation" else "LCS1001"
+    ref = "X123456" if pack.name == "probation" else "101001"
     t = new_transfer(case_ref=ref, pack=pack, holding_team="pdu-north", receiving_team="pdu-south",
                      kind="permanent", actor=PP, now=NOW, **fields)
     for cl in pack.gating("request", t.kind):
