@@ -94,7 +94,7 @@ CASES: dict[str, Case] = {
     "convert": Case("U0NPP1", "pdu-south", "U0NMGR", "U0NPP1", kind="temporary",
                     extra={"move_date": date(2026, 11, 20), "move_end_date": date(2027, 1, 29)}),
     # ROCH, S2: capacity is no reason to decline; a team's manager raises it as a concern.
-    "capacity_concern": Case("U0RFSW1", "roch-cp-1", "U0RCMGR", "U0RFSW1", ref="LCS1003",
+    "capacity_concern": Case("U0RFSW1", "roch-cp-1", "U0RCMGR", "U0RFSW1", ref="301003",
                              values={"concern": text_input("Three vacancies in CP1 this month")}),
     # S2: requested before the PM's sign-off because waiting would delay the child.
     "agree_without_sign_off": Case("U0SMSW1", "s2-fsp", "U0GRPMGR", "U0SFMGR", ref="4711",

@@ -218,27 +218,27 @@ def test_leicestershire_dispute_reaches_the_head_of_service_within_five_working_
     no resolution can be reached a Head of Service should be consulted": disputed in chat on Mon
     23 Nov 2026, the Service Manager hears on day 3 (Thu 26 Nov), the Head of Service on day 5
     (Mon 30 Nov), inside the 5 days, and decides in chat."""
-    raise_form(slack, "U0LFSW1", {ids.CASE_REF: text_input("L2101"), ids.RECEIVING_TEAM: select("leics-cic"),
+    raise_form(slack, "U0LFSW1", {ids.CASE_REF: text_input("402101"), ids.RECEIVING_TEAM: select("leics-cic"),
                                   ids.KIND: select("permanent")})
-    press(slack, "U0LCMGR", "L2101", "Decline")
+    press(slack, "U0LCMGR", "402101", "Decline")
     fill(slack, "U0LCMGR", {"rationale": text_input("Permanency is not yet ratified for this child")})
-    press(slack, "U0LFMGR", "L2101", "Raise a dispute")
+    press(slack, "U0LFMGR", "402101", "Raise a dispute")
     fill(slack, "U0LFMGR", {"reason": text_input("The long-term plan was ratified at the LAC review")})
     for day in (date(2026, 11, 24), date(2026, 11, 25)):
         _tick(slack, engine, org, clock, day)
-    assert "L2101" not in str([m.blocks for m in slack.api.messages("U0HOS")])
+    assert "402101" not in str([m.blocks for m in slack.api.messages("U0HOS")])
     _tick(slack, engine, org, clock, date(2026, 11, 26))
-    wait(slack.api, lambda: "Service Manager" in _said(slack, "U0SVCMGR", "L2101"))
+    wait(slack.api, lambda: "Service Manager" in _said(slack, "U0SVCMGR", "402101"))
     _tick(slack, engine, org, clock, date(2026, 11, 27))
-    assert "L2101" not in str([m.blocks for m in slack.api.messages("U0HOS")])
+    assert "402101" not in str([m.blocks for m in slack.api.messages("U0HOS")])
     _tick(slack, engine, org, clock, date(2026, 11, 30))
-    wait(slack.api, lambda: "Head of Service" in _said(slack, "U0HOS", "L2101"))
+    wait(slack.api, lambda: "Head of Service" in _said(slack, "U0HOS", "402101"))
     with uow() as u:
-        assert services.load(u, case_ref="L2101").escalation_level == "head_of_service"
-    press(slack, "U0HOS", "L2101", "Decide the dispute")
+        assert services.load(u, case_ref="402101").escalation_level == "head_of_service"
+    press(slack, "U0HOS", "402101", "Decide the dispute")
     fill(slack, "U0HOS", {"outcome": select("transfer"),
                           "rationale": text_input("The ratified plan means Children in Care holds it")})
-    assert state(uow, "L2101") == "accepted"
+    assert state(uow, "402101") == "accepted"
 
 
 def test_rochdale_non_attendance_without_prior_agreement_then_transfer_anyway(
@@ -247,23 +247,23 @@ def test_rochdale_non_attendance_without_prior_agreement_then_transfer_anyway(
     agreed pro-active pick up point then the holding PM will transfer the case electronically into
     the receiving PM": the ICPC on Fri 27 Nov 2026 is missed; the holding Practice Manager records
     it in chat and completes the transfer, though Child Protection never accepted."""
-    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("LCS2101"),
+    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("302101"),
                                   ids.RECEIVING_TEAM: select("roch-cp-1"), ids.KIND: select("permanent"),
                                   ids.TRANSFER_POINT: select("icpc"),
                                   ids.TRANSFER_POINT_DATE: {"type": "datepicker",
                                                             "selected_date": "2026-11-27"}})
     clock.now = at(date(2026, 11, 27), 15)
-    slack.command("U0RFMGR", "complete LCS2101")  # not before the pick-up point is recorded missed
+    slack.command("U0RFMGR", "complete 302101")  # not before the pick-up point is recorded missed
     wait(slack.api, lambda: slack.api.responses)
     assert "once the receiving team has accepted it" in slack.api.responses[-1].payload["text"]
-    slack.command("U0RFMGR", "attendance LCS2101")
+    slack.command("U0RFMGR", "attendance 302101")
     wait(slack.api, lambda: slack.api.modal_stack("U0RFMGR"))
     fill(slack, "U0RFMGR", {"attended": select("no"), "agreed_absence": select("no")})
-    slack.command("U0RFMGR", "complete LCS2101")
+    slack.command("U0RFMGR", "complete 302101")
     wait(slack.api, lambda: slack.api.modal_stack("U0RFMGR"))
     fill(slack, "U0RFMGR")
     with uow() as u:
-        t = services.load(u, case_ref="LCS2101")
+        t = services.load(u, case_ref="302101")
     assert t.state == "completed"
     assert [e.kind for e in t.timeline][-3:] == ["transfer_point_missed", "transferred_anyway", "completed"]
 
@@ -274,17 +274,17 @@ def test_rochdale_capacity_concern_goes_to_the_head_of_service_not_a_decline(
     transferring to the relevant team": Child Protection's manager raises a capacity concern from
     the request's card; the Head of Service is told, the HoS raises it to SMT, and the request
     stays with Child Protection to accept."""
-    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("LCS2102"),
+    raise_form(slack, "U0RFSW1", {ids.CASE_REF: text_input("302102"),
                                   ids.RECEIVING_TEAM: select("roch-cp-1"), ids.KIND: select("permanent")})
-    press(slack, "U0RCMGR", "LCS2102", "Raise a capacity concern")
+    press(slack, "U0RCMGR", "302102", "Raise a capacity concern")
     fill(slack, "U0RCMGR", {"concern": text_input("Three social worker vacancies in CP1 this month")})
-    press(slack, "U0HOS", "LCS2102", "Raise a capacity concern")
+    press(slack, "U0HOS", "302102", "Raise a capacity concern")
     fill(slack, "U0HOS", {"concern": text_input("No redistribution possible across the CP teams")})
-    wait(slack.api, lambda: "Senior Management Team" in _said(slack, "U0SMT1", "LCS2102"))
-    assert state(uow, "LCS2102") == "requested"
-    press(slack, "U0RCMGR", "LCS2102", "Accept")
+    wait(slack.api, lambda: "Senior Management Team" in _said(slack, "U0SMT1", "302102"))
+    assert state(uow, "302102") == "requested"
+    press(slack, "U0RCMGR", "302102", "Accept")
     fill(slack, "U0RCMGR")
-    assert state(uow, "LCS2102") == "accepted"
+    assert state(uow, "302102") == "accepted"
 
 
 def test_probation_temporary_move_and_unpaid_work_dates_on_the_raise_form(slack: SlackDriver,

@@ -490,11 +490,11 @@ def test_an_imported_dispute_gets_its_dispute_clock_from_the_day_it_was_raised(
     """LEICS: "All disputes will be resolved within 5 Working Days": a row disputed on Thu 19 Nov
     2026 is due Thu 26 Nov; an escalated row stands with the Service Managers."""
     text = IMPORT_PAST_HEAD + (
-        "L000011,leics-frcd,leics-cic,2026-11-10,permanent,disputed,,,2026-11-19,,,,\n"
-        "L000012,leics-frcd,leics-cic,2026-11-10,permanent,escalated,,,2026-11-18,,,,\n")
+        "200011,leics-frcd,leics-cic,2026-11-10,permanent,disputed,,,2026-11-19,,,,\n"
+        "200012,leics-frcd,leics-cic,2026-11-10,permanent,escalated,,,2026-11-18,,,,\n")
     with uow() as u:
         assert services.import_csv(u, org, text, NOW).errors == []
-        one, two = u.transfers.get_open_by_case("L000011"), u.transfers.get_open_by_case("L000012")
+        one, two = u.transfers.get_open_by_case("200011"), u.transfers.get_open_by_case("200012")
         assert one is not None and two is not None
         due = {d.clock: d for d in services.transfer_deadlines(org, one)}
     assert (due["dispute"].starts_on, due["dispute"].due_on) == (date(2026, 11, 19), date(2026, 11, 26))

@@ -403,16 +403,16 @@ def test_an_imported_escalated_dispute_climbs_only_to_the_levels_above_it(
     2026 and already with the Service Managers stays there on day 3 (Mon 23 Nov) and reaches a
     Head of Service on day 5 (Wed 25 Nov), once."""
     text = ("case_ref,holding_team,receiving_team,requested_on,kind,state,disputed_on\n"
-            "L000020,leics-frcd,leics-cic,2026-11-10,permanent,escalated,2026-11-18\n")
+            "200020,leics-frcd,leics-cic,2026-11-10,permanent,escalated,2026-11-18\n")
     with uow() as u:
         assert services.import_csv(u, org, text, at(date(2026, 11, 23), 8)).errors == []
     sweep_daily(engine, org, date(2026, 11, 23), date(2026, 11, 24))
     with uow() as u:
-        t = u.transfers.get_open_by_case("L000020")
+        t = u.transfers.get_open_by_case("200020")
         assert t is not None and t.escalation_level == "service_manager"
     sweep_daily(engine, org, date(2026, 11, 25), date(2026, 11, 27))
     with uow() as u:
-        t = u.transfers.get_open_by_case("L000020")
+        t = u.transfers.get_open_by_case("200020")
         assert t is not None and t.escalation_level == "head_of_service"
     assert [e.detail.get("level") for e in t.timeline if e.kind == "escalated"] == [
         "service_manager", "head_of_service"]

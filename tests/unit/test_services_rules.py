@@ -277,7 +277,7 @@ def test_s2_a_short_reason_for_going_before_the_sign_off_is_refused_on_its_field
 
 
 # ---- capacity, service representatives, temporary moves, unpaid work, siblings (issue 10) -------
-def _roch(uow: FakeUnitOfWork, org: Org, *, point: date | None = None, ref: str = "LCS3001") -> int:
+def _roch(uow: FakeUnitOfWork, org: Org, *, point: date | None = None, ref: str = "303001") -> int:
     t = services.raise_transfer(uow, org, "U0RFSW1", RaiseRequest(
         case_ref=ref, receiving_team="roch-cp-1", transfer_point="icpc" if point else None,
         transfer_point_date=point), NOW)
