@@ -63,29 +63,54 @@ def _baton() -> Any:
 def deadlines(
     policy: Annotated[str, typer.Option(help=f"Pack name: {', '.join(PACK_NAMES)}")],
     start: Annotated[str, typer.Option(help="The day the clocks start (YYYY-MM-DD)")],
-    region: Annotated[str, typer.Option(help=f"Bank holidays of: {', '.join(REGIONS)}")] = "ENG",
+    region: Annotated[str | None, typer.Option(
+        help=f"Bank holidays of: {', '.join(REGIONS)} (default: the org file's region, else ENG)")] = None,
+    org: Annotated[Path | None, typer.Option(
+        help="Org file whose closure days count too (default: BATON_ORG when set)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Every clock of a pack started on a date, with its due date and reminder dates."""
+    """Every clock of a pack started on a date, with its due date and reminder dates; the org
+    file's closure days count beside the region's bank holidays, and those that moved a date
+    are listed."""
+    from bot.org import load_org
+    from bot.settings import get_settings
+
     day = parse_day(start, "--start")
+    org_file = org or get_settings().org_file
+    closures: dict[date, str] = {}
     try:
+        if org_file is not None:
+            loaded = load_org(org_file)
+            closures = loaded.closure_days()
+            region = region or get_settings().region or loaded.region
         pack = builtin_pack(policy)
-        cal = calendar_for(region)
-    except (PolicyError, CalendarError) as exc:
+        cal = calendar_for(region or "ENG", closures)
+    except PolicyError as exc:
+        raise fail(f"org file: {exc}" if org_file is not None and "policy pack" not in str(exc)
+                   else str(exc)) from None
+    except CalendarError as exc:
         raise fail(str(exc)) from None
     rows = plan(pack, day, cal)
     if as_json:
         typer.echo(json.dumps([
             {"clock": d.clock, "label": d.label, "start": d.starts_on.isoformat(),
              "due": d.due_on.isoformat(), "reminders": [r.isoformat() for r in d.remind_on],
-             "working_days": cal.working_days_between(d.starts_on, d.due_on)}
+             "working_days": cal.working_days_between(d.starts_on, d.due_on),
+             "closure_days": [{"date": c.isoformat(), "name": n}
+                              for c, n in cal.closed_between(d.starts_on, d.due_on).items()]}
             for d in rows
         ], indent=2))
         return
-    typer.echo(f"{pack.title}: clocks started {day:%a %d %b %Y} ({cal.region})")
+    typer.echo(f"{pack.title}: clocks started {day:%a %d %b %Y} ({cal.region}"
+               f"{', with the org file' + chr(39) + 's closure days' if cal.closures else ''})")
     for d in rows:
         reminders = ", ".join(f"{r:%a %d %b}" for r in d.remind_on) or "-"
         typer.echo(f"  {d.clock:<20} due {d.due_on:%a %d %b %Y}   reminders: {reminders}")
+    last = max((d.due_on for d in rows), default=day)
+    closed = cal.closed_between(day, last)
+    if closed:
+        typer.echo("  closure days counted as non-working: " + ", ".join(
+            f"{c:%a %d %b %Y} ({n})" for c, n in closed.items()))
 
 
 @app.command("import")

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.calendar import WorkingCalendar, add_months, calendar_for
+from bot.calendar import WorkingCalendar, add_months
 from bot.domain import Transfer, local_date
 from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Unit
 
@@ -91,10 +91,9 @@ def reminder_dates(clock: Clock, start: date, due: date, cal: WorkingCalendar,
 
 
 @lru_cache(maxsize=262144)
-def schedule(clock: Clock, start: date, region: str, not_before: date | None = None
+def schedule(clock: Clock, start: date, cal: WorkingCalendar, not_before: date | None = None
              ) -> tuple[date, tuple[date, ...]]:
     """Due date and reminder dates of a clock started on ``start`` (cached: imports repeat them)."""
-    cal = calendar_for(region)
     due = due_date(clock, start, cal)
     return due, reminder_dates(clock, start, due, cal, not_before)
 
@@ -152,7 +151,7 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
             continue
         stops = set(c.stops)
         stopped = not t.is_open or any(ev.kind in stops for ev in t.timeline[after:])
-        due, reminders = schedule(c, start, cal.region, _opened_on(t) if c.length == 0 else None)
+        due, reminders = schedule(c, start, cal, _opened_on(t) if c.length == 0 else None)
         out.append(
             Deadline(
                 clock=c.name,

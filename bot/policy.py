@@ -300,6 +300,11 @@ def format_validation_error(path: Path | str, exc: ValidationError) -> str:
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (a typo?)"
+        if err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
+            if not err["loc"]:  # a whole-file check: its message says what it is about
+                lines.append(f"{path}: {msg}")
+                continue
         lines.append(f"{path}: {loc}: {msg}")
     return "\n".join(lines)
 
