@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -78,6 +80,44 @@ def add_notice(session: Session, notice: Notice, *, now: datetime, not_before: d
                for r in notice.audience)
 
 
+def _insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert prepared rows, skipping any whose key exists (``ON CONFLICT DO NOTHING``: on
+    PostgreSQL a racing transaction's copy waits for it and is then skipped); the keys written."""
+    if not rows:
+        return []
+    table = NotificationRow.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+    return list(session.execute(stmt, list(rows)).scalars())
+
+
+def add_notices(session: Session, notices: Iterable[tuple[Notice, datetime]], *, now: datetime) -> int:
+    """Write many (notice, deliver-from) pairs, one row per recipient, in one statement; a row
+    whose key exists is left as it is. Returns how many rows were new."""
+    rows: dict[str, dict[str, Any]] = {}
+    for notice, not_before in notices:
+        for r in notice.audience:
+            key = notice_key(notice.transfer_id, notice.topic, r)
+            rows.setdefault(key, prepared(key, notice.transfer_id, notice.kind, r, notice.payload(r),
+                                          "pending", not_before, now))
+    return len(_insert_new(session, list(rows.values())))
+
+
+def step_keys_of(conn: sa.Connection, transfer_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The sweep's marker and digest-line keys already written, per transfer, for many
+    transfers in one statement (per 5,000)."""
+    out: dict[int, set[str]] = {t: set() for t in transfer_ids}
+    ids = list(transfer_ids)
+    for i in range(0, len(ids), 5000):
+        for tid, key in conn.execute(
+                sa.select(col(NotificationRow.transfer_id), col(NotificationRow.key)).where(
+                    col(NotificationRow.transfer_id).in_(ids[i : i + 5000]),
+                    col(NotificationRow.kind).in_(("step", "item")))):
+            out[int(tid or 0)].add(key)
+    return out
+
+
 def keys_of(conn: sa.Connection, transfer_id: int) -> set[str]:
     """Every outbox key already written for a transfer (step markers and notices)."""
     return set(conn.execute(
@@ -88,10 +128,10 @@ def keys_of(conn: sa.Connection, transfer_id: int) -> set[str]:
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Many prepared rows in one statement; the unique key makes a racing copy fail whole."""
     if rows:
-        session.execute(sa.insert(NotificationRow), list(rows))
+        session.connection().execute(sa.insert(NotificationRow.__table__), list(rows))  # type: ignore[attr-defined]
 
 
-def prepared(key: str, transfer_id: int, kind: str, recipient: str, payload: dict[str, Any],
+def prepared(key: str, transfer_id: int | None, kind: str, recipient: str, payload: dict[str, Any],
              status: str, not_before: datetime, now: datetime) -> dict[str, Any]:
     """A row for :func:`insert_rows`."""
     return {"key": key, "transfer_id": transfer_id, "kind": kind, "recipient": recipient,
