@@ -163,6 +163,20 @@ def due(engine: sa.Engine, now: datetime, limit: int) -> list[Any]:
             ).order_by(col(NotificationRow.id)).limit(limit)).all())
 
 
+def due_items_of(engine: sa.Engine, now: datetime, transfer_ids: Iterable[int], *, after: int) -> list[Any]:
+    """Pending digest lines of these transfers whose time has come, written after row ``after``."""
+    ids = sorted(transfer_ids)
+    out: list[Any] = []
+    with engine.connect() as conn:
+        for i in range(0, len(ids), 5000):
+            out += conn.execute(sa.select(NotificationRow).where(
+                col(NotificationRow.status) == "pending", col(NotificationRow.not_before) <= now,
+                col(NotificationRow.kind) == "item", col(NotificationRow.id) > after,
+                col(NotificationRow.transfer_id).in_(ids[i : i + 5000]),
+            ).order_by(col(NotificationRow.id))).all()
+    return out
+
+
 def claim(engine: sa.Engine, now: datetime, ids: Iterable[int]) -> list[Any]:
     """Claim rows one by one with a conditional UPDATE (still pending, due, and fewer than two
     copies out); only the winner sends a row. A row with two copies out is failed instead, never
