@@ -7,6 +7,16 @@ notifications and any escalation, so a second sweep (or a second instance) finds
 nothing. Steps missed while Baton was down are all found on the next sweep; of those, only the
 latest reminder is sent (the older ones are marked superseded), and reminders give way to a
 breach that is also due.
+
+The sweep is set-based: the due transfers are taken up to :data:`CHUNK` at a time, each chunk in
+one transaction and a fixed handful of statements whatever its size: lock and read the transfers
+and their timelines (PostgreSQL ``FOR UPDATE SKIP LOCKED``: a second instance sweeping at the
+same moment takes the others, and a transfer someone is changing waits for the next sweep), read
+the keys already written, decide every transfer in memory (:func:`_plan`), then write every
+marker and digest line in one INSERT, the escalated transfers with their events, clocks and
+notices in a few more, and the clocks' next step in one UPDATE run. A unique key or version
+that another writer got to first rolls the chunk back whole; it is tried once more, and what is
+left the next sweep takes up.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from bot import access, notices, services
 from bot.calendar import WorkingCalendar
 from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
 from bot.domain import DomainError, TimelineEvent, Transfer, local_date
+from bot.notices import Notice
 from bot.org import Org
 from bot.policy import BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
@@ -154,6 +165,9 @@ class _Plan:
     rows: list[dict[str, Any]] = field(default_factory=list)
     events: list[TimelineEvent] = field(default_factory=list)
     next_steps: list[tuple[int, str, date | None]] = field(default_factory=list)
+    # Notices a due step calls for besides its digest lines (say, an 'update' redrawing the
+    # transfer's cards when a reminder or breach point passes): written with the others.
+    notices: list[Notice] = field(default_factory=list)
 
 
 def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: datetime, today: date,
@@ -170,11 +184,13 @@ def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: dat
         rows: list[dict[str, Any]] = []
         changed: list[tuple[Transfer, list[TimelineEvent]]] = []
         next_steps: list[tuple[int, str, date | None]] = []
+        said: list[tuple[Notice, datetime]] = []
         for tid in sorted(transfers):
             t = transfers[tid]
             result.transfers += 1
             p = _plan(ctx, t, done[tid], result)
             rows += p.rows
+            said += [(n, deliver_at) for n in p.notices]
             if p.events:
                 changed.append((t, p.events))
                 next_steps += p.next_steps  # its clocks were rewritten: every one is set again
@@ -185,9 +201,9 @@ def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: dat
         if changed:
             uow.transfers.save_many([(t, services.stored_deadlines(org, t)) for t, _ in changed])
             # Each escalation redraws every card and tells the level now holding it.
-            uow.add_notices(((n, deliver_at) for t, events in changed
-                             for n in notices.for_change(org, org.pack_for(t.holding_team), covers, t,
-                                                         events)), now=now)
+            said += [(n, deliver_at) for t, events in changed
+                     for n in notices.for_change(org, org.pack_for(t.holding_team), covers, t, events)]
+        uow.add_notices(said, now=now)  # one statement for every notice of the chunk
         uow.transfers.set_next_steps(next_steps)
         if dry_run:
             uow.rollback()
