@@ -157,14 +157,17 @@ def _add_slow(cal: WorkingCalendar, start: date, n: int) -> date:
     return d
 
 
-def calendar_for(region: str, closures: Mapping[date, str] | None = None) -> WorkingCalendar:
-    """A shared calendar for ``region`` less ``closures`` (they are immutable once built)."""
-    key = (region.upper(), frozenset((closures or {}).items()))
+def calendar_for(region: str, closures: Mapping[date, str] | frozenset[tuple[date, str]] | None = None
+                 ) -> WorkingCalendar:
+    """A shared calendar for ``region`` less ``closures`` (a mapping, or its items as a
+    frozenset); calendars are immutable once built."""
+    items = closures if isinstance(closures, frozenset) else frozenset((closures or {}).items())
+    key = (region.upper(), items)
     cal = _CALENDARS.get(key)
     if cal is None:
         if len(_CALENDARS) > 64:  # org reloads: keep the set of shared calendars small
             _CALENDARS.clear()
-        cal = _CALENDARS[key] = WorkingCalendar(region, closures)
+        cal = _CALENDARS[key] = WorkingCalendar(region, dict(items))
     return cal
 
 

@@ -63,6 +63,7 @@ class _Closing(_Frozen):
     closures: Closures = ()
     closures_file: str | None = None
     _days: dict[date, str] = PrivateAttr(default_factory=dict)
+    _key: frozenset[tuple[date, str]] = PrivateAttr(default_factory=frozenset)
     _timed_events: int = PrivateAttr(default=0)
 
     @model_validator(mode="after")
@@ -80,11 +81,16 @@ class _Closing(_Frozen):
         for c in self.closures:
             days.update(c.days() if isinstance(c, ClosureSpan) else {c: "closure"})
         self._days = dict(sorted(days.items()))
+        self._key = frozenset(self._days.items())
         return self
 
     def closure_days(self) -> dict[date, str]:
         """The days this entry closes (file and list together), by date, with their names."""
         return dict(self._days)
+
+    def closure_items(self) -> frozenset[tuple[date, str]]:
+        """:meth:`closure_days` as a frozenset of (day, name): what calendars are shared by."""
+        return self._key
 
 
 class Team(_Frozen):

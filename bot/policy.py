@@ -91,6 +91,11 @@ Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 class Clock(_Frozen):
     """One deadline that runs on a transfer."""
 
+    def __hash__(self) -> int:
+        # By name only: clocks key the schedule caches, which a sweep consults thousands of times;
+        # equal hashes of different clocks are told apart by (full) equality.
+        return hash(("clock", self.name))
+
     name: Ident
     label: str
     length: Annotated[int, Field(ge=0)]  # 0: due on the start date itself (a transfer point)
@@ -131,6 +136,10 @@ class Level(_Frozen):
 
 class Ladder(_Frozen):
     """Escalation levels, lowest first; the first level is the team's own managers."""
+
+    def __hash__(self) -> int:
+        # Cheap, as for Clock: equality still compares every field.
+        return hash(("ladder", self.step_working_days, len(self.levels)))
 
     levels: tuple[Level, ...]
     step_working_days: Annotated[int, Field(gt=0)] = 5

@@ -55,7 +55,7 @@ __all__ = ["SYSTEM", "Role", "effective_managers"]
 
 def calendar(org: Org) -> WorkingCalendar:
     """The working-day calendar of the org: its region's bank holidays and its closure days."""
-    return calendar_for(org.region, org.closure_days())
+    return calendar_for(org.region, org.closure_items())
 
 
 def _deadlines(org: Org, t: Transfer) -> list[Deadline]:

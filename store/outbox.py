@@ -12,9 +12,10 @@ person to check.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,10 +126,38 @@ def keys_of(conn: sa.Connection, transfer_id: int) -> set[str]:
     ).scalars())
 
 
+_COPY_COLUMNS = ("key", "transfer_id", "kind", "recipient", "payload", "status", "not_before",
+                 "attempts", "copies", "created_at")
+COPY_FROM = 200  # rows; fewer go in one INSERT
+
+
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Many prepared rows in one statement; the unique key makes a racing copy fail whole."""
-    if rows:
-        session.connection().execute(sa.insert(NotificationRow.__table__), list(rows))  # type: ignore[attr-defined]
+    """Many prepared rows in one statement (PostgreSQL: one COPY for many); the unique key makes
+    a racing copy fail whole (IntegrityError)."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        conn.execute(sa.insert(NotificationRow.__table__), list(rows))  # type: ignore[attr-defined]
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    import psycopg
+
+    def cell(k: str, v: Any) -> Any:
+        if k == "payload":
+            return json.dumps(v)
+        if isinstance(v, datetime):
+            return v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo else v
+        return v
+
+    try:
+        copy = f"COPY notification ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+        with raw.cursor() as cur, cur.copy(copy) as cp:
+            for r in rows:
+                cp.write_row([cell(k, r[k]) for k in _COPY_COLUMNS])
+    except psycopg.errors.UniqueViolation as exc:
+        raise sa.exc.IntegrityError("COPY notification", None, exc) from exc
 
 
 def prepared(key: str, transfer_id: int | None, kind: str, recipient: str, payload: dict[str, Any],
