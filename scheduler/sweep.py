@@ -10,9 +10,9 @@ breach that is also due.
 
 The sweep is set-based: the due transfers are taken up to :data:`CHUNK` at a time, each chunk in
 one transaction and a fixed handful of statements whatever its size: lock and read the transfers
-and their timelines (PostgreSQL ``FOR UPDATE SKIP LOCKED``: a second instance sweeping at the
-same moment takes the others, and a transfer someone is changing waits for the next sweep), read
-the keys already written, decide every transfer in memory (:func:`_plan`), then write every
+and their timelines (PostgreSQL ``FOR UPDATE``: a second instance sweeping at the same moment
+waits for the first, then finds its markers and writes nothing twice), read the keys already
+written, decide every transfer in memory (:func:`_plan`), then write every
 marker and digest line in one INSERT, the escalated transfers with their events, clocks and
 notices in a few more, and the clocks' next step in one UPDATE run. A unique key or version
 that another writer got to first rolls the chunk back whole; it is tried once more, and what is

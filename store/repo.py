@@ -122,6 +122,11 @@ _NEXT_STEP = (sa.update(_DEADLINE)
               .where(_DEADLINE.c.transfer_id == sa.bindparam("tid"), _DEADLINE.c.clock == sa.bindparam("c"))
               .values(next_step_on=sa.bindparam("n")))
 
+_NEXT_STEPS_PG = sa.text(
+    "UPDATE deadline AS d SET next_step_on = v.n FROM unnest("
+    "CAST(:tids AS integer[]), CAST(:clocks AS varchar[]), CAST(:days AS date[])) AS v(tid, c, n) "
+    "WHERE d.transfer_id = v.tid AND d.clock = v.c")
+
 WARNING_KEPT = timedelta(days=1)  # a warned text submitted again later than this is warned again
 
 class SqlTransfers:
@@ -210,15 +215,16 @@ class SqlTransfers:
 
     def get_many(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Transfer]:
         """Many transfers with their timelines, by id, in two statements (per 5,000 ids). With
-        ``lock`` this transaction holds their rows (PostgreSQL: ``FOR UPDATE SKIP LOCKED``): a
-        second sweeping instance takes the others, and one a writer is busy with is left out
-        (the next sweep takes it). SQLite lets one writer in at a time; nothing is left out."""
+        ``lock`` this transaction holds their rows until it ends (PostgreSQL ``FOR UPDATE``, in id
+        order so two sweeps never deadlock): a second instance sweeping the same transfers waits,
+        then reads what the first wrote; writers to one of them queue behind it, as they queue
+        behind each other. SQLite lets one writer in at a time already."""
         out: dict[int, Transfer] = {}
-        skip = lock and self.s.get_bind().dialect.name == "postgresql"
+        hold = lock and self.s.get_bind().dialect.name == "postgresql"
         for chunk in _chunks(sorted(ids)):
             stmt = sa.select(_TRANSFER).where(_TRANSFER.c.id.in_(chunk))
-            if skip:
-                stmt = stmt.order_by(_TRANSFER.c.id).with_for_update(skip_locked=True)
+            if hold:
+                stmt = stmt.order_by(_TRANSFER.c.id).with_for_update()
             rows = self.s.execute(stmt).all()
             if not rows:
                 continue
@@ -266,9 +272,16 @@ class SqlTransfers:
             self.s.execute(sa.insert(DeadlineRow), deadlines)
 
     def set_next_steps(self, updates: Sequence[tuple[int, str, date | None]]) -> None:
-        """Move each (transfer, clock)'s ``next_step_on`` in one statement run for all."""
-        if updates:
-            self.s.connection().execute(_NEXT_STEP, [{"tid": t, "c": c, "n": n} for t, c, n in updates])
+        """Move each (transfer, clock)'s ``next_step_on``: PostgreSQL in one UPDATE joined to the
+        values as arrays, SQLite in one statement run for all."""
+        if not updates:
+            return
+        conn = self.s.connection()
+        if conn.dialect.name == "postgresql":
+            tids, clocks, days = (list(x) for x in zip(*updates, strict=True))
+            conn.execute(_NEXT_STEPS_PG, {"tids": tids, "clocks": clocks, "days": days})
+        else:
+            conn.execute(_NEXT_STEP, [{"tid": t, "c": c, "n": n} for t, c, n in updates])
 
     def get_open_by_case(self, case_ref: str) -> Transfer | None:
         """The open transfer for a case reference, if any."""
