@@ -350,3 +350,40 @@ def test_utc_and_uk_dates_agree_in_summer(uow: UoW, org: Org) -> None:
     with uow() as u:
         t = u.transfers.get(tid)
     assert t is not None and t.requested_on == date(2027, 7, 1)
+
+
+def _statements_of_a_sweep(uow: UoW, org: Org, engine: sa.Engine, due: int) -> tuple[int, int]:
+    """Adopt ``due`` transfers whose resolution reminder falls on Wed 2 Dec and 50 with nothing
+    due, sweep on 2 Dec, and count the SQL statements the sweep sent (a statement run for many
+    rows counts once); returns (statements, transfers swept)."""
+    from tests.conftest import NOW
+
+    lines = ["case_ref,holding_team,receiving_team,requested_on,kind",
+             *(f"X{i:06d},pdu-north,pdu-south,2026-11-11,permanent" for i in range(due)),
+             *(f"Y{i:06d},pdu-south,pdu-north,2026-11-20,permanent" for i in range(50))]
+    with uow() as u:
+        assert services.import_csv(u, org, "\n".join(lines) + "\n", NOW).imported == due + 50
+    seen: list[str] = []
+
+    def count(_c: object, _cur: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        result = sweep(engine, org, at(date(2026, 12, 2)), hours=HOURS)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(seen), result.transfers
+
+
+def test_a_sweep_sends_as_many_statements_for_two_hundred_due_transfers_as_for_five(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """Set-based: finding the due steps, writing their markers and digest lines and moving each
+    clock's next step take a fixed handful of statements, not a dozen per due transfer."""
+    from tests.conftest import wipe
+
+    few, swept_few = _statements_of_a_sweep(uow, org, engine, 5)
+    wipe(engine)
+    many, swept_many = _statements_of_a_sweep(uow, org, engine, 200)
+    assert (swept_few, swept_many) == (5, 200)
+    assert many <= few <= 10, (few, many)
