@@ -138,7 +138,7 @@ def outbox(engine: sa.Engine, now: datetime) -> int:
         for c in CHANNELS:
             for _ in range(30):
                 k = key()
-                uow.add_notification(key=k, transfer_id=None, kind="post", recipient=c, now=now,
+                uow.add_notification(key=k, transfer_id=None, kind="text", recipient=c, now=now,
                                      not_before=now, payload={"text": f"New transfer request {k}"})
         uow.commit()
     return n
