@@ -108,12 +108,15 @@ def add_notices(session: Session, notices: Iterable[tuple[Notice, datetime]], *,
 def step_keys_of(conn: sa.Connection, transfer_ids: Sequence[int]) -> dict[int, set[str]]:
     """The sweep's marker and digest-line keys already written, per transfer, for many
     transfers in one statement (per 5,000)."""
+    from store.repo import id_in
+
     out: dict[int, set[str]] = {t: set() for t in transfer_ids}
     ids = list(transfer_ids)
+    pg = conn.dialect.name == "postgresql"
     for i in range(0, len(ids), 5000):
         for tid, key in conn.execute(
                 sa.select(col(NotificationRow.transfer_id), col(NotificationRow.key)).where(
-                    col(NotificationRow.transfer_id).in_(ids[i : i + 5000]),
+                    id_in(col(NotificationRow.transfer_id), ids[i : i + 5000], pg),
                     col(NotificationRow.kind).in_(("step", "item")))):
             out[int(tid or 0)].add(key)
     return out
@@ -144,18 +147,20 @@ def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     assert raw is not None
     import psycopg
 
-    def cell(k: str, v: Any) -> Any:
-        if k == "payload":
-            return json.dumps(v)
-        if isinstance(v, datetime):
-            return v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo else v
-        return v
+    naive: dict[datetime, datetime] = {}  # a sweep's rows share two or three moments
+
+    def utc(v: datetime) -> datetime:
+        if v not in naive:
+            naive[v] = v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo else v
+        return naive[v]
 
     try:
         copy = f"COPY notification ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
         with raw.cursor() as cur, cur.copy(copy) as cp:
             for r in rows:
-                cp.write_row([cell(k, r[k]) for k in _COPY_COLUMNS])
+                cp.write_row((r["key"], r["transfer_id"], r["kind"], r["recipient"],
+                              json.dumps(r["payload"]), r["status"], utc(r["not_before"]),
+                              r["attempts"], r["copies"], utc(r["created_at"])))
     except psycopg.errors.UniqueViolation as exc:
         raise sa.exc.IntegrityError("COPY notification", None, exc) from exc
 
