@@ -32,7 +32,7 @@ from sqlmodel import col
 
 from bot import access, notices, services
 from bot.calendar import WorkingCalendar
-from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
+from bot.clocks import ClockStatus, Deadline, Step, StepKind, deadlines, steps
 from bot.domain import DomainError, TimelineEvent, Transfer, local_date
 from bot.notices import Notice
 from bot.org import Org
@@ -250,7 +250,7 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
         plan.rows.append(outbox.prepared(key, tid, kind, recipient, payload, status, not_before, now))
         return True
 
-    running = services.transfer_deadlines(org, t)
+    running = deadlines(t, pack, cal)  # the clocks as they run (what the store keeps is not needed)
     for d in running:
         if d.status != ClockStatus.running:
             continue
@@ -302,7 +302,7 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
     plan.events = list(t.new_events)
     # Nothing before tomorrow is left to look at for this transfer.
     tomorrow = today + timedelta(days=1)
-    for d in services.transfer_deadlines(org, t) if plan.events else running:
+    for d in deadlines(t, pack, cal) if plan.events else running:
         nxt = None
         if d.status == ClockStatus.running:
             later = [s.on for s in steps(d, pack.clock(d.clock), pack, cal) if s.on >= tomorrow]
