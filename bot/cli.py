@@ -78,17 +78,17 @@ def deadlines(
     day = parse_day(start, "--start")
     org_file = org or get_settings().org_file
     closures: dict[date, str] = {}
-    try:
-        if org_file is not None:
+    if org_file is not None:
+        try:
             loaded = load_org(org_file)
-            closures = loaded.closure_days()
-            region = region or get_settings().region or loaded.region
+        except PolicyError as exc:  # an unreadable closure calendar, too: named, nothing printed
+            raise fail(f"org file: {exc}") from None
+        closures = loaded.closure_days()
+        region = region or get_settings().region or loaded.region
+    try:
         pack = builtin_pack(policy)
         cal = calendar_for(region or "ENG", closures)
-    except PolicyError as exc:
-        raise fail(f"org file: {exc}" if org_file is not None and "policy pack" not in str(exc)
-                   else str(exc)) from None
-    except CalendarError as exc:
+    except (PolicyError, CalendarError) as exc:
         raise fail(str(exc)) from None
     rows = plan(pack, day, cal)
     if as_json:
