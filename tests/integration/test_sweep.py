@@ -387,3 +387,30 @@ def test_a_sweep_sends_as_many_statements_for_two_hundred_due_transfers_as_for_f
     many, swept_many = _statements_of_a_sweep(uow, org, engine, 200)
     assert (swept_few, swept_many) == (5, 200)
     assert many <= few <= 10, (few, many)
+
+
+def test_a_sweep_racing_another_writes_nothing_twice_and_counts_nothing_it_did_not_write(
+        uow: UoW, org: Org, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second sweep that read the transfers before the first one's markers were committed
+    (here: its first read of the keys finds none) fails whole on the unique key, tries once more
+    on what is there now, and writes and counts nothing."""
+    from store import outbox
+
+    raise_at(uow, org, at(date(2026, 11, 23)))
+    first = sweep(engine, org, at(date(2026, 12, 22)), hours=HOURS)
+    assert first.notifications > 0
+    written = steps_written(engine), notes(engine)
+    real = outbox.step_keys_of
+    calls: list[int] = []
+
+    def stale_once(conn: sa.Connection, ids: list[int]) -> dict[int, set[str]]:
+        calls.append(len(ids))
+        return {i: set() for i in ids} if len(calls) == 1 else real(conn, ids)
+
+    monkeypatch.setattr(outbox, "step_keys_of", stale_once)
+    with engine.begin() as c:  # as the racing sweep saw the clocks: due today
+        c.execute(sa.text("UPDATE deadline SET next_step_on = :d"), {"d": date(2026, 12, 22)})
+    again = sweep(engine, org, at(date(2026, 12, 22), 11), hours=HOURS)
+    assert len(calls) == 2  # the racing copy failed whole and was tried once more
+    assert (again.notifications, again.steps, again.lines) == (0, 0, [])
+    assert (steps_written(engine), notes(engine)) == written
