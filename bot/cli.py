@@ -201,7 +201,7 @@ def transfers_list(
 
 @org_app.command("check")
 def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -> None:
-    """Validate an org file: teams, buddies, policies and escalation contacts."""
+    """Validate an org file: teams, buddies, policies, escalation contacts and closure days."""
     from bot.org import load_org
 
     try:
@@ -210,7 +210,10 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
         raise fail(str(exc)) from None
     for p in org.problems():
         typer.echo(f"warning: {p}", err=True)
-    typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}")
+    closed = org.closure_days()
+    span = f" ({min(closed):%d %b %Y} to {max(closed):%d %b %Y})" if closed else ""
+    typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}, "
+               f"{len(closed)} closure day(s){span}")
 
 
 @policy_app.command("check")

@@ -135,3 +135,11 @@ def test_an_unreadable_calendar_stops_the_command_and_changes_nothing(
         assert "shutdown.ics: not an iCalendar file" in err, err
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM notification")).scalar() == 0
+
+
+def test_org_check_counts_the_closure_days_it_read(tmp_path: Path, db_url: str) -> None:
+    """``baton org check`` says how many closure days the file and its calendar give."""
+    path = shut_org(tmp_path)
+    code, out, _ = cli({"DATABASE_URL": db_url}, "org", "check", str(path))
+    assert code == 0
+    assert "4 closure day(s) (29 Dec 2026 to 11 Jan 2027)" in out
