@@ -335,7 +335,7 @@ def serve(
     from bot.bootstrap import build, slack
     from handlers.server import run_gunicorn, wsgi_app
 
-    build()  # migrate once, before the workers fork
+    _baton()  # migrate once, before the workers fork; a bad org file stops it here, named
 
     def factory() -> Any:
         b = build(migrate=False)

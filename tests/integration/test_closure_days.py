@@ -124,12 +124,13 @@ def test_the_sweep_reminds_on_the_working_day_the_closures_leave(
 
 def test_an_unreadable_calendar_stops_the_command_and_changes_nothing(
         tmp_path: Path, engine: sa.Engine, db_url: str) -> None:
-    """``baton sweep`` with an org file whose .ics is broken exits naming the file and the
-    problem, and writes nothing."""
+    """``baton sweep``, ``baton serve`` and ``baton deadlines`` with an org file whose .ics is
+    broken exit naming the file and the problem, before anything starts, and write nothing."""
     path = shut_org(tmp_path)
     (tmp_path / "shutdown.ics").write_text("not a calendar", encoding="utf-8")
     env = {"DATABASE_URL": db_url, "BATON_ORG": str(path), "BATON_NOW": "2027-01-04T10:00:00+00:00"}
-    for args in (("sweep",), ("deadlines", "--policy", "probation", "--start", "2026-12-18")):
+    for args in (("sweep",), ("serve", "--port", "0"),
+                 ("deadlines", "--policy", "probation", "--start", "2026-12-18")):
         code, _, err = cli(env, *args)
         assert code != 0
         assert "shutdown.ics: not an iCalendar file" in err, err
