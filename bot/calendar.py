@@ -66,10 +66,6 @@ class WorkingCalendar:
         self._load(day.year)
         return self._holidays.get(day)
 
-    def closure_name(self, day: date) -> str | None:
-        """The organisation's closure on ``day`` (its name), or None."""
-        return self.closures.get(day)
-
     def closed_between(self, start: date, end: date) -> dict[date, str]:
         """Closure days on weekdays in (start, end], by date: the ones that moved a count."""
         return {d: n for d, n in self.closures.items() if start < d <= end and d.weekday() < 5}

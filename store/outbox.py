@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from bot.notices import Notice
+from store.db import id_in
 from store.models import MessageRefRow, NotificationRow
 
 INSTANCE = f"{socket.gethostname()}:{id(object())}"
@@ -108,8 +109,6 @@ def add_notices(session: Session, notices: Iterable[tuple[Notice, datetime]], *,
 def step_keys_of(conn: sa.Connection, transfer_ids: Sequence[int]) -> dict[int, set[str]]:
     """The sweep's marker and digest-line keys already written, per transfer, for many
     transfers in one statement (per 5,000)."""
-    from store.repo import id_in
-
     out: dict[int, set[str]] = {t: set() for t in transfer_ids}
     ids = list(transfer_ids)
     pg = conn.dialect.name == "postgresql"

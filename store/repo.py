@@ -9,7 +9,6 @@ from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -27,6 +26,7 @@ from bot.ports import (
 )
 from bot.reports import ReportRow
 from store import outbox
+from store.db import id_in
 from store.models import (
     CaseClosureRow,
     CoverRow,
@@ -111,14 +111,6 @@ def _deadline_values(transfer_id: int, d: Deadline) -> dict[str, Any]:
 def _is_open_case_violation(exc: IntegrityError) -> bool:
     text = str(exc.orig)
     return "uq_transfer_open_case" in text or "transfer.case_ref" in text
-
-
-def id_in(column: Any, ids: Sequence[int], postgresql: bool) -> Any:
-    """``column IN (ids)``; on PostgreSQL ``column = ANY(:array)``, one parameter however many
-    ids (a thousand placeholders cost more to send and parse than the rows they find)."""
-    if postgresql:
-        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.Integer)))
-    return column.in_(list(ids))
 
 
 def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
