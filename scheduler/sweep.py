@@ -196,6 +196,8 @@ def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: dat
                 next_steps += p.next_steps  # its clocks were rewritten: every one is set again
             else:  # the others keep the day they had (nothing fell due on them)
                 next_steps += [n for n in p.next_steps if n[1] in due[tid]]
+                gone = due[tid] - {n[1] for n in p.next_steps}  # a clock the pack no longer runs
+                next_steps += [(tid, c, None) for c in sorted(gone)]
         # One multi-row INSERT; the unique key makes a racing instance's copy fail whole.
         outbox.insert_rows(uow.session, rows)
         if changed:

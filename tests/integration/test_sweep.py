@@ -414,3 +414,19 @@ def test_a_sweep_racing_another_writes_nothing_twice_and_counts_nothing_it_did_n
     assert len(calls) == 2  # the racing copy failed whole and was tried once more
     assert (again.notifications, again.steps, again.lines) == (0, 0, [])
     assert (steps_written(engine), notes(engine)) == written
+
+
+def test_a_stored_clock_the_pack_no_longer_runs_is_not_looked_at_again(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """A deadline row left from an older pack (its clock is gone) is due once, then put away,
+    so later sweeps do not read the transfer for it."""
+    tid = raise_at(uow, org, at(date(2026, 11, 23)))
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO deadline (transfer_id, clock, starts_on, due_on, status, "
+                          "next_step_on) VALUES (:t, 'retired_clock', :d, :d, 'running', :d)"),
+                  {"t": tid, "d": date(2026, 11, 24)})
+    assert sweep(engine, org, at(date(2026, 11, 24)), hours=HOURS).transfers == 1
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT next_step_on FROM deadline WHERE clock = 'retired_clock'")
+                         ).scalar() is None
+    assert sweep(engine, org, at(date(2026, 11, 25)), hours=HOURS).transfers == 0
