@@ -139,8 +139,30 @@ def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     conn = session.connection()
-    if conn.dialect.name != "postgresql" or len(rows) < COPY_FROM:
-        conn.execute(sa.insert(NotificationRow.__table__), list(rows))  # type: ignore[attr-defined]
+    table: sa.Table = NotificationRow.__table__  # type: ignore[attr-defined]
+    if len(rows) < COPY_FROM:
+        conn.execute(sa.insert(table), list(rows))
+        return
+    if conn.dialect.name != "postgresql":
+        # Many rows: each column's own bind processor (JSON, UTC datetimes) applied here, a
+        # moment once however many rows share it, then one executemany straight to the driver.
+        procs = {c: table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                 for c in _COPY_COLUMNS}
+        seen: dict[tuple[str, Any], Any] = {}
+
+        def bound(c: str, v: Any) -> Any:
+            proc = procs[c]
+            if proc is None or v is None:
+                return v
+            if isinstance(v, datetime):
+                if (c, v) not in seen:
+                    seen[(c, v)] = proc(v)
+                return seen[(c, v)]
+            return proc(v)
+
+        marks = ", ".join("?" for _ in _COPY_COLUMNS)
+        conn.exec_driver_sql(f"INSERT INTO notification ({', '.join(_COPY_COLUMNS)}) VALUES ({marks})",
+                             [tuple(bound(c, r[c]) for c in _COPY_COLUMNS) for r in rows])
         return
     raw = conn.connection.driver_connection
     assert raw is not None
