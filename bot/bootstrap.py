@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from bot import services
-from bot.calendar import WorkingCalendar, calendar_for
+from bot.calendar import WorkingCalendar
 from bot.liveorg import LiveOrg
 from bot.org import Org, load_org
 from bot.ports import UnitOfWork
@@ -37,8 +37,8 @@ class Baton:
 
     @property
     def calendar(self) -> WorkingCalendar:
-        """The working-day calendar of the org's region."""
-        return calendar_for(self.org.region)
+        """The working-day calendar of the org: its region's bank holidays and closure days."""
+        return services.calendar(self.org)
 
 
 def build(settings: Settings | None = None, *, migrate: bool = True, org: Org | None = None,

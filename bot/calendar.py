@@ -1,4 +1,5 @@
-"""Working-day calendar: weekends and the UK region's bank holidays are not working days.
+"""Working-day calendar: weekends, the UK region's bank holidays and the organisation's own
+closure days (a council's Christmas shutdown) are not working days.
 
 Built on the ``holidays`` package with the subdivision always passed (without it England
 loses Easter Monday). The probation rule "day 1 is the next working day after the request"
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import calendar as _stdcal
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -22,17 +24,29 @@ class CalendarError(ValueError):
 
 
 class WorkingCalendar:
-    """Counts working days for one UK region (ENG, WLS, SCT, NIR)."""
+    """Counts working days for one UK region (ENG, WLS, SCT, NIR), less any closure days."""
 
-    def __init__(self, region: str = "ENG") -> None:
+    def __init__(self, region: str = "ENG", closures: Mapping[date, str] | None = None) -> None:
         region = region.upper()
         if region not in REGIONS:
             raise CalendarError(f"unknown region {region!r}; choose one of {', '.join(REGIONS)}")
         self.region = region
+        self.closures: dict[date, str] = dict(sorted((closures or {}).items()))
+        self.key = (region, frozenset(self.closures.items()))
         self._holidays = holidays.country_holidays("GB", subdiv=region)
         self._years: set[int] = set()
-        # Sorted list of non-working weekdays (bank holidays on Mon-Fri), for fast counting.
-        self._bank_weekdays: list[date] = []
+        # Sorted list of non-working weekdays (bank holidays and closures on Mon-Fri), for fast
+        # counting.
+        self._bank_weekdays: list[date] = sorted(d for d in self.closures if d.weekday() < 5)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkingCalendar) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"WorkingCalendar({self.region!r}, {len(self.closures)} closure days)"
 
     def _load(self, year: int) -> None:
         if year in self._years:
@@ -52,8 +66,12 @@ class WorkingCalendar:
         self._load(day.year)
         return self._holidays.get(day)
 
+    def closed_between(self, start: date, end: date) -> dict[date, str]:
+        """Closure days on weekdays in (start, end], by date: the ones that moved a count."""
+        return {d: n for d, n in self.closures.items() if start < d <= end and d.weekday() < 5}
+
     def is_working_day(self, day: date) -> bool:
-        """True on Monday to Friday unless it is a bank holiday in this region."""
+        """True on Monday to Friday unless it is a bank holiday in this region or a closure day."""
         if day.weekday() >= 5:
             return False
         self._load(day.year)
@@ -115,19 +133,17 @@ class WorkingCalendar:
 
 
 @lru_cache(maxsize=65536)
-def _add_cached(region: str, start: date, n: int) -> date:
-    return _add_slow(_calendar(region), start, n)
+def _add_cached(cal: WorkingCalendar, start: date, n: int) -> date:
+    return _add_slow(cal, start, n)
 
 
-@lru_cache(maxsize=8)
-def _calendar(region: str) -> WorkingCalendar:
-    return WorkingCalendar(region)
+_CALENDARS: dict[tuple[str, frozenset[tuple[date, str]]], WorkingCalendar] = {}
 
 
 def _add(cal: WorkingCalendar, start: date, n: int) -> date:
     if n < 0:
         raise ValueError("n must not be negative; use subtract_working_days")
-    return _add_cached(cal.region, start, n)
+    return _add_cached(cal, start, n)
 
 
 def _add_slow(cal: WorkingCalendar, start: date, n: int) -> date:
@@ -137,9 +153,18 @@ def _add_slow(cal: WorkingCalendar, start: date, n: int) -> date:
     return d
 
 
-def calendar_for(region: str) -> WorkingCalendar:
-    """A shared calendar for ``region`` (they are immutable once built)."""
-    return _calendar(region.upper())
+def calendar_for(region: str, closures: Mapping[date, str] | frozenset[tuple[date, str]] | None = None
+                 ) -> WorkingCalendar:
+    """A shared calendar for ``region`` less ``closures`` (a mapping, or its items as a
+    frozenset); calendars are immutable once built."""
+    items = closures if isinstance(closures, frozenset) else frozenset((closures or {}).items())
+    key = (region.upper(), items)
+    cal = _CALENDARS.get(key)
+    if cal is None:
+        if len(_CALENDARS) > 64:  # org reloads: keep the set of shared calendars small
+            _CALENDARS.clear()
+        cal = _CALENDARS[key] = WorkingCalendar(region, dict(items))
+    return cal
 
 
 def add_months(day: date, months: int) -> date:

@@ -76,14 +76,31 @@ def _baton() -> Any:
 def deadlines(
     policy: Annotated[str, typer.Option(help=f"Pack name: {', '.join(PACK_NAMES)}")],
     start: Annotated[str, typer.Option(help="The day the clocks start (YYYY-MM-DD)")],
-    region: Annotated[str, typer.Option(help=f"Bank holidays of: {', '.join(REGIONS)}")] = "ENG",
+    region: Annotated[str | None, typer.Option(
+        help=f"Bank holidays of: {', '.join(REGIONS)} (default: the org file's region, else ENG)")] = None,
+    org: Annotated[Path | None, typer.Option(
+        help="Org file whose closure days count too (default: BATON_ORG when set)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Every clock of a pack started on a date, with its due date and reminder dates."""
+    """Every clock of a pack started on a date, with its due date and reminder dates; the org
+    file's closure days count beside the region's bank holidays, and those that moved a date
+    are listed."""
+    from bot.org import load_org
+    from bot.settings import get_settings
+
     day = parse_day(start, "--start")
+    org_file = org or get_settings().org_file
+    closures: dict[date, str] = {}
+    if org_file is not None:
+        try:
+            loaded = load_org(org_file)
+        except PolicyError as exc:  # an unreadable closure calendar, too: named, nothing printed
+            raise fail(f"org file: {exc}") from None
+        closures = loaded.closure_days()
+        region = region or get_settings().region or loaded.region
     try:
         pack = builtin_pack(policy)
-        cal = calendar_for(region)
+        cal = calendar_for(region or "ENG", closures)
     except (PolicyError, CalendarError) as exc:
         raise fail(str(exc)) from None
     rows = plan(pack, day, cal)
@@ -91,14 +108,22 @@ def deadlines(
         typer.echo(json.dumps([
             {"clock": d.clock, "label": d.label, "start": d.starts_on.isoformat(),
              "due": d.due_on.isoformat(), "reminders": [r.isoformat() for r in d.remind_on],
-             "working_days": cal.working_days_between(d.starts_on, d.due_on)}
+             "working_days": cal.working_days_between(d.starts_on, d.due_on),
+             "closure_days": [{"date": c.isoformat(), "name": n}
+                              for c, n in cal.closed_between(d.starts_on, d.due_on).items()]}
             for d in rows
         ], indent=2))
         return
-    typer.echo(f"{pack.title}: clocks started {day:%a %d %b %Y} ({cal.region})")
+    typer.echo(f"{pack.title}: clocks started {day:%a %d %b %Y} ({cal.region}"
+               f"{', with the org file' + chr(39) + 's closure days' if cal.closures else ''})")
     for d in rows:
         reminders = ", ".join(f"{r:%a %d %b}" for r in d.remind_on) or "-"
         typer.echo(f"  {d.clock:<20} due {d.due_on:%a %d %b %Y}   reminders: {reminders}")
+    last = max((d.due_on for d in rows), default=day)
+    closed = cal.closed_between(day, last)
+    if closed:
+        typer.echo("  closure days counted as non-working: " + ", ".join(
+            f"{c:%a %d %b %Y} ({n})" for c, n in closed.items()))
 
 
 @app.command("import")
@@ -189,7 +214,7 @@ def transfers_list(
 
 @org_app.command("check")
 def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -> None:
-    """Validate an org file: teams, buddies, policies and escalation contacts."""
+    """Validate an org file: teams, buddies, policies, escalation contacts and closure days."""
     from bot.org import load_org
 
     try:
@@ -198,7 +223,10 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
         raise fail(str(exc)) from None
     for p in org.problems():
         typer.echo(f"warning: {p}", err=True)
-    typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}")
+    closed = org.closure_days()
+    span = f" ({min(closed):%d %b %Y} to {max(closed):%d %b %Y})" if closed else ""
+    typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}, "
+               f"{len(closed)} closure day(s){span}")
 
 
 @policy_app.command("tables")

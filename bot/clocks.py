@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.calendar import WorkingCalendar, add_months, calendar_for
+from bot.calendar import WorkingCalendar, add_months
 from bot.domain import Transfer, local_date
-from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Unit
+from bot.policy import Anchor, BreachAction, Clock, Ladder, PolicyPack, Unit
 
 
 class ClockStatus(StrEnum):
@@ -91,10 +91,9 @@ def reminder_dates(clock: Clock, start: date, due: date, cal: WorkingCalendar,
 
 
 @lru_cache(maxsize=262144)
-def schedule(clock: Clock, start: date, region: str, not_before: date | None = None
+def schedule(clock: Clock, start: date, cal: WorkingCalendar, not_before: date | None = None
              ) -> tuple[date, tuple[date, ...]]:
     """Due date and reminder dates of a clock started on ``start`` (cached: imports repeat them)."""
-    cal = calendar_for(region)
     due = due_date(clock, start, cal)
     return due, reminder_dates(clock, start, due, cal, not_before)
 
@@ -158,7 +157,7 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
             continue
         stops = set(c.stops)
         stopped = not t.is_open or any(ev.kind in stops for ev in t.timeline[after:])
-        due, reminders = schedule(c, start, cal.region, _opened_on(t) if c.length == 0 else None)
+        due, reminders = schedule(c, start, cal, _opened_on(t) if c.length == 0 else None)
         out.append(
             Deadline(
                 clock=c.name,
@@ -196,27 +195,36 @@ class Step:
     level: str | None = None  # for escalations: the ladder level it reaches
 
 
+_KIND_ORDER = {k: i for i, k in enumerate(StepKind)}
+
+
 def steps(d: Deadline, clock: Clock, pack: PolicyPack, cal: WorkingCalendar) -> list[Step]:
     """Every step of a clock on one transfer, in date order: reminders, breach, escalations.
 
     The breach is the first working day after the due date; each further escalation level
     follows after the pack's ladder interval in working days.
     """
+    return list(_steps(d, clock, pack.escalation, cal))
+
+
+@lru_cache(maxsize=65536)
+def _steps(d: Deadline, clock: Clock, ladder: Ladder, cal: WorkingCalendar) -> tuple[Step, ...]:
+    """:func:`steps`, cached: a sweep asks it for many transfers whose clocks started together."""
     out = [Step(r, StepKind.reminder, f"remind:{r.isoformat()}") for r in d.remind_on]
     breach = cal.next_working_day(d.due_on)
     out.append(Step(breach, StepKind.breach, "breach"))
     if clock.escalate_on_days:
         first = d.starts_on if clock.day_one_is_next_working_day else cal.subtract_working_days(
             cal.working_day_on_or_after(d.starts_on), 1)
-        for level, n in zip(pack.escalation.levels[1:], clock.escalate_on_days, strict=False):
+        for level, n in zip(ladder.levels[1:], clock.escalate_on_days, strict=False):
             on = cal.add_working_days(first, n)
             out.append(Step(on, StepKind.escalation, f"escalate:{level.name}", level.name))
     elif BreachAction.escalate in clock.at_breach:
         on = breach
-        for level in pack.escalation.levels[1:]:
+        for level in ladder.levels[1:]:
             out.append(Step(on, StepKind.escalation, f"escalate:{level.name}", level.name))
-            on = cal.add_working_days(on, pack.escalation.step_working_days)
-    return sorted(out, key=lambda s: (s.on, list(StepKind).index(s.kind)))
+            on = cal.add_working_days(on, ladder.step_working_days)
+    return tuple(sorted(out, key=lambda s: (s.on, _KIND_ORDER[s.kind])))
 
 
 def first_step_on(d: Deadline, pack: PolicyPack, cal: WorkingCalendar) -> date | None:

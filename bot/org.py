@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from bot.calendar import REGIONS
+from bot.closures import ClosureError, read_ics, span
 from bot.policy import (
     PACK_NAMES,
     CaseRecordId,
@@ -30,6 +40,66 @@ TeamId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ClosureSpan(_Frozen):
+    """Local non-working days in the org file: ``{from: 2026-12-24, to: 2026-12-31, name: ...}``
+    (both days included; ``to`` left out for one day)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    start: date = Field(alias="from")
+    end: date | None = Field(default=None, alias="to")
+    name: str = Field(default="closure", max_length=100)
+
+    def days(self) -> dict[date, str]:
+        """Every day the span closes, by date."""
+        return span(self.start, self.end or self.start, self.name)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClosureSpan:
+        self.days()  # ends before it starts, or longer than a year: refused here
+        return self
+
+
+Closures = tuple[date | ClosureSpan, ...]
+
+
+class _Closing(_Frozen):
+    """Closure days given in the file (``closures``) or in an iCalendar file (``closures_file``,
+    relative to the org file)."""
+
+    closures: Closures = ()
+    closures_file: str | None = None
+    _days: dict[date, str] = PrivateAttr(default_factory=dict)
+    _key: frozenset[tuple[date, str]] = PrivateAttr(default_factory=frozenset)
+    _timed_events: int = PrivateAttr(default=0)
+
+    @model_validator(mode="after")
+    def _read_closures(self, info: ValidationInfo) -> _Closing:
+        days: dict[date, str] = {}
+        if self.closures_file:
+            base = Path((info.context or {}).get("base", "."))
+            path = Path(self.closures_file)
+            try:
+                found = read_ics(path if path.is_absolute() else base / path)
+            except ClosureError as exc:
+                raise ValueError(f"closures_file {exc}") from None
+            days.update(found.days)
+            self._timed_events = found.timed_events
+        for c in self.closures:
+            days.update(c.days() if isinstance(c, ClosureSpan) else {c: "closure"})
+        self._days = dict(sorted(days.items()))
+        self._key = frozenset(self._days.items())
+        return self
+
+    def closure_days(self) -> dict[date, str]:
+        """The days this entry closes (file and list together), by date, with their names."""
+        return dict(self._days)
+
+    def closure_items(self) -> frozenset[tuple[date, str]]:
+        """:meth:`closure_days` as a frozenset of (day, name): what calendars are shared by."""
+        return self._key
 
 
 class Team(_Frozen):
@@ -65,7 +135,7 @@ class Contact(_Frozen):
 Team.model_rebuild()
 
 
-class Org(_Frozen):
+class Org(_Closing):
     """An organisation as its org file describes it."""
 
     name: str = "Organisation"
@@ -197,8 +267,12 @@ class Org(_Frozen):
         return out
 
     def problems(self) -> list[str]:
-        """Warnings that do not stop Baton: escalation levels with nobody to hear them."""
+        """Warnings that do not stop Baton: escalation levels with nobody to hear them, timed
+        events in a closure calendar (they close no whole day)."""
         out = []
+        if self._timed_events:
+            out.append(f"closures_file {self.closures_file}: {self._timed_events} timed event(s) "
+                       f"left out; only all-day events are closure days")
         for t in self.teams:
             pack = self.pack_for(t.id)
             route = pack.capacity.levels if pack.capacity else ()
@@ -264,6 +338,6 @@ def load_org(path: Path | str | None = None) -> Org:
     if not isinstance(data, dict):
         raise PolicyError(f"{p}: (top level): expected a mapping of keys")
     try:
-        return Org.model_validate(data)
+        return Org.model_validate(data, context={"base": str(p.parent)})
     except ValidationError as exc:
         raise PolicyError(format_validation_error(p, exc)) from exc

@@ -98,6 +98,11 @@ Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 class Clock(_Frozen):
     """One deadline that runs on a transfer."""
 
+    def __hash__(self) -> int:
+        # By name only: clocks key the schedule caches, which a sweep consults thousands of times;
+        # equal hashes of different clocks are told apart by (full) equality.
+        return hash(("clock", self.name))
+
     name: Ident
     label: str
     length: Annotated[int, Field(ge=0)]  # 0: due on the start date itself (a transfer point)
@@ -141,6 +146,10 @@ class Level(_Frozen):
 
 class Ladder(_Frozen):
     """Escalation levels of disputes, lowest first; the first level is the team's own managers."""
+
+    def __hash__(self) -> int:
+        # Cheap, as for Clock: equality still compares every field.
+        return hash(("ladder", self.step_working_days, len(self.levels)))
 
     levels: tuple[Level, ...]
     # Working days between levels when a clock climbs the ladder after its breach; a pack whose
@@ -421,6 +430,11 @@ def format_validation_error(path: Path | str, exc: ValidationError) -> str:
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (a typo?)"
+        if err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
+            if not err["loc"]:  # a whole-file check: its message says what it is about
+                lines.append(f"{path}: {msg}")
+                continue
         lines.append(f"{path}: {loc}: {msg}")
     return "\n".join(lines)
 

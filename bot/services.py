@@ -60,8 +60,8 @@ __all__ = ["SYSTEM", "Role", "effective_managers"]
 
 
 def calendar(org: Org) -> WorkingCalendar:
-    """The working-day calendar of the org's region."""
-    return calendar_for(org.region)
+    """The working-day calendar of the org: its region's bank holidays and its closure days."""
+    return calendar_for(org.region, org.closure_items())
 
 
 def _deadlines(org: Org, t: Transfer) -> list[Deadline]:

@@ -26,9 +26,9 @@ import secrets
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
@@ -83,10 +83,12 @@ class SandboxError(ValueError):
 class SandboxClock:
     """The sandbox's 'now': stands still until moved forward by working days."""
 
-    def __init__(self, start: datetime, region: str = "ENG") -> None:
-        """Start at ``start`` (naive means UTC), counting working days in ``region``."""
+    def __init__(self, start: datetime, region: str = "ENG",
+                 closures: Mapping[date, str] | None = None) -> None:
+        """Start at ``start`` (naive means UTC), counting working days in ``region`` less the
+        org's ``closures``."""
         self._now = (start if start.tzinfo else start.replace(tzinfo=UTC)).astimezone(UTC)
-        self._calendar = calendar_for(region)
+        self._calendar = calendar_for(region, closures)
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
@@ -185,7 +187,8 @@ class Sandbox:
                  start: datetime | None = None, org: Org | None = None) -> None:
         """Configure; nothing runs until start(). ``database`` is a SQLite path or URL (default: temp)."""
         self.org = org or load_org()
-        self.clock = SandboxClock(start or datetime.now(UTC), self.org.region)
+        self.clock = SandboxClock(start or datetime.now(UTC), self.org.region,
+                                  self.org.closure_days())
         self.host = host
         self.port = port
         self.database = database

@@ -92,12 +92,21 @@ class Delivery:
         outbox.reclaim(self.engine, now)
         count = 0
         items: dict[str, list[Any]] = {}
-        for row in outbox.due(self.engine, now, limit):
+        rows = outbox.due(self.engine, now, limit)
+        for row in rows:
             if row.kind == "item":
                 items.setdefault(row.recipient, []).append(row)
                 continue
             for won in outbox.claim(self.engine, now, [row.id]):  # claimed when its turn has come
                 count += self._attempt(now, [won], partial(self._send, won, now), started)
+        if len(rows) == limit and items:
+            # The pass stopped at ``limit``: the rest of these cases' due lines come with them,
+            # so a case is one line of one message, never split between this pass and the next.
+            seen = {(r.recipient, r.transfer_id) for group in items.values() for r in group}
+            for row in outbox.due_items_of(self.engine, now, {tid for _, tid in seen if tid},
+                                           after=rows[-1].id):
+                if (row.recipient, row.transfer_id) in seen:
+                    items[row.recipient].append(row)
         for recipient, group in items.items():
             cases: dict[Any, list[Any]] = {}  # one line per case, however many of its steps are due
             for r in group:

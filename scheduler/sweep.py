@@ -7,6 +7,16 @@ notifications and any escalation, so a second sweep (or a second instance) finds
 nothing. Steps missed while Baton was down are all found on the next sweep; of those, only the
 latest reminder is sent (the older ones are marked superseded), and reminders give way to a
 breach that is also due.
+
+The sweep is set-based: the due transfers are taken up to :data:`CHUNK` at a time, each chunk in
+one transaction and a fixed handful of statements whatever its size: lock and read the transfers
+and their timelines (PostgreSQL ``FOR UPDATE``: a second instance sweeping at the same moment
+waits for the first, then finds its markers and writes nothing twice), read the keys already
+written, decide every transfer in memory (:func:`_plan`), then write every
+marker and digest line in one INSERT, the escalated transfers with their events, clocks and
+notices in a few more, and the clocks' next step in one UPDATE run. A unique key or version
+that another writer got to first rolls the chunk back whole; it is tried once more, and what is
+left the next sweep takes up.
 """
 
 from __future__ import annotations
@@ -20,13 +30,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot import access, services
-from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
-from bot.domain import DomainError, local_date
+from bot import access, notices, services
+from bot.calendar import WorkingCalendar
+from bot.clocks import ClockStatus, Deadline, Step, StepKind, deadlines, steps
+from bot.domain import DomainError, TimelineEvent, Transfer, local_date
+from bot.notices import Notice
 from bot.org import Org
 from bot.policy import BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
-from bot.recipients import level_contacts, resolve
+from bot.recipients import Cover, level_contacts, resolve
 from scheduler.delivery import Delivery
 from store import outbox
 from store.models import DeadlineRow
@@ -78,8 +90,8 @@ class SweepResult:
         return {k: v for k, v in self.__dict__.items() if k != "lines"}
 
 
-def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, today: date) -> str:
-    cal = services.calendar(org)
+def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, cal: WorkingCalendar,
+          today: date) -> str:
     due = f"{d.due_on:%a %d %b %Y}"
     if step.kind == StepKind.reminder:
         left = cal.working_days_between(today, d.due_on)
@@ -112,136 +124,198 @@ def _offered(step: Step, clock: Clock, who: Recipient) -> list[str]:
     return []
 
 
+CHUNK = 1000  # due transfers swept in one transaction (a handful of statements each)
+
+
 def sweep(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHours | None = None,
           dry_run: bool = False) -> SweepResult:
     """Write every reminder and escalation due by ``now`` to the outbox (once each)."""
     hours = hours or WorkingHours()
     today = local_date(now)
     result = SweepResult()
+    due: dict[int, set[str]] = {}  # transfer -> its clocks with a step to look at
     with engine.connect() as conn:
         # No DISTINCT / ORDER BY in SQL: with them SQLite walks the transfer_id index over every
         # deadline (cost grows with what is open) instead of the next_step_on range.
-        due_ids = sorted(set(conn.execute(
-            sa.select(col(DeadlineRow.transfer_id)).where(col(DeadlineRow.next_step_on) <= today)
-        ).scalars()))
+        for tid, clock in conn.execute(
+                sa.select(col(DeadlineRow.transfer_id), col(DeadlineRow.clock))
+                .where(col(DeadlineRow.next_step_on) <= today)):
+            due.setdefault(tid, set()).add(clock)
+    due_ids = sorted(due)
     deliver_at = hours.next_open(now, org)
-    for tid in due_ids:
-        kept = replace(result, lines=list(result.lines))
-        try:
-            _sweep_transfer(engine, org, tid, now, today, deliver_at, result, dry_run=dry_run)
-        except (StaleTransfer, sa.exc.IntegrityError):
-            # Another instance swept or changed it first; the next sweep sees what it wrote.
-            log.info("transfer_swept_elsewhere", extra={"transfer_id": tid})
-            result = kept  # nothing of the rolled-back transaction is counted
+    for i in range(0, len(due_ids), CHUNK):
+        chunk = {tid: due[tid] for tid in due_ids[i : i + CHUNK]}
+        for attempt in (1, 2):
+            kept = replace(result, lines=list(result.lines))
+            try:
+                _sweep_chunk(engine, org, chunk, now, today, deliver_at, result, dry_run=dry_run)
+                break
+            except (StaleTransfer, sa.exc.IntegrityError):
+                # Another instance swept or someone changed one of them meanwhile: nothing of the
+                # rolled-back transaction is counted; once more on what is left, then the next sweep.
+                log.info("transfers_swept_elsewhere", extra={"transfers": len(chunk), "attempt": attempt})
+                result = kept
     return result
 
 
-def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today: date,
-                    deliver_at: datetime, result: SweepResult, *, dry_run: bool) -> None:
+@dataclass
+class _Plan:
+    """What one sweep writes for one transfer: outbox rows (step markers and digest lines), the
+    timeline events of its escalations, and the next day each of its clocks needs a look."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    events: list[TimelineEvent] = field(default_factory=list)
+    next_steps: list[tuple[int, str, date | None]] = field(default_factory=list)
+    # Notices a due step calls for besides its digest lines (say, an 'update' redrawing the
+    # transfer's cards when a reminder or breach point passes): written with the others.
+    notices: list[Notice] = field(default_factory=list)
+
+
+def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: datetime, today: date,
+                 deliver_at: datetime, result: SweepResult, *, dry_run: bool) -> None:
+    """Sweep many due transfers (with the clocks due on each) in one transaction, in a fixed
+    number of statements: lock and read them and the keys already written, then write every
+    marker and digest line in one INSERT, every escalated transfer, its events and notices in a
+    few more, and the next step of every clock looked at in one UPDATE run."""
     with SqlUnitOfWork(engine) as uow:
-        t = uow.transfers.get(tid)
-        if t is None:
-            return
-        result.transfers += 1
-        pack, cal = org.pack_for(t.holding_team), services.calendar(org)
-        done = outbox.keys_of(uow.session.connection(), tid)
+        transfers = uow.transfers.get_many(list(due), lock=True)
+        done = outbox.step_keys_of(uow.session.connection(), list(transfers))
         covers = uow.covers.active_on(today)
-        holding_senior = {x for lv in pack.escalation.levels[1:]
-                          for c in [org.contact(t.holding_team, lv.name)] if c
-                          for x in (*c.users, *((c.channel,) if c.channel else ()))}
-        changed = False
+        ctx = _Context(org, services.calendar(org), covers, now, today, deliver_at)
         rows: list[dict[str, Any]] = []
-
-        def write(key: str, kind: str, recipient: str, payload: dict[str, Any], status: str,
-                  not_before: datetime) -> bool:
-            if key in done:
-                return False
-            done.add(key)
-            rows.append(outbox.prepared(key, tid, kind, recipient, payload, status, not_before, now))
-            return True
-
-        for d in services.transfer_deadlines(org, t):
-            if d.status != ClockStatus.running:
-                continue
-            clock = pack.clock(d.clock)
-            all_steps = steps(d, clock, pack, cal)
-            due = [s for s in all_steps
-                   if s.on <= today and outbox.step_key(tid, d.clock, s.key) not in done]
-            if not due:
-                continue
-            breach_due = any(s.kind != StepKind.reminder for s in all_steps if s.on <= today)
-            reminders = [s for s in due if s.kind == StepKind.reminder]
-            escalations = [s for s in due if s.kind == StepKind.escalation]
-            send: list[Step] = [s for s in due if s.kind == StepKind.breach]
-            if reminders and not breach_due:
-                send.append(reminders[-1])
-            if escalations:
-                send.append(escalations[-1])
-            names = [lv.name for lv in pack.escalation.levels]
-            for s_ in escalations:  # climb every level that should have been reached
-                if (s_.level in names and t.escalation_level in names
-                        and names.index(s_.level) <= names.index(t.escalation_level)):
-                    continue  # already there (an imported dispute): nothing to climb
-                try:
-                    t.escalate(services.Actor(services.SYSTEM, frozenset({services.Role.system})),
-                               now, pack, reason=f"{clock.label} overdue", clock=d.clock)
-                    result.escalations += 1
-                    changed = True
-                except DomainError:
-                    pass
-            for s in due:
-                result.steps += 1
-                status = "done" if s in send else "superseded"
-                result.superseded += status == "superseded"
-                write(outbox.step_key(tid, d.clock, s.key), "step", "-",
-                      {"on": s.on.isoformat(), "status": status}, status, now)
-                if status != "done":
-                    continue
-                for who in _recipients_for(s, clock):
-                    targets = (level_contacts(org, t, pack, s.level)
-                               if s.kind == StepKind.escalation and s.level
-                               else resolve(org, covers, t, who, pack))
-                    for target in access.audience(t, targets):  # never an excluded person
-                        offered = _offered(s, clock, who)
-                        if "endorse" in offered and target not in holding_senior:
-                            offered = []  # FAQ: endorsement "lies with the transferring area"
-                        text = (access.brief_line(t.case_ref, f"{s.kind.value} on {d.label.lower()}")
-                                if t.restricted else _text(s, clock, d, pack, org, today))
-                        item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
-                                "step": s.key, "text": text, "actions": offered}
-                        result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
-                        if write(outbox.item_key(tid, d.clock, s.key, target), "item", target, item,
-                                 "pending", deliver_at):
-                            result.notifications += 1
+        changed: list[tuple[Transfer, list[TimelineEvent]]] = []
+        next_steps: list[tuple[int, str, date | None]] = []
+        said: list[tuple[Notice, datetime]] = []
+        for tid in sorted(transfers):
+            t = transfers[tid]
+            result.transfers += 1
+            p = _plan(ctx, t, done[tid], result)
+            rows += p.rows
+            said += [(n, deliver_at) for n in p.notices]
+            if p.events:
+                changed.append((t, p.events))
+                next_steps += p.next_steps  # its clocks were rewritten: every one is set again
+            else:  # the others keep the day they had (nothing fell due on them)
+                next_steps += [n for n in p.next_steps if n[1] in due[tid]]
+                gone = due[tid] - {n[1] for n in p.next_steps}  # a clock the pack no longer runs
+                next_steps += [(tid, c, None) for c in sorted(gone)]
         # One multi-row INSERT; the unique key makes a racing instance's copy fail whole.
         outbox.insert_rows(uow.session, rows)
         if changed:
-            events = list(t.new_events)
-            uow.transfers.save(t, services.stored_deadlines(org, t))
-            # The escalation redraws every card and tells the level now holding it.
-            services.write_notices(uow, org, t, events, now, not_before=deliver_at)
-        # Nothing before tomorrow is left to look at for this transfer.
-        tomorrow = today + timedelta(days=1)
-        updates = []
-        for d in services.transfer_deadlines(org, t):
-            nxt = None
-            if d.status == ClockStatus.running:
-                later = [s.on for s in steps(d, pack.clock(d.clock), pack, cal) if s.on >= tomorrow]
-                nxt = min(later) if later else None
-            updates.append({"tid": tid, "c": d.clock, "n": nxt})
-        if updates:
-            uow.session.connection().execute(_NEXT_STEP, updates)
+            uow.transfers.save_many([(t, services.stored_deadlines(org, t)) for t, _ in changed])
+            # Each escalation redraws every card and tells the level now holding it.
+            said += [(n, deliver_at) for t, events in changed
+                     for n in notices.for_change(org, org.pack_for(t.holding_team), covers, t, events)]
+        uow.add_notices(said, now=now)  # one statement for every notice of the chunk
+        uow.transfers.set_next_steps(next_steps)
         if dry_run:
             uow.rollback()
         else:
             uow.commit()
 
 
-_DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
-_NEXT_STEP = (sa.update(_DEADLINES)
-              .where(_DEADLINES.c.transfer_id == sa.bindparam("tid"),
-                     _DEADLINES.c.clock == sa.bindparam("c"))
-              .values(next_step_on=sa.bindparam("n")))
+@dataclass
+class _Context:
+    """What every transfer of one sweep shares: the org, its calendar, today's covers, the time."""
+
+    org: Org
+    cal: WorkingCalendar
+    covers: list[Cover]
+    now: datetime
+    today: date
+    deliver_at: datetime
+    _senior: dict[str, set[str]] = field(default_factory=dict)
+
+    def holding_senior(self, team: str, pack: PolicyPack) -> set[str]:
+        """The holding team's escalation contacts (people and channels), once per team."""
+        if team not in self._senior:
+            self._senior[team] = {x for lv in pack.escalation.levels[1:]
+                                  for c in [self.org.contact(team, lv.name)] if c
+                                  for x in (*c.users, *((c.channel,) if c.channel else ()))}
+        return self._senior[team]
+
+
+def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _Plan:
+    """Decide what is due on one transfer today (escalating it in memory where a level is due);
+    writes nothing."""
+    assert t.id is not None
+    tid = t.id
+    org, cal, covers, now, today = ctx.org, ctx.cal, ctx.covers, ctx.now, ctx.today
+    pack = org.pack_for(t.holding_team)
+    holding_senior = ctx.holding_senior(t.holding_team, pack)
+    plan = _Plan()
+
+    def write(key: str, kind: str, recipient: str, payload: dict[str, Any], status: str,
+              not_before: datetime) -> bool:
+        if key in done:
+            return False
+        done.add(key)
+        plan.rows.append(outbox.prepared(key, tid, kind, recipient, payload, status, not_before, now))
+        return True
+
+    running = deadlines(t, pack, cal)  # the clocks as they run (what the store keeps is not needed)
+    for d in running:
+        if d.status != ClockStatus.running:
+            continue
+        clock = pack.clock(d.clock)
+        all_steps = steps(d, clock, pack, cal)
+        due = [s for s in all_steps
+               if s.on <= today and outbox.step_key(tid, d.clock, s.key) not in done]
+        if not due:
+            continue
+        breach_due = any(s.kind != StepKind.reminder for s in all_steps if s.on <= today)
+        reminders = [s for s in due if s.kind == StepKind.reminder]
+        escalations = [s for s in due if s.kind == StepKind.escalation]
+        send: list[Step] = [s for s in due if s.kind == StepKind.breach]
+        if reminders and not breach_due:
+            send.append(reminders[-1])
+        if escalations:
+            send.append(escalations[-1])
+        names = [lv.name for lv in pack.escalation.levels]
+        for s_ in escalations:  # climb every level that should have been reached
+            if (s_.level in names and t.escalation_level in names
+                    and names.index(s_.level) <= names.index(t.escalation_level)):
+                continue  # already there (an imported dispute): nothing to climb
+            try:
+                t.escalate(services.Actor(services.SYSTEM, frozenset({services.Role.system})),
+                           now, pack, reason=f"{clock.label} overdue", clock=d.clock)
+                result.escalations += 1
+            except DomainError:
+                pass
+        for s in due:
+            result.steps += 1
+            status = "done" if s in send else "superseded"
+            result.superseded += status == "superseded"
+            write(outbox.step_key(tid, d.clock, s.key), "step", "-",
+                  {"on": s.on.isoformat(), "status": status}, status, now)
+            if status != "done":
+                continue
+            for who in _recipients_for(s, clock):
+                targets = (level_contacts(org, t, pack, s.level)
+                           if s.kind == StepKind.escalation and s.level
+                           else resolve(org, covers, t, who, pack))
+                for target in access.audience(t, targets):  # never an excluded person
+                    offered = _offered(s, clock, who)
+                    if "endorse" in offered and target not in holding_senior:
+                        offered = []  # FAQ: endorsement "lies with the transferring area"
+                    text = (access.brief_line(t.case_ref, f"{s.kind.value} on {d.label.lower()}")
+                            if t.restricted else _text(s, clock, d, pack, cal, today))
+                    item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
+                            "step": s.key, "text": text, "actions": offered}
+                    result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
+                    if write(outbox.item_key(tid, d.clock, s.key, target), "item", target, item,
+                             "pending", ctx.deliver_at):
+                        result.notifications += 1
+    plan.events = list(t.new_events)
+    # Nothing before tomorrow is left to look at for this transfer.
+    tomorrow = today + timedelta(days=1)
+    for d in deadlines(t, pack, cal) if plan.events else running:
+        nxt = None
+        if d.status == ClockStatus.running:
+            later = [s.on for s in steps(d, pack.clock(d.clock), pack, cal) if s.on >= tomorrow]
+            nxt = min(later) if later else None
+        plan.next_steps.append((tid, d.clock, nxt))
+    return plan
 
 
 def _recipients_for(step: Step, clock: Clock) -> tuple[Recipient, ...]:

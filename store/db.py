@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,17 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.dialects.postgresql import ARRAY
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def id_in(column: Any, ids: Sequence[int], postgresql: bool) -> Any:
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(:array)``, one parameter however many
+    ids (a thousand placeholders cost more to send and parse than the rows they find)."""
+    if postgresql:
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.Integer)))
+    return column.in_(list(ids))
 
 
 def normalise_url(url: str) -> str:

@@ -18,9 +18,10 @@ Retry-After instead, counted from the platform's answer, and puts back the recip
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from bot.notices import Notice
+from store.db import id_in
 from store.models import MessageRefRow, NotificationRow
 
 INSTANCE = f"{socket.gethostname()}:{id(object())}"
@@ -93,6 +95,45 @@ def add_notice(session: Session, notice: Notice, *, now: datetime, not_before: d
                for r in notice.audience)
 
 
+def _insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert prepared rows, skipping any whose key exists (``ON CONFLICT DO NOTHING``: on
+    PostgreSQL a racing transaction's copy waits for it and is then skipped); the keys written."""
+    if not rows:
+        return []
+    table = NotificationRow.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+    return list(session.execute(stmt, list(rows)).scalars())
+
+
+def add_notices(session: Session, notices: Iterable[tuple[Notice, datetime]], *, now: datetime) -> int:
+    """Write many (notice, deliver-from) pairs, one row per recipient, in one statement; a row
+    whose key exists is left as it is. Returns how many rows were new."""
+    rows: dict[str, dict[str, Any]] = {}
+    for notice, not_before in notices:
+        for r in notice.audience:
+            key = notice_key(notice.transfer_id, notice.topic, r)
+            rows.setdefault(key, prepared(key, notice.transfer_id, notice.kind, r, notice.payload(r),
+                                          "pending", not_before, now))
+    return len(_insert_new(session, list(rows.values())))
+
+
+def step_keys_of(conn: sa.Connection, transfer_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The sweep's marker and digest-line keys already written, per transfer, for many
+    transfers in one statement (per 5,000)."""
+    out: dict[int, set[str]] = {t: set() for t in transfer_ids}
+    ids = list(transfer_ids)
+    pg = conn.dialect.name == "postgresql"
+    for i in range(0, len(ids), 5000):
+        for tid, key in conn.execute(
+                sa.select(col(NotificationRow.transfer_id), col(NotificationRow.key)).where(
+                    id_in(col(NotificationRow.transfer_id), ids[i : i + 5000], pg),
+                    col(NotificationRow.kind).in_(("step", "item")))):
+            out[int(tid or 0)].add(key)
+    return out
+
+
 def keys_of(conn: sa.Connection, transfer_id: int) -> set[str]:
     """Every outbox key already written for a transfer (step markers and notices)."""
     return set(conn.execute(
@@ -100,13 +141,65 @@ def keys_of(conn: sa.Connection, transfer_id: int) -> set[str]:
     ).scalars())
 
 
+_COPY_COLUMNS = ("key", "transfer_id", "kind", "recipient", "payload", "status", "not_before",
+                 "attempts", "copies", "created_at")
+COPY_FROM = 200  # rows; fewer go in one INSERT
+
+
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Many prepared rows in one statement; the unique key makes a racing copy fail whole."""
-    if rows:
-        session.execute(sa.insert(NotificationRow), list(rows))
+    """Many prepared rows in one statement (PostgreSQL: one COPY for many); the unique key makes
+    a racing copy fail whole (IntegrityError)."""
+    if not rows:
+        return
+    conn = session.connection()
+    table: sa.Table = NotificationRow.__table__  # type: ignore[attr-defined]
+    if len(rows) < COPY_FROM:
+        conn.execute(sa.insert(table), list(rows))
+        return
+    if conn.dialect.name != "postgresql":
+        # Many rows: each column's own bind processor (JSON, UTC datetimes) applied here, a
+        # moment once however many rows share it, then one executemany straight to the driver.
+        procs = {c: table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                 for c in _COPY_COLUMNS}
+        seen: dict[tuple[str, Any], Any] = {}
+
+        def bound(c: str, v: Any) -> Any:
+            proc = procs[c]
+            if proc is None or v is None:
+                return v
+            if isinstance(v, datetime):
+                if (c, v) not in seen:
+                    seen[(c, v)] = proc(v)
+                return seen[(c, v)]
+            return proc(v)
+
+        marks = ", ".join("?" for _ in _COPY_COLUMNS)
+        conn.exec_driver_sql(f"INSERT INTO notification ({', '.join(_COPY_COLUMNS)}) VALUES ({marks})",
+                             [tuple(bound(c, r[c]) for c in _COPY_COLUMNS) for r in rows])
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    import psycopg
+
+    naive: dict[datetime, datetime] = {}  # a sweep's rows share two or three moments
+
+    def utc(v: datetime) -> datetime:
+        if v not in naive:
+            naive[v] = v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo else v
+        return naive[v]
+
+    try:
+        copy = f"COPY notification ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+        with raw.cursor() as cur, cur.copy(copy) as cp:
+            for r in rows:
+                cp.write_row((r["key"], r["transfer_id"], r["kind"], r["recipient"],
+                              json.dumps(r["payload"]), r["status"], utc(r["not_before"]),
+                              r["attempts"], r["copies"], utc(r["created_at"])))
+    except psycopg.errors.UniqueViolation as exc:
+        raise sa.exc.IntegrityError("COPY notification", None, exc) from exc
 
 
-def prepared(key: str, transfer_id: int, kind: str, recipient: str, payload: dict[str, Any],
+def prepared(key: str, transfer_id: int | None, kind: str, recipient: str, payload: dict[str, Any],
              status: str, not_before: datetime, now: datetime) -> dict[str, Any]:
     """A row for :func:`insert_rows`."""
     return {"key": key, "transfer_id": transfer_id, "kind": kind, "recipient": recipient,
@@ -143,6 +236,20 @@ def due(engine: sa.Engine, now: datetime, limit: int) -> list[Any]:
             sa.select(NotificationRow).where(
                 col(NotificationRow.status) == "pending", col(NotificationRow.not_before) <= now
             ).order_by(col(NotificationRow.id)).limit(limit)).all())
+
+
+def due_items_of(engine: sa.Engine, now: datetime, transfer_ids: Iterable[int], *, after: int) -> list[Any]:
+    """Pending digest lines of these transfers whose time has come, written after row ``after``."""
+    ids = sorted(transfer_ids)
+    out: list[Any] = []
+    with engine.connect() as conn:
+        for i in range(0, len(ids), 5000):
+            out += conn.execute(sa.select(NotificationRow).where(
+                col(NotificationRow.status) == "pending", col(NotificationRow.not_before) <= now,
+                col(NotificationRow.kind) == "item", col(NotificationRow.id) > after,
+                col(NotificationRow.transfer_id).in_(ids[i : i + 5000]),
+            ).order_by(col(NotificationRow.id))).all()
+    return out
 
 
 def claim(engine: sa.Engine, now: datetime, ids: Iterable[int]) -> list[Any]:

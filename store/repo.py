@@ -27,7 +27,7 @@ from bot.ports import (
 )
 from bot.reports import ReportRow
 from store import outbox
-from store.db import is_outage
+from store.db import id_in, is_outage
 from store.models import (
     CaseClosureRow,
     CoverRow,
@@ -119,6 +119,21 @@ def _is_open_case_violation(exc: IntegrityError) -> bool:
 # Slack's signatures are refused after 5 minutes, so a replay cannot come later, and a day
 # covers Slack's event retries and a form left open after an answer that was lost.
 PROCESSED_KEPT = timedelta(days=1)
+def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
+    """``ids`` in slices small enough for one IN list."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+_DEADLINE: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+_NEXT_STEP = (sa.update(_DEADLINE)
+              .where(_DEADLINE.c.transfer_id == sa.bindparam("tid"), _DEADLINE.c.clock == sa.bindparam("c"))
+              .values(next_step_on=sa.bindparam("n")))
+
+_NEXT_STEPS_PG = sa.text(
+    "UPDATE deadline AS d SET next_step_on = v.n FROM unnest("
+    "CAST(:tids AS integer[]), CAST(:clocks AS varchar[]), CAST(:days AS date[])) AS v(tid, c, n) "
+    "WHERE d.transfer_id = v.tid AND d.clock = v.c")
+
 WARNING_KEPT = timedelta(days=1)  # a warned text submitted again later than this is warned again
 
 class SqlTransfers:
@@ -204,6 +219,76 @@ class SqlTransfers:
         """One transfer with its timeline."""
         return self._load(self.s.execute(
             sa.select(_TRANSFER).where(_TRANSFER.c.id == transfer_id)).first())
+
+    def get_many(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Transfer]:
+        """Many transfers with their timelines, by id, in two statements (per 5,000 ids). With
+        ``lock`` this transaction holds their rows until it ends (PostgreSQL ``FOR UPDATE``, in id
+        order so two sweeps never deadlock): a second instance sweeping the same transfers waits,
+        then reads what the first wrote; writers to one of them queue behind it, as they queue
+        behind each other. SQLite lets one writer in at a time already."""
+        out: dict[int, Transfer] = {}
+        pg = self.s.get_bind().dialect.name == "postgresql"
+        for chunk in _chunks(sorted(ids)):
+            stmt = sa.select(_TRANSFER).where(id_in(_TRANSFER.c.id, chunk, pg))
+            if lock and pg:
+                stmt = stmt.order_by(_TRANSFER.c.id).with_for_update()
+            rows = self.s.execute(stmt).all()
+            if not rows:
+                continue
+            held = [r.id for r in rows]
+            events: dict[int, list[Any]] = {i: [] for i in held}
+            for ev in self.s.execute(sa.select(_TIMELINE).where(id_in(_TIMELINE.c.transfer_id, held, pg))
+                                     .order_by(_TIMELINE.c.transfer_id, _TIMELINE.c.id)):
+                events[ev.transfer_id].append(ev)
+            out.update({r.id: _to_domain(r, events[r.id]) for r in rows})
+        return out
+
+    def save_many(self, changed: Sequence[tuple[Transfer, Sequence[Deadline]]]) -> None:
+        """Write many changed transfers at once: one versioned UPDATE run for all, their new
+        events in one INSERT, their deadlines replaced in two statements; StaleTransfer (nothing
+        kept by the caller) when any was changed elsewhere meanwhile."""
+        if not changed:
+            return
+        values = []
+        for t, _ in changed:
+            assert t.id is not None
+            now = t.new_events[-1].at if t.new_events else self._now()
+            values.append({**{f"v_{k}": v for k, v in _row_values(t, now).items()},
+                           "v_id": t.id, "v_version": t.version, "v_next": t.version + 1})
+        cols = list(_row_values(changed[0][0], self._now()))
+        stmt = (sa.update(_TRANSFER)
+                .where(_TRANSFER.c.id == sa.bindparam("v_id"),
+                       _TRANSFER.c.version == sa.bindparam("v_version"))
+                .values({**{k: sa.bindparam(f"v_{k}") for k in cols}, "version": sa.bindparam("v_next")}))
+        result = self.s.connection().execute(stmt, values)
+        if result.rowcount not in (-1, len(values)):
+            raise StaleTransfer(", ".join(t.case_ref for t, _ in changed))
+        events: list[dict[str, Any]] = []
+        deadlines: list[dict[str, Any]] = []
+        for t, ds in changed:
+            assert t.id is not None
+            t.version += 1
+            events += [_event_values(t.id, ev) for ev in t.new_events]
+            t.new_events = []
+            deadlines += [_deadline_values(t.id, d) for d in ds]
+        if events:
+            self.s.execute(sa.insert(TimelineRow), events)
+        ids = [t.id for t, _ in changed]
+        self.s.execute(delete(DeadlineRow).where(col(DeadlineRow.transfer_id).in_(ids)))
+        if deadlines:
+            self.s.execute(sa.insert(DeadlineRow), deadlines)
+
+    def set_next_steps(self, updates: Sequence[tuple[int, str, date | None]]) -> None:
+        """Move each (transfer, clock)'s ``next_step_on``: PostgreSQL in one UPDATE joined to the
+        values as arrays, SQLite in one statement run for all."""
+        if not updates:
+            return
+        conn = self.s.connection()
+        if conn.dialect.name == "postgresql":
+            tids, clocks, days = (list(x) for x in zip(*updates, strict=True))
+            conn.execute(_NEXT_STEPS_PG, {"tids": tids, "clocks": clocks, "days": days})
+        else:
+            conn.execute(_NEXT_STEP, [{"tid": t, "c": c, "n": n} for t, c, n in updates])
 
     def get_open_by_case(self, case_ref: str) -> Transfer | None:
         """The open transfer for a case reference, if any."""
@@ -662,6 +747,9 @@ class SqlUnitOfWork:
         """Write a notice to the outbox, one row per recipient; returns how many were new."""
         return outbox.add_notice(self.session, notice, now=now, not_before=not_before)
 
+    def add_notices(self, notices: Iterable[tuple[Notice, datetime]], *, now: datetime) -> int:
+        """Write many (notice, deliver-from) pairs in one statement; returns how many rows were new."""
+        return outbox.add_notices(self.session, notices, now=now)
 
 def forget_processed(engine: sa.Engine, now: datetime) -> int:
     """Delete form submissions and event ids recorded more than PROCESSED_KEPT before ``now``

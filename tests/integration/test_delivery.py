@@ -214,3 +214,53 @@ def test_redraws_waiting_for_one_transfer_are_done_once(engine: sa.Engine, org: 
     delivery.deliver(NOW)
     assert len(chat.updates) == 3 and len({(ch, ts) for ch, ts, _ in chat.updates}) == 3
     assert _status(engine) == {"sent": 6}
+
+
+# ---- digests: one line per case --------------------------------------------------------------
+def _overdue_cases(uow: Callable[[], SqlUnitOfWork], org: Org, n: int) -> None:
+    """``n`` probation transfers North -> South requested Mon 2 Nov 2026 (adopted from a tracker):
+    the 20-day resolution clock breaches on Tue 1 Dec and escalates to the SMT, and the 30-day
+    endorsement breaches on Tue 15 Dec, asking the SMT to endorse."""
+    lines = ["case_ref,holding_team,receiving_team,requested_on,kind",
+             *(f"X{i:06d},pdu-north,pdu-south,2026-11-02,permanent" for i in range(n))]
+    with uow() as u:
+        assert services.import_csv(u, org, "\n".join(lines) + "\n", NOW).imported == n
+
+
+def _smt_digests(chat: FakeChat) -> list[views.Digest]:
+    return [m for to, m in chat.posts if to == "U0SMT1" and isinstance(m, views.Digest)]
+
+
+@pytest.mark.parametrize("limit", [1000, 70])
+def test_a_case_due_twice_for_one_person_is_one_line_with_both_steps_across_pages_and_passes(
+        engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork], limit: int) -> None:
+    """Sixty cases escalated to the SMT on 1 Dec and, undelivered, due for endorsement on 15 Dec:
+    the SMT member's digest runs to two pages (45 cases a page), each case on one line of one
+    page with both its escalation and its endorsement request, and the Endorse extension button,
+    even when a delivery pass reads fewer rows than are due (``limit``) and so stops inside a
+    case's steps."""
+    from datetime import date, datetime, time
+
+    from bot.domain import UK_TIME
+    from scheduler.sweep import sweep
+
+    _overdue_cases(uow, org, 60)
+    sweep(engine, org, datetime.combine(date(2026, 12, 1), time(10), UK_TIME))
+    when = datetime.combine(date(2026, 12, 15), time(10), UK_TIME)
+    sweep(engine, org, when)
+    chat = FakeChat()
+    delivery = Delivery(engine, org, chat, uow)
+    while delivery.deliver(when, limit=limit):
+        pass
+    digests = _smt_digests(chat)
+    lines = [item for d in digests for item in d.items]
+    assert sorted(i.case_ref for i in lines) == sorted(f"X{i:06d}" for i in range(60))  # each once
+    for item in lines:
+        assert "Escalated to Senior management:" in item.text, item.text
+        assert "Senior management must endorse the extension" in item.text, item.text
+        assert len(item.text.split("\n")) == 2
+        assert [b.action for b in item.buttons] == ["endorse"]
+    if limit == 1000:  # one pass: one digest of two pages
+        assert [(d.page, d.pages) for d in digests] == [(1, 2), (2, 2)]
+    else:  # passes of 70 rows: several messages, none repeating a case
+        assert len(digests) > 2

@@ -416,3 +416,81 @@ def test_an_imported_escalated_dispute_climbs_only_to_the_levels_above_it(
         assert t is not None and t.escalation_level == "head_of_service"
     assert [e.detail.get("level") for e in t.timeline if e.kind == "escalated"] == [
         "service_manager", "head_of_service"]
+def _statements_of_a_sweep(uow: UoW, org: Org, engine: sa.Engine, due: int) -> tuple[int, int]:
+    """Adopt ``due`` transfers whose resolution reminder falls on Wed 2 Dec and 50 with nothing
+    due, sweep on 2 Dec, and count the SQL statements the sweep sent (a statement run for many
+    rows counts once); returns (statements, transfers swept)."""
+    from tests.conftest import NOW
+
+    lines = ["case_ref,holding_team,receiving_team,requested_on,kind",
+             *(f"X{i:06d},pdu-north,pdu-south,2026-11-11,permanent" for i in range(due)),
+             *(f"Y{i:06d},pdu-south,pdu-north,2026-11-20,permanent" for i in range(50))]
+    with uow() as u:
+        assert services.import_csv(u, org, "\n".join(lines) + "\n", NOW).imported == due + 50
+    seen: list[str] = []
+
+    def count(_c: object, _cur: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        result = sweep(engine, org, at(date(2026, 12, 2)), hours=HOURS)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(seen), result.transfers
+
+
+def test_a_sweep_sends_as_many_statements_for_two_hundred_due_transfers_as_for_five(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """Set-based: finding the due steps, writing their markers and digest lines and moving each
+    clock's next step take a fixed handful of statements, not a dozen per due transfer."""
+    from tests.conftest import wipe
+
+    few, swept_few = _statements_of_a_sweep(uow, org, engine, 5)
+    wipe(engine)
+    many, swept_many = _statements_of_a_sweep(uow, org, engine, 200)
+    assert (swept_few, swept_many) == (5, 200)
+    assert many <= few <= 10, (few, many)
+
+
+def test_a_sweep_racing_another_writes_nothing_twice_and_counts_nothing_it_did_not_write(
+        uow: UoW, org: Org, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second sweep that read the transfers before the first one's markers were committed
+    (here: its first read of the keys finds none) fails whole on the unique key, tries once more
+    on what is there now, and writes and counts nothing."""
+    from store import outbox
+
+    raise_at(uow, org, at(date(2026, 11, 23)))
+    first = sweep(engine, org, at(date(2026, 12, 22)), hours=HOURS)
+    assert first.notifications > 0
+    written = steps_written(engine), notes(engine)
+    real = outbox.step_keys_of
+    calls: list[int] = []
+
+    def stale_once(conn: sa.Connection, ids: list[int]) -> dict[int, set[str]]:
+        calls.append(len(ids))
+        return {i: set() for i in ids} if len(calls) == 1 else real(conn, ids)
+
+    monkeypatch.setattr(outbox, "step_keys_of", stale_once)
+    with engine.begin() as c:  # as the racing sweep saw the clocks: due today
+        c.execute(sa.text("UPDATE deadline SET next_step_on = :d"), {"d": date(2026, 12, 22)})
+    again = sweep(engine, org, at(date(2026, 12, 22), 11), hours=HOURS)
+    assert len(calls) == 2  # the racing copy failed whole and was tried once more
+    assert (again.notifications, again.steps, again.lines) == (0, 0, [])
+    assert (steps_written(engine), notes(engine)) == written
+
+
+def test_a_stored_clock_the_pack_no_longer_runs_is_not_looked_at_again(
+        uow: UoW, org: Org, engine: sa.Engine) -> None:
+    """A deadline row left from an older pack (its clock is gone) is due once, then put away,
+    so later sweeps do not read the transfer for it."""
+    tid = raise_at(uow, org, at(date(2026, 11, 23)))
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO deadline (transfer_id, clock, starts_on, due_on, status, "
+                          "next_step_on) VALUES (:t, 'retired_clock', :d, :d, 'running', :d)"),
+                  {"t": tid, "d": date(2026, 11, 24)})
+    assert sweep(engine, org, at(date(2026, 11, 24)), hours=HOURS).transfers == 1
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT next_step_on FROM deadline WHERE clock = 'retired_clock'")
+                         ).scalar() is None
+    assert sweep(engine, org, at(date(2026, 11, 25)), hours=HOURS).transfers == 0
