@@ -345,11 +345,13 @@ CATALOGUE: tuple[Action, ...] = (
     Action(
         "endorse", "Endorse extension", "Endorse extension", "Endorse", "extension_endorsed",
         cmd.Endorse, (Role.holding_escalation,), OPEN - {State.heads_up},
-        fields=(FormField("rationale", "Why the extension is endorsed", F.text, min_length=10,
-                          multiline=True, hint=NO_NAMES),),
+        fields=(FormField("expected_by", "Date the transfer is now expected to be completed by",
+                          F.date, hint="The transfer's clock and every card follow this date."),
+                FormField("rationale", "Why the extension is endorsed", F.text, min_length=10,
+                          multiline=True, hint=NO_NAMES)),
         when=_has_clock_action(BreachAction.request_endorsement),
         when_text="the policy asks senior management to endorse extensions",
-        records="senior management's endorsement and its rationale",
+        records="senior management's endorsement, its rationale and the date the transfer is now expected by",
     ),
     Action(
         "address_assessed", "Record address assessment", "Address assessment", "Record",

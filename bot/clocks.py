@@ -30,6 +30,7 @@ class Deadline:
     remind_on: tuple[date, ...]
     status: ClockStatus = ClockStatus.running
     next_step_on: date | None = None  # the earliest step a sweep has yet to look at
+    extended: bool = False  # the due date was moved (an endorsement's expected-by date)
 
     def overdue(self, today: date) -> bool:
         """Running and past its due date."""
@@ -153,6 +154,9 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
         stops = set(c.stops)
         stopped = not t.is_open or any(ev.kind in stops for ev in t.timeline[after:])
         due, reminders = schedule(c, start, cal.region, _opened_on(t) if c.length == 0 else None)
+        moved = _extended_to(c, t, after)
+        if moved is not None:
+            due, reminders = moved, reminder_dates(c, start, moved, cal)
         out.append(
             Deadline(
                 clock=c.name,
@@ -161,9 +165,20 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
                 due_on=due,
                 remind_on=reminders,
                 status=ClockStatus.stopped if stopped else ClockStatus.running,
+                extended=moved is not None,
             )
         )
     return out
+
+
+def _extended_to(clock: Clock, t: Transfer, after: int) -> date | None:
+    """The latest expected-by date an extending event set for this clock, if any."""
+    if clock.extended_by is None:
+        return None
+    for ev in reversed(t.timeline[after:]):
+        if ev.kind == clock.extended_by and ev.detail.get("expected_by"):
+            return date.fromisoformat(str(ev.detail["expected_by"]))
+    return None
 
 
 def next_deadline(ds: list[Deadline]) -> Deadline | None:
@@ -198,7 +213,9 @@ def steps(d: Deadline, clock: Clock, pack: PolicyPack, cal: WorkingCalendar) -> 
     """
     out = [Step(r, StepKind.reminder, f"remind:{r.isoformat()}") for r in d.remind_on]
     breach = cal.next_working_day(d.due_on)
-    out.append(Step(breach, StepKind.breach, "breach"))
+    # An extended clock breaches (and climbs) afresh from its new date: its keys name that date.
+    tag = f"@{d.due_on.isoformat()}" if d.extended else ""
+    out.append(Step(breach, StepKind.breach, f"breach{tag}"))
     if clock.escalate_on_days:
         first = d.starts_on if clock.day_one_is_next_working_day else cal.subtract_working_days(
             cal.working_day_on_or_after(d.starts_on), 1)
@@ -208,7 +225,7 @@ def steps(d: Deadline, clock: Clock, pack: PolicyPack, cal: WorkingCalendar) -> 
     elif BreachAction.escalate in clock.at_breach:
         on = breach
         for level in pack.escalation.levels[1:]:
-            out.append(Step(on, StepKind.escalation, f"escalate:{level.name}", level.name))
+            out.append(Step(on, StepKind.escalation, f"escalate:{level.name}{tag}", level.name))
             on = cal.add_working_days(on, pack.escalation.step_working_days)
     return sorted(out, key=lambda s: (s.on, list(StepKind).index(s.kind)))
 

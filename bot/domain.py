@@ -292,9 +292,8 @@ class Transfer:
         if pack.decline_reasons:
             ids = [r.id for r in pack.decline_reasons]
             if reason_category not in ids:
-                raise DomainError(
-                    pack.decline_reasons_intro + ": " + "; ".join(r.label for r in pack.decline_reasons)
-                    + ".", field="reason_category")
+                raise DomainError(f"{pack.decline_reasons_intro}: choose one of them.",
+                                  field="reason_category")
         self._record(actor, now, "declined", to=State.declined, reason=rationale,
                      category=reason_category)
 
@@ -366,11 +365,16 @@ class Transfer:
                      actions=_text(actions, "the actions being taken", "actions"))
 
     def endorse_extension(self, actor: Actor, now: datetime, *, rationale: str,
-                          pack: PolicyPack | None = None) -> None:
-        """Senior management endorses running past the endorsement deadline (probation)."""
+                          pack: PolicyPack | None = None, expected_by: date | None = None) -> None:
+        """Senior management endorses running past the endorsement deadline (probation), with the
+        date the transfer is now expected by (the clocks that the pack extends follow it)."""
         self._require("endorse", actor, pack)
+        if expected_by is not None and expected_by <= local_date(now):
+            raise DomainError(f"The date the transfer is expected by ({expected_by:%a %d %b %Y}) "
+                              "must be after today.", field="expected_by")
         self._record(actor, now, "extension_endorsed",
-                     reason=_text(rationale, "the rationale", "rationale"))
+                     reason=_text(rationale, "the rationale", "rationale"),
+                     expected_by=expected_by.isoformat() if expected_by else None)
 
     def address_assessed(self, actor: Actor, now: datetime, *, outcome: str,
                          pack: PolicyPack | None = None) -> None:

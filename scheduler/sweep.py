@@ -23,6 +23,7 @@ from sqlmodel import col
 from bot import access, services
 from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
 from bot.domain import DomainError, local_date
+from bot.notices import Notice
 from bot.org import Org
 from bot.policy import BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
@@ -79,27 +80,36 @@ class SweepResult:
 
 
 def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, today: date) -> str:
+    """A reminder, breach or escalation line in the pack's words: the obligation, its date and
+    the working days left or overdue ("Transfer to be completed by Tue 22 Dec 2026 (5 working
+    days left)")."""
     cal = services.calendar(org)
     due = f"{d.due_on:%a %d %b %Y}"
     if step.kind == StepKind.reminder:
         left = cal.working_days_between(today, d.due_on)
-        return f"{clock.label}: due {due} ({left} working day{'s' if left != 1 else ''} left)."
+        text = f"{clock.label} {due} ({left} working day{'s' if left != 1 else ''} left)."
+        if BreachAction.request_endorsement in clock.at_breach:
+            text += " Senior management: endorse the extension, with the date the transfer is now expected by."
+        return text
     late = cal.working_days_between(d.due_on, today)
+    overdue = f"overdue by {late} working day{'s' if late != 1 else ''}"
     if step.kind == StepKind.escalation:
         label = next(lv.label for lv in pack.escalation.levels if lv.name == step.level)
-        return f"Escalated to {label}: {clock.label} was due {due}, {late} working day(s) ago."
+        return f"Escalated to {label}: {clock.label} {due}, {overdue}."
     extra = ""
     if BreachAction.record_delay in clock.at_breach:
         extra = " The transferring area must record the reason for delay and the actions in hand."
     if BreachAction.request_endorsement in clock.at_breach:
-        extra = " Senior management must endorse the extension."
+        extra = " Senior management must endorse the extension, with the date the transfer is now expected by."
     if BreachAction.transfer_anyway in clock.at_breach:
         extra = " The holding manager should now complete the transfer."
-    return f"{clock.label}: deadline {due} has passed.{extra}"
+    return f"Missed: {clock.label} {due} ({overdue}).{extra}"
 
 
 def _offered(step: Step, clock: Clock, who: Recipient) -> list[str]:
     """The catalogue actions a breach line offers its recipient."""
+    if BreachAction.request_endorsement in clock.at_breach and who == Recipient.escalation:
+        return ["endorse"]  # asked before its deadline (the reminders) as well as at it
     if step.kind != StepKind.breach:
         return []
     if BreachAction.record_delay in clock.at_breach and who in (
@@ -191,6 +201,7 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                       {"on": s.on.isoformat(), "status": status}, status, now)
                 if status != "done":
                     continue
+                refresh_cards_at_step(uow, tid, d.clock, s, now)
                 for who in _recipients_for(s, clock):
                     targets = (level_contacts(org, t, pack, s.level)
                                if s.kind == StepKind.escalation and s.level
@@ -198,6 +209,8 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                     for target in access.audience(t, targets):  # never an excluded person
                         offered = _offered(s, clock, who)
                         if "endorse" in offered and target not in holding_senior:
+                            if s.kind == StepKind.reminder:
+                                continue  # asked of the transferring area's senior managers only
                             offered = []  # FAQ: endorsement "lies with the transferring area"
                         text = (access.brief_line(t.case_ref, f"{s.kind.value} on {d.label.lower()}")
                                 if t.restricted else _text(s, clock, d, pack, org, today))
@@ -236,6 +249,15 @@ _NEXT_STEP = (sa.update(_DEADLINES)
               .where(_DEADLINES.c.transfer_id == sa.bindparam("tid"),
                      _DEADLINES.c.clock == sa.bindparam("c"))
               .values(next_step_on=sa.bindparam("n")))
+
+
+def refresh_cards_at_step(uow: SqlUnitOfWork, transfer_id: int, clock: str, step: Step,
+                          now: datetime) -> int:
+    """Redraw every card of the transfer when the sweep passes a reminder, breach or escalation
+    point, so each card's deadline line, colour and working days left match the clock (written
+    through the same notice path as any change, once per step: its topic names the step)."""
+    return uow.add_notice(Notice("update", f"clock:{clock}:{step.key}", transfer_id, ("-",)),
+                          now=now, not_before=now)
 
 
 def _recipients_for(step: Step, clock: Clock) -> tuple[Recipient, ...]:

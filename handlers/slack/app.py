@@ -371,7 +371,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             lists = services.home(u, deps.org, user, deps.clock())
         client.views_publish(user_id=user, view=blocks.home_view(
             waiting=lists.waiting, holding=lists.outbound, receiving=lists.inbound, today=today(),
-            cal=services.calendar(deps.org)))
+            cal=services.calendar(deps.org), escalated=lists.escalated, org=deps.org))
 
     @app.event("app_uninstalled")
     def uninstalled(body: dict[str, Any]) -> None:
@@ -404,9 +404,12 @@ def _period(args: list[str], today: date) -> tuple[date, date]:
 
 
 def _clip(text: str, limit: int = 150) -> str:
-    """An error short enough for a form field, cut at a word."""
+    """An error short enough for a form field, cut after a sentence (else at a word)."""
     if len(text) <= limit:
         return text
+    end = text.rfind(". ", 0, limit)
+    if end >= limit // 3:
+        return text[: end + 1]
     cut = text.rfind(" ", 0, limit - 1)
     return text[: cut if cut > 0 else limit - 1].rstrip(" ,;:") + "…"
 
@@ -508,7 +511,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             with deps.uow() as u:
                 rows = services.list_for(u, deps.org, user, scope, today)
             return {"text": f"{len(rows)} transfer(s)",
-                    "blocks": blocks.summary_list(rows, today=today, cal=cal,
+                    "blocks": blocks.summary_list(rows, today=today, cal=cal, org=deps.org,
                                                   title=f"Transfers: {scope}")}
         if sub in ("status", "history"):
             if not args:
@@ -516,7 +519,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             with deps.uow() as u:
                 if sub == "history":
                     t = services.history(u, deps.org, user, args[0], deps.clock())
-                    return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
+                    return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t, deps.org)}
                 return blocks.render(services.status_card(u, deps.org, user, args[0], deps.clock()))
         if sub == "export":
             frm, to = _period(args, today)
@@ -529,7 +532,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             with deps.uow() as u:
                 items = services.agenda(u, deps.org, user, today)
             return {"text": f"Transfer meeting agenda: {len(items)} case(s)",
-                    "blocks": blocks.agenda_blocks(items, today=today,
+                    "blocks": blocks.agenda_blocks(items, today=today, org=deps.org,
                                                    title=f"Transfer meeting agenda, {today:%d %b %Y}")}
         if sub == "lastteam":
             if not args:
