@@ -124,7 +124,7 @@ def visible(uow: UnitOfWork, org: Org, user: str, now: datetime, *, case_ref: st
     """The transfer if ``user`` may see it; otherwise NotVisible, the same answer as for an
     unknown case (a refused attempt on an existing one is recorded). With ``surface`` the read
     is recorded and committed."""
-    ref = case_ref or ("that transfer" if transfer_id is not None else "")
+    ref = case_ref or ""  # a button or form for a transfer: never its internal number
     try:
         t = load(uow, case_ref=case_ref, transfer_id=transfer_id)
     except DomainError:
