@@ -149,6 +149,45 @@ def _may_raise_from(uow: UnitOfWork, org: Org, user: str, team_id: str, today: d
     return bool(covering & set(team.managers))
 
 
+@dataclass(frozen=True)
+class RaiseAccess:
+    """What a person may do on the raise form of a team, told before they fill it in: a refusal
+    (they cannot raise under this policy at all), whether they may sign off the checklist that
+    gates the request, and a note saying what they cannot do."""
+
+    refusal: str | None = None
+    may_sign_off: bool = True
+    note: str = ""
+
+
+def raise_access(uow: UnitOfWork, org: Org, user: str, team_id: str, today: date, *,
+                 heads_up: bool = False) -> RaiseAccess:
+    """Whether ``user`` may raise from ``team_id`` under its pack, before they fill in the form:
+    where a checklist only the holding team's managers sign off gates the request (BURY: "The
+    case should not be placed on the transfer list ... unless an audit has been completed"), only
+    those managers can raise; where the pack lets a ladder level agree instead (S2: "where this
+    may cause unnecessary delay for a child the Group Manager will be contacted"), others may
+    raise with that reason."""
+    pack, team = org.pack_for(team_id), org.team(team_id)
+    covering = {c.manager for c in uow.covers.active_on(today) if c.cover == user}
+    manager = user in team.managers or bool(covering & set(team.managers))
+    gates = [cl for cl in pack.gating("request") if cl.confirmed_by == "holding_manager"]
+    if heads_up or manager or not gates:
+        return RaiseAccess()
+    role = pack.escalation.levels[0].label
+    blocking = next((cl for cl in gates if not cl.override_by), None)
+    if blocking is not None:
+        return RaiseAccess(refusal=(
+            f"Under the {pack.title} policy only {team.name}'s {role} can raise a transfer: "
+            f"the {blocking.label[:1].lower() + blocking.label[1:]} must be signed off first, and "
+            "only they can sign it off. Ask them to raise it."), may_sign_off=False)
+    cl = gates[0]
+    return RaiseAccess(may_sign_off=False, note=(
+        f"Only {team.name}'s {role} can sign off the checklist ({cl.label}). Raise this now only "
+        f"if waiting {cl.override_when}: give that reason, and the "
+        f"{pack.level_label(cl.override_by or '')} is asked to agree."))
+
+
 def _home_team(org: Org, user: str, holding_team: str | None) -> str:
     if holding_team:
         org.team(holding_team)
@@ -1101,6 +1140,14 @@ def report(uow: UnitOfWork, org: Org, *, start: date, end: date) -> Summary:
     """The period's summary: opened, resolved, breached, awaiting endorsement, medians, by team."""
     rows = uow.transfers.report_rows(since=start, today=end)
     return summarise(rows, start=start, end=end, cal=calendar(org))
+
+
+def weekly_summary(uow: UnitOfWork, org: Org, *, start: date, end: date) -> Summary:
+    """The weekly digest's figures as people read them in chat: teams by name, never by id."""
+    s = report(uow, org, start=start, end=end)
+    for line in s.by_team:
+        line.team = views.team_name(org, line.team)
+    return s
 
 
 EXPORT_COLUMNS = ("id", "case_ref", "policy", "holding_team", "receiving_team", "kind", "state",

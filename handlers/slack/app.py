@@ -120,9 +120,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         return next()
 
     @lru_cache(maxsize=256)
-    def raise_form(team: str, heads_up: bool) -> dict[str, Any]:
+    def raise_form(team: str, heads_up: bool, may_sign_off: bool = True, note: str = "") -> dict[str, Any]:
         """The raise form for a team, built once (the org and packs do not change while running)."""
-        return blocks.raise_modal(deps.org.pack_for(team), deps.org, team, heads_up=heads_up).to_dict()
+        return blocks.raise_modal(deps.org.pack_for(team), deps.org, team, heads_up=heads_up,
+                                  may_sign_off=may_sign_off, note=note).to_dict()
 
     def today() -> date:
         return local_date(deps.clock())
@@ -227,7 +228,14 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             if sub == "headsup" and not pack.early_heads_up:
                 tell(f"The {pack.title} policy has no early heads up; use /transfer new.")
                 return
-            client.views_open(trigger_id=body["trigger_id"], view=raise_form(teams[0].id, sub == "headsup"))
+            with deps.uow() as u:  # what this person cannot do, said before they fill anything in
+                may = services.raise_access(u, deps.org, user, teams[0].id, today(),
+                                            heads_up=sub == "headsup")
+            if may.refusal:
+                tell(may.refusal)
+                return
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=raise_form(teams[0].id, sub == "headsup", may.may_sign_off, may.note))
             return
         name = ALIASES.get(sub) or (sub if sub in actions.BY_NAME else None)
         if name is not None:

@@ -197,13 +197,17 @@ def _case_context(case_ref: str) -> ContextBlock:
 
 
 # ---- modals --------------------------------------------------------------------------------------
-def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False) -> View:
-    """The form to raise a transfer (or give an early heads up) from ``holding_team``."""
-    teams = [_option(t.id, f"{t.name} ({t.id})") for t in org.teams
+def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False,
+                may_sign_off: bool = True, note: str = "") -> View:
+    """The form to raise a transfer (or give an early heads up) from ``holding_team``; for a
+    person who may not sign off the gating checklist, ``note`` says so at the top and the
+    checklist gives way to the reason the pack allows instead."""
+    teams = [_option(t.id, t.name) for t in org.teams
              if t.id != holding_team and org.may_transfer(holding_team, t.id)]
     blocks: list[Block] = [
         ContextBlock(elements=[_md(
-            f"From *{escape(holding_team)}* under the {escape(pack.title)} policy. " + NO_NAMES)]),
+            f"From *{escape(views.team_name(org, holding_team))}* under the {escape(pack.title)} "
+            "policy. " + NO_NAMES)]),
         _text_input(ids.CASE_REF, "Case reference", hint=pack.case_ref_hint[:1].upper()
                     + pack.case_ref_hint[1:], placeholder="Case reference, no spaces", max_length=32),
         _select(ids.RECEIVING_TEAM, "Receiving team", teams, placeholder="Choose a team"),
@@ -239,18 +243,25 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
         _option(f"{cl.id}:{it.id}", it.label)
         for cl in pack.gating("request") for it in cl.items
     ]
-    if items:
+    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
+    if note:
+        blocks.insert(0, SectionBlock(text=_md(f":warning: {escape(note)}")))
+    if items and may_sign_off:
         labels = "; ".join(cl.label for cl in pack.gating("request"))
         blocks.append(InputBlock(
-            block_id=ids.CHECKLIST, label=_clip(labels, 2000), optional=True,
-            hint="Every item must be signed off before the transfer can be requested.",
+            block_id=ids.CHECKLIST, label=_clip(labels, 2000),
+            # Required where nothing else lets the request go; optional only beside the reason
+            # the pack accepts instead (S2's Group Manager agreement).
+            optional=override is not None and not heads_up,
+            hint=("Every item must be signed off before the transfer can be requested"
+                  + (", unless you give the reason below." if override is not None else ".")),
             element=CheckboxesElement(action_id=ids.CHECKLIST, options=items[:_CHECKBOX_MAX]),
         ))
-    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
     if override is not None and not heads_up:
         blocks.append(_text_input(
-            ids.URGENT_REASON, f"If not signed off: why waiting {override.override_when}"[:150],
-            multiline=True, optional=True,
+            ids.URGENT_REASON, (f"If not signed off: why waiting {override.override_when}"
+                                if may_sign_off else f"Why waiting {override.override_when}")[:150],
+            multiline=True, optional=may_sign_off,
             hint=f"The request goes now, its clocks running, and the "
                  f"{pack.level_label(override.override_by or '')} is asked to agree; the receiving "
                  "team decides once they agree or the checklist is signed off. " + NO_NAMES))
