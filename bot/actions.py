@@ -78,6 +78,10 @@ def _may_complete(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | D
     """Completion needs acceptance, except ROCH's pick-up point missed without prior agreement:
     "then the holding PM will transfer the case electronically into the receiving PM"."""
     if t.state not in AWAITING_DECISION:
+        if pack is not None and pack.named_worker_before == "complete" and not t.named_worker:
+            return DomainError(f"Name the worker who will hold {t.case_ref} (Allocate worker) first: "
+                               f"the {pack.title} policy asks for a named worker before the transfer "
+                               "completes.")
         return None
     missed = t.last_event("transfer_point_missed")
     anyway = pack is None or any(BreachAction.transfer_anyway in c.at_breach for c in pack.clocks)
@@ -290,8 +294,8 @@ CATALOGUE: tuple[Action, ...] = (
         "complete", "Complete transfer", "Complete transfer", "Complete", "completed", cmd.Complete,
         MANAGERS, frozenset({State.accepted, State.allocated}) | AWAITING_DECISION,
         when=_may_complete,
-        when_text="accepted; or (Rochdale) the pick-up point was missed without prior agreement, "
-                  "by the holding team's managers",
+        when_text="accepted (Bury: with a named worker); or (Rochdale) the pick-up point was "
+                  "missed without prior agreement, by the holding team's managers",
         explain="Responsibility for the case passes to the receiving team now.",
         records="completion: responsibility passes to the receiving team", style="primary",
     ),

@@ -247,6 +247,9 @@ class Transfer:
         if agreed_date is not None and agreed_date < local_date(now):
             raise DomainError(f"The agreed transfer date {agreed_date.isoformat()} is in the past.",
                               field="agreed_date")
+        if pack.named_worker_before == "accept" and not named_worker:
+            raise DomainError(f"Name the worker who will hold the case: the {pack.title} policy "
+                              "asks for one on acceptance.", field="named_worker")
         self.agreed_date = agreed_date
         to = State.allocated if named_worker else State.accepted
         self._record(actor, now, "accepted", to=State.accepted,
@@ -272,6 +275,10 @@ class Transfer:
         missing = self.checklist_missing(pack, "complete")
         if missing:
             raise DomainError("Confirm the checklist before completing. Missing: " + "; ".join(missing))
+        if pack.named_worker_before == "complete" and not self.named_worker and \
+                self.state not in AWAITING_DECISION:
+            raise DomainError("Name the worker who will hold the case (Allocate worker) before the "
+                              f"transfer completes: the {pack.title} policy asks for a named worker.")
         self._record(actor, now, "completed", to=State.completed)
 
     def withdraw(self, actor: Actor, now: datetime, *, reason: str) -> None:

@@ -147,6 +147,9 @@ def test_bury_remedial_work_asked_for_and_marked_done_then_completed(slack: Slac
         assert services.load(u, case_ref="B2001").work_items == ()
     press(slack, "U0BCMGR", "B2001", "Accept")
     fill(slack, "U0BCMGR")
+    # Bury step 7: "RTM will identify SW to be allocated SW" before the case transfers.
+    press(slack, "U0BCMGR", "B2001", "Allocate worker")
+    fill(slack, "U0BCMGR", {"named_worker": user_select("U0BCSW1")})
     press(slack, "U0BCMGR", "B2001", "Complete transfer")
     fill(slack, "U0BCMGR")
     assert state(uow, "B2001") == "completed"

@@ -276,7 +276,7 @@ def test_transfer_point_clock_stops_when_the_transfer_completes() -> None:
     """Completing the transfer stops the transfer point clock."""
     t, pack = _requested("bury", transfer_point="initial_core_group",
                          transfer_point_date=date(2027, 1, 20))
-    t.accept(RM, REQUEST_AT, pack)
+    t.accept(RM, REQUEST_AT, pack, named_worker="U0WORKER")  # Bury names the worker first
     assert _by_clock(deadlines(t, pack, CAL))["transfer_point"].status == ClockStatus.running
     t.complete(RM, REQUEST_AT, pack)
     assert _by_clock(deadlines(t, pack, CAL))["transfer_point"].status == ClockStatus.stopped

@@ -700,7 +700,7 @@ def test_work_done_clears_the_work_without_changing_state() -> None:
 def test_outstanding_work_does_not_block_completion() -> None:
     """A transfer with work still owed completes on time (ROCH/LEICS/BURY)."""
     t = requested(BURY)
-    t.accept(RM, later(1), BURY)
+    t.accept(RM, later(1), BURY, named_worker="U0WORKER")
     t.request_work(RM, later(2), items=["Chronology"], due=date(2026, 12, 7))
     t.complete(RM, later(3), BURY)
     assert t.state == State.completed
@@ -731,7 +731,7 @@ def test_only_the_receiving_manager_asks_for_work_and_only_holding_marks_it_done
 def test_request_work_on_a_closed_transfer_is_refused() -> None:
     """Work cannot be asked for once the transfer is completed."""
     t = requested(BURY)
-    t.accept(RM, later(1), BURY)
+    t.accept(RM, later(1), BURY, named_worker="U0WORKER")
     t.complete(RM, later(2), BURY)
     assert_refused(t, lambda: t.request_work(RM, later(3), items=["x"], due=date(2026, 12, 7)),
                    DomainError, "completed")

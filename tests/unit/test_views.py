@@ -66,7 +66,7 @@ def test_card_shows_team_ids_kind_label_and_working_days() -> None:
     the day after the request."""
     c = card(requested(), RM, [resolution(date(2026, 12, 21))])
     fields = dict(c.fields)
-    assert fields["From"] == ("pdu-north (raised by pdu-north's practitioner)",)
+    assert fields["From"] == ("pdu-north (raised by pdu-north's Probation Practitioner)",)
     assert fields["To"] == ("pdu-south",)
     assert fields["Kind"] == (next(k.label for k in PROBATION.kinds if k.id == "permanent"),)
     assert fields["Next deadline"] == ("Transfer to be completed by Mon 21 Dec 2026 (20 working days left); working "
@@ -83,7 +83,7 @@ def test_card_with_an_org_shows_team_names() -> None:
     t = requested()
     t.holding_team = team.id
     assert dict(card(t, RM, org=org).fields)["From"] == (
-        f"{team.name} (raised by {team.name}'s practitioner)",)
+        f"{team.name} (raised by {team.name}'s Probation Practitioner)",)
 
 
 def test_card_names_the_worker_and_the_decider_as_people() -> None:
