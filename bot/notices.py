@@ -141,9 +141,9 @@ def _new(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: Timel
     who = views.raised_by(t, pack, org)
     flags = f" Flags: {'; '.join(pack.flag_labels(t.flags))}." if t.flags else ""
     if kind == "heads_up":
-        line = f"Early heads up from {who}: {holding} expects to transfer this case to your team.{flags}"
+        line = f"Early heads up from {who}: the case is expected to transfer to your team.{flags}"
     else:
-        line = f"New transfer request from {who}: {holding} asks your team to take this case.{flags}"
+        line = f"New transfer request from {who}: your team is asked to take this case.{flags}"
     stand_in = set(effective_managers(org, t.receiving_team, covers))
     if managers and not stand_in & set(managers):
         line += " The receiving team's managers are away with no cover, so it comes to you."

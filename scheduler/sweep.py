@@ -89,7 +89,8 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, tod
         left = cal.working_days_between(today, d.due_on)
         text = f"{clock.label} {due} ({left} working day{'s' if left != 1 else ''} left)."
         if BreachAction.request_endorsement in clock.at_breach:
-            text += " Senior management: endorse the extension, with the date the transfer is now expected by."
+            text += (" Senior management: endorse the extension, with the date the transfer is now "
+                     "expected by.")
         return text
     late = cal.working_days_between(d.due_on, today)
     overdue = f"overdue by {late} working day{'s' if late != 1 else ''}"
@@ -100,7 +101,8 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, tod
     if BreachAction.record_delay in clock.at_breach:
         extra = " The transferring area must record the reason for delay and the actions in hand."
     if BreachAction.request_endorsement in clock.at_breach:
-        extra = " Senior management must endorse the extension, with the date the transfer is now expected by."
+        extra = (" Senior management must endorse the extension, with the date the transfer is now "
+                 "expected by.")
     if BreachAction.transfer_anyway in clock.at_breach:
         extra = " The holding manager should now complete the transfer."
     return f"Missed: {clock.label} {due} ({overdue}).{extra}"

@@ -69,8 +69,9 @@ def test_card_shows_team_ids_kind_label_and_working_days() -> None:
     assert fields["From"] == ("pdu-north (raised by pdu-north's Probation Practitioner)",)
     assert fields["To"] == ("pdu-south",)
     assert fields["Kind"] == (next(k.label for k in PROBATION.kinds if k.id == "permanent"),)
-    assert fields["Next deadline"] == ("Transfer to be completed by Mon 21 Dec 2026 (20 working days left); working "
-                                       "day 0 (day 1 is the next working day after the request)",)
+    assert fields["Next deadline"] == (
+        "Transfer to be completed by Mon 21 Dec 2026 (20 working days left); working day 0 (day 1 "
+        "is the next working day after the request)",)
     assert c.title == "Case transfer: X123456"
     assert c.fallback == ("Transfer X123456: Requested pdu-south: decide on X123456 by Mon 21 Dec "
                           "2026 (20 working days left).")
