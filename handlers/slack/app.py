@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import access, actions, freetext, services
+from bot import access, actions, freetext, services, views
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
@@ -401,6 +401,28 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     return app
 
 
+_COVER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,})|nobody)\s+until\s+(\S+)$",
+                    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CoverArgs:
+    """``/transfer cover`` arguments: who covers (None: nobody) and until when (as typed)."""
+
+    who: str | None
+    until: str
+
+
+def cover_args(text: str) -> CoverArgs | None:
+    """Who covers and until when, from Slack's escaped mention (<@U123|name>), a member id as
+    people type it (@U0SPP1 or U0SPP1), or ``nobody``."""
+    m = _COVER.match(text.strip())
+    if not m:
+        return None
+    who = m.group(1) or m.group(2)
+    return CoverArgs(who.upper() if who else None, m.group(3))
+
+
 def _period(args: list[str], today: date) -> tuple[date, date]:
     """``/transfer export [from] [to]``: YYYY-MM-DD days; to defaults to today, from to six days before."""
     try:
@@ -560,24 +582,27 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                     team = word
             with deps.uow() as u:
                 c = services.record_closure(u, deps.org, user, args[0], deps.clock(), team=team, on=on)
-            return {"text": f"{c.case_ref} closed with {c.team} on {c.closed_on:%d %b %Y}. A "
+            return {"text": f"{c.case_ref} closed with {views.team_name(deps.org, c.team)} on "
+                            f"{c.closed_on:%d %b %Y}. A "
                             "re-referral is routed from this date (`/transfer lastteam "
                             f"{c.case_ref}`)."}
         if sub == "cover":
-            m = re.match(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|nobody)\s+until\s+(\S+)$", " ".join(args))
+            m = cover_args(" ".join(args))
             if not m:
                 return {"text": "Usage: `/transfer cover @colleague until YYYY-MM-DD` (or `cover nobody "
-                                "until YYYY-MM-DD`: your transfers go one level up while you are away)."}
+                                "until YYYY-MM-DD`: your transfers go one level up while you are away). "
+                                "Pick the colleague from Slack's @ list, or type their member id "
+                                "(@U0SPP1)."}
             try:
-                until = date.fromisoformat(m.group(2))
+                until = date.fromisoformat(m.until)
             except ValueError:
-                return {"text": f"{m.group(2)!r} is not a date; use YYYY-MM-DD."}
+                return {"text": f"{m.until!r} is not a date; use YYYY-MM-DD."}
             with deps.uow() as u:
-                services.set_cover(u, deps.org, user, m.group(1), until, deps.clock())
-            if m.group(1) is None:
+                services.set_cover(u, deps.org, user, m.who, until, deps.clock())
+            if m.who is None:
                 return {"text": f"While you are away until {until:%d %b %Y}, what would come to you "
                                 "goes one level up."}
-            return {"text": f"<@{m.group(1)}> covers your transfers until {until:%d %b %Y}."}
+            return {"text": f"<@{m.who}> covers your transfers until {until:%d %b %Y}."}
     except DomainError as exc:  # it may quote what the person typed: escaped like all user text
         return {"text": blocks.escape(str(exc))}
     prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "
