@@ -143,6 +143,19 @@ def _has_clock_action(action: BreachAction) -> Condition:
     return cond
 
 
+def _endorsable(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """Senior management endorses once; after that the button goes (its date moves the clock)."""
+    missing = _has_clock_action(BreachAction.request_endorsement)(pack, t, actor)
+    if missing is not None:
+        return missing
+    done = t.last_event("extension_endorsed")
+    if done is not None:
+        until = done.detail.get("expected_by")
+        return ("Senior management already endorsed the extension"
+                + (f" (expected by {until})" if until else "") + "; nothing has changed.")
+    return None
+
+
 def _address_clock(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
     if pack is None:
         return None
@@ -353,8 +366,8 @@ CATALOGUE: tuple[Action, ...] = (
                           F.date, hint="The transfer's clock and every card follow this date."),
                 FormField("rationale", "Why the extension is endorsed", F.text, min_length=10,
                           multiline=True, hint=NO_NAMES)),
-        when=_has_clock_action(BreachAction.request_endorsement),
-        when_text="the policy asks senior management to endorse extensions",
+        when=_endorsable,
+        when_text="the policy asks senior management to endorse extensions, and it is not yet endorsed",
         records="senior management's endorsement, its rationale and the date the transfer is now expected by",
     ),
     Action(

@@ -155,8 +155,8 @@ def test_a_delay_reason_and_an_endorsement_are_told_and_the_date_moves_every_clo
         engine: sa.Engine, org: Org, uow: UoW) -> None:
     """FAQ: "The responsibility for recording the reasons for delay and Senior Management
     endorsement lies with the transferring area". The receiving manager hears of the delay
-    reason; senior management's endorsement sets the date the transfer is now expected by, and
-    the 20-day clock and every card follow it (no longer overdue)."""
+    reason; senior management's endorsement sets the date the transfer is now expected by, the
+    20-day clock and every card follow it (no longer overdue), and the Endorse button goes."""
     tid = _raise(uow, org)
     chat = FakeChat()
     delivery = Delivery(engine, org, chat, uow)
@@ -178,6 +178,10 @@ def test_a_delay_reason_and_an_endorsement_are_told_and_the_date_moves_every_clo
     assert card.rag == "green"
     assert any("now expected by Fri 29 Jan 2027" in c.headline[0]
                for c in _cards_of(chat, "U0NMGR") if c.headline)
+    with uow() as u:  # endorsed once: the button goes from senior management's cards
+        t = u.transfers.get(tid)
+        assert t is not None
+        assert "endorse" not in [b.action for b in services.card_for(u, org, t, "U0SMT1", day).buttons]
 
 
 def test_senior_management_is_asked_to_endorse_before_the_endorsement_deadline(
