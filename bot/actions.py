@@ -143,7 +143,7 @@ def _has_clock_action(action: BreachAction) -> Condition:
     return cond
 
 
-def _endorsable(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+def _endorsable(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
     """Senior management endorses once; after that the button goes (its date moves the clock)."""
     missing = _has_clock_action(BreachAction.request_endorsement)(pack, t, actor)
     if missing is not None:
