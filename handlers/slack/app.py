@@ -517,15 +517,16 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
     )
 
 
-def last_team_text(last: services.LastTeam) -> str:
-    """The answer to ``/transfer lastteam``."""
+def last_team_text(last: services.LastTeam, org: Org | None = None) -> str:
+    """The answer to ``/transfer lastteam`` (the team by its name, given the org)."""
+    team = views.team_name(org, last.team)
     if last.closed_on is None:
-        return (f"{last.case_ref} was last held by {last.team}. Baton has no record that the case "
+        return (f"{last.case_ref} was last held by {team}. Baton has no record that the case "
                 "closed, so no re-referral window runs (`/transfer closed CASE` records it).")
-    text = f"{last.case_ref} was last held by {last.team}; closed {last.closed_on:%d %b %Y}."
+    text = f"{last.case_ref} was last held by {team}; closed {last.closed_on:%d %b %Y}."
     if last.goes_back is True and last.last_day:
         text += (f" Within {last.rule} of closing (to {last.last_day:%d %b %Y} inclusive): a "
-                 f"re-referral goes back to {last.team}.")
+                 f"re-referral goes back to {team}.")
     elif last.goes_back is False:
         text += f" Closed more than {last.rule} ago: a re-referral is assessed afresh."
     return text
@@ -569,7 +570,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                 return {"text": "Give a case reference: `/transfer lastteam X123456`."}
             with deps.uow() as u:
                 last = services.last_team_for(u, deps.org, user, args[0], deps.clock())
-            return {"text": last_team_text(last)}
+            return {"text": last_team_text(last, deps.org)}
         if sub == "closed":
             if not args:
                 return {"text": "Give a case reference: `/transfer closed X123456` (add a date "

@@ -184,6 +184,48 @@ def test_a_delay_reason_and_an_endorsement_are_told_and_the_date_moves_every_clo
         assert "endorse" not in [b.action for b in services.card_for(u, org, t, "U0SMT1", day).buttons]
 
 
+def test_a_digests_button_goes_once_its_ask_is_answered(engine: sa.Engine, org: Org,
+                                                         uow: UoW) -> None:
+    """At the breach (Tue 22 Dec) the holding practitioner's reminder offers Record delay reason;
+    once a delay reason is recorded that message is redrawn without it. Senior management's
+    Endorse extension goes from their reminder once they endorse."""
+    tid = _raise(uow, org)
+    chat = FakeChat()
+    delivery = Delivery(engine, org, chat, uow)
+    delivery.deliver(REQUESTED)
+    breach = at(date(2026, 12, 22))
+    sweep(engine, org, breach)
+    delivery.deliver(breach)
+
+    def digests(to: str) -> list[views.Digest]:
+        out = [m for ch, m in chat.posts if ch == to and isinstance(m, views.Digest)]
+        return out + [m for ch, _, m in chat.updates if ch == f"D{to}" and isinstance(m, views.Digest)]
+
+    def offered(d: views.Digest) -> list[str]:
+        return [b.action for i in d.items for b in i.buttons]
+
+    assert offered(digests("U0NPP1")[-1]) == ["record_delay"]
+    with uow() as u:
+        services.act(u, org, "U0NPP1", tid, "record_delay", breach,
+                     reason="Waiting for the police checks", actions="Chased the police twice")
+    delivery.deliver(breach)
+    assert offered(digests("U0NPP1")[-1]) == []
+    assert digests("U0NPP1")[-1].items[0].text == digests("U0NPP1")[0].items[0].text
+
+    reminder = at(date(2026, 12, 30))
+    sweep(engine, org, reminder)
+    delivery.deliver(reminder)
+    def ask() -> views.Digest:
+        return [d for d in digests("U0SMT1") if "endorse the extension" in d.items[0].text][-1]
+
+    assert offered(ask()) == ["endorse"]
+    with uow() as u:
+        services.act(u, org, "U0SMT1", tid, "endorse", reminder, rationale="Complex MAPPA case",
+                     expected_by=date(2027, 1, 29))
+    delivery.deliver(reminder)
+    assert offered(ask()) == []
+
+
 def test_senior_management_is_asked_to_endorse_before_the_endorsement_deadline(
         engine: sa.Engine, org: Org, uow: UoW) -> None:
     """FAQ: "Senior Management endorsement if the transfer extends to 30 days": the
