@@ -109,7 +109,8 @@ def test_bury_re_referral_inside_and_outside_12_weeks_of_case_closure(
     assert "Only team managers" in api.responses[-1].payload["text"]
     slack.command("U0BCMGR", "closed LCS4242")
     wait(api, lambda: len(api.responses) > 1)
-    assert "LCS4242 closed with Bury Children in Need Team on 23 Nov 2026" in api.responses[-1].payload["text"]
+    said = api.responses[-1].payload["text"]
+    assert "LCS4242 closed with Bury Children in Need Team on 23 Nov 2026" in said
     clock.now = datetime(2027, 2, 15, 16, 0, tzinfo=UK_TIME)
     slack.command("U0BAMGR", "lastteam LCS4242")
     wait(api, lambda: len(api.responses) > 2)
