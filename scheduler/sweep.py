@@ -25,7 +25,7 @@ from bot.clocks import ClockStatus, Deadline, Step, StepKind, steps
 from bot.domain import DomainError, local_date
 from bot.notices import Notice
 from bot.org import Org
-from bot.policy import BreachAction, Clock, PolicyPack, Recipient
+from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
 from bot.recipients import level_contacts, resolve
 from scheduler.delivery import Delivery
@@ -79,7 +79,8 @@ class SweepResult:
         return {k: v for k, v in self.__dict__.items() if k != "lines"}
 
 
-def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, today: date) -> str:
+def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, today: date,
+          work: tuple[str, ...] = ()) -> str:
     """A reminder, breach or escalation line in the pack's words: the obligation, its date and
     the working days left or overdue ("Transfer to be completed by Tue 22 Dec 2026 (5 working
     days left)")."""
@@ -88,6 +89,8 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, tod
     if step.kind == StepKind.reminder:
         left = cal.working_days_between(today, d.due_on)
         text = f"{clock.label} {due} ({left} working day{'s' if left != 1 else ''} left)."
+        if work and clock.starts == Anchor.work_requested:  # BURY: the work itself, not a count
+            text += " The work: " + "; ".join(work) + "."
         if BreachAction.request_endorsement in clock.at_breach:
             text += (" Senior management: endorse the extension, with the date the transfer is now "
                      "expected by.")
@@ -105,7 +108,14 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, org: Org, tod
                  "expected by.")
     if BreachAction.transfer_anyway in clock.at_breach:
         extra = " The holding manager should now complete the transfer."
+    if work and clock.starts == Anchor.work_requested:
+        extra += " The work: " + "; ".join(work) + "."
     return f"Missed: {clock.label} {due} ({overdue}).{extra}"
+
+
+# A restricted transfer's reminder, breach or escalation: the step and its date, nothing more.
+BRIEF_STEP = {StepKind.reminder: "Reminder", StepKind.breach: "Missed",
+              StepKind.escalation: "Escalated"}
 
 
 def _offered(step: Step, clock: Clock, who: Recipient) -> list[str]:
@@ -214,8 +224,9 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
                             if s.kind == StepKind.reminder:
                                 continue  # asked of the transferring area's senior managers only
                             offered = []  # FAQ: endorsement "lies with the transferring area"
-                        text = (access.brief_line(t.case_ref, f"{s.kind.value} on {d.label.lower()}")
-                                if t.restricted else _text(s, clock, d, pack, org, today))
+                        text = (access.brief_line(t.case_ref, f"{BRIEF_STEP[s.kind]}: {d.label} "
+                                                               f"{d.due_on:%a %d %b %Y}")
+                                if t.restricted else _text(s, clock, d, pack, org, today, t.work_items))
                         item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
                                 "step": s.key, "text": text, "actions": offered}
                         result.lines.append(f"{target}: {t.case_ref}: {item['text']}")

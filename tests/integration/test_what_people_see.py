@@ -368,3 +368,21 @@ def test_no_rendered_card_list_history_or_notice_shows_an_id_where_a_label_exist
     found = {m.group(1): x for x in texts for m in [words.search(x)] if m}
     assert found == {}
     assert not [x for x in texts if re.search(r"#\d", x)]
+
+
+def test_burys_holding_team_is_reminded_of_the_work_itself(engine: sa.Engine, org: Org,
+                                                           uow: UoW) -> None:
+    """BURY step 6: "the RTM advises HTM of the work outstanding and the work will be completed
+    in 10 working days": the holding team's reminder names the work, not a count of items."""
+    with uow() as u:
+        gate = org.pack_for("bury-assessment").gating("request")[0]
+        t = services.raise_transfer(u, org, "U0BAMGR", RaiseRequest(
+            case_ref="B1", receiving_team="bury-cin",
+            confirmed=tuple((gate.id, i.id) for i in gate.items_for("permanent"))), REQUESTED)
+        assert t.id
+        services.act(u, org, "U0BCMGR", t.id, "request_work", at(date(2026, 11, 24)),
+                     items=["Update the chronology", "Close the LCS episode"])
+    lines = sweep(engine, org, at(date(2026, 12, 7))).lines
+    assert ("U0BAMGR: B1: Holding team to complete the work outstanding after the receiving "
+            "manager's audit by Tue 08 Dec 2026 (1 working day left). The work: Update the "
+            "chronology; Close the LCS episode.") in lines
