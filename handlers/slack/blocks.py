@@ -135,18 +135,19 @@ def _option(value: str, label: str, hint: str = "") -> Option:
 
 
 def _split_label(label: str) -> tuple[str, str]:
-    """A long label as (text, description), broken at the last clause boundary that fits."""
-    best = -1
-    for mark in (" (", ": ", "; ", ", ", " - "):
-        i = label.rfind(mark, 0, _OPTION_MAX)
-        if i > best and i >= 15:
-            best = i
-    if best > 0:
-        text = label[:best].rstrip(",;:")
-        rest = label[best:].strip(" ,;:-")
-        if rest.startswith("(") and rest.endswith(")") and rest.count("(") == 1:
-            rest = rest[1:-1]
-        return text, rest
+    """A long label as (text, description), broken where a clause ends (before a bracket, after
+    a colon, semicolon or comma), else before a joining word ("that", "in the", "or" ...), so the
+    description reads on from the text; only a label with neither is cut at a word, with "…"."""
+    for marks in ((" (",), (": ", "; ", ", ", " - "),
+                  (" that ", " which ", " in the ", " at the ", " by the ", " for the ", " in advance",
+                   " relevant to ", " with ", " before ", " to ", " or ", " and ")):
+        best = max((label.rfind(m, 0, _OPTION_MAX) for m in marks), default=-1)
+        if best >= 15 and len(label) - best <= _OPTION_MAX + 2:
+            text = label[:best].rstrip(",;:")
+            rest = label[best:].strip(" ,;:-")
+            if rest.startswith("(") and rest.endswith(")") and rest.count("(") == 1:
+                rest = rest[1:-1]
+            return text, rest
     cut = label.rfind(" ", 0, _OPTION_MAX - 1)
     cut = cut if cut > 0 else _OPTION_MAX - 1
     return label[:cut] + "…", "…" + label[cut:].lstrip()
