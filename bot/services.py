@@ -1142,12 +1142,33 @@ def report(uow: UnitOfWork, org: Org, *, start: date, end: date) -> Summary:
     return summarise(rows, start=start, end=end, cal=calendar(org))
 
 
-def weekly_summary(uow: UnitOfWork, org: Org, *, start: date, end: date) -> Summary:
-    """The weekly digest's figures as people read them in chat: teams by name, never by id."""
+def weekly_summary(uow: UnitOfWork, org: Org, *, start: date, end: date,
+                   channel: str | None = None) -> Summary:
+    """The weekly digest's figures as people read them in chat: teams by name, never by id;
+    for an escalation ``channel``, also how many overdue transfers were put to its level on the
+    day after the period (what its people's `/transfer list overdue` lists that day)."""
     s = report(uow, org, start=start, end=end)
     for line in s.by_team:
         line.team = views.team_name(org, line.team)
+    if channel is not None:
+        s.overdue_reached = len(reached_channel(uow, org, channel, end + timedelta(days=1)))
     return s
+
+
+def reached_channel(uow: UnitOfWork, org: Org, channel: str, today: date) -> list[TransferSummary]:
+    """Overdue open transfers that reached a level whose contact is ``channel`` (for either team)."""
+    covers = uow.covers.active_on(today)
+    out = []
+    for r in list_transfers(uow, today=today, overdue=True):
+        t = uow.transfers.get(r.id)
+        if t is None or not org.has_team(t.holding_team):
+            continue
+        pack = org.pack_for(t.holding_team)
+        levels = access.reached_levels(org, t, pack, covers, _deadlines(org, t), today)
+        if any((c := org.contact(team, lv)) is not None and c.channel == channel
+               for team in (t.holding_team, t.receiving_team) if org.has_team(team) for lv in levels):
+            out.append(r)
+    return out
 
 
 EXPORT_COLUMNS = ("id", "case_ref", "policy", "holding_team", "receiving_team", "kind", "state",

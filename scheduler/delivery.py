@@ -240,7 +240,8 @@ class Delivery:
     def _weekly(self, row: Any, payload: dict[str, Any]) -> tuple[str, str]:
         start, end = date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"])
         with self.uow() as u:
-            summary = services.weekly_summary(u, self.org, start=start, end=end)
+            summary = services.weekly_summary(u, self.org, start=start, end=end,
+                                              channel=row.recipient)
         return self.chat.post_weekly(row.recipient, summary)
 
     def _export(self, row: Any, payload: dict[str, Any], now: datetime) -> tuple[str, str]:

@@ -554,6 +554,8 @@ def weekly_digest(s: Summary) -> list[dict[str, Any]]:
             _md(f"*Breached*\n{s.breached}"), _md(f"*Awaiting endorsement*\n{s.awaiting_endorsement}"),
             _md(f"*Open now*\n{s.open_now} ({s.overdue_now} overdue)"),
             _md(f"*Median working days to resolution*\n{med}"),
+            *([_md(f"*Overdue and put to this channel's level*\n{s.overdue_reached} "
+                   "(`/transfer list overdue` lists them)")] if s.overdue_reached is not None else []),
         ]),
         DividerBlock(),
     ]

@@ -246,7 +246,8 @@ def test_senior_management_is_asked_to_endorse_before_the_endorsement_deadline(
 def test_an_escalation_contacts_list_and_home_show_what_reached_their_level(
         engine: sa.Engine, org: Org, uow: UoW) -> None:
     """Past its 20 working days the transfer reached senior management: the SMT member's
-    `/transfer list overdue` and App Home show it (before, it did not concern them)."""
+    `/transfer list overdue` and App Home show it (before, it did not concern them), and the
+    SMT channel's digest counts the same overdue transfers as put to its level."""
     _raise(uow, org)
     with uow() as u:
         assert services.list_for(u, org, "U0SMT1", "overdue", date(2026, 12, 1)) == []
@@ -254,8 +255,9 @@ def test_an_escalation_contacts_list_and_home_show_what_reached_their_level(
     with uow() as u:
         listed = services.list_for(u, org, "U0SMT1", "overdue", date(2026, 12, 22))
         home = services.home(u, org, "U0SMT1", at(date(2026, 12, 22)))
-        summary = services.weekly_summary(u, org, start=date(2026, 12, 21), end=date(2026, 12, 23))
-    assert [r.case_ref for r in listed] == ["X123456"] and summary.overdue_now == len(listed)
+        summary = services.weekly_summary(u, org, start=date(2026, 12, 15), end=date(2026, 12, 21),
+                                          channel="C0SMT")
+    assert [r.case_ref for r in listed] == ["X123456"] and summary.overdue_reached == len(listed)
     assert [r.case_ref for r in home.escalated] == ["X123456"]
 
 
@@ -386,3 +388,28 @@ def test_burys_holding_team_is_reminded_of_the_work_itself(engine: sa.Engine, or
     assert ("U0BAMGR: B1: Holding team to complete the work outstanding after the receiving "
             "manager's audit by Tue 08 Dec 2026 (1 working day left). The work: Update the "
             "chronology; Close the LCS episode.") in lines
+
+
+def test_a_head_of_services_overdue_list_agrees_with_their_channels_digest(
+        engine: sa.Engine, org: Org, uow: UoW) -> None:
+    """ROCH: "the electronic case transfer needs to be completed by the next working day": the
+    pick-up point (ICPC) was Thu 3 Dec, nobody moved it, and on Mon 7 Dec it is put to the Head
+    of Service. Their `/transfer list overdue` lists it, and the head-of-service channel's
+    digest counts the same one as put to its level (a probation transfer, which never reaches a
+    head of service, is in the org-wide figures only)."""
+    _raise(uow, org)  # probation: its ladder has no head of service
+    with uow() as u:
+        services.raise_transfer(u, org, "U0RFSW1", RaiseRequest(
+            case_ref="LCS9", receiving_team="roch-cp-1", transfer_point="icpc",
+            transfer_point_date=date(2026, 12, 3)), REQUESTED)
+    monday = date(2026, 12, 7)
+    sweep(engine, org, at(monday))
+    with uow() as u:
+        listed = services.list_for(u, org, "U0HOS", "overdue", monday)
+        summary = services.weekly_summary(u, org, start=date(2026, 11, 30), end=date(2026, 12, 6),
+                                          channel="C0HOS")
+        nobody = services.list_for(u, org, "U0HOS", "overdue", date(2026, 12, 1))
+    assert [r.case_ref for r in listed] == ["LCS9"] and nobody == []
+    assert summary.overdue_reached == len(listed) == 1
+    rendered = str(blocks.weekly_digest(summary))
+    assert "Overdue and put to this channel's level*\\n1 " in rendered
