@@ -189,7 +189,7 @@ class Transfer:
             self._require("request", actor, pack)
         elif not actor.has(*HOLDING, Role.system):
             raise NotPermitted(
-                f"Only the holding team ({self.holding_team}) can request a transfer of "
+                f"Only the holding team can request a transfer of "
                 f"{self.case_ref}; nothing has changed."
             )
         missing = self.checklist_missing(pack, "request")
@@ -224,7 +224,7 @@ class Transfer:
             raise DomainError(f"{self.case_ref} already has a transfer in progress.")
         if not actor.has(*HOLDING, Role.system):
             raise NotPermitted(
-                f"Only the holding team ({self.holding_team}) can give a heads up for "
+                f"Only the holding team can give a heads up for "
                 f"{self.case_ref}; nothing has changed."
             )
         self.heads_up_on = local_date(now)
@@ -433,7 +433,7 @@ def new_transfer(*, case_ref: str, pack: PolicyPack, holding_team: str, receivin
     ref = validate_case_ref(case_ref, pack)
     if holding_team == receiving_team:
         raise DomainError(
-            f"The receiving team must differ from the holding team ({holding_team}).",
+            "The receiving team must differ from the holding team.",
             field="receiving_team")
     if kind not in pack.kind_ids:
         raise DomainError(f"Unknown kind {kind!r}; choose one of: {', '.join(pack.kind_ids)}.",
