@@ -171,10 +171,12 @@ def test_holding_manager_and_baton_may_request() -> None:
 
 @pytest.mark.parametrize("actor", [RM, RSW, SENIOR, NOBODY])
 def test_only_the_holding_team_may_request(actor: Actor) -> None:
-    """Anyone outside the holding team is refused, and nothing changes."""
+    """Anyone outside the holding team is refused, and nothing changes; the refusal names no
+    team id."""
     t = fresh()
-    assert_refused(t, lambda: t.request(actor, NOW, PROBATION), NotPermitted,
-                   "holding team", "team-hold", "nothing has changed")
+    msg = assert_refused(t, lambda: t.request(actor, NOW, PROBATION), NotPermitted,
+                         "holding team", "nothing has changed")
+    assert "team-hold" not in msg
 
 
 # --- heads up (Rochdale) ---------------------------------------------------------------------
@@ -1158,11 +1160,12 @@ def test_generic_pack_takes_any_short_reference_without_spaces() -> None:
 
 
 def test_new_transfer_refuses_the_same_holding_and_receiving_team() -> None:
-    """A case cannot transfer to the team that holds it."""
+    """A case cannot transfer to the team that holds it (said on the receiving team's field,
+    never with the team's id)."""
     with pytest.raises(DomainError, match="must differ") as info:
         new_transfer(case_ref="X123456", pack=PROBATION, holding_team="pdu-north",
                      receiving_team="pdu-north", kind="permanent", actor=PP, now=NOW)
-    assert "pdu-north" in str(info.value)
+    assert "pdu-north" not in str(info.value) and info.value.field == "receiving_team"
 
 
 def test_new_transfer_refuses_an_unknown_kind_listing_the_kinds() -> None:
