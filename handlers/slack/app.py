@@ -271,6 +271,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             return
         except (DomainError, UnknownTeam) as exc:
             field: str = (ids.RECEIVING_TEAM if isinstance(exc, UnknownTeam) else exc.field) or ""
+            if field == ids.CHECKLIST and field not in values and ids.URGENT_REASON in values:
+                field = ids.URGENT_REASON  # no checklist on this person's form: the reason instead
             if field not in values:  # about the request as a whole: under the case reference
                 field = ids.CASE_REF
             ack(response_action="errors", errors={field: _clip(str(exc))})

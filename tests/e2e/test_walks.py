@@ -169,3 +169,28 @@ def test_s2_sign_off_then_request_accepted_and_completed(slack: SlackDriver, uow
     press(slack, "U0SFMGR", "S2001", "Complete transfer")
     fill(slack, "U0SFMGR")
     assert state(uow, "S2001") == "completed"
+
+
+def test_s2_social_worker_is_told_at_once_they_cannot_sign_off_and_gives_the_reason(
+        slack: SlackDriver, uow: UoW) -> None:
+    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
+    Manager (PM) where this may cause unnecessary delay for a child the Group Manager will be
+    contacted". The social worker's form says at its top that only the PM signs off, offers no
+    checklist they cannot tick, and asks for the reason instead (required); a reason too short
+    is refused under that field, not under the case reference."""
+    from bot.policy import builtin_pack
+
+    slack.command("U0SMSW1", "new")
+    form = wait(slack.api, lambda: slack.api.modal_stack("U0SMSW1"))[-1].payload
+    assert "Only MASH's Practice Manager (PM) can sign off the checklist" in str(form["blocks"][0])
+    inputs = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
+    assert ids.CHECKLIST not in inputs and inputs[ids.URGENT_REASON]["optional"] is False
+    kind = builtin_pack("council-s2").kinds[0].id
+    status, answer = slack.submit("U0SMSW1", {
+        ids.CASE_REF: text_input("S2002"), ids.RECEIVING_TEAM: select("s2-fsp"), ids.KIND: select(kind),
+        ids.URGENT_REASON: text_input("ICPC soon")})
+    assert list(answer.get("errors", {})) == [ids.URGENT_REASON], answer
+    fill(slack, "U0SMSW1", {
+        ids.CASE_REF: text_input("S2002"), ids.RECEIVING_TEAM: select("s2-fsp"), ids.KIND: select(kind),
+        ids.URGENT_REASON: text_input("The ICPC is on Thursday and the plan cannot wait for the PM")})
+    assert state(uow, "S2002") == "requested"
