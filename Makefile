@@ -10,12 +10,17 @@ $(VENV)/.installed: pyproject.toml scripts/install
 	PY=$(PY) bash scripts/install --dev $(VENV)
 	touch $@
 
-install: $(VENV)/.installed
+# axe-core (npm) for the browser tests' accessibility check, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
-run: install
+install: $(VENV)/.installed node_modules/.installed
+
+run: $(VENV)/.installed
 	@bash scripts/run
 
-test: install
+test: install  # the browser tests need node_modules (axe-core) too
 	@bash scripts/test
 
 lint: install

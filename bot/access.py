@@ -30,12 +30,15 @@ NOT_VISIBLE = "No transfer you can see has the reference {ref}."
 STRANGER = "Baton does not know you: ask your administrator to add you to the org file."
 
 
+NOT_VISIBLE_ANY = "No transfer you can see matches that button or form."
+
+
 class NotVisible(DomainError):
     """The person may not see the transfer (or it does not exist): the same answer either way."""
 
     def __init__(self, ref: str) -> None:
         shown = "".join(ch for ch in ref.strip().upper() if ch.isprintable())[:40]  # never a NUL
-        super().__init__(NOT_VISIBLE.format(ref=shown or "given"))
+        super().__init__(NOT_VISIBLE.format(ref=shown) if shown else NOT_VISIBLE_ANY)
         self.ref = ref
 
 

@@ -84,6 +84,10 @@ def _may_complete(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | D
     """Completion needs acceptance, except ROCH's pick-up point missed without prior agreement:
     "then the holding PM will transfer the case electronically into the receiving PM"."""
     if t.state not in AWAITING_DECISION:
+        if pack is not None and pack.named_worker_before == "complete" and not t.named_worker:
+            return DomainError(f"Name the worker who will hold {t.case_ref} (Allocate worker) first: "
+                               f"the {pack.title} policy asks for a named worker before the transfer "
+                               "completes.")
         return None
     missed = t.last_event("transfer_point_missed")
     anyway = pack is None or any(BreachAction.transfer_anyway in c.at_breach for c in pack.clocks)
@@ -143,6 +147,19 @@ def _has_clock_action(action: BreachAction) -> Condition:
             return None
         return f"The {pack.title} policy has no such step."
     return cond
+
+
+def _endorsable(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
+    """Senior management endorses once; after that the button goes (its date moves the clock)."""
+    missing = _has_clock_action(BreachAction.request_endorsement)(pack, t, actor)
+    if missing is not None:
+        return missing
+    done = t.last_event("extension_endorsed")
+    if done is not None:
+        until = done.detail.get("expected_by")
+        return ("Senior management already endorsed the extension"
+                + (f" (expected by {until})" if until else "") + "; nothing has changed.")
+    return None
 
 
 def _address_clock(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
@@ -315,8 +332,8 @@ CATALOGUE: tuple[Action, ...] = (
         (*MANAGERS, Role.service_representative),
         frozenset({State.accepted, State.allocated}) | AWAITING_DECISION,
         when=_may_complete,
-        when_text="accepted; or (Rochdale) the pick-up point was missed without prior agreement, "
-                  "by the holding team's managers; " + REP_WORDS,
+        when_text="accepted (Bury: with a named worker); or (Rochdale) the pick-up point was "
+                  "missed without prior agreement, by the holding team's managers; " + REP_WORDS,
         explain="Responsibility for the case passes to the receiving team now.",
         records="completion: responsibility passes to the receiving team", style="primary",
     ),
@@ -383,11 +400,13 @@ CATALOGUE: tuple[Action, ...] = (
     Action(
         "endorse", "Endorse extension", "Endorse extension", "Endorse", "extension_endorsed",
         cmd.Endorse, (Role.holding_escalation,), OPEN - {State.heads_up},
-        fields=(FormField("rationale", "Why the extension is endorsed", F.text, min_length=10,
-                          multiline=True, hint=NO_NAMES),),
-        when=_has_clock_action(BreachAction.request_endorsement),
-        when_text="the policy asks senior management to endorse extensions",
-        records="senior management's endorsement and its rationale",
+        fields=(FormField("expected_by", "Date the transfer is now expected to be completed by",
+                          F.date, hint="The transfer's clock and every card follow this date."),
+                FormField("rationale", "Why the extension is endorsed", F.text, min_length=10,
+                          multiline=True, hint=NO_NAMES)),
+        when=_endorsable,
+        when_text="the policy asks senior management to endorse extensions, and it is not yet endorsed",
+        records="senior management's endorsement, its rationale and the date the transfer is now expected by",
     ),
     Action(
         "address_assessed", "Record address assessment", "Address assessment", "Record",

@@ -30,6 +30,7 @@ class Deadline:
     remind_on: tuple[date, ...]
     status: ClockStatus = ClockStatus.running
     next_step_on: date | None = None  # the earliest step a sweep has yet to look at
+    extended: bool = False  # the due date was moved (an endorsement's expected-by date)
 
     def overdue(self, today: date) -> bool:
         """Running and past its due date."""
@@ -158,6 +159,9 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
         stops = set(c.stops)
         stopped = not t.is_open or any(ev.kind in stops for ev in t.timeline[after:])
         due, reminders = schedule(c, start, cal, _opened_on(t) if c.length == 0 else None)
+        moved = _extended_to(c, t, after)
+        if moved is not None:
+            due, reminders = moved, reminder_dates(c, start, moved, cal)
         out.append(
             Deadline(
                 clock=c.name,
@@ -166,9 +170,20 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
                 due_on=due,
                 remind_on=reminders,
                 status=ClockStatus.stopped if stopped else ClockStatus.running,
+                extended=moved is not None,
             )
         )
     return out
+
+
+def _extended_to(clock: Clock, t: Transfer, after: int) -> date | None:
+    """The latest expected-by date an extending event set for this clock, if any."""
+    if clock.extended_by is None:
+        return None
+    for ev in reversed(t.timeline[after:]):
+        if ev.kind == clock.extended_by and ev.detail.get("expected_by"):
+            return date.fromisoformat(str(ev.detail["expected_by"]))
+    return None
 
 
 def next_deadline(ds: list[Deadline]) -> Deadline | None:
@@ -212,7 +227,9 @@ def _steps(d: Deadline, clock: Clock, ladder: Ladder, cal: WorkingCalendar) -> t
     """:func:`steps`, cached: a sweep asks it for many transfers whose clocks started together."""
     out = [Step(r, StepKind.reminder, f"remind:{r.isoformat()}") for r in d.remind_on]
     breach = cal.next_working_day(d.due_on)
-    out.append(Step(breach, StepKind.breach, "breach"))
+    # An extended clock breaches (and climbs) afresh from its new date: its keys name that date.
+    tag = f"@{d.due_on.isoformat()}" if d.extended else ""
+    out.append(Step(breach, StepKind.breach, f"breach{tag}"))
     if clock.escalate_on_days:
         first = d.starts_on if clock.day_one_is_next_working_day else cal.subtract_working_days(
             cal.working_day_on_or_after(d.starts_on), 1)
@@ -222,7 +239,7 @@ def _steps(d: Deadline, clock: Clock, ladder: Ladder, cal: WorkingCalendar) -> t
     elif BreachAction.escalate in clock.at_breach:
         on = breach
         for level in ladder.levels[1:]:
-            out.append(Step(on, StepKind.escalation, f"escalate:{level.name}", level.name))
+            out.append(Step(on, StepKind.escalation, f"escalate:{level.name}{tag}", level.name))
             on = cal.add_working_days(on, ladder.step_working_days)
     return tuple(sorted(out, key=lambda s: (s.on, _KIND_ORDER[s.kind])))
 

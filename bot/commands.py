@@ -132,9 +132,11 @@ class RecordDelay(Step):
 
 @dataclass(frozen=True)
 class Endorse(Step):
-    """Senior management endorses the transfer running past its extension point."""
+    """Senior management endorses the transfer running past its extension point, with the date
+    it is now expected by."""
 
     rationale: str = ""
+    expected_by: date | None = None
 
 
 @dataclass(frozen=True)

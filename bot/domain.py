@@ -196,7 +196,7 @@ class Transfer:
             self._require("request", actor, pack)
         elif not actor.has(*HOLDING, Role.system):
             raise NotPermitted(
-                f"Only the holding team ({self.holding_team}) can request a transfer of "
+                f"Only the holding team can request a transfer of "
                 f"{self.case_ref}; nothing has changed."
             )
         missing = self.checklist_missing(pack, "request")
@@ -231,7 +231,7 @@ class Transfer:
             raise DomainError(f"{self.case_ref} already has a transfer in progress.")
         if not actor.has(*HOLDING, Role.system):
             raise NotPermitted(
-                f"Only the holding team ({self.holding_team}) can give a heads up for "
+                f"Only the holding team can give a heads up for "
                 f"{self.case_ref}; nothing has changed."
             )
         self.heads_up_on = local_date(now)
@@ -254,6 +254,9 @@ class Transfer:
         if agreed_date is not None and agreed_date < local_date(now):
             raise DomainError(f"The agreed transfer date {agreed_date.isoformat()} is in the past.",
                               field="agreed_date")
+        if pack.named_worker_before == "accept" and not named_worker:
+            raise DomainError(f"Name the worker who will hold the case: the {pack.title} policy "
+                              "asks for one on acceptance.", field="named_worker")
         self.agreed_date = agreed_date
         to = State.allocated if named_worker else State.accepted
         self._record(actor, now, "accepted", to=State.accepted,
@@ -279,6 +282,10 @@ class Transfer:
         missing = self.checklist_missing(pack, "complete")
         if missing:
             raise DomainError("Confirm the checklist before completing. Missing: " + "; ".join(missing))
+        if pack.named_worker_before == "complete" and not self.named_worker and \
+                self.state not in AWAITING_DECISION:
+            raise DomainError("Name the worker who will hold the case (Allocate worker) before the "
+                              f"transfer completes: the {pack.title} policy asks for a named worker.")
         self._record(actor, now, "completed", to=State.completed)
 
     def withdraw(self, actor: Actor, now: datetime, *, reason: str) -> None:
@@ -299,9 +306,8 @@ class Transfer:
         if pack.decline_reasons:
             ids = [r.id for r in pack.decline_reasons]
             if reason_category not in ids:
-                raise DomainError(
-                    pack.decline_reasons_intro + ": " + "; ".join(r.label for r in pack.decline_reasons)
-                    + ".", field="reason_category")
+                raise DomainError(f"{pack.decline_reasons_intro}: choose one of them.",
+                                  field="reason_category")
         self._record(actor, now, "declined", to=State.declined, reason=rationale,
                      category=reason_category)
 
@@ -386,11 +392,16 @@ class Transfer:
                      actions=_text(actions, "the actions being taken", "actions"))
 
     def endorse_extension(self, actor: Actor, now: datetime, *, rationale: str,
-                          pack: PolicyPack | None = None) -> None:
-        """Senior management endorses running past the endorsement deadline (probation)."""
+                          pack: PolicyPack | None = None, expected_by: date | None = None) -> None:
+        """Senior management endorses running past the endorsement deadline (probation), with the
+        date the transfer is now expected by (the clocks that the pack extends follow it)."""
         self._require("endorse", actor, pack)
+        if expected_by is not None and expected_by <= local_date(now):
+            raise DomainError(f"The date the transfer is expected by ({expected_by:%a %d %b %Y}) "
+                              "must be after today.", field="expected_by")
         self._record(actor, now, "extension_endorsed",
-                     reason=_text(rationale, "the rationale", "rationale"))
+                     reason=_text(rationale, "the rationale", "rationale"),
+                     expected_by=expected_by.isoformat() if expected_by else None)
 
     def address_assessed(self, actor: Actor, now: datetime, *, outcome: str,
                          pack: PolicyPack | None = None) -> None:
@@ -442,7 +453,7 @@ def new_transfer(*, case_ref: str, pack: PolicyPack, holding_team: str, receivin
     ref = validate_case_ref(case_ref, pack)
     if holding_team == receiving_team:
         raise DomainError(
-            f"The receiving team must differ from the holding team ({holding_team}).",
+            "The receiving team must differ from the holding team.",
             field="receiving_team")
     if kind not in pack.kind_ids:
         raise DomainError(f"Unknown kind {kind!r}; choose one of: {', '.join(pack.kind_ids)}.",

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
-from bot import access
+from bot import access, views
 from bot.domain import TimelineEvent, Transfer
 from bot.org import Org
 from bot.policy import PolicyPack, Recipient
@@ -80,7 +81,9 @@ BRIEF = {"requested": "a transfer request needs your decision", "heads_up": "an 
          "imported": "adopted from the tracker", "declined": "declined; the holding manager may dispute",
          "work_requested": "work is asked of the holding team",
          "work_completed": "the work asked for is done",
-         "allocated": "you are the named worker", "disputed": "a dispute needs deciding",
+         "allocated": "a named worker is allocated", "disputed": "a dispute needs deciding",
+         "delay_recorded": "the reason for delay is recorded",
+         "extension_endorsed": "the extension is endorsed",
          "escalated": "a dispute needs deciding", "accepted": "accepted", "completed": "completed",
          "decided": "the dispute is decided",
          "capacity_concern_raised": "a capacity concern for your level (the transfer goes ahead)"}
@@ -162,10 +165,12 @@ def _new(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: Timel
     kind = ev.kind
     holding = _team(org, t.holding_team)
     managers = _unique(resolve(org, covers, t, Recipient.receiving_manager, pack))
+    who = views.raised_by(t, pack, org)
+    flags = f" Flags: {'; '.join(pack.flag_labels(t.flags))}." if t.flags else ""
     if kind == "heads_up":
-        line = f"Early heads up: {holding} expects to transfer this case to your team."
+        line = f"Early heads up from {who}: the case is expected to transfer to your team.{flags}"
     else:
-        line = f"New transfer request: {holding} asks your team to take this case."
+        line = f"New transfer request from {who}: your team is asked to take this case.{flags}"
     stand_in = set(effective_managers(org, t.receiving_team, covers))
     if managers and not stand_in & set(managers):
         line += " The receiving team's managers are away with no cover, so it comes to you."
@@ -182,9 +187,28 @@ def _new(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: Timel
                           ref="requester"))
     channels = _unique(resolve(org, covers, t, Recipient.receiving_channel, pack))
     out.append(Notice("card", f"{kind}:channel", t.id, channels,
-                      ((f"Early heads up from {holding}." if kind == "heads_up"
-                        else f"Transfer request from {holding}."),), ref="channel"))
+                      ((f"Early heads up from {who}.{flags}" if kind == "heads_up"
+                        else f"Transfer request from {who}.{flags}"),), ref="channel"))
     return [n for n in out if n.audience]
+
+
+def _day(iso: str) -> str:
+    try:
+        return views.day(date.fromisoformat(iso))
+    except ValueError:
+        return "-"
+
+
+def _holding_senior(org: Org, t: Transfer, pack: PolicyPack) -> list[str]:
+    """The transferring area's senior managers (users) at the levels the transfer reached."""
+    out: list[str] = []
+    for lv in pack.escalation.levels[1:]:
+        c = org.contact(t.holding_team, lv.name)
+        if c:
+            out += [u for u in c.users if u not in out]
+        if lv.name == (t.escalation_level or pack.escalation.levels[1].name):
+            break
+    return out
 
 
 def _holding_level(org: Org, t: Transfer, level: str) -> list[str]:
@@ -229,16 +253,34 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
                     f"New transfer request: {holding} asks your team to take this case "
                     "(the early heads up is now the request).", "dm")
     if ev.kind == "declined":
-        return card(holders, f"{receiving} declined this transfer. The holding team's manager may "
-                             "dispute the decline.", "holding")
+        why = pack.reason_label(str(ev.detail.get("category"))) if ev.detail.get("category") else ""
+        return card(holders, f"{receiving} declined this transfer" + (f" ({why})" if why else "")
+                    + ". The holding team's manager may dispute the decline (Raise a dispute).",
+                    "holding")
     if ev.kind == "work_requested":
-        due = ev.detail.get("due", "")
-        return card(holders, f"{receiving} asks the holding team for work, due {due}. "
+        due = _day(str(ev.detail.get("due", "")))
+        items = "; ".join(str(i) for i in ev.detail.get("items") or t.work_items)
+        return card(holders, f"{receiving} asks {holding} for this work by {due}: {items}. "
                              "It never delays the transfer.", "holding")
+    if ev.kind == "delay_recorded":
+        told = _unique([*receivers, *_holding_senior(org, t, pack)], (ev.actor,))
+        return card(told, f"{holding} recorded the reason for the delay and the actions in hand "
+                          "(on the card's history).", "delay")
+    if ev.kind == "extension_endorsed":
+        until = _day(str(ev.detail.get("expected_by", "")))
+        told = _unique([*holders, *receivers, *_holding_senior(org, t, pack)], (ev.actor,))
+        return card(told, "Senior management endorsed the extension"
+                    + (f": the transfer is now expected by {until}." if until != "-" else "."),
+                    "endorsed")
     if ev.kind == "work_completed":
         return card(receivers, f"{holding} has done the work asked for.", "dm")
-    if ev.kind == "allocated" and t.named_worker and t.named_worker != ev.actor:
-        return card((t.named_worker,), "You are the named worker for this case.", "worker")
+    if ev.kind == "allocated" and t.named_worker:
+        out = card(_unique(holders, (t.named_worker,)),
+                   f"{receiving} named the worker who will hold this case.", "holding")
+        if t.named_worker != ev.actor:
+            out += card((t.named_worker,), f"You are the named worker for this case in {receiving}.",
+                        "worker")
+        return out
     if ev.kind == "disputed" or (ev.kind == "escalated" and t.state in IN_DISPUTE):
         level = t.escalation_level or pack.escalation.levels[0].name
         above = pack.escalation.above(level) if ev.kind == "disputed" else None

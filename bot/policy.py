@@ -127,6 +127,9 @@ class Clock(_Frozen):
     # Where this clock reads the seed in a way the seed leaves open: the setting and its default
     # (the README's clock table lists it).
     reading: str = ""
+    # A timeline event whose ``expected_by`` date moves this clock's due date (probation: the
+    # senior management endorsement sets the date the transfer is now expected by).
+    extended_by: str | None = None
 
     @field_validator("stops")
     @classmethod
@@ -314,6 +317,10 @@ class PolicyPack(_Frozen):
     siblings_together: Ident | None = None
     siblings_source: str = ""
     notes: tuple[str, ...] = ()
+    practitioner_label: str = "practitioner"  # what the pack calls a case-holding worker
+    # When the receiving team must have named its worker: at acceptance, before completion, or
+    # never enforced (None). A setting; see the packs for the seed each reading comes from.
+    named_worker_before: Literal["accept", "complete"] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -384,6 +391,38 @@ class PolicyPack(_Frozen):
         """The label of the ladder (or capacity route) level ``name`` (the name itself when unknown)."""
         route = self.capacity.levels if self.capacity else ()
         return next((lv.label for lv in (*self.escalation.levels, *route) if lv.name == name), name)
+
+    def label_of(self, choices: tuple[Choice, ...], ident: str | None) -> str:
+        """The pack's label for a kind, flag, transfer point or reason id (the id when unknown)."""
+        return next((c.label for c in choices if c.id == ident), ident or "")
+
+    def kind_label(self, ident: str | None) -> str:
+        """The pack's words for a kind of transfer."""
+        return self.label_of(self.kinds, ident)
+
+    def point_label(self, ident: str | None) -> str:
+        """The pack's words for a transfer point."""
+        return self.label_of(self.transfer_points, ident)
+
+    def reason_label(self, ident: str | None) -> str:
+        """The pack's words for a decline reason."""
+        return self.label_of(self.decline_reasons, ident)
+
+    def flag_labels(self, idents: tuple[str, ...]) -> list[str]:
+        """The pack's words for a transfer's flags."""
+        return [self.label_of(self.flags, f) for f in idents]
+
+    def clock_label(self, name: str) -> str:
+        """The pack's words for a clock (its obligation, e.g. "Transfer to be completed by")."""
+        return next((c.label for c in self.clocks if c.name == name), name)
+
+    def item_label(self, checklist_id: str, item_id: str) -> str:
+        """The pack's words for a checklist item, with its checklist."""
+        cl = next((c for c in self.checklists if c.id == checklist_id), None)
+        if cl is None:
+            return item_id
+        item = next((i.label for i in cl.items if i.id == item_id), item_id)
+        return f"{cl.label}: {item}"
 
     def clock(self, name: str) -> Clock:
         """The clock called ``name``; KeyError naming the pack's clocks otherwise."""

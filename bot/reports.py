@@ -63,6 +63,9 @@ class Summary:
     median_days_to_resolution: float | None = None
     by_team: list[TeamLine] = field(default_factory=list)
     by_state: dict[str, int] = field(default_factory=dict)
+    # For one escalation channel's digest: the overdue transfers put to its level, the same
+    # ones its people's `/transfer list overdue` shows (None: not a channel's digest).
+    overdue_reached: int | None = None
 
 
 def _in(d: date | None, start: date, end: date) -> bool:

@@ -146,7 +146,7 @@ def visible(uow: UnitOfWork, org: Org, user: str, now: datetime, *, case_ref: st
     """The transfer if ``user`` may see it; otherwise NotVisible, the same answer as for an
     unknown case (a refused attempt on an existing one is recorded). With ``surface`` the read
     is recorded and committed."""
-    ref = case_ref or (f"#{transfer_id}" if transfer_id is not None else "")
+    ref = case_ref or ""  # a button or form for a transfer: never its internal number
     try:
         t = load(uow, case_ref=case_ref, transfer_id=transfer_id)
     except DomainError:
@@ -171,6 +171,45 @@ def _may_raise_from(uow: UnitOfWork, org: Org, user: str, team_id: str, today: d
     return bool(covering & set(team.managers))
 
 
+@dataclass(frozen=True)
+class RaiseAccess:
+    """What a person may do on the raise form of a team, told before they fill it in: a refusal
+    (they cannot raise under this policy at all), whether they may sign off the checklist that
+    gates the request, and a note saying what they cannot do."""
+
+    refusal: str | None = None
+    may_sign_off: bool = True
+    note: str = ""
+
+
+def raise_access(uow: UnitOfWork, org: Org, user: str, team_id: str, today: date, *,
+                 heads_up: bool = False) -> RaiseAccess:
+    """Whether ``user`` may raise from ``team_id`` under its pack, before they fill in the form:
+    where a checklist only the holding team's managers sign off gates the request (BURY: "The
+    case should not be placed on the transfer list ... unless an audit has been completed"), only
+    those managers can raise; where the pack lets a ladder level agree instead (S2: "where this
+    may cause unnecessary delay for a child the Group Manager will be contacted"), others may
+    raise with that reason."""
+    pack, team = org.pack_for(team_id), org.team(team_id)
+    covering = {c.manager for c in uow.covers.active_on(today) if c.cover == user}
+    manager = user in team.managers or bool(covering & set(team.managers))
+    gates = [cl for cl in pack.gating("request") if cl.confirmed_by == "holding_manager"]
+    if heads_up or manager or not gates:
+        return RaiseAccess()
+    role = pack.escalation.levels[0].label
+    blocking = next((cl for cl in gates if not cl.override_by), None)
+    if blocking is not None:
+        return RaiseAccess(refusal=(
+            f"Under the {pack.title} policy only {team.name}'s {role} can raise a transfer: "
+            f"the {blocking.label[:1].lower() + blocking.label[1:]} must be signed off first, and "
+            "only they can sign it off. Ask them to raise it."), may_sign_off=False)
+    cl = gates[0]
+    return RaiseAccess(may_sign_off=False, note=(
+        f"Only {team.name}'s {role} can sign off the checklist ({cl.label}). Raise this now only "
+        f"if waiting {cl.override_when}: give that reason, and the "
+        f"{pack.level_label(cl.override_by or '')} is asked to agree."))
+
+
 def _home_team(org: Org, user: str, holding_team: str | None) -> str:
     if holding_team:
         org.team(holding_team)
@@ -184,14 +223,14 @@ def _home_team(org: Org, user: str, holding_team: str | None) -> str:
     return teams[0].id
 
 
-def _open_conflict(uow: UnitOfWork, case_ref: str) -> DomainError:
+def _open_conflict(uow: UnitOfWork, case_ref: str, org: Org | None = None) -> DomainError:
     other = uow.transfers.get_open_by_case(case_ref)
     if other is None:
         return DomainError(f"{case_ref} already has an open transfer.", field="case_ref")
     return DomainError(
-        f"{case_ref} already has an open transfer (#{other.id}: {other.holding_team} → "
-        f"{other.receiving_team}, {STATE_LABELS[other.state].lower()}). Withdraw or complete it "
-        "before raising another.", field="case_ref"
+        f"{case_ref} already has an open transfer ({views.team_name(org, other.holding_team)} → "
+        f"{views.team_name(org, other.receiving_team)}, {STATE_LABELS[other.state].lower()}). "
+        "Withdraw or complete it before raising another.", field="case_ref"
     )
 
 
@@ -243,7 +282,7 @@ def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool 
             uow.transfers.save(t, ds)
     except DuplicateOpenTransfer as exc:
         uow.rollback()
-        raise _open_conflict(uow, t.case_ref) from exc
+        raise _open_conflict(uow, t.case_ref, org) from exc
     write_notices(uow, org, t, events, now)
     uow.commit()
     log.info("transfer_saved", extra={"transfer_id": t.id, "state": str(t.state),
@@ -299,8 +338,8 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
     holding = _home_team(org, user, req.holding_team)
     org.team(req.receiving_team)
     if not _may_raise_from(uow, org, user, holding, local_date(now)):
-        raise NotPermitted(f"Only members of {holding} can raise a transfer from it; you are not "
-                           "in that team in Baton's org file.", field="case_ref")
+        raise NotPermitted(f"Only members of {org.team(holding).name} can raise a transfer from it; "
+                           "you are not in that team in Baton's org file.", field="case_ref")
     pack = org.pack_for(holding)
     if not org.may_transfer(holding, req.receiving_team):
         other = org.pack_for(req.receiving_team)
@@ -322,10 +361,10 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
     check_dates(pack, t, local_date(now))
     _check_excluded(org, t)
     if uow.transfers.get_open_by_case(t.case_ref) is not None:
-        raise _open_conflict(uow, t.case_ref)
+        raise _open_conflict(uow, t.case_ref, org)
     actor = actor_for(uow, org, t, user, local_date(now))
     if not actor.has(Role.holding_practitioner, Role.holding_manager):
-        raise DomainError(f"Only members of {holding} can raise a transfer from it.")
+        raise DomainError(f"Only members of {org.team(holding).name} can raise a transfer from it.")
     for checklist, item in req.confirmed:
         t.confirm(actor, now, pack, checklist=checklist, item=item)
     if req.heads_up:
@@ -443,7 +482,7 @@ def load(uow: UnitOfWork, *, transfer_id: int | None = None, case_ref: str | Non
     if transfer_id is not None:
         t = uow.transfers.get(transfer_id)
         if t is None:
-            raise DomainError(f"There is no transfer #{transfer_id}.")
+            raise DomainError("Baton has no such transfer.")
         return t
     if case_ref:
         ref = case_ref.strip().upper()
@@ -472,8 +511,8 @@ def _worker(org: Org, t: Transfer, user: str | None) -> str | None:
         return None
     team = org.team(t.receiving_team)
     if user not in (*team.members, *team.managers):
-        raise DomainError(f"The named worker must be in {team.name} ({team.id}); choose someone "
-                          "from that team.", field="named_worker")
+        raise DomainError(f"The named worker must be in {team.name}; choose someone from that "
+                          "team.", field="named_worker")
     return user
 
 
@@ -546,7 +585,7 @@ def _h_delay(t: Transfer, a: Actor, c: Context, m: cmd.RecordDelay) -> None:
 
 
 def _h_endorse(t: Transfer, a: Actor, c: Context, m: cmd.Endorse) -> None:
-    t.endorse_extension(a, c.now, rationale=m.rationale, pack=c.pack)
+    t.endorse_extension(a, c.now, rationale=m.rationale, pack=c.pack, expected_by=m.expected_by)
 
 
 def _h_address(t: Transfer, a: Actor, c: Context, m: cmd.AddressAssessed) -> None:
@@ -814,11 +853,45 @@ def list_for(uow: UnitOfWork, org: Org, user: str, scope: str, today: date) -> l
     teams = [t.id for t in org.teams_of(user)]
     rows = _seen(uow, org, user, today,
                  list_transfers(uow, today=today, overdue=scope == "overdue", teams=teams or [""]))
+    above = reached_me(uow, org, user, today, overdue=scope == "overdue")
+    known = {r.id for r in rows}
+    rows += [r for r in above if r.id not in known]
     if scope != "mine":
         return rows
     managed = {t.id for t in org.managed_by(user)}
     return [r for r in rows if user in (r.requested_by, r.named_worker)
-            or r.receiving_team in managed or r.holding_team in managed]
+            or r.receiving_team in managed or r.holding_team in managed or r.id in {x.id for x in above}]
+
+
+def escalation_teams(org: Org, user: str) -> list[str]:
+    """Teams whose escalation ladder names ``user`` at a level above the team managers."""
+    out = []
+    for team in org.teams:
+        pack = org.pack_for(team.id)
+        for level in pack.escalation.levels[1:]:
+            c = org.contact(team.id, level.name)
+            if c is not None and user in c.users:
+                out.append(team.id)
+                break
+    return out
+
+
+def reached_me(uow: UnitOfWork, org: Org, user: str, today: date, *,
+               overdue: bool = False) -> list[TransferSummary]:
+    """Open transfers that reached ``user``'s escalation level (an escalation contact's list and
+    App Home); only the overdue ones when asked."""
+    teams = escalation_teams(org, user)
+    if not teams:
+        return []
+    out = []
+    for r in list_transfers(uow, today=today, overdue=overdue, teams=teams):
+        t = uow.transfers.get(r.id)
+        if t is not None and sees(uow, org, t, user, today):
+            out.append(r)
+    return out
+
+
+RECENT_DECLINES_DAYS = 28  # a declined case stays in its holding team's App Home this long
 
 
 def home_lists(uow: UnitOfWork, org: Org, user: str, today: date
@@ -827,7 +900,12 @@ def home_lists(uow: UnitOfWork, org: Org, user: str, today: date
     mine = [t.id for t in org.teams_of(user)]
     managed = {t.id for t in org.managed_by(user)}
     rows = _seen(uow, org, user, today, list_transfers(uow, today=today, teams=mine)) if mine else []
-    return ([r for r in rows if r.holding_team in mine],
+    since = today - timedelta(days=RECENT_DECLINES_DAYS)
+    declined = [r for r in uow.transfers.summaries(teams=mine, open_only=False)
+                if r.state == State.declined.value and r.holding_team in managed
+                and r.closed_at is not None and local_date(r.closed_at) >= since] if managed else []
+    declined = _seen(uow, org, user, today, declined)
+    return ([r for r in rows if r.holding_team in mine] + declined,
             [r for r in rows if r.receiving_team in managed])
 
 
@@ -838,6 +916,7 @@ class HomeLists:
     waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
     outbound: list[TransferSummary]
     inbound: list[TransferSummary]
+    escalated: list[TransferSummary] = field(default_factory=list)
 
 
 HOME_LOOK_AT = 40  # transfers, first due first, checked for actions waiting on the person
@@ -848,9 +927,10 @@ def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
     outbound and inbound transfers of their teams."""
     today = local_date(now)
     outbound, inbound = home_lists(uow, org, user, today)
+    escalated = reached_me(uow, org, user, today)
     seen: set[int] = set()
     candidates = []
-    for r in sorted([*inbound, *outbound], key=lambda r: (r.due_on or date.max, r.id)):
+    for r in sorted([*inbound, *outbound, *escalated], key=lambda r: (r.due_on or date.max, r.id)):
         if r.id not in seen:
             seen.add(r.id)
             candidates.append(r)
@@ -862,7 +942,7 @@ def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
         offered = actions.available(t, actor_for(uow, org, t, user, today), org.pack_for(t.holding_team))
         if offered:
             waiting.append((r, views.buttons(t, offered)))
-    return HomeLists(waiting=waiting, outbound=outbound, inbound=inbound)
+    return HomeLists(waiting=waiting, outbound=outbound, inbound=inbound, escalated=escalated)
 
 
 def status_card(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> views.Card:
@@ -940,13 +1020,13 @@ def record_closure(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: dat
     if not org.has_team(team):
         raise DomainError(f"There is no team {team[:40]!r} in Baton's org file.", field="team")
     if not cli and not _manages(uow, org, user, team, today):
-        raise NotPermitted(f"Only the managers of {team} (or their cover) can record that a case "
-                           "it holds closed; nothing has changed.")
+        raise NotPermitted(f"Only the managers of {org.team(team).name} (or their cover) can record "
+                           "that a case it holds closed; nothing has changed.")
     ref = validate_case_ref(case_ref, org.pack_for(team))
     open_t = uow.transfers.get_open_by_case(ref)
     if open_t is not None:
-        raise DomainError(f"{ref} has an open transfer (#{open_t.id}); complete or withdraw it "
-                          "before recording that the case closed.", field="case_ref")
+        raise DomainError(f"{ref} has an open transfer; complete or withdraw it before recording "
+                          "that the case closed.", field="case_ref")
     c = Closure(ref, team, day, user, now)
     uow.closures.add(c)
     uow.commit()
@@ -1296,6 +1376,35 @@ def report(uow: UnitOfWork, org: Org, *, start: date, end: date) -> Summary:
     """The period's summary: opened, resolved, breached, awaiting endorsement, medians, by team."""
     rows = uow.transfers.report_rows(since=start, today=end)
     return summarise(rows, start=start, end=end, cal=calendar(org))
+
+
+def weekly_summary(uow: UnitOfWork, org: Org, *, start: date, end: date,
+                   channel: str | None = None) -> Summary:
+    """The weekly digest's figures as people read them in chat: teams by name, never by id;
+    for an escalation ``channel``, also how many overdue transfers were put to its level on the
+    day after the period (what its people's `/transfer list overdue` lists that day)."""
+    s = report(uow, org, start=start, end=end)
+    for line in s.by_team:
+        line.team = views.team_name(org, line.team)
+    if channel is not None:
+        s.overdue_reached = len(reached_channel(uow, org, channel, end + timedelta(days=1)))
+    return s
+
+
+def reached_channel(uow: UnitOfWork, org: Org, channel: str, today: date) -> list[TransferSummary]:
+    """Overdue open transfers that reached a level whose contact is ``channel`` (for either team)."""
+    covers = uow.covers.active_on(today)
+    out = []
+    for r in list_transfers(uow, today=today, overdue=True):
+        t = uow.transfers.get(r.id)
+        if t is None or not org.has_team(t.holding_team):
+            continue
+        pack = org.pack_for(t.holding_team)
+        levels = access.reached_levels(org, t, pack, covers, _deadlines(org, t), today)
+        if any((c := org.contact(team, lv)) is not None and c.channel == channel
+               for team in (t.holding_team, t.receiving_team) if org.has_team(team) for lv in levels):
+            out.append(r)
+    return out
 
 
 EXPORT_COLUMNS = ("id", "case_ref", "policy", "holding_team", "receiving_team", "kind", "state",

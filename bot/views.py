@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import actions
 from bot.actions import Action, FieldKind, FormField
@@ -19,6 +19,9 @@ from bot.domain import UK_TIME, TimelineEvent, Transfer, local_date
 from bot.org import Actor, Org
 from bot.policy import Choice, PolicyPack
 from bot.states import AWAITING_DECISION, STATE_LABELS, State
+
+if TYPE_CHECKING:
+    from bot.ports import TransferSummary
 
 SYSTEM = "baton"
 RESTRICTED_NOTE = "Restricted case: Baton shows only its reference, state and actions in chat."
@@ -63,6 +66,8 @@ class Card:
     status: Rich
     buttons: tuple[Button, ...]
     fallback: str
+    todo: str = ""  # who must do what by when, in the pack's words ("South PDU: decide on ...")
+    rag: str | None = None  # 'red', 'amber' or 'green' for the next deadline; None when none runs
 
 
 @dataclass(frozen=True)
@@ -149,17 +154,106 @@ def buttons(t: Transfer, offered: list[Action]) -> tuple[Button, ...]:
     return tuple(Button(a.name, a.label, t.id or 0, a.style) for a in offered)
 
 
+def days_left_text(due: date, cal: WorkingCalendar, today: date) -> str:
+    """Working days left, due today, or overdue, as of ``today``."""
+    left = cal.working_days_between(today, due)
+    if left < 0:
+        return f"overdue by {-left} working day{'s' if left != -1 else ''}"
+    if left == 0:
+        return "due today"
+    return f"{left} working day{'s' if left != 1 else ''} left"
+
+
 def deadline_text(d: Deadline | None, cal: WorkingCalendar, today: date) -> str:
-    """The next deadline with working days left or overdue."""
+    """The next deadline as the pack's obligation, with working days left or overdue:
+    "Transfer to be completed by Tue 22 Dec 2026 (5 working days left)"."""
     if d is None:
         return "No deadline running"
-    left = cal.working_days_between(today, d.due_on)
-    text = f"{d.label}: {day(d.due_on)}"
-    if left < 0:
-        return f"{text} (overdue by {-left} working day{'s' if left != -1 else ''})"
-    if left == 0:
-        return f"{text} (due today)"
-    return f"{text} ({left} working day{'s' if left != 1 else ''} left)"
+    return f"{d.label} {day(d.due_on)} ({days_left_text(d.due_on, cal, today)})"
+
+
+def team_name(org: Org | None, team_id: str) -> str:
+    """A team as the org file names it (its id only when the org does not know it)."""
+    return org.team(team_id).name if org is not None and org.has_team(team_id) else team_id
+
+
+def raised_by(t: Transfer, pack: PolicyPack | None, org: Org | None) -> str:
+    """Who raised a transfer, by team and role, never by name: "North PDU's practitioner"."""
+    team = team_name(org, t.holding_team)
+    if t.requested_by == SYSTEM:
+        return f"{team} (adopted from the tracker)"
+    manager = org is not None and org.has_team(t.holding_team) and (
+        t.requested_by in org.team(t.holding_team).managers)
+    if manager and pack is not None:
+        role = pack.escalation.levels[0].label
+    elif manager:
+        role = "manager"
+    else:
+        role = pack.practitioner_label if pack is not None else "practitioner"
+    return f"{team}'s {role}"
+
+
+def _delay_owed(t: Transfer, pack: PolicyPack, d: Deadline, today: date) -> bool:
+    """A breached clock asks the transferring area for a delay reason not yet recorded."""
+    from bot.policy import BreachAction
+
+    clock = next((c for c in pack.clocks if c.name == d.clock), None)
+    if clock is None or BreachAction.record_delay not in clock.at_breach or not d.overdue(today):
+        return False
+    last = t.last_event("delay_recorded")
+    return last is None or local_date(last.at) <= d.due_on
+
+
+def todo(t: Transfer, deadlines: list[Deadline], *, pack: PolicyPack, org: Org | None,
+         cal: WorkingCalendar, today: date) -> str:
+    """Who must do what by when, in the pack's words: "South PDU: decide on X123456 by Tue 22
+    Dec 2026 (20 working days left)"; empty once the transfer is closed (but for a decline the
+    holding team may dispute)."""
+    holding, receiving = team_name(org, t.holding_team), team_name(org, t.receiving_team)
+    d = next_deadline(deadlines)
+    by = f" by {day(d.due_on)} ({days_left_text(d.due_on, cal, today)})" if d else ""
+    ref = t.case_ref
+    if t.state == State.declined:
+        return f"{holding}: dispute the decline on {ref}, or keep the case."
+    if not t.is_open:
+        return ""
+    if d is not None and _delay_owed(t, pack, d, today):
+        return (f"{holding}: record the reason for delay on {ref} and the actions in hand "
+                f"({d.label} {day(d.due_on)}, {days_left_text(d.due_on, cal, today)}).")
+    if t.work_items and t.work_due:
+        return (f"{holding}: do the work asked for on {ref} by {day(t.work_due)} "
+                f"({days_left_text(t.work_due, cal, today)}): " + "; ".join(t.work_items) + ".")
+    if t.state == State.heads_up:
+        return f"{holding}: send the request for {ref} when it is ready ({receiving} is told early)."
+    if t.state in AWAITING_DECISION:
+        asked = t.last_event("sign_off_override_asked")
+        if asked is not None and t.sign_off_awaited(pack):
+            level = pack.level_label(str(asked.detail.get("level", "")))
+            return f"{level}: agree that {ref} goes before the Practice Manager's sign-off{by}."
+        return f"{receiving}: decide on {ref}{by}."
+    if t.state in (State.disputed, State.escalated):
+        level = pack.level_label(t.escalation_level or pack.escalation.levels[0].name)
+        return f"{level}: decide the dispute on {ref}{by}."
+    if t.state == State.accepted and not t.named_worker:
+        return f"{receiving}: name the worker for {ref} and complete the transfer{by}."
+    return f"{receiving} and {holding}: complete the transfer of {ref}{by}."
+
+
+def summary_parts(r: TransferSummary, org: Org | None, today: date,
+                  cal: WorkingCalendar) -> tuple[str, str, str]:
+    """A list row in words, labels not ids: (state, "North PDU → South PDU", "day 5 · Transfer
+    to be completed by Tue 22 Dec 2026 (15 working days left)")."""
+    state = STATE_LABELS[State(r.state)] if r.state in State.__members__ else r.state
+    teams = f"{team_name(org, r.holding_team)} → {team_name(org, r.receiving_team)}"
+    due = "no deadline running"
+    if r.due_on is not None:
+        label = "Due"
+        if org is not None and r.due_clock and org.has_team(r.holding_team):
+            label = org.pack_for(r.holding_team).clock_label(r.due_clock)
+        due = f"{label} {day(r.due_on)} ({days_left_text(r.due_on, cal, today)})"
+    if r.requested_on is not None:
+        due = f"day {cal.working_days_between(r.requested_on, today)} · {due}"
+    return state, teams, due
 
 
 def _decisive_event(t: Transfer) -> TimelineEvent | None:
@@ -169,7 +263,7 @@ def _decisive_event(t: Transfer) -> TimelineEvent | None:
     return t.timeline[-1] if t.timeline else None
 
 
-def _status(t: Transfer) -> Rich:
+def _status(t: Transfer, pack: PolicyPack | None = None) -> Rich:
     if t.state in AWAITING_DECISION:
         return rich("Awaiting the receiving team's decision.")
     ev = _decisive_event(t)
@@ -180,6 +274,9 @@ def _status(t: Transfer) -> Rich:
     if ev is None:
         return rich(line)
     parts: list[str | Person] = [f"{line} by ", actor_part(ev.actor), f" on {when(ev.at)}"]
+    category = ev.detail.get("category") if ev.detail else None
+    if category and pack is not None:
+        parts.append(f" ({pack.reason_label(str(category))})")
     if ev.reason:
         parts.append(f": {ev.reason}")
     return tuple(parts)
@@ -196,27 +293,22 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
                     status=rich(RESTRICTED_NOTE),
                     buttons=buttons(t, offered), fallback=headline[0] if headline else t.case_ref)
     d = next_deadline(deadlines)
-    kind = next((k.label for k in pack.kinds if k.id == t.kind), t.kind) if pack else t.kind
-
-    def team(tid: str) -> str:
-        if org is not None and org.has_team(tid):
-            return org.team(tid).name
-        return tid
-
+    kind = pack.kind_label(t.kind) if pack else t.kind
+    deadline = deadline_text(d, cal, today) if t.is_open else "None (closed)"
+    if t.requested_on and t.is_open:
+        deadline += (f"; working day {cal.working_days_between(t.requested_on, today)} "
+                     "(day 1 is the next working day after the request)")
     fields: list[tuple[str, Rich]] = [
-        ("From", rich(team(t.holding_team))),
-        ("To", rich(team(t.receiving_team))),
+        ("From", rich(f"{team_name(org, t.holding_team)} (raised by {raised_by(t, pack, org)})")),
+        ("To", rich(team_name(org, t.receiving_team))),
         ("Kind", rich(kind)),
         ("State", rich(STATE_LABELS[t.state])),
-        ("Next deadline", rich(deadline_text(d, cal, today) if t.is_open else "None (closed)")),
+        ("Next deadline", rich(deadline)),
     ]
-    if t.requested_on and t.is_open:
-        fields.append(("Working days elapsed",
-                       rich(f"{cal.working_days_between(t.requested_on, today)} "
-                            "(day 1 is the next working day after the request)")))
+    if t.flags:
+        fields.append(("Flags", rich("; ".join(pack.flag_labels(t.flags) if pack else t.flags))))
     if t.transfer_point:
-        point = next((p.label for p in pack.transfer_points if p.id == t.transfer_point),
-                     t.transfer_point) if pack else t.transfer_point
+        point = pack.point_label(t.transfer_point) if pack else t.transfer_point
         fields.append(("Transfer point", rich(f"{point} ({day(t.transfer_point_date)})")))
     if t.named_worker:
         fields.append(("Named worker", rich(Person(t.named_worker))))
@@ -233,12 +325,59 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
             status = f"requested before it; the {level} agreed or the PM signed off. Why: {asked.reason}"
         fields.append(("PM sign-off", rich(status)))
     fields += policy_fields(t, pack)
+    to_do = todo(t, deadlines, pack=pack, org=org, cal=cal, today=today) if pack else ""
     fallback = f"Transfer {t.case_ref}: {STATE_LABELS[t.state]}"
     if headline:
         fallback = f"{t.case_ref}: {headline[0]}"
+    if to_do:
+        fallback += f" {to_do}"
     return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
-                headline=headline, fields=tuple(fields[:10]), status=_status(t),
-                buttons=buttons(t, offered), fallback=fallback)
+                headline=headline, fields=tuple(fields[:10]),
+                status=(*_status(t, pack), f" · As of {day(today)}.") if t.is_open else _status(t, pack),
+                buttons=buttons(t, offered), fallback=fallback, todo=to_do,
+                rag=d.rag(cal, today) if d is not None and t.is_open else None)
+
+
+def detail_words(d: dict[str, Any], pack: PolicyPack | None, org: Org | None) -> list[str]:
+    """A timeline event's details in the pack's words: reason, level, checklist item and clock
+    by their labels, dates as people read them, never an id."""
+    out: list[str] = []
+
+    def label(kind: str, value: str) -> str:
+        if pack is None:
+            return value
+        if kind == "category":
+            return pack.reason_label(value)
+        if kind == "level":
+            return pack.level_label(value)
+        if kind == "clock":
+            return pack.clock_label(value)
+        if kind == "point":
+            return pack.point_label(value)
+        return value
+
+    def when_(value: str) -> str:
+        try:
+            return day(date.fromisoformat(value))
+        except ValueError:
+            return value
+
+    for key, word in (("agreed_date", "agreed date"), ("due", "due"), ("expected_by", "expected by"),
+                      ("category", "reason"), ("level", "level"), ("outcome", "outcome"),
+                      ("point", "transfer point"), ("clock", "clock")):
+        if d.get(key):
+            value = str(d[key])
+            value = when_(value) if key in ("agreed_date", "due", "expected_by") else label(key, value)
+            out.append(f"{word}: {value}")
+    if d.get("checklist") and d.get("item"):
+        item = (pack.item_label(str(d["checklist"]), str(d["item"])) if pack is not None
+                else f"{d['checklist']}: {d['item']}")
+        out.append(f"item: {item}")
+    if d.get("items"):
+        out.append("items: " + "; ".join(str(i) for i in d["items"]))
+    if d.get("actions"):
+        out.append("actions: " + str(d["actions"]))
+    return out
 
 
 def policy_fields(t: Transfer, pack: PolicyPack | None) -> list[tuple[str, Rich]]:

@@ -369,6 +369,18 @@ class Sandbox:
                 "api_app_id": self.api.app_id, "view": view.payload, "is_cleared": False})))
         return {"closed": view.id}
 
+    def close_forms(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The page switched away from a persona: every form they had open closes, as it would
+        when that person left Slack (view_closed is sent for views that asked)."""
+        user = self._user(body)
+        closed = self.api.clear_modals(user)
+        for view in reversed(closed):
+            if view.payload.get("notify_on_close"):
+                self.driver.post("payload=" + quote_plus(json.dumps({
+                    "type": "view_closed", "team": {"id": self.api.team_id}, "user": {"id": user},
+                    "api_app_id": self.api.app_id, "view": view.payload, "is_cleared": True})))
+        return {"closed": [v.id for v in closed]}
+
     def open_home(self, body: dict[str, Any]) -> dict[str, Any]:
         """The persona opened the App Home tab: a signed app_home_opened event."""
         user = self._user(body)
@@ -408,7 +420,8 @@ class Sandbox:
         return [f.content]
 
     _POSTS = {"/api/command": "command", "/api/message": "message", "/api/action": "action",
-              "/api/submit": "submit", "/api/cancel": "cancel", "/api/home": "open_home",
+              "/api/submit": "submit", "/api/cancel": "cancel", "/api/close_forms": "close_forms",
+              "/api/home": "open_home",
               "/api/clock": "advance"}
 
     def wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

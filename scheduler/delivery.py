@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot import actions, services, views
+from bot.domain import local_date
 from bot.errors import DomainError
 from bot.liveorg import LiveOrg, current
 from bot.logs import Timer, fields
@@ -119,7 +121,8 @@ class Delivery:
                 if not page:  # another instance sent them, or a 429 put them back
                     continue
                 digest = self._digest(page, i // DIGEST_ITEMS + 1, pages)
-                count += self._attempt(now, page, partial(self.chat.post, recipient, digest), started)
+                count += self._attempt(now, page, partial(self._post_digest, recipient, digest, page),
+                                       started)
         return count
 
     # ---- building messages ------------------------------------------------------------------
@@ -139,6 +142,52 @@ class Delivery:
                                      tuple(views.Button(n, actions.BY_NAME[n].label, tid) for n in names))
                     for ref, tid, texts, names in merged.values())
         return views.Digest(out, page=page, pages=pages)
+
+    def _post_digest(self, recipient: str, digest: views.Digest, rows: list[Any]) -> tuple[str, str]:
+        """Post a digest and remember it for each of its transfers, so that when one of them
+        moves on the digest is redrawn and a button whose ask was answered goes."""
+        where = self.chat.post(recipient, digest)
+        first: dict[int, int] = {}
+        for r in rows:
+            if r.transfer_id:
+                first.setdefault(r.transfer_id, r.id)
+        for tid, row_id in first.items():  # one reference per transfer and message
+            ref = (tid, f"digest:{recipient}:{row_id}"[:64], where)
+            try:
+                outbox.add_ref(self.engine, *ref)
+            except sa.exc.SQLAlchemyError:  # sent is sent: remembered in the next pass
+                self._unref.append(ref)
+        return where
+
+    def _digest_again(self, ref: Any, now: datetime) -> views.Digest | None:
+        """A digest as it should read now: the same lines, but only the buttons still asked of
+        its reader (an ask already answered, such as a delay reason or an endorsement recorded
+        since, or a step this person may no longer take, loses its button)."""
+        rows = outbox.items_at(self.engine, ref.channel, ref.ts)
+        if not rows:
+            return None
+        viewer = viewer_of(ref.purpose)
+        old = self._digest(rows, 1, 1)
+        items = []
+        with self.uow() as u:
+            for item in old.items:
+                t = u.transfers.get(item.transfer_id) if item.transfer_id else None
+                asked = min((r.created_at for r in rows if r.transfer_id == item.transfer_id),
+                            default=now)
+                kept = tuple(b for b in item.buttons
+                             if t is not None and self._still_asked(u, t, b.action, viewer, asked, now))
+                items.append(replace(item, buttons=kept))
+        return views.Digest(tuple(items))
+
+    def _still_asked(self, u: UnitOfWork, t: Any, name: str, viewer: str | None, asked: datetime,
+                     now: datetime) -> bool:
+        a = actions.BY_NAME[name]
+        if any(ev.kind == a.event and ev.at >= asked for ev in t.timeline):
+            return False  # answered since the digest asked
+        if viewer is None or viewer.startswith("C"):  # a channel: whoever reads it may act
+            return t.state in a.states
+        actor = services.actor_for(u, self.org, t, viewer, local_date(now))
+        return a in actions.available(t, actor, self.org.pack_for(t.holding_team))
 
     def _card(self, transfer_id: int, viewer: str | None, now: datetime,
               headline: tuple[str, ...] = ()) -> views.Card | None:
@@ -190,7 +239,11 @@ class Delivery:
         except a 429, raised at once (the rest wait out its Retry-After with the retry)."""
         problem: Exception | None = None
         for ref in outbox.refs_of(self.engine, transfer_id):
-            card = self._card(transfer_id, viewer_of(ref.purpose), now)
+            card: views.Message | None
+            if ref.purpose.startswith("digest:"):
+                card = self._digest_again(ref, now)
+            else:
+                card = self._card(transfer_id, viewer_of(ref.purpose), now)
             if card is None:
                 continue
             try:
@@ -212,7 +265,8 @@ class Delivery:
     def _weekly(self, row: Any, payload: dict[str, Any]) -> tuple[str, str]:
         start, end = date.fromisoformat(payload["start"]), date.fromisoformat(payload["end"])
         with self.uow() as u:
-            summary = services.report(u, self.org, start=start, end=end)
+            summary = services.weekly_summary(u, self.org, start=start, end=end,
+                                              channel=row.recipient)
         return self.chat.post_weekly(row.recipient, summary)
 
     def _export(self, row: Any, payload: dict[str, Any], now: datetime) -> tuple[str, str]:

@@ -36,7 +36,7 @@ from bot.clocks import ClockStatus, Deadline, Step, StepKind, deadlines, steps
 from bot.domain import DomainError, TimelineEvent, Transfer, local_date
 from bot.notices import Notice
 from bot.org import Org
-from bot.policy import BreachAction, Clock, PolicyPack, Recipient
+from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
 from bot.recipients import Cover, level_contacts, resolve
 from scheduler.delivery import Delivery
@@ -91,29 +91,49 @@ class SweepResult:
 
 
 def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, cal: WorkingCalendar,
-          today: date) -> str:
+          today: date, work: tuple[str, ...] = ()) -> str:
+    """A reminder, breach or escalation line in the pack's words: the obligation, its date and
+    the working days left or overdue ("Transfer to be completed by Tue 22 Dec 2026 (5 working
+    days left)")."""
     due = f"{d.due_on:%a %d %b %Y}"
     if step.kind == StepKind.reminder:
         left = cal.working_days_between(today, d.due_on)
-        return f"{clock.label}: due {due} ({left} working day{'s' if left != 1 else ''} left)."
+        text = f"{clock.label} {due} ({left} working day{'s' if left != 1 else ''} left)."
+        if work and clock.starts == Anchor.work_requested:  # BURY: the work itself, not a count
+            text += " The work: " + "; ".join(work) + "."
+        if BreachAction.request_endorsement in clock.at_breach:
+            text += (" Senior management: endorse the extension, with the date the transfer is now "
+                     "expected by.")
+        return text
     late = cal.working_days_between(d.due_on, today)
+    overdue = f"overdue by {late} working day{'s' if late != 1 else ''}"
     if step.kind == StepKind.escalation:
         label = next(lv.label for lv in pack.escalation.levels if lv.name == step.level)
-        return f"Escalated to {label}: {clock.label} was due {due}, {late} working day(s) ago."
+        return f"Escalated to {label}: {clock.label} {due}, {overdue}."
     extra = ""
     if BreachAction.record_delay in clock.at_breach:
         extra = " The transferring area must record the reason for delay and the actions in hand."
     if BreachAction.request_endorsement in clock.at_breach:
-        extra = " Senior management must endorse the extension."
+        extra = (" Senior management must endorse the extension, with the date the transfer is now "
+                 "expected by.")
     if BreachAction.transfer_anyway in clock.at_breach:
         extra = (" Complete the electronic transfer now: the receiving manager, or a service "
                  "representative if they are not available (the holding manager if the receiving "
                  "team missed the pick-up point without prior agreement).")
-    return f"{clock.label}: deadline {due} has passed.{extra}"
+    if work and clock.starts == Anchor.work_requested:
+        extra += " The work: " + "; ".join(work) + "."
+    return f"Missed: {clock.label} {due} ({overdue}).{extra}"
+
+
+# A restricted transfer's reminder, breach or escalation: the step and its date, nothing more.
+BRIEF_STEP = {StepKind.reminder: "Reminder", StepKind.breach: "Missed",
+              StepKind.escalation: "Escalated"}
 
 
 def _offered(step: Step, clock: Clock, who: Recipient) -> list[str]:
     """The catalogue actions a breach line offers its recipient."""
+    if BreachAction.request_endorsement in clock.at_breach and who == Recipient.escalation:
+        return ["endorse"]  # asked before its deadline (the reminders) as well as at it
     if step.kind != StepKind.breach:
         return []
     if BreachAction.record_delay in clock.at_breach and who in (
@@ -169,6 +189,8 @@ class _Plan:
     # Notices a due step calls for besides its digest lines (say, an 'update' redrawing the
     # transfer's cards when a reminder or breach point passes): written with the others.
     notices: list[Notice] = field(default_factory=list)
+    # The transfer's cards redrawn at each step that passes, sent at once (not in working hours).
+    redraws: list[Notice] = field(default_factory=list)
 
 
 def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: datetime, today: date,
@@ -191,7 +213,7 @@ def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: dat
             result.transfers += 1
             p = _plan(ctx, t, done[tid], result)
             rows += p.rows
-            said += [(n, deliver_at) for n in p.notices]
+            said += [(n, deliver_at) for n in p.notices] + [(n, now) for n in p.redraws]
             if p.events:
                 changed.append((t, p.events))
                 next_steps += p.next_steps  # its clocks were rewritten: every one is set again
@@ -290,6 +312,7 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
                   {"on": s.on.isoformat(), "status": status}, status, now)
             if status != "done":
                 continue
+            plan.redraws.append(card_refresh(tid, d.clock, s))
             for who in _recipients_for(s, clock):
                 targets = (level_contacts(org, t, pack, s.level)
                            if s.kind == StepKind.escalation and s.level
@@ -297,9 +320,12 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
                 for target in access.audience(t, targets):  # never an excluded person
                     offered = _offered(s, clock, who)
                     if "endorse" in offered and target not in holding_senior:
+                        if s.kind == StepKind.reminder:
+                            continue  # asked of the transferring area's senior managers only
                         offered = []  # FAQ: endorsement "lies with the transferring area"
-                    text = (access.brief_line(t.case_ref, f"{s.kind.value} on {d.label.lower()}")
-                            if t.restricted else _text(s, clock, d, pack, cal, today))
+                    text = (access.brief_line(t.case_ref, f"{BRIEF_STEP[s.kind]}: {d.label} "
+                                                           f"{d.due_on:%a %d %b %Y}")
+                            if t.restricted else _text(s, clock, d, pack, cal, today, t.work_items))
                     item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
                             "step": s.key, "text": text, "actions": offered}
                     result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
@@ -316,6 +342,22 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
             nxt = min(later) if later else None
         plan.next_steps.append((tid, d.clock, nxt))
     return plan
+
+
+def refresh_cards_at_step(uow: SqlUnitOfWork, transfer_id: int, clock: str, step: Step,
+                          now: datetime) -> int:
+    """Redraw every card of the transfer when the sweep passes a reminder, breach or escalation
+    point, so each card's deadline line, colour and working days left match the clock (written
+    through the same notice path as any change, once per step: its topic names the step)."""
+    return uow.add_notice(Notice("update", f"clock:{clock}:{step.key}", transfer_id, ("-",)),
+                          now=now, not_before=now)
+
+
+def card_refresh(transfer_id: int, clock: str, step: Step) -> Notice:
+    """Redraw every card of the transfer when the sweep passes a reminder, breach or escalation
+    point, so each card's deadline line, colour and working days left match the clock (written
+    through the same notice path as any change, once per step: its topic names the step)."""
+    return Notice("update", f"clock:{clock}:{step.key}", transfer_id, ("-",))
 
 
 def _recipients_for(step: Step, clock: Clock) -> tuple[Recipient, ...]:

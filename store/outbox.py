@@ -366,6 +366,14 @@ def drop_ref(engine: sa.Engine, ref_id: int) -> None:
         conn.execute(sa.delete(MessageRefRow).where(col(MessageRefRow.id) == ref_id))
 
 
+def items_at(engine: sa.Engine, channel: str, ts: str) -> list[Any]:
+    """The digest lines (item rows) sent as the one message at (channel, ts), oldest first."""
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(NotificationRow).where(
+            col(NotificationRow.kind) == "item", col(NotificationRow.channel) == channel,
+            col(NotificationRow.ts) == ts).order_by(col(NotificationRow.id))).all())
+
+
 def find_ref(engine: sa.Engine, channel: str, ts: str) -> Any:
     """The card posted at (channel, ts), if Baton posted one there."""
     with engine.connect() as conn:

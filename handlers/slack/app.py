@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import access, actions, freetext, services
+from bot import access, actions, freetext, services, views
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.errors import CommitUncertain
 from bot.liveorg import LiveOrg
@@ -146,10 +146,12 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         return next()
 
     @lru_cache(maxsize=256)
-    def raise_form(generation: int, team: str, heads_up: bool) -> dict[str, Any]:
+    def raise_form(generation: int, team: str, heads_up: bool, may_sign_off: bool = True,
+                   note: str = "") -> dict[str, Any]:
         """The raise form for a team, built once per org (a reloaded org has a new generation)."""
         org = deps.org
-        return blocks.raise_modal(org.pack_for(team), org, team, heads_up=heads_up).to_dict()
+        return blocks.raise_modal(org.pack_for(team), org, team, heads_up=heads_up,
+                                  may_sign_off=may_sign_off, note=note).to_dict()
 
     def today() -> date:
         return local_date(deps.clock())
@@ -255,8 +257,15 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             if sub == "headsup" and not pack.early_heads_up:
                 tell(f"The {pack.title} policy has no early heads up; use /transfer new.")
                 return
-            form = raise_form(deps.live.generation, teams[0].id, sub == "headsup")
-            client.views_open(trigger_id=body["trigger_id"], view=form)
+            with deps.uow() as u:  # what this person cannot do, said before they fill anything in
+                may = services.raise_access(u, deps.org, user, teams[0].id, today(),
+                                            heads_up=sub == "headsup")
+            if may.refusal:
+                tell(may.refusal)
+                return
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=raise_form(deps.live.generation, teams[0].id, sub == "headsup",
+                                              may.may_sign_off, may.note))
             return
         name = ALIASES.get(sub) or (sub if sub in actions.BY_NAME else None)
         if name is not None:
@@ -293,6 +302,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
         except (DomainError, UnknownTeam) as exc:
             field: str = (ids.RECEIVING_TEAM if isinstance(exc, UnknownTeam) else exc.field) or ""
             shown = {b.get("block_id") for b in view.get("blocks") or []} | set(values)
+            if field == ids.CHECKLIST and field not in values and ids.URGENT_REASON in values:
+                field = ids.URGENT_REASON  # no checklist on this person's form: the reason instead
             if field not in shown:  # about the request as a whole: under the case reference
                 field = ids.CASE_REF
             ack(response_action="errors", errors={field: _clip(str(exc))})
@@ -402,7 +413,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             lists = services.home(u, deps.org, user, deps.clock())
         client.views_publish(user_id=user, view=blocks.home_view(
             waiting=lists.waiting, holding=lists.outbound, receiving=lists.inbound, today=today(),
-            cal=services.calendar(deps.org)))
+            cal=services.calendar(deps.org), escalated=lists.escalated, org=deps.org))
 
     @app.event("app_uninstalled")
     def uninstalled(body: dict[str, Any]) -> None:
@@ -424,6 +435,28 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     return app
 
 
+_COVER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,})|nobody)\s+until\s+(\S+)$",
+                    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CoverArgs:
+    """``/transfer cover`` arguments: who covers (None: nobody) and until when (as typed)."""
+
+    who: str | None
+    until: str
+
+
+def cover_args(text: str) -> CoverArgs | None:
+    """Who covers and until when, from Slack's escaped mention (<@U123|name>), a member id as
+    people type it (@U0SPP1 or U0SPP1), or ``nobody``."""
+    m = _COVER.match(text.strip())
+    if not m:
+        return None
+    who = m.group(1) or m.group(2)
+    return CoverArgs(who.upper() if who else None, m.group(3))
+
+
 def _period(args: list[str], today: date) -> tuple[date, date]:
     """``/transfer export [from] [to]``: YYYY-MM-DD days; to defaults to today, from to six days before."""
     try:
@@ -435,9 +468,12 @@ def _period(args: list[str], today: date) -> tuple[date, date]:
 
 
 def _clip(text: str, limit: int = 150) -> str:
-    """An error short enough for a form field, cut at a word."""
+    """An error short enough for a form field, cut after a sentence (else at a word)."""
     if len(text) <= limit:
         return text
+    end = text.rfind(". ", 0, limit)
+    if end >= limit // 3:
+        return text[: end + 1]
     cut = text.rfind(" ", 0, limit - 1)
     return text[: cut if cut > 0 else limit - 1].rstrip(" ,;:") + "…"
 
@@ -521,15 +557,16 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
     )
 
 
-def last_team_text(last: services.LastTeam) -> str:
-    """The answer to ``/transfer lastteam``."""
+def last_team_text(last: services.LastTeam, org: Org | None = None) -> str:
+    """The answer to ``/transfer lastteam`` (the team by its name, given the org)."""
+    team = views.team_name(org, last.team)
     if last.closed_on is None:
-        return (f"{last.case_ref} was last held by {last.team}. Baton has no record that the case "
+        return (f"{last.case_ref} was last held by {team}. Baton has no record that the case "
                 "closed, so no re-referral window runs (`/transfer closed CASE` records it).")
-    text = f"{last.case_ref} was last held by {last.team}; closed {last.closed_on:%d %b %Y}."
+    text = f"{last.case_ref} was last held by {team}; closed {last.closed_on:%d %b %Y}."
     if last.goes_back is True and last.last_day:
         text += (f" Within {last.rule} of closing (to {last.last_day:%d %b %Y} inclusive): a "
-                 f"re-referral goes back to {last.team}.")
+                 f"re-referral goes back to {team}.")
     elif last.goes_back is False:
         text += f" Closed more than {last.rule} ago: a re-referral is assessed afresh."
     return text
@@ -545,7 +582,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             with deps.uow() as u:
                 rows = services.list_for(u, deps.org, user, scope, today)
             return {"text": f"{len(rows)} transfer(s)",
-                    "blocks": blocks.summary_list(rows, today=today, cal=cal,
+                    "blocks": blocks.summary_list(rows, today=today, cal=cal, org=deps.org,
                                                   title=f"Transfers: {scope}")}
         if sub in ("status", "history"):
             if not args:
@@ -553,7 +590,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             with deps.uow() as u:
                 if sub == "history":
                     t = services.history(u, deps.org, user, args[0], deps.clock())
-                    return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t)}
+                    return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t, deps.org)}
                 return blocks.render(services.status_card(u, deps.org, user, args[0], deps.clock()))
         if sub == "export":
             frm, to = _period(args, today)
@@ -566,14 +603,14 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             with deps.uow() as u:
                 items = services.agenda(u, deps.org, user, today)
             return {"text": f"Transfer meeting agenda: {len(items)} case(s)",
-                    "blocks": blocks.agenda_blocks(items, today=today,
+                    "blocks": blocks.agenda_blocks(items, today=today, org=deps.org,
                                                    title=f"Transfer meeting agenda, {today:%d %b %Y}")}
         if sub == "lastteam":
             if not args:
                 return {"text": "Give a case reference: `/transfer lastteam X123456`."}
             with deps.uow() as u:
                 last = services.last_team_for(u, deps.org, user, args[0], deps.clock())
-            return {"text": last_team_text(last)}
+            return {"text": last_team_text(last, deps.org)}
         if sub == "closed":
             if not args:
                 return {"text": "Give a case reference: `/transfer closed X123456` (add a date "
@@ -586,24 +623,27 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                     team = word
             with deps.uow() as u:
                 c = services.record_closure(u, deps.org, user, args[0], deps.clock(), team=team, on=on)
-            return {"text": f"{c.case_ref} closed with {c.team} on {c.closed_on:%d %b %Y}. A "
+            return {"text": f"{c.case_ref} closed with {views.team_name(deps.org, c.team)} on "
+                            f"{c.closed_on:%d %b %Y}. A "
                             "re-referral is routed from this date (`/transfer lastteam "
                             f"{c.case_ref}`)."}
         if sub == "cover":
-            m = re.match(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|nobody)\s+until\s+(\S+)$", " ".join(args))
+            m = cover_args(" ".join(args))
             if not m:
                 return {"text": "Usage: `/transfer cover @colleague until YYYY-MM-DD` (or `cover nobody "
-                                "until YYYY-MM-DD`: your transfers go one level up while you are away)."}
+                                "until YYYY-MM-DD`: your transfers go one level up while you are away). "
+                                "Pick the colleague from Slack's @ list, or type their member id "
+                                "(@U0SPP1)."}
             try:
-                until = date.fromisoformat(m.group(2))
+                until = date.fromisoformat(m.until)
             except ValueError:
-                return {"text": f"{m.group(2)!r} is not a date; use YYYY-MM-DD."}
+                return {"text": f"{m.until!r} is not a date; use YYYY-MM-DD."}
             with deps.uow() as u:
-                services.set_cover(u, deps.org, user, m.group(1), until, deps.clock())
-            if m.group(1) is None:
+                services.set_cover(u, deps.org, user, m.who, until, deps.clock())
+            if m.who is None:
                 return {"text": f"While you are away until {until:%d %b %Y}, what would come to you "
                                 "goes one level up."}
-            return {"text": f"<@{m.group(1)}> covers your transfers until {until:%d %b %Y}."}
+            return {"text": f"<@{m.who}> covers your transfers until {until:%d %b %Y}."}
     except DomainError as exc:  # it may quote what the person typed: escaped like all user text
         return {"text": blocks.escape(str(exc))}
     prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "

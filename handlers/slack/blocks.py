@@ -51,6 +51,7 @@ MAX_MESSAGE_BLOCKS = 50  # Slack's limit for a message
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a modal or home tab
 HOME_ROWS = 30  # per section of the home tab: 2 blocks a row keeps the tab under 100 blocks
 RAG_EMOJI = {"red": ":red_circle:", "amber": ":large_orange_circle:", "green": ":large_green_circle:"}
+RAG_WORDS = {"red": "Overdue", "amber": "Due soon", "green": "On track"}
 NO_DEADLINE_EMOJI = ":white_circle:"
 _OPTION_MAX = 75  # Slack's limit for an option's text and description
 _SELECT_MAX = 100  # options in a static select
@@ -121,14 +122,35 @@ def _md(text: str) -> MarkdownTextObject:
 
 
 def _option(value: str, label: str, hint: str = "") -> Option:
-    """An option whose long label spills into its description (Slack allows 75 characters each)."""
+    """An option whose long label spills into its description (Slack allows 75 characters each),
+    split where a clause ends (before a bracket, after a colon, semicolon or comma) rather than
+    mid-sentence; only a label with no such break is cut at a word, with an ellipsis."""
     if len(label) <= _OPTION_MAX:
         text, rest = label, hint
     else:
-        cut = label.rfind(" ", 0, _OPTION_MAX - 1)
-        cut = cut if cut > 0 else _OPTION_MAX - 1
-        text, rest = label[:cut] + "…", "…" + label[cut:].lstrip()
+        text, rest = _split_label(label)
+        if hint:
+            rest = f"{rest} ({hint})" if len(rest) + len(hint) + 3 <= _OPTION_MAX else rest
     return Option(value=value, text=text, description=_clip(rest, _OPTION_MAX) if rest else None)
+
+
+def _split_label(label: str) -> tuple[str, str]:
+    """A long label as (text, description), broken where a clause ends (before a bracket, after
+    a colon, semicolon or comma), else before a joining word ("that", "in the", "or" ...), so the
+    description reads on from the text; only a label with neither is cut at a word, with "…"."""
+    for marks in ((" (",), (": ", "; ", ", ", " - "),
+                  (" that ", " which ", " in the ", " at the ", " by the ", " for the ", " in advance",
+                   " relevant to ", " with ", " before ", " to ", " or ", " and ")):
+        best = max((label.rfind(m, 0, _OPTION_MAX) for m in marks), default=-1)
+        if best >= 15 and len(label) - best <= _OPTION_MAX + 2:
+            text = label[:best].rstrip(",;:")
+            rest = label[best:].strip(" ,;:-")
+            if rest.startswith("(") and rest.endswith(")") and rest.count("(") == 1:
+                rest = rest[1:-1]
+            return text, rest
+    cut = label.rfind(" ", 0, _OPTION_MAX - 1)
+    cut = cut if cut > 0 else _OPTION_MAX - 1
+    return label[:cut] + "…", "…" + label[cut:].lstrip()
 
 
 def _choices(choices: Iterable[Choice]) -> list[Option]:
@@ -176,13 +198,17 @@ def _case_context(case_ref: str) -> ContextBlock:
 
 
 # ---- modals --------------------------------------------------------------------------------------
-def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False) -> View:
-    """The form to raise a transfer (or give an early heads up) from ``holding_team``."""
-    teams = [_option(t.id, f"{t.name} ({t.id})") for t in org.teams
+def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False,
+                may_sign_off: bool = True, note: str = "") -> View:
+    """The form to raise a transfer (or give an early heads up) from ``holding_team``; for a
+    person who may not sign off the gating checklist, ``note`` says so at the top and the
+    checklist gives way to the reason the pack allows instead."""
+    teams = [_option(t.id, t.name) for t in org.teams
              if t.id != holding_team and org.may_transfer(holding_team, t.id)]
     blocks: list[Block] = [
         ContextBlock(elements=[_md(
-            f"From *{escape(holding_team)}* under the {escape(pack.title)} policy. " + NO_NAMES)]),
+            f"From *{escape(views.team_name(org, holding_team))}* under the {escape(pack.title)} "
+            "policy. " + NO_NAMES)]),
         _text_input(ids.CASE_REF, "Case reference", hint=pack.case_ref_hint[:1].upper()
                     + pack.case_ref_hint[1:], placeholder="Case reference, no spaces", max_length=32),
         _select(ids.RECEIVING_TEAM, "Receiving team", teams, placeholder="Choose a team"),
@@ -226,18 +252,25 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
         _option(f"{cl.id}:{it.id}", it.label)
         for cl in pack.gating("request") for it in cl.items
     ]
-    if items:
+    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
+    if note:
+        blocks.insert(0, SectionBlock(text=_md(f":warning: {escape(note)}")))
+    if items and may_sign_off:
         labels = "; ".join(cl.label for cl in pack.gating("request"))
         blocks.append(InputBlock(
-            block_id=ids.CHECKLIST, label=_clip(labels, 2000), optional=True,
-            hint="Every item must be signed off before the transfer can be requested.",
+            block_id=ids.CHECKLIST, label=_clip(labels, 2000),
+            # Required where nothing else lets the request go; optional only beside the reason
+            # the pack accepts instead (S2's Group Manager agreement).
+            optional=override is not None and not heads_up,
+            hint=("Every item must be signed off before the transfer can be requested"
+                  + (", unless you give the reason below." if override is not None else ".")),
             element=CheckboxesElement(action_id=ids.CHECKLIST, options=items[:_CHECKBOX_MAX]),
         ))
-    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
     if override is not None and not heads_up:
         blocks.append(_text_input(
-            ids.URGENT_REASON, f"If not signed off: why waiting {override.override_when}"[:150],
-            multiline=True, optional=True,
+            ids.URGENT_REASON, (f"If not signed off: why waiting {override.override_when}"
+                                if may_sign_off else f"Why waiting {override.override_when}")[:150],
+            multiline=True, optional=may_sign_off,
             hint=f"The request goes now, its clocks running, and the "
                  f"{pack.level_label(override.override_by or '')} is asked to agree; the receiving "
                  "team decides once they agree or the checklist is signed off. " + NO_NAMES))
@@ -269,10 +302,19 @@ def _buttons(transfer_id: int, buttons: Iterable[views.Button]) -> list[Block]:
 def card_blocks(card: views.Card) -> list[dict[str, Any]]:
     """A transfer's card: headline, facts, where it stands, and the viewer's buttons."""
     blocks: list[Block] = [HeaderBlock(text=_clip(card.title, 150))]
-    if card.headline:
-        blocks.append(SectionBlock(text=_md("\n".join(escape(h) for h in card.headline))))
-    blocks.append(SectionBlock(fields=[_md(f"*{escape(label)}*\n{rich(value)}")
-                                       for label, value in card.fields[:10]]))
+    lines = [escape(h) for h in card.headline]
+    if card.todo:
+        lines.append(f"*To do:* {escape(card.todo)}")
+    if lines:
+        blocks.append(SectionBlock(text=_md("\n".join(lines))))
+
+    def value(label: str, v: views.Rich) -> str:
+        if label.startswith("Next deadline") and card.rag:
+            return f"{RAG_EMOJI[card.rag]} {RAG_WORDS[card.rag]}: {rich(v)}"
+        return rich(v)
+
+    blocks.append(SectionBlock(fields=[_md(f"*{escape(label)}*\n{value(label, v)}")
+                                       for label, v in card.fields[:10]]))
     blocks.append(ContextBlock(elements=[_md(_clip(rich(card.status), 1900))]))
     blocks += _buttons(card.transfer_id, card.buttons)
     return _dicts(blocks)
@@ -359,16 +401,11 @@ def _rag(due_on: date | None, today: date, cal: WorkingCalendar) -> str:
     return NO_DEADLINE_EMOJI if due_on is None else RAG_EMOJI[rag(due_on, today, cal)]
 
 
-def _summary_line(r: TransferSummary, today: date, cal: WorkingCalendar) -> str:
-    due = "no deadline running"
-    if r.due_on is not None:
-        left = cal.working_days_between(today, r.due_on)
-        when = f"overdue by {-left} working days" if left < 0 else f"{left} working days left"
-        due = f"{escape(r.due_clock or 'due')} {_day(r.due_on)} ({when})"
-    day = (f"day {cal.working_days_between(r.requested_on, today)} · "
-           if r.requested_on is not None else "")
-    return (f"{_rag(r.due_on, today, cal)} *{escape(r.case_ref)}* · {_state_word(r.state)} · "
-            f"{escape(r.holding_team)} → {escape(r.receiving_team)} · {day}{due}")
+def _summary_line(r: TransferSummary, today: date, cal: WorkingCalendar,
+                  org: Org | None = None) -> str:
+    state, teams, due = views.summary_parts(r, org, today, cal)
+    return (f"{_rag(r.due_on, today, cal)} *{escape(r.case_ref)}* · {escape(state)} · "
+            f"{escape(teams)} · {escape(due)}")
 
 
 def _more(n: int) -> ContextBlock:
@@ -376,7 +413,7 @@ def _more(n: int) -> ContextBlock:
 
 
 def summary_list(rows: list[TransferSummary], *, today: date, cal: WorkingCalendar,
-                 title: str) -> list[dict[str, Any]]:
+                 title: str, org: Org | None = None) -> list[dict[str, Any]]:
     """A list of transfers with RAG status, at most 50 blocks (then a "+N more" line)."""
     blocks: list[Block] = [HeaderBlock(text=_clip(title, 150))]
     if not rows:
@@ -384,7 +421,7 @@ def summary_list(rows: list[TransferSummary], *, today: date, cal: WorkingCalend
         return _dicts(blocks)
     room = MAX_MESSAGE_BLOCKS - 1
     shown = rows if len(rows) <= room else rows[: room - 1]
-    blocks += [SectionBlock(text=_md(_summary_line(r, today, cal))) for r in shown]
+    blocks += [SectionBlock(text=_md(_summary_line(r, today, cal, org))) for r in shown]
     if len(shown) < len(rows):
         blocks.append(_more(len(rows) - len(shown)))
     return _dicts(blocks)
@@ -395,29 +432,23 @@ def _when(ev: TimelineEvent) -> str:
     return at.strftime(_TIME_FMT)
 
 
-def _detail(ev: TimelineEvent) -> list[str]:
+def _detail(ev: TimelineEvent, pack: PolicyPack | None = None, org: Org | None = None) -> list[str]:
+    """An event's details in the pack's words (labels, never ids)."""
     d = ev.detail
     out = []
     if d.get("named_worker"):
         out.append(f"worker {mention(str(d['named_worker']))}")
-    for key, word in (("agreed_date", "agreed date"), ("due", "due"), ("category", "reason"),
-                      ("level", "level"), ("outcome", "outcome"), ("checklist", "checklist"),
-                      ("item", "item"), ("clock", "clock")):
-        if d.get(key):
-            out.append(f"{word} {escape(str(d[key]))}")
-    if d.get("items"):
-        out.append("items: " + escape("; ".join(str(i) for i in d["items"])))
-    if d.get("actions"):
-        out.append("actions: " + escape(str(d["actions"])))
+    words = views.detail_words(d, pack, org)
+    out += [escape(w) for w in words]
     return out
 
 
-def _event_line(ev: TimelineEvent) -> str:
+def _event_line(ev: TimelineEvent, pack: PolicyPack | None = None, org: Org | None = None) -> str:
     words = EVENT_WORDS.get(ev.kind, ev.kind.replace("_", " ").capitalize())
     line = f"*{_when(ev)}* · {mention(ev.actor)} · {words}"
     if ev.from_state and ev.to_state and ev.from_state != ev.to_state:
         line += f" ({_state_word(ev.from_state)} → {_state_word(ev.to_state)})"
-    extra = _detail(ev)
+    extra = _detail(ev, pack, org)
     if extra:
         line += "\n" + ", ".join(extra)
     if ev.reason:
@@ -429,7 +460,7 @@ def _state_word(state: str) -> str:
     return STATE_LABELS[State(state)] if state in State.__members__ else escape(state)
 
 
-def timeline_blocks(t: Transfer) -> list[dict[str, Any]]:
+def timeline_blocks(t: Transfer, org: Org | None = None) -> list[dict[str, Any]]:
     """A transfer's history, oldest first (trimmed for a restricted case); the earliest events
     are left out beyond 50 blocks."""
     blocks: list[Block] = [HeaderBlock(text=_clip(f"History of {t.case_ref}", 150))]
@@ -442,7 +473,8 @@ def timeline_blocks(t: Transfer) -> list[dict[str, Any]]:
         events = events[-(room - 1):]
     if not events:
         blocks.append(ContextBlock(elements=[_md("Nothing recorded yet.")]))
-    blocks += [SectionBlock(text=_md(_event_line(ev))) for ev in events]
+    pack = org.pack_for(t.holding_team) if org is not None and org.has_team(t.holding_team) else None
+    blocks += [SectionBlock(text=_md(_event_line(ev, pack, org))) for ev in events]
     return _dicts(blocks)
 
 
@@ -474,13 +506,13 @@ def help_blocks() -> list[dict[str, Any]]:
 
 
 def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *,
-               cap: int = HOME_ROWS, buttons: dict[int, tuple[views.Button, ...]] | None = None
-               ) -> list[Block]:
+               cap: int = HOME_ROWS, buttons: dict[int, tuple[views.Button, ...]] | None = None,
+               org: Org | None = None) -> list[Block]:
     out: list[Block] = []
     if not rows:
         return [ContextBlock(elements=[_md("Nothing here.")])]
     for r in rows[:cap]:
-        out.append(SectionBlock(text=_md(_summary_line(r, today, cal))))
+        out.append(SectionBlock(text=_md(_summary_line(r, today, cal, org))))
         if buttons and buttons.get(r.id):
             out += _buttons(r.id, buttons[r.id])
     if len(rows) > cap:
@@ -490,22 +522,29 @@ def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *
 
 def home_view(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
               holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
-              cal: WorkingCalendar) -> View:
+              cal: WorkingCalendar, escalated: list[TransferSummary] | None = None,
+              org: Org | None = None) -> View:
     """The App Home tab: what waits on the user (with the buttons they may press), what is
-    overdue, and every inbound and outbound transfer of their teams, with working days left."""
+    overdue, every inbound and outbound transfer of their teams with working days left, and
+    for an escalation contact the transfers that reached their level."""
     waiting_ids = {r.id for r, _ in waiting}
     inbound = [r for r in receiving if r.id not in waiting_ids]
-    overdue = [r for r in [*receiving, *holding] if r.due_on is not None and r.due_on < today]
+    overdue = [r for r in [*receiving, *holding, *(escalated or [])]
+               if r.due_on is not None and r.due_on < today and r.closed_at is None]
+    overdue = list({r.id: r for r in overdue}.values())
     blocks: list[Block] = [HeaderBlock(text="Your case transfers")]
-    for title, rows, buttons, cap in (
+    sections: list[tuple[str, list[TransferSummary], dict[int, tuple[views.Button, ...]] | None, int]] = [
         (f"*Waiting on you* ({len(waiting)})", [r for r, _ in waiting],
          {r.id: b for r, b in waiting}, 12),
         (f"*Overdue* ({len(overdue)})", overdue, None, 10),
         (f"*Inbound* ({len(inbound)})", inbound, None, 10),
         (f"*Outbound* ({len(holding)})", holding, None, 10),
-    ):
+    ]
+    if escalated:
+        sections.insert(2, (f"*Reached your level* ({len(escalated)})", escalated, None, 10))
+    for title, rows, buttons, cap in sections:
         blocks.append(SectionBlock(text=_md(title)))
-        blocks.extend(_home_rows(rows, today, cal, buttons=buttons, cap=cap))
+        blocks.extend(_home_rows(rows, today, cal, buttons=buttons, cap=cap, org=org))
         blocks.append(DividerBlock())
     blocks.append(ContextBlock(elements=[_md(
         f"{RAG_EMOJI['red']} overdue · {RAG_EMOJI['amber']} due within {AMBER_WITHIN} working days"
@@ -523,6 +562,8 @@ def weekly_digest(s: Summary) -> list[dict[str, Any]]:
             _md(f"*Breached*\n{s.breached}"), _md(f"*Awaiting endorsement*\n{s.awaiting_endorsement}"),
             _md(f"*Open now*\n{s.open_now} ({s.overdue_now} overdue)"),
             _md(f"*Median working days to resolution*\n{med}"),
+            *([_md(f"*Overdue and put to this channel's level*\n{s.overdue_reached} "
+                   "(`/transfer list overdue` lists them)")] if s.overdue_reached is not None else []),
         ]),
         DividerBlock(),
     ]
@@ -534,20 +575,22 @@ def weekly_digest(s: Summary) -> list[dict[str, Any]]:
 
 
 def agenda_blocks(items: list[tuple[Transfer, list[tuple[str, int, int]]]], *, today: date,
-                  title: str) -> list[dict[str, Any]]:
+                  title: str, org: Org | None = None) -> list[dict[str, Any]]:
     """The transfer meeting's agenda: each case with its teams, transfer point and, per
     checklist, how many items are confirmed."""
     blocks: list[Block] = [HeaderBlock(text=_clip(title, 150))]
     if not items:
         blocks.append(SectionBlock(text=_md("No cases are waiting for the transfer meeting.")))
     for t, checklists in items[: MAX_MESSAGE_BLOCKS - 2]:
-        point = (f" · {escape(t.transfer_point)} {_day(t.transfer_point_date)}"
-                 if t.transfer_point else "")
+        pack = org.pack_for(t.holding_team) if org is not None and org.has_team(t.holding_team) else None
+        point = (f" · {escape(pack.point_label(t.transfer_point) if pack else t.transfer_point)} "
+                 f"{_day(t.transfer_point_date)}" if t.transfer_point else "")
         lists = "; ".join(f"{escape(label)} {done}/{total}{' ✓' if done == total else ''}"
                           for label, done, total in checklists) or "no checklist"
         blocks.append(SectionBlock(text=_md(
-            f"*{escape(t.case_ref)}* · {_state_word(t.state.value)} · {escape(t.holding_team)} → "
-            f"{escape(t.receiving_team)}{point}\n{lists}")))
+            f"*{escape(t.case_ref)}* · {_state_word(t.state.value)} · "
+            f"{escape(views.team_name(org, t.holding_team))} → "
+            f"{escape(views.team_name(org, t.receiving_team))}{point}\n{lists}")))
     if len(items) > MAX_MESSAGE_BLOCKS - 2:
         blocks.append(_more(len(items) - (MAX_MESSAGE_BLOCKS - 2)))
     return _dicts(blocks)

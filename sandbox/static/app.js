@@ -464,6 +464,7 @@
     const backdrop = $("#modal-backdrop");
     if (!view) {
       backdrop.hidden = true;
+      setInert(false);
       if (wasOpen) $("#composer-text").focus();
       return;
     }
@@ -479,8 +480,40 @@
     body.replaceChildren(...(view.blocks || []).map((b, i) =>
       b.type === "input" ? field(b, i) : el("div", {}, block(b, { view_id: view.id }))));
     backdrop.hidden = false;
+    setInert(true);
     const first = body.querySelector("input, select, textarea");
     if (first) first.focus();
+    else $("#modal-cancel").focus();
+  }
+
+  // While a form is open nothing of "Slack" behind it can be reached, by mouse or keyboard (as
+  // in Slack); the sandbox's own persona switch stays usable (switching closes the form; Esc
+  // first, from the keyboard).
+  function setInert(on) {
+    for (const part of document.querySelectorAll("body > .layout, .topbar .clock")) {
+      part.inert = on;
+      if (on) part.setAttribute("aria-hidden", "true");
+      else part.removeAttribute("aria-hidden");
+    }
+  }
+
+  // Tab and Shift+Tab go round the open form's controls and never leave it.
+  function trapFocus(ev) {
+    if (ev.key !== "Tab" || $("#modal-backdrop").hidden) return;
+    const items = [...$("#modal").querySelectorAll(
+      "button, input, select, textarea, a[href], [tabindex]:not([tabindex='-1'])")]
+      .filter((x) => !x.disabled && !x.hidden && x.offsetParent !== null);
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const inside = $("#modal").contains(document.activeElement);
+    if (ev.shiftKey && (document.activeElement === first || !inside)) {
+      ev.preventDefault();
+      last.focus();
+    } else if (!ev.shiftKey && (document.activeElement === last || !inside)) {
+      ev.preventDefault();
+      first.focus();
+    }
   }
 
   function fieldValue(wrap, view) {
@@ -721,9 +754,18 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     readHash();
-    $("#persona").addEventListener("change", (ev) => {
+    $("#persona").addEventListener("change", async (ev) => {
+      const before = S.persona;
       S.persona = ev.target.value;
-      S.shown.modal = "";
+      if (before && before !== S.persona && (S.state.slack.modals[before] || []).length) {
+        try {  // the previous person's forms close: the next person never sees or submits them
+          await api("/api/close_forms", { user: before });
+        } catch (err) {
+          notice(err.message);
+        }
+        S.state.slack.modals[before] = [];
+      }
+      S.shown.modal = null;  // redraw: the new persona's form, or none (hides the last one)
       S.shown.conv = "";
       writeHash();
       render();
@@ -738,7 +780,11 @@
     $("#modal-form").addEventListener("submit", submitModal);
     $("#modal-cancel").addEventListener("click", cancelModal);
     document.addEventListener("keydown", (ev) => {
-      if (ev.key === "Escape" && !$("#modal-backdrop").hidden) cancelModal();
+      if (ev.key === "Escape" && !$("#modal-backdrop").hidden) {
+        ev.preventDefault();
+        cancelModal();
+      }
+      trapFocus(ev);
     });
     refresh().then(() => {
       writeHash();

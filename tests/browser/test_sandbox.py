@@ -46,7 +46,7 @@ def fill_raise_form(page: Page, case_ref: str = "X123456") -> Locator:
     form = page.get_by_role("dialog", name="Raise a transfer")
     expect(form).to_be_visible()
     form.get_by_label("Case reference").fill(case_ref)
-    form.get_by_label("Receiving team").select_option(label="South PDU (pdu-south)")
+    form.get_by_label("Receiving team").select_option(label="South PDU")
     form.get_by_label("Kind of transfer").select_option("permanent")
     return form
 

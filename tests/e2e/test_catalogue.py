@@ -17,7 +17,7 @@ from bot.ports import UnitOfWork
 from bot.services import RaiseRequest
 from handlers.slack import ids
 from tests.conftest import NOW
-from tests.e2e.slack import SlackDriver, checks, select, text_input, user_select, wait
+from tests.e2e.slack import SlackDriver, checks, date_pick, select, text_input, user_select, wait
 
 UoW = Callable[[], UnitOfWork]
 
@@ -87,7 +87,8 @@ CASES: dict[str, Case] = {
                           "actions": text_input("Chased the police twice")}),
     # Past its 20 working days, the transfer has reached senior management, who may now see it.
     "endorse": Case("U0NPP1", "pdu-south", "U0SMT1", "U0NMGR",
-                    {"rationale": text_input("Complex case, agreed plan")}, raised_days_ago=40),
+                    {"rationale": text_input("Complex case, agreed plan"),
+                     "expected_by": date_pick("2030-01-31")}, raised_days_ago=40),
     "address_assessed": Case("U0NPP1", "pdu-south", "U0SMGR", "U0NPP1",
                              {"outcome": text_input("Visited: the address is suitable")},
                              flags=("receiving_area_home_visit",)),

@@ -77,7 +77,7 @@ def test_crafted_button_for_another_transfer_is_refused_neutrally(slack: SlackDr
     slack.press(OUTSIDER, ids.ACCEPT, str(tid))
     told = wait(slack.api, lambda: [c.params.get("text") for c in slack.api.calls_to("chat.postEphemeral")
                                     if c.params.get("user") == OUTSIDER])
-    assert told[0] == f"No transfer you can see has the reference #{tid}."
+    assert told[0] == "No transfer you can see matches that button or form."
     assert not slack.api.modal_stack(OUTSIDER)
     with uow() as u:
         assert services.load(u, transfer_id=tid).state.value == "requested"

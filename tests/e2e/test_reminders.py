@@ -17,7 +17,7 @@ from sandbox.slack_api import SlackStandIn
 from scheduler.sweep import tick
 from store.repo import SqlUnitOfWork
 from tests.e2e.conftest import texts
-from tests.e2e.slack import TOKEN, Clock, SlackDriver, slack_delivery, text_input, wait
+from tests.e2e.slack import TOKEN, Clock, SlackDriver, date_pick, slack_delivery, text_input, wait
 
 UoW = Callable[[], SqlUnitOfWork]
 
@@ -88,7 +88,8 @@ def test_smt_channel_hears_the_escalation_once(api: SlackStandIn, engine: sa.Eng
 def test_endorse_button_records_senior_endorsement_and_stops_that_clock(
         slack: SlackDriver, api: SlackStandIn, engine: sa.Engine, org: Org, uow: UoW,
         clock: Clock) -> None:
-    """Day 31: SMT presses 'Endorse extension'; the endorsement clock stops."""
+    """Day 31: SMT presses 'Endorse extension' and gives the date the transfer is now expected
+    by; the endorsement clock stops and the 20-day clock (and so every card) follows that date."""
     tid = raise_probation(uow, org)
     clock.now = at(date(2027, 1, 8))
     run_tick(api, engine, org, clock.now)
@@ -98,13 +99,15 @@ def test_endorse_button_records_senior_endorsement_and_stops_that_clock(
     assert "senior managers" in eph[0].params["text"]
     slack.press("U0SMT1", ids.ENDORSE, str(tid))
     wait(api, lambda: api.modal_stack("U0SMT1"))
-    slack.submit("U0SMT1", {ids.ENDORSE_RATIONALE: text_input("Complex MAPPA case")})
+    slack.submit("U0SMT1", {ids.ENDORSE_RATIONALE: text_input("Complex MAPPA case"),
+                            "expected_by": date_pick("2027-01-29")})
     with uow() as u:
         t = u.transfers.get(tid)
         assert t is not None
-        status = {d.clock: d.status.value for d in services.transfer_deadlines(org, t)}
-    assert t.timeline[-1].kind == "extension_endorsed"
-    assert status["endorsement"] == "stopped" and status["resolution"] == "running"
+        ds = {d.clock: d for d in services.transfer_deadlines(org, t)}
+    assert t.last_event("extension_endorsed") is not None
+    assert ds["endorsement"].status.value == "stopped" and ds["resolution"].status.value == "running"
+    assert ds["resolution"].due_on == date(2027, 1, 29)
 
 
 def test_import_day_sends_one_digest_not_forty_messages(api: SlackStandIn, engine: sa.Engine,

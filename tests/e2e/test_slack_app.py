@@ -200,6 +200,24 @@ def test_cover_lets_a_colleague_accept_while_the_manager_is_away(slack: SlackDri
     assert wait(slack.api, lambda: slack.api.modal_stack(SPP))
 
 
+def test_cover_takes_the_colleague_as_people_type_them(slack: SlackDriver, uow: UoW) -> None:
+    """`/transfer cover @U0SPP1 until ...` (typed, not picked from Slack's list) names the
+    colleague just as the escaped mention does."""
+    slack.command(SMGR, f"cover @{SPP.lower()} until 2026-12-04")
+    wait(slack.api, lambda: slack.api.responses)
+    assert slack.api.responses[0].payload["text"] == f"<@{SPP}> covers your transfers until 04 Dec 2026."
+
+
+def test_a_bury_social_worker_is_told_before_the_form_opens_that_only_the_team_manager_raises(
+        slack: SlackDriver) -> None:
+    """BURY step 2: the Holding Team Manager audits the case before it goes on the transfer list,
+    so `/transfer new` from a social worker says so privately and opens no form."""
+    slack.command("U0BASW1", "new")
+    wait(slack.api, lambda: slack.api.responses)
+    assert "Team Manager can raise" in slack.api.responses[0].payload["text"]
+    assert not slack.api.modal_stack("U0BASW1")
+
+
 def test_status_and_history_answer_privately_and_escape_user_text(slack: SlackDriver, uow: UoW) -> None:
     """A rationale with <!channel> and <@U123> is shown escaped, so it pings no one."""
     raise_x123456(slack)

@@ -73,7 +73,7 @@ def test_agenda_and_last_team_answer_privately(slack: SlackDriver, api: SlackSta
     assert "Y222222" in agenda and "X123456" not in agenda
     slack.command("U0SMGR", "lastteam x123456")
     wait(api, lambda: len(api.responses) > 1)
-    assert "X123456 was last held by pdu-south; closed 12 Nov 2026" in api.responses[1].payload["text"]
+    assert "X123456 was last held by South PDU; closed 12 Nov 2026" in api.responses[1].payload["text"]
     assert api.responses[1].effect == "ephemeral"
 
 
@@ -109,12 +109,13 @@ def test_bury_re_referral_inside_and_outside_12_weeks_of_case_closure(
     assert "Only team managers" in api.responses[-1].payload["text"]
     slack.command("U0BCMGR", "closed 104242")
     wait(api, lambda: len(api.responses) > 1)
-    assert "104242 closed with bury-cin on 23 Nov 2026" in api.responses[-1].payload["text"]
+    said = api.responses[-1].payload["text"]
+    assert "104242 closed with Bury Children in Need Team on 23 Nov 2026" in said
     clock.now = datetime(2027, 2, 15, 16, 0, tzinfo=UK_TIME)
     slack.command("U0BAMGR", "lastteam 104242")
     wait(api, lambda: len(api.responses) > 2)
     inside = api.responses[-1].payload["text"]
-    assert "to 15 Feb 2027 inclusive): a re-referral goes back to bury-cin" in inside
+    assert "to 15 Feb 2027 inclusive): a re-referral goes back to Bury Children in Need Team" in inside
     clock.now = datetime(2027, 2, 16, 9, 0, tzinfo=UK_TIME)
     slack.command("U0BAMGR", "lastteam 104242")
     wait(api, lambda: len(api.responses) > 3)

@@ -153,6 +153,9 @@ def test_bury_remedial_work_asked_for_and_marked_done_then_completed(slack: Slac
         assert services.load(u, case_ref="202001").work_items == ()
     press(slack, "U0BCMGR", "202001", "Accept")
     fill(slack, "U0BCMGR")
+    # Bury step 7: "RTM will identify SW to be allocated SW" before the case transfers.
+    press(slack, "U0BCMGR", "202001", "Allocate worker")
+    fill(slack, "U0BCMGR", {"named_worker": user_select("U0BCSW1")})
     press(slack, "U0BCMGR", "202001", "Complete transfer")
     fill(slack, "U0BCMGR")
     assert state(uow, "202001") == "completed"
@@ -307,3 +310,28 @@ def test_probation_temporary_move_and_unpaid_work_dates_on_the_raise_form(slack:
     assert (t.move_date, t.move_end_date, t.order_date) == (date(2026, 11, 30), date(2027, 2, 26),
                                                              date(2025, 12, 10))
     wait(slack.api, lambda: "apply to court to extend" in _said(slack, "U0SMGR", "X200102"))
+
+
+def test_s2_social_worker_is_told_at_once_they_cannot_sign_off_and_gives_the_reason(
+        slack: SlackDriver, uow: UoW) -> None:
+    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
+    Manager (PM) where this may cause unnecessary delay for a child the Group Manager will be
+    contacted". The social worker's form says at its top that only the PM signs off, offers no
+    checklist they cannot tick, and asks for the reason instead (required); a reason too short
+    is refused under that field, not under the case reference."""
+    from bot.policy import builtin_pack
+
+    slack.command("U0SMSW1", "new")
+    form = wait(slack.api, lambda: slack.api.modal_stack("U0SMSW1"))[-1].payload
+    assert "Only MASH's Practice Manager (PM) can sign off the checklist" in str(form["blocks"][0])
+    inputs = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
+    assert ids.CHECKLIST not in inputs and inputs[ids.URGENT_REASON]["optional"] is False
+    kind = builtin_pack("council-s2").kinds[0].id
+    _, answer = slack.submit("U0SMSW1", {
+        ids.CASE_REF: text_input("S2002"), ids.RECEIVING_TEAM: select("s2-fsp"), ids.KIND: select(kind),
+        ids.URGENT_REASON: text_input("ICPC soon")})
+    assert list(answer.get("errors", {})) == [ids.URGENT_REASON], answer
+    fill(slack, "U0SMSW1", {
+        ids.CASE_REF: text_input("S2002"), ids.RECEIVING_TEAM: select("s2-fsp"), ids.KIND: select(kind),
+        ids.URGENT_REASON: text_input("The ICPC is on Thursday and the plan cannot wait for the PM")})
+    assert state(uow, "S2002") == "requested"

@@ -84,7 +84,7 @@ def test_crafted_form_for_a_transfer_not_yours_is_refused_neutrally_and_changes_
     with uow() as u:
         msg = refusal(lambda: services.submit(u, org, OUTSIDER, tid, "decline",
                                               {"rationale": "Crafted by someone else"}, NOW))
-        assert msg == f"No transfer you can see has the reference #{tid}."
+        assert msg == "No transfer you can see matches that button or form."
         with pytest.raises(access.NotVisible):
             services.form_for(u, org, OUTSIDER, tid, "accept", NOW)
     with uow() as u:

@@ -132,7 +132,8 @@ def test_last_team_answers_re_referrals_within_the_policy_window(uow: UoW, org: 
             confirmed=tuple((gate.id, i.id) for i in gate.items)), at(date(2026, 11, 2)))
     assert t.id
     with uow() as u:
-        services.act(u, org, "U0BCMGR", t.id, "accept", at(date(2026, 11, 10)))
+        services.act(u, org, "U0BCMGR", t.id, "accept", at(date(2026, 11, 10)),
+                     named_worker=org.team("bury-cin").members[0])
     with uow() as u:
         services.act(u, org, "U0BAMGR", t.id, "complete", at(date(2026, 11, 12)))
     with uow() as u:

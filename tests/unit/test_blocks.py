@@ -370,3 +370,22 @@ def test_every_free_text_field_shows_its_limit(org: Org) -> None:
                 block = blocks._input(views.FormInput(f))[0].to_dict()
                 assert block["hint"]["text"].endswith(f"Up to {f.max_length} characters.")
                 assert len(block["hint"]["text"]) <= 150
+
+
+def test_long_decline_reasons_and_checklist_lines_are_split_where_a_clause_ends_never_cut() -> None:
+    """Slack allows 75 characters an option: probation's "Specific, heightened risk that cannot
+    reasonably be managed at the proposed address" reads on into the description, whole, with
+    no "…"; so does every long label of every pack."""
+    opt = blocks._option("heightened_risk", builtin_pack("probation").decline_reasons[0].label)
+    assert opt.to_dict()["text"]["text"] == "Specific, heightened risk that cannot reasonably be managed"
+    assert opt.to_dict()["description"]["text"] == "at the proposed address"
+    for name in ("probation", "bury", "rochdale", "leicestershire", "council-s2"):
+        pack = builtin_pack(name)
+        labels = [c.label for c in (*pack.kinds, *pack.flags, *pack.transfer_points,
+                                    *pack.decline_reasons)]
+        labels += [i.label for cl in pack.checklists for i in cl.items]
+        for label in labels:
+            d = blocks._option("x", label).to_dict()
+            shown = d["text"]["text"] + " " + d.get("description", {}).get("text", "")
+            assert "…" not in shown, label
+            assert [w.strip("(),:;") for w in shown.split()] == [w.strip("(),:;") for w in label.split()]

@@ -95,11 +95,12 @@ def test_probation_plan_endorsement_is_30_working_days() -> None:
 
 
 def test_probation_plan_reminders_are_working_days_before_due() -> None:
-    """Resolution reminds 5 and 1 working days before Wed 20 Jan; the others 2 days before."""
+    """Resolution reminds 5 and 1 working days before Wed 20 Jan; endorsement 5 and 2 days before
+    (asked before its deadline); the address assessment 2 days before."""
     ds = _by_clock(plan(builtin_pack("probation"), FRI_18_DEC, CAL))
     assert ds["resolution"].remind_on == (date(2027, 1, 13), date(2027, 1, 19))
     assert ds["address_assessment"].remind_on == (date(2027, 1, 4),)
-    assert ds["endorsement"].remind_on == (date(2027, 2, 1),)
+    assert ds["endorsement"].remind_on == (date(2027, 1, 27), date(2027, 2, 1))
 
 
 def test_plan_lists_every_clock_of_the_pack_running() -> None:
@@ -276,7 +277,7 @@ def test_transfer_point_clock_stops_when_the_transfer_completes() -> None:
     """Completing the transfer stops the transfer point clock."""
     t, pack = _requested("bury", transfer_point="initial_core_group",
                          transfer_point_date=date(2027, 1, 20))
-    t.accept(RM, REQUEST_AT, pack)
+    t.accept(RM, REQUEST_AT, pack, named_worker="U0WORKER")  # Bury names the worker first
     assert _by_clock(deadlines(t, pack, CAL))["transfer_point"].status == ClockStatus.running
     t.complete(RM, REQUEST_AT, pack)
     assert _by_clock(deadlines(t, pack, CAL))["transfer_point"].status == ClockStatus.stopped
@@ -299,7 +300,7 @@ def test_accepting_stops_the_address_clock_but_the_20_day_clock_runs_to_completi
     assert ds["address_assessment"].status == ClockStatus.stopped
     assert ds["resolution"].status == ClockStatus.running
     assert ds["endorsement"].status == ClockStatus.running
-    assert ds["resolution"].label == "Transfer to be completed"
+    assert ds["resolution"].label == "Transfer to be completed by"
     assert ds["resolution"].due_on == date(2027, 1, 20)
     t.complete(RM, _at(date(2027, 1, 6)), pack)
     assert all(d.status == ClockStatus.stopped for d in deadlines(t, pack, CAL))

@@ -47,7 +47,7 @@ def card(t: Transfer, viewer: Actor, deadlines: list[Deadline] | None = None,
 
 def resolution(due_on: date) -> Deadline:
     """The probation resolution clock, started today."""
-    return Deadline("resolution", "Resolution", TODAY, due_on, ())
+    return Deadline("resolution", "Transfer to be completed by", TODAY, due_on, ())
 
 
 def test_card_buttons_are_the_viewers_available_actions_with_the_transfer_id() -> None:
@@ -61,15 +61,20 @@ def test_card_buttons_are_the_viewers_available_actions_with_the_transfer_id() -
 
 
 def test_card_shows_team_ids_kind_label_and_working_days() -> None:
-    """Without an org the teams are their ids; the kind is the pack's label; the elapsed working
-    days count from the day after the request."""
+    """Without an org the teams are their ids; the kind is the pack's label; the deadline reads
+    as the pack's obligation with working days left, and the elapsed working days count from
+    the day after the request."""
     c = card(requested(), RM, [resolution(date(2026, 12, 21))])
     fields = dict(c.fields)
-    assert fields["From"] == ("pdu-north",) and fields["To"] == ("pdu-south",)
+    assert fields["From"] == ("pdu-north (raised by pdu-north's Probation Practitioner)",)
+    assert fields["To"] == ("pdu-south",)
     assert fields["Kind"] == (next(k.label for k in PROBATION.kinds if k.id == "permanent"),)
-    assert fields["Next deadline"] == ("Resolution: Mon 21 Dec 2026 (20 working days left)",)
-    assert str(fields["Working days elapsed"][0]).startswith("0 ")
-    assert c.title == "Case transfer: X123456" and c.fallback == "Transfer X123456: Requested"
+    assert fields["Next deadline"] == (
+        "Transfer to be completed by Mon 21 Dec 2026 (20 working days left); working day 0 (day 1 "
+        "is the next working day after the request)",)
+    assert c.title == "Case transfer: X123456"
+    assert c.fallback == ("Transfer X123456: Requested pdu-south: decide on X123456 by Mon 21 Dec "
+                          "2026 (20 working days left).")
 
 
 def test_card_with_an_org_shows_team_names() -> None:
@@ -78,7 +83,8 @@ def test_card_with_an_org_shows_team_names() -> None:
     team = org.teams[0]
     t = requested()
     t.holding_team = team.id
-    assert dict(card(t, RM, org=org).fields)["From"] == (team.name,)
+    assert dict(card(t, RM, org=org).fields)["From"] == (
+        f"{team.name} (raised by {team.name}'s Probation Practitioner)",)
 
 
 def test_card_names_the_worker_and_the_decider_as_people() -> None:
@@ -104,13 +110,14 @@ def test_card_status_carries_the_decline_rationale_as_typed() -> None:
 
 def test_card_awaiting_a_decision_says_so() -> None:
     """While requested, the status says the receiving team's decision is awaited."""
-    assert card(requested(), PP).status == ("Awaiting the receiving team's decision.",)
+    assert card(requested(), PP).status == ("Awaiting the receiving team's decision.",
+                                            " · As of Mon 23 Nov 2026.")
 
 
 def test_card_headline_becomes_the_fallback() -> None:
     """A notice's headline is what the notification says."""
     c = card(requested(), RM, headline=("pdu-north asks you to take this case.",))
-    assert c.fallback == "X123456: pdu-north asks you to take this case."
+    assert c.fallback == "X123456: pdu-north asks you to take this case. pdu-south: decide on X123456."
 
 
 def test_deadline_text_counts_working_days_each_way() -> None:
