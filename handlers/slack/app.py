@@ -467,11 +467,13 @@ def _period(args: list[str], today: date) -> tuple[date, date]:
     return frm, to
 
 
-def _clip(text: str, limit: int = 150) -> str:
+def _clip(text: str, limit: int = 200) -> str:
     """An error short enough for a form field, cut after a sentence (else at a word)."""
     if len(text) <= limit:
         return text
     end = text.rfind(". ", 0, limit)
+    while end > 0 and text[max(0, end - 3): end].lower() in ("e.g", "i.e"):  # not a sentence's end
+        end = text.rfind(". ", 0, end)
     if end >= limit // 3:
         return text[: end + 1]
     cut = text.rfind(" ", 0, limit - 1)

@@ -328,10 +328,10 @@ def test_s2_social_worker_is_told_at_once_they_cannot_sign_off_and_gives_the_rea
     assert ids.CHECKLIST not in inputs and inputs[ids.URGENT_REASON]["optional"] is False
     kind = builtin_pack("council-s2").kinds[0].id
     _, answer = slack.submit("U0SMSW1", {
-        ids.CASE_REF: text_input("S2002"), ids.RECEIVING_TEAM: select("s2-fsp"), ids.KIND: select(kind),
+        ids.CASE_REF: text_input("402002"), ids.RECEIVING_TEAM: select("s2-fsp"), ids.KIND: select(kind),
         ids.URGENT_REASON: text_input("ICPC soon")})
     assert list(answer.get("errors", {})) == [ids.URGENT_REASON], answer
     fill(slack, "U0SMSW1", {
-        ids.CASE_REF: text_input("S2002"), ids.RECEIVING_TEAM: select("s2-fsp"), ids.KIND: select(kind),
+        ids.CASE_REF: text_input("402002"), ids.RECEIVING_TEAM: select("s2-fsp"), ids.KIND: select(kind),
         ids.URGENT_REASON: text_input("The ICPC is on Thursday and the plan cannot wait for the PM")})
-    assert state(uow, "S2002") == "requested"
+    assert state(uow, "402002") == "requested"

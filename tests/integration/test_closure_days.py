@@ -118,7 +118,7 @@ def test_the_sweep_reminds_on_the_working_day_the_closures_leave(
             sent[day] = r.lines
         day = date.fromordinal(day.toordinal() + 1)
     assert list(sent) == [date(2027, 1, 7)]
-    assert all("Address assessment" in line and "due Tue 12 Jan 2027 (2 working days left)" in line
+    assert all("Receiving area to assess the address by Tue 12 Jan 2027 (2 working days left)" in line
                for line in sent[date(2027, 1, 7)])
 
 

@@ -324,11 +324,11 @@ def test_no_rendered_card_list_history_or_notice_shows_an_id_where_a_label_exist
     declined = _raise(uow, org, case_ref="X222222")
     with uow() as u:
         roch = services.raise_transfer(u, org, "U0RFSW1", RaiseRequest(
-            case_ref="LCS9", receiving_team="roch-cp-1", transfer_point="icpc",
+            case_ref="309009", receiving_team="roch-cp-1", transfer_point="icpc",
             transfer_point_date=date(2026, 12, 3), flags=("funding_agreement",)), REQUESTED)
         gate = org.pack_for("bury-assessment").gating("request")[0]
         bury = services.raise_transfer(u, org, "U0BAMGR", RaiseRequest(
-            case_ref="B1", receiving_team="bury-cin", transfer_point="initial_core_group",
+            case_ref="201001", receiving_team="bury-cin", transfer_point="initial_core_group",
             transfer_point_date=date(2026, 12, 10),
             confirmed=tuple((gate.id, i.id) for i in gate.items_for("permanent"))), REQUESTED)
     assert roch.id and bury.id
@@ -354,7 +354,7 @@ def test_no_rendered_card_list_history_or_notice_shows_an_id_where_a_label_exist
                 cal=cal, escalated=home.escalated, org=org).to_dict())
             rendered.append(blocks.agenda_blocks(services.agenda(u, org, user, today), today=today,
                                                  title="agenda", org=org))
-        for ref in ("X123456", "X222222", "LCS9", "B1"):
+        for ref in ("X123456", "X222222", "309009", "201001"):
             t = services.load(u, case_ref=ref)
             rendered.append(blocks.timeline_blocks(t, org))
     texts = [x for r in rendered for x in _visible_text(r)]
@@ -379,13 +379,13 @@ def test_burys_holding_team_is_reminded_of_the_work_itself(engine: sa.Engine, or
     with uow() as u:
         gate = org.pack_for("bury-assessment").gating("request")[0]
         t = services.raise_transfer(u, org, "U0BAMGR", RaiseRequest(
-            case_ref="B1", receiving_team="bury-cin",
+            case_ref="201001", receiving_team="bury-cin",
             confirmed=tuple((gate.id, i.id) for i in gate.items_for("permanent"))), REQUESTED)
         assert t.id
         services.act(u, org, "U0BCMGR", t.id, "request_work", at(date(2026, 11, 24)),
                      items=["Update the chronology", "Close the LCS episode"])
     lines = sweep(engine, org, at(date(2026, 12, 7))).lines
-    assert ("U0BAMGR: B1: Holding team to complete the work outstanding after the receiving "
+    assert ("U0BAMGR: 201001: Holding team to complete the work outstanding after the receiving "
             "manager's audit by Tue 08 Dec 2026 (1 working day left). The work: Update the "
             "chronology; Close the LCS episode.") in lines
 
@@ -400,7 +400,7 @@ def test_a_head_of_services_overdue_list_agrees_with_their_channels_digest(
     _raise(uow, org)  # probation: its ladder has no head of service
     with uow() as u:
         services.raise_transfer(u, org, "U0RFSW1", RaiseRequest(
-            case_ref="LCS9", receiving_team="roch-cp-1", transfer_point="icpc",
+            case_ref="309009", receiving_team="roch-cp-1", transfer_point="icpc",
             transfer_point_date=date(2026, 12, 3)), REQUESTED)
     monday = date(2026, 12, 7)
     sweep(engine, org, at(monday))
@@ -409,7 +409,7 @@ def test_a_head_of_services_overdue_list_agrees_with_their_channels_digest(
         summary = services.weekly_summary(u, org, start=date(2026, 11, 30), end=date(2026, 12, 6),
                                           channel="C0HOS")
         nobody = services.list_for(u, org, "U0HOS", "overdue", date(2026, 12, 1))
-    assert [r.case_ref for r in listed] == ["LCS9"] and nobody == []
+    assert [r.case_ref for r in listed] == ["309009"] and nobody == []
     assert summary.overdue_reached == len(listed) == 1
     rendered = str(blocks.weekly_digest(summary))
     assert "Overdue and put to this channel's level*\\n1 " in rendered
