@@ -22,7 +22,7 @@ import json
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -77,9 +77,10 @@ def add_row(session: Session, *, key: str, transfer_id: int | None, kind: str, r
     row = prepared(key, transfer_id or 0, kind, recipient, payload, "pending", not_before, now)
     row["transfer_id"] = transfer_id
     upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = upsert(NotificationRow).values(**row).on_conflict_do_nothing(index_elements=["key"])
-    result = cast("sa.CursorResult[Any]", session.execute(stmt))
-    return result.rowcount == 1
+    table = NotificationRow.__table__  # type: ignore[attr-defined]
+    stmt = (upsert(table).values(**row).on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.key))  # rowcount is not to be trusted for an ORM insert on psycopg
+    return session.execute(stmt).first() is not None
 
 
 def add_notice(session: Session, notice: Notice, *, now: datetime, not_before: datetime) -> int:
