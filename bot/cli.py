@@ -176,7 +176,8 @@ def transfers_list(
 
 @org_app.command("check")
 def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -> None:
-    """Validate an org file: teams, buddies, policies and escalation contacts."""
+    """Validate an org file: teams, buddies, policies and escalation contacts; say who and which
+    channels cannot be reached on Slack or on Teams."""
     from bot.org import load_org
 
     try:
@@ -185,6 +186,8 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
         raise fail(str(exc)) from None
     for p in org.problems():
         typer.echo(f"warning: {p}", err=True)
+    for p in org.unreachable():
+        typer.echo(f"unreachable: {p}", err=True)
     typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}")
 
 

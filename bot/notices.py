@@ -163,7 +163,7 @@ def _new(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: Timel
 def _holding_level(org: Org, t: Transfer, level: str) -> list[str]:
     """Who hears at ``level`` for the holding team (its users, then its channel)."""
     c = org.contact(t.holding_team, level)
-    return [*c.users, *((c.channel,) if c.channel else ())] if c else []
+    return [*c.users, *c.places] if c else []
 
 
 def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: TimelineEvent,

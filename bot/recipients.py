@@ -55,11 +55,9 @@ def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
         buddy = org.team(t.holding_team).buddy
         return managers(buddy) if buddy else []
     if who == Recipient.receiving_channel:
-        ch = org.team(t.receiving_team).channel
-        return [ch] if ch else []
+        return list(channels(org, t.receiving_team))
     if who == Recipient.holding_channel:
-        ch = org.team(t.holding_team).channel
-        return [ch] if ch else []
+        return list(channels(org, t.holding_team))
     current = t.escalation_level or pack.escalation.levels[0].name
     above = pack.escalation.above(current)
     return level_contacts(org, t, pack, (above or pack.escalation.levels[-1]).name)
@@ -71,7 +69,13 @@ def level_contacts(org: Org, t: Transfer, pack: PolicyPack, level: str) -> list[
     for team in (t.holding_team, t.receiving_team):
         c = org.contact(team, level)
         if c:
-            for x in (*c.users, *((c.channel,) if c.channel else ())):
+            for x in (*c.users, *c.places):
                 if x not in out:
                     out.append(x)
     return out
+
+
+def channels(org: Org, team_id: str) -> tuple[str, ...]:
+    """A team's channels: on Slack, on Teams, or both (during a move an org runs both)."""
+    team = org.team(team_id)
+    return tuple(c for c in (team.channel, team.teams_channel) if c)

@@ -146,7 +146,7 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
         covers = uow.covers.active_on(today)
         holding_senior = {x for lv in pack.escalation.levels[1:]
                           for c in [org.contact(t.holding_team, lv.name)] if c
-                          for x in (*c.users, *((c.channel,) if c.channel else ()))}
+                          for x in (*c.users, *c.places)}
         changed = False
         rows: list[dict[str, Any]] = []
 
@@ -264,8 +264,9 @@ def escalation_channels(org: Org) -> list[str]:
     """Every channel named as an escalation contact, org-wide or for a team."""
     out: list[str] = []
     for contact in [*org.escalation.values(), *(c for t in org.teams for c in t.escalation.values())]:
-        if contact.channel and contact.channel not in out:
-            out.append(contact.channel)
+        for place in contact.places:
+            if place not in out:
+                out.append(place)
     return out
 
 
