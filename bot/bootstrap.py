@@ -127,3 +127,71 @@ def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
 def slack_app(b: Baton, clock: Callable[[], datetime]) -> Any:
     """The Bolt app of :func:`slack` (with its delivery thread running)."""
     return slack(b, clock).bolt
+
+
+@dataclass
+class TeamsRuntime:
+    """Baton on Microsoft Teams: the activity handler (a WSGI app for /api/messages), the Bot
+    Connector client, and delivery with its thread."""
+
+    app: Any
+    chat: Any
+    delivery: Delivery
+    deliverer: Deliverer
+
+    def stop(self) -> None:
+        """Stop the delivery thread."""
+        self.deliverer.stop()
+
+
+def teams_chat(b: Baton, clock: Callable[[], datetime], *, app_id: str | None = None,
+               password: str | None = None, token_url: str | None = None,
+               service_url: str | None = None, sleep: Callable[[float], None] | None = None) -> Any:
+    """The Teams chat port (handlers/teams/delivery.py) from settings, unless passed."""
+    import time
+
+    from handlers.teams.delivery import ConnectorClient, TeamsChat
+
+    s = b.settings
+    app_id = app_id or s.microsoft_app_id
+    password = password or s.microsoft_app_password
+    tenant = s.microsoft_app_tenant_id or (b.org.tenants[0] if b.org.tenants else None)
+    if not app_id or not password or not tenant:
+        raise SystemExit("Set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID "
+                         "(see README: Run on Microsoft Teams).")
+    url = (token_url or s.teams_token_url).replace("{tenant}", tenant)
+    client = ConnectorClient(app_id=app_id, password=password, token_url=url, sleep=sleep or time.sleep)
+    return TeamsChat(client, b.engine, b.org, service_url=service_url or s.teams_service_url,
+                     tenant_id=tenant, clock=clock)
+
+
+def teams(b: Baton, clock: Callable[[], datetime], *, chat: Any = None, openid_metadata: str | None = None,
+          background: bool = True, idle: float = 5.0, delivery: Delivery | None = None,
+          deliverer: Deliverer | None = None) -> TeamsRuntime:
+    """The one wiring of Baton on Teams: activity handler, Bot Connector client, delivery and its
+    thread (started unless ``background`` is False, or shared with Slack when ``delivery`` is
+    given). Every activity's token is checked unless BATON_TEAMS_DEV_INSECURE_NO_AUTH is set,
+    which is refused outside development (handlers/teams/auth.py)."""
+    from handlers.teams.app import TeamsApp, TeamsDeps
+    from handlers.teams.auth import BotConnectorAuth, refuse_insecure
+    from scheduler.delivery import Deliverer, Delivery
+    from store.db import is_outage
+
+    s = b.settings
+    chat = chat or teams_chat(b, clock)
+    metadata = openid_metadata or s.teams_openid_metadata
+    if s.teams_dev_no_auth:
+        refuse_insecure(app_password=s.microsoft_app_password,
+                        urls=[metadata, chat.service_url, chat.client.token_url])
+        auth = None
+    else:
+        auth = BotConnectorAuth(chat.client.app_id, metadata)
+    if delivery is None:
+        delivery = Delivery(b.engine, b.org, chat, b.uow)
+    if deliverer is None:
+        deliverer = Deliverer(delivery, clock, idle=idle)
+        if background:
+            deliverer.start()
+    app = TeamsApp(TeamsDeps(org=b.org, uow=b.uow, clock=clock, engine=b.engine, chat=chat, auth=auth,
+                             wake=deliverer.wake, outage=is_outage))
+    return TeamsRuntime(app=app, chat=chat, delivery=delivery, deliverer=deliverer)
