@@ -29,9 +29,8 @@ class RoutingChat:
         """The platform a recipient, channel or posted message belongs to."""
         if is_teams_place(to) or (self.teams is not None and self.slack is None):
             chat: Chat | None = self.teams
-        elif SLACK_ID.match(to) is None:  # named by e-mail: only Teams can reach them
-            chat = self.teams
-        elif self.teams is not None and conversations.of_person(self.engine, to) is not None:
+        elif SLACK_ID.match(to) is None or (  # named by e-mail: only Teams can reach them
+                self.teams is not None and conversations.of_person(self.engine, to) is not None):
             chat = self.teams
         else:
             chat = self.slack

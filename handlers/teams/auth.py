@@ -17,10 +17,9 @@ import asyncio
 import logging
 import threading
 import time
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
-
-import warnings
 
 import httpx
 import jwt
