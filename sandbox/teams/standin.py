@@ -70,6 +70,7 @@ class BotConnectorStandIn:
         self.app_id, self.password, self.tenant = app_id, password, tenant
         self.key = SigningKey()
         self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
         self.members: dict[str, Member] = {}  # Teams user id -> member
         self.conversations: dict[str, Conversation] = {}
         self.faults: list[Fault] = []
@@ -187,9 +188,25 @@ class BotConnectorStandIn:
         except Exception:
             log.exception("teams stand-in failed on %s %s", verb, path)
             status, payload, extra = 500, {"error": {"code": "ServiceError"}}, {}
-        with self.lock:
+        with self.changed:
             self.calls.append((verb, path, status))
+            self.changed.notify_all()
         return status, payload, extra
+
+    def wait_for(self, predicate: Any, timeout: float = 5.0) -> Any:
+        """Wait until ``predicate()`` is truthy, woken by each request (no fixed sleeps); its value."""
+        import time
+
+        end = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                got = predicate()
+                if got:
+                    return got
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("the Bot Connector stand-in never saw what was awaited")
+                self.changed.wait(min(left, 0.1))
 
     def _fault(self, path: str) -> tuple[int, Any, dict[str, str]] | None:
         with self.lock:
