@@ -195,3 +195,72 @@ def teams(b: Baton, clock: Callable[[], datetime], *, chat: Any = None, openid_m
     app = TeamsApp(TeamsDeps(org=b.org, uow=b.uow, clock=clock, engine=b.engine, chat=chat, auth=auth,
                              wake=deliverer.wake, outage=is_outage))
     return TeamsRuntime(app=app, chat=chat, delivery=delivery, deliverer=deliverer)
+
+
+@dataclass
+class Served:
+    """What `baton serve` runs: the platforms the settings configure, delivering through one outbox."""
+
+    slack: SlackRuntime | None
+    teams: TeamsRuntime | None
+    delivery: Delivery
+
+    def stop(self) -> None:
+        """Stop the delivery threads."""
+        for rt in (self.slack, self.teams):
+            if rt is not None:
+                rt.stop()
+
+
+def serve_platforms(b: Baton, clock: Callable[[], datetime], *, idle: float = 5.0) -> Served:
+    """Slack (SLACK_BOT_TOKEN), Teams (MICROSOFT_APP_ID) or both in one process. With both, one
+    delivery sends each notice on its recipient's platform (handlers/routing.py), so no row is
+    sent twice by two platforms."""
+    s = b.settings
+    want_slack, want_teams = bool(s.slack_bot_token), bool(s.microsoft_app_id)
+    if not want_slack and not want_teams:
+        raise SystemExit("Set SLACK_BOT_TOKEN (Slack) or MICROSOFT_APP_ID (Teams), or both (see README).")
+    if not want_teams:
+        rt = slack(b, clock, idle=idle)
+        return Served(slack=rt, teams=None, delivery=rt.delivery)
+    if not want_slack:
+        tr = teams(b, clock, idle=idle)
+        return Served(slack=None, teams=tr, delivery=tr.delivery)
+    from handlers.routing import RoutingChat
+    from handlers.slack.app import Deps, build_app, web_client
+    from handlers.slack.delivery import SlackChat
+    from scheduler.delivery import Deliverer, Delivery
+    from store.db import is_outage
+
+    if not s.slack_signing_secret:
+        raise SystemExit("Set SLACK_SIGNING_SECRET (see README: Slack).")
+    tchat = teams_chat(b, clock)
+    schat = SlackChat(web_client(s.slack_bot_token or "", s.slack_api_url))
+    delivery = Delivery(b.engine, b.org, RoutingChat(b.engine, slack=schat, teams=tchat), b.uow)
+    deliverer = Deliverer(delivery, clock, idle=idle).start()
+    bolt = build_app(Deps(org=b.org, uow=b.uow, clock=clock, wake=deliverer.wake, outage=is_outage),
+                     token=s.slack_bot_token or "", signing_secret=s.slack_signing_secret,
+                     api_url=s.slack_api_url)
+    srt = SlackRuntime(bolt=bolt, client=schat.client, delivery=delivery, deliverer=deliverer)
+    srt.resume(clock())
+    trt = teams(b, clock, chat=tchat, delivery=delivery, deliverer=deliverer)
+    return Served(slack=srt, teams=trt, delivery=delivery)
+
+
+def delivery_for(b: Baton, clock: Callable[[], datetime]) -> Delivery | None:
+    """Delivery on whichever platforms the settings configure (None when neither is)."""
+    s = b.settings
+    if s.microsoft_app_id and not s.slack_bot_token:
+        from scheduler.delivery import Delivery
+
+        return Delivery(b.engine, b.org, teams_chat(b, clock), b.uow)
+    if s.microsoft_app_id and s.slack_bot_token:
+        from handlers.routing import RoutingChat
+        from handlers.slack.app import web_client
+        from handlers.slack.delivery import SlackChat
+        from scheduler.delivery import Delivery
+
+        chat = RoutingChat(b.engine, slack=SlackChat(web_client(s.slack_bot_token, s.slack_api_url)),
+                           teams=teams_chat(b, clock))
+        return Delivery(b.engine, b.org, chat, b.uow)
+    return slack_delivery(b) if s.slack_bot_token else None

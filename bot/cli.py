@@ -305,9 +305,9 @@ def serve(
     scheduler: Annotated[bool, typer.Option(help="Run the sweep in this process (off: use cron "
                                                  "and `baton sweep`)")] = True,
 ) -> None:
-    """Serve Slack over HTTP (/slack/events, /healthz, /readyz) with gunicorn; run several
-    behind a balancer."""
-    from bot.bootstrap import build, slack
+    """Serve Slack (/slack/events), Microsoft Teams (/api/messages) or both, with /healthz and
+    /readyz, over HTTP with gunicorn; run several behind a balancer."""
+    from bot.bootstrap import build, serve_platforms
     from handlers.server import run_gunicorn, wsgi_app
 
     build()  # migrate once, before the workers fork
@@ -316,12 +316,13 @@ def serve(
         b = build(migrate=False)
         from handlers.metrics import metrics_for
 
-        runtime = slack(b, now)
+        served = serve_platforms(b, now)
         if scheduler:
-            _start_scheduler(b, runtime.delivery)
+            _start_scheduler(b, served.delivery)
         from store.db import reachable
 
-        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine), ready=lambda: reachable(b.engine))
+        return wsgi_app(served.slack.bolt if served.slack else None, metrics=metrics_for(b.engine),
+                        ready=lambda: reachable(b.engine), teams=served.teams.app if served.teams else None)
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads)
 
@@ -357,7 +358,7 @@ def sweep(
                                           help="List what would be sent; change nothing")] = False,
 ) -> None:
     """One sweep of reminders and escalations, then delivery; for cron and for trying things out."""
-    from bot.bootstrap import slack_delivery
+    from bot.bootstrap import delivery_for
     from scheduler.sweep import WorkingHours, tick
     from scheduler.sweep import sweep as do_sweep
 
@@ -379,14 +380,15 @@ def sweep(
             typer.echo(line)
         typer.echo(f"Would send {len(result.lines)} notification(s); nothing was changed.")
         return
-    if not b.settings.slack_bot_token:
+    delivery = delivery_for(b, now)
+    if delivery is None:
         result = do_sweep(b.engine, b.org, moment, hours=hours)
-        typer.echo(f"Wrote {result.notifications} notification(s); SLACK_BOT_TOKEN is not set, "
-                   "so none was delivered.")
+        typer.echo(f"Wrote {result.notifications} notification(s); neither SLACK_BOT_TOKEN nor "
+                   "MICROSOFT_APP_ID is set, so none was delivered.")
         return
     from scheduler.sweep import parse_weekly
 
-    counts = tick(b.engine, b.org, slack_delivery(b), moment, hours=hours,
+    counts = tick(b.engine, b.org, delivery, moment, hours=hours,
                   weekly=parse_weekly(b.settings.weekly_digest))
     typer.echo(json.dumps(counts))
 
