@@ -21,6 +21,7 @@ from sandbox.teams.standin import BotConnectorStandIn
 from store.db import reachable
 from store.repo import SqlUnitOfWork
 from tests.conftest import NOW
+from tests.e2e.platforms import ChatSide, SlackSide, TeamsSide
 from tests.e2e.slack import SECRET, TOKEN, Clock, SlackDriver
 
 
@@ -117,3 +118,11 @@ def teams(connector: BotConnectorStandIn, engine: sa.Engine, teams_runtime: Team
     yield TeamsDriver(base_url=url, connector=connector, org=teams_demo_org)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(params=["slack", "teams"])
+def chat(request: pytest.FixtureRequest, org: Org) -> ChatSide:
+    """The same person-level driver on Slack, then on Teams (each against its stand-in)."""
+    if request.param == "slack":
+        return SlackSide(request.getfixturevalue("slack"), org)
+    return TeamsSide(request.getfixturevalue("teams"), request.getfixturevalue("teams_demo_org"))
