@@ -427,13 +427,17 @@ class TeamsApp:
             return tuple(x for x in str(typed.get(name) or "").split(",") if x)
 
         try:
-            point_date = typed.get("transfer_point_date")
+            point = typed.get("transfer_point_date")
+            point_date = date.fromisoformat(str(point)) if point else None
+        except ValueError:
+            return again({"transfer_point_date": "Give the date as a date."})
+        try:
             req = services.RaiseRequest(
                 case_ref=str(typed.get("case_ref") or ""),
                 receiving_team=str(typed.get("receiving_team") or ""),
                 kind=str(typed.get("kind") or "permanent"), holding_team=holding,
                 transfer_point=typed.get("transfer_point") or None,
-                transfer_point_date=date.fromisoformat(point_date) if point_date else None,
+                transfer_point_date=point_date,
                 flags=many("flags"), funding_note=typed.get("funding_note") or None,
                 confirmed=tuple((c.split(":", 1)[0], c.split(":", 1)[1])
                                 for c in many("checklist") if ":" in c),
@@ -443,8 +447,6 @@ class TeamsApp:
                 t = services.raise_transfer(u, deps.org, person, req, now, token=token)
         except services.AlreadySaved:
             return cards.text_card("That form was sent already.")
-        except ValueError:
-            return again({"transfer_point_date": "Give the date as a date."})
         except (DomainError, UnknownTeam) as exc:
             field = "receiving_team" if isinstance(exc, UnknownTeam) else (exc.field or "case_ref")
             if field not in ("case_ref", "receiving_team", "kind", "transfer_point", "transfer_point_date",

@@ -39,6 +39,13 @@ class ChatSide(Protocol):
     def delivered(self, user: str, text: str) -> str:
         """The latest message delivered to ``user`` that mentions ``text`` (waited for)."""
 
+    def raise_transfer(self, user: str, values: dict[str, dict[str, Any]], *, heads_up: bool = False
+                       ) -> dict[str, str]:
+        """Type the command for a new transfer (or heads up) and submit its form; the errors."""
+
+    def in_channel(self, team: str, text: str) -> str:
+        """The latest post in a team's channel mentioning ``text`` (waited for)."""
+
 
 def _plain(el: dict[str, Any], org: Org, *, people_as_entra: bool) -> Any:
     """A Slack element state as the value Teams' card input sends."""
@@ -96,6 +103,20 @@ class SlackSide:
         assert status == 200, answer
         return dict(answer.get("errors") or {})
 
+    def raise_transfer(self, user: str, values: dict[str, dict[str, Any]], *, heads_up: bool = False
+                       ) -> dict[str, str]:
+        """/transfer new (or headsup), then submit the modal."""
+        self.slack.command(user, "headsup" if heads_up else "new")
+        wait(self.slack.api, lambda: self.slack.api.modal_stack(user))
+        return self.submit(user, values)
+
+    def in_channel(self, team: str, text: str) -> str:
+        """A post in the team's Slack channel."""
+        channel = self.org.team(team).channel or ""
+        found = wait(self.slack.api, lambda: [m for m in self.slack.api.messages(channel)
+                                              if text in str(m.blocks) + m.text])
+        return str(found[-1].blocks) + found[-1].text
+
     def delivered(self, user: str, text: str) -> str:
         """The latest DM mentioning ``text``."""
         found = wait(self.slack.api, lambda: [m for m in self.slack.api.messages(user)
@@ -140,6 +161,29 @@ class TeamsSide:
         self.shown[user] = answer = self.teams.execute(user, submit["verb"], data)
         return {b["id"][: -len("__error")]: b["text"] for b in answer.get("body") or []
                 if str(b.get("id", "")).endswith("__error")}
+
+    def raise_transfer(self, user: str, values: dict[str, dict[str, Any]], *, heads_up: bool = False
+                       ) -> dict[str, str]:
+        """Type ``transfer new`` (or headsup) in the 1:1 chat, then press Raise on the card."""
+        before = len(self.teams.chat(user))
+        assert self.teams.say(user, "transfer headsup" if heads_up else "transfer new") == 200
+        reply = self.teams.connector.wait_for(
+            lambda: self.teams.chat(user)[before:] if len(self.teams.chat(user)) > before else None)
+        form = card_of(reply[-1])
+        assert form is not None
+        self.shown[user] = form
+        button = next(a for a in form["actions"] if a["type"] == "Action.Execute")
+        data = {**button["data"], **{k: _plain(v, self.org, people_as_entra=True) for k, v in values.items()}}
+        self.shown[user] = answer = self.teams.execute(user, button["verb"], data)
+        return {b["id"][: -len("__error")]: b["text"] for b in answer.get("body") or []
+                if str(b.get("id", "")).endswith("__error")}
+
+    def in_channel(self, team: str, text: str) -> str:
+        """A post in the team's Teams channel."""
+        channel = self.org.team(team).teams_channel or ""
+        found = self.teams.connector.wait_for(lambda: [
+            a for a in self.teams.connector.sent(channel) if text in card_text(card_of(a) or {})])
+        return card_text(card_of(found[-1]))
 
     def delivered(self, user: str, text: str) -> str:
         """The latest card in the person's 1:1 chat mentioning ``text``."""
