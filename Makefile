@@ -12,7 +12,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed
+# Microsoft's Adaptive Cards renderer (the sandbox's Teams mode) and Teams manifest schemas (tests)
+WEB := sandbox/teams/web
+$(WEB)/node_modules/.installed: $(WEB)/package.json
+	npm install --prefix $(WEB) --no-audit --no-fund --silent
+	touch $@
+
+install: $(VENV)/.installed $(WEB)/node_modules/.installed
 
 run: install
 	@bash scripts/run

@@ -25,6 +25,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(transfers_app, name="transfers")
 app.add_typer(org_app, name="org")
 app.add_typer(policy_app, name="policy")
+teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 
 
 def now() -> datetime:
@@ -294,6 +296,23 @@ def actions_table() -> None:
     from bot.policy import all_builtin_packs
 
     typer.echo(catalogue_table(all_builtin_packs()))
+
+
+@teams_app.command("package")
+def teams_package(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the zip")] = Path("baton-teams.zip"),
+    version: Annotated[str, typer.Option(help="The app's version")] = "1.0.0",
+    website: Annotated[str, typer.Option(help="Your organisation's page about Baton")] = "https://example.org/baton",
+) -> None:
+    """Write the Teams app package (manifest and icons) for the bot in MICROSOFT_APP_ID."""
+    from bot.settings import get_settings
+    from handlers.teams.package import package
+
+    app_id = get_settings().microsoft_app_id
+    if not app_id:
+        raise fail("Set MICROSOFT_APP_ID to the Azure Bot's app id (see README: Run on Microsoft Teams).")
+    out.write_bytes(package(app_id=app_id, version=version, website=website))
+    typer.echo(f"{out}: Teams app package for bot {app_id}; upload it in the Teams admin centre.")
 
 
 @app.command()
