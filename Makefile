@@ -39,6 +39,10 @@ bench-tracker: install
 bench-slack: install
 	$(BIN)/python -m bench.slack
 
+.PHONY: bench-teams
+bench-teams: install
+	$(BIN)/python -m bench.teams
+
 clean:
 	rm -rf $(VENV) baton.db
 
