@@ -27,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from bot import services
 from bot.bootstrap import build, teams_chat
 from bot.bootstrap import slack as slack_runtime
@@ -101,5 +103,89 @@ def main(n: int = 400) -> None:
         trt.stop()
 
 
+
+
+def delivery(people: int = 50, channels: int = 5, rate: float = 1.0) -> dict[str, float]:
+    """1,000 notifications (each person 12 reminders; each channel 50 reminders and 30 messages)
+    delivered with the real clock through the Bot Connector stand-in allowing ``rate`` messages a
+    second per conversation: time beside the least that limit allows, lost and duplicated."""
+    import re
+    import uuid
+    from collections import Counter
+    from datetime import UTC
+
+    from bot.org import Person
+    from sandbox.teams.standin import card_of, card_text
+    from store.repo import SqlUnitOfWork
+
+    base = load_org()
+    extra = tuple(Person(id=f"U0BENCH{i:03d}", email=f"bench{i}@demo.example.gov.uk",
+                         entra_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, f"bench{i}"))) for i in range(people))
+    org = base.model_copy(update={"people": (*base.people, *extra)})
+    users = [p.id for p in extra]
+    places = [f"19:bench{i}@thread.tacv2" for i in range(channels)]
+    tmp = Path(tempfile.mkdtemp())
+    b = build(Settings(DATABASE_URL=f"sqlite:///{tmp / 'deliver.db'}"), org=org)
+    with BotConnectorStandIn(per_conversation_rate=rate) as connector:
+        for p in org.people:
+            if p.entra_id:
+                connector.add_member(p.entra_id, p.email or "")
+        chat = teams_chat(b, lambda: datetime.now(UTC), app_id=connector.app_id, password=connector.password,
+                          token_url=connector.token_url, service_url=connector.service_url)
+        from scheduler.delivery import Delivery
+
+        d = Delivery(b.engine, org, chat, b.uow)
+        n = 0
+        now = datetime.now(UTC)
+        with SqlUnitOfWork(b.engine) as u:
+            for who, items, kind in [*((x, 12, "item") for x in users), *((c, 50, "item") for c in places),
+                                     *((c, 30, "text") for c in places)]:
+                for _ in range(items):
+                    n += 1
+                    u.add_notification(key=f"n{n:04d}", transfer_id=None, kind=kind, recipient=who, now=now,
+                                       not_before=now, payload={"case_ref": f"X{n:06d}", "transfer_id": None,
+                                                                "text": f"Reminder n{n:04d}."})
+            u.commit()
+        t0 = time.perf_counter()
+        passes = 0
+        while True:
+            passes += 1
+            d.deliver(datetime.now(UTC))
+            with b.engine.connect() as c:
+                pending, wake = c.execute(sa.text(
+                    "SELECT count(*), min(not_before) FROM notification "
+                    "WHERE status IN ('pending', 'claimed')")).one()
+            if not pending:
+                break
+            if wake is not None:
+                nb = datetime.fromisoformat(str(wake)).replace(tzinfo=UTC)
+                time.sleep(max(0.0, (nb - datetime.now(UTC)).total_seconds()))
+        elapsed = time.perf_counter() - t0
+        keys: Counter[str] = Counter()
+        per_conv: Counter[str] = Counter()
+        for conv in connector.conversations.values():
+            for a in conv.activities.values():
+                per_conv[conv.id] += 1
+                said = card_text(card_of(a)) if card_of(a) else str(a.get("text"))
+                keys.update(re.findall(r"n\d{4}", said))
+        limited = sum(1 for _, _, s in connector.calls if s == 429)
+    wanted = {f"n{i:04d}" for i in range(1, n + 1)}
+    busiest = max(per_conv.values())
+    return {"written": n, "messages": sum(per_conv.values()), "busiest": busiest,
+            "floor": (busiest - 1) / rate, "time": elapsed, "ratelimited": limited, "passes": passes,
+            "lost": len(wanted - set(keys)), "duplicated": sum(v - 1 for k, v in keys.items() if v > 1)}
+
+
+def print_delivery() -> None:
+    """Run :func:`delivery` and print its figures."""
+    r = delivery()
+    print(f"\nDelivery of {r['written']:.0f} notifications to 50 people and 5 channels, 1 message/s per "
+          "conversation:")
+    print(f"  {r['messages']:.0f} messages (digests), busiest conversation {r['busiest']:.0f}; "
+          f"{r['time']:.1f} s against a ceiling of {r['floor']:.1f} s; {r['ratelimited']:.0f} answered 429; "
+          f"lost {r['lost']:.0f}, duplicated {r['duplicated']:.0f}")
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 400)
+    print_delivery()

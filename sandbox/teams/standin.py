@@ -66,8 +66,13 @@ class BotConnectorStandIn:
     """An in-process fake of the Bot Connector service, its token endpoint and OpenID metadata."""
 
     def __init__(self, *, app_id: str = APP_ID, password: str = APP_PASSWORD,
-                 tenant: str = TENANT, host: str = "127.0.0.1", port: int = 0) -> None:
+                 tenant: str = TENANT, host: str = "127.0.0.1", port: int = 0,
+                 per_conversation_rate: float | None = None) -> None:
         self.app_id, self.password, self.tenant = app_id, password, tenant
+        # Teams limits each bot per conversation: beyond this many messages a second, 429 with
+        # Retry-After (the time until the next one may go)
+        self.per_conversation_rate = per_conversation_rate
+        self._last_send: dict[str, float] = {}
         self.key = SigningKey()
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
@@ -242,6 +247,9 @@ class BotConnectorStandIn:
         fault = self._fault(path)
         if fault:
             return fault
+        limited = self._limited(verb, path)
+        if limited:
+            return limited
         data: Any = json.loads(body) if body else {}
         parts = path.split("/")[3:]  # after /v3/conversations
         if not parts or parts == [""]:
@@ -263,6 +271,22 @@ class BotConnectorStandIn:
         if len(parts) >= 2 and parts[1] == "activities":
             return self._activity(verb, conv, parts[2] if len(parts) > 2 else None, data)
         return 404, {"error": {"code": "NotFound"}}, {}
+
+    def _limited(self, verb: str, path: str) -> tuple[int, Any, dict[str, str]] | None:
+        if self.per_conversation_rate is None or verb != "POST" or "/activities" not in path:
+            return None
+        import time
+
+        conv = path.split("/")[3]
+        gap = 1.0 / self.per_conversation_rate
+        with self.lock:
+            now = time.monotonic()
+            last = self._last_send.get(conv)
+            if last is not None and now - last < gap:
+                wait = gap - (now - last)
+                return 429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": f"{wait:.3f}"}
+            self._last_send[conv] = now
+        return None
 
     def _create(self, data: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         members = [str(m.get("id", "")) for m in data.get("members") or []]
