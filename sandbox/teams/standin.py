@@ -73,6 +73,9 @@ class BotConnectorStandIn:
         # Retry-After (the time until the next one may go)
         self.per_conversation_rate = per_conversation_rate
         self._last_send: dict[str, float] = {}
+        self._hang: list[str] = []  # paths (parts of) whose next POST is held until release_hung()
+        self._released = threading.Event()
+        self.hung_requests = 0
         self.key = SigningKey()
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
@@ -88,6 +91,7 @@ class BotConnectorStandIn:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                stand_in._maybe_hang(self.command, self.path)
                 status, payload, headers = stand_in.handle(self.command, self.path, dict(self.headers), body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
@@ -165,6 +169,27 @@ class BotConnectorStandIn:
         """Make the next ``count`` calls whose path holds ``path`` answer ``status``."""
         with self.lock:
             self.faults.append(Fault(status, count, retry_after, path))
+
+    def hang_next(self, path: str = "/activities") -> None:
+        """Hold the next POST whose path holds ``path`` until :meth:`release_hung` (then it is
+        kept, as the real service may keep a message whose sender died waiting)."""
+        with self.lock:
+            self._hang.append(path)
+            self._released.clear()
+
+    def release_hung(self) -> None:
+        """Let held requests go on."""
+        self._released.set()
+
+    def _maybe_hang(self, verb: str, path: str) -> None:
+        with self.changed:
+            match = next((p for p in self._hang if verb == "POST" and p in path), None)
+            if match is None:
+                return
+            self._hang.remove(match)
+            self.hung_requests += 1
+            self.changed.notify_all()
+        self._released.wait(60)
 
     def chat_of(self, member_id: str) -> Conversation | None:
         """The 1:1 conversation with a member, once one exists."""
