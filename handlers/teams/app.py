@@ -36,7 +36,7 @@ from bot import actions, freetext, services, views
 from bot.domain import DomainError, FormErrors, local_date
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
-from handlers.slack.app import ALIASES, APOLOGY, SAVE_LATER
+from handlers.slack.app import ALIASES, APOLOGY, SAVE_LATER, last_team_text
 from handlers.teams import cards
 from handlers.teams.auth import BotConnectorAuth, Unauthorized
 from handlers.teams.delivery import TeamsChat
@@ -180,10 +180,23 @@ class TeamsApp:
             conversations.forget(self.deps.engine, person)
             return
         sender = data.get("from") or {}
+        self.replies.submit(self._welcome, data, person)
         conversations.save(self.deps.engine, ConversationRef(
             person=person, conversation_id=str(conv.get("id")), service_url=str(data.get("serviceUrl")),
             tenant_id=str(conv.get("tenantId") or _tenant_of(data)),
             user_id=str(sender.get("id") or ""), aad_object_id=sender.get("aadObjectId")), self.deps.clock())
+
+    def _welcome(self, data: dict[str, Any], person: str) -> None:
+        """The home card, once the app is added (Teams' equivalent of opening the App Home)."""
+        conv = str((data.get("conversation") or {}).get("id") or "")
+        try:
+            card = self.home(person, self.deps.clock())
+            self.deps.chat.client.call("POST", str(data.get("serviceUrl")),
+                                       f"/v3/conversations/{conv}/activities",
+                                       {"type": "message", "attachments": [cards.attachment(card)]},
+                                       conversation=conv)
+        except Exception as exc:
+            log.warning("could not welcome a Teams user (%s)", type(exc).__name__)
 
     # ---- typed commands in the 1:1 chat ----------------------------------------------------------
     def _reply_safely(self, data: dict[str, Any], person: str | None) -> None:
@@ -253,10 +266,59 @@ class TeamsApp:
                 with deps.uow() as u:
                     rows = services.list_for(u, deps.org, person, scope, today)
                 return cards.list_card(rows, title=f"Transfers: {scope}", today=today)
+            if sub in ("lastteam", "closed", "cover", "agenda"):
+                return self.lookup(person, sub, words[1:], now)
         except DomainError as exc:
             return cards.text_card(str(exc))
         prefix = "" if sub == "help" else f"I don't know '{sub[:40]}'."
         return cards.help_card(prefix)
+
+    def lookup(self, person: str, sub: str, args: list[str], now: datetime) -> AdaptiveCard:
+        """``transfer lastteam|closed|cover|agenda``, answered as Slack's /transfer answers them."""
+        deps, today = self.deps, local_date(now)
+        if sub == "agenda":
+            with deps.uow() as u:
+                items = services.agenda(u, deps.org, person, today)
+            lines = [f"{t.case_ref}: {views.day(t.transfer_point_date)}; "
+                     + ", ".join(f"{cl} {done}/{total}" for cl, done, total in counts)
+                     for t, counts in items]
+            return cards.text_card("\n".join(lines) or "No cases are ready for the transfer meeting.",
+                                   title=f"Transfer meeting agenda, {today:%d %b %Y}: {len(items)} case(s)")
+        if sub == "cover":
+            who = args[0] if args else ""
+            if len(args) != 3 or args[1].lower() != "until":
+                return cards.text_card("Usage: transfer cover colleague@your.org until YYYY-MM-DD (or cover "
+                                       "nobody until YYYY-MM-DD: your transfers go one level up).")
+            try:
+                until = date.fromisoformat(args[2])
+            except ValueError:
+                return cards.text_card(f"{args[2][:20]!r} is not a date; use YYYY-MM-DD.")
+            cover = None if who.lower() == "nobody" else deps.org.person_by(email=who)
+            if who.lower() != "nobody" and cover is None:
+                return cards.text_card("Baton does not know that colleague: give their work e-mail as the "
+                                       "org file names it.")
+            with deps.uow() as u:
+                services.set_cover(u, deps.org, person, cover, until, now)
+            if cover is None:
+                return cards.text_card(f"While you are away until {until:%d %b %Y}, what would come to you "
+                                       "goes one level up.")
+            return cards.text_card(f"{who} covers your transfers until {until:%d %b %Y}.")
+        if not args:
+            return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
+        if sub == "lastteam":
+            with deps.uow() as u:
+                last = services.last_team_for(u, deps.org, person, args[0], now)
+            return cards.text_card(last_team_text(last).replace("`", ""))
+        on, team = None, None
+        for word in args[1:3]:
+            try:
+                on = date.fromisoformat(word)
+            except ValueError:
+                team = word
+        with deps.uow() as u:
+            c = services.record_closure(u, deps.org, person, args[0], now, team=team, on=on)
+        return cards.text_card(f"{c.case_ref} closed with {c.team} on {c.closed_on:%d %b %Y}. A re-referral "
+                               f"is routed from this date (transfer lastteam {c.case_ref}).")
 
     def home(self, person: str, now: datetime) -> AdaptiveCard:
         """The home card (the App Home's sections) for a person."""

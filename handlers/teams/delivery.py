@@ -181,14 +181,15 @@ class TeamsChat:
 
     def update(self, channel: str, ts: str, message: views.Message) -> None:
         """Redraw a message Baton posted (the card is drawn for the conversation's person)."""
-        person = None
+        person, service = None, self.service_url
         with self.engine.connect() as c:
-            row = c.execute(sa.select(conversations.T.c.person).where(
+            row = c.execute(sa.select(conversations.T.c.person, conversations.T.c.service_url).where(
                 conversations.T.c.conversation_id == channel)).first()
-            person = row[0] if row else None
+            if row:
+                person, service = row[0], row[1]
         body = {**self.activity(message, person), "id": ts}
-        self.client.call("PUT", self.service_url, f"/v3/conversations/{quote(channel, safe=':@.;=')}"
-                                                  f"/activities/{quote(ts)}", body, conversation=channel)
+        self.client.call("PUT", service, f"/v3/conversations/{quote(channel, safe=':@.;=')}"
+                                         f"/activities/{quote(ts)}", body, conversation=channel)
 
     def delete(self, channel: str, ts: str) -> None:
         """Delete a message Baton posted."""

@@ -78,8 +78,12 @@ class TeamsDriver:
                 "channelData": {"tenant": {"id": tenant}}, **extra}
 
     def install(self, person: str, **kw: Any) -> int:
-        """The person adds Baton in Teams (personal scope)."""
-        return self.post(self.activity(person, "installationUpdate", action="add", **kw))[0]
+        """The person adds Baton in Teams (personal scope); waits for Baton's welcome (its home card)."""
+        status = self.post(self.activity(person, "installationUpdate", action="add", **kw))[0]
+        if status == 200 and self.org.knows(person):
+            self.connector.wait_for(lambda: any("Baton: case transfers" in json.dumps(a)
+                                                for a in self.chat(person)))
+        return status
 
     def say(self, person: str, text: str, **kw: Any) -> int:
         """The person types in their 1:1 chat with Baton."""

@@ -97,3 +97,26 @@ def test_a_form_sent_twice_is_applied_once(teams: TeamsDriver, uow: UoW, teams_d
     teams.execute(SPO, "submit:complete", {"transfer_id": tid, "token": token})
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT state FROM transfer")).scalar() == "completed"
+
+
+def test_adding_the_app_is_answered_with_the_home_card(teams: TeamsDriver, uow: UoW, teams_demo_org: Org,
+                                                       clock: Clock) -> None:
+    _raised(uow, teams_demo_org, clock)
+    teams.install(SPO)
+    home = card_of(teams.chat(SPO)[0])
+    assert home is not None
+    assert "Waiting for you" in card_text(home) and "X123456" in card_text(home)
+
+
+def test_cover_closed_and_lastteam_answer_in_the_chat(teams: TeamsDriver, engine: sa.Engine) -> None:
+    teams.install(SPO)
+    said = card_text(_reply(teams, SPO, "transfer cover u0nmgr@demo.example.gov.uk until 2026-12-04"))
+    assert "covers your transfers until 04 Dec 2026" in said
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT cover FROM cover")).scalar() == "U0NMGR"
+    assert "does not know that colleague" in card_text(
+        _reply(teams, SPO, "transfer cover who@example.org until 2026-12-04"))
+    closed = card_text(_reply(teams, SPO, "transfer closed X777777"))
+    assert "X777777 closed with pdu-south" in closed
+    assert "was last held by pdu-south" in card_text(_reply(teams, SPO, "transfer lastteam X777777"))
+    assert "agenda" in card_text(_reply(teams, SPO, "transfer agenda")).lower()
