@@ -157,18 +157,35 @@ class TeamsChat:
         ref = self.conversation_of(to)
         return ref.service_url, ref.conversation_id
 
-    def refresh_users(self, person: str | None) -> list[str]:
-        """Teams user ids whose copy of a card refreshes itself: the person it was sent to."""
-        if person is None or is_teams_place(person):
+    def refresh_users(self, person: str | None, transfer_id: int | None = None) -> list[str]:
+        """Teams user ids whose copy of a card refreshes itself (so they see their own buttons):
+        in a 1:1 chat the person it was sent to; in a channel the people on the transfer (its
+        practitioner and both teams' managers) who have the app, at most 60."""
+        if person is not None and not is_teams_place(person):
+            ref = conversations.of_person(self.engine, person)
+            return [ref.user_id] if ref and ref.user_id else []
+        if not transfer_id:
             return []
-        ref = conversations.of_person(self.engine, person)
-        return [ref.user_id] if ref and ref.user_id else []
+        from store.models import TransferRow
+
+        T = TransferRow.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(T.c.holding_team, T.c.receiving_team, T.c.requested_by)
+                            .where(T.c.id == transfer_id)).first()
+            if row is None:
+                return []
+            people = [row[2]] + [m for team in row[:2] if self.org.has_team(team)
+                                 for m in self.org.team(team).managers]
+            ids = c.execute(sa.select(conversations.T.c.user_id).where(
+                conversations.T.c.person.in_(people), conversations.T.c.user_id != "")).scalars().all()
+        return list(dict.fromkeys(ids))[:60]
 
     def activity(self, message: views.Message, to: str | None = None) -> dict[str, Any]:
         """A neutral message as a Teams message activity (a card, or plain text)."""
         if isinstance(message, views.Text):
             return {"type": "message", "text": message.text, "textFormat": "plain"}
-        card = cards.render(message, self.org, refresh_users=self.refresh_users(to))
+        tid = message.transfer_id if isinstance(message, views.Card) else None
+        card = cards.render(message, self.org, refresh_users=self.refresh_users(to, tid))
         return {"type": "message", "summary": message.fallback[:200], "attachments": [cards.attachment(card)]}
 
     # ---- the port ----------------------------------------------------------------------------

@@ -108,3 +108,31 @@ def test_a_permanent_refusal_is_reported_once_to_the_escalation_contact(
     assert sorted(r[0] for r in reports) == sorted(["U0SMT1", "19:c0smt@thread.tacv2"])
     smt = teams.connector.wait_for(lambda: teams.connector.sent("19:c0smt@thread.tacv2"))
     assert "cannot deliver" in smt[-1]["text"]
+
+
+def test_a_channel_card_refreshes_for_the_people_on_the_transfer_who_have_the_app(
+        teams: TeamsDriver, teams_runtime: TeamsRuntime, uow: UoW, teams_demo_org: Org, clock: Clock) -> None:
+    """Each viewer of a channel post sees only their own actions: the card refreshes itself for
+    the receiving manager (who has the app), whose refresh answers with their buttons."""
+    teams.install(SPO)
+    _raise(uow, teams_demo_org, clock, "X123456")
+    teams_runtime.delivery.deliver(clock())
+    post = card_of(teams.connector.wait_for(lambda: teams.connector.sent(SOUTH))[-1])
+    assert post is not None and post["refresh"]["userIds"] == [teams.members[SPO].id]
+    assert not [a for a in post.get("actions") or []]  # the channel's own copy has no buttons
+    mine = teams.execute(SPO, "refresh", post["refresh"]["action"]["data"])
+    assert "open:accept" in [a["verb"] for a in mine["actions"]]
+    theirs = teams.execute("U0SPP1", "refresh", post["refresh"]["action"]["data"])
+    assert not theirs.get("actions")
+
+
+def test_the_weekly_summary_is_a_card_with_its_figures(teams: TeamsDriver, teams_runtime: TeamsRuntime) -> None:
+    from datetime import date
+
+    from bot.reports import Summary
+
+    conv, _ = teams_runtime.chat.post_weekly(SOUTH, Summary(start=date(2026, 11, 16), end=date(2026, 11, 22),
+                                                             opened=4, resolved=2, breached=1))
+    card = card_of(teams.connector.sent(conv)[-1])
+    assert "Transfers 16 Nov to 22 Nov 2026" in card_text(card)
+    assert [f["value"] for f in card["body"][1]["facts"]] == ["4", "2", "1"]  # type: ignore[index]
