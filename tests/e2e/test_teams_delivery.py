@@ -126,7 +126,8 @@ def test_a_channel_card_refreshes_for_the_people_on_the_transfer_who_have_the_ap
     assert not theirs.get("actions")
 
 
-def test_the_weekly_summary_is_a_card_with_its_figures(teams: TeamsDriver, teams_runtime: TeamsRuntime) -> None:
+def test_the_weekly_summary_is_a_card_with_its_figures(teams: TeamsDriver,
+                                                       teams_runtime: TeamsRuntime) -> None:
     from datetime import date
 
     from bot.reports import Summary
