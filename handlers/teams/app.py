@@ -324,7 +324,7 @@ class TeamsApp:
         """The home card (the App Home's sections) for a person."""
         with self.deps.uow() as u:
             lists = services.home(u, self.deps.org, person, now)
-        return cards.home_card(waiting=[s for s, _ in lists.waiting], holding=lists.outbound,
+        return cards.home_card(waiting=lists.waiting, holding=lists.outbound,
                                receiving=lists.inbound, today=local_date(now))
 
     def _card(self, card: views.Card, person: str | None) -> AdaptiveCard:

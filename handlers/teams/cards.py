@@ -259,14 +259,25 @@ def list_card(rows: list[TransferSummary], *, title: str, today: date) -> Adapti
     return _card(body, fallback=f"{title}: {len(rows)}")
 
 
-def home_card(*, waiting: list[TransferSummary], holding: list[TransferSummary],
-              receiving: list[TransferSummary], today: date) -> AdaptiveCard:
-    """The home card: what waits for this person, what their teams hold and receive, how to start."""
+def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
+              holding: list[TransferSummary], receiving: list[TransferSummary], today: date) -> AdaptiveCard:
+    """The home card, the App Home's four sections: what waits on this person (with the buttons
+    they may press), what is overdue, and their teams' inbound and outbound transfers."""
+    waiting_ids = {r.id for r, _ in waiting}
+    inbound = [r for r in receiving if r.id not in waiting_ids]
+    overdue = [r for r in [*receiving, *holding] if r.due_on is not None and r.due_on < today]
     body: list[CardElement] = [_text("Baton: case transfers", weight="Bolder", size="Large")]
-    for title, rows in (("Waiting for you", waiting), ("Your teams are transferring", holding),
-                        ("Coming to your teams", receiving)):
+    body.append(_text(f"Waiting for you ({len(waiting)})", weight="Bolder", separator=True))
+    for r, buttons in waiting[:12]:
+        parts: list[CardElement] = [_text(_summary_line(r, today))]
+        if buttons:
+            parts.append(ActionSet(actions=[button(b) for b in buttons[:5]]))
+        body.append(Container(items=parts))
+    body += [] if waiting else [_text("None.", is_subtle=True)]
+    for title, rows in ((f"Overdue ({len(overdue)})", overdue), (f"Inbound ({len(inbound)})", inbound),
+                        (f"Outbound ({len(holding)})", holding)):
         body.append(_text(title, weight="Bolder", separator=True))
-        body += [_text(_summary_line(r, today)) for r in rows[:15]] or [_text("None.", is_subtle=True)]
+        body += [_text(_summary_line(r, today)) for r in rows[:10]] or [_text("None.", is_subtle=True)]
     body += [_text("Start", weight="Bolder", separator=True),
              _text("Type **transfer new** to raise a transfer, **transfer status X123456** for where a "
                    "case stands, **transfer help** for everything.")]
@@ -293,12 +304,18 @@ def weekly_card(summary: Summary, chart_png: bytes | None = None) -> AdaptiveCar
     from microsoft_teams.cards import Image
 
     s = summary
+    med = "-" if s.median_days_to_resolution is None else f"{s.median_days_to_resolution:g}"
     body: list[CardElement] = [
         _text(f"Transfers {s.start:%d %b} to {s.end:%d %b %Y}", weight="Bolder", size="Medium"),
         FactSet(facts=[Fact(title="Opened", value=str(s.opened)),
                        Fact(title="Resolved", value=str(s.resolved)),
-                       Fact(title="Breached", value=str(s.breached))]),
+                       Fact(title="Breached", value=str(s.breached)),
+                       Fact(title="Awaiting endorsement", value=str(s.awaiting_endorsement)),
+                       Fact(title="Open now", value=f"{s.open_now} ({s.overdue_now} overdue)"),
+                       Fact(title="Median working days to resolution", value=med)]),
     ]
+    body += [_text(f"{escape(t.team)}: open {t.open}, opened {t.opened}, resolved {t.resolved}, "
+                   f"breached {t.breached}, overdue {t.overdue}", size="Small") for t in s.by_team[:30]]
     if chart_png and len(chart_png) < 20_000:
         body.append(Image(url="data:image/png;base64," + base64.b64encode(chart_png).decode(),
                           alt_text="Bar chart of transfers opened, resolved and breached per team"))
