@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from microsoft_teams.api.activities import ActivityTypeAdapter
@@ -192,7 +193,7 @@ class TeamsApp:
         try:
             card = self.home(person, self.deps.clock())
             self.deps.chat.client.call("POST", str(data.get("serviceUrl")),
-                                       f"/v3/conversations/{conv}/activities",
+                                       f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",
                                        {"type": "message", "attachments": [cards.attachment(card)]},
                                        conversation=conv)
         except Exception as exc:
@@ -207,7 +208,8 @@ class TeamsApp:
             card = cards.text_card(_trouble(self.deps, exc, "a Teams command"))
         try:
             self.deps.chat.client.call(
-                "POST", str(data.get("serviceUrl")), f"/v3/conversations/{conv}/activities/{data.get('id')}",
+                "POST", str(data.get("serviceUrl")),
+                f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities/{quote(str(data.get('id')))}",
                 {"type": "message", "replyToId": data.get("id"), "attachments": [cards.attachment(card)]},
                 conversation=conv)
         except Exception as exc:
