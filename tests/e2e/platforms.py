@@ -46,6 +46,9 @@ class ChatSide(Protocol):
     def in_channel(self, team: str, text: str) -> str:
         """The latest post in a team's channel mentioning ``text`` (waited for)."""
 
+    def posts(self, level: str, text: str) -> int:
+        """How many posts in an escalation level's channel mention ``text`` (once there is one)."""
+
 
 def _plain(el: dict[str, Any], org: Org, *, people_as_entra: bool) -> Any:
     """A Slack element state as the value Teams' card input sends."""
@@ -109,6 +112,13 @@ class SlackSide:
         self.slack.command(user, "headsup" if heads_up else "new")
         wait(self.slack.api, lambda: self.slack.api.modal_stack(user))
         return self.submit(user, values)
+
+    def posts(self, level: str, text: str) -> int:
+        """Posts in the level's Slack channel."""
+        channel = self.org.escalation[level].channel or ""
+        n: int = wait(self.slack.api, lambda: sum(1 for m in self.slack.api.messages(channel)
+                                                  if text in str(m.blocks) + m.text))
+        return n
 
     def in_channel(self, team: str, text: str) -> str:
         """A post in the team's Slack channel."""
@@ -177,6 +187,13 @@ class TeamsSide:
         self.shown[user] = answer = self.teams.execute(user, button["verb"], data)
         return {b["id"][: -len("__error")]: b["text"] for b in answer.get("body") or []
                 if str(b.get("id", "")).endswith("__error")}
+
+    def posts(self, level: str, text: str) -> int:
+        """Posts in the level's Teams channel."""
+        channel = self.org.escalation[level].teams_channel or ""
+        n: int = self.teams.connector.wait_for(lambda: sum(
+            1 for a in self.teams.connector.sent(channel) if text in card_text(card_of(a) or {})))
+        return n
 
     def in_channel(self, team: str, text: str) -> str:
         """A post in the team's Teams channel."""

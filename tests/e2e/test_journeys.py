@@ -109,3 +109,20 @@ def test_a_breach_on_the_simulated_clock_asks_the_practitioner_for_the_delay_rea
                                 "actions": text_input("Chased the police twice")})
     with uow() as u:
         assert services.load(u, transfer_id=tid).timeline[-1].kind == "delay_recorded"
+
+
+def test_hourly_sweeps_on_day_21_escalate_to_the_smt_channel_once_per_case(
+        chat: ChatSide, uow: UoW, clock: Clock, request: pytest.FixtureRequest) -> None:
+    """FAQ: a breach "escalates to senior managers": ticks every hour on day 21 put one escalation
+    per case in the SMT channel; the practitioner is asked for each case's delay reason."""
+    _raise(chat)
+    with uow() as u:
+        services.raise_transfer(u, chat.org, PP, services.RaiseRequest(
+            case_ref="X654321", receiving_team="pdu-south"), datetime(2026, 11, 23, 10, tzinfo=UK_TIME))
+    runtime = request.getfixturevalue("runtime" if chat.name == "slack" else "teams_runtime")
+    for hour in (9, 10, 11, 12):
+        clock.now = datetime.combine(date(2026, 12, 22), time(hour), tzinfo=UK_TIME)
+        tick(runtime.delivery.engine, chat.org, runtime.delivery, clock.now)
+    for ref in ("X123456", "X654321"):
+        assert "Record delay" in chat.delivered(PP, ref)
+        assert chat.posts("smt", ref) == 1
