@@ -122,6 +122,26 @@ def _code(r: httpx.Response) -> str:
         return str(r.status_code)
 
 
+def small_chart(summary: Summary) -> bytes:
+    """The weekly chart at 640 x 360 in 16 colours (a few KB), so it fits inside a card: Teams
+    refuses messages above about 28 KB and has no upload for a bot's images."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from handlers.charts import digest_figure
+
+    fig = digest_figure(summary)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=16)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 class TeamsChat:
     """Posts and redraws Baton's messages in Teams: 1:1 chats with people, team channels."""
 
@@ -221,11 +241,9 @@ class TeamsChat:
                                         "administrator to run `baton export` for this period."))
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
-        """The weekly summary as a card, with its chart inside when it is small enough."""
-        from handlers.charts import digest_chart
-
+        """The weekly summary as a card, with its chart inside (drawn small enough to travel in it)."""
         try:
-            png: bytes | None = digest_chart(summary)
+            png: bytes | None = small_chart(summary)
         except Exception as exc:
             log.warning("weekly chart not drawn: %s", type(exc).__name__)
             png = None

@@ -137,3 +137,5 @@ def test_the_weekly_summary_is_a_card_with_its_figures(teams: TeamsDriver,
     card = card_of(teams.connector.sent(conv)[-1])
     assert "Transfers 16 Nov to 22 Nov 2026" in card_text(card)
     assert [f["value"] for f in card["body"][1]["facts"]][:3] == ["4", "2", "1"]  # type: ignore[index]
+    chart = next(b for b in card["body"] if b["type"] == "Image")  # type: ignore[index]
+    assert chart["url"].startswith("data:image/png;base64,") and len(chart["url"]) < 20_000
