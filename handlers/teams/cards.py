@@ -24,8 +24,11 @@ from microsoft_teams.cards import (
     ExecuteAction,
     Fact,
     FactSet,
+    Mention,
+    MentionedEntity,
     QueryData,
     RefreshDefinition,
+    TeamsCardProperties,
     TextBlock,
     TextInput,
 )
@@ -52,14 +55,22 @@ def escape(text: str) -> str:
     return _MD.sub(r"\\\1", text)
 
 
-def rich(parts: views.Rich, org: Org | None = None) -> str:
-    """Neutral rich text as card markdown: people by their work e-mail (Teams has no id mention
-    without a display name), text escaped."""
+def rich(parts: views.Rich, org: Org | None = None, mentions: list[Mention] | None = None) -> str:
+    """Neutral rich text as card markdown, text escaped; people by their work e-mail, and as an
+    @mention (added to ``mentions``) when the org file gives their Entra object id."""
     out: list[str] = []
     for p in parts:
         if isinstance(p, views.Person):
-            who = org.person(p.id).email if org is not None else None
-            out.append(escape(who or p.id))
+            person = org.person(p.id) if org is not None else None
+            who = escape((person.email if person else None) or p.id)
+            if mentions is not None and person is not None and person.entra_id:
+                tag = f"<at>{who}</at>"
+                if not any(m.text == tag for m in mentions):
+                    mentions.append(Mention(text=tag,
+                                            mentioned=MentionedEntity(id=person.entra_id, name=who)))
+                out.append(tag)
+            else:
+                out.append(who)
         else:
             out.append(escape(p))
     return "".join(out)
@@ -91,12 +102,16 @@ def refresh_for(transfer_id: int, users: Iterable[str]) -> RefreshDefinition:
 def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Iterable[str] = ()
                   ) -> AdaptiveCard:
     """A transfer's card: title, headline, facts, where it stands, this viewer's buttons."""
+    mentions: list[Mention] = []
     body: list[CardElement] = [_text(escape(c.title), weight="Bolder", size="Medium")]
     body += [_text(escape(line)) for line in c.headline]
-    body.append(FactSet(facts=[Fact(title=escape(k), value=rich(v, org)) for k, v in c.fields]))
-    body.append(_text(rich(c.status, org), is_subtle=True))
-    return _card(body, actions=[button(b) for b in c.buttons],
+    body.append(FactSet(facts=[Fact(title=escape(k), value=rich(v, org, mentions)) for k, v in c.fields]))
+    body.append(_text(rich(c.status, org, mentions), is_subtle=True))
+    card = _card(body, actions=[button(b) for b in c.buttons],
                  refresh=refresh_for(c.transfer_id, refresh_users), fallback=c.fallback)
+    if mentions:
+        card.msteams = TeamsCardProperties(entities=mentions)
+    return card
 
 
 def digest_card(d: views.Digest) -> AdaptiveCard:

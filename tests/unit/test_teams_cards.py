@@ -50,6 +50,18 @@ def test_peoples_text_is_escaped_and_people_are_shown_by_work_email() -> None:
     assert cards.rich(views.rich("by ", views.Person("U0SMGR")), org) == r"by u0smgr@demo.example.gov.uk"
 
 
+def test_people_on_a_card_are_mentioned_by_their_entra_id() -> None:
+    org = load_org()
+    card = views.Card(transfer_id=7, case_ref="X123456", title="Case transfer: X123456", headline=(),
+                      fields=(("Named worker", views.rich(views.Person("U0SPP1"))),),
+                      status=views.rich("Accepted by ", views.Person("U0SMGR")), buttons=(), fallback="X")
+    out = _dump(cards.transfer_card(card, org))
+    tags = [(e["text"], e["mentioned"]["id"]) for e in out["msteams"]["entities"]]
+    assert tags == [("<at>u0spp1@demo.example.gov.uk</at>", org.person("U0SPP1").entra_id),
+                    ("<at>u0smgr@demo.example.gov.uk</at>", org.person("U0SMGR").entra_id)]
+    assert out["body"][-1]["text"] == "Accepted by <at>u0smgr@demo.example.gov.uk</at>"
+
+
 def test_a_digest_card_has_one_container_per_case_with_its_buttons() -> None:
     delay = views.Button("record_delay", "Record delay", 1)
     d = views.Digest((views.DigestItem("X1", 1, "Overdue", (delay,)), views.DigestItem("X2", 2, "Due soon")),

@@ -32,7 +32,8 @@ function render(card, activityId, base) {
       refresh();
     } catch (e) { alert(e.message); }
   };
-  ac.parse(card);
+  // Teams shows <at>name</at> (with its msteams entity) as an @mention; this renderer shows text.
+  ac.parse(JSON.parse(JSON.stringify(card).replace(/<at>(.*?)<\/at>/g, "@$1")));
   return ac.render();
 }
 
