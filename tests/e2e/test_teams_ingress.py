@@ -70,3 +70,10 @@ def test_a_replayed_activity_is_acknowledged_and_not_handled_twice(teams: TeamsD
 def test_a_body_that_is_not_an_activity_is_refused_after_its_token(teams: TeamsDriver) -> None:
     assert teams.post({}, raw=b"[1, 2]")[0] == 400
     assert teams.post({}, raw=b"[1, 2]", token=None)[0] == 401
+
+
+def test_removing_the_app_forgets_the_conversation(teams: TeamsDriver, engine: sa.Engine) -> None:
+    assert teams.install(PERSON) == 200
+    assert conversations.of_person(engine, PERSON) is not None
+    assert teams.post(teams.activity(PERSON, "installationUpdate", action="remove"))[0] == 200
+    assert conversations.of_person(engine, PERSON) is None
