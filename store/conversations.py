@@ -7,9 +7,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from store.models import TeamsConversationRow
+from store.models import TeamsConversationRow, TeamsPendingFileRow
 
 T = TeamsConversationRow.__table__  # type: ignore[attr-defined]
+F = TeamsPendingFileRow.__table__  # type: ignore[attr-defined]
+FILE_DAYS = 1  # a file nobody accepted is dropped after this
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,35 @@ def forget(engine: sa.Engine, person: str) -> None:
     """Drop a person's reference (they removed the app)."""
     with engine.begin() as c:
         c.execute(sa.delete(T).where(T.c.person == person))
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """A file waiting for its reader's consent."""
+
+    token: str
+    person: str
+    conversation_id: str
+    filename: str
+    content: str
+
+
+def hold_file(engine: sa.Engine, f: PendingFile, now: datetime) -> None:
+    """Keep a file until its reader accepts or declines it; files older than a day are dropped."""
+    from datetime import timedelta
+
+    with engine.begin() as c:
+        c.execute(sa.delete(F).where(F.c.created_at < now - timedelta(days=FILE_DAYS)))
+        c.execute(sa.insert(F).values(token=f.token, person=f.person, conversation_id=f.conversation_id,
+                                      filename=f.filename, content=f.content, created_at=now))
+
+
+def take_file(engine: sa.Engine, token: str, person: str) -> PendingFile | None:
+    """The file waiting under ``token`` for ``person``, removed (None: no such file for them)."""
+    with engine.begin() as c:
+        row = c.execute(sa.select(F).where(F.c.token == token, F.c.person == person)).first()
+        if row is None:
+            return None
+        c.execute(sa.delete(F).where(F.c.token == token))
+        m = row._mapping
+        return PendingFile(m["token"], m["person"], m["conversation_id"], m["filename"], m["content"])

@@ -269,3 +269,17 @@ class TeamsConversationRow(SQLModel, table=True):
     user_id: str = Field(max_length=255)
     aad_object_id: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _dt()
+
+
+class TeamsPendingFileRow(SQLModel, table=True):
+    """An export waiting for its reader to accept Teams' file consent card (then uploaded and
+    deleted; kept a day at most)."""
+
+    __tablename__ = "teams_pending_file"
+
+    token: str = Field(primary_key=True, max_length=64)
+    person: str = Field(max_length=255)
+    conversation_id: str = Field(max_length=255)
+    filename: str = Field(max_length=255)
+    content: str = Field(sa_type=sa.Text)
+    created_at: datetime = _dt()

@@ -268,6 +268,15 @@ class TeamsApp:
                 with deps.uow() as u:
                     rows = services.list_for(u, deps.org, person, scope, today)
                 return cards.list_card(rows, title=f"Transfers: {scope}", today=today)
+            if sub == "export":
+                from handlers.slack.app import _period
+
+                frm, to = _period(words[1:], today)
+                with deps.uow() as u:
+                    services.request_export(u, deps.org, person, start=frm, end=to, now=now)
+                deps.wake()
+                return cards.text_card(f"Your export of transfers from {frm:%d %b %Y} to {to:%d %b %Y} is "
+                                       "on its way to this chat as a CSV file: accept it when Teams asks.")
             if sub in ("lastteam", "closed", "cover", "agenda"):
                 return self.lookup(person, sub, words[1:], now)
         except DomainError as exc:
@@ -333,8 +342,46 @@ class TeamsApp:
         return cards.transfer_card(card, self.deps.org, refresh_users=self.deps.chat.refresh_users(person))
 
     # ---- Universal Actions ---------------------------------------------------------------------
+    def file_consent(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The reader accepted (or declined) a file: upload it to their OneDrive and show it in
+        the chat, or drop it. Only the person it was held for can take it, once."""
+        from microsoft_teams.api.models.file import FileConsentCardResponse
+
+        from handlers.teams.delivery import FILE_INFO
+
+        person = self.person(data)
+        try:
+            answer = FileConsentCardResponse.model_validate(data.get("value") or {})
+        except ValidationError:
+            return {"status": 400}
+        token = str((answer.context or {}).get("token") or "") if isinstance(answer.context, dict) else ""
+        held = conversations.take_file(self.deps.engine, token, person) if person and token else None
+        if held is None:
+            return {"status": 200}  # already taken, declined, expired, or someone else's
+        conv = held.conversation_id
+        path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
+        service = str(data.get("serviceUrl"))
+        if answer.action != "accept" or answer.upload_info is None or not answer.upload_info.upload_url:
+            self.deps.chat.client.call("POST", service, path, {
+                "type": "message", "text": "The export was not sent.", "textFormat": "plain"},
+                conversation=conv)
+            return {"status": 200}
+        info = answer.upload_info
+        self.deps.chat.upload(str(info.upload_url), held.content.encode())
+        shown = {"contentType": FILE_INFO, "contentUrl": info.content_url, "name": info.name or held.filename,
+                 "content": {"uniqueId": info.unique_id, "fileType": info.file_type or "csv"}}
+        self.deps.chat.client.call("POST", service, path, {"type": "message", "attachments": [shown]},
+                                   conversation=conv)
+        return {"status": 200}
+
     def invoke(self, data: dict[str, Any]) -> dict[str, Any]:
         """The invoke response: the card this person should now see (or an error)."""
+        if data.get("name") == "fileConsent/invoke":
+            try:
+                return self.file_consent(data)
+            except Exception as exc:
+                _trouble(self.deps, exc, "Teams file consent")
+                return {"status": 500}
         if data.get("name") != "adaptiveCard/action":
             return {"status": 200}
         action = (data.get("value") or {}).get("action") or {}

@@ -36,6 +36,8 @@ RETRIES = 3
 GONE = {"ConversationNotFound": "channel_not_found", "ActivityNotFound": "message_not_found",
         "MessageNotFound": "message_not_found"}
 SCOPE = "https://api.botframework.com/.default"
+FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 
 
 def is_teams_place(to: str) -> bool:
@@ -235,10 +237,37 @@ class TeamsChat:
                          conversation=channel)
 
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
-        """Exports are not sent as files on Teams yet (that needs Teams' file consent flow): the
-        person is told so and pointed to `baton export`; nothing about a case is sent."""
-        return self.post(to, views.Text(f"{title}. Files cannot be sent in Teams yet; ask an "
-                                        "administrator to run `baton export` for this period."))
+        """A file for a person, by Teams' file consent flow: a consent card goes to their 1:1 chat
+        and the file waits (a day at most) until they accept it, when Baton uploads it to their
+        OneDrive (see handlers/teams/app.py, ``fileConsent/invoke``)."""
+        import secrets
+
+        from microsoft_teams.api.models.file import FileConsentCard
+
+        service, conv = self._where(to)
+        token = secrets.token_hex(16)
+        conversations.hold_file(self.engine, conversations.PendingFile(token, to, conv, filename, content),
+                                self.clock())
+        consent = FileConsentCard(description=title[:200], size_in_bytes=len(content.encode()),
+                                  accept_context={"token": token}, decline_context={"token": token})
+        path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
+        sent = self.client.call("POST", service, path, {
+            "type": "message", "attachments": [{
+                "contentType": FILE_CONSENT, "name": filename,
+                "content": consent.model_dump(mode="json", by_alias=True, exclude_none=True)}]},
+            conversation=conv)
+        return conv, str(sent.get("id", ""))
+
+    def upload(self, upload_url: str, content: bytes) -> None:
+        """PUT a file to the upload URL Teams gave for it (an upload session: no bearer token)."""
+        try:
+            r = self.client.http.put(upload_url, content=content, headers={
+                "Content-Range": f"bytes 0-{len(content) - 1}/{len(content)}",
+                "Content-Length": str(len(content))})
+        except httpx.HTTPError as exc:
+            raise ChatUncertain(type(exc).__name__) from exc
+        if r.status_code >= 300:
+            raise ChatError(f"upload_{r.status_code}", permanent=r.status_code < 500)
 
     def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
         """The weekly summary as a card, with its chart inside (drawn small enough to travel in it)."""

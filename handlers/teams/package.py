@@ -22,7 +22,7 @@ COMMANDS = (
     ("transfer accept", "Accept a transfer: transfer accept X123456"),
     ("transfer decline", "Decline with a rationale: transfer decline X123456"),
     ("transfer complete", "Complete a transfer: transfer complete X123456"),
-    ("transfer home", "What waits for you, and your teams' transfers"),
+    ("transfer export", "Report readers: the period's transfers as a CSV file"),
     ("transfer help", "Everything Baton can do"),
 )
 
@@ -47,7 +47,7 @@ def manifest(*, app_id: str, version: str = "1.0.0", website: str = "https://exa
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": ACCENT,
         "bots": [{
-            "botId": app_id, "scopes": ["personal", "team"], "supportsFiles": False,
+            "botId": app_id, "scopes": ["personal", "team"], "supportsFiles": True,  # exports
             "isNotificationOnly": False,
             "commandLists": [{"scopes": ["personal"], "commands": [
                 {"title": title, "description": description} for title, description in COMMANDS]}],

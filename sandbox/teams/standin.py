@@ -76,6 +76,7 @@ class BotConnectorStandIn:
         self._hang: list[str] = []  # paths (parts of) whose next POST is held until release_hung()
         self._released = threading.Event()
         self.hung_requests = 0
+        self.uploads: dict[str, bytes] = {}  # upload session id -> the file Baton put there
         self.key = SigningKey()
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
@@ -255,6 +256,10 @@ class BotConnectorStandIn:
                          "token_endpoint_auth_methods_supported": ["private_key_jwt"]}, {}
         if verb == "GET" and path == "/v1/.well-known/keys":
             return 200, {"keys": [self.key.jwk()]}, {}
+        if verb == "PUT" and path.startswith("/upload/"):  # a OneDrive upload session's URL
+            with self.lock:
+                self.uploads[path[len("/upload/"):]] = body
+            return 201, {"id": path[len("/upload/"):]}, {}
         if verb == "POST" and path.endswith("/oauth2/v2.0/token"):
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             if (form.get("client_id") != self.app_id or form.get("client_secret") != self.password

@@ -122,3 +122,35 @@ def test_cover_closed_and_lastteam_answer_in_the_chat(teams: TeamsDriver, engine
     assert "X777777 closed with pdu-south" in closed
     assert "was last held by pdu-south" in card_text(_reply(teams, SPO, "transfer lastteam X777777"))
     assert "agenda" in card_text(_reply(teams, SPO, "transfer agenda")).lower()
+
+
+def test_an_export_comes_as_a_file_once_its_reader_accepts_it(
+        teams: TeamsDriver, uow: UoW, teams_demo_org: Org, clock: Clock, engine: sa.Engine) -> None:
+    """`transfer export` for a report reader: a file consent card in their chat; accepted, the CSV
+    is uploaded to the address Teams gave and shown in the chat; taken once, and only by them."""
+    _raised(uow, teams_demo_org, clock)
+    reader = "U0REPORT"
+    teams.install(reader)
+    said = card_text(_reply(teams, reader, "transfer export 2026-11-01 2026-11-30"))
+    assert "on its way to this chat" in said
+    consent = teams.connector.wait_for(lambda: [
+        a for a in teams.chat(reader) for x in a.get("attachments") or []
+        if x["contentType"].endswith("file.consent")])[-1]
+    attachment = consent["attachments"][0]
+    token = attachment["content"]["acceptContext"]
+    value = {"type": "fileUpload", "action": "accept", "context": token,
+             "uploadInfo": {"name": attachment["name"], "uploadUrl": f"{teams.connector.url}/upload/s1",
+                            "contentUrl": "https://onedrive.example/x.csv", "uniqueId": "u1",
+                            "fileType": "csv"}}
+    stranger = teams.post(teams.activity("U0SMGR", "invoke", name="fileConsent/invoke", value=value))
+    assert stranger[0] == 200 and "s1" not in teams.connector.uploads  # not theirs to take
+    assert teams.post(teams.activity(reader, "invoke", name="fileConsent/invoke", value=value))[0] == 200
+    assert teams.connector.uploads["s1"].decode().startswith("id,case_ref,")
+    assert "X123456" in teams.connector.uploads["s1"].decode()
+    shown = teams.connector.wait_for(lambda: [
+        x for a in teams.chat(reader) for x in a.get("attachments") or []
+        if x["contentType"].endswith("file.info")])
+    assert shown[0]["contentUrl"] == "https://onedrive.example/x.csv"
+    teams.connector.uploads.clear()
+    assert teams.post(teams.activity(reader, "invoke", name="fileConsent/invoke", value=value))[0] == 200
+    assert not teams.connector.uploads  # taken once
