@@ -235,18 +235,18 @@ def purge(
         if day > now().date():
             raise fail("--closed-before is in the future; purge only removes what has closed.")
         cutoff = closed_cutoff(day)
-    chat = None
-    if b.settings.slack_bot_token:
-        from bot.bootstrap import slack_delivery
+    from bot.bootstrap import delivery_for
 
-        chat = slack_delivery(b).chat
+    delivery = delivery_for(b, now)  # Slack's, Teams' or both: messages are deleted where posted
+    chat = delivery.chat if delivery is not None else None
     with b.uow() as uow:
         done = do_purge(uow, cutoff, chat)
     typer.echo(f"Purged {done.transfers} closed transfer(s) closed before {cutoff.date().isoformat()}"
                f" and removed {done.messages} of Baton's chat message(s) about them.")
     if done.kept:
-        why = ("Slack did not remove their messages; run purge again later" if chat is not None
-               else "Baton's messages about them are still in chat; set SLACK_BOT_TOKEN and run again")
+        why = ("the chat platform did not remove their messages; run purge again later" if chat is not None
+               else "Baton's messages about them are still in chat; set SLACK_BOT_TOKEN or "
+                    "MICROSOFT_APP_ID and run again")
         typer.echo(f"Kept {done.kept} transfer(s): {why}.", err=True)
 
 

@@ -139,3 +139,14 @@ def test_the_weekly_summary_is_a_card_with_its_figures(teams: TeamsDriver,
     assert [f["value"] for f in card["body"][1]["facts"]][:3] == ["4", "2", "1"]  # type: ignore[index]
     chart = next(b for b in card["body"] if b["type"] == "Image")  # type: ignore[index]
     assert chart["url"].startswith("data:image/png;base64,") and len(chart["url"]) < 20_000
+
+
+def test_a_restricted_transfer_posts_nothing_in_a_teams_channel(
+        teams: TeamsDriver, teams_runtime: TeamsRuntime, uow: UoW, teams_demo_org: Org, clock: Clock) -> None:
+    with uow() as u:
+        services.raise_transfer(u, teams_demo_org, "U0NPP1", services.RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-south", restricted=True), clock())
+    teams_runtime.delivery.deliver(clock())
+    assert "X123456" in card_text(card_of(teams.connector.wait_for(
+        lambda: teams.connector.sent(_spo_chat(teams)))[-1]) or {})
+    assert not teams.connector.sent(SOUTH)
