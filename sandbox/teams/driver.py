@@ -89,6 +89,19 @@ class TeamsDriver:
         """The person types in their 1:1 chat with Baton."""
         return self.post(self.activity(person, "message", text=text, **kw))[0]
 
+    def ask(self, person: str, text: str) -> dict[str, Any]:
+        """The person types ``text``; Baton's reply to that very message (waited for)."""
+        activity = self.activity(person, "message", text=text)
+        status, _ = self.post(activity)
+        assert status == 200, status
+
+        def reply() -> dict[str, Any] | None:
+            return next((a for c in list(self.connector.conversations.values())
+                         for a in list(c.activities.values()) if a.get("replyToId") == activity["id"]), None)
+
+        found: dict[str, Any] = self.connector.wait_for(reply)
+        return found
+
     def execute(self, person: str, verb: str, data: dict[str, Any] | None = None, **kw: Any
                 ) -> dict[str, Any]:
         """The person presses an Action.Execute button (inputs merged into ``data``); the card

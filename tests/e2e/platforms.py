@@ -175,11 +175,7 @@ class TeamsSide:
     def raise_transfer(self, user: str, values: dict[str, dict[str, Any]], *, heads_up: bool = False
                        ) -> dict[str, str]:
         """Type ``transfer new`` (or headsup) in the 1:1 chat, then press Raise on the card."""
-        before = len(self.teams.chat(user))
-        assert self.teams.say(user, "transfer headsup" if heads_up else "transfer new") == 200
-        reply = self.teams.connector.wait_for(
-            lambda: self.teams.chat(user)[before:] if len(self.teams.chat(user)) > before else None)
-        form = card_of(reply[-1])
+        form = card_of(self.teams.ask(user, "transfer headsup" if heads_up else "transfer new"))
         assert form is not None
         self.shown[user] = form
         button = next(a for a in form["actions"] if a["type"] == "Action.Execute")

@@ -21,11 +21,7 @@ PP, SPO = "U0NPP1", "U0SMGR"
 
 
 def _reply(teams: TeamsDriver, person: str, text: str) -> dict[str, Any]:
-    before = len(teams.chat(person))
-    assert teams.say(person, text) == 200
-    replies = teams.connector.wait_for(lambda: teams.chat(person)[before:] if len(teams.chat(person)) > before
-                                       else None)
-    card = card_of(replies[-1])
+    card = card_of(teams.ask(person, text))
     assert card is not None
     return card
 
