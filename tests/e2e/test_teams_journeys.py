@@ -72,9 +72,10 @@ def test_accept_through_the_card_updates_every_copy_in_place(teams: TeamsDriver,
     assert _state(engine) in ("accepted", "allocated")
     assert "open:accept" not in verbs_of(after)
     # The practitioner's and the manager's cards are redrawn where they were posted.
+    chat = teams.connector.chat_of(teams.members[SPO].id)
+    assert chat is not None
     teams.connector.wait_for(lambda: any(
-        v == "update" for c in teams.connector.conversations.values() for v, _, _ in c.history))
-    assert "Accepted" in card_text(_last_card(teams, SPO, "X123456"))
+        v == "update" and "Accepted" in card_text(card_of(body) or {}) for v, _, body in chat.history))
 
 
 def test_decline_needs_its_rationale_on_the_field_then_is_recorded(teams: TeamsDriver,
