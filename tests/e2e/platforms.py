@@ -49,6 +49,12 @@ class ChatSide(Protocol):
     def posts(self, level: str, text: str) -> int:
         """How many posts in an escalation level's channel mention ``text`` (once there is one)."""
 
+    def throttle(self, times: int) -> None:
+        """The platform answers the next ``times`` posts 429 with Retry-After 1."""
+
+    def copies(self, user: str, text: str) -> int:
+        """How many messages mentioning ``text`` were posted to ``user`` (redraws not counted)."""
+
 
 def _plain(el: dict[str, Any], org: Org, *, people_as_entra: bool) -> Any:
     """A Slack element state as the value Teams' card input sends."""
@@ -112,6 +118,14 @@ class SlackSide:
         self.slack.command(user, "headsup" if heads_up else "new")
         wait(self.slack.api, lambda: self.slack.api.modal_stack(user))
         return self.submit(user, values)
+
+    def throttle(self, times: int) -> None:
+        """chat.postMessage answers 429 (Retry-After 1) ``times`` times."""
+        self.slack.api.fail_next("chat.postMessage", status=429, retry_after=1, times=times)
+
+    def copies(self, user: str, text: str) -> int:
+        """DMs to ``user`` mentioning ``text``."""
+        return sum(1 for m in self.slack.api.messages(user) if text in str(m.blocks) + m.text)
 
     def posts(self, level: str, text: str) -> int:
         """Posts in the level's Slack channel."""
@@ -183,6 +197,16 @@ class TeamsSide:
         self.shown[user] = answer = self.teams.execute(user, button["verb"], data)
         return {b["id"][: -len("__error")]: b["text"] for b in answer.get("body") or []
                 if str(b.get("id", "")).endswith("__error")}
+
+    def throttle(self, times: int) -> None:
+        """The Bot Connector answers 429 (Retry-After 1) ``times`` times."""
+        self.teams.connector.fail_next(429, count=times, retry_after=1)
+
+    def copies(self, user: str, text: str) -> int:
+        """Activities sent (not updated) to ``user``'s 1:1 chat mentioning ``text``."""
+        chat = self.teams.connector.chat_of(self.teams.members[user].id)
+        return sum(1 for verb, _, body in (chat.history if chat else [])
+                   if verb == "send" and text in card_text(card_of(body) or {}))
 
     def posts(self, level: str, text: str) -> int:
         """Posts in the level's Teams channel."""

@@ -5,7 +5,7 @@ and a breach on the simulated clock asking the practitioner for the delay reason
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -129,3 +129,21 @@ def test_hourly_sweeps_on_day_21_escalate_once_per_case_and_digest_the_practitio
     assert "X123456" in digest and "X654321" in digest  # one message for both cases
     for ref in ("X123456", "X654321"):
         assert chat.posts("smt", ref) == 1
+
+
+def test_under_429s_every_card_reaches_the_receiving_manager_exactly_once(
+        chat: ChatSide, uow: UoW, clock: Clock, request: pytest.FixtureRequest) -> None:
+    """The platform refuses with 429 (Retry-After 1 s); the outbox waits and resends, the simulated
+    clock moving on, until each of five cards has arrived once."""
+    runtime = request.getfixturevalue("runtime" if chat.name == "slack" else "teams_runtime")
+    runtime.deliverer.stop()
+    refs = [f"X{n:06d}" for n in range(300001, 300006)]
+    chat.throttle(4)
+    for ref in refs:
+        with uow() as u:
+            services.raise_transfer(u, chat.org, PP, services.RaiseRequest(case_ref=ref, receiving_team="pdu-south"),
+                                    clock())
+    for _ in range(10):
+        runtime.delivery.deliver(clock())
+        clock.now += timedelta(seconds=2)
+    assert [chat.copies(SPO, ref) for ref in refs] == [1] * 5
