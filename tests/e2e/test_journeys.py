@@ -141,8 +141,8 @@ def test_under_429s_every_card_reaches_the_receiving_manager_exactly_once(
     chat.throttle(4)
     for ref in refs:
         with uow() as u:
-            services.raise_transfer(u, chat.org, PP, services.RaiseRequest(case_ref=ref, receiving_team="pdu-south"),
-                                    clock())
+            services.raise_transfer(u, chat.org, PP, services.RaiseRequest(
+                case_ref=ref, receiving_team="pdu-south"), clock())
     for _ in range(10):
         runtime.delivery.deliver(clock())
         clock.now += timedelta(seconds=2)
