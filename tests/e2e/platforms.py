@@ -52,6 +52,9 @@ class ChatSide(Protocol):
     def throttle(self, times: int) -> None:
         """The platform answers the next ``times`` posts 429 with Retry-After 1."""
 
+    def forged(self, user: str, text: str) -> int:
+        """Type ``text`` in a request signed with the wrong key; the HTTP status."""
+
     def copies(self, user: str, text: str) -> int:
         """How many messages mentioning ``text`` were posted to ``user`` (redraws not counted)."""
 
@@ -118,6 +121,11 @@ class SlackSide:
         self.slack.command(user, "headsup" if heads_up else "new")
         wait(self.slack.api, lambda: self.slack.api.modal_stack(user))
         return self.submit(user, values)
+
+    def forged(self, user: str, text: str) -> int:
+        """A /transfer command signed with another secret."""
+        forger = SlackDriver(base_url=self.slack.base_url, api=self.slack.api, secret="not-the-secret")
+        return forger.command(user, text)[0]
 
     def throttle(self, times: int) -> None:
         """chat.postMessage answers 429 (Retry-After 1) ``times`` times."""
@@ -197,6 +205,14 @@ class TeamsSide:
         self.shown[user] = answer = self.teams.execute(user, button["verb"], data)
         return {b["id"][: -len("__error")]: b["text"] for b in answer.get("body") or []
                 if str(b.get("id", "")).endswith("__error")}
+
+    def forged(self, user: str, text: str) -> int:
+        """A message activity whose token another key signed."""
+        from sandbox.teams.keys import SigningKey
+
+        c = self.teams.connector
+        token = SigningKey().mint(audience=c.app_id, service_url=c.service_url)
+        return self.teams.post(self.teams.activity(user, "message", text=text), token=token)[0]
 
     def throttle(self, times: int) -> None:
         """The Bot Connector answers 429 (Retry-After 1) ``times`` times."""

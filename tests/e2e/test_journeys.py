@@ -147,3 +147,12 @@ def test_under_429s_every_card_reaches_the_receiving_manager_exactly_once(
         runtime.delivery.deliver(clock())
         clock.now += timedelta(seconds=2)
     assert [chat.copies(SPO, ref) for ref in refs] == [1] * 5
+
+
+def test_a_forged_request_is_refused_with_401_and_changes_nothing(chat: ChatSide, uow: UoW) -> None:
+    _raise(chat)
+    tid = _tid(uow)
+    assert chat.forged(SPO, "complete X123456") == 401
+    with uow() as u:
+        t = services.load(u, transfer_id=tid)
+    assert t.state.value == "requested" and [e.kind for e in t.timeline] == ["requested"]
