@@ -123,8 +123,10 @@ class TeamsApp:
         service_url = data.get("serviceUrl") if isinstance(data, dict) else None
         if self.deps.auth is not None:  # the token first: nothing unsigned is even parsed further
             try:
+                channel = data.get("channelId") if isinstance(data, dict) else None
                 self.deps.auth.check(environ.get("HTTP_AUTHORIZATION"),
-                                     service_url if isinstance(service_url, str) else None)
+                                     service_url if isinstance(service_url, str) else None,
+                                     channel if isinstance(channel, str) else None)
             except Unauthorized as exc:
                 raise Refused("401 Unauthorized", str(exc)) from None
         if not isinstance(data, dict):

@@ -58,6 +58,8 @@ class BotConnectorAuth:
         self._lock = threading.Lock()
         self._validator: TokenValidator | None = None
         self._fetched = 0.0
+        self._jwks_uri = ""
+        self._endorsements: dict[str, list[str]] = {}  # key id -> channels it is endorsed for
 
     def _current(self) -> TokenValidator:
         with self._lock:
@@ -67,11 +69,26 @@ class BotConnectorAuth:
                 self._validator = TokenValidator(JwtValidationOptions(
                     valid_issuers=[self.issuer], valid_audiences=[self.app_id], jwks_uri=jwks_uri))
                 self._fetched = time.monotonic()
+                self._jwks_uri = jwks_uri
+                self._endorsements = {}
             return self._validator
 
-    def check(self, authorization: str | None, service_url: str | None) -> dict[str, Any]:
+    def _endorsed(self, token: str, channel_id: str) -> bool:
+        """Whether the token's signing key is endorsed for ``channel_id`` (keys that list no
+        endorsements are endorsed for every channel); the key set is read again for a new key id."""
+        kid = str(jwt.get_unverified_header(token).get("kid") or "")
+        with self._lock:
+            if kid not in self._endorsements:
+                keys = self._http.get(self._jwks_uri).raise_for_status().json().get("keys") or []
+                self._endorsements = {str(k.get("kid")): list(k.get("endorsements") or []) for k in keys}
+            endorsed = self._endorsements.get(kid)
+        return endorsed is not None and (not endorsed or channel_id in endorsed)
+
+    def check(self, authorization: str | None, service_url: str | None,
+              channel_id: str | None = None) -> dict[str, Any]:
         """The token's claims; Unauthorized when it is missing, unsigned, for another audience,
-        from another issuer, expired, or issued for another serviceUrl."""
+        from another issuer, expired, issued for another serviceUrl, or signed with a key not
+        endorsed for the activity's channel (``channel_id``, 'msteams')."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("no bearer token")
@@ -92,4 +109,10 @@ class BotConnectorAuth:
             raise Unauthorized("token from another issuer") from None
         except jwt.InvalidTokenError as exc:
             raise Unauthorized(f"bad token ({type(exc).__name__})") from None
+        try:
+            endorsed = self._endorsed(token.strip(), channel_id or "msteams")
+        except (httpx.HTTPError, ValueError):
+            raise Unauthorized("the signing keys could not be read") from None
+        if not endorsed:
+            raise Unauthorized("signing key not endorsed for this channel")
         return claims

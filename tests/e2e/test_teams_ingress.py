@@ -49,6 +49,14 @@ def test_a_missing_or_bad_token_is_refused_with_401_and_changes_nothing(
     assert _nothing_kept(engine)
 
 
+def test_a_key_endorsed_for_another_channel_is_refused(teams: TeamsDriver, engine: sa.Engine) -> None:
+    """Bot Framework: the signing key must be endorsed for the activity's channel ('msteams')."""
+    activity = teams.activity(PERSON, "installationUpdate", action="add", channelId="webchat")
+    status, _ = teams.post(activity)
+    assert status == 401
+    assert _nothing_kept(engine)
+
+
 def test_an_activity_from_a_tenant_the_org_does_not_name_is_refused(teams: TeamsDriver,
                                                                     engine: sa.Engine) -> None:
     activity = teams.activity(PERSON, "installationUpdate", action="add",
