@@ -140,8 +140,9 @@ class TeamsRuntime:
     deliverer: Deliverer
 
     def stop(self) -> None:
-        """Stop the delivery thread."""
+        """Stop the delivery thread and the threads that answer typed commands."""
         self.deliverer.stop()
+        self.app.replies.shutdown(wait=False)
 
 
 def teams_chat(b: Baton, clock: Callable[[], datetime], *, app_id: str | None = None,

@@ -214,21 +214,19 @@ def test_help_lists_every_action_from_the_catalogue(slack: SlackDriver) -> None:
 
 
 def test_s2_raise_form_reason_sends_the_request_to_the_group_manager_to_agree(
-        slack: SlackDriver, uow: UoW) -> None:
-    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
-    Manager (PM) where this may cause unnecessary delay for a child the Group Manager will be
-    contacted." From the raise form, unsigned and without a reason the request is refused on the
-    checklist; with the reason it goes, and the Group Manager's message offers Agree without
-    sign-off."""
-    slack.command("U0SMSW1", "new")
-    wait(slack.api, lambda: slack.api.modal_stack("U0SMSW1"))
+        chat: ChatSide, uow: UoW) -> None:
+    """On both platforms. S2: "Transfers will not be requested prior to checklist being signed off
+    by a Practice Manager (PM) where this may cause unnecessary delay for a child the Group Manager
+    will be contacted." From the raise form, unsigned and without a reason the request is refused
+    on the checklist; with the reason it goes, and the Group Manager's message offers Agree
+    without sign-off."""
     base = {ids.CASE_REF: text_input("4711"), ids.RECEIVING_TEAM: select("s2-fsp"),
             ids.KIND: select("permanent")}
-    status, answer = slack.submit("U0SMSW1", base)
-    assert status == 200 and "Group Manager is asked to agree" in str(answer.get("errors"))
-    status, answer = slack.submit("U0SMSW1", {**base, ids.URGENT_REASON: text_input(S2_WHY)})
-    assert status == 200 and "errors" not in answer, answer
+    errors = chat.raise_transfer("U0SMSW1", base)
+    assert "Group Manager is asked to agree" in str(errors)
+    errors = chat.raise_transfer("U0SMSW1", {**base, ids.URGENT_REASON: text_input(S2_WHY)})
+    assert not errors, errors
     with uow() as u:
         assert services.load(u, case_ref="4711").state == "requested"
-    gm = wait(slack.api, lambda: [m for m in slack.api.messages("U0GRPMGR") if "4711" in str(m.blocks)])
-    assert "Agree without sign-off" in str(gm[-1].blocks) and "unallocated" in str(gm[-1].blocks)
+    gm = chat.delivered("U0GRPMGR", "Agree without sign-off")
+    assert "4711" in gm and "unallocated" in gm
