@@ -57,3 +57,23 @@ def test_raise_and_accept_in_teams_mode_with_microsofts_renderer(teams_page: Pag
         import sqlalchemy as sa
 
         assert c.execute(sa.text("SELECT state FROM transfer")).scalar() in ("accepted", "allocated")
+
+
+def test_twenty_working_days_later_the_practitioner_gets_a_digest_card(teams_page: Page,
+                                                                       sandbox: Sandbox) -> None:
+    """The shared clock moves on; the sweep runs in the Teams world too and the practitioner's
+    digest card, with its Record delay reason button, is drawn by the renderer."""
+    from bot import services
+    from sandbox.teams.page import TeamsSandbox
+
+    teams = sandbox.teams
+    assert isinstance(teams, TeamsSandbox)
+    with teams.runtime.delivery.uow() as u:
+        services.raise_transfer(u, teams.org, "U0NPP1", services.RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-south"), sandbox.clock())
+    page = teams_page
+    page.select_option("#persona", "U0NPP1")
+    page.click("[data-advance='20']")
+    page.wait_for_selector("#chat .ac-adaptiveCard >> text=Transfers that need your attention", timeout=15000)
+    page.wait_for_selector("#chat .ac-pushButton >> text=Record delay reason")
+    shot(page, "teams-digest")

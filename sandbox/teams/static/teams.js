@@ -69,6 +69,23 @@ async function refresh() {
   channels.replaceChildren(...state.channels.flatMap(c => c.activities.map(a => bubble(a, c.name))));
 }
 
+// The sandbox clock is shared with the Slack page: moving it sweeps both worlds.
+async function showClock() {
+  const res = await fetch("/api/state");
+  const state = await res.json();
+  document.getElementById("clock-now").textContent = state.clock.label;
+}
+for (const button of document.querySelectorAll("[data-advance]")) {
+  button.addEventListener("click", async () => {
+    const raw = button.dataset.advance;
+    const res = await fetch("/api/clock", {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({advance: raw === "next" ? "next" : Number(raw)})});
+    if (!res.ok) alert((await res.json()).error);
+    showClock();
+  });
+}
+showClock();
+
 document.getElementById("say").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = document.getElementById("text");
