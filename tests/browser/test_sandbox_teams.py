@@ -61,8 +61,9 @@ def test_raise_and_accept_in_teams_mode_with_microsofts_renderer(teams_page: Pag
 
 def test_twenty_working_days_later_the_practitioner_gets_a_digest_card(teams_page: Page,
                                                                        sandbox: Sandbox) -> None:
-    """The shared clock moves on; the sweep runs in the Teams world too and the practitioner's
-    digest card, with its Record delay reason button, is drawn by the renderer."""
+    """The shared clock moves on to day 20; the sweep runs in the Teams world too: the
+    practitioner's digest card says the transfer is due today, and their transfer card (redrawn)
+    now offers Record delay reason; the renderer draws the cards' markdown (bold case reference)."""
     from bot import services
     from sandbox.teams.page import TeamsSandbox
 
@@ -75,5 +76,7 @@ def test_twenty_working_days_later_the_practitioner_gets_a_digest_card(teams_pag
     page.select_option("#persona", "U0NPP1")
     page.click("[data-advance='20']")
     page.wait_for_selector("#chat .ac-adaptiveCard >> text=Transfers that need your attention", timeout=15000)
+    page.wait_for_selector("#chat .ac-adaptiveCard >> text=0 working days left")
     page.wait_for_selector("#chat .ac-pushButton >> text=Record delay reason")
+    assert page.locator("#chat strong >> text=X123456").count() >= 1
     shot(page, "teams-digest")

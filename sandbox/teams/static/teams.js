@@ -20,6 +20,19 @@ function cardOf(activity) {
   return a ? a.content : null;
 }
 
+// Teams renders the cards' markdown subset; the renderer leaves it to the host: bold, italics
+// and backslash escapes, with everything else shown as text (HTML escaped first).
+AdaptiveCards.AdaptiveCard.onProcessMarkdown = (text, result) => {
+  const esc = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const kept = [];
+  const held = esc.replace(/\\([\\`*_\[\]])/g, (_, c) => { kept.push(c); return `\u0000${kept.length - 1}\u0000`; });
+  result.outputHtml = held.replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")
+    .replace(/(^|\W)_(.+?)_(\W|$)/g, "$1<em>$2</em>$3")
+    .replace(/\u0000(\d+)\u0000/g, (_, i) => kept[Number(i)])
+    .replace(/\n/g, "<br>");
+  result.didProcess = true;
+};
+
 function render(card, activityId, base) {
   const ac = new AdaptiveCards.AdaptiveCard();
   ac.onExecuteAction = async (action) => {
