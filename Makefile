@@ -15,7 +15,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# Microsoft's Adaptive Cards renderer (the sandbox's Teams mode) and Teams manifest schemas (tests)
+WEB := sandbox/teams/web
+$(WEB)/node_modules/.installed: $(WEB)/package.json
+	npm install --prefix $(WEB) --no-audit --no-fund --silent
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed $(WEB)/node_modules/.installed
 
 run: $(VENV)/.installed
 	@bash scripts/run
@@ -35,6 +41,10 @@ bench-tracker: install
 
 bench-slack: install
 	$(BIN)/python -m bench.slack
+
+.PHONY: bench-teams
+bench-teams: install
+	$(BIN)/python -m bench.teams
 
 clean:
 	rm -rf $(VENV) baton.db

@@ -151,8 +151,8 @@ def brief(t: OnTransfer) -> bool:
 
 
 def is_channel(chat_id: str) -> bool:
-    """Whether a chat id is a channel (Slack C.../G...) rather than a person."""
-    return chat_id[:1] in ("C", "G")
+    """Whether a chat id is a channel (Slack C.../G..., Teams 19:...@thread...) rather than a person."""
+    return chat_id[:1] in ("C", "G") or chat_id.startswith("19:")
 
 
 def audience(t: OnTransfer, ids: Iterable[str]) -> tuple[str, ...]:

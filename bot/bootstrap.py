@@ -145,3 +145,141 @@ def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
 def slack_app(b: Baton, clock: Callable[[], datetime]) -> Any:
     """The Bolt app of :func:`slack` (with its delivery thread running)."""
     return slack(b, clock).bolt
+
+
+@dataclass
+class TeamsRuntime:
+    """Baton on Microsoft Teams: the activity handler (a WSGI app for /api/messages), the Bot
+    Connector client, and delivery with its thread."""
+
+    app: Any
+    chat: Any
+    delivery: Delivery
+    deliverer: Deliverer
+
+    def stop(self) -> None:
+        """Stop the delivery thread and the threads that answer typed commands."""
+        self.deliverer.stop()
+        self.app.replies.shutdown(wait=False)
+
+
+def teams_chat(b: Baton, clock: Callable[[], datetime], *, app_id: str | None = None,
+               password: str | None = None, token_url: str | None = None,
+               service_url: str | None = None, sleep: Callable[[float], None] | None = None) -> Any:
+    """The Teams chat port (handlers/teams/delivery.py) from settings, unless passed."""
+    import time
+
+    from handlers.teams.delivery import ConnectorClient, TeamsChat
+
+    s = b.settings
+    app_id = app_id or s.microsoft_app_id
+    password = password or s.microsoft_app_password
+    tenant = s.microsoft_app_tenant_id or (b.org.tenants[0] if b.org.tenants else None)
+    if not app_id or not password or not tenant:
+        raise SystemExit("Set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID "
+                         "(see README: Run on Microsoft Teams).")
+    url = (token_url or s.teams_token_url).replace("{tenant}", tenant)
+    client = ConnectorClient(app_id=app_id, password=password, token_url=url, sleep=sleep or time.sleep)
+    return TeamsChat(client, b.engine, b.org, service_url=service_url or s.teams_service_url,
+                     tenant_id=tenant, clock=clock)
+
+
+def teams(b: Baton, clock: Callable[[], datetime], *, chat: Any = None, openid_metadata: str | None = None,
+          background: bool = True, idle: float = 5.0, delivery: Delivery | None = None,
+          deliverer: Deliverer | None = None) -> TeamsRuntime:
+    """The one wiring of Baton on Teams: activity handler, Bot Connector client, delivery and its
+    thread (started unless ``background`` is False, or shared with Slack when ``delivery`` is
+    given). Every activity's token is checked unless BATON_TEAMS_DEV_INSECURE_NO_AUTH is set,
+    which is refused outside development (handlers/teams/auth.py)."""
+    from handlers.teams.app import TeamsApp, TeamsDeps
+    from handlers.teams.auth import BotConnectorAuth, refuse_insecure
+    from scheduler.delivery import Deliverer, Delivery
+    from store.db import is_outage
+
+    s = b.settings
+    chat = chat or teams_chat(b, clock)
+    metadata = openid_metadata or s.teams_openid_metadata
+    if s.teams_dev_no_auth:
+        refuse_insecure(app_password=s.microsoft_app_password,
+                        urls=[metadata, chat.service_url, chat.client.token_url])
+        auth = None
+    else:
+        auth = BotConnectorAuth(chat.client.app_id, metadata)
+    if delivery is None:
+        delivery = Delivery(b.engine, b.live, chat, b.uow)
+    if deliverer is None:
+        deliverer = Deliverer(delivery, clock, idle=idle)
+        if background:
+            deliverer.start()
+    app = TeamsApp(TeamsDeps(live=b.live, uow=b.uow, clock=clock, engine=b.engine, chat=chat, auth=auth,
+                             wake=deliverer.wake, outage=is_outage))
+    return TeamsRuntime(app=app, chat=chat, delivery=delivery, deliverer=deliverer)
+
+
+@dataclass
+class Served:
+    """What `baton serve` runs: the platforms the settings configure, delivering through one outbox."""
+
+    slack: SlackRuntime | None
+    teams: TeamsRuntime | None
+    delivery: Delivery
+
+    def stop(self) -> None:
+        """Stop the delivery threads."""
+        for rt in (self.slack, self.teams):
+            if rt is not None:
+                rt.stop()
+
+
+def serve_platforms(b: Baton, clock: Callable[[], datetime], *, idle: float = 5.0) -> Served:
+    """Slack (SLACK_BOT_TOKEN), Teams (MICROSOFT_APP_ID) or both in one process. With both, one
+    delivery sends each notice on its recipient's platform (handlers/routing.py), so no row is
+    sent twice by two platforms."""
+    s = b.settings
+    want_slack, want_teams = bool(s.slack_bot_token), bool(s.microsoft_app_id)
+    if not want_slack and not want_teams:
+        raise SystemExit("Set SLACK_BOT_TOKEN (Slack) or MICROSOFT_APP_ID (Teams), or both (see README).")
+    if not want_teams:
+        rt = slack(b, clock, idle=idle)
+        return Served(slack=rt, teams=None, delivery=rt.delivery)
+    if not want_slack:
+        tr = teams(b, clock, idle=idle)
+        return Served(slack=None, teams=tr, delivery=tr.delivery)
+    from handlers.routing import RoutingChat
+    from handlers.slack.app import Deps, build_app, web_client
+    from handlers.slack.delivery import SlackChat
+    from scheduler.delivery import Deliverer, Delivery
+    from store.db import is_outage
+
+    if not s.slack_signing_secret:
+        raise SystemExit("Set SLACK_SIGNING_SECRET (see README: Slack).")
+    tchat = teams_chat(b, clock)
+    schat = SlackChat(web_client(s.slack_bot_token or "", s.slack_api_url))
+    delivery = Delivery(b.engine, b.live, RoutingChat(b.engine, slack=schat, teams=tchat), b.uow)
+    deliverer = Deliverer(delivery, clock, idle=idle).start()
+    bolt = build_app(Deps(live=b.live, uow=b.uow, clock=clock, wake=deliverer.wake, outage=is_outage),
+                     token=s.slack_bot_token or "", signing_secret=s.slack_signing_secret,
+                     api_url=s.slack_api_url)
+    srt = SlackRuntime(bolt=bolt, client=schat.client, delivery=delivery, deliverer=deliverer)
+    srt.resume(clock())
+    trt = teams(b, clock, chat=tchat, delivery=delivery, deliverer=deliverer)
+    return Served(slack=srt, teams=trt, delivery=delivery)
+
+
+def delivery_for(b: Baton, clock: Callable[[], datetime]) -> Delivery | None:
+    """Delivery on whichever platforms the settings configure (None when neither is)."""
+    s = b.settings
+    if s.microsoft_app_id and not s.slack_bot_token:
+        from scheduler.delivery import Delivery
+
+        return Delivery(b.engine, b.live, teams_chat(b, clock), b.uow)
+    if s.microsoft_app_id and s.slack_bot_token:
+        from handlers.routing import RoutingChat
+        from handlers.slack.app import web_client
+        from handlers.slack.delivery import SlackChat
+        from scheduler.delivery import Delivery
+
+        chat = RoutingChat(b.engine, slack=SlackChat(web_client(s.slack_bot_token, s.slack_api_url)),
+                           teams=teams_chat(b, clock))
+        return Delivery(b.engine, b.live, chat, b.uow)
+    return slack_delivery(b) if s.slack_bot_token else None

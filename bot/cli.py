@@ -25,6 +25,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(transfers_app, name="transfers")
 app.add_typer(org_app, name="org")
 app.add_typer(policy_app, name="policy")
+teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 
 
 @app.callback()
@@ -214,7 +216,8 @@ def transfers_list(
 
 @org_app.command("check")
 def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -> None:
-    """Validate an org file: teams, buddies, policies, escalation contacts and closure days."""
+    """Validate an org file: teams, buddies, policies, escalation contacts and closure days; say
+    who and which channels cannot be reached on Slack or on Teams."""
     from bot.org import load_org
 
     try:
@@ -223,6 +226,8 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
         raise fail(str(exc)) from None
     for p in org.problems():
         typer.echo(f"warning: {p}", err=True)
+    for p in org.unreachable():
+        typer.echo(f"unreachable: {p}", err=True)
     closed = org.closure_days()
     span = f" ({min(closed):%d %b %Y} to {max(closed):%d %b %Y})" if closed else ""
     typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}, "
@@ -289,7 +294,7 @@ def doctor() -> None:
         findings.append(Finding("database", _redact(s.database_url), why, fix))
     if not findings:
         assert org is not None
-        typer.echo(f"Ready for go-live: {len(org.teams)} teams, {len(org.people())} people and "
+        typer.echo(f"Ready for go-live: {len(org.teams)} teams, {len(org.named_people())} people and "
                    f"{len(org.channels())} channels checked in Slack; the database is migrated.")
         return
     typer.echo(table(findings))
@@ -391,18 +396,18 @@ def purge(
         if day > now().date():
             raise fail("--closed-before is in the future; purge only removes what has closed.")
         cutoff = closed_cutoff(day)
-    chat = None
-    if b.settings.slack_bot_token:
-        from bot.bootstrap import slack_delivery
+    from bot.bootstrap import delivery_for
 
-        chat = slack_delivery(b).chat
+    delivery = delivery_for(b, now)  # Slack's, Teams' or both: messages are deleted where posted
+    chat = delivery.chat if delivery is not None else None
     with b.uow() as uow:
         done = do_purge(uow, cutoff, chat)
     typer.echo(f"Purged {done.transfers} closed transfer(s) closed before {cutoff.date().isoformat()}"
                f" and removed {done.messages} of Baton's chat message(s) about them.")
     if done.kept:
-        why = ("Slack did not remove their messages; run purge again later" if chat is not None
-               else "Baton's messages about them are still in chat; set SLACK_BOT_TOKEN and run again")
+        why = ("the chat platform did not remove their messages; run purge again later" if chat is not None
+               else "Baton's messages about them are still in chat; set SLACK_BOT_TOKEN or "
+                    "MICROSOFT_APP_ID and run again")
         typer.echo(f"Kept {done.kept} transfer(s): {why}.", err=True)
 
 
@@ -454,6 +459,23 @@ def actions_table() -> None:
     typer.echo(catalogue_table(all_builtin_packs()))
 
 
+@teams_app.command("package")
+def teams_package(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the zip")] = Path("baton-teams.zip"),
+    version: Annotated[str, typer.Option(help="The app's version")] = "1.0.0",
+    website: Annotated[str, typer.Option(help="Your organisation's page about Baton")] = "https://example.org/baton",
+) -> None:
+    """Write the Teams app package (manifest and icons) for the bot in MICROSOFT_APP_ID."""
+    from bot.settings import get_settings
+    from handlers.teams.package import package
+
+    app_id = get_settings().microsoft_app_id
+    if not app_id:
+        raise fail("Set MICROSOFT_APP_ID to the Azure Bot's app id (see README: Run on Microsoft Teams).")
+    out.write_bytes(package(app_id=app_id, version=version, website=website))
+    typer.echo(f"{out}: Teams app package for bot {app_id}; upload it in the Teams admin centre.")
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 3000,
@@ -463,11 +485,11 @@ def serve(
     scheduler: Annotated[bool, typer.Option(help="Run the sweep in this process (off: use cron "
                                                  "and `baton sweep`)")] = True,
 ) -> None:
-    """Serve Slack over HTTP (/slack/events, /healthz, /readyz) with gunicorn; run several
-    behind a balancer."""
+    """Serve Slack (/slack/events), Microsoft Teams (/api/messages) or both, with /healthz and
+    /readyz, over HTTP with gunicorn; run several behind a balancer."""
     import threading
 
-    from bot.bootstrap import build, slack
+    from bot.bootstrap import build, serve_platforms
     from bot.liveorg import LiveOrg, on_sighup
     from handlers.server import run_gunicorn, wsgi_app
 
@@ -482,14 +504,16 @@ def serve(
         b = build(first.settings, migrate=False, live=mine)
         from handlers.metrics import metrics_for
 
-        runtime = slack(b, now)
+        served = serve_platforms(b, now)
         if scheduler:
-            _start_scheduler(b, runtime.delivery)
+            _start_scheduler(b, served.delivery)
         mine.watch(b.settings.org_poll_seconds, threading.Event())
         on_sighup(mine)
         from store.db import readiness
 
-        return wsgi_app(runtime.bolt, metrics=metrics_for(b.engine), readiness=lambda: readiness(b.engine))
+        return wsgi_app(served.slack.bolt if served.slack else None, metrics=metrics_for(b.engine),
+                        readiness=lambda: readiness(b.engine),
+                        teams=served.teams.app if served.teams else None)
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads,
                  on_hup=lambda: live.reload().problem is None)
@@ -532,7 +556,7 @@ def sweep(
                                           help="List what would be sent; change nothing")] = False,
 ) -> None:
     """One sweep of reminders and escalations, then delivery; for cron and for trying things out."""
-    from bot.bootstrap import slack_delivery
+    from bot.bootstrap import delivery_for
     from scheduler.sweep import WorkingHours, tick
     from scheduler.sweep import sweep as do_sweep
 
@@ -557,14 +581,15 @@ def sweep(
     from scheduler.jobs import housekeeping
 
     housekeeping(b.engine, moment)
-    if not b.settings.slack_bot_token:
+    delivery = delivery_for(b, now)
+    if delivery is None:
         result = do_sweep(b.engine, b.org, moment, hours=hours)
-        typer.echo(f"Wrote {result.notifications} notification(s); SLACK_BOT_TOKEN is not set, "
-                   "so none was delivered.")
+        typer.echo(f"Wrote {result.notifications} notification(s); neither SLACK_BOT_TOKEN nor "
+                   "MICROSOFT_APP_ID is set, so none was delivered.")
         return
     from scheduler.sweep import parse_weekly
 
-    counts = tick(b.engine, b.org, slack_delivery(b), moment, hours=hours,
+    counts = tick(b.engine, b.org, delivery, moment, hours=hours,
                   weekly=parse_weekly(b.settings.weekly_digest))
     typer.echo(json.dumps(counts))
 

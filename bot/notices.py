@@ -214,7 +214,7 @@ def _holding_senior(org: Org, t: Transfer, pack: PolicyPack) -> list[str]:
 def _holding_level(org: Org, t: Transfer, level: str) -> list[str]:
     """Who hears at ``level`` for the holding team (its users, then its channel)."""
     c = org.contact(t.holding_team, level)
-    return [*c.users, *((c.channel,) if c.channel else ())] if c else []
+    return [*c.users, *c.places] if c else []
 
 
 def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: TimelineEvent,

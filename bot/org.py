@@ -33,8 +33,15 @@ from bot.policy import (
 
 DEMO_ORG = Path(__file__).resolve().parent.parent / "policies" / "demo-org.yml"
 
-SlackUser = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]
+SLACK_USER = r"^[UW][A-Z0-9]{2,}$"
+EMAIL = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$"
+# A person as Baton names them: a Slack user id, or (for people only on Teams) a work e-mail.
+SlackUser = Annotated[str, Field(pattern=rf"{SLACK_USER}|{EMAIL}")]
 SlackChannel = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{2,}$")]
+# A Microsoft Teams channel (its conversation id) and an Entra object or tenant id.
+TeamsChannel = Annotated[str, Field(pattern=r"^19:[A-Za-z0-9_.\-]{1,180}@thread\.(tacv2|skype)$")]
+EntraId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                                        r"[0-9a-fA-F]{12}$")]
 TeamId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
@@ -110,6 +117,7 @@ class Team(_Frozen):
     managers: tuple[SlackUser, ...] = Field(min_length=1)
     members: tuple[SlackUser, ...] = ()
     channel: SlackChannel | None = None
+    teams_channel: TeamsChannel | None = None  # the team's channel in Microsoft Teams
     buddy: TeamId | None = None
     policy: str | None = None  # overrides the org's default pack
     escalation: dict[str, Contact] = {}  # overrides the org's contacts for this team
@@ -124,12 +132,27 @@ class Contact(_Frozen):
 
     users: tuple[SlackUser, ...] = ()
     channel: SlackChannel | None = None
+    teams_channel: TeamsChannel | None = None
 
     @model_validator(mode="after")
     def _someone(self) -> Contact:
-        if not self.users and self.channel is None:
-            raise ValueError("give users, a channel, or both")
+        if not self.users and self.channel is None and self.teams_channel is None:
+            raise ValueError("give users, a channel (Slack or Teams), or both")
         return self
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        """The channels (Slack's, Teams') where this level hears escalations."""
+        return tuple(c for c in (self.channel, self.teams_channel) if c)
+
+
+class Person(_Frozen):
+    """How both chat platforms know one person: the id the org file names them by (a Slack user
+    id, or a work e-mail), their work e-mail and their Microsoft Entra object id."""
+
+    id: SlackUser
+    email: Annotated[str, Field(pattern=EMAIL)] | None = None
+    entra_id: EntraId | None = None
 
 
 Team.model_rebuild()
@@ -152,6 +175,8 @@ class Org(_Closing):
     # The case-record id format of the children's packs (digits by default; a fixed prefix and
     # digit counts may be given): never letters a name could be spelt with.
     case_record_id: CaseRecordId = CaseRecordId()
+    people: tuple[Person, ...] = ()  # e-mail and Entra ids beside the ids used above
+    tenants: tuple[EntraId, ...] = ()  # Microsoft 365 tenants whose Teams may talk to Baton
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -173,7 +198,60 @@ class Org(_Closing):
             for tid in pair:
                 if tid not in ids:
                     raise ValueError(f"cross_policy names team {tid!r}, which is not a team here")
+        for key in ("id", "email", "entra_id"):
+            seen = [str(getattr(p, key)).lower() for p in self.people if getattr(p, key)]
+            twice = sorted({v for v in seen if seen.count(v) > 1})
+            if twice:
+                raise ValueError(f"people: {key} repeats: {twice}")
         return self
+
+    def person(self, person_id: str) -> Person:
+        """How both platforms know a person (an e-mail id is its own e-mail)."""
+        for p in self.people:
+            if p.id == person_id:
+                return p
+        email = person_id if "@" in person_id else None
+        return Person(id=person_id, email=email)
+
+    def person_by(self, *, entra_id: str | None = None, email: str | None = None) -> str | None:
+        """The id of the person with this Entra object id or work e-mail, if the org names them."""
+        for p in self.people:
+            if entra_id and p.entra_id and p.entra_id.lower() == entra_id.lower():
+                return p.id
+            if email and p.email and p.email.lower() == email.lower():
+                return p.id
+        if email and self.knows(email.lower()):
+            return email.lower()
+        return None
+
+    def everyone(self) -> list[str]:
+        """Every person the org file names (teams, escalation contacts, auditors, readers), once."""
+        out: list[str] = []
+        contacts = [*self.escalation.values(), *(c for t in self.teams for c in t.escalation.values())]
+        for who in (*(u for t in self.teams for u in (*t.managers, *t.members)),
+                    *(u for c in contacts for u in c.users), *self.auditors, *self.report_readers):
+            if who not in out:
+                out.append(who)
+        return out
+
+    def unreachable(self) -> list[str]:
+        """Who and which places cannot be reached on which platform, for ``baton org check``."""
+        import re
+
+        out: list[str] = []
+        for who in self.everyone():
+            p = self.person(who)
+            gaps = [name for name, ok in (("Slack", re.match(SLACK_USER, who) is not None),
+                                          ("Teams", bool(p.email or p.entra_id))) if not ok]
+            if gaps:
+                out.append(f"person {who}: not reachable on {' or '.join(gaps)}"
+                           + (" (give a work e-mail or Entra object id under people:)"
+                              if "Teams" in gaps else ""))
+        for t in self.teams:
+            gaps = [n for n, ch in (("Slack", t.channel), ("Teams", t.teams_channel)) if not ch]
+            if gaps:
+                out.append(f"team {t.id}: no channel on {' or '.join(gaps)}")
+        return out
 
     def team(self, team_id: str) -> Team:
         """The team with this id; UnknownTeam naming it and the known ones otherwise."""
@@ -232,7 +310,7 @@ class Org(_Closing):
             out += [u for u in (c.users if c else ()) if u not in out]
         return tuple(dict.fromkeys(out))
 
-    def people(self) -> dict[str, list[str]]:
+    def named_people(self) -> dict[str, list[str]]:
         """Every user id the org file names, with where it names them ('pdu-north manager')."""
         out: dict[str, list[str]] = {}
 

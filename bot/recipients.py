@@ -55,11 +55,9 @@ def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
         buddy = org.team(t.holding_team).buddy
         return managers(buddy) if buddy else []
     if who == Recipient.receiving_channel:
-        ch = org.team(t.receiving_team).channel
-        return [ch] if ch else []
+        return list(channels(org, t.receiving_team))
     if who == Recipient.holding_channel:
-        ch = org.team(t.holding_team).channel
-        return [ch] if ch else []
+        return list(channels(org, t.holding_team))
     if who == Recipient.service_representatives:  # ROCH: "a service representative will complete
         return list(org.service_representatives_of(t.receiving_team, pack))  # the allocation"
     current = t.escalation_level or pack.escalation.levels[0].name
@@ -73,7 +71,13 @@ def level_contacts(org: Org, t: Transfer, pack: PolicyPack, level: str) -> list[
     for team in (t.holding_team, t.receiving_team):
         c = org.contact(team, level)
         if c:
-            for x in (*c.users, *((c.channel,) if c.channel else ())):
+            for x in (*c.users, *c.places):
                 if x not in out:
                     out.append(x)
     return out
+
+
+def channels(org: Org, team_id: str) -> tuple[str, ...]:
+    """A team's channels: on Slack, on Teams, or both (during a move an org runs both)."""
+    team = org.team(team_id)
+    return tuple(c for c in (team.channel, team.teams_channel) if c)

@@ -1,5 +1,5 @@
-"""HTTP serving: a WSGI app (Slack requests at /slack/events, /healthz, /readyz, /metrics) and
-gunicorn.
+"""HTTP serving: a WSGI app (Slack requests at /slack/events, Teams activities at /api/messages,
+/healthz, /readyz, /metrics) and gunicorn; one process can serve both platforms.
 
 Slack's requests are checked here before Bolt sees them: a body above :data:`MAX_BODY` is refused
 unread (413), an unsigned or stale one answers 401 and a signed but malformed one 400, each with
@@ -100,15 +100,19 @@ def check_shape(environ: WSGIEnvironment, body: bytes) -> None:
         raise Refused("400 Bad Request", "form is neither a slash command nor an interaction")
 
 
-def wsgi_app(bolt: App, *, metrics: Callable[[], bytes] | None = None,
+def wsgi_app(bolt: App | None, *, metrics: Callable[[], bytes] | None = None,
              ready: Callable[[], bool] | None = None,
              signing_secret: str | None = None,
-             readiness: Callable[[], str | None] | None = None) -> WSGIApplication:
-    """Slack's requests at /slack/events (checked first, see the module), a liveness probe at
-    /healthz, a readiness probe at /readyz (503 with the reason while ``readiness`` gives one, or
-    while ``ready`` says the store is unreachable), Prometheus at /metrics."""
-    slack = SlackRequestHandler(bolt)
-    verifier = SignatureVerifier(str(signing_secret or getattr(bolt, "_signing_secret", "")))
+             readiness: Callable[[], str | None] | None = None,
+             teams: WSGIApplication | None = None) -> WSGIApplication:
+    """Slack's requests at /slack/events (checked first, see the module), Teams' at /api/messages
+    (``teams``: handlers/teams/app.py checks their tokens), a liveness probe at /healthz, a
+    readiness probe at /readyz (503 with the reason while ``readiness`` gives one, or while
+    ``ready`` says the store is unreachable), Prometheus at /metrics. Either platform may be left
+    out (None)."""
+    slack = SlackRequestHandler(bolt) if bolt is not None else None
+    verifier = SignatureVerifier(str(signing_secret or getattr(bolt, "_signing_secret", "")
+                                     ) or "-") if bolt is not None else None
 
     def plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
         start_response(status, [("Content-Type", "text/plain")])
@@ -132,12 +136,15 @@ def wsgi_app(bolt: App, *, metrics: Callable[[], bytes] | None = None,
                 return plain(start_response, "503 Service Unavailable", "metrics unavailable")
             start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4")])
             return [figures]
-        if path != "/slack/events":
+        if path == "/api/messages" and teams is not None:
+            return teams(environ, start_response)
+        if path != "/slack/events" or slack is None:
             return plain(start_response, "404 Not Found", "not found")
         if environ.get("REQUEST_METHOD") != "POST":
             return plain(start_response, "405 Method Not Allowed", "POST only")
         try:
             body = _read(environ)
+            assert verifier is not None
             check_signature(verifier, environ, body)
             check_shape(environ, body)
         except Refused as refused:

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from slack_bolt import App
 
     from bot.bootstrap import SlackRuntime
+    from sandbox.teams.page import TeamsSandbox
 
 log = logging.getLogger("baton.sandbox")
 
@@ -206,6 +207,8 @@ class Sandbox:
         self.engine: sa.Engine
         self.bolt: App
         self.runtime: SlackRuntime
+        self.teams: TeamsSandbox | None = None  # the page's Teams mode, at /teams
+        self._teams_tmp: Path | None = None
         self.url = ""
 
     # ------------------------------------------------------------------ lifecycle
@@ -235,6 +238,11 @@ class Sandbox:
             self._servers.append(bot_server)
             self.driver = SlackDriver(base_url=bot_url, api=self.api, secret=self.signing_secret,
                                       team=self.api.team_id, token=self.token)
+            from sandbox.teams.page import TeamsSandbox
+
+            self._teams_tmp = Path(tempfile.mkdtemp(prefix="baton-sandbox-teams-"))
+            self.teams = TeamsSandbox(self.org, self.clock, f"sqlite:///{self._teams_tmp / 'teams.db'}",
+                                      self.personas).start(serve_in_thread)
             page_server, self.url = serve_in_thread(self.wsgi, host=self.host, port=self.port)
             self._servers.append(page_server)
         except BaseException:
@@ -247,6 +255,14 @@ class Sandbox:
         runtime = getattr(self, "runtime", None)
         if runtime is not None:
             runtime.stop()
+        teams = getattr(self, "teams", None)
+        if teams is not None:
+            teams.stop()
+            self.teams = None
+        teams_tmp = getattr(self, "_teams_tmp", None)
+        if teams_tmp is not None:
+            shutil.rmtree(teams_tmp, ignore_errors=True)
+            self._teams_tmp = None
         for server in reversed(self._servers):
             server.shutdown()
             server.server_close()
@@ -399,6 +415,10 @@ class Sandbox:
         with self._advance_lock:
             now = self.clock.advance(days)
             self.last_sweep = self.sweep(now)
+            if self.teams is not None:  # the Teams world runs on the same clock
+                from scheduler.sweep import tick
+
+                tick(self.teams.engine, self.teams.org, self.teams.runtime.delivery, now)
         return {"clock": self.clock.describe(), "sweep": self.last_sweep}
 
     def sweep(self, now: datetime) -> dict[str, Any]:
@@ -424,11 +444,17 @@ class Sandbox:
               "/api/home": "open_home",
               "/api/clock": "advance"}
 
+    def _teams(self, environ: WSGIEnvironment, start_response: StartResponse, method: str,
+               path: str) -> Iterable[bytes]:
+        return _teams_reply(self, environ, start_response, method, path)
+
     def wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """The page, its static files and its JSON endpoints."""
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
         try:
+            if path == "/teams" or path.startswith("/teams/"):
+                return self._teams(environ, start_response, method, path[len("/teams"):])
             if method == "GET" and path in ("/", "/index.html"):
                 return _file(start_response, STATIC / "index.html")
             if method == "GET" and path.startswith("/static/"):
@@ -450,6 +476,23 @@ class Sandbox:
         except Exception as exc:
             log.exception("sandbox: %s %s failed", method, path)
             return _json(start_response, {"error": f"the sandbox failed: {type(exc).__name__}: {exc}"}, 500)
+
+
+def _teams_reply(sandbox: Sandbox, environ: WSGIEnvironment, start_response: StartResponse, method: str,
+                 path: str) -> Iterable[bytes]:
+    """A request for the page's Teams mode (sandbox/teams/page.py)."""
+    from sandbox.teams.page import TeamsSandboxError
+
+    if sandbox.teams is None:
+        return _json(start_response, {"error": "the Teams mode is not running"}, 404)
+    try:
+        status, kind, data = sandbox.teams.wsgi(method, path, environ.get("QUERY_STRING", ""),
+                                                lambda: _read_json(environ))
+    except TeamsSandboxError as exc:
+        return _json(start_response, {"error": str(exc)}, exc.status)
+    start_response(_STATUS.get(status, f"{status} Error"),
+                   [("Content-Type", kind), ("Content-Length", str(len(data))), *_SECURITY_HEADERS])
+    return [data]
 
 
 def _read_json(environ: WSGIEnvironment) -> dict[str, Any]:

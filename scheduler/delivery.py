@@ -343,8 +343,7 @@ class Delivery:
             team = t.holding_team if t else self.org.teams[0].id
             pack = self.org.pack_for(team)
             contact = self.org.contact(team, pack.escalation.levels[1].name)
-            targets = [*(contact.users if contact else ()),
-                       *((contact.channel,) if contact and contact.channel else ())]
+            targets = [*(contact.users if contact else ()), *(contact.places if contact else ())]
             for target in targets:
                 if target == row.recipient:
                     continue

@@ -253,7 +253,7 @@ class _Context:
         if team not in self._senior:
             self._senior[team] = {x for lv in pack.escalation.levels[1:]
                                   for c in [self.org.contact(team, lv.name)] if c
-                                  for x in (*c.users, *((c.channel,) if c.channel else ()))}
+                                  for x in (*c.users, *c.places)}
         return self._senior[team]
 
 
@@ -386,8 +386,9 @@ def escalation_channels(org: Org) -> list[str]:
     """Every channel named as an escalation contact, org-wide or for a team."""
     out: list[str] = []
     for contact in [*org.escalation.values(), *(c for t in org.teams for c in t.escalation.values())]:
-        if contact.channel and contact.channel not in out:
-            out.append(contact.channel)
+        for place in contact.places:
+            if place not in out:
+                out.append(place)
     return out
 
 

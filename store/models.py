@@ -160,7 +160,7 @@ class NotificationRow(SQLModel, table=True):
     key: str = Field(max_length=255)
     transfer_id: int | None = Field(default=None, foreign_key="transfer.id", ondelete="CASCADE")
     kind: str = Field(max_length=32)
-    recipient: str = Field(max_length=32)
+    recipient: str = Field(max_length=255)
     payload: dict[str, Any] | None = _json()
     status: str = Field(default="pending", max_length=16)
     not_before: datetime = _dt()
@@ -170,8 +170,8 @@ class NotificationRow(SQLModel, table=True):
     claimed_at: datetime | None = _dt(default=None)
     sent_at: datetime | None = _dt(default=None)
     last_error: str | None = None
-    channel: str | None = Field(default=None, max_length=32)
-    ts: str | None = Field(default=None, max_length=32)
+    channel: str | None = Field(default=None, max_length=255)
+    ts: str | None = Field(default=None, max_length=255)
     created_at: datetime = _dt()
 
 
@@ -187,8 +187,8 @@ class MessageRefRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     transfer_id: int = Field(foreign_key="transfer.id", ondelete="CASCADE")
     purpose: str = Field(max_length=64)
-    channel: str = Field(max_length=32)
-    ts: str = Field(max_length=32)
+    channel: str = Field(max_length=255)
+    ts: str = Field(max_length=255)
 
 
 class ProcessedEventRow(SQLModel, table=True):
@@ -254,3 +254,34 @@ class CaseClosureRow(SQLModel, table=True):
     closed_on: date
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime = _dt()
+
+
+class TeamsConversationRow(SQLModel, table=True):
+    """A person's 1:1 conversation with Baton on Teams (from the app's installation, or created
+    by Baton), so Baton can message them first."""
+
+    __tablename__ = "teams_conversation"
+
+    __table_args__ = (sa.Index("ix_teams_conversation_user", "user_id"),)
+
+    person: str = Field(primary_key=True, max_length=255)
+    conversation_id: str = Field(max_length=255)
+    service_url: str = Field(max_length=512)
+    tenant_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=255)
+    aad_object_id: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = _dt()
+
+
+class TeamsPendingFileRow(SQLModel, table=True):
+    """An export waiting for its reader to accept Teams' file consent card (then uploaded and
+    deleted; kept a day at most)."""
+
+    __tablename__ = "teams_pending_file"
+
+    token: str = Field(primary_key=True, max_length=64)
+    person: str = Field(max_length=255)
+    conversation_id: str = Field(max_length=255)
+    filename: str = Field(max_length=255)
+    content: str = Field(sa_type=sa.Text)
+    created_at: datetime = _dt()

@@ -164,10 +164,10 @@ def check_workspace(client: WebClient, org: Org) -> WorkspaceCheck:
         out.findings.append(refused.finding)
         out.findings.append(Finding("person", "everyone", "not checked: the token does not work",
                                     "fix the token first, then run baton doctor again"))
-        out.bad_users |= set(org.people())
+        out.bad_users |= set(org.named_people())
         out.bad_channels |= set(org.channels())
         return out
-    check_people(client, org.people(), out)
+    check_people(client, org.named_people(), out)
     check_channels(client, org.channels(), out)
     return out
 

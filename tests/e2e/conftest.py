@@ -8,16 +8,20 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.bootstrap import SlackRuntime, build
+from bot.bootstrap import SlackRuntime, TeamsRuntime, build, teams_chat
 from bot.bootstrap import slack as slack_runtime
+from bot.bootstrap import teams as teams_runtime_for
 from bot.org import Org
 from bot.settings import Settings
 from handlers.metrics import metrics_for
 from handlers.server import serve_in_thread, wsgi_app
 from sandbox.slack_api import SlackStandIn
+from sandbox.teams.driver import TeamsDriver, teams_org
+from sandbox.teams.standin import BotConnectorStandIn
 from store.db import reachable
 from store.repo import SqlUnitOfWork
 from tests.conftest import NOW
+from tests.e2e.platforms import ChatSide, SlackSide, TeamsSide
 from tests.e2e.slack import SECRET, TOKEN, Clock, SlackDriver
 
 
@@ -72,3 +76,53 @@ def texts(blocks: list[dict[str, Any]] | None) -> str:
 
     walk(blocks or [])
     return "\n".join(out)
+
+
+# ---- Microsoft Teams: the same app over the Bot Connector stand-in --------------------------------
+@pytest.fixture
+def connector() -> Iterator[BotConnectorStandIn]:
+    """A fresh Bot Connector stand-in (token endpoint, OpenID metadata, conversations)."""
+    with BotConnectorStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture(scope="session")
+def teams_demo_org(org: Org) -> Org:
+    """The demo org on Teams: every team's and level's channel a Teams channel."""
+    return teams_org(org)
+
+
+@pytest.fixture
+def naps() -> list[float]:
+    """Backoff waits the Teams client asked for (recorded, never slept)."""
+    return []
+
+
+@pytest.fixture
+def teams_runtime(connector: BotConnectorStandIn, engine: sa.Engine, teams_demo_org: Org, clock: Clock,
+                  naps: list[float]) -> Iterator[TeamsRuntime]:
+    """Baton on Teams (activity handler and delivery thread) against the stand-in and the test database."""
+    baton = build(Settings(DATABASE_URL=str(engine.url)), org=teams_demo_org, engine=engine)
+    chat = teams_chat(baton, clock, app_id=connector.app_id, password=connector.password,
+                      token_url=connector.token_url, service_url=connector.service_url, sleep=naps.append)
+    rt = teams_runtime_for(baton, clock, chat=chat, openid_metadata=connector.openid_metadata_url, idle=0.2)
+    yield rt
+    rt.stop()
+
+
+@pytest.fixture
+def teams(connector: BotConnectorStandIn, engine: sa.Engine, teams_runtime: TeamsRuntime,
+          teams_demo_org: Org) -> Iterator[TeamsDriver]:
+    """Baton's Teams app served over HTTP beside Slack's routes; the driver sends it signed activities."""
+    server, url = serve_in_thread(wsgi_app(None, teams=teams_runtime.app, ready=lambda: reachable(engine)))
+    yield TeamsDriver(base_url=url, connector=connector, org=teams_demo_org)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(params=["slack", "teams"])
+def chat(request: pytest.FixtureRequest, org: Org) -> ChatSide:
+    """The same person-level driver on Slack, then on Teams (each against its stand-in)."""
+    if request.param == "slack":
+        return SlackSide(request.getfixturevalue("slack"), org)
+    return TeamsSide(request.getfixturevalue("teams"), request.getfixturevalue("teams_demo_org"))

@@ -17,6 +17,7 @@ from bot.ports import UnitOfWork
 from bot.services import RaiseRequest
 from handlers.slack import ids
 from tests.conftest import NOW
+from tests.e2e.platforms import ChatSide
 from tests.e2e.slack import SlackDriver, checks, date_pick, select, text_input, user_select, wait
 
 UoW = Callable[[], UnitOfWork]
@@ -128,13 +129,13 @@ def _ephemerals(slack: SlackDriver, user: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_action_through_chat_for_allowed_and_refused_people(name: str, slack: SlackDriver, uow: UoW,
-                                                            org: Org) -> None:
-    """The refused person pressing the button is told privately why and who can, and nothing
-    changes; the allowed person gets the form, fills it in and the step is recorded; the domain's
-    rule says the same of both."""
+def test_action_through_chat_for_allowed_and_refused_people(name: str, chat: ChatSide, uow: UoW) -> None:
+    """On Slack and on Teams: the refused person pressing the button is told privately why and
+    who can, and nothing changes; the allowed person gets the form, fills it in and the step is
+    recorded; the domain's rule says the same of both."""
     c = CASES[name]
     a = actions.BY_NAME[name]
+    org = chat.org
     tid = _prepare(uow, org, c)
     with uow() as u:
         t = services.load(u, transfer_id=tid)
@@ -145,16 +146,15 @@ def test_action_through_chat_for_allowed_and_refused_people(name: str, slack: Sl
     assert actions.refusal(a, t, allowed, pack) is None
     events = len(t.timeline)
 
-    slack.press(c.refused, ids.button(name), str(tid))
-    told = wait(slack.api, lambda: _ephemerals(slack, c.refused))
-    assert told[0].startswith("Only ") and "nothing has changed" in told[0]
-    assert not slack.api.modal_stack(c.refused)
+    chat.press(c.refused, name, tid)
+    told = chat.told(c.refused)
+    assert "Only " in told and "nothing has changed" in told
+    assert chat.no_form(c.refused)
 
-    slack.press(c.allowed, ids.button(name), str(tid))
-    modal = wait(slack.api, lambda: slack.api.modal_stack(c.allowed))[-1]
-    assert modal.callback_id == ids.form(name)
-    status, answer = slack.submit(c.allowed, c.values)
-    assert status == 200 and "errors" not in answer, answer
+    chat.press(c.allowed, name, tid)
+    assert chat.form_open(c.allowed, name)
+    errors = chat.submit(c.allowed, c.values)
+    assert not errors, errors
     with uow() as u:
         after = services.load(u, transfer_id=tid)
     assert len(after.timeline) > events
@@ -198,14 +198,14 @@ def test_stale_button_is_refused_and_the_card_redrawn(slack: SlackDriver, uow: U
     assert ids.ACCEPT not in str(redrawn.blocks)
 
 
-def test_text_shorter_than_the_minimum_is_refused_on_its_field(slack: SlackDriver, uow: UoW,
-                                                              org: Org) -> None:
-    """A withdrawal reason of three letters is refused under that field; nothing changes."""
-    tid = _prepare(uow, org, CASES["withdraw"])
-    slack.press("U0NPP1", ids.button("withdraw"), str(tid))
-    wait(slack.api, lambda: slack.api.modal_stack("U0NPP1"))
-    _, answer = slack.submit("U0NPP1", {"reason": text_input("moo")})
-    assert "at least 10 characters" in answer["errors"]["reason"]
+def test_text_shorter_than_the_minimum_is_refused_on_its_field(chat: ChatSide, uow: UoW) -> None:
+    """On both platforms: a withdrawal reason of three letters is refused under that field;
+    nothing changes."""
+    tid = _prepare(uow, chat.org, CASES["withdraw"])
+    chat.press("U0NPP1", "withdraw", tid)
+    assert chat.form_open("U0NPP1", "withdraw")
+    errors = chat.submit("U0NPP1", {"reason": text_input("moo")})
+    assert "at least 10 characters" in errors["reason"]
     with uow() as u:
         assert services.load(u, transfer_id=tid).state == "requested"
 
@@ -220,21 +220,19 @@ def test_help_lists_every_action_from_the_catalogue(slack: SlackDriver) -> None:
 
 
 def test_s2_raise_form_reason_sends_the_request_to_the_group_manager_to_agree(
-        slack: SlackDriver, uow: UoW) -> None:
-    """S2: "Transfers will not be requested prior to checklist being signed off by a Practice
-    Manager (PM) where this may cause unnecessary delay for a child the Group Manager will be
-    contacted." From the raise form, unsigned and without a reason the request is refused on the
-    checklist; with the reason it goes, and the Group Manager's message offers Agree without
-    sign-off."""
-    slack.command("U0SMSW1", "new")
-    wait(slack.api, lambda: slack.api.modal_stack("U0SMSW1"))
+        chat: ChatSide, uow: UoW) -> None:
+    """On both platforms. S2: "Transfers will not be requested prior to checklist being signed off
+    by a Practice Manager (PM) where this may cause unnecessary delay for a child the Group Manager
+    will be contacted." From the raise form, unsigned and without a reason the request is refused
+    on the checklist; with the reason it goes, and the Group Manager's message offers Agree
+    without sign-off."""
     base = {ids.CASE_REF: text_input("4711"), ids.RECEIVING_TEAM: select("s2-fsp"),
             ids.KIND: select("permanent")}
-    status, answer = slack.submit("U0SMSW1", base)
-    assert status == 200 and "Group Manager is asked to agree" in str(answer.get("errors"))
-    status, answer = slack.submit("U0SMSW1", {**base, ids.URGENT_REASON: text_input(S2_WHY)})
-    assert status == 200 and "errors" not in answer, answer
+    errors = chat.raise_transfer("U0SMSW1", base)
+    assert "Group Manager is asked to agree" in str(errors)
+    errors = chat.raise_transfer("U0SMSW1", {**base, ids.URGENT_REASON: text_input(S2_WHY)})
+    assert not errors, errors
     with uow() as u:
         assert services.load(u, case_ref="4711").state == "requested"
-    gm = wait(slack.api, lambda: [m for m in slack.api.messages("U0GRPMGR") if "4711" in str(m.blocks)])
-    assert "Agree without sign-off" in str(gm[-1].blocks) and "unallocated" in str(gm[-1].blocks)
+    gm = chat.delivered("U0GRPMGR", "Agree without sign-off")
+    assert "4711" in gm and "unallocated" in gm

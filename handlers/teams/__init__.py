@@ -1,0 +1,1 @@
+"""Baton on Microsoft Teams: activity handler, Adaptive Card renderers, Bot Connector client."""

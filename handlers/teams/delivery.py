@@ -1,0 +1,283 @@
+"""The Teams delivery client: Baton's chat port (bot.ports.Chat) over the Bot Connector REST API.
+
+Renders platform-neutral views as Adaptive Cards at send time and turns the connector's answers
+into the port's errors. Teams limits per conversation and per tenant: a 429 is handed back with
+its Retry-After (or, without one, a backoff with jitter that grows while that conversation keeps
+refusing), so the outbox reschedules the row; 412, 502 and 504 are retried here a few times with
+backoff and jitter; other 4xx are permanent (reported once by delivery); a timeout or a dropped
+connection is 'uncertain' (sent again at most once).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import sqlalchemy as sa
+
+from bot import views
+from bot.org import Org
+from bot.ports import ChatError, ChatUncertain
+from bot.reports import Summary
+from handlers.teams import cards
+from store import conversations
+from store.conversations import ConversationRef
+
+log = logging.getLogger("baton.teams.delivery")
+RETRIED = {412, 502, 504}  # Microsoft's advice: retry these with exponential backoff
+RETRIES = 3
+GONE = {"ConversationNotFound": "channel_not_found", "ActivityNotFound": "message_not_found",
+        "MessageNotFound": "message_not_found"}
+SCOPE = "https://api.botframework.com/.default"
+FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
+
+
+def is_teams_place(to: str) -> bool:
+    """Whether a recipient or message channel is Teams' (Teams ids hold a colon; Slack's never)."""
+    return ":" in to
+
+
+class ConnectorClient:
+    """HTTPS calls to the Bot Connector with Baton's client-credentials token."""
+
+    def __init__(self, *, app_id: str, password: str, token_url: str, http: httpx.Client | None = None,
+                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app_id, self.password, self.token_url = app_id, password, token_url
+        self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+        self.sleep, self.jitter, self.clock = sleep, jitter, clock
+        self._token: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+        self._refusals: dict[str, int] = {}  # conversation -> 429s in a row
+
+    def token(self, *, fresh: bool = False) -> str:
+        """A bearer token for the connector, fetched again shortly before it expires."""
+        with self._lock:
+            if fresh or self._token is None or self._token[1] <= self.clock():
+                try:
+                    r = self.http.post(self.token_url, data={
+                        "grant_type": "client_credentials", "client_id": self.app_id,
+                        "client_secret": self.password, "scope": SCOPE})
+                except httpx.HTTPError as exc:
+                    raise ChatError("token_unavailable", permanent=False) from exc
+                if r.status_code != 200:
+                    # A wrong secret or app id: nothing sends until the settings are mended.
+                    raise ChatError("invalid_auth", permanent=False)
+                body = r.json()
+                lasts = float(body.get("expires_in", 3600)) - 300
+                self._token = (str(body["access_token"]), self.clock() + lasts)
+            return self._token[0]
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before try ``attempt`` (1, 2, ...): doubling from half a second, with jitter."""
+        base = min(30.0, 0.5 * 2 ** (attempt - 1))
+        return base / 2 + base / 2 * self.jitter()
+
+    def call(self, verb: str, service_url: str, path: str, body: dict[str, Any] | None = None,
+             *, conversation: str = "") -> dict[str, Any]:
+        """One connector call with the retries the module describes; its JSON answer."""
+        url = service_url.rstrip("/") + path
+        fresh = False
+        for attempt in range(1, RETRIES + 2):
+            try:
+                r = self.http.request(verb, url, json=body,
+                                      headers={"Authorization": f"Bearer {self.token(fresh=fresh)}"})
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                raise ChatUncertain(type(exc).__name__) from exc
+            if r.status_code == 401 and not fresh:  # the token was revoked or rolled: once more
+                fresh = True
+                continue
+            if r.status_code == 429:
+                n = self._refusals[conversation] = self._refusals.get(conversation, 0) + 1
+                header = r.headers.get("Retry-After")
+                try:
+                    wait = float(header) if header is not None else self.backoff(n)
+                except ValueError:
+                    wait = self.backoff(n)
+                raise ChatError("ratelimited", permanent=False, retry_after=wait)
+            if r.status_code in RETRIED and attempt <= RETRIES:
+                self.sleep(self.backoff(attempt))
+                continue
+            self._refusals.pop(conversation, None)
+            if r.status_code >= 400:
+                code = _code(r)
+                if r.status_code == 401:
+                    raise ChatError("invalid_auth", permanent=False)  # waits for mended settings
+                raise ChatError(GONE.get(code, code), permanent=r.status_code < 500 or code in GONE)
+            return r.json() if r.content else {}
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _code(r: httpx.Response) -> str:
+    try:
+        err = (r.json() or {}).get("error") or {}
+        return str(err.get("code") or r.status_code) if isinstance(err, dict) else str(r.status_code)
+    except ValueError:
+        return str(r.status_code)
+
+
+def small_chart(summary: Summary) -> bytes:
+    """The weekly chart at 640 x 360 in 16 colours (a few KB), so it fits inside a card: Teams
+    refuses messages above about 28 KB and has no upload for a bot's images."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from handlers.charts import digest_figure
+
+    fig = digest_figure(summary)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=16)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+class TeamsChat:
+    """Posts and redraws Baton's messages in Teams: 1:1 chats with people, team channels."""
+
+    def __init__(self, client: ConnectorClient, engine: sa.Engine, org: Org, *, service_url: str,
+                 tenant_id: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.client, self.engine, self.org = client, engine, org
+        self.service_url, self.tenant_id, self.clock = service_url, tenant_id, clock
+
+    # ---- where things go ---------------------------------------------------------------------
+    def conversation_of(self, person: str) -> ConversationRef:
+        """A person's 1:1 chat: kept from the app's installation, or created now (and kept)."""
+        ref = conversations.of_person(self.engine, person)
+        if ref is not None:
+            return ref
+        p = self.org.person(person)
+        if not p.entra_id:
+            raise ChatError("user_not_found", permanent=True)  # `baton org check` names them
+        made = self.client.call("POST", self.service_url, "/v3/conversations", {
+            "bot": {"id": f"28:{self.client.app_id}"}, "isGroup": False, "tenantId": self.tenant_id,
+            "members": [{"id": p.entra_id}], "channelData": {"tenant": {"id": self.tenant_id}}},
+            conversation=person)
+        ref = ConversationRef(person=person, conversation_id=str(made["id"]), service_url=self.service_url,
+                              tenant_id=self.tenant_id, user_id="", aad_object_id=p.entra_id)
+        conversations.save(self.engine, ref, self.clock())
+        return ref
+
+    def _where(self, to: str) -> tuple[str, str]:
+        """(service URL, conversation id) for a person or a Teams channel."""
+        if to.startswith("19:"):
+            return self.service_url, to
+        if is_teams_place(to):  # a conversation id Baton posted to before
+            return self.service_url, to
+        ref = self.conversation_of(to)
+        return ref.service_url, ref.conversation_id
+
+    def refresh_users(self, person: str | None, transfer_id: int | None = None) -> list[str]:
+        """Teams user ids whose copy of a card refreshes itself (so they see their own buttons):
+        in a 1:1 chat the person it was sent to; in a channel the people on the transfer (its
+        practitioner and both teams' managers) who have the app, at most 60."""
+        if person is not None and not is_teams_place(person):
+            ref = conversations.of_person(self.engine, person)
+            return [ref.user_id] if ref and ref.user_id else []
+        if not transfer_id:
+            return []
+        from store.models import TransferRow
+
+        T = TransferRow.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(T.c.holding_team, T.c.receiving_team, T.c.requested_by)
+                            .where(T.c.id == transfer_id)).first()
+            if row is None:
+                return []
+            people = [row[2]] + [m for team in row[:2] if self.org.has_team(team)
+                                 for m in self.org.team(team).managers]
+            ids = c.execute(sa.select(conversations.T.c.user_id).where(
+                conversations.T.c.person.in_(people), conversations.T.c.user_id != "")).scalars().all()
+        return list(dict.fromkeys(ids))[:60]
+
+    def activity(self, message: views.Message, to: str | None = None) -> dict[str, Any]:
+        """A neutral message as a Teams message activity (a card, or plain text)."""
+        if isinstance(message, views.Text):
+            return {"type": "message", "text": message.text, "textFormat": "plain"}
+        tid = message.transfer_id if isinstance(message, views.Card) else None
+        card = cards.render(message, self.org, refresh_users=self.refresh_users(to, tid))
+        return {"type": "message", "summary": message.fallback[:200], "attachments": [cards.attachment(card)]}
+
+    # ---- the port ----------------------------------------------------------------------------
+    def post(self, to: str, message: views.Message) -> tuple[str, str]:
+        """Post to a person (their 1:1 chat with Baton) or a channel; returns (conversation, activity)."""
+        service, conv = self._where(to)
+        sent = self.client.call("POST", service, f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",
+                                self.activity(message, to), conversation=conv)
+        return conv, str(sent.get("id", ""))
+
+    def update(self, channel: str, ts: str, message: views.Message) -> None:
+        """Redraw a message Baton posted (the card is drawn for the conversation's person)."""
+        person, service = None, self.service_url
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(conversations.T.c.person, conversations.T.c.service_url).where(
+                conversations.T.c.conversation_id == channel)).first()
+            if row:
+                person, service = row[0], row[1]
+        body = {**self.activity(message, person), "id": ts}
+        self.client.call("PUT", service, f"/v3/conversations/{quote(channel, safe=':@.;=')}"
+                                         f"/activities/{quote(ts)}", body, conversation=channel)
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Delete a message Baton posted."""
+        self.client.call("DELETE", self.service_url,
+                         f"/v3/conversations/{quote(channel, safe=':@.;=')}/activities/{quote(ts)}",
+                         conversation=channel)
+
+    def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
+        """A file for a person, by Teams' file consent flow: a consent card goes to their 1:1 chat
+        and the file waits (a day at most) until they accept it, when Baton uploads it to their
+        OneDrive (see handlers/teams/app.py, ``fileConsent/invoke``)."""
+        import secrets
+
+        from microsoft_teams.api.models.file import FileConsentCard
+
+        service, conv = self._where(to)
+        token = secrets.token_hex(16)
+        conversations.hold_file(self.engine, conversations.PendingFile(token, to, conv, filename, content),
+                                self.clock())
+        consent = FileConsentCard(description=title[:200], size_in_bytes=len(content.encode()),
+                                  accept_context={"token": token}, decline_context={"token": token})
+        path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
+        sent = self.client.call("POST", service, path, {
+            "type": "message", "attachments": [{
+                "contentType": FILE_CONSENT, "name": filename,
+                "content": consent.model_dump(mode="json", by_alias=True, exclude_none=True)}]},
+            conversation=conv)
+        return conv, str(sent.get("id", ""))
+
+    def upload(self, upload_url: str, content: bytes) -> None:
+        """PUT a file to the upload URL Teams gave for it (an upload session: no bearer token)."""
+        try:
+            r = self.client.http.put(upload_url, content=content, headers={
+                "Content-Range": f"bytes 0-{len(content) - 1}/{len(content)}",
+                "Content-Length": str(len(content))})
+        except httpx.HTTPError as exc:
+            raise ChatUncertain(type(exc).__name__) from exc
+        if r.status_code >= 300:
+            raise ChatError(f"upload_{r.status_code}", permanent=r.status_code < 500)
+
+    def post_weekly(self, to: str, summary: Summary) -> tuple[str, str]:
+        """The weekly summary as a card, with its chart inside (drawn small enough to travel in it)."""
+        try:
+            png: bytes | None = small_chart(summary)
+        except Exception as exc:
+            log.warning("weekly chart not drawn: %s", type(exc).__name__)
+            png = None
+        service, conv = self._where(to)
+        sent = self.client.call("POST", service, f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",
+                                {"type": "message", "attachments": [cards.attachment(
+                                    cards.weekly_card(summary, png))]}, conversation=conv)
+        return conv, str(sent.get("id", ""))

@@ -1,0 +1,1 @@
+"""A local stand-in for Microsoft's Bot Connector service (Teams' side of Baton's bot)."""

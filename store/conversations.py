@@ -1,0 +1,100 @@
+"""Teams conversation references: where Baton reaches each person on Teams (SQL only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from store.models import TeamsConversationRow, TeamsPendingFileRow
+
+T = TeamsConversationRow.__table__  # type: ignore[attr-defined]
+F = TeamsPendingFileRow.__table__  # type: ignore[attr-defined]
+FILE_DAYS = 1  # a file nobody accepted is dropped after this
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    """A person's 1:1 conversation with Baton: its id, the service URL and tenant to send through."""
+
+    person: str
+    conversation_id: str
+    service_url: str
+    tenant_id: str
+    user_id: str
+    aad_object_id: str | None = None
+
+
+def save(engine: sa.Engine, ref: ConversationRef, now: datetime) -> None:
+    """Keep (or replace) a person's conversation reference."""
+    values = {"conversation_id": ref.conversation_id, "service_url": ref.service_url,
+              "tenant_id": ref.tenant_id, "user_id": ref.user_id, "aad_object_id": ref.aad_object_id,
+              "updated_at": now}
+    with engine.begin() as c:
+        done = c.execute(sa.update(T).where(T.c.person == ref.person).values(**values)).rowcount
+        if not done:
+            try:
+                with c.begin_nested():
+                    c.execute(sa.insert(T).values(person=ref.person, **values))
+            except sa.exc.IntegrityError:  # another instance saved it first: ours is as new
+                c.execute(sa.update(T).where(T.c.person == ref.person).values(**values))
+
+
+def _ref(row: sa.Row[tuple[object, ...]] | None) -> ConversationRef | None:
+    if row is None:
+        return None
+    m = row._mapping
+    return ConversationRef(person=m["person"], conversation_id=m["conversation_id"],
+                           service_url=m["service_url"], tenant_id=m["tenant_id"], user_id=m["user_id"],
+                           aad_object_id=m["aad_object_id"])
+
+
+def of_person(engine: sa.Engine, person: str) -> ConversationRef | None:
+    """A person's conversation reference, if Baton has one."""
+    with engine.connect() as c:
+        return _ref(c.execute(sa.select(T).where(T.c.person == person)).first())
+
+
+def of_user(engine: sa.Engine, user_id: str) -> ConversationRef | None:
+    """The reference kept for a Teams user id (to know who a Teams user is without a lookup)."""
+    with engine.connect() as c:
+        return _ref(c.execute(sa.select(T).where(T.c.user_id == user_id)).first())
+
+
+def forget(engine: sa.Engine, person: str) -> None:
+    """Drop a person's reference (they removed the app)."""
+    with engine.begin() as c:
+        c.execute(sa.delete(T).where(T.c.person == person))
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """A file waiting for its reader's consent."""
+
+    token: str
+    person: str
+    conversation_id: str
+    filename: str
+    content: str
+
+
+def hold_file(engine: sa.Engine, f: PendingFile, now: datetime) -> None:
+    """Keep a file until its reader accepts or declines it; files older than a day are dropped."""
+    from datetime import timedelta
+
+    with engine.begin() as c:
+        c.execute(sa.delete(F).where(F.c.created_at < now - timedelta(days=FILE_DAYS)))
+        c.execute(sa.insert(F).values(token=f.token, person=f.person, conversation_id=f.conversation_id,
+                                      filename=f.filename, content=f.content, created_at=now))
+
+
+def take_file(engine: sa.Engine, token: str, person: str) -> PendingFile | None:
+    """The file waiting under ``token`` for ``person``, removed (None: no such file for them)."""
+    with engine.begin() as c:
+        row = c.execute(sa.select(F).where(F.c.token == token, F.c.person == person)).first()
+        if row is None:
+            return None
+        c.execute(sa.delete(F).where(F.c.token == token))
+        m = row._mapping
+        return PendingFile(m["token"], m["person"], m["conversation_id"], m["filename"], m["content"])

@@ -1,0 +1,152 @@
+"""Typed commands in the 1:1 chat with Baton on Teams, as /transfer is on Slack: status, history,
+list, an action's form, home and help; people the org file does not name get the help only; a
+stale card is redrawn as it stands, saying why the step cannot be taken."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot import services
+from bot.org import Org
+from bot.ports import UnitOfWork
+from sandbox.driver import Clock
+from sandbox.teams.driver import TeamsDriver
+from sandbox.teams.standin import card_of, card_text, verbs_of
+
+UoW = Callable[[], UnitOfWork]
+PP, SPO = "U0NPP1", "U0SMGR"
+
+
+def _reply(teams: TeamsDriver, person: str, text: str) -> dict[str, Any]:
+    card = card_of(teams.ask(person, text))
+    assert card is not None
+    return card
+
+
+def _raised(uow: UoW, org: Org, clock: Clock) -> int:
+    with uow() as u:
+        t = services.raise_transfer(u, org, PP, services.RaiseRequest(case_ref="X123456",
+                                                                      receiving_team="pdu-south"), clock())
+    return t.id or 0
+
+
+def test_status_history_and_list_answer_in_the_chat(teams: TeamsDriver, uow: UoW, teams_demo_org: Org,
+                                                    clock: Clock) -> None:
+    _raised(uow, teams_demo_org, clock)
+    teams.install(SPO)
+    status = _reply(teams, SPO, "transfer status X123456")
+    assert "Case transfer: X123456" in card_text(status) and "open:accept" in verbs_of(status)
+    history = _reply(teams, SPO, "<at>Baton</at> transfer history X123456")
+    assert "History of X123456" in card_text(history) and "requested" in card_text(history)
+    listed = _reply(teams, SPO, "transfer list team")
+    assert "X123456" in card_text(listed)
+
+
+def test_an_action_by_name_opens_its_form_and_a_bad_word_gets_the_help(
+        teams: TeamsDriver, uow: UoW, teams_demo_org: Org, clock: Clock) -> None:
+    _raised(uow, teams_demo_org, clock)
+    teams.install(SPO)
+    form = _reply(teams, SPO, "transfer decline X123456")
+    assert verbs_of(form)[0] == "submit:decline"
+    assert "I don't know 'frobnicate'" in card_text(_reply(teams, SPO, "transfer frobnicate"))
+    assert "transfer new" in card_text(_reply(teams, SPO, "transfer home"))
+
+
+def test_someone_the_org_file_does_not_name_gets_the_help_only(
+        teams: TeamsDriver, uow: UoW, teams_demo_org: Org, clock: Clock, engine: sa.Engine) -> None:
+    stranger = teams.connector.add_member("12345678-1234-4234-8234-123456789abc", "who@example.org")
+    teams.members["stranger"] = stranger
+    _raised(uow, teams_demo_org, clock)
+    answer = _reply(teams, "stranger", "transfer status X123456")
+    assert "does not know you" in card_text(answer) and "Case transfer" not in card_text(answer)
+
+
+def test_a_stale_card_is_redrawn_as_it_stands_and_says_why(
+        teams: TeamsDriver, uow: UoW, teams_demo_org: Org, clock: Clock, engine: sa.Engine) -> None:
+    tid = _raised(uow, teams_demo_org, clock)
+    with uow() as u:
+        services.act(u, teams_demo_org, SPO, tid, "accept", clock())
+    answer = teams.execute(SPO, "open:decline", {"transfer_id": tid})
+    assert "submit:decline" not in verbs_of(answer)
+    assert "Accepted" in card_text(answer)
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT state FROM transfer")).scalar() in ("accepted", "allocated")
+
+
+def test_a_form_sent_twice_is_applied_once(teams: TeamsDriver, uow: UoW, teams_demo_org: Org,
+                                           clock: Clock, engine: sa.Engine) -> None:
+    tid = _raised(uow, teams_demo_org, clock)
+    form = teams.execute(SPO, "open:complete", {"transfer_id": tid})
+    assert "submit:complete" not in verbs_of(form)  # not yet accepted: complete is not offered
+    form = teams.execute(SPO, "open:accept", {"transfer_id": tid})
+    token = form["actions"][0]["data"]["token"]
+    teams.execute(SPO, "submit:accept", {"transfer_id": tid, "token": token})
+    teams.execute(SPO, "submit:accept", {"transfer_id": tid, "token": token})
+    with engine.connect() as c:
+        accepted = c.execute(sa.text("SELECT count(*) FROM timeline_event WHERE kind = 'accepted'")).scalar()
+    assert accepted == 1
+    done = teams.execute(SPO, "open:complete", {"transfer_id": tid})
+    token = done["actions"][0]["data"]["token"]
+    teams.execute(SPO, "submit:complete", {"transfer_id": tid, "token": token})
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT state FROM transfer")).scalar() == "completed"
+
+
+def test_adding_the_app_is_answered_with_the_home_card(teams: TeamsDriver, uow: UoW, teams_demo_org: Org,
+                                                       clock: Clock) -> None:
+    _raised(uow, teams_demo_org, clock)
+    teams.install(SPO)
+    home = card_of(teams.chat(SPO)[0])
+    assert home is not None
+    assert "Waiting for you (1)" in card_text(home) and "X123456" in card_text(home)
+    assert "open:accept" in verbs_of(home)  # the buttons they may press, as on Slack's App Home
+    assert all(s in card_text(home) for s in ("Overdue (0)", "Inbound (0)", "Outbound (0)"))
+
+
+def test_cover_closed_and_lastteam_answer_in_the_chat(teams: TeamsDriver, engine: sa.Engine) -> None:
+    teams.install(SPO)
+    said = card_text(_reply(teams, SPO, "transfer cover u0nmgr@demo.example.gov.uk until 2026-12-04"))
+    assert "covers your transfers until 04 Dec 2026" in said
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT cover FROM cover")).scalar() == "U0NMGR"
+    assert "does not know that colleague" in card_text(
+        _reply(teams, SPO, "transfer cover who@example.org until 2026-12-04"))
+    closed = card_text(_reply(teams, SPO, "transfer closed X777777"))
+    assert "X777777 closed with pdu-south" in closed
+    assert "was last held by pdu-south" in card_text(_reply(teams, SPO, "transfer lastteam X777777"))
+    assert "agenda" in card_text(_reply(teams, SPO, "transfer agenda")).lower()
+
+
+def test_an_export_comes_as_a_file_once_its_reader_accepts_it(
+        teams: TeamsDriver, uow: UoW, teams_demo_org: Org, clock: Clock, engine: sa.Engine) -> None:
+    """`transfer export` for a report reader: a file consent card in their chat; accepted, the CSV
+    is uploaded to the address Teams gave and shown in the chat; taken once, and only by them."""
+    _raised(uow, teams_demo_org, clock)
+    reader = "U0REPORT"
+    teams.install(reader)
+    said = card_text(_reply(teams, reader, "transfer export 2026-11-01 2026-11-30"))
+    assert "on its way to this chat" in said
+    consent = teams.connector.wait_for(lambda: [
+        a for a in teams.chat(reader) for x in a.get("attachments") or []
+        if x["contentType"].endswith("file.consent")])[-1]
+    attachment = consent["attachments"][0]
+    token = attachment["content"]["acceptContext"]
+    value = {"type": "fileUpload", "action": "accept", "context": token,
+             "uploadInfo": {"name": attachment["name"], "uploadUrl": f"{teams.connector.url}/upload/s1",
+                            "contentUrl": "https://onedrive.example/x.csv", "uniqueId": "u1",
+                            "fileType": "csv"}}
+    stranger = teams.post(teams.activity("U0SMGR", "invoke", name="fileConsent/invoke", value=value))
+    assert stranger[0] == 200 and "s1" not in teams.connector.uploads  # not theirs to take
+    assert teams.post(teams.activity(reader, "invoke", name="fileConsent/invoke", value=value))[0] == 200
+    assert teams.connector.uploads["s1"].decode().startswith("id,case_ref,")
+    assert "X123456" in teams.connector.uploads["s1"].decode()
+    shown = teams.connector.wait_for(lambda: [
+        x for a in teams.chat(reader) for x in a.get("attachments") or []
+        if x["contentType"].endswith("file.info")])
+    assert shown[0]["contentUrl"] == "https://onedrive.example/x.csv"
+    teams.connector.uploads.clear()
+    assert teams.post(teams.activity(reader, "invoke", name="fileConsent/invoke", value=value))[0] == 200
+    assert not teams.connector.uploads  # taken once

@@ -1,0 +1,72 @@
+"""Adaptive Cards from the core's views: Action.Execute buttons for the viewer's actions, a
+refresh for whoever looks, forms with each error under its field, people's text escaped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import views
+from bot.actions import FieldKind, FormField
+from bot.org import load_org
+from handlers.teams import cards
+
+
+def _dump(card: Any) -> dict[str, Any]:
+    out: dict[str, Any] = cards.attachment(card)["content"]
+    return out
+
+
+def test_a_transfer_card_offers_the_viewers_actions_as_action_execute_with_a_refresh() -> None:
+    card = views.Card(transfer_id=7, case_ref="X123456", title="Case transfer: X123456", headline=("New",),
+                      fields=(("From", views.rich("North PDU")),), status=views.rich("Awaiting"),
+                      buttons=(views.Button("accept", "Accept", 7, "primary"),
+                               views.Button("decline", "Decline", 7, "danger")), fallback="X123456")
+    out = _dump(cards.transfer_card(card, refresh_users=["29:1abc"]))
+    assert out["version"] == "1.5"
+    assert [(a["verb"], a["data"], a.get("style")) for a in out["actions"]] == [
+        ("open:accept", {"transfer_id": 7}, "positive"), ("open:decline", {"transfer_id": 7}, "destructive")]
+    refresh = {"type": "Action.Execute", "verb": "refresh", "data": {"transfer_id": 7}}
+    assert out["refresh"] == {"action": refresh, "userIds": ["29:1abc"]}
+
+
+def test_a_form_shows_each_error_under_its_field_and_keeps_what_was_typed() -> None:
+    form = views.Form(action="decline", transfer_id=7, case_ref="X123456", title="Decline", submit="Decline",
+                      intro=(views.rich("Case X123456."),),
+                      inputs=(views.FormInput(FormField("rationale", "Rationale", FieldKind.text,
+                                                        multiline=True)),))
+    out = _dump(cards.form_card(form, token="t", errors={"rationale": "Give the rationale."},
+                                values={"rationale": "too *short*"}))
+    body = out["body"]
+    i = next(n for n, b in enumerate(body) if b.get("id") == "rationale")
+    assert body[i]["value"] == "too *short*" and body[i]["errorMessage"] == "Give the rationale."
+    assert body[i + 1] == {"type": "TextBlock", "id": "rationale__error", "text": "Give the rationale.",
+                           "size": "Small", "color": "Attention", "wrap": True}
+    assert out["actions"][0]["data"] == {"transfer_id": 7, "token": "t"}
+
+
+def test_peoples_text_is_escaped_and_people_are_shown_by_work_email() -> None:
+    org = load_org()
+    assert cards.escape("*bold* [link](x) _u_") == r"\*bold\* \[link\](x) \_u\_"
+    assert cards.rich(views.rich("by ", views.Person("U0SMGR")), org) == r"by u0smgr@demo.example.gov.uk"
+
+
+def test_people_on_a_card_are_mentioned_by_their_entra_id() -> None:
+    org = load_org()
+    card = views.Card(transfer_id=7, case_ref="X123456", title="Case transfer: X123456", headline=(),
+                      fields=(("Named worker", views.rich(views.Person("U0SPP1"))),),
+                      status=views.rich("Accepted by ", views.Person("U0SMGR")), buttons=(), fallback="X")
+    out = _dump(cards.transfer_card(card, org))
+    tags = [(e["text"], e["mentioned"]["id"]) for e in out["msteams"]["entities"]]
+    assert tags == [("<at>u0spp1@demo.example.gov.uk</at>", org.person("U0SPP1").entra_id),
+                    ("<at>u0smgr@demo.example.gov.uk</at>", org.person("U0SMGR").entra_id)]
+    assert out["body"][-1]["text"] == "Accepted by <at>u0smgr@demo.example.gov.uk</at>"
+
+
+def test_a_digest_card_has_one_container_per_case_with_its_buttons() -> None:
+    delay = views.Button("record_delay", "Record delay", 1)
+    d = views.Digest((views.DigestItem("X1", 1, "Overdue", (delay,)), views.DigestItem("X2", 2, "Due soon")),
+                     page=1, pages=2)
+    out = _dump(cards.digest_card(d))
+    assert "(1 of 2)" in out["body"][0]["text"]
+    assert out["body"][1]["items"][1]["actions"][0]["verb"] == "open:record_delay"
+    assert len(out["body"][2]["items"]) == 1
