@@ -54,12 +54,12 @@ def test_a_bad_case_reference_is_refused_on_its_field_and_nothing_is_raised(chat
 
 def test_the_early_heads_up_goes_to_the_buddy_manager(chat: ChatSide, uow: UoW) -> None:
     """ROCH: "FRT PM will have a discussion with their locality 'buddy'" at the earliest point."""
-    errors = chat.raise_transfer("U0RFSW1", {"case_ref": text_input("LCS1001"),
+    errors = chat.raise_transfer("U0RFSW1", {"case_ref": text_input("301001"),
                                              "receiving_team": select("roch-cp-1"),
                                              "kind": select(chat.org.pack_for("roch-frt-1").kinds[0].id)},
                                  heads_up=True)
     assert not errors, errors
-    assert "LCS1001" in chat.delivered("U0RCMGR", "LCS1001")
+    assert "301001" in chat.delivered("U0RCMGR", "301001")
 
 
 def test_decline_with_rationale_then_the_holding_manager_disputes(chat: ChatSide, uow: UoW) -> None:
