@@ -62,8 +62,9 @@ def test_raise_and_accept_in_teams_mode_with_microsofts_renderer(teams_page: Pag
 def test_twenty_working_days_later_the_practitioner_gets_a_digest_card(teams_page: Page,
                                                                        sandbox: Sandbox) -> None:
     """The shared clock moves on to day 20; the sweep runs in the Teams world too: the
-    practitioner's digest card says the transfer is due today, and their transfer card (redrawn)
-    now offers Record delay reason; the renderer draws the cards' markdown (bold case reference)."""
+    practitioner's digest card says the transfer is due today, with no Record delay reason yet;
+    the next working day (the breach) their transfer card, redrawn, offers it; the renderer draws
+    the cards' markdown (bold case reference)."""
     from bot import services
     from sandbox.teams.page import TeamsSandbox
 
@@ -77,6 +78,8 @@ def test_twenty_working_days_later_the_practitioner_gets_a_digest_card(teams_pag
     page.click("[data-advance='20']")
     page.wait_for_selector("#chat .ac-adaptiveCard >> text=Transfers that need your attention", timeout=15000)
     page.wait_for_selector("#chat .ac-adaptiveCard >> text=0 working days left")
-    page.wait_for_selector("#chat .ac-pushButton >> text=Record delay reason")
+    assert page.locator("#chat .ac-pushButton >> text=Record delay reason").count() == 0
+    page.click("[data-advance='next']")
+    page.wait_for_selector("#chat .ac-pushButton >> text=Record delay reason", timeout=15000)
     assert page.locator("#chat strong >> text=X123456").count() >= 1
     shot(page, "teams-digest")
