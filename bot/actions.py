@@ -433,9 +433,8 @@ CATALOGUE: tuple[Action, ...] = (
         awaited_text="from the 20-day breach until a reason is recorded, and again at a new breach "
                      "(the endorsed expected-by date missed); a further reason is an update, by "
                      "`/transfer delay CRN`",
-        update_note="A reason for delay is already recorded for the deadline now missed (or none "
-                    "is missed yet): this records a further reason and the actions in hand, as an "
-                    "update.",
+        update_note="No reason is asked for now (no deadline is missed, or its reason is "
+                    "recorded): this records one as an update, with the actions in hand.",
         records="the reason for delay and the actions in hand",
     ),
     Action(
