@@ -4,12 +4,15 @@ Each :class:`Action` says what it is called, what its button and form say, which
 it records, who may take it (roles), from which states, on which transfers (``when``) and the
 fields its form asks for. :func:`refusal` is the one rule: the domain enforces it on every step
 and the chat surfaces use it (through :func:`available`) to show exactly the buttons a person may
-press now. Pure: no chat platform, no SQL.
+press now. An action may also say its button is offered only while the policy awaits the step
+(``awaited``): a delay reason is asked for at the 20-day breach, and once it is recorded the
+button goes; the step itself stays allowed, as an update by the typed command. Pure: no chat
+platform, no SQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -22,6 +25,7 @@ from bot.policy import BreachAction, Choice, PolicyPack
 from bot.states import AWAITING_DECISION, IN_DISPUTE, LIVE, OPEN, STATE_LABELS, State, states_text
 
 if TYPE_CHECKING:
+    from bot.clocks import Deadline
     from bot.domain import Transfer
 
 MAX_TEXT = 3000  # the longest free text Baton keeps (Slack's limit for a plain-text input)
@@ -109,6 +113,8 @@ def _dispute_ok(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | Dom
 
 # A condition returns why the step does not apply (a message, or the error itself), or None.
 Condition = Callable[["PolicyPack | None", "Transfer", Actor], "str | DomainError | None"]
+# Whether the policy awaits the step on this transfer today, given its clocks: the button's rule.
+Awaited = Callable[["PolicyPack", "Transfer", "Sequence[Deadline]", date], bool]
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,11 @@ class Action:
     # the domain checks a step it has no pack for: pack-dependent conditions then pass.
     when: Condition = _always
     when_text: str = ""  # the condition in words, for the README
+    # The button is offered only while the policy awaits the step (None: whenever it may be
+    # taken). Outside that the step stays allowed (``refusal``), by the typed command: an update.
+    awaited: Awaited | None = None
+    awaited_text: str = ""  # when the button is offered, in words, for the README
+    update_note: str = ""  # the form's line when the step is taken while not awaited
 
     def field(self, name: str) -> FormField:
         """The form field called ``name``."""
@@ -160,6 +171,29 @@ def _endorsable(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | Dom
         return ("Senior management already endorsed the extension"
                 + (f" (expected by {until})" if until else "") + "; nothing has changed.")
     return None
+
+
+def delay_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], today: date
+                  ) -> Deadline | None:
+    """The missed clock whose reason for delay the policy awaits from the transferring area, if
+    any: one asking for it at its breach (probation's 20 working days: "Where this cannot be
+    achieved, the reasons for the delay and actions being undertaken to progress must be fully
+    recorded"), running and past its due date, with no reason recorded since that date passed.
+    A new breach (the endorsed expected-by date missed too) awaits a new reason."""
+    from bot.domain import local_date  # the domain imports this module
+
+    last = t.last_event("delay_recorded")
+    for d in clocks:
+        clock = next((c for c in pack.clocks if c.name == d.clock), None)
+        if clock is None or BreachAction.record_delay not in clock.at_breach or not d.overdue(today):
+            continue
+        if last is None or local_date(last.at) <= d.due_on:
+            return d
+    return None
+
+
+def _delay_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], today: date) -> bool:
+    return delay_awaited(pack, t, clocks, today) is not None
 
 
 def _address_clock(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
@@ -395,6 +429,12 @@ CATALOGUE: tuple[Action, ...] = (
         ),
         when=_has_clock_action(BreachAction.record_delay),
         when_text="the policy asks the transferring area for delay reasons",
+        awaited=_delay_awaited,
+        awaited_text="from the 20-day breach until a reason is recorded, and again at a new breach "
+                     "(the endorsed expected-by date missed); a further reason is an update, by "
+                     "`/transfer delay CRN`",
+        update_note="No reason is asked for now (no deadline is missed, or its reason is "
+                    "recorded): this records one as an update, with the actions in hand.",
         records="the reason for delay and the actions in hand",
     ),
     Action(
@@ -487,11 +527,20 @@ def check(a: Action, t: Transfer, actor: Actor, pack: PolicyPack | None) -> None
         raise err
 
 
-def available(t: Transfer, actor: Actor, pack: PolicyPack) -> list[Action]:
-    """Which actions this person may take on this transfer now, in catalogue order."""
+def available(t: Transfer, actor: Actor, pack: PolicyPack, *, clocks: Sequence[Deadline],
+              today: date) -> list[Action]:
+    """The buttons this person is offered on this transfer now, in catalogue order: the actions
+    they may take, less those the policy does not await now (``awaited``; still typed)."""
     if actor.has(Role.system) or not actor.roles:
         return []
-    return [a for a in CATALOGUE if refusal(a, t, actor, pack) is None]
+    return [a for a in CATALOGUE
+            if refusal(a, t, actor, pack) is None and offered_now(a, t, pack, clocks, today)]
+
+
+def offered_now(a: Action, t: Transfer, pack: PolicyPack, clocks: Sequence[Deadline], today: date
+                ) -> bool:
+    """Whether ``a``'s button is due now, whoever may press it (its ``awaited`` rule only)."""
+    return a.awaited is None or a.awaited(pack, t, clocks, today)
 
 
 # ---- forms -----------------------------------------------------------------------------------
@@ -671,12 +720,14 @@ def applies_to(a: Action, pack: PolicyPack) -> bool:
 def catalogue_table(packs: Mapping[str, PolicyPack]) -> str:
     """Every action as a Markdown table: who may take it, from which states, on which transfers,
     under which packs (the README's table, and ``baton actions``)."""
-    rows = ["| action (`/transfer …`) | button | who may take it | from | only when | packs | records |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| action (`/transfer …`) | button | who may take it | from | only when | button offered "
+            "only | packs | records |",
+            "|---|---|---|---|---|---|---|---|"]
     for a in CATALOGUE:
         names = [n for n, p in packs.items() if applies_to(a, p)]
         rows.append(
             f"| `{a.name.replace('_', '-')}` | {a.label} | {who_can(a)} | {states_text(a.states)} | "
-            f"{a.when_text or '-'} | {'all' if len(names) == len(packs) else ', '.join(names)} | "
+            f"{a.when_text or '-'} | {a.awaited_text or '-'} | "
+            f"{'all' if len(names) == len(packs) else ', '.join(names)} | "
             f"{a.records} |")
     return "\n".join(rows)

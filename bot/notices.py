@@ -263,7 +263,8 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
         return card(holders, f"{receiving} asks {holding} for this work by {due}: {items}. "
                              "It never delays the transfer.", "holding")
     if ev.kind == "delay_recorded":
-        told = _unique([*receivers, *_holding_senior(org, t, pack)], (ev.actor,))
+        # the rest of the holding team too: its Record delay reason button has gone
+        told = _unique([*holders, *receivers, *_holding_senior(org, t, pack)], (ev.actor,))
         return card(told, f"{holding} recorded the reason for the delay and the actions in hand "
                           "(on the card's history).", "delay")
     if ev.kind == "extension_endorsed":

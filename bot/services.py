@@ -747,9 +747,11 @@ def card_for(uow: UnitOfWork, org: Org, t: Transfer, viewer: str | None, now: da
     pack = org.pack_for(t.holding_team)
     today = local_date(now)
     offered: list[actions.Action] = []
+    clocks = transfer_deadlines(org, t)
     if viewer is not None:
-        offered = actions.available(t, actor_for(uow, org, t, viewer, today), pack)
-    return views.card(t, transfer_deadlines(org, t), cal=calendar(org), today=today,
+        offered = actions.available(t, actor_for(uow, org, t, viewer, today), pack, clocks=clocks,
+                                    today=today)
+    return views.card(t, clocks, cal=calendar(org), today=today,
                       offered=offered, headline=headline, pack=pack, org=org, brief=brief)
 
 
@@ -939,7 +941,8 @@ def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
         t = uow.transfers.get(r.id)
         if t is None:
             continue
-        offered = actions.available(t, actor_for(uow, org, t, user, today), org.pack_for(t.holding_team))
+        offered = actions.available(t, actor_for(uow, org, t, user, today), org.pack_for(t.holding_team),
+                                    clocks=transfer_deadlines(org, t), today=today)
         if offered:
             waiting.append((r, views.buttons(t, offered)))
     return HomeLists(waiting=waiting, outbound=outbound, inbound=inbound, escalated=escalated)

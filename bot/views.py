@@ -15,6 +15,7 @@ from bot import actions
 from bot.actions import Action, FieldKind, FormField
 from bot.calendar import WorkingCalendar
 from bot.clocks import Deadline, next_deadline
+from bot.clocks import deadlines as clocks_of
 from bot.domain import UK_TIME, TimelineEvent, Transfer, local_date
 from bot.org import Actor, Org
 from bot.policy import Choice, PolicyPack
@@ -193,17 +194,6 @@ def raised_by(t: Transfer, pack: PolicyPack | None, org: Org | None) -> str:
     return f"{team}'s {role}"
 
 
-def _delay_owed(t: Transfer, pack: PolicyPack, d: Deadline, today: date) -> bool:
-    """A breached clock asks the transferring area for a delay reason not yet recorded."""
-    from bot.policy import BreachAction
-
-    clock = next((c for c in pack.clocks if c.name == d.clock), None)
-    if clock is None or BreachAction.record_delay not in clock.at_breach or not d.overdue(today):
-        return False
-    last = t.last_event("delay_recorded")
-    return last is None or local_date(last.at) <= d.due_on
-
-
 def todo(t: Transfer, deadlines: list[Deadline], *, pack: PolicyPack, org: Org | None,
          cal: WorkingCalendar, today: date) -> str:
     """Who must do what by when, in the pack's words: "South PDU: decide on X123456 by Tue 22
@@ -217,9 +207,10 @@ def todo(t: Transfer, deadlines: list[Deadline], *, pack: PolicyPack, org: Org |
         return f"{holding}: dispute the decline on {ref}, or keep the case."
     if not t.is_open:
         return ""
-    if d is not None and _delay_owed(t, pack, d, today):
+    owed = actions.delay_awaited(pack, t, deadlines, today)
+    if owed is not None:  # the button offered is the same rule (actions.delay_awaited)
         return (f"{holding}: record the reason for delay on {ref} and the actions in hand "
-                f"({d.label} {day(d.due_on)}, {days_left_text(d.due_on, cal, today)}).")
+                f"({owed.label} {day(owed.due_on)}, {days_left_text(owed.due_on, cal, today)}).")
     if t.work_items and t.work_due:
         return (f"{holding}: do the work asked for on {ref} by {day(t.work_due)} "
                 f"({days_left_text(t.work_due, cal, today)}): " + "; ".join(t.work_items) + ".")
@@ -424,6 +415,8 @@ def form(a: Action, t: Transfer, pack: PolicyPack, actor: Actor, *, cal: Working
     intro: list[Rich] = [rich(f"Case {t.case_ref}.")]
     if a.explain:
         intro.append(rich(a.explain))
+    if a.update_note and not actions.offered_now(a, t, pack, clocks_of(t, pack, cal), today):
+        intro.append(rich(a.update_note))  # typed, though no button asks for it now
     if a.name == "decline" and pack.decline_reasons:
         intro.append(rich(pack.decline_reasons_intro + "."))
     if a.name == "decline" and pack.capacity is not None:  # ROCH, S2: never a reason to decline

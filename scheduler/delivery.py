@@ -184,10 +184,12 @@ class Delivery:
         a = actions.BY_NAME[name]
         if any(ev.kind == a.event and ev.at >= asked for ev in t.timeline):
             return False  # answered since the digest asked
+        pack, today = self.org.pack_for(t.holding_team), local_date(now)
+        clocks = services.transfer_deadlines(self.org, t)
         if viewer is None or viewer.startswith("C"):  # a channel: whoever reads it may act
-            return t.state in a.states
-        actor = services.actor_for(u, self.org, t, viewer, local_date(now))
-        return a in actions.available(t, actor, self.org.pack_for(t.holding_team))
+            return t.state in a.states and actions.offered_now(a, t, pack, clocks, today)
+        actor = services.actor_for(u, self.org, t, viewer, today)
+        return a in actions.available(t, actor, pack, clocks=clocks, today=today)
 
     def _card(self, transfer_id: int, viewer: str | None, now: datetime,
               headline: tuple[str, ...] = ()) -> views.Card | None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser.conftest import axe
 from tests.browser.test_sandbox import (
     PRACTITIONER,
     RECEIVING_MANAGER,
@@ -29,8 +27,6 @@ with contextlib.suppress(ImportError):  # without it the browser fixture skips (
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def test_receiving_manager_reads_what_to_do_and_by_when_without_opening_anything(page: Page) -> None:
@@ -101,26 +97,6 @@ def test_cover_takes_at_name_as_people_type_it(page: Page) -> None:
         has_text="covers your transfers until 04 Dec 2026").first).to_be_visible()
 
 
-def _axe(page: Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.2 AA violations on the page as it is now."""
-    if not AXE.exists():
-        message = f"ACCESSIBILITY CHECK NOT RUN: {AXE} is missing (make install runs npm ci)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI must run it.")
-        warnings.warn(message, stacklevel=1)
-        pytest.skip(message)
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        # Through DevTools, not a <script> tag: the page's Content-Security-Policy forbids inline
-        # scripts, and the check must not loosen it.
-        page.evaluate("() => {" + AXE.read_text(encoding="utf-8") + "\n}")
-        assert page.evaluate("typeof window.axe") == "object"
-    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-                           ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
-                           "help: v.help, nodes: v.nodes.map(n => n.target.join(' '))})))",
-                           WCAG_22_AA)
-    return list(result)
-
-
 def test_the_page_passes_axe_core_at_wcag_2_2_aa_on_its_main_views_and_an_open_form(page: Page) -> None:
     """The DM with a card, the App Home, a channel, and the raise form open: no WCAG 2.2 A or AA
     violation that axe-core finds."""
@@ -129,14 +105,14 @@ def test_the_page_passes_axe_core_at_wcag_2_2_aa_on_its_main_views_and_an_open_f
     be(page, RECEIVING_MANAGER)
     go_to(page, "Messages with Baton")
     expect(card(page)).to_be_visible()
-    found["dm"] = _axe(page)
+    found["dm"] = axe(page)
     go_to(page, "Home")
     expect(page.locator("#conversation")).to_contain_text("Waiting on you")
-    found["home"] = _axe(page)
+    found["home"] = axe(page)
     page.locator("#channel-list button").first.click()  # a channel, as anyone reads it
-    found["channel"] = _axe(page)
+    found["channel"] = axe(page)
     fill_raise_form(page)
-    found["raise form"] = _axe(page)
+    found["raise form"] = axe(page)
     assert {k: v for k, v in found.items() if v} == {}, json.dumps(found, indent=1)
     page.evaluate("document.getElementById('modal-body').append(document.createElement('button'))")
-    assert "button-name" in [v["id"] for v in _axe(page)]  # the check does catch a violation
+    assert "button-name" in [v["id"] for v in axe(page)]  # the check does catch a violation

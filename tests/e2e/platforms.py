@@ -5,6 +5,7 @@ Teams' Action.Execute invokes and the cards Baton answers with."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -57,6 +58,10 @@ class ChatSide(Protocol):
 
     def copies(self, user: str, text: str) -> int:
         """How many messages mentioning ``text`` were posted to ``user`` (redraws not counted)."""
+
+    def buttons(self, user: str, ready: Callable[[list[str]], bool]) -> list[str]:
+        """The catalogue actions offered on every message in ``user``'s chat (latest version of
+        each, redraws included), once ``ready`` says they are what is awaited (waited for)."""
 
 
 def _plain(el: dict[str, Any], org: Org, *, people_as_entra: bool) -> Any:
@@ -155,6 +160,24 @@ class SlackSide:
                                               if text in str(m.blocks) + m.text])
         return str(found[-1].blocks) + found[-1].text
 
+    def buttons(self, user: str, ready: Callable[[list[str]], bool]) -> list[str]:
+        """The action_ids of every button in the DMs, as catalogue action names."""
+        def walk(node: Any) -> list[str]:
+            if isinstance(node, list):
+                return [n for x in node for n in walk(x)]
+            if not isinstance(node, dict):
+                return []
+            own = str(node.get("action_id", "")) if node.get("type") == "button" else ""
+            return ([ids.action_of_button(own)] if own.startswith("transfer_") else []) + [
+                n for v in node.values() for n in walk(v)]
+
+        def names() -> list[str] | None:
+            got = walk([m.blocks or [] for m in self.slack.api.messages(user)])
+            return got if ready(got) else None
+
+        found: list[str] = wait(self.slack.api, names)
+        return found
+
 
 @dataclass
 class TeamsSide:
@@ -249,3 +272,13 @@ class TeamsSide:
 
         got: str = self.teams.connector.wait_for(found)
         return got
+
+    def buttons(self, user: str, ready: Callable[[list[str]], bool]) -> list[str]:
+        """The verbs ``open:ACTION`` of every card's Action.Execute buttons, as action names."""
+        def names() -> list[str] | None:
+            got = [v.removeprefix("open:") for a in self.teams.chat(user)
+                   for v in verbs_of(card_of(a)) if v.startswith("open:")]
+            return got if ready(got) else None
+
+        found: list[str] = self.teams.connector.wait_for(names)
+        return found

@@ -96,19 +96,28 @@ def test_accept_then_complete(chat: ChatSide, uow: UoW) -> None:
 
 def test_a_breach_on_the_simulated_clock_asks_the_practitioner_for_the_delay_reason(
         chat: ChatSide, uow: UoW, clock: Clock, request: pytest.FixtureRequest) -> None:
-    """FAQ: at 20 working days the transferring area records the reason for delay."""
+    """FAQ: "Where this cannot be achieved, the reasons for the delay and actions being
+    undertaken to progress must be fully recorded", by the transferring area "if the 20
+    working-day deadline is missed". Before the breach no card offers Record delay reason; at it
+    the practitioner's card and digest do; once the reason is recorded every message of theirs is
+    redrawn without it (Withdraw stays), and the holding manager's too."""
     _raise(chat)
     tid = _tid(uow)
+    assert "record_delay" not in chat.buttons(PP, lambda names: "withdraw" in names)
     runtime = request.getfixturevalue("runtime" if chat.name == "slack" else "teams_runtime")
     clock.now = datetime.combine(date(2026, 12, 22), time(10), tzinfo=UK_TIME)
     tick(runtime.delivery.engine, chat.org, runtime.delivery, clock.now)
     assert "X123456" in chat.delivered(PP, "Record delay")
+    assert chat.buttons(PP, lambda names: names.count("record_delay") >= 2)  # card and digest
     chat.press(PP, "record_delay", tid)
     assert chat.form_open(PP, "record_delay")
     assert not chat.submit(PP, {"reason": text_input("Awaiting police checks"),
                                 "actions": text_input("Chased the police twice")})
     with uow() as u:
         assert services.load(u, transfer_id=tid).timeline[-1].kind == "delay_recorded"
+    assert "withdraw" in chat.buttons(PP, lambda names: "record_delay" not in names)
+    assert "X123456" in chat.delivered(NSPO, "recorded the reason for the delay")
+    assert "record_delay" not in chat.buttons(NSPO, lambda names: True)
 
 
 def test_hourly_sweeps_on_day_21_escalate_once_per_case_and_digest_the_practitioner(

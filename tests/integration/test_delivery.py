@@ -213,9 +213,9 @@ def test_redraws_waiting_for_one_transfer_are_done_once(engine: sa.Engine, org: 
                          reason=f"waiting for the court report {i}", actions="chased the court twice")
     delivery.deliver(NOW)
     assert len(chat.updates) == 3 and len({(ch, ts) for ch, ts, _ in chat.updates}) == 3
-    # 3 first cards, 3 redraw rows, and each delay reason told to the receiving manager and the
-    # transferring area's senior manager (6 cards of their own)
-    assert _status(engine) == {"sent": 12}
+    # 3 first cards, 3 redraw rows, and each delay reason told to the receiving manager, the
+    # holding manager and the transferring area's senior manager (9 cards of their own)
+    assert _status(engine) == {"sent": 15}
 
 
 # ---- digests: one line per case --------------------------------------------------------------

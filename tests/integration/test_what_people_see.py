@@ -184,6 +184,70 @@ def test_a_delay_reason_and_an_endorsement_are_told_and_the_date_moves_every_clo
         assert "endorse" not in [b.action for b in services.card_for(u, org, t, "U0SMT1", day).buttons]
 
 
+ON_THE_TRANSFER = ("U0NPP1", "U0NPP2", "U0NMGR", "U0SMGR", "U0SPP1", "U0SMT1")
+
+
+def test_no_card_offers_record_delay_once_a_reason_is_recorded_until_the_next_breach(
+        engine: sa.Engine, org: Org, uow: UoW) -> None:
+    """FAQ: "Where this cannot be achieved, the reasons for the delay and actions being
+    undertaken to progress must be fully recorded", by the transferring area "if the 20
+    working-day deadline is missed". At the breach (Tue 22 Dec) the practitioner's card offers
+    Record delay reason; once they record one, every card of the transfer is redrawn without it,
+    for everyone, and the holding manager is told. A further reason is still typed (its form
+    says it is an update). When the endorsed expected-by date (Fri 29 Jan) is missed too, the
+    sweep's redraw on Mon 1 Feb offers it again."""
+    tid = _raise(uow, org)
+    chat = FakeChat()
+    delivery = Delivery(engine, org, chat, uow)
+    delivery.deliver(REQUESTED)
+
+    def buttons(card: views.Card) -> list[str]:
+        return [b.action for b in card.buttons]
+
+    def anyone_offered(now: datetime) -> list[str]:
+        with uow() as u:
+            t = u.transfers.get(tid)
+            assert t is not None
+            return [p for p in ON_THE_TRANSFER
+                    if "record_delay" in buttons(services.card_for(u, org, t, p, now))]
+
+    assert anyone_offered(at(date(2026, 12, 21))) == []  # day 20: not missed yet
+    breach = at(date(2026, 12, 22))
+    sweep(engine, org, breach)
+    delivery.deliver(breach)
+    assert "record_delay" in buttons(_cards_of(chat, "U0NPP1")[-1])
+    assert anyone_offered(breach) == ["U0NPP1", "U0NPP2", "U0NMGR"]
+
+    def intro(user: str) -> str:
+        with uow() as u:
+            form = services.form_for(u, org, user, tid, "record_delay", breach)
+        return " ".join("".join(str(p) for p in line) for line in form.intro)
+
+    assert "as an update" not in intro("U0NPP1")
+    with uow() as u:
+        services.act(u, org, "U0NPP1", tid, "record_delay", breach,
+                     reason="Waiting for the police checks", actions="Chased the police twice")
+    delivery.deliver(breach)
+    redrawn = _cards_of(chat, "U0NPP1")[-1]
+    assert "record_delay" not in buttons(redrawn)
+    assert "record the reason for delay" not in redrawn.todo
+    assert anyone_offered(breach) == [] == anyone_offered(at(date(2027, 1, 5)))
+    told = [c for c in _cards_of(chat, "U0NMGR") if c.headline
+            and "recorded the reason for the delay" in c.headline[0]]
+    assert told and "record_delay" not in buttons(told[-1])
+    assert "as an update" in intro("U0NMGR")
+
+    with uow() as u:
+        services.act(u, org, "U0SMT1", tid, "endorse", at(date(2027, 1, 6)),
+                     rationale="Complex MAPPA case", expected_by=date(2027, 1, 29))
+    assert anyone_offered(at(date(2027, 1, 29))) == []
+    missed = at(date(2027, 2, 1))
+    sweep(engine, org, missed)
+    delivery.deliver(missed)
+    assert "record_delay" in buttons(_cards_of(chat, "U0NPP1")[-1])
+    assert anyone_offered(missed) == ["U0NPP1", "U0NPP2", "U0NMGR"]
+
+
 def test_a_digests_button_goes_once_its_ask_is_answered(engine: sa.Engine, org: Org,
                                                          uow: UoW) -> None:
     """At the breach (Tue 22 Dec) the holding practitioner's reminder offers Record delay reason;

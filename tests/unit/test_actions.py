@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from bot import actions
-from bot.actions import CATALOGUE, clean_text, parse, refusal
+from bot.actions import CATALOGUE, Action, clean_text, parse, refusal
+from bot.calendar import calendar_for
+from bot.clocks import deadlines
 from bot.domain import Transfer, new_transfer
 from bot.errors import DomainError, FormErrors, NotPermitted
 from bot.org import Actor, Role
@@ -41,6 +43,12 @@ S2 = builtin_pack("council-s2")
 PACKS = {p.name: p for p in (PROBATION, BURY, ROCHDALE, LEICS, S2)}
 
 RATIONALE = "Victim lives two streets from the proposed address"
+CAL = calendar_for("ENG")
+
+
+def offered(t: Transfer, person: Actor, pack: PolicyPack, today: date = NOW.date()) -> list[Action]:
+    """The buttons ``person`` is offered on ``t`` on ``today``, its clocks as they run."""
+    return actions.available(t, person, pack, clocks=deadlines(t, pack, CAL), today=today)
 
 
 def later(hours: int = 0, days: int = 0) -> datetime:
@@ -48,23 +56,30 @@ def later(hours: int = 0, days: int = 0) -> datetime:
     return NOW + timedelta(days=days, hours=hours)
 
 
-def fresh(pack: PolicyPack = PROBATION, *, kind: str = "permanent", **fields: Any) -> Transfer:
+def fresh(pack: PolicyPack = PROBATION, *, kind: str = "permanent", at: datetime = NOW,
+          **fields: Any) -> Transfer:
     """A transfer created by the holding practitioner, not yet requested."""
     ref = "X123456" if pack.name == "probation" else "101001"
     t = new_transfer(case_ref=ref, pack=pack, holding_team="team-hold", receiving_team="team-recv",
-                     kind=kind, actor=PP, now=NOW, **fields)
+                     kind=kind, actor=PP, now=at, **fields)
     t.id = 7
     return t
 
 
-def requested(pack: PolicyPack = PROBATION, **kw: Any) -> Transfer:
-    """A transfer requested at NOW, its request checklist (if any) signed off first."""
-    t = fresh(pack, **kw)
+def requested(pack: PolicyPack = PROBATION, at: datetime = NOW, **kw: Any) -> Transfer:
+    """A transfer requested at ``at`` (NOW), its request checklist (if any) signed off first."""
+    t = fresh(pack, at=at, **kw)
     for cl in pack.gating("request", t.kind):
         for item in cl.items:
-            t.confirm(HM, NOW, pack, checklist=cl.id, item=item.id)
-    t.request(PP, NOW, pack)
+            t.confirm(HM, at, pack, checklist=cl.id, item=item.id)
+    t.request(PP, at, pack)
     return t
+
+
+def breached() -> Transfer:
+    """A probation transfer requested on Fri 23 Oct 2026: its 20 working days ran out on Fri 20
+    Nov, so on NOW (Mon 23 Nov) its delay reason is awaited."""
+    return requested(at=datetime(2026, 10, 23, 10, tzinfo=UTC))
 
 
 def heads_up() -> Transfer:
@@ -180,7 +195,7 @@ CASES: dict[str, Case] = {
     "dispute": Case(declined, HM, PP, completed),
     "escalate": Case(disputed, RM, PP, declined),
     "decide": Case(disputed, SENIOR, HM, requested),
-    "record_delay": Case(requested, PP, RM, completed),
+    "record_delay": Case(breached, PP, RM, completed),
     "endorse": Case(requested, HOLDING_SENIOR, SENIOR, withdrawn),
     "address_assessed": Case(lambda: requested(flags=HOME_VISIT), RM, PP,
                              lambda: accepted(flags=HOME_VISIT)),
@@ -255,16 +270,17 @@ def test_state_is_checked_before_role(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_available_agrees_with_refusal(name: str) -> None:
     """For every person, on the entry's transfers, available() offers exactly the actions
-    refusal() allows, in catalogue order."""
+    refusal() allows whose button is due now (``awaited``), in catalogue order."""
     c = CASES[name]
     for t in (c.setup(), c.wrong()):
-        pack = pack_of(t)
+        pack, clocks = pack_of(t), deadlines(t, pack_of(t), CAL)
         for person in PEOPLE:
-            allowed = [a for a in CATALOGUE if refusal(a, t, person, pack) is None]
-            assert actions.available(t, person, pack) == allowed, (t.state, person.user)
+            allowed = [a for a in CATALOGUE if refusal(a, t, person, pack) is None
+                       and actions.offered_now(a, t, pack, clocks, NOW.date())]
+            assert offered(t, person, pack) == allowed, (t.state, person.user)
     t = c.setup()
-    assert actions.BY_NAME[name] in actions.available(t, c.allowed, pack_of(t))
-    assert actions.BY_NAME[name] not in actions.available(t, c.refused, pack_of(t))
+    assert actions.BY_NAME[name] in offered(t, c.allowed, pack_of(t))
+    assert actions.BY_NAME[name] not in offered(t, c.refused, pack_of(t))
 
 
 def test_baton_and_people_with_no_role_get_no_buttons() -> None:
@@ -272,17 +288,17 @@ def test_baton_and_people_with_no_role_get_no_buttons() -> None:
     role on the transfer is offered none either."""
     t = requested()
     assert refusal(actions.BY_NAME["accept"], t, BATON, PROBATION) is None
-    assert actions.available(t, BATON, PROBATION) == []
-    assert actions.available(t, NOBODY, PROBATION) == []
+    assert offered(t, BATON, PROBATION) == []
+    assert offered(t, NOBODY, PROBATION) == []
 
 
 def test_receiving_manager_sees_the_decision_steps_on_a_new_probation_request() -> None:
     """A requested probation transfer offers its receiving manager Accept, Decline, Ask for work,
     Raise a dispute and, where the receiving area does the home visit, Record address
     assessment; nothing of the holding team's alone."""
-    names = [a.name for a in actions.available(requested(), RM, PROBATION)]
+    names = [a.name for a in offered(requested(), RM, PROBATION)]
     assert names == ["accept", "decline", "request_work", "dispute"]
-    names = [a.name for a in actions.available(requested(flags=HOME_VISIT), RM, PROBATION)]
+    names = [a.name for a in offered(requested(flags=HOME_VISIT), RM, PROBATION)]
     assert names == ["accept", "decline", "request_work", "dispute", "address_assessed"]
 
 
@@ -328,6 +344,56 @@ def test_record_delay_applies_where_the_policy_asks_the_transferring_area() -> N
     assert str(err) == f"The {BURY.title} policy has no such step."
 
 
+DELAY = actions.BY_NAME["record_delay"]
+
+
+def _names(t: Transfer, today: date) -> dict[str, list[str]]:
+    return {p.user: [a.name for a in offered(t, p, PROBATION, today)] for p in PEOPLE}
+
+
+def test_delay_reason_button_is_offered_from_the_20_day_breach_until_a_reason_is_recorded() -> None:
+    """Probation FAQ: "Where this cannot be achieved, the reasons for the delay and actions being
+    undertaken to progress must be fully recorded"; the transferring area is responsible "for
+    recording the reason for delay if the 20 working-day deadline is missed". Requested Mon 23
+    Nov: day 20 is Mon 21 Dec. The holding team is offered Record delay reason from Tue 22 Dec,
+    and nobody is once a reason is recorded; a further reason stays possible (typed), an update."""
+    t = requested()
+    assert not any("record_delay" in n for n in _names(t, date(2026, 12, 21)).values())
+    on_breach = _names(t, date(2026, 12, 22))
+    assert "record_delay" in on_breach[PP.user] and "record_delay" in on_breach[HM.user]
+    assert "record_delay" not in on_breach[RM.user]
+    t.record_delay(PP, datetime(2026, 12, 22, 11, tzinfo=UTC), reason="Awaiting police checks",
+                   actions="Chased the police twice", pack=PROBATION)
+    for day in (date(2026, 12, 22), date(2027, 1, 4)):
+        assert not any("record_delay" in n for n in _names(t, day).values()), day
+    assert refusal(DELAY, t, PP, PROBATION) is None  # still recorded by `/transfer delay X123456`
+
+
+def test_a_missed_expected_by_date_asks_again_for_a_delay_reason() -> None:
+    """Probation FAQ: the reasons for delay "must be fully recorded". Endorsed with the transfer
+    now expected by Fri 29 Jan 2027, the 20-day clock follows that date: when it is missed too
+    (Mon 1 Feb) the holding team is asked again, until the new reason is recorded."""
+    t = requested()
+    t.record_delay(PP, datetime(2026, 12, 22, 11, tzinfo=UTC), reason="Awaiting police checks",
+                   actions="Chased the police twice", pack=PROBATION)
+    t.endorse_extension(HOLDING_SENIOR, datetime(2027, 1, 6, 11, tzinfo=UTC), pack=PROBATION,
+                        rationale="Complex MAPPA case", expected_by=date(2027, 1, 29))
+    assert "record_delay" not in _names(t, date(2027, 1, 29))[PP.user]
+    assert "record_delay" in _names(t, date(2027, 2, 1))[PP.user]
+    t.record_delay(HM, datetime(2027, 2, 1, 11, tzinfo=UTC), reason="Court date moved again",
+                   actions="Asked the court to list it", pack=PROBATION)
+    assert not any("record_delay" in n for n in _names(t, date(2027, 2, 1)).values())
+
+
+def test_the_catalogue_says_which_buttons_are_offered_only_while_awaited() -> None:
+    """The distinction is the catalogue's: only Record delay reason's button waits for its step
+    to be asked for, and `baton actions` (the README's table) says so and how to type it."""
+    assert [a.name for a in CATALOGUE if a.awaited is not None] == ["record_delay"]
+    table = actions.catalogue_table(PACKS)
+    row = next(r for r in table.splitlines() if r.startswith("| `record-delay`"))
+    assert "from the 20-day breach until a reason is recorded" in row and "/transfer delay" in row
+
+
 def test_endorse_applies_only_where_the_policy_asks_senior_managers() -> None:
     """Probation FAQ: "... and for providing Senior Management endorsement if the transfer
     extends to 30 days"; Leicestershire asks for no endorsement."""
@@ -347,8 +413,8 @@ def test_endorse_is_only_for_the_transferring_areas_senior_managers() -> None:
     err = refusal(a, t, SENIOR, PROBATION)
     assert str(err) == ("Only the transferring area's senior managers can endorse extension on "
                         "X123456; nothing has changed.")
-    assert a not in actions.available(t, SENIOR, PROBATION)
-    assert a in actions.available(t, HOLDING_SENIOR, PROBATION)
+    assert a not in offered(t, SENIOR, PROBATION)
+    assert a in offered(t, HOLDING_SENIOR, PROBATION)
 
 
 def test_address_assessment_applies_only_where_the_policy_has_one() -> None:
@@ -369,7 +435,7 @@ def test_address_assessment_only_when_the_receiving_area_does_the_home_visit() -
     assert isinstance(err, DomainError) and not isinstance(err, NotPermitted)
     assert str(err) == ("X123456 does not ask the receiving area for an address assessment "
                         "(the transferring officer does the home visit).")
-    assert a not in actions.available(requested(), RM, PROBATION)
+    assert a not in offered(requested(), RM, PROBATION)
     assert refusal(a, requested(flags=HOME_VISIT), RM, PROBATION) is None
 
 
@@ -411,7 +477,7 @@ def test_confirm_is_not_offered_once_every_item_is_confirmed() -> None:
     """Council S2: "Transfers will not be requested prior to checklist being signed off by a
     Practice Manager"; once the sign-off is complete there is nothing left to confirm."""
     t = requested(S2)  # signs the whole pm_sign_off checklist first
-    assert actions.BY_NAME["confirm"] not in actions.available(t, HM, S2)
+    assert actions.BY_NAME["confirm"] not in offered(t, HM, S2)
     assert actions.confirmable(S2, fresh(S2), HM) != []
 
 
@@ -611,9 +677,9 @@ def test_s2_receiving_team_decides_once_the_group_manager_agrees_to_go_without_s
     contacted": Accept and Decline wait for that agreement; the Group Manager's button is offered
     only to the transferring side's senior managers, and only while it is awaited."""
     t = s2_urgent()
-    assert not {"accept", "decline"} & {a.name for a in actions.available(t, RM, S2)}
+    assert not {"accept", "decline"} & {a.name for a in offered(t, RM, S2)}
     assert "Group Manager's agreement" in str(refusal(actions.BY_NAME["accept"], t, RM, S2))
-    assert "agree_without_sign_off" in [a.name for a in actions.available(t, HOLDING_SENIOR, S2)]
+    assert "agree_without_sign_off" in [a.name for a in offered(t, HOLDING_SENIOR, S2)]
     t.agree_without_sign_off(HOLDING_SENIOR, later(1), S2)
-    assert {"accept", "decline"} <= {a.name for a in actions.available(t, RM, S2)}
-    assert "agree_without_sign_off" not in [a.name for a in actions.available(t, HOLDING_SENIOR, S2)]
+    assert {"accept", "decline"} <= {a.name for a in offered(t, RM, S2)}
+    assert "agree_without_sign_off" not in [a.name for a in offered(t, HOLDING_SENIOR, S2)]

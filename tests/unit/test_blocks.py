@@ -144,7 +144,8 @@ def _card(t: Transfer, viewer: Actor, deadlines: list[Deadline] | None = None) -
     """The Slack blocks of ``t``'s card for ``viewer``, offering what the catalogue allows."""
     pack = builtin_pack(t.policy)
     return blocks.card_blocks(views.card(t, deadlines or [], cal=CAL, today=TODAY,
-                                         offered=actions.available(t, viewer, pack), pack=pack))
+                                         offered=actions.available(t, viewer, pack, clocks=deadlines or [],
+                                                                 today=TODAY), pack=pack))
 
 
 def test_decline_form_requires_rationale_and_probation_reason() -> None:
@@ -195,7 +196,8 @@ def test_card_shows_only_the_buttons_the_viewer_may_press() -> None:
     d = Deadline("resolution", "Resolution", TODAY, date(2026, 12, 21), ())
     bs = _card(t, SMGR, [d])
     assert bs[0]["type"] == "header" and "X123456" in bs[0]["text"]["text"]
-    expected = [ids.button(a.name) for a in actions.available(t, SMGR, builtin_pack("probation"))]
+    expected = [ids.button(a.name) for a in actions.available(t, SMGR, builtin_pack("probation"),
+                                                                  clocks=[d], today=TODAY)]
     assert _actions(bs) == expected
     assert _actions(bs)[:3] == [ids.ACCEPT, ids.DECLINE, ids.ASK_WORK]
     buttons = [el for b in bs if b["type"] == "actions" for el in b["elements"]]

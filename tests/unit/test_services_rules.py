@@ -301,7 +301,8 @@ def test_capacity_is_never_a_reason_to_decline_and_the_decline_form_says_so(org:
     t = uow.transfers.get(tid)
     assert t is not None
     offered = [a.name for a in services.actions.available(
-        t, services.actor_for(uow, org, t, "U0RCMGR", NOW.date()), org.pack_for("roch-frt-1"))]
+        t, services.actor_for(uow, org, t, "U0RCMGR", NOW.date()), org.pack_for("roch-frt-1"),
+        clocks=services.transfer_deadlines(org, t), today=NOW.date())]
     assert "decline" in offered and "capacity_concern" in offered
     puow = FakeUnitOfWork()
     ptid = _raised(puow, org)

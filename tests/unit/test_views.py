@@ -42,7 +42,8 @@ def card(t: Transfer, viewer: Actor, deadlines: list[Deadline] | None = None,
     """``t``'s card for ``viewer``, offering what the catalogue allows them."""
     pack = builtin_pack(t.policy)
     return views.card(t, deadlines or [], cal=CAL, today=TODAY,
-                      offered=actions.available(t, viewer, pack), pack=pack, **kw)
+                      offered=actions.available(t, viewer, pack, clocks=deadlines or [], today=TODAY),
+                      pack=pack, **kw)
 
 
 def resolution(due_on: date) -> Deadline:
@@ -54,7 +55,7 @@ def test_card_buttons_are_the_viewers_available_actions_with_the_transfer_id() -
     """Each offered action becomes a button carrying its name, label, style and the transfer id."""
     t = requested()
     c = card(t, RM)
-    offered = actions.available(t, RM, PROBATION)
+    offered = actions.available(t, RM, PROBATION, clocks=[], today=TODAY)
     assert [b.action for b in c.buttons] == [a.name for a in offered]
     assert all(b.transfer_id == 7 for b in c.buttons)
     assert c.buttons[0] == views.Button("accept", "Accept", 7, "primary")
