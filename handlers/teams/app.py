@@ -38,7 +38,16 @@ from bot.domain import DomainError, FormErrors, local_date
 from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
-from handlers.slack.app import ALIASES, APOLOGY, SAVE_LATER, last_team_text
+from handlers.common import (
+    APOLOGY,
+    SAVE_LATER,
+    action_name,
+    clip,
+    closed_text,
+    last_team_text,
+    period,
+    plain_command,
+)
 from handlers.teams import cards
 from handlers.teams.auth import BotConnectorAuth, Unauthorized
 from handlers.teams.delivery import TeamsChat
@@ -88,10 +97,6 @@ def _trouble(deps: TeamsDeps, exc: BaseException, where: str) -> str:
         return SAVE_LATER
     log.error("%s failed: %s", where, type(exc).__name__)
     return APOLOGY
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class TeamsApp:
@@ -253,7 +258,7 @@ class TeamsApp:
                                         heads_up=sub == "headsup")
             if sub == "home":
                 return self.home(person, now)
-            name = ALIASES.get(sub) or (sub if sub in actions.BY_NAME else None)
+            name = action_name(sub)
             if name is not None or sub in ("status", "history"):
                 if len(words) < 2:
                     return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
@@ -277,9 +282,7 @@ class TeamsApp:
                     rows = services.list_for(u, deps.org, person, scope, today)
                 return cards.list_card(rows, title=f"Transfers: {scope}", today=today)
             if sub == "export":
-                from handlers.slack.app import _period
-
-                frm, to = _period(words[1:], today)
+                frm, to = period(words[1:], today, plain_command)
                 with deps.uow() as u:
                     services.request_export(u, deps.org, person, start=frm, end=to, now=now)
                 deps.wake()
@@ -327,7 +330,7 @@ class TeamsApp:
         if sub == "lastteam":
             with deps.uow() as u:
                 last = services.last_team_for(u, deps.org, person, args[0], now)
-            return cards.text_card(last_team_text(last).replace("`", ""))
+            return cards.text_card(last_team_text(last, deps.org, plain_command))
         on, team = None, None
         for word in args[1:3]:
             try:
@@ -336,8 +339,7 @@ class TeamsApp:
                 team = word
         with deps.uow() as u:
             c = services.record_closure(u, deps.org, person, args[0], now, team=team, on=on)
-        return cards.text_card(f"{c.case_ref} closed with {c.team} on {c.closed_on:%d %b %Y}. A re-referral "
-                               f"is routed from this date (transfer lastteam {c.case_ref}).")
+        return cards.text_card(closed_text(c, deps.org, plain_command))
 
     def home(self, person: str, now: datetime) -> AdaptiveCard:
         """The home card (the App Home's sections) for a person."""
@@ -453,7 +455,7 @@ class TeamsApp:
                 if not u.first_warning(freetext.confirmation_key(person, form, name, str(text)),
                                        self.deps.clock()):
                     continue
-            out[name] = _clip(freetext.warning(found), 150)
+            out[name] = clip(freetext.warning(found), 150)
         return out
 
     def _form_values(self, a: actions.Action, tid: int, person: str, values: dict[str, Any]
@@ -501,13 +503,13 @@ class TeamsApp:
         except services.AlreadySaved:
             return self.current(person, tid)
         except FormErrors as exc:
-            return again({f: _clip(m, 150) for f, m in exc.errors.items()})
+            return again({f: clip(m, 150) for f, m in exc.errors.items()})
         except services.LostRace as race:
             deps.wake()
             return self.current(person, tid, str(race))
         except DomainError as exc:
             if exc.field and exc.field in typed:
-                return again({exc.field: _clip(str(exc), 150)})
+                return again({exc.field: clip(str(exc), 150)})
             return self.current(person, tid, str(exc))
         except Exception as exc:
             if token and self._saved(token):
@@ -571,7 +573,7 @@ class TeamsApp:
             if field not in ("case_ref", "receiving_team", "kind", "transfer_point", "transfer_point_date",
                              "flags", "funding_note", "checklist", "urgent_reason", "restricted"):
                 field = "case_ref"
-            return again({field: _clip(str(exc), 150)})
+            return again({field: clip(str(exc), 150)})
         except Exception as exc:
             if token and self._saved(token):
                 deps.wake()

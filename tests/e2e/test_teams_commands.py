@@ -115,8 +115,11 @@ def test_cover_closed_and_lastteam_answer_in_the_chat(teams: TeamsDriver, engine
     assert "does not know that colleague" in card_text(
         _reply(teams, SPO, "transfer cover who@example.org until 2026-12-04"))
     closed = card_text(_reply(teams, SPO, "transfer closed X777777"))
-    assert "X777777 closed with pdu-south" in closed
-    assert "was last held by pdu-south" in card_text(_reply(teams, SPO, "transfer lastteam X777777"))
+    assert "X777777 closed with South PDU" in closed and "(transfer lastteam X777777)" in closed
+    last = card_text(_reply(teams, SPO, "transfer lastteam X777777"))
+    assert "was last held by South PDU" in last and "/transfer" not in last and "`" not in last
+    bad = card_text(_reply(teams, "U0REPORT", "transfer export 1st-Nov"))
+    assert "transfer export 2026-11-01 2026-11-30" in bad and "/transfer" not in bad
     assert "agenda" in card_text(_reply(teams, SPO, "transfer agenda")).lower()
 
 
