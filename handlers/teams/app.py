@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("baton.teams")
 MAX_BODY = 256 * 1024
 MAX_COMMAND = 500
+TEAM_SCOPES = ("channel", "groupChat")  # installations beyond one person's 1:1 chat
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 _AT = re.compile(r"<at>[^<]{0,200}</at>")
 
@@ -182,8 +183,12 @@ class TeamsApp:
     def installed(self, data: dict[str, Any]) -> None:
         """Keep (or forget) a person's 1:1 conversation reference from an installation update."""
         conv = data.get("conversation") or {}
+        scope = self._scope(data)
+        if scope is not None:
+            self._scope_changed(data, scope)
+            return
         if conv.get("conversationType") not in (None, "personal"):
-            return  # installed in a team or group chat: channels are named in the org file
+            return  # someone else joined or left a team or group chat: nothing for Baton to keep
         person = self.person(data)
         if person is None:
             log.info("Teams app installed by someone the org file does not name")
@@ -199,6 +204,40 @@ class TeamsApp:
             person=person, conversation_id=str(conv.get("id")), service_url=str(data.get("serviceUrl")),
             tenant_id=str(conv.get("tenantId") or _tenant_of(data)),
             user_id=str(sender.get("id") or ""), aad_object_id=sender.get("aadObjectId")), self.deps.clock())
+
+    def _scope(self, data: dict[str, Any]) -> list[str] | None:
+        """The places an install or removal beyond one person covers: the whole tenant (the
+        conversation is the tenant itself), or a team (its id and the channel it came from); None when it is
+        one person's (their 1:1 chat) or someone else joining or leaving a team."""
+        conv = data.get("conversation") or {}
+        if data.get("type") == "installationUpdate" and data.get("action") in ("add", "remove"):
+            tenant = _tenant_of(data) or ""
+            if conv.get("id") in (None, "", tenant) or conv.get("conversationType") == "tenant":
+                return [tenant]  # the tenant as a whole: no 1:1 chat, no team
+            if conv.get("conversationType") not in TEAM_SCOPES:
+                return None
+        elif data.get("type") == "conversationUpdate" and conv.get("conversationType") in TEAM_SCOPES:
+            bot = str((data.get("recipient") or {}).get("id") or "")
+            if not any(m.get("id") == bot for m in data.get("membersRemoved") or []):
+                return None  # a colleague left the team: the bot still posts there
+        else:
+            return None
+        team = str(((data.get("channelData") or {}).get("team") or {}).get("id") or "")
+        return [team, str(conv.get("id") or "").split(";", 1)[0]]
+
+    def _scope_changed(self, data: dict[str, Any], places: list[str]) -> None:
+        """The app removed from (or added back to) a team or the tenant: Teams delivery there
+        stops, its notices waiting in the outbox, until it is added back (as Slack's
+        app_uninstalled); nothing is forgotten."""
+        removed = data.get("action") == "remove" or data.get("type") == "conversationUpdate"
+        kind = conversations.REMOVED if removed else conversations.ADDED
+        conversations.record_scope(self.deps.engine, kind, places, self.deps.clock())
+        log.warning("teams_app_removed" if removed else "teams_app_added",
+                    extra={"scope": "tenant" if len(places) == 1 else "team",
+                           "effect": "delivery there waits until the app is added back" if removed
+                           else "delivery there resumes"})
+        if not removed:
+            self.deps.wake()
 
     def _welcome(self, data: dict[str, Any], person: str) -> None:
         """The home card, once the app is added (Teams' equivalent of opening the App Home)."""
