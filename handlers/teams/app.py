@@ -307,10 +307,9 @@ class TeamsApp:
                     if sub == "history":
                         t = services.history(u, deps.org, person, words[1], now)
                         return cards.history_card(t.case_ref, [
-                            (views.when(ev.at), "Baton" if ev.actor == views.SYSTEM else
-                             (deps.org.person(ev.actor).email or ev.actor),
+                            (views.when(ev.at), views.actor_part(ev.actor),
                              ev.kind.replace("_", " ") + (f": {ev.reason}" if ev.reason else ""))
-                            for ev in views.history_events(t)], restricted=t.restricted)
+                            for ev in views.history_events(t)], restricted=t.restricted, org=deps.org)
                     assert name is not None
                     t = services.load_for_action(u, deps.org, person, words[1], now)
                     form = services.form_for(u, deps.org, person, t.id or 0, name, now)
@@ -319,7 +318,8 @@ class TeamsApp:
                 scope = words[1].lower() if len(words) > 1 else "mine"
                 with deps.uow() as u:
                     rows = services.list_for(u, deps.org, person, scope, today)
-                return cards.list_card(rows, title=f"Transfers: {scope}", today=today)
+                return cards.list_card(rows, title=f"Transfers: {scope}", today=today, org=deps.org,
+                                       cal=services.calendar(deps.org))
             if sub == "export":
                 frm, to = period(words[1:], today, plain_command)
                 with deps.uow() as u:
@@ -363,7 +363,8 @@ class TeamsApp:
             if cover is None:
                 return cards.text_card(f"While you are away until {until:%d %b %Y}, what would come to you "
                                        "goes one level up.")
-            return cards.text_card(f"{who} covers your transfers until {until:%d %b %Y}.")
+            return cards.rich_card(views.rich(views.Person(cover), f" covers your transfers until "
+                                                                   f"{until:%d %b %Y}."), deps.org)
         if not args:
             return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
         if sub == "lastteam":
@@ -385,7 +386,8 @@ class TeamsApp:
         with self.deps.uow() as u:
             lists = services.home(u, self.deps.org, person, now)
         return cards.home_card(waiting=lists.waiting, holding=lists.outbound,
-                               receiving=lists.inbound, today=local_date(now))
+                               receiving=lists.inbound, today=local_date(now), org=self.deps.org,
+                               cal=services.calendar(self.deps.org))
 
     def _card(self, card: views.Card, person: str | None) -> AdaptiveCard:
         return cards.transfer_card(card, self.deps.org, refresh_users=self.deps.chat.refresh_users(person))
