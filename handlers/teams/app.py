@@ -433,6 +433,8 @@ class TeamsApp:
             except Exception as exc:
                 _trouble(self.deps, exc, "Teams file consent")
                 return {"status": 500}
+        if data.get("name") in ("task/fetch", "task/submit"):
+            return self.dialog(data)
         if data.get("name") != "adaptiveCard/action":
             return {"status": 200}
         action = (data.get("value") or {}).get("action") or {}
@@ -461,6 +463,41 @@ class TeamsApp:
             return _answer(cards.text_card(_trouble(self.deps, exc, f"Teams {verb.partition(':')[0]}")))
         return {"statusCode": 400, "type": "application/vnd.microsoft.error",
                 "value": {"code": "BadRequest", "message": "Baton does not know that action."}}
+
+    def dialog(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A form as a dialog: ``task/fetch`` (a card button with ``verb`` open:ACTION) answers
+        with the action's form; ``task/submit`` takes the step, or keeps the dialog open with
+        each error on its field; done (or refused), the dialog says so and closes."""
+        got = (data.get("value") or {}).get("data")
+        values: dict[str, Any] = got if isinstance(got, dict) else {}
+        values = {k: v for k, v in values.items() if k != "msteams"}
+        kind, _, name = str(values.get("verb") or "").partition(":")
+        person = self.person(data)
+        if person is None or not self.deps.org.knows(person):
+            return cards.dialog_message("Baton does not know you yet: ask your administrator to add "
+                                        "your work e-mail to the org file.")
+        if name not in actions.BY_NAME or kind != ("open" if data.get("name") == "task/fetch" else "submit"):
+            return cards.dialog_message("Baton does not know that action.")
+        try:
+            tid = int(values.get("transfer_id") or 0)
+        except (TypeError, ValueError):
+            tid = 0
+        title = actions.action(name).title
+        try:
+            if kind == "open":
+                with self.deps.uow() as u:
+                    form = services.form_for(u, self.deps.org, person, tid, name, self.deps.clock())
+                return cards.dialog(cards.form_card(form, self.deps.org, token=secrets.token_hex(16),
+                                                    dialog=True), title)
+            typed = {k: v for k, v in values.items() if k != "verb"}
+            again, card = self.submit_step(person, tid, name, typed, dialog=True)
+        except DomainError as exc:
+            return cards.dialog_message(str(exc))
+        except Exception as exc:
+            return cards.dialog_message(_trouble(self.deps, exc, "a Teams dialog"))
+        if again:
+            return cards.dialog(card, title)
+        return cards.dialog_message(f"{title}: done. The card shows where the transfer stands now.")
 
     def current(self, person: str, tid: int, problem: str | None = None) -> AdaptiveCard:
         """The transfer's card as this person may see it now, with ``problem`` on top."""
@@ -519,19 +556,26 @@ class TeamsApp:
 
     def submitted(self, person: str, tid: int, name: str, values: dict[str, Any]) -> AdaptiveCard:
         """Take the step from a submitted form card; errors go back on their fields."""
+        return self.submit_step(person, tid, name, values)[1]
+
+    def submit_step(self, person: str, tid: int, name: str, values: dict[str, Any], *,
+                    dialog: bool = False) -> tuple[bool, AdaptiveCard]:
+        """(whether the form comes back, with its errors; the card to show): the step taken from
+        a submitted form, or the form again with each error on its field."""
         deps, now = self.deps, self.deps.clock()
         token = str(values.get("token") or "") or None
         a = actions.action(name)
         typed = {k: v for k, v in values.items() if k not in ("transfer_id", "token")}
 
-        def again(errors: dict[str, str] | None = None, problem: str | None = None) -> AdaptiveCard:
+        def again(errors: dict[str, str] | None = None, problem: str | None = None
+                  ) -> tuple[bool, AdaptiveCard]:
             try:
                 with deps.uow() as u:
                     form = services.form_for(u, deps.org, person, tid, name, now)
             except DomainError as exc:
-                return self.current(person, tid, str(exc))
-            return cards.form_card(form, deps.org, token=token or secrets.token_hex(16), errors=errors,
-                                   values=typed, problem=problem)
+                return False, self.current(person, tid, str(exc))
+            return True, cards.form_card(form, deps.org, token=token or secrets.token_hex(16),
+                                         errors=errors, values=typed, problem=problem, dialog=dialog)
 
         warnings = self._warnings(person, f"teams:{name}:{tid}", typed,
                                   [k for k, v in typed.items() if isinstance(v, str) and " " in v])
@@ -542,23 +586,23 @@ class TeamsApp:
             with deps.uow() as u:
                 services.submit(u, deps.org, person, tid, name, parsed, now, token=token)
         except services.AlreadySaved:
-            return self.current(person, tid)
+            return False, self.current(person, tid)
         except FormErrors as exc:
             return again({f: clip(m, 150) for f, m in exc.errors.items()})
         except services.LostRace as race:
             deps.wake()
-            return self.current(person, tid, str(race))
+            return False, self.current(person, tid, str(race))
         except DomainError as exc:
             if exc.field and exc.field in typed:
                 return again({exc.field: clip(str(exc), 150)})
-            return self.current(person, tid, str(exc))
+            return False, self.current(person, tid, str(exc))
         except Exception as exc:
             if token and self._saved(token):
                 deps.wake()
-                return self.current(person, tid)
+                return False, self.current(person, tid)
             return again(problem=_trouble(deps, exc, f"{name} form"))
         deps.wake()
-        return self.current(person, tid)
+        return False, self.current(person, tid)
 
     def _saved(self, token: str) -> bool:
         try:

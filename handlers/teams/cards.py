@@ -28,6 +28,7 @@ from microsoft_teams.cards import (
     MentionedEntity,
     QueryData,
     RefreshDefinition,
+    SubmitAction,
     TeamsCardProperties,
     TextBlock,
     TextInput,
@@ -81,7 +82,7 @@ def _text(text: str, **kw: Any) -> TextBlock:
     return TextBlock(text=text, wrap=True, **kw)
 
 
-def _card(body: list[CardElement], *, actions: list[ExecuteAction] | None = None,
+def _card(body: list[CardElement], *, actions: list[ExecuteAction | SubmitAction] | None = None,
           refresh: RefreshDefinition | None = None, fallback: str = "") -> AdaptiveCard:
     return AdaptiveCard(version="1.5", body=body, actions=actions or None, refresh=refresh,
                         fallback_text=fallback[:200] or None)
@@ -165,6 +166,17 @@ def render(message: views.Message, org: Org | None = None, *, refresh_users: Ite
     return text_card(message.text)
 
 
+def dialog(card: AdaptiveCard, title: str) -> dict[str, Any]:
+    """A task/fetch or task/submit answer that shows ``card`` in a dialog (or keeps it open)."""
+    return {"task": {"type": "continue", "value": {"title": title[:60], "width": "medium",
+                                                  "card": attachment(card)}}}
+
+
+def dialog_message(text: str) -> dict[str, Any]:
+    """A task/fetch or task/submit answer that says ``text`` in the dialog (closing the form)."""
+    return {"task": {"type": "message", "value": text[:300]}}
+
+
 def attachment(card: AdaptiveCard) -> dict[str, Any]:
     """The card as a message attachment."""
     return {"contentType": CARD, "content": card.model_dump(mode="json", exclude_none=True, by_alias=True)}
@@ -203,8 +215,10 @@ def _input(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) 
 
 
 def form_card(form: views.Form, org: Org | None = None, *, token: str, errors: dict[str, str] | None = None,
-              values: dict[str, Any] | None = None, problem: str | None = None) -> AdaptiveCard:
-    """An action's form as a card: its inputs, each error under its field, Submit and Cancel."""
+              values: dict[str, Any] | None = None, problem: str | None = None,
+              dialog: bool = False) -> AdaptiveCard:
+    """An action's form as a card: its inputs, each error under its field, Submit and Cancel (in
+    a dialog, Submit alone: Teams closes a dialog itself)."""
     errors, values = errors or {}, values or {}
     body: list[CardElement] = [_text(escape(form.title), weight="Bolder", size="Medium")]
     body += [_text(rich(line, org)) for line in form.intro]
@@ -213,6 +227,10 @@ def form_card(form: views.Form, org: Org | None = None, *, token: str, errors: d
     for fi in form.inputs:
         body += _input(fi, errors, values)
     data = {"transfer_id": form.transfer_id, "token": token}
+    if dialog:  # in a dialog a submit is Action.Submit: Teams sends it as task/submit
+        return _card(body, actions=[SubmitAction(title=form.submit[:40], style="positive",
+                                                 data={**data, "verb": f"submit:{form.action}"})],
+                     fallback=form.title)
     return _card(body, actions=[
         ExecuteAction(title=form.submit[:40], verb=f"submit:{form.action}", data=data, style="positive"),
         ExecuteAction(title="Cancel", verb="refresh", data={"transfer_id": form.transfer_id},
