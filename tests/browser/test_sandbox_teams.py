@@ -80,3 +80,34 @@ def test_twenty_working_days_later_the_practitioner_gets_a_digest_card(teams_pag
     page.wait_for_selector("#chat .ac-pushButton >> text=Record delay reason")
     assert page.locator("#chat strong >> text=X123456").count() >= 1
     shot(page, "teams-digest")
+
+
+def test_the_home_card_lists_what_waits_and_its_button_takes_the_step(teams_page: Page,
+                                                                      sandbox: Sandbox) -> None:
+    """`transfer home` in the receiving manager's chat: the home card (drawn by Microsoft's
+    renderer) lists the transfer waiting for them in Slack's words, with its Accept button;
+    pressing it and submitting the form accepts the transfer."""
+    from bot import services
+    from sandbox.teams.page import TeamsSandbox
+
+    teams = sandbox.teams
+    assert isinstance(teams, TeamsSandbox)
+    with teams.runtime.delivery.uow() as u:
+        services.raise_transfer(u, teams.org, "U0NPP1", services.RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-south"), sandbox.clock())
+    page = teams_page
+    page.select_option("#persona", "U0SMGR")
+    page.fill("#text", "transfer home")
+    page.click("#say button")
+    home = page.locator("#chat .ac-adaptiveCard", has_text="Waiting for you (1)").last
+    home.wait_for()
+    assert home.locator("text=North PDU → South PDU").count() >= 1
+    home.locator(".ac-pushButton >> text=Accept").click()
+    page.wait_for_selector("#chat .ac-adaptiveCard >> text=Accept transfer")
+    page.locator("#chat .ac-adaptiveCard", has_text="Accept transfer").last.locator(
+        ".ac-pushButton >> text=Accept").click()
+    page.wait_for_selector("#chat >> text=Accepted by")
+    with teams.engine.connect() as c:
+        import sqlalchemy as sa
+
+        assert c.execute(sa.text("SELECT state FROM transfer")).scalar() in ("accepted", "allocated")
