@@ -101,15 +101,22 @@ class SlackRuntime:
         return running
 
 
-def slack_delivery(b: Baton, *, token: str | None = None, api_url: str | None = None) -> Delivery:
-    """Delivery of the outbox to Slack (what ``baton sweep`` and the scheduler send with)."""
+def slack_chat(b: Baton, *, token: str | None = None, api_url: str | None = None) -> Any:
+    """The Slack chat port delivery sends with: a 429 comes back at once (the outbox waits out
+    Retry-After), so no delivery thread ever sleeps on Slack's answer."""
     from handlers.slack.app import web_client
     from handlers.slack.delivery import SlackChat
-    from scheduler.delivery import Delivery
 
     s = b.settings
-    client = web_client(token or s.slack_bot_token or "", api_url or s.slack_api_url, wait_on_429=False)
-    return Delivery(b.engine, b.live, SlackChat(client), b.uow)
+    return SlackChat(web_client(token or s.slack_bot_token or "", api_url or s.slack_api_url,
+                                wait_on_429=False))
+
+
+def slack_delivery(b: Baton, *, token: str | None = None, api_url: str | None = None) -> Delivery:
+    """Delivery of the outbox to Slack (what ``baton sweep`` and the scheduler send with)."""
+    from scheduler.delivery import Delivery
+
+    return Delivery(b.engine, b.live, slack_chat(b, token=token, api_url=api_url), b.uow)
 
 
 def slack(b: Baton, clock: Callable[[], datetime], *, token: str | None = None,
@@ -246,15 +253,14 @@ def serve_platforms(b: Baton, clock: Callable[[], datetime], *, idle: float = 5.
         tr = teams(b, clock, idle=idle)
         return Served(slack=None, teams=tr, delivery=tr.delivery)
     from handlers.routing import RoutingChat
-    from handlers.slack.app import Deps, build_app, web_client
-    from handlers.slack.delivery import SlackChat
+    from handlers.slack.app import Deps, build_app
     from scheduler.delivery import Deliverer, Delivery
     from store.db import is_outage
 
     if not s.slack_signing_secret:
         raise SystemExit("Set SLACK_SIGNING_SECRET (see README: Slack).")
     tchat = teams_chat(b, clock)
-    schat = SlackChat(web_client(s.slack_bot_token or "", s.slack_api_url))
+    schat = slack_chat(b)
     delivery = Delivery(b.engine, b.live, RoutingChat(b.engine, slack=schat, teams=tchat), b.uow)
     deliverer = Deliverer(delivery, clock, idle=idle).start()
     bolt = build_app(Deps(live=b.live, uow=b.uow, clock=clock, wake=deliverer.wake, outage=is_outage),
@@ -275,11 +281,8 @@ def delivery_for(b: Baton, clock: Callable[[], datetime]) -> Delivery | None:
         return Delivery(b.engine, b.live, teams_chat(b, clock), b.uow)
     if s.microsoft_app_id and s.slack_bot_token:
         from handlers.routing import RoutingChat
-        from handlers.slack.app import web_client
-        from handlers.slack.delivery import SlackChat
         from scheduler.delivery import Delivery
 
-        chat = RoutingChat(b.engine, slack=SlackChat(web_client(s.slack_bot_token, s.slack_api_url)),
-                           teams=teams_chat(b, clock))
+        chat = RoutingChat(b.engine, slack=slack_chat(b), teams=teams_chat(b, clock))
         return Delivery(b.engine, b.live, chat, b.uow)
     return slack_delivery(b) if s.slack_bot_token else None

@@ -296,7 +296,7 @@ class Delivery:
             if exc.retry_after is not None:
                 late = time.monotonic() - started
                 outbox.rate_limited(self.engine, ids, rows[0].recipient,
-                                    now + timedelta(seconds=exc.retry_after + late))
+                                    now + timedelta(seconds=exc.retry_after + late), exc.code)
                 return 0
             log.warning("notice_failed", extra={"notification_ids": ids, "transfer_id": rows[0].transfer_id,
                                                 "error": exc.code, "permanent": exc.permanent})

@@ -98,3 +98,42 @@ def take_file(engine: sa.Engine, token: str, person: str) -> PendingFile | None:
         c.execute(sa.delete(F).where(F.c.token == token))
         m = row._mapping
         return PendingFile(m["token"], m["person"], m["conversation_id"], m["filename"], m["content"])
+
+
+# ---- the app removed from a team or the whole tenant -------------------------------------------
+REMOVED, ADDED = "teams_removed", "teams_added"  # install_event kinds (Slack's are its own)
+
+
+def scope_key(place: str) -> str:
+    """The install_event key of a Teams tenant, team or channel id (a digest: ids run long)."""
+    import hashlib
+
+    return "t:" + hashlib.sha256(place.encode()).hexdigest()[:30]
+
+
+def record_scope(engine: sa.Engine, kind: str, places: list[str], now: datetime) -> None:
+    """Record that the app was removed from (or added back to) each of ``places``."""
+    from datetime import UTC
+
+    from store.models import InstallEventRow
+
+    E = InstallEventRow.__table__  # type: ignore[attr-defined]
+    at = now.astimezone(UTC).replace(tzinfo=None)
+    with engine.begin() as c:
+        for place in dict.fromkeys(p for p in places if p):
+            c.execute(sa.insert(E).values(kind=kind, team_id=scope_key(place), at=at))
+
+
+def removed_from(engine: sa.Engine, places: list[str]) -> bool:
+    """Whether the app's latest Teams install event for any of ``places`` is a removal."""
+    from store.models import InstallEventRow
+
+    E = InstallEventRow.__table__  # type: ignore[attr-defined]
+    keys = [scope_key(p) for p in places if p]
+    if not keys:
+        return False
+    latest = sa.select(E.c.team_id, sa.func.max(E.c.id).label("last")).where(
+        E.c.team_id.in_(keys), E.c.kind.in_((REMOVED, ADDED))).group_by(E.c.team_id).subquery()
+    with engine.connect() as c:
+        kinds = c.execute(sa.select(E.c.kind).join(latest, E.c.id == latest.c.last)).scalars().all()
+    return REMOVED in kinds

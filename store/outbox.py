@@ -310,9 +310,10 @@ def covered(engine: sa.Engine, ids: list[int], now: datetime, by: int) -> None:
             ).values(status="sent", sent_at=now, last_error=f"covered by the redraw of {by}"))
 
 
-def rate_limited(engine: sa.Engine, ids: list[int], recipient: str, until: datetime) -> None:
+def rate_limited(engine: sa.Engine, ids: list[int], recipient: str, until: datetime,
+                 error: str = "ratelimited") -> None:
     """Rows put back until ``until`` (Retry-After), with every other pending row of the recipient."""
-    finish(engine, ids, status="pending", last_error="ratelimited",
+    finish(engine, ids, status="pending", last_error=error,
            attempts=NotificationRow.attempts - 1, copies=NotificationRow.copies - 1, not_before=until)
     with engine.begin() as conn:
         conn.execute(sa.update(NotificationRow).where(

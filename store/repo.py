@@ -701,12 +701,13 @@ class SqlUnitOfWork:
             kind=kind, team_id=team_id, at=now.astimezone(UTC).replace(tzinfo=None)))
 
     def install_state(self) -> str | None:
-        """The latest lifecycle event's kind (None when there was none)."""
+        """The latest Slack lifecycle event's kind (None when there was none)."""
         from store.models import InstallEventRow
 
         t = InstallEventRow.__table__  # type: ignore[attr-defined]
-        return self.session.execute(
-            sa.select(t.c.kind).order_by(t.c.id.desc()).limit(1)).scalar_one_or_none()
+        return self.session.execute(  # Slack's events only: Teams' are per team (store/conversations.py)
+            sa.select(t.c.kind).where(~t.c.kind.startswith("teams_"))
+            .order_by(t.c.id.desc()).limit(1)).scalar_one_or_none()
 
     def first_delivery(self, event_id: str, now: datetime) -> bool:
         """Record a Slack event id; False when it was already recorded (a redelivery)."""

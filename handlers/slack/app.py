@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -26,22 +26,27 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import access, actions, freetext, services, views
+from bot import access, actions, freetext, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.errors import CommitUncertain
 from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
+from handlers.common import (
+    APOLOGY,
+    SAVE_LATER,
+    UNSURE,
+    action_name,
+    closed_text,
+    last_team_text,
+    period,
+)
+from handlers.common import clip as _clip
 from handlers.slack import blocks, ids
 
 log = logging.getLogger("baton.slack")
 FORM_CACHE = 512  # forms kept, by (transfer, version, action, person, day)
 MAX_COMMAND = 500  # characters of /transfer text Baton reads (a word, a case reference, a date)
-ALIASES = {a.name.replace("_", "-"): a.name for a in actions.CATALOGUE} | {
-    "ask-for-work": "request_work", "work": "request_work", "delay": "record_delay",
-    "attended": "attendance", "endorse-extension": "endorse", "assess-address": "address_assessed",
-    "convert-to-permanent": "convert", "allocate-worker": "allocate",
-}
 
 
 @dataclass
@@ -61,10 +66,6 @@ class Deps:
         return self.live.current
 
 
-SAVE_LATER = "Baton cannot save right now; try again in a minute."
-UNSURE = ("The database stopped answering as Baton saved this, so it may have been saved. Press "
-          "the button again in a minute: if it was saved, it is kept once.")
-APOLOGY = "Sorry, something went wrong on Baton's side; it has been logged. Try again in a minute."
 SLACK_FAILED = "Slack did not open the form; press the button (or type the command) again."
 
 
@@ -267,7 +268,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                               view=raise_form(deps.live.generation, teams[0].id, sub == "headsup",
                                               may.may_sign_off, may.note))
             return
-        name = ALIASES.get(sub) or (sub if sub in actions.BY_NAME else None)
+        name = action_name(sub)
         if name is not None:
             if len(words) < 2:
                 tell(f"Give a case reference: /transfer {sub} X123456.")
@@ -457,27 +458,8 @@ def cover_args(text: str) -> CoverArgs | None:
     return CoverArgs(who.upper() if who else None, m.group(3))
 
 
-def _period(args: list[str], today: date) -> tuple[date, date]:
-    """``/transfer export [from] [to]``: YYYY-MM-DD days; to defaults to today, from to six days before."""
-    try:
-        to = date.fromisoformat(args[1]) if len(args) > 1 else today
-        frm = date.fromisoformat(args[0]) if args else to - timedelta(days=6)
-    except ValueError:
-        raise DomainError("Give the days as YYYY-MM-DD: `/transfer export 2026-11-01 2026-11-30`.") from None
-    return frm, to
 
 
-def _clip(text: str, limit: int = 200) -> str:
-    """An error short enough for a form field, cut after a sentence (else at a word)."""
-    if len(text) <= limit:
-        return text
-    end = text.rfind(". ", 0, limit)
-    while end > 0 and text[max(0, end - 3): end].lower() in ("e.g", "i.e"):  # not a sentence's end
-        end = text.rfind(". ", 0, end)
-    if end >= limit // 3:
-        return text[: end + 1]
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > 0 else limit - 1].rstrip(" ,;:") + "…"
 
 
 def _block_for(field: str | None, values: dict[str, Any]) -> str:
@@ -559,19 +541,6 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
     )
 
 
-def last_team_text(last: services.LastTeam, org: Org | None = None) -> str:
-    """The answer to ``/transfer lastteam`` (the team by its name, given the org)."""
-    team = views.team_name(org, last.team)
-    if last.closed_on is None:
-        return (f"{last.case_ref} was last held by {team}. Baton has no record that the case "
-                "closed, so no re-referral window runs (`/transfer closed CASE` records it).")
-    text = f"{last.case_ref} was last held by {team}; closed {last.closed_on:%d %b %Y}."
-    if last.goes_back is True and last.last_day:
-        text += (f" Within {last.rule} of closing (to {last.last_day:%d %b %Y} inclusive): a "
-                 f"re-referral goes back to {team}.")
-    elif last.goes_back is False:
-        text += f" Closed more than {last.rule} ago: a re-referral is assessed afresh."
-    return text
 
 
 def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
@@ -595,7 +564,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                     return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t, deps.org)}
                 return blocks.render(services.status_card(u, deps.org, user, args[0], deps.clock()))
         if sub == "export":
-            frm, to = _period(args, today)
+            frm, to = period(args, today)
             with deps.uow() as u:
                 services.request_export(u, deps.org, user, start=frm, end=to, now=deps.clock())
             deps.wake()
@@ -625,10 +594,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
                     team = word
             with deps.uow() as u:
                 c = services.record_closure(u, deps.org, user, args[0], deps.clock(), team=team, on=on)
-            return {"text": f"{c.case_ref} closed with {views.team_name(deps.org, c.team)} on "
-                            f"{c.closed_on:%d %b %Y}. A "
-                            "re-referral is routed from this date (`/transfer lastteam "
-                            f"{c.case_ref}`)."}
+            return {"text": closed_text(c, deps.org)}
         if sub == "cover":
             m = cover_args(" ".join(args))
             if not m:

@@ -38,7 +38,16 @@ from bot.domain import DomainError, FormErrors, local_date
 from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
-from handlers.slack.app import ALIASES, APOLOGY, SAVE_LATER, last_team_text
+from handlers.common import (
+    APOLOGY,
+    SAVE_LATER,
+    action_name,
+    clip,
+    closed_text,
+    last_team_text,
+    period,
+    plain_command,
+)
 from handlers.teams import cards
 from handlers.teams.auth import BotConnectorAuth, Unauthorized
 from handlers.teams.delivery import TeamsChat
@@ -51,6 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("baton.teams")
 MAX_BODY = 256 * 1024
 MAX_COMMAND = 500
+TEAM_SCOPES = ("channel", "groupChat")  # installations beyond one person's 1:1 chat
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 _AT = re.compile(r"<at>[^<]{0,200}</at>")
 
@@ -88,10 +98,6 @@ def _trouble(deps: TeamsDeps, exc: BaseException, where: str) -> str:
         return SAVE_LATER
     log.error("%s failed: %s", where, type(exc).__name__)
     return APOLOGY
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class TeamsApp:
@@ -177,8 +183,12 @@ class TeamsApp:
     def installed(self, data: dict[str, Any]) -> None:
         """Keep (or forget) a person's 1:1 conversation reference from an installation update."""
         conv = data.get("conversation") or {}
+        scope = self._scope(data)
+        if scope is not None:
+            self._scope_changed(data, scope)
+            return
         if conv.get("conversationType") not in (None, "personal"):
-            return  # installed in a team or group chat: channels are named in the org file
+            return  # someone else joined or left a team or group chat: nothing for Baton to keep
         person = self.person(data)
         if person is None:
             log.info("Teams app installed by someone the org file does not name")
@@ -194,6 +204,40 @@ class TeamsApp:
             person=person, conversation_id=str(conv.get("id")), service_url=str(data.get("serviceUrl")),
             tenant_id=str(conv.get("tenantId") or _tenant_of(data)),
             user_id=str(sender.get("id") or ""), aad_object_id=sender.get("aadObjectId")), self.deps.clock())
+
+    def _scope(self, data: dict[str, Any]) -> list[str] | None:
+        """The places an install or removal beyond one person covers: the whole tenant (the
+        conversation is the tenant itself), or a team (its id and the channel it came from); None when it is
+        one person's (their 1:1 chat) or someone else joining or leaving a team."""
+        conv = data.get("conversation") or {}
+        if data.get("type") == "installationUpdate" and data.get("action") in ("add", "remove"):
+            tenant = _tenant_of(data) or ""
+            if conv.get("id") in (None, "", tenant) or conv.get("conversationType") == "tenant":
+                return [tenant]  # the tenant as a whole: no 1:1 chat, no team
+            if conv.get("conversationType") not in TEAM_SCOPES:
+                return None
+        elif data.get("type") == "conversationUpdate" and conv.get("conversationType") in TEAM_SCOPES:
+            bot = str((data.get("recipient") or {}).get("id") or "")
+            if not any(m.get("id") == bot for m in data.get("membersRemoved") or []):
+                return None  # a colleague left the team: the bot still posts there
+        else:
+            return None
+        team = str(((data.get("channelData") or {}).get("team") or {}).get("id") or "")
+        return [team, str(conv.get("id") or "").split(";", 1)[0]]
+
+    def _scope_changed(self, data: dict[str, Any], places: list[str]) -> None:
+        """The app removed from (or added back to) a team or the tenant: Teams delivery there
+        stops, its notices waiting in the outbox, until it is added back (as Slack's
+        app_uninstalled); nothing is forgotten."""
+        removed = data.get("action") == "remove" or data.get("type") == "conversationUpdate"
+        kind = conversations.REMOVED if removed else conversations.ADDED
+        conversations.record_scope(self.deps.engine, kind, places, self.deps.clock())
+        log.warning("teams_app_removed" if removed else "teams_app_added",
+                    extra={"scope": "tenant" if len(places) == 1 else "team",
+                           "effect": "delivery there waits until the app is added back" if removed
+                           else "delivery there resumes"})
+        if not removed:
+            self.deps.wake()
 
     def _welcome(self, data: dict[str, Any], person: str) -> None:
         """The home card, once the app is added (Teams' equivalent of opening the App Home)."""
@@ -253,7 +297,7 @@ class TeamsApp:
                                         heads_up=sub == "headsup")
             if sub == "home":
                 return self.home(person, now)
-            name = ALIASES.get(sub) or (sub if sub in actions.BY_NAME else None)
+            name = action_name(sub)
             if name is not None or sub in ("status", "history"):
                 if len(words) < 2:
                     return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
@@ -263,10 +307,9 @@ class TeamsApp:
                     if sub == "history":
                         t = services.history(u, deps.org, person, words[1], now)
                         return cards.history_card(t.case_ref, [
-                            (views.when(ev.at), "Baton" if ev.actor == views.SYSTEM else
-                             (deps.org.person(ev.actor).email or ev.actor),
+                            (views.when(ev.at), views.actor_part(ev.actor),
                              ev.kind.replace("_", " ") + (f": {ev.reason}" if ev.reason else ""))
-                            for ev in views.history_events(t)], restricted=t.restricted)
+                            for ev in views.history_events(t)], restricted=t.restricted, org=deps.org)
                     assert name is not None
                     t = services.load_for_action(u, deps.org, person, words[1], now)
                     form = services.form_for(u, deps.org, person, t.id or 0, name, now)
@@ -275,11 +318,10 @@ class TeamsApp:
                 scope = words[1].lower() if len(words) > 1 else "mine"
                 with deps.uow() as u:
                     rows = services.list_for(u, deps.org, person, scope, today)
-                return cards.list_card(rows, title=f"Transfers: {scope}", today=today)
+                return cards.list_card(rows, title=f"Transfers: {scope}", today=today, org=deps.org,
+                                       cal=services.calendar(deps.org))
             if sub == "export":
-                from handlers.slack.app import _period
-
-                frm, to = _period(words[1:], today)
+                frm, to = period(words[1:], today, plain_command)
                 with deps.uow() as u:
                     services.request_export(u, deps.org, person, start=frm, end=to, now=now)
                 deps.wake()
@@ -321,13 +363,14 @@ class TeamsApp:
             if cover is None:
                 return cards.text_card(f"While you are away until {until:%d %b %Y}, what would come to you "
                                        "goes one level up.")
-            return cards.text_card(f"{who} covers your transfers until {until:%d %b %Y}.")
+            return cards.rich_card(views.rich(views.Person(cover), f" covers your transfers until "
+                                                                   f"{until:%d %b %Y}."), deps.org)
         if not args:
             return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
         if sub == "lastteam":
             with deps.uow() as u:
                 last = services.last_team_for(u, deps.org, person, args[0], now)
-            return cards.text_card(last_team_text(last).replace("`", ""))
+            return cards.text_card(last_team_text(last, deps.org, plain_command))
         on, team = None, None
         for word in args[1:3]:
             try:
@@ -336,15 +379,15 @@ class TeamsApp:
                 team = word
         with deps.uow() as u:
             c = services.record_closure(u, deps.org, person, args[0], now, team=team, on=on)
-        return cards.text_card(f"{c.case_ref} closed with {c.team} on {c.closed_on:%d %b %Y}. A re-referral "
-                               f"is routed from this date (transfer lastteam {c.case_ref}).")
+        return cards.text_card(closed_text(c, deps.org, plain_command))
 
     def home(self, person: str, now: datetime) -> AdaptiveCard:
         """The home card (the App Home's sections) for a person."""
         with self.deps.uow() as u:
             lists = services.home(u, self.deps.org, person, now)
         return cards.home_card(waiting=lists.waiting, holding=lists.outbound,
-                               receiving=lists.inbound, today=local_date(now))
+                               receiving=lists.inbound, today=local_date(now), org=self.deps.org,
+                               cal=services.calendar(self.deps.org))
 
     def _card(self, card: views.Card, person: str | None) -> AdaptiveCard:
         return cards.transfer_card(card, self.deps.org, refresh_users=self.deps.chat.refresh_users(person))
@@ -390,6 +433,8 @@ class TeamsApp:
             except Exception as exc:
                 _trouble(self.deps, exc, "Teams file consent")
                 return {"status": 500}
+        if data.get("name") in ("task/fetch", "task/submit"):
+            return self.dialog(data)
         if data.get("name") != "adaptiveCard/action":
             return {"status": 200}
         action = (data.get("value") or {}).get("action") or {}
@@ -418,6 +463,41 @@ class TeamsApp:
             return _answer(cards.text_card(_trouble(self.deps, exc, f"Teams {verb.partition(':')[0]}")))
         return {"statusCode": 400, "type": "application/vnd.microsoft.error",
                 "value": {"code": "BadRequest", "message": "Baton does not know that action."}}
+
+    def dialog(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A form as a dialog: ``task/fetch`` (a card button with ``verb`` open:ACTION) answers
+        with the action's form; ``task/submit`` takes the step, or keeps the dialog open with
+        each error on its field; done (or refused), the dialog says so and closes."""
+        got = (data.get("value") or {}).get("data")
+        values: dict[str, Any] = got if isinstance(got, dict) else {}
+        values = {k: v for k, v in values.items() if k != "msteams"}
+        kind, _, name = str(values.get("verb") or "").partition(":")
+        person = self.person(data)
+        if person is None or not self.deps.org.knows(person):
+            return cards.dialog_message("Baton does not know you yet: ask your administrator to add "
+                                        "your work e-mail to the org file.")
+        if name not in actions.BY_NAME or kind != ("open" if data.get("name") == "task/fetch" else "submit"):
+            return cards.dialog_message("Baton does not know that action.")
+        try:
+            tid = int(values.get("transfer_id") or 0)
+        except (TypeError, ValueError):
+            tid = 0
+        title = actions.action(name).title
+        try:
+            if kind == "open":
+                with self.deps.uow() as u:
+                    form = services.form_for(u, self.deps.org, person, tid, name, self.deps.clock())
+                return cards.dialog(cards.form_card(form, self.deps.org, token=secrets.token_hex(16),
+                                                    dialog=True), title)
+            typed = {k: v for k, v in values.items() if k != "verb"}
+            again, card = self.submit_step(person, tid, name, typed, dialog=True)
+        except DomainError as exc:
+            return cards.dialog_message(str(exc))
+        except Exception as exc:
+            return cards.dialog_message(_trouble(self.deps, exc, "a Teams dialog"))
+        if again:
+            return cards.dialog(card, title)
+        return cards.dialog_message(f"{title}: done. The card shows where the transfer stands now.")
 
     def current(self, person: str, tid: int, problem: str | None = None) -> AdaptiveCard:
         """The transfer's card as this person may see it now, with ``problem`` on top."""
@@ -453,7 +533,7 @@ class TeamsApp:
                 if not u.first_warning(freetext.confirmation_key(person, form, name, str(text)),
                                        self.deps.clock()):
                     continue
-            out[name] = _clip(freetext.warning(found), 150)
+            out[name] = clip(freetext.warning(found), 150)
         return out
 
     def _form_values(self, a: actions.Action, tid: int, person: str, values: dict[str, Any]
@@ -476,19 +556,26 @@ class TeamsApp:
 
     def submitted(self, person: str, tid: int, name: str, values: dict[str, Any]) -> AdaptiveCard:
         """Take the step from a submitted form card; errors go back on their fields."""
+        return self.submit_step(person, tid, name, values)[1]
+
+    def submit_step(self, person: str, tid: int, name: str, values: dict[str, Any], *,
+                    dialog: bool = False) -> tuple[bool, AdaptiveCard]:
+        """(whether the form comes back, with its errors; the card to show): the step taken from
+        a submitted form, or the form again with each error on its field."""
         deps, now = self.deps, self.deps.clock()
         token = str(values.get("token") or "") or None
         a = actions.action(name)
         typed = {k: v for k, v in values.items() if k not in ("transfer_id", "token")}
 
-        def again(errors: dict[str, str] | None = None, problem: str | None = None) -> AdaptiveCard:
+        def again(errors: dict[str, str] | None = None, problem: str | None = None
+                  ) -> tuple[bool, AdaptiveCard]:
             try:
                 with deps.uow() as u:
                     form = services.form_for(u, deps.org, person, tid, name, now)
             except DomainError as exc:
-                return self.current(person, tid, str(exc))
-            return cards.form_card(form, deps.org, token=token or secrets.token_hex(16), errors=errors,
-                                   values=typed, problem=problem)
+                return False, self.current(person, tid, str(exc))
+            return True, cards.form_card(form, deps.org, token=token or secrets.token_hex(16),
+                                         errors=errors, values=typed, problem=problem, dialog=dialog)
 
         warnings = self._warnings(person, f"teams:{name}:{tid}", typed,
                                   [k for k, v in typed.items() if isinstance(v, str) and " " in v])
@@ -499,23 +586,23 @@ class TeamsApp:
             with deps.uow() as u:
                 services.submit(u, deps.org, person, tid, name, parsed, now, token=token)
         except services.AlreadySaved:
-            return self.current(person, tid)
+            return False, self.current(person, tid)
         except FormErrors as exc:
-            return again({f: _clip(m, 150) for f, m in exc.errors.items()})
+            return again({f: clip(m, 150) for f, m in exc.errors.items()})
         except services.LostRace as race:
             deps.wake()
-            return self.current(person, tid, str(race))
+            return False, self.current(person, tid, str(race))
         except DomainError as exc:
             if exc.field and exc.field in typed:
-                return again({exc.field: _clip(str(exc), 150)})
-            return self.current(person, tid, str(exc))
+                return again({exc.field: clip(str(exc), 150)})
+            return False, self.current(person, tid, str(exc))
         except Exception as exc:
             if token and self._saved(token):
                 deps.wake()
-                return self.current(person, tid)
+                return False, self.current(person, tid)
             return again(problem=_trouble(deps, exc, f"{name} form"))
         deps.wake()
-        return self.current(person, tid)
+        return False, self.current(person, tid)
 
     def _saved(self, token: str) -> bool:
         try:
@@ -571,7 +658,7 @@ class TeamsApp:
             if field not in ("case_ref", "receiving_team", "kind", "transfer_point", "transfer_point_date",
                              "flags", "funding_note", "checklist", "urgent_reason", "restricted"):
                 field = "case_ref"
-            return again({field: _clip(str(exc), 150)})
+            return again({field: clip(str(exc), 150)})
         except Exception as exc:
             if token and self._saved(token):
                 deps.wake()

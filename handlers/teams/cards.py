@@ -28,6 +28,7 @@ from microsoft_teams.cards import (
     MentionedEntity,
     QueryData,
     RefreshDefinition,
+    SubmitAction,
     TeamsCardProperties,
     TextBlock,
     TextInput,
@@ -36,6 +37,7 @@ from microsoft_teams.cards.core import CardElement
 
 from bot import views
 from bot.actions import FieldKind
+from bot.calendar import WorkingCalendar
 from bot.org import Org
 from bot.policy import PolicyPack
 from bot.ports import TransferSummary
@@ -80,7 +82,7 @@ def _text(text: str, **kw: Any) -> TextBlock:
     return TextBlock(text=text, wrap=True, **kw)
 
 
-def _card(body: list[CardElement], *, actions: list[ExecuteAction] | None = None,
+def _card(body: list[CardElement], *, actions: list[ExecuteAction | SubmitAction] | None = None,
           refresh: RefreshDefinition | None = None, fallback: str = "") -> AdaptiveCard:
     return AdaptiveCard(version="1.5", body=body, actions=actions or None, refresh=refresh,
                         fallback_text=fallback[:200] or None)
@@ -109,9 +111,7 @@ def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Itera
     body.append(_text(rich(c.status, org, mentions), is_subtle=True))
     card = _card(body, actions=[button(b) for b in c.buttons],
                  refresh=refresh_for(c.transfer_id, refresh_users), fallback=c.fallback)
-    if mentions:
-        card.msteams = TeamsCardProperties(entities=mentions)
-    return card
+    return _mentioning(card, mentions)
 
 
 def digest_card(d: views.Digest) -> AdaptiveCard:
@@ -133,6 +133,29 @@ def text_card(text: str, title: str | None = None) -> AdaptiveCard:
     return _card(body, fallback=text)
 
 
+def _mentioning(card: AdaptiveCard, mentions: list[Mention]) -> AdaptiveCard:
+    """The card with its @mentions' entities (Teams renders <at>…</at> only with them)."""
+    if mentions:
+        card.msteams = TeamsCardProperties(entities=mentions)
+    return card
+
+
+def rich_card(parts: views.Rich, org: Org | None = None) -> AdaptiveCard:
+    """A one-line answer naming people: each an @mention where the org file gives an Entra id."""
+    mentions: list[Mention] = []
+    text = rich(parts, org, mentions)
+    return _mentioning(_card([_text(text)], fallback=_plain(parts, org)), mentions)
+
+
+def _plain(parts: views.Rich, org: Org | None) -> str:
+    """Rich text as a notification's plain words (people by work e-mail)."""
+    out = []
+    for p in parts:
+        person = org.person(p.id) if isinstance(p, views.Person) and org is not None else None
+        out.append(((person.email if person else None) or p.id) if isinstance(p, views.Person) else p)
+    return "".join(out)
+
+
 def render(message: views.Message, org: Org | None = None, *, refresh_users: Iterable[str] = ()
            ) -> AdaptiveCard:
     """Any neutral message as an Adaptive Card."""
@@ -141,6 +164,17 @@ def render(message: views.Message, org: Org | None = None, *, refresh_users: Ite
     if isinstance(message, views.Digest):
         return digest_card(message)
     return text_card(message.text)
+
+
+def dialog(card: AdaptiveCard, title: str) -> dict[str, Any]:
+    """A task/fetch or task/submit answer that shows ``card`` in a dialog (or keeps it open)."""
+    return {"task": {"type": "continue", "value": {"title": title[:60], "width": "medium",
+                                                  "card": attachment(card)}}}
+
+
+def dialog_message(text: str) -> dict[str, Any]:
+    """A task/fetch or task/submit answer that says ``text`` in the dialog (closing the form)."""
+    return {"task": {"type": "message", "value": text[:300]}}
 
 
 def attachment(card: AdaptiveCard) -> dict[str, Any]:
@@ -181,8 +215,10 @@ def _input(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) 
 
 
 def form_card(form: views.Form, org: Org | None = None, *, token: str, errors: dict[str, str] | None = None,
-              values: dict[str, Any] | None = None, problem: str | None = None) -> AdaptiveCard:
-    """An action's form as a card: its inputs, each error under its field, Submit and Cancel."""
+              values: dict[str, Any] | None = None, problem: str | None = None,
+              dialog: bool = False) -> AdaptiveCard:
+    """An action's form as a card: its inputs, each error under its field, Submit and Cancel (in
+    a dialog, Submit alone: Teams closes a dialog itself)."""
     errors, values = errors or {}, values or {}
     body: list[CardElement] = [_text(escape(form.title), weight="Bolder", size="Medium")]
     body += [_text(rich(line, org)) for line in form.intro]
@@ -191,6 +227,10 @@ def form_card(form: views.Form, org: Org | None = None, *, token: str, errors: d
     for fi in form.inputs:
         body += _input(fi, errors, values)
     data = {"transfer_id": form.transfer_id, "token": token}
+    if dialog:  # in a dialog a submit is Action.Submit: Teams sends it as task/submit
+        return _card(body, actions=[SubmitAction(title=form.submit[:40], style="positive",
+                                                 data={**data, "verb": f"submit:{form.action}"})],
+                     fallback=form.title)
     return _card(body, actions=[
         ExecuteAction(title=form.submit[:40], verb=f"submit:{form.action}", data=data, style="positive"),
         ExecuteAction(title="Cancel", verb="refresh", data={"transfer_id": form.transfer_id},
@@ -258,24 +298,32 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
 
 
 # ---- lists, history, home, weekly -------------------------------------------------------------
-def _summary_line(r: TransferSummary, today: date) -> str:
-    due = f"; {r.due_clock} due {views.day(r.due_on)}" if r.due_on and r.due_clock else ""
-    state = STATE_LABELS.get(State(r.state), r.state) if r.state in State.__members__ else r.state
-    return f"**{escape(r.case_ref)}**: {escape(str(state))}, {escape(r.holding_team)} to " \
-           f"{escape(r.receiving_team)}{escape(due)}"
+def _summary_line(r: TransferSummary, today: date, org: Org | None = None,
+                  cal: WorkingCalendar | None = None) -> str:
+    """One transfer in a list, as Slack's lists show it given the org: state, teams by name,
+    the working day and its deadline (no people: a list names none on either platform)."""
+    if org is not None and cal is not None:
+        state, teams, due = views.summary_parts(r, org, today, cal)
+        return f"**{escape(r.case_ref)}** · {escape(state)} · {escape(teams)} · {escape(due)}"
+    due_text = f"; {r.due_clock} due {views.day(r.due_on)}" if r.due_on and r.due_clock else ""
+    label = STATE_LABELS.get(State(r.state), r.state) if r.state in State.__members__ else r.state
+    return f"**{escape(r.case_ref)}**: {escape(str(label))}, {escape(r.holding_team)} to " \
+           f"{escape(r.receiving_team)}{escape(due_text)}"
 
 
-def list_card(rows: list[TransferSummary], *, title: str, today: date) -> AdaptiveCard:
-    """A list of transfers, one line each."""
+def list_card(rows: list[TransferSummary], *, title: str, today: date, org: Org | None = None,
+              cal: WorkingCalendar | None = None) -> AdaptiveCard:
+    """A list of transfers, one line each (given the org and calendar: in Slack's words)."""
     body: list[CardElement] = [_text(escape(title), weight="Bolder", size="Medium")]
-    body += [_text(_summary_line(r, today)) for r in rows[:50]] or [_text("None.")]
+    body += [_text(_summary_line(r, today, org, cal)) for r in rows[:50]] or [_text("None.")]
     if len(rows) > 50:
         body.append(_text(f"... and {len(rows) - 50} more.", is_subtle=True))
     return _card(body, fallback=f"{title}: {len(rows)}")
 
 
 def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
-              holding: list[TransferSummary], receiving: list[TransferSummary], today: date) -> AdaptiveCard:
+              holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
+              org: Org | None = None, cal: WorkingCalendar | None = None) -> AdaptiveCard:
     """The home card, the App Home's four sections: what waits on this person (with the buttons
     they may press), what is overdue, and their teams' inbound and outbound transfers."""
     waiting_ids = {r.id for r, _ in waiting}
@@ -284,7 +332,7 @@ def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
     body: list[CardElement] = [_text("Baton: case transfers", weight="Bolder", size="Large")]
     body.append(_text(f"Waiting for you ({len(waiting)})", weight="Bolder", separator=True))
     for r, buttons in waiting[:12]:
-        parts: list[CardElement] = [_text(_summary_line(r, today))]
+        parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
         if buttons:
             parts.append(ActionSet(actions=[button(b) for b in buttons[:5]]))
         body.append(Container(items=parts))
@@ -292,24 +340,28 @@ def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
     for title, rows in ((f"Overdue ({len(overdue)})", overdue), (f"Inbound ({len(inbound)})", inbound),
                         (f"Outbound ({len(holding)})", holding)):
         body.append(_text(title, weight="Bolder", separator=True))
-        body += [_text(_summary_line(r, today)) for r in rows[:10]] or [_text("None.", is_subtle=True)]
+        body += ([_text(_summary_line(r, today, org, cal)) for r in rows[:10]]
+                 or [_text("None.", is_subtle=True)])
     body += [_text("Start", weight="Bolder", separator=True),
              _text("Type **transfer new** to raise a transfer, **transfer status X123456** for where a "
                    "case stands, **transfer help** for everything.")]
     return _card(body, fallback="Baton")
 
 
-def history_card(t_case_ref: str, events: list[tuple[str, str, str]], *, restricted: bool = False
-                 ) -> AdaptiveCard:
-    """A transfer's timeline, oldest first: when, who, what (the latest 60 events)."""
+def history_card(t_case_ref: str, events: list[tuple[str, str | views.Person, str]], *,
+                 restricted: bool = False, org: Org | None = None) -> AdaptiveCard:
+    """A transfer's timeline, oldest first: when, who (an @mention where the org file gives an
+    Entra id), what (the latest 60 events)."""
+    mentions: list[Mention] = []
     body: list[CardElement] = [_text(f"History of {escape(t_case_ref)}", weight="Bolder", size="Medium")]
     if restricted:
         body.append(_text(escape(views.RESTRICTED_NOTE), is_subtle=True))
     if len(events) > 60:
         body.append(_text(f"{len(events) - 60} earlier events not shown", is_subtle=True))
-    body += [_text(f"{escape(at)}: {escape(who)}: {escape(what)}") for at, who, what in events[-60:]]
+    body += [_text(f"{escape(at)}: {rich((who,), org, mentions)}: {escape(what)}")
+             for at, who, what in events[-60:]]
     body += [] if events else [_text("Nothing recorded yet.", is_subtle=True)]
-    return _card(body, fallback=f"History of {t_case_ref}")
+    return _mentioning(_card(body, fallback=f"History of {t_case_ref}"), mentions)
 
 
 def weekly_card(summary: Summary, chart_png: bytes | None = None) -> AdaptiveCard:

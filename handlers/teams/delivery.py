@@ -31,6 +31,7 @@ from store import conversations
 from store.conversations import ConversationRef
 
 log = logging.getLogger("baton.teams.delivery")
+REMOVED_WAIT = 600.0  # seconds a notice waits, then looks again, while the app is removed
 RETRIED = {412, 502, 504}  # Microsoft's advice: retry these with exponential backoff
 RETRIES = 3
 GONE = {"ConversationNotFound": "channel_not_found", "ActivityNotFound": "message_not_found",
@@ -172,12 +173,21 @@ class TeamsChat:
 
     def _where(self, to: str) -> tuple[str, str]:
         """(service URL, conversation id) for a person or a Teams channel."""
-        if to.startswith("19:"):
+        if is_teams_place(to):  # a channel, or a conversation id Baton posted to before
+            self._installed(to)
             return self.service_url, to
-        if is_teams_place(to):  # a conversation id Baton posted to before
-            return self.service_url, to
+        self._installed(None)  # before opening a chat with someone in a tenant without the app
         ref = self.conversation_of(to)
+        if ref.tenant_id != self.tenant_id:
+            self._installed(None, ref.tenant_id)
         return ref.service_url, ref.conversation_id
+
+    def _installed(self, place: str | None, tenant: str | None = None) -> None:
+        """Refuse for now (the row waits in the outbox) when the app was removed from the tenant
+        or from the team ``place`` belongs to, as Slack's delivery stops on app_uninstalled."""
+        places = [tenant or self.tenant_id] + ([place.split(";", 1)[0]] if place else [])
+        if conversations.removed_from(self.engine, places):
+            raise ChatError("app_uninstalled", permanent=False, retry_after=REMOVED_WAIT)
 
     def refresh_users(self, person: str | None, transfer_id: int | None = None) -> list[str]:
         """Teams user ids whose copy of a card refreshes itself (so they see their own buttons):
@@ -226,6 +236,7 @@ class TeamsChat:
                 conversations.T.c.conversation_id == channel)).first()
             if row:
                 person, service = row[0], row[1]
+        self._installed(channel)
         body = {**self.activity(message, person), "id": ts}
         self.client.call("PUT", service, f"/v3/conversations/{quote(channel, safe=':@.;=')}"
                                          f"/activities/{quote(ts)}", body, conversation=channel)

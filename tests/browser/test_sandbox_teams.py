@@ -119,3 +119,34 @@ def test_the_teams_page_passes_axe_core_at_wcag_2_2_aa_on_its_cards_and_an_open_
     assert {k: v for k, v in found.items() if v} == {}, json.dumps(found, indent=1)
     page.evaluate("document.getElementById('chat').append(document.createElement('button'))")
     assert "button-name" in [v["id"] for v in axe(page)]  # the check does catch a violation
+
+
+def test_the_home_card_lists_what_waits_and_its_button_takes_the_step(teams_page: Page,
+                                                                      sandbox: Sandbox) -> None:
+    """`transfer home` in the receiving manager's chat: the home card (drawn by Microsoft's
+    renderer) lists the transfer waiting for them in Slack's words, with its Accept button;
+    pressing it and submitting the form accepts the transfer."""
+    from bot import services
+    from sandbox.teams.page import TeamsSandbox
+
+    teams = sandbox.teams
+    assert isinstance(teams, TeamsSandbox)
+    with teams.runtime.delivery.uow() as u:
+        services.raise_transfer(u, teams.org, "U0NPP1", services.RaiseRequest(
+            case_ref="X123456", receiving_team="pdu-south"), sandbox.clock())
+    page = teams_page
+    page.select_option("#persona", "U0SMGR")
+    page.fill("#text", "transfer home")
+    page.click("#say button")
+    home = page.locator("#chat .ac-adaptiveCard", has_text="Waiting for you (1)").last
+    home.wait_for()
+    assert home.locator("text=North PDU → South PDU").count() >= 1
+    home.locator(".ac-pushButton >> text=Accept").click()
+    page.wait_for_selector("#chat .ac-adaptiveCard >> text=Accept transfer")
+    page.locator("#chat .ac-adaptiveCard", has_text="Accept transfer").last.locator(
+        ".ac-pushButton >> text=Accept").click()
+    page.wait_for_selector("#chat >> text=Accepted by")
+    with teams.engine.connect() as c:
+        import sqlalchemy as sa
+
+        assert c.execute(sa.text("SELECT state FROM transfer")).scalar() in ("accepted", "allocated")

@@ -33,6 +33,12 @@ def _raised(uow: UoW, org: Org, clock: Clock) -> int:
     return t.id or 0
 
 
+def _mentioned(card: dict[str, Any]) -> dict[str, str]:
+    """Each @mention's text and the Entra id Teams resolves it to."""
+    return {m["text"]: m["mentioned"]["id"] for m in (card.get("msteams") or {}).get("entities") or []
+            if m.get("type") == "mention"}
+
+
 def test_status_history_and_list_answer_in_the_chat(teams: TeamsDriver, uow: UoW, teams_demo_org: Org,
                                                     clock: Clock) -> None:
     _raised(uow, teams_demo_org, clock)
@@ -43,6 +49,24 @@ def test_status_history_and_list_answer_in_the_chat(teams: TeamsDriver, uow: UoW
     assert "History of X123456" in card_text(history) and "requested" in card_text(history)
     listed = _reply(teams, SPO, "transfer list team")
     assert "X123456" in card_text(listed)
+    assert "North PDU → South PDU" in card_text(listed) and "pdu-south" not in card_text(listed)
+
+
+def test_history_and_cover_name_people_as_teams_mentions_by_entra_id(
+        teams: TeamsDriver, uow: UoW, teams_demo_org: Org, clock: Clock) -> None:
+    """Who did what is an @mention Teams draws as the person (the entity carries their Entra
+    object id), as Slack draws <@U...>; the e-mail is only the mention's text."""
+    _raised(uow, teams_demo_org, clock)
+    teams.install(SPO)
+    pp = teams_demo_org.person(PP)
+    history = _reply(teams, SPO, "transfer history X123456")
+    tag = f"<at>{pp.email}</at>"
+    assert tag in card_text(history)
+    assert _mentioned(history) == {tag: pp.entra_id}
+    cover = teams_demo_org.person("U0NMGR")
+    said = _reply(teams, SPO, f"transfer cover {cover.email} until 2026-12-04")
+    assert _mentioned(said) == {f"<at>{cover.email}</at>": cover.entra_id}
+    assert f"<at>{cover.email}</at> covers your transfers until 04 Dec 2026" in card_text(said)
 
 
 def test_an_action_by_name_opens_its_form_and_a_bad_word_gets_the_help(
@@ -115,8 +139,11 @@ def test_cover_closed_and_lastteam_answer_in_the_chat(teams: TeamsDriver, engine
     assert "does not know that colleague" in card_text(
         _reply(teams, SPO, "transfer cover who@example.org until 2026-12-04"))
     closed = card_text(_reply(teams, SPO, "transfer closed X777777"))
-    assert "X777777 closed with pdu-south" in closed
-    assert "was last held by pdu-south" in card_text(_reply(teams, SPO, "transfer lastteam X777777"))
+    assert "X777777 closed with South PDU" in closed and "(transfer lastteam X777777)" in closed
+    last = card_text(_reply(teams, SPO, "transfer lastteam X777777"))
+    assert "was last held by South PDU" in last and "/transfer" not in last and "`" not in last
+    bad = card_text(_reply(teams, "U0REPORT", "transfer export 1st-Nov"))
+    assert "transfer export 2026-11-01 2026-11-30" in bad and "/transfer" not in bad
     assert "agenda" in card_text(_reply(teams, SPO, "transfer agenda")).lower()
 
 

@@ -88,3 +88,53 @@ def test_the_insecure_development_switch_refuses_production_settings(
     b = build(settings, org=teams_demo_org, engine=engine)
     with pytest.raises(SystemExit, match="development only"):
         teams(b, lambda: datetime.now(), background=False)
+
+
+@pytest.mark.parametrize("wiring", ["sweep", "serve"])
+def test_with_both_platforms_a_slack_429_goes_back_to_the_outbox_and_no_thread_sleeps(
+        wiring: str, api: SlackStandIn, connector: BotConnectorStandIn, engine: sa.Engine, org: Org) -> None:
+    """Slack and Teams configured together (``baton sweep``'s delivery, and ``baton serve``'s):
+    a Slack 429 with Retry-After 60 comes straight back; the row waits 60 s in the outbox and
+    Slack was asked once (a client waiting out Retry-After would ask again a minute later)."""
+    from datetime import timedelta
+
+    from sqlmodel import col
+
+    from bot.bootstrap import delivery_for, serve_platforms
+    from store.models import NotificationRow
+
+    settings = Settings(DATABASE_URL=str(engine.url), SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                        SLACK_API_URL=api.api_url, MICROSOFT_APP_ID=connector.app_id,
+                        MICROSOFT_APP_PASSWORD=connector.password, MICROSOFT_APP_TENANT_ID=connector.tenant,
+                        TEAMS_OPENID_METADATA=connector.openid_metadata_url,
+                        TEAMS_TOKEN_URL=connector.token_url, TEAMS_SERVICE_URL=connector.service_url)
+    b = build(settings, org=org, engine=engine)
+    served = None
+    if wiring == "serve":
+        served = serve_platforms(b, lambda: NOW, idle=3600)
+        delivery = served.delivery
+    else:
+        found = delivery_for(b, lambda: NOW)
+        assert found is not None
+        delivery = found
+    try:
+        if served is not None and served.slack is not None:
+            served.slack.deliverer.stop()  # this test delivers by hand, on its own clock
+        with b.uow() as u:  # a reminder for the practitioner, who has no Teams chat: sent on Slack
+            u.add_notification(key="n1", transfer_id=None, kind="item", recipient="U0NPP1",
+                               payload={"case_ref": "X000001", "transfer_id": None, "clock": "resolution",
+                                        "step": "remind", "text": "Transfer resolved: reminder.",
+                                        "button": None}, not_before=NOW, now=NOW)
+            u.commit()
+        api.fail_next("chat.postMessage", status=429, retry_after=60)
+        assert delivery.deliver(NOW) == 0
+        assert [c.status for c in api.calls_to("chat.postMessage")] == [429]
+        with engine.connect() as c:
+            r = c.execute(sa.select(NotificationRow).where(col(NotificationRow.key) == "n1")).one()
+        assert (r.status, r.last_error) == ("pending", "ratelimited")
+        assert NOW + timedelta(seconds=60) <= r.not_before < NOW + timedelta(seconds=62)
+        assert delivery.deliver(NOW + timedelta(seconds=61)) == 1
+        assert len(api.messages("U0NPP1")) == 1
+    finally:
+        if served is not None:
+            served.stop()

@@ -1,0 +1,54 @@
+"""Which package may import which: Teams never leans on Slack, and the core leans on neither."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ADAPTERS = ("handlers.slack", "handlers.teams")
+ENTRY_POINTS = {"bootstrap.py", "cli.py"}  # they build and start the adapters, on demand
+
+
+def _imports(path: Path, *, top_level_only: bool = False) -> set[str]:
+    """Every module ``path`` imports (``from X import Y`` gives X and X.Y)."""
+    tree = ast.parse(path.read_text(), str(path))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def _under(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_no_teams_module_imports_anything_from_the_slack_adapter() -> None:
+    teams = sorted((ROOT / "handlers" / "teams").glob("*.py"))
+    assert teams
+    leaning = {p.name: sorted(m for m in _imports(p) if _under(m, "handlers.slack")) for p in teams}
+    assert {k: v for k, v in leaning.items() if v} == {}
+
+
+def test_the_core_imports_neither_chat_adapter() -> None:
+    core = sorted(p for p in (ROOT / "bot").glob("*.py") if p.name not in ENTRY_POINTS)
+    assert core
+    leaning = {p.name: sorted(m for m in _imports(p) if any(_under(m, a) for a in ADAPTERS))
+               for p in core}
+    assert {k: v for k, v in leaning.items() if v} == {}
+
+
+def test_entry_points_import_an_adapter_only_when_starting_it() -> None:
+    for name in sorted(ENTRY_POINTS):
+        top = _imports(ROOT / "bot" / name, top_level_only=True)
+        assert not [m for m in top if _under(m, "handlers")], name
+
+
+def test_shared_wording_lives_outside_both_adapters() -> None:
+    shared = _imports(ROOT / "handlers" / "common.py")
+    assert not [m for m in shared if any(_under(m, a) for a in ADAPTERS)]
