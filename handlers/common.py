@@ -91,3 +91,14 @@ def clip(text: str, limit: int = 200) -> str:
         return text[: end + 1]
     cut = text.rfind(" ", 0, limit - 1)
     return text[: cut if cut > 0 else limit - 1].rstrip(" ,;:") + "…"
+
+
+def closure_args(words: list[str]) -> tuple[date | None, str | None]:
+    """The optional day (YYYY-MM-DD) and team after ``closed CASE``, in either order."""
+    on, team = None, None
+    for word in words[:2]:
+        try:
+            on = date.fromisoformat(word)
+        except ValueError:
+            team = word
+    return on, team

@@ -38,6 +38,7 @@ from handlers.common import (
     UNSURE,
     action_name,
     closed_text,
+    closure_args,
     last_team_text,
     period,
 )
@@ -586,12 +587,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             if not args:
                 return {"text": "Give a case reference: `/transfer closed X123456` (add a date "
                                 "YYYY-MM-DD if it closed earlier, and the team if you manage several)."}
-            on, team = None, None
-            for word in args[1:3]:
-                try:
-                    on = date.fromisoformat(word)
-                except ValueError:
-                    team = word
+            on, team = closure_args(args[1:3])
             with deps.uow() as u:
                 c = services.record_closure(u, deps.org, user, args[0], deps.clock(), team=team, on=on)
             return {"text": closed_text(c, deps.org)}

@@ -44,6 +44,7 @@ from handlers.common import (
     action_name,
     clip,
     closed_text,
+    closure_args,
     last_team_text,
     period,
     plain_command,
@@ -371,12 +372,7 @@ class TeamsApp:
             with deps.uow() as u:
                 last = services.last_team_for(u, deps.org, person, args[0], now)
             return cards.text_card(last_team_text(last, deps.org, plain_command))
-        on, team = None, None
-        for word in args[1:3]:
-            try:
-                on = date.fromisoformat(word)
-            except ValueError:
-                team = word
+        on, team = closure_args(args[1:3])
         with deps.uow() as u:
             c = services.record_closure(u, deps.org, person, args[0], now, team=team, on=on)
         return cards.text_card(closed_text(c, deps.org, plain_command))
