@@ -20,13 +20,11 @@ Not a timed test: run it by hand, ``python -m bench.raises [raises-at-20 [one-at
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
@@ -35,6 +33,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.slack import THREADS, WORKERS, start
+from bench.writes import send, view_submission
 from handlers.slack import ids
 from sandbox.slack_api import SlackStandIn
 from store.db import make_engine, upgrade
@@ -85,20 +84,7 @@ def submission(slack: SlackDriver, case_ref: str, i: int) -> str:
              ids.KIND: {"kind": {"type": "static_select", "selected_option": {"value": "permanent"}}}}
     view = {"id": f"VR{case_ref}", "type": "modal", "callback_id": ids.RAISE_VIEW,
             "private_metadata": "pdu-north", "state": {"values": state}}
-    payload = {"type": "view_submission", "team": {"id": slack.team},
-               "user": {"id": user, "team_id": slack.team}, "api_app_id": slack.api.app_id,
-               "trigger_id": slack.api.new_trigger_id(user), "view": view}
-    return urllib.parse.urlencode({"payload": json.dumps(payload)})
-
-
-def send(slack: SlackDriver, body: str) -> tuple[int, str, float]:
-    """POST one signed body; (status, answer, ms)."""
-    started = time.perf_counter()
-    try:
-        status, text = slack.post(body)
-    except OSError as exc:  # no answer within the driver's 10 s: counted as an error
-        status, text = 0, type(exc).__name__
-    return status, text, (time.perf_counter() - started) * 1000
+    return view_submission(slack, user, view)
 
 
 def stored(engine: sa.Engine, prefix: str) -> set[str]:

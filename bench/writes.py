@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import ThreadingHTTPServer
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -84,6 +85,11 @@ def submission(slack: SlackDriver, i: int, tid: int, label: str) -> str:
     state = {name: {name: {"type": "plain_text_input", "value": v}} for name, v in values.items()}
     view = {"id": f"VB{label[:4].upper()}{i:05d}", "type": "modal", "callback_id": ids.form(action),
             "private_metadata": str(tid), "state": {"values": state}}
+    return view_submission(slack, user, view)
+
+
+def view_submission(slack: SlackDriver, user: str, view: dict[str, Any]) -> str:
+    """The form body of ``user`` submitting ``view`` (the driver signs it when posting)."""
     payload = {"type": "view_submission", "team": {"id": slack.team},
                "user": {"id": user, "team_id": slack.team}, "api_app_id": slack.api.app_id,
                "trigger_id": slack.api.new_trigger_id(user), "view": view}
