@@ -176,17 +176,23 @@ def teams_chat(b: Baton, clock: Callable[[], datetime], *, app_id: str | None = 
     """The Teams chat port (handlers/teams/delivery.py) from settings, unless passed."""
     import time
 
+    from handlers.teams.credentials import BOT_SCOPE, TokenSource, credential_from
     from handlers.teams.delivery import ConnectorClient, TeamsChat
 
     s = b.settings
     app_id = app_id or s.microsoft_app_id
     password = password or s.microsoft_app_password
     tenant = s.microsoft_app_tenant_id or (b.org.tenants[0] if b.org.tenants else None)
-    if not app_id or not password or not tenant:
-        raise SystemExit("Set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID "
-                         "(see README: Run on Microsoft Teams).")
+    if not app_id or not (password or s.microsoft_app_certificate) or not tenant:
+        raise SystemExit("Set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD (or MICROSOFT_APP_CERTIFICATE) and "
+                         "MICROSOFT_APP_TENANT_ID (see README: Run on Microsoft Teams).")
     url = (token_url or s.teams_token_url).replace("{tenant}", tenant)
-    client = ConnectorClient(app_id=app_id, password=password, token_url=url, sleep=sleep or time.sleep)
+    given = s.model_copy(update={"microsoft_app_id": app_id, "microsoft_app_password": password,
+                                 "teams_token_url": url})
+    cred = credential_from(given, tenant)
+    assert cred is not None
+    client = ConnectorClient(app_id=app_id, password=password or "", token_url=url, sleep=sleep or time.sleep,
+                             source=TokenSource(cred, BOT_SCOPE))
     return TeamsChat(client, b.engine, b.org, service_url=service_url or s.teams_service_url,
                      tenant_id=tenant, clock=clock)
 

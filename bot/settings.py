@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -31,6 +32,12 @@ class Settings(BaseSettings):
     microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
     microsoft_app_password: str | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
+    # a certificate instead of the secret (Microsoft's advice): a PEM with key and certificate, or a .pfx
+    microsoft_app_certificate: Path | None = Field(default=None, alias="MICROSOFT_APP_CERTIFICATE")
+    microsoft_app_certificate_password: str | None = Field(default=None,
+                                                           alias="MICROSOFT_APP_CERTIFICATE_PASSWORD")
+    microsoft_app_secret_expires: date | None = Field(default=None, alias="MICROSOFT_APP_SECRET_EXPIRES")
+    microsoft_graph_url: str = Field(default="https://graph.microsoft.com/v1.0", alias="MICROSOFT_GRAPH_URL")
     teams_openid_metadata: str = Field(
         default="https://login.botframework.com/v1/.well-known/openidconfiguration",
         alias="TEAMS_OPENID_METADATA")
@@ -43,7 +50,8 @@ class Settings(BaseSettings):
 
     @field_validator("org_file", "region", "slack_bot_token", "slack_signing_secret",
                      "slack_app_token", "microsoft_app_id", "microsoft_app_password",
-                     "microsoft_app_tenant_id", mode="before")
+                     "microsoft_app_tenant_id", "microsoft_app_certificate",
+                     "microsoft_app_certificate_password", "microsoft_app_secret_expires", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

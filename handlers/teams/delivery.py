@@ -27,6 +27,7 @@ from bot.org import Org
 from bot.ports import ChatError, ChatUncertain
 from bot.reports import Summary
 from handlers.teams import cards
+from handlers.teams.credentials import Credential, CredentialError, TokenSource
 from store import conversations
 from store.conversations import ConversationRef
 
@@ -51,31 +52,21 @@ class ConnectorClient:
 
     def __init__(self, *, app_id: str, password: str, token_url: str, http: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, source: TokenSource | None = None) -> None:
         self.app_id, self.password, self.token_url = app_id, password, token_url
         self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+        self.source = source or TokenSource(Credential(app_id=app_id, tenant="", secret=password,
+                                                       token_url=token_url), SCOPE, http=self.http)
         self.sleep, self.jitter, self.clock = sleep, jitter, clock
-        self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
         self._refusals: dict[str, int] = {}  # conversation -> 429s in a row
 
     def token(self, *, fresh: bool = False) -> str:
-        """A bearer token for the connector, fetched again shortly before it expires."""
-        with self._lock:
-            if fresh or self._token is None or self._token[1] <= self.clock():
-                try:
-                    r = self.http.post(self.token_url, data={
-                        "grant_type": "client_credentials", "client_id": self.app_id,
-                        "client_secret": self.password, "scope": SCOPE})
-                except httpx.HTTPError as exc:
-                    raise ChatError("token_unavailable", permanent=False) from exc
-                if r.status_code != 200:
-                    # A wrong secret or app id: nothing sends until the settings are mended.
-                    raise ChatError("invalid_auth", permanent=False)
-                body = r.json()
-                lasts = float(body.get("expires_in", 3600)) - 300
-                self._token = (str(body["access_token"]), self.clock() + lasts)
-            return self._token[0]
+        """A bearer token for the connector (handlers/teams/credentials.py: MSAL, secret or certificate)."""
+        try:
+            return self.source.token(fresh=fresh)
+        except CredentialError as exc:  # a wrong secret or app id: nothing sends until it is mended
+            raise ChatError("invalid_auth" if exc.auth else "token_unavailable", permanent=False) from exc
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before try ``attempt`` (1, 2, ...): doubling from half a second, with jitter."""

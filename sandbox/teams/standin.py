@@ -254,6 +254,10 @@ class BotConnectorStandIn:
             return 200, {"issuer": BOT_ISSUER, "jwks_uri": f"{self.url}/v1/.well-known/keys",
                          "id_token_signing_alg_values_supported": ["RS256"],
                          "token_endpoint_auth_methods_supported": ["private_key_jwt"]}, {}
+        if verb == "GET" and path.endswith("/v2.0/.well-known/openid-configuration"):  # MSAL reads it first
+            from sandbox.teams.entra import openid_configuration
+
+            return 200, openid_configuration(self.url, self.tenant), {}
         if verb == "GET" and path == "/v1/.well-known/keys":
             return 200, {"keys": [self.key.jwk()]}, {}
         if verb == "PUT" and path.startswith("/upload/"):  # a OneDrive upload session's URL
