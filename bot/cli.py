@@ -317,10 +317,11 @@ def org_build(
                                               "(default: SLACK_BOT_TOKEN)")] = None,
 ) -> None:
     """Turn a staff list into an org file, resolving work e-mails to Slack user ids
-    (users.lookupByEmail); unknown e-mails are named by line and nothing is written."""
+    (users.lookupByEmail, when Slack is configured) and to Entra object ids (Microsoft Graph,
+    when MICROSOFT_APP_ID is); unknown e-mails are named by line and nothing is written."""
     from bot.orgbuild import build_org
     from bot.settings import get_settings
-    from handlers.slack.workspace import TokenRefused, lookup_client, lookup_email
+    from handlers.teams.directory import GraphRefused
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -330,14 +331,24 @@ def org_build(
         raise fail(f"{file}: not UTF-8 text; save the spreadsheet as CSV UTF-8") from None
     s = get_settings()
     token = token or s.slack_bot_token
-    if not token:
-        raise fail("Set SLACK_BOT_TOKEN (or pass --token) to a Slack token with users:read.email.")
-    client = lookup_client(token, s.slack_api_url)
+    if not token and not s.microsoft_app_id:
+        raise fail("Set SLACK_BOT_TOKEN (or pass --token) to a Slack token with users:read.email, or "
+                   "MICROSOFT_APP_ID, MICROSOFT_APP_TENANT_ID and MICROSOFT_APP_PASSWORD (or "
+                   "MICROSOFT_APP_CERTIFICATE) for Microsoft Teams, or both.")
+    from handlers.people import lookup_for
+
     try:
-        built = build_org(text, lambda email: lookup_email(client, email), name=name, policy=policy,
-                          region=region.upper(), source=str(file))
-    except TokenRefused as refused:
-        raise fail(f"{refused.finding.subject}: {refused.finding.problem}. To fix: {refused.finding.fix}."
+        lookup, tenants, where = lookup_for(s, token)
+        built = build_org(text, lookup, name=name, policy=policy, region=region.upper(), source=str(file),
+                          tenants=tenants)
+    except GraphRefused as refused:
+        raise fail(f"{refused.problem}. To fix: {refused.fix}. Nothing was written.") from None
+    except Exception as exc:
+        from handlers.slack.workspace import TokenRefused
+
+        if not isinstance(exc, TokenRefused):
+            raise
+        raise fail(f"{exc.finding.subject}: {exc.finding.problem}. To fix: {exc.finding.fix}."
                    " Nothing was written.") from None
     for w in built.warnings:
         typer.echo(f"warning: {w}", err=True)
@@ -351,7 +362,8 @@ def org_build(
     tmp = output.with_name(f".{output.name}.tmp")
     tmp.write_text(built.yaml, encoding="utf-8")
     os.replace(tmp, output)
-    typer.echo(f"{output}: written; check it against Slack with `baton doctor`.", err=True)
+    typer.echo(f"{output}: written, people resolved in {where}; next: `baton org check {output}`, "
+               "then `baton doctor`.", err=True)
 
 
 @policy_app.command("check")

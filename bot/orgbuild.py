@@ -9,7 +9,9 @@ Columns (a header row; names are case-blind, spaces and hyphens read as ``_``):
   escalation level of a pack (``head_of_service``, ``smt``, ...): org-wide with ``team`` blank,
   that team's own contact with it given;
 - ``email``: the person's work e-mail (blank on an escalation row that names only a channel);
-- ``channel``: the team's channel id on a team row, the level's channel on an escalation row;
+- ``channel``: the team's channel id on a team row, the level's channel on an escalation row: a
+  Slack channel id (``C0NORTH``), or a Teams channel id (``19:...@thread.tacv2``, also as the
+  link Teams copies, ``19%3a...%40thread.tacv2``);
 - optional ``policy``, ``buddy`` (team id) and ``front_door`` (yes/no) for the team.
 """
 
@@ -21,6 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 from pydantic import ValidationError
@@ -36,11 +39,23 @@ ROLE_ALIASES = {"practitioner": "member", "worker": "member", "report_readers": 
                 "auditors": "auditor", "managers": "manager", "members": "member"}
 TEAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_.\-]{1,180}@thread\.(tacv2|skype)$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class NotResolved(Exception):
     """An e-mail that gives no usable chat account; its message says why."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """How the chat platforms know one work e-mail: the id the org file names them by (a Slack
+    user id, or the e-mail itself when they are on Teams only), their Entra object id, and a
+    note for a warning (on one platform of two)."""
+
+    user: str
+    entra_id: str | None = None
+    note: str | None = None
 
 
 @dataclass
@@ -77,10 +92,11 @@ class _Team:
     escalation: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str, region: str,
-              source: str = "staff.csv") -> Built:
-    """The org file for the staff list ``text``; ``lookup`` turns an e-mail into a user id or
-    raises NotResolved. Nothing is produced unless every row is good."""
+def build_org(text: str, lookup: Callable[[str], str | Found], *, name: str, policy: str, region: str,
+              source: str = "staff.csv", tenants: tuple[str, ...] = ()) -> Built:
+    """The org file for the staff list ``text``; ``lookup`` turns an e-mail into a Slack user id
+    or a :class:`Found`, or raises NotResolved. Nothing is produced unless every row is good.
+    People with an Entra object id are listed under ``people:`` (with ``tenants``) for Teams."""
     out = Built()
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
@@ -103,7 +119,8 @@ def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str
     org_escalation: dict[str, dict[str, Any]] = {}
     auditors: list[str] = []
     readers: list[str] = []
-    resolved: dict[str, str | NotResolved] = {}
+    resolved: dict[str, Found | NotResolved] = {}
+    people: dict[str, dict[str, str]] = {}  # user id -> its people: entry
 
     def err(line: int, problem: str) -> None:
         out.errors.append(f"{source}: line {line}: {problem}")
@@ -115,14 +132,21 @@ def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str
         key = email.lower()
         if key not in resolved:
             try:
-                resolved[key] = lookup(email)
+                got = lookup(email)
+                resolved[key] = got if isinstance(got, Found) else Found(got)
             except NotResolved as exc:
                 resolved[key] = exc
+            found = resolved[key]
+            if isinstance(found, Found) and found.note:
+                out.warnings.append(f"{source}: line {line}: {email}: {found.note}")
         found = resolved[key]
         if isinstance(found, NotResolved):
             err(line, f"{email}: {found}")
             return None
-        return found
+        if found.entra_id:
+            entry = {"id": found.user} | ({"email": key} if found.user.lower() != key else {})
+            people[found.user] = {**entry, "entra_id": found.entra_id}
+        return found.user
 
     def add(bucket: list[str], user: str) -> None:
         if user not in bucket:
@@ -133,13 +157,16 @@ def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str
             continue
         row = {k: (raw[i].strip() if i < len(raw) else "") for i, k in enumerate(keys) if k}
         team, role = row["team"], ROLE_ALIASES.get(_key(row["role"]), _key(row["role"]))
-        email, channel = row["email"], row["channel"]
+        email, channel = row["email"], unquote(row["channel"])
+        teams_channel = channel if TEAMS_CHANNEL.match(channel) else ""
+        row["teams_channel"], row["channel"] = teams_channel, "" if teams_channel else channel
         if role not in roles:
             err(line, f"role {row['role']!r} is not one of {', '.join(roles)}")
             continue
-        if channel and not CHANNEL.match(channel):
-            err(line, f"channel {channel!r} is not a channel id (C or G and capitals and digits, "
-                      "e.g. C0NORTH: channel details, at the bottom)")
+        if channel and not CHANNEL.match(channel) and not teams_channel:
+            err(line, f"channel {channel!r} is not a channel id: on Slack C or G and capitals and digits "
+                      "(e.g. C0NORTH: channel details, at the bottom); on Teams 19:...@thread.tacv2 "
+                      "(the channel's ... > Get link to channel)")
             continue
         if team and not TEAM_ID.match(team):
             err(line, f"team {team!r} is not an id: use lower-case letters, digits and hyphens "
@@ -158,8 +185,8 @@ def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str
         t = None
         if team:
             t = teams.setdefault(team, _Team(line))
-            for col in ("team_name", "policy", "buddy", "front_door", *(("channel",) if role in (
-                    "manager", "member") else ())):
+            places = ("channel", "teams_channel") if role in ("manager", "member") else ()
+            for col in ("team_name", "policy", "buddy", "front_door", *places):
                 value = row.get(col, "")
                 if not value:
                     continue
@@ -191,9 +218,10 @@ def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str
                 contact.setdefault("users", [])
                 add(contact["users"], user)
         if channel:
-            if contact.get("channel") not in (None, channel):
-                err(line, f"escalation level {role} already has channel {contact['channel']}")
-            contact["channel"] = channel
+            key = "teams_channel" if teams_channel else "channel"
+            if contact.get(key) not in (None, channel):
+                err(line, f"escalation level {role} already has channel {contact[key]}")
+            contact[key] = channel
 
     for tid, t in teams.items():
         if "team_name" not in t.fields:
@@ -210,7 +238,7 @@ def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str
         entry: dict[str, Any] = {"id": tid, "name": t.fields["team_name"][0], "managers": t.managers}
         if t.members:
             entry["members"] = t.members
-        for col in ("channel", "buddy", "policy"):
+        for col in ("channel", "teams_channel", "buddy", "policy"):
             if col in t.fields:
                 entry[col] = t.fields[col][0]
         if "front_door" in t.fields:
@@ -224,12 +252,16 @@ def build_org(text: str, lookup: Callable[[str], str], *, name: str, policy: str
         data["auditors"] = auditors
     if readers:
         data["report_readers"] = readers
+    if tenants:
+        data["tenants"] = list(tenants)
+    if people:
+        data["people"] = list(people.values())
     try:
         org = Org.model_validate(data)
     except ValidationError as exc:
         out.errors.append(format_validation_error(source, exc))
         return out
-    out.warnings = org.problems()
+    out.warnings += org.problems()
     body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, allow_unicode=True)
     out.yaml = f"# Built by `baton org build` from {source}; check it with `baton org check`.\n{body}"
     return out
