@@ -243,8 +243,10 @@ def policy_tables() -> None:
 
 @app.command()
 def doctor() -> None:
-    """Check the settings, the org file and the database against the live Slack workspace before
-    go-live: prints what is wrong and how to fix it; exit status 1 if anything blocks go-live."""
+    """Check the settings, the org file and the database before go-live, on the platforms the
+    settings configure: the live Slack workspace (SLACK_BOT_TOKEN) and Microsoft Teams
+    (MICROSOFT_APP_ID: a token from Entra, the tenant, each person, the channels). Prints what is
+    wrong and how to fix it; exit status 1 if anything blocks go-live."""
     from bot.doctor import Finding, escalation_reach, table
     from bot.org import load_org
     from bot.settings import get_settings
@@ -258,50 +260,89 @@ def doctor() -> None:
     except PolicyError as exc:
         findings.append(Finding("org file", str(s.org_file or "BATON_ORG"), str(exc),
                                 "fix the org file (baton org check FILE names each problem)"))
-    if not s.slack_signing_secret:
-        findings.append(Finding("settings", "SLACK_SIGNING_SECRET", "not set",
-                                "copy the Signing Secret from api.slack.com/apps > your app > Basic "
-                                "Information into SLACK_SIGNING_SECRET"))
-    bad_users: set[str] = set()
-    bad_channels: set[str] = set()
-    if not s.slack_bot_token:
-        findings.append(Finding("token", "SLACK_BOT_TOKEN", "not set, so nothing in Slack was checked",
-                                "copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions "
-                                "into SLACK_BOT_TOKEN"))
-    else:
-        from handlers.slack.workspace import TokenRefused, check_token, check_workspace, lookup_client
-
-        client = lookup_client(s.slack_bot_token, s.slack_api_url)
-        if org is not None:
-            found = check_workspace(client, org)
-            findings += found.findings
-            bad_users, bad_channels = found.bad_users, found.bad_channels
-        else:  # people and channels cannot be checked without the org file; the token can
-            try:
-                findings += check_token(client)
-            except TokenRefused as refused:
-                findings.append(refused.finding)
-    if org is not None:
-        findings += escalation_reach(org, bad_users, bad_channels)
+    on_slack = bool(s.slack_bot_token or s.slack_signing_secret)
+    on_teams = bool(s.microsoft_app_id)
+    if not on_slack and not on_teams:
+        findings.append(Finding("settings", "SLACK_BOT_TOKEN / MICROSOFT_APP_ID", "neither Slack nor "
+                                "Microsoft Teams is configured", "set MICROSOFT_APP_ID, "
+                                "MICROSOFT_APP_TENANT_ID and MICROSOFT_APP_PASSWORD for Teams (README: "
+                                "Run on Microsoft Teams), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                                "for Slack, or both"))
+    slack_users: set[str] = set()  # what Slack refused
+    slack_channels: set[str] = set()
+    if on_slack:
+        findings += _doctor_slack(s, org, (slack_users, slack_channels))
     engine = make_engine(s.database_url)
     try:
         why = readiness(engine)
+        teams_found = None
+        if on_teams:
+            from handlers.teams.checks import check_teams
+
+            teams_found = check_teams(s, org, engine if why is None else None, slack=on_slack, now=now())
+            findings += teams_found.findings
     finally:
         engine.dispose()
+    if org is not None:
+        import re
+
+        from bot.org import SLACK_USER
+
+        def unreachable(who: str) -> bool:
+            by_slack = on_slack and re.match(SLACK_USER, who) is not None and who not in slack_users
+            by_teams = on_teams and teams_found is not None and who not in teams_found.bad_users
+            return not (by_slack or by_teams)
+
+        bad_channels = slack_channels | (teams_found.bad_channels if teams_found else set())
+        if not on_teams:
+            bad_channels |= {t.teams_channel for t in org.teams if t.teams_channel}
+        findings += escalation_reach(org, {u for u in org.named_people() if unreachable(u)}, bad_channels)
     if why is not None:
         fix = ("check DATABASE_URL and that the server is up and accepts this host"
                if "unreachable" in why else "run baton db upgrade (every command also does it on start)")
         findings.append(Finding("database", _redact(s.database_url), why, fix))
     if not findings:
         assert org is not None
+        where = " and ".join(n for n, on in (("Slack", on_slack), ("Microsoft Teams", on_teams)) if on)
         typer.echo(f"Ready for go-live: {len(org.teams)} teams, {len(org.named_people())} people and "
-                   f"{len(org.channels())} channels checked in Slack; the database is migrated.")
+                   f"{len(org.channels()) + sum(1 for t in org.teams if t.teams_channel)} channels checked "
+                   f"in {where}; the database is migrated.")
         return
     typer.echo(table(findings))
     blocking = sum(f.blocking for f in findings)
     typer.echo(f"\n{blocking} problem(s) block go-live; {len(findings) - blocking} warning(s).")
     if blocking:
         raise typer.Exit(1)
+
+
+def _doctor_slack(s: Any, org: Any, bad: tuple[set[str], set[str]]) -> list[Any]:
+    """The Slack half of ``baton doctor``; fills ``bad`` with the people and channels Slack refused."""
+    from bot.doctor import Finding
+
+    findings: list[Finding] = []
+    if not s.slack_signing_secret:
+        findings.append(Finding("settings", "SLACK_SIGNING_SECRET", "not set",
+                                "copy the Signing Secret from api.slack.com/apps > your app > Basic "
+                                "Information into SLACK_SIGNING_SECRET"))
+    if not s.slack_bot_token:
+        findings.append(Finding("token", "SLACK_BOT_TOKEN", "not set, so nothing in Slack was checked",
+                                "copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions "
+                                "into SLACK_BOT_TOKEN"))
+        return findings
+    from handlers.slack.workspace import TokenRefused, check_token, check_workspace, lookup_client
+
+    client = lookup_client(s.slack_bot_token, s.slack_api_url)
+    if org is not None:
+        found = check_workspace(client, org)
+        findings += found.findings
+        bad[0].update(found.bad_users)
+        bad[1].update(found.bad_channels)
+    else:  # people and channels cannot be checked without the org file; the token can
+        try:
+            findings += check_token(client)
+        except TokenRefused as refused:
+            findings.append(refused.finding)
+    return findings
 
 
 @org_app.command("build")

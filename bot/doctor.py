@@ -1,6 +1,7 @@
 """Pre-go-live checks that need no chat platform: findings, the escalation ladder's reach, and
-the table ``baton doctor`` prints. The platform's own checks (token, scopes, people, channels)
-live beside its adapter (handlers/slack/workspace.py) and return the same :class:`Finding`."""
+the table ``baton doctor`` prints. Each platform's own checks (token, scopes, tenant, people,
+channels) live beside its adapter (handlers/slack/workspace.py, handlers/teams/checks.py) and
+return the same :class:`Finding`."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def escalation_reach(org: Org, bad_users: Collection[str], bad_channels: Collect
             out.append(Finding(
                 "escalation", f"team {team.id} ({pack.escalation.levels[0].label})",
                 "no manager of this team can be reached, so nobody can accept its transfers",
-                f"put a working Slack user id under managers: for team {team.id} in the org file"))
+                f"put a manager Baton can reach under managers: for team {team.id} in the org file "
+                "(a working Slack user id, or on Teams someone with an Entra object id)"))
         for level in pack.escalation.levels[1:]:
             contact = org.contact(team.id, level.name)
             where = f"team {team.id}: {level.name} ({level.label})"
@@ -42,7 +44,7 @@ def escalation_reach(org: Org, bad_users: Collection[str], bad_channels: Collect
                     f"add {level.name}: {{users: [...], channel: ...}} under escalation: in the org file"))
                 continue
             users_ok = [u for u in contact.users if u not in bad_users]
-            channel_ok = contact.channel is not None and contact.channel not in bad_channels
+            channel_ok = any(c not in bad_channels for c in contact.places)
             if not users_ok and not channel_ok:
                 out.append(Finding(
                     "escalation", where, "every person and channel named for this level failed its check",
@@ -50,7 +52,7 @@ def escalation_reach(org: Org, bad_users: Collection[str], bad_channels: Collect
     return out
 
 
-ORDER = ("settings", "org file", "token", "scopes", "person", "channel", "escalation", "database")
+ORDER = ("settings", "org file", "token", "scopes", "tenant", "person", "channel", "escalation", "database")
 
 
 def table(findings: Iterable[Finding]) -> str:

@@ -167,7 +167,7 @@ def check_workspace(client: WebClient, org: Org) -> WorkspaceCheck:
         out.bad_users |= set(org.named_people())
         out.bad_channels |= set(org.channels())
         return out
-    check_people(client, org.named_people(), out)
+    check_people(client, {u: w for u, w in org.named_people().items() if "@" not in u}, out)  # not Teams
     check_channels(client, org.channels(), out)
     return out
 

@@ -151,13 +151,22 @@ def test_a_database_behind_the_code_or_unreachable_blocks_go_live(env: dict[str,
 
 
 def test_a_bad_org_file_and_missing_settings_are_named(env: dict[str, str], tmp_path: Path) -> None:
-    """The org file's own message, and an unset signing secret and token."""
+    """The org file's own message, and an unset token beside a signing secret (Slack half set up)."""
     org = tmp_path / "org.yml"
     org.write_text("teams: []\n")
-    code, out = doctor(env, BATON_ORG=str(org), SLACK_SIGNING_SECRET="", SLACK_BOT_TOKEN="")
+    code, out = doctor(env, BATON_ORG=str(org), SLACK_BOT_TOKEN="")
     assert code == 1
-    assert "org.yml" in rows(out, "org")[0] and "SLACK_SIGNING_SECRET" in out
+    assert "org.yml" in rows(out, "org")[0]
     assert "not set, so nothing in Slack was checked" in rows(out, "token")[0]
+
+
+def test_with_no_platform_configured_the_doctor_names_both_ways_to_configure_one(
+        env: dict[str, str]) -> None:
+    """Neither Slack nor Teams settings: one blocking settings row naming both."""
+    code, out = doctor(env, SLACK_SIGNING_SECRET="", SLACK_BOT_TOKEN="")
+    assert code == 1
+    [row] = rows(out, "settings")
+    assert "neither Slack nor Microsoft Teams is configured" in row and "MICROSOFT_APP_ID" in row
 
 
 def test_with_a_bad_org_file_the_token_is_still_checked(env: dict[str, str], tmp_path: Path) -> None:
