@@ -304,9 +304,11 @@ def doctor() -> None:
     if not findings:
         assert org is not None
         where = " and ".join(n for n, on in (("Slack", on_slack), ("Microsoft Teams", on_teams)) if on)
+        contacts = [*org.escalation.values(), *(c for t in org.teams for c in t.escalation.values())]
+        places = set(org.channels()) | {p for p in (*(t.teams_channel for t in org.teams),
+                                                    *(c.teams_channel for c in contacts)) if p}
         typer.echo(f"Ready for go-live: {len(org.teams)} teams, {len(org.named_people())} people and "
-                   f"{len(org.channels()) + sum(1 for t in org.teams if t.teams_channel)} channels checked "
-                   f"in {where}; the database is migrated.")
+                   f"{len(places)} channels checked in {where}; the database is migrated.")
         return
     typer.echo(table(findings))
     blocking = sum(f.blocking for f in findings)

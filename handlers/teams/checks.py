@@ -64,14 +64,14 @@ def _expiry(cred: Credential, now: datetime, out: TeamsCheck) -> None:
     if ends is None:
         return
     what = "MICROSOFT_APP_CERTIFICATE" if cred.kind == "certificate" else "MICROSOFT_APP_SECRET_EXPIRES"
-    days = (ends - now).total_seconds() / 86400
+    days = (ends.date() - now.date()).days if ends > now else 0
     if days <= 0:
         out.findings.append(Finding("token", what, f"the client {cred.kind} expired on {ends:%d %b %Y}",
                                     f"make a new {cred.kind} in the app registration > Certificates & "
                                     "secrets"))
     elif days <= WARN_DAYS:
         out.findings.append(Finding("token", what, f"the client {cred.kind} expires on {ends:%d %b %Y}, in "
-                                    f"{int(days)} day(s); then nobody on Teams gets an answer",
+                                    f"{days} day(s); then nobody on Teams gets an answer",
                                     f"make a new {cred.kind} now and switch Baton to it", blocking=False))
 
 

@@ -181,7 +181,10 @@ class _Http:
 
     def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
              **kw: Any) -> httpx.Response:
-        """HTTP POST (a form)."""
+        """HTTP POST (a form; MSAL gives the client assertion as bytes, which requests encodes as
+        text and httpx would not)."""
+        if isinstance(data, dict):
+            data = {k: v.decode() if isinstance(v, bytes) else v for k, v in data.items()}
         return self.http.post(self._local(url), params=params, data=data, headers=headers)
 
     def close(self) -> None:
@@ -252,8 +255,8 @@ class TokenSource:
                     authority=authority_of(self.credential.token_url, self.credential.tenant),
                     http_client=_Http(self.http), instance_discovery=False)
             except ValueError as exc:  # the tenant's OpenID configuration was refused (AADSTS90002)
-                text = str(exc)
-                if "HTTP status: 4" in text:
+                text = f"{exc} {exc.__context__}"  # MSAL wraps the discovery's own error
+                if "HTTP status: 4" in text or "AADSTS90002" in text:
                     raise CredentialError(f"AADSTS90002: {AADSTS[90002][0]}", AADSTS[90002][1],
                                           code="AADSTS90002", auth=True) from None
                 raise CredentialError("the tenant's sign-in configuration could not be read",

@@ -250,8 +250,11 @@ class EntraStandIn:
             if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
                 return aad_error(400, "invalid_request", 90014, "The request body must contain the "
                                  "following parameter: 'client_assertion_type'.")
-            header = jwt.get_unverified_header(assertion)
-            cert = self.certificates.get(str(header.get("x5t#S256") or ""))
+            try:
+                header = jwt.get_unverified_header(assertion)
+            except jwt.DecodeError:
+                return aad_error(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
+            cert = self.certificates.get(str(header.get("x5t#S256") or "").rstrip("="))
             if cert is None:
                 return aad_error(401, "invalid_client", 700027, "Client assertion failed signature "
                                  "validation. The certificate with identifier used to sign the client "

@@ -21,10 +21,11 @@ from sandbox.teams.standin import APP_ID, APP_PASSWORD, TENANT
 
 runner = CliRunner()
 NORTH_MGR = "practitioner.manager.north@probation.example.gov.uk"
+SOUTH = "19:0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c@thread.tacv2"
 STAFF = f"""team,team_name,role,email,channel
 pdu-north,North PDU,manager,{NORTH_MGR},19%3a5a1e0c0d9a1f4e2b8c3d7e6f5a4b3c2d%40thread.tacv2
 pdu-north,,member,north.practitioner@probation.example.gov.uk,
-pdu-south,South PDU,manager,south.manager@probation.example.gov.uk,19:0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c@thread.tacv2
+pdu-south,South PDU,manager,south.manager@probation.example.gov.uk,{SOUTH}
 ,,smt,smt.lead@probation.example.gov.uk,
 """
 EMAILS = [NORTH_MGR, "north.practitioner@probation.example.gov.uk", "south.manager@probation.example.gov.uk",
