@@ -219,6 +219,7 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
     """Validate an org file: teams, buddies, policies, escalation contacts and closure days; say
     who and which channels cannot be reached on Slack or on Teams."""
     from bot.org import load_org
+    from bot.settings import get_settings
 
     try:
         org = load_org(file)
@@ -226,12 +227,27 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
         raise fail(str(exc)) from None
     for p in org.problems():
         typer.echo(f"warning: {p}", err=True)
-    for p in org.unreachable():
+    s = get_settings()
+    platforms = tuple(n for n, on in (("Slack", bool(s.slack_bot_token or s.slack_signing_secret)),
+                                      ("Teams", bool(s.microsoft_app_id))) if on) or ("Slack", "Teams")
+    gaps = org.unreachable(platforms)
+    for p in gaps:
         typer.echo(f"unreachable: {p}", err=True)
     closed = org.closure_days()
     span = f" ({min(closed):%d %b %Y} to {max(closed):%d %b %Y})" if closed else ""
     typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}, "
                f"{len(closed)} closure day(s){span}")
+    import re
+
+    from bot.org import SLACK_USER
+
+    people = org.everyone()
+    reach = {"Slack": sum(1 for p in people if re.match(SLACK_USER, p)),
+             "Teams": sum(1 for p in people if org.person(p).entra_id)}
+    for name in platforms:
+        tenants = (f"; tenants: {', '.join(org.tenants) or 'none (add tenants: [...])'}"
+                   if name == "Teams" else "")
+        typer.echo(f"{name}: {reach[name]} of {len(people)} people reachable{tenants}")
 
 
 @policy_app.command("tables")

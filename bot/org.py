@@ -234,21 +234,27 @@ class Org(_Closing):
                 out.append(who)
         return out
 
-    def unreachable(self) -> list[str]:
-        """Who and which places cannot be reached on which platform, for ``baton org check``."""
+    def unreachable(self, platforms: tuple[str, ...] = ("Slack", "Teams")) -> list[str]:
+        """Who and which places cannot be reached on which of ``platforms``, for ``baton org
+        check``. On Teams a person is recognised (and a chat opened with them) only by their
+        Entra object id: a work e-mail alone reaches nobody there."""
         import re
 
         out: list[str] = []
         for who in self.everyone():
             p = self.person(who)
             gaps = [name for name, ok in (("Slack", re.match(SLACK_USER, who) is not None),
-                                          ("Teams", bool(p.email or p.entra_id))) if not ok]
-            if gaps:
-                out.append(f"person {who}: not reachable on {' or '.join(gaps)}"
-                           + (" (give a work e-mail or Entra object id under people:)"
-                              if "Teams" in gaps else ""))
+                                          ("Teams", bool(p.entra_id))) if name in platforms and not ok]
+            if gaps == ["Teams"] or gaps == ["Slack", "Teams"]:
+                out.append(f"person {who}: not reachable on {' or '.join(gaps)}: Teams can neither recognise "
+                           "nor message them without their Entra object id (an e-mail alone is not "
+                           "enough); run baton org build on the staff list, or add {id: "
+                           f"{who}, entra_id: OBJECT-ID}} under people:")
+            elif gaps:
+                out.append(f"person {who}: not reachable on Slack (named by e-mail, not a Slack user id)")
         for t in self.teams:
-            gaps = [n for n, ch in (("Slack", t.channel), ("Teams", t.teams_channel)) if not ch]
+            gaps = [n for n, ch in (("Slack", t.channel), ("Teams", t.teams_channel))
+                    if n in platforms and not ch]
             if gaps:
                 out.append(f"team {t.id}: no channel on {' or '.join(gaps)}")
         return out

@@ -32,6 +32,7 @@ from bot.errors import CommitUncertain
 from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
+from handlers import strangers
 from handlers.common import (
     APOLOGY,
     SAVE_LATER,
@@ -245,9 +246,10 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             return
         words = typed.split()
         sub = words[0].lower() if words else "new"
-        if not deps.org.knows(user):  # people not in the org file get the help text, nothing more
-            respond(response_type="ephemeral", text="Here is what /transfer can do.",
-                    blocks=blocks.help_blocks())
+        if not deps.org.knows(user):  # people not in the org file: what to ask for, and the help text
+            why = strangers.on_slack(deps.org, user)
+            respond(response_type="ephemeral", text="Here is what /transfer can do.", blocks=[
+                {"type": "section", "text": {"type": "plain_text", "text": why}}, *blocks.help_blocks()])
             return
         if sub in ("new", "headsup"):
             teams = deps.org.teams_of(user)

@@ -38,6 +38,7 @@ from bot.domain import DomainError, FormErrors, local_date
 from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
+from handlers import strangers
 from handlers.common import (
     APOLOGY,
     SAVE_LATER,
@@ -256,7 +257,7 @@ class TeamsApp:
     def _reply_safely(self, data: dict[str, Any], person: str | None) -> None:
         conv = str((data.get("conversation") or {}).get("id") or "")
         try:
-            card = self.command(person, str(data.get("text") or ""))
+            card = self.command(person, str(data.get("text") or ""), _aad(data))
         except Exception as exc:
             card = cards.text_card(_trouble(self.deps, exc, "a Teams command"))
         try:
@@ -268,7 +269,7 @@ class TeamsApp:
         except Exception as exc:
             log.warning("could not answer a Teams command (%s)", type(exc).__name__)
 
-    def command(self, person: str | None, text: str) -> AdaptiveCard:
+    def command(self, person: str | None, text: str, aad: str | None = None) -> AdaptiveCard:
         """The answer to a typed command, as a card."""
         deps = self.deps
         typed = actions.clean_text(_AT.sub("", text)).strip()
@@ -280,8 +281,7 @@ class TeamsApp:
             words = words[1:]
         sub = words[0].lower() if words else "help"
         if person is None or not deps.org.knows(person):
-            return cards.help_card("Baton does not know you yet: ask your administrator to add your work "
-                                   "e-mail to the org file.")
+            return cards.help_card(strangers.on_teams(deps.org, person, aad))
         now = deps.clock()
         today = local_date(now)
         try:
@@ -439,8 +439,7 @@ class TeamsApp:
         values: dict[str, Any] = got if isinstance(got, dict) else {}
         person = self.person(data)
         if person is None or not self.deps.org.knows(person):
-            return _answer(cards.text_card("Baton does not know you yet: ask your administrator to add "
-                                           "your work e-mail to the org file."))
+            return _answer(cards.text_card(strangers.on_teams(self.deps.org, person, _aad(data))))
         try:
             tid = int(values.get("transfer_id") or 0)
         except (TypeError, ValueError):
@@ -470,8 +469,7 @@ class TeamsApp:
         kind, _, name = str(values.get("verb") or "").partition(":")
         person = self.person(data)
         if person is None or not self.deps.org.knows(person):
-            return cards.dialog_message("Baton does not know you yet: ask your administrator to add "
-                                        "your work e-mail to the org file.")
+            return cards.dialog_message(strangers.on_teams(self.deps.org, person, _aad(data)))
         if name not in actions.BY_NAME or kind != ("open" if data.get("name") == "task/fetch" else "submit"):
             return cards.dialog_message("Baton does not know that action.")
         try:
@@ -662,6 +660,12 @@ class TeamsApp:
             return again({"case_ref": _trouble(deps, exc, "raise form")})
         deps.wake()
         return self.current(person, t.id or 0)
+
+
+def _aad(data: dict[str, Any]) -> str | None:
+    """The sender's Entra object id, as Teams sends it."""
+    got = (data.get("from") or {}).get("aadObjectId")
+    return str(got) if got else None
 
 
 def _tenant_of(data: dict[str, Any]) -> str | None:

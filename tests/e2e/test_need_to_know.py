@@ -68,6 +68,8 @@ def test_stranger_gets_only_the_help_text(slack: SlackDriver, uow: UoW) -> None:
     answer = wait(slack.api, lambda: slack.api.responses)[0]
     assert answer.payload["text"] == "Here is what /transfer can do."
     assert "X123456" not in str(answer.payload)
+    first = answer.payload["blocks"][0]["text"]["text"]  # what the administrator must add for them
+    assert f"name {STRANGER} under your team's managers: or members:" in first
 
 
 def test_crafted_button_for_another_transfer_is_refused_neutrally(slack: SlackDriver, uow: UoW) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -147,3 +148,21 @@ def test_with_slack_and_teams_both_ids_are_filled(entra: EntraStandIn, tmp_path:
     assert people["U0NMGR"].email == NORTH_MGR and people["U0NMGR"].entra_id
     assert "smt.lead@probation.example.gov.uk" in people  # on Teams only: named by e-mail
     assert "line 5: smt.lead@probation.example.gov.uk: on Teams only" in err
+
+
+def test_org_check_on_a_teams_only_council_counts_who_teams_can_reach(
+        entra: EntraStandIn, tmp_path: Path) -> None:
+    """Built from the staff list, everyone is reachable on Teams; a person added by e-mail alone is
+    named as one Teams can neither recognise nor message, and Slack is not mentioned."""
+    code, out, err = build(tmp_path, STAFF, teams_env(entra))
+    assert code == 0, err
+    org_file = tmp_path / "org.yml"
+    data = yaml.safe_load(out)
+    data["teams"][0]["members"].append("added.by.hand@probation.example.gov.uk")
+    org_file.write_text(yaml.safe_dump(data))
+    r = runner.invoke(app, ["org", "check", str(org_file)], env=teams_env(entra))
+    assert r.exit_code == 0, r.stderr
+    assert "Teams: 4 of 5 people reachable; tenants: " + TENANT in r.stdout
+    assert ("unreachable: person added.by.hand@probation.example.gov.uk: not reachable on Teams: Teams can "
+            "neither recognise nor message them without their Entra object id") in r.stderr
+    assert "Slack" not in r.stdout + r.stderr

@@ -86,6 +86,10 @@ def test_someone_the_org_file_does_not_name_gets_the_help_only(
     _raised(uow, teams_demo_org, clock)
     answer = _reply(teams, "stranger", "transfer status X123456")
     assert "does not know you" in card_text(answer) and "Case transfer" not in card_text(answer)
+    # what the administrator must add: their Entra object id under people:, not "your work e-mail"
+    said = card_text(answer).replace("\\", "")  # as Teams shows the card's escaped markdown
+    assert "entra_id: 12345678-1234-4234-8234-123456789abc" in said and "under people:" in said
+    assert "add your work e-mail" not in card_text(answer)
 
 
 def test_a_stale_card_is_redrawn_as_it_stands_and_says_why(

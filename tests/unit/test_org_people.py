@@ -31,10 +31,24 @@ def test_a_person_is_found_by_entra_id_or_email_whatever_the_case() -> None:
 def test_org_check_says_who_cannot_be_reached_on_which_platform() -> None:
     org = _org()
     gaps = org.unreachable()
-    assert ("person U0AMGR: not reachable on Teams (give a work e-mail or Entra object id under "
-            "people:)") in gaps
-    assert "person sam@b.example.gov.uk: not reachable on Slack" in gaps
+    assert ("person U0AMGR: not reachable on Teams: Teams can neither recognise nor message them "
+            "without their Entra object id (an e-mail alone is not enough); run baton org build on the "
+            "staff list, or add {id: U0AMGR, entra_id: OBJECT-ID} under people:") in gaps
+    assert any(g.startswith("person sam@b.example.gov.uk: not reachable on Slack or Teams") for g in gaps)
     assert "team a: no channel on Teams" in gaps and "team b: no channel on Slack" in gaps
+
+
+def test_org_check_does_not_call_someone_with_only_an_email_reachable_on_teams() -> None:
+    """An e-mail is not how Teams knows anyone: only the Entra object id (sent with every
+    activity, and what a 1:1 chat is opened with) reaches them."""
+    org = _org(people=[{"id": "U0AMGR", "email": "ann@a.example.gov.uk"}])
+    teams_gaps = org.unreachable(("Teams",))
+    assert any(g.startswith("person U0AMGR: not reachable on Teams") for g in teams_gaps)
+    assert any(g.startswith("person sam@b.example.gov.uk: not reachable on Teams") for g in teams_gaps)
+    org = _org(people=[{"id": "sam@b.example.gov.uk", "entra_id": AAD}])
+    assert not [g for g in org.unreachable(("Teams",)) if g.startswith("person sam")]
+    assert org.unreachable(("Slack",)) == ["person sam@b.example.gov.uk: not reachable on Slack (named by "
+                                           "e-mail, not a Slack user id)", "team b: no channel on Slack"]
 
 
 def test_a_team_posts_to_its_slack_and_its_teams_channel() -> None:
