@@ -580,10 +580,12 @@ def serve(
             _start_scheduler(b, served.delivery)
         mine.watch(b.settings.org_poll_seconds, threading.Event())
         on_sighup(mine)
+        from handlers.teams.credentials import probes
         from store.db import readiness
 
-        return wsgi_app(served.slack.bolt if served.slack else None, metrics=metrics_for(b.engine),
-                        readiness=lambda: readiness(b.engine),
+        ready, figures = probes(lambda: readiness(b.engine), metrics_for(b.engine),
+                                served.teams.chat.client.source if served.teams else None)
+        return wsgi_app(served.slack.bolt if served.slack else None, metrics=figures, readiness=ready,
                         teams=served.teams.app if served.teams else None)
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads,

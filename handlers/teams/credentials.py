@@ -306,6 +306,7 @@ class Health:
     checked_at: float | None = None
     ok: bool | None = None  # None until a token was asked for
     _warned_on: date | None = None
+    _ends: list[datetime | None] = field(default_factory=list)  # the expiry, read once
 
     def succeeded(self) -> None:
         """A token was acquired."""
@@ -322,7 +323,9 @@ class Health:
 
     def seconds_left(self) -> float | None:
         """Seconds until the secret or certificate expires (negative once it has), or None."""
-        ends = self.credential.expires()
+        if not self._ends:
+            self._ends.append(self.credential.expires())
+        ends = self._ends[0]
         return None if ends is None else (ends - self.clock()).total_seconds()
 
     def warn_if_expiring(self) -> None:
@@ -362,3 +365,20 @@ class Health:
                       f'baton_teams_credential_expiry_seconds{{credential="{self.credential.kind}"}} '
                       f"{left:.0f}"]
         return ("\n".join(lines) + "\n").encode()
+
+
+def probes(readiness: Callable[[], str | None], metrics: Callable[[], bytes], source: TokenSource | None
+           ) -> tuple[Callable[[], str | None], Callable[[], bytes]]:
+    """``/readyz`` and ``/metrics`` with the Teams credential's health beside the store's: not
+    ready while Entra refuses Baton's credentials (people would get no answer), and the gauges."""
+    if source is None:
+        return readiness, metrics
+
+    def ready() -> str | None:
+        return readiness() or source.health.readiness(source)
+
+    def figures() -> bytes:
+        source.health.warn_if_expiring()
+        return metrics() + source.health.metrics()
+
+    return ready, figures
