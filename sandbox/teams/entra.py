@@ -121,8 +121,11 @@ class EntraStandIn:
 
     def __init__(self, *, tenant: str = TENANT, app_id: str = APP_ID, secret: str | None = APP_PASSWORD,
                  secret_expires: datetime | None = None, host: str = "127.0.0.1", port: int = 0,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 connector_tokens: set[str] | None = None) -> None:
         self.tenant, self.app_id, self.clock = tenant, app_id, clock
+        # the Bot Connector stand-in's accepted tokens, when Baton gets them here (a rehearsal)
+        self.connector_tokens = connector_tokens
         self.secrets: dict[str, datetime | None] = {secret: secret_expires} if secret else {}
         self.certificates: dict[str, Certificate] = {}  # x5t#S256 -> certificate
         self.roles: set[str] = {"User.Read.All"}  # Graph application permissions consented
@@ -241,6 +244,8 @@ class EntraStandIn:
         roles = tuple(sorted(self.roles)) if resource.endswith("graph.microsoft.com") else ()
         with self.lock:
             self.issued[token] = Issued(resource, roles)
+            if self.connector_tokens is not None and resource == RESOURCES[0]:
+                self.connector_tokens.add(token)
         return 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
                      "access_token": token}
 
