@@ -241,7 +241,7 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
 
     from bot.org import SLACK_USER
 
-    people = org.everyone()
+    people = list(org.named_people())
     reach = {"Slack": sum(1 for p in people if re.match(SLACK_USER, p)),
              "Teams": sum(1 for p in people if org.person(p).entra_id)}
     for name in platforms:

@@ -241,7 +241,7 @@ class Org(_Closing):
         import re
 
         out: list[str] = []
-        for who in self.everyone():
+        for who in self.named_people():  # service representatives too
             p = self.person(who)
             gaps = [name for name, ok in (("Slack", re.match(SLACK_USER, who) is not None),
                                           ("Teams", bool(p.entra_id))) if name in platforms and not ok]

@@ -210,3 +210,29 @@ def test_slack_channels_and_missing_teams_channels_are_named_for_a_teams_only_co
     assert any("team pdu-north" in r and "no Teams channel" in r for r in channel_rows)
     assert any("C0SMT" in r and "Slack is not configured" in r for r in channel_rows)
     assert any(r.startswith("BLOCKS") and "smt" in r for r in rows(out, "escalation"))
+
+
+def test_with_both_platforms_the_doctor_checks_both_halves(entra: EntraStandIn, db_url: str,
+                                                           engine: sa.Engine) -> None:
+    """Slack and Teams configured on the demo org (Slack ids with e-mails and Entra ids under
+    people:): ready on both; a refused Teams secret blocks go-live though Slack is fine."""
+    from bot.org import load_org
+    from sandbox.slack_api import DEFAULT_SCOPES, SlackStandIn
+
+    with SlackStandIn(tokens={"xoxb-both"}) as slack:
+        slack.set_scopes([*DEFAULT_SCOPES, "channels:read", "groups:read"])
+        for channel in load_org().channels():
+            slack.add_channel(channel, channel.lower())
+        env: dict[str, str | None] = {
+            "DATABASE_URL": db_url, "BATON_ORG": "", "BATON_NOW": NOW.isoformat(),
+            "SLACK_BOT_TOKEN": "xoxb-both", "SLACK_SIGNING_SECRET": "secret", "SLACK_API_URL": slack.api_url,
+            "MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": APP_PASSWORD,
+            "MICROSOFT_APP_TENANT_ID": TENANT, "MICROSOFT_APP_SECRET_EXPIRES": "2027-06-30",
+            "TEAMS_TOKEN_URL": entra.token_url}
+        code, out = doctor(env)
+        assert code == 0, out
+        assert "checked in Slack and Microsoft Teams" in out
+        code, out = doctor(env, MICROSOFT_APP_PASSWORD="wrong")
+    assert code == 1
+    [row] = rows(out, "token")
+    assert "AADSTS7000215" in row and not rows(out, "scopes")
