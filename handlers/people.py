@@ -27,6 +27,10 @@ def lookup_for(settings: Any, slack_token: str | None, *, sleep: Callable[[float
         def slack(email: str) -> str:
             return lookup_email(client, email)
     if settings.microsoft_app_id:
+        import logging
+
+        # httpx logs each request's URL at INFO, and Graph's URLs hold the e-mail looked up
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         from handlers.teams.credentials import credential_from
         from handlers.teams.directory import Directory, GraphRefused
 
