@@ -81,11 +81,18 @@ def _tenant(s: Any, org: Org, out: TeamsCheck) -> None:
                                     "refuses every Teams activity (403)",
                                     f"add tenants: [{s.microsoft_app_tenant_id or 'YOUR-TENANT-ID'}] to the "
                                     "org file"))
-    elif (s.microsoft_app_tenant_id or "").lower() not in [t.lower() for t in org.tenants]:
+        return
+    own = (s.microsoft_app_tenant_id or "").lower()
+    if own not in [t.lower() for t in org.tenants]:
         out.findings.append(Finding(
             "tenant", s.microsoft_app_tenant_id, "MICROSOFT_APP_TENANT_ID is not one of the org file's "
             "tenants:, so the bot's own tenant is refused",
             "add it under tenants: in the org file, or correct MICROSOFT_APP_TENANT_ID"))
+    for other in (t for t in org.tenants if t.lower() != own):
+        out.findings.append(Finding(
+            "tenant", other, "named under tenants: but the bot is registered (single-tenant) in "
+            "MICROSOFT_APP_TENANT_ID only, so nobody there can reach it",
+            "remove it, or register a bot in that tenant and run a Baton for it", blocking=False))
 
 
 def _stored(engine: sa.Engine | None) -> set[str]:

@@ -193,7 +193,11 @@ def test_an_org_file_without_the_tenant_blocks_go_live(entra: EntraStandIn, env:
     assert code == 1 and "tenants: [" + TENANT + "]" in rows(out, "tenant")[0]
     data["tenants"] = ["00000000-0000-4000-8000-00000000aaaa"]
     code, out = doctor(env, BATON_ORG=write_org(tmp_path, data))
-    assert code == 1 and "not one of the org file's tenants" in rows(out, "tenant")[0]
+    assert code == 1 and any("not one of the org file's tenants" in r for r in rows(out, "tenant"))
+    data["tenants"] = [TENANT, "00000000-0000-4000-8000-00000000aaaa"]  # another tenant: a warning
+    code, out = doctor(env, BATON_ORG=write_org(tmp_path, data))
+    [row] = rows(out, "tenant")
+    assert code == 0 and row.startswith("warn") and "single-tenant" in row
 
 
 def test_slack_channels_and_missing_teams_channels_are_named_for_a_teams_only_council(
