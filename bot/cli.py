@@ -380,6 +380,7 @@ def org_build(
     when MICROSOFT_APP_ID is); unknown e-mails are named by line and nothing is written."""
     from bot.orgbuild import build_org
     from bot.settings import get_settings
+    from handlers.slack.workspace import TokenRefused
     from handlers.teams.directory import GraphRefused
 
     try:
@@ -402,12 +403,8 @@ def org_build(
                           tenants=tenants)
     except GraphRefused as refused:
         raise fail(f"{refused.problem}. To fix: {refused.fix}. Nothing was written.") from None
-    except Exception as exc:
-        from handlers.slack.workspace import TokenRefused
-
-        if not isinstance(exc, TokenRefused):
-            raise
-        raise fail(f"{exc.finding.subject}: {exc.finding.problem}. To fix: {exc.finding.fix}."
+    except TokenRefused as refused:
+        raise fail(f"{refused.finding.subject}: {refused.finding.problem}. To fix: {refused.finding.fix}."
                    " Nothing was written.") from None
     for w in built.warnings:
         typer.echo(f"warning: {w}", err=True)
