@@ -313,6 +313,7 @@ class Health:
         if self.ok is False:
             log.info("teams_credential_ok", extra={"credential": self.credential.kind})
         self.ok, self.last_error, self.checked_at = True, None, self.monotonic()
+        self.warn_if_expiring()  # in every process that gets tokens (serve, sweep), once a day
 
     def failed(self, error: CredentialError) -> None:
         """Entra refused, or did not answer."""
