@@ -213,7 +213,8 @@ def teams(b: Baton, clock: Callable[[], datetime], *, chat: Any = None, openid_m
     chat = chat or teams_chat(b, clock)
     metadata = openid_metadata or s.teams_openid_metadata
     if s.teams_dev_no_auth:
-        refuse_insecure(app_password=s.microsoft_app_password,
+        refuse_insecure(app_password=s.microsoft_app_password or (
+                            str(s.microsoft_app_certificate) if s.microsoft_app_certificate else None),
                         urls=[metadata, chat.service_url, chat.client.token_url])
         auth = None
     else:
