@@ -125,6 +125,9 @@ class Team(_Frozen):
     # ROCH: who may complete the allocation after the pick-up point when its managers are not
     # available, besides its head of service (the pack's service_representatives levels)
     service_representatives: tuple[SlackUser, ...] = ()
+    # The service its pack's remit table names this team as (e.g. safeguarding): `/transfer
+    # route` names it, and a raise to another team asks why (bot/routing.py)
+    service: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
 
 
 class Contact(_Frozen):
@@ -194,6 +197,12 @@ class Org(_Closing):
                 raise ValueError(f"team {t.id!r} names buddy {t.buddy!r}, which is not a team here")
             if t.buddy == t.id:
                 raise ValueError(f"team {t.id!r} cannot be its own buddy")
+            if t.service is not None:
+                routing = builtin_pack(t.policy or self.policy).routing
+                known = [s.id for s in routing.services] if routing else []
+                if t.service not in known:
+                    raise ValueError(f"team {t.id!r} names service {t.service!r}; its policy names "
+                                     + (", ".join(known) if known else "no services"))
         for pair in self.cross_policy:
             for tid in pair:
                 if tid not in ids:
@@ -228,7 +237,7 @@ class Org(_Closing):
         """Every person the org file names (teams, escalation contacts, auditors, readers), once."""
         out: list[str] = []
         contacts = [*self.escalation.values(), *(c for t in self.teams for c in t.escalation.values())]
-        for who in (*(u for t in self.teams for u in (*t.managers, *t.members)),
+        for who in (*(u for t in self.teams for u in (*t.managers, *t.members, *t.service_representatives)),
                     *(u for c in contacts for u in c.users), *self.auditors, *self.report_readers):
             if who not in out:
                 out.append(who)
@@ -284,8 +293,10 @@ class Org(_Closing):
         return [t for t in self.teams if user in t.managers or user in t.members]
 
     def knows(self, user: str) -> bool:
-        """Whether the org file names ``user`` anywhere: a team, an escalation level, an auditor."""
+        """Whether the org file names ``user`` anywhere: a team, a team's service representatives
+        (ROCH), an escalation level, an auditor."""
         return bool(self.teams_of(user) or self.escalation_levels_of(user)
+                    or any(user in t.service_representatives for t in self.teams)
                     or user in self.auditors or user in self.report_readers)
 
     def managed_by(self, user: str) -> list[Team]:

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.routing import Routing
+
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 PACK_NAMES = ("probation", "bury", "rochdale", "leicestershire", "council-s2")
 
@@ -321,6 +323,8 @@ class PolicyPack(_Frozen):
     # When the receiving team must have named its worker: at acceptance, before completion, or
     # never enforced (None). A setting; see the packs for the seed each reading comes from.
     named_worker_before: Literal["accept", "complete"] | None = None
+    # The children's packs: whose case is it (the seed's remit table; see bot/routing.py)
+    routing: Routing | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -381,6 +385,15 @@ class PolicyPack(_Frozen):
             names = [lv.name for lv in self.capacity.levels]
             if len(set(names)) != len(names):
                 raise ValueError(f"capacity level names repeat: {names}")
+        if self.routing is not None:
+            points = {p.id for p in self.transfer_points}
+            for r in self.routing.rules:
+                bad = ([f"kind {k!r}" for k in r.kinds if k not in kinds]
+                       + [f"flag {f!r}" for f in r.flags if f not in flags]
+                       + ([f"transfer point {r.point!r}"] if r.point and r.point not in points else []))
+                if bad:
+                    raise ValueError(f"routing rule {r.id!r} names {', '.join(bad)}, which this pack "
+                                     "does not have")
         for cl in self.checklists:
             if cl.override_by is not None and cl.override_by not in levels[1:]:
                 raise ValueError(f"checklist {cl.id!r}: override_by {cl.override_by!r} is not a level "
