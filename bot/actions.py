@@ -239,14 +239,24 @@ def _capacity_route(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str |
         return None
     if pack.capacity is None:
         return f"The {pack.title} policy has no capacity route."
-    if pack.capacity.after(t.capacity_level()) is None:
+    held = t.capacity_held()
+    if pack.capacity.after(held) is None:
         top = pack.capacity.levels[-1].label
         return f"The capacity concern about {t.case_ref} is already with the {top}, the top of the route."
-    if t.capacity_level() is None and not actor.has(*MANAGERS, Role.system):
+    if held is None and not actor.has(*MANAGERS, Role.system):
         return f"The capacity concern about {t.case_ref} is raised first by a team's manager."
-    if t.capacity_level() is not None and not actor.has(Role.capacity_level, Role.system):
+    if held is not None and not actor.has(Role.capacity_level, Role.system):
         return (f"The capacity concern about {t.case_ref} is with the "
-                f"{pack.level_label(t.capacity_level() or '')}: they raise it further.")
+                f"{pack.level_label(held)}: they raise it further.")
+    return None
+
+
+def _capacity_held(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """A capacity concern is marked dealt with by the level holding it, while it is open."""
+    if pack is not None and pack.capacity is None:
+        return f"The {pack.title} policy has no capacity route."
+    if t.capacity_held() is None:
+        return f"No capacity concern about {t.case_ref} is waiting to be dealt with."
     return None
 
 
@@ -408,6 +418,18 @@ CATALOGUE: tuple[Action, ...] = (
         when_text="the policy has a capacity route (Rochdale HoS, SMT, AD; S2 Senior Leadership "
                   "Team): a team's manager raises it, each level raises it to the next",
         records="the capacity concern and the level it went to",
+    ),
+    Action(
+        "capacity_resolved", "Capacity concern dealt with", "Capacity dealt with", "Record",
+        "capacity_concern_resolved", cmd.CapacityResolved, (Role.capacity_level,),
+        LIVE | {State.heads_up, State.completed},
+        fields=(FormField("note", "How the pressure was dealt with", F.text, min_length=10,
+                          multiline=True, hint=NO_NAMES),),
+        explain="The level holding the capacity concern records how it was dealt with (e.g. "
+                "allocation across the service area, or a whole service solution).",
+        when=_capacity_held,
+        when_text="a capacity concern is open: the level it is with marks it dealt with",
+        records="how the capacity concern was dealt with, and by which level",
     ),
     Action(
         "decide", "Decide the dispute", "Decide the dispute", "Decide", "decided", cmd.Decide,
@@ -712,7 +734,7 @@ def applies_to(a: Action, pack: PolicyPack) -> bool:
         return pack.early_heads_up
     if a.name == "agree_without_sign_off":
         return any(cl.override_by for cl in pack.checklists)
-    if a.name == "capacity_concern":
+    if a.name in ("capacity_concern", "capacity_resolved"):
         return pack.capacity is not None
     return True
 

@@ -115,6 +115,13 @@ class CapacityConcern(Step):
 
 
 @dataclass(frozen=True)
+class CapacityResolved(Step):
+    """The capacity route's level holding a concern marks it dealt with, saying how."""
+
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Decide(Step):
     """Senior management decides a dispute: the transfer goes ahead, or the case stays."""
 

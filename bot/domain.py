@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot import actions
 from bot.actions import MAX_TEXT, clean_text
+from bot.capacity import capacity_words
 from bot.errors import DomainError, FormErrors, NotPermitted
 from bot.org import Actor, Role
 from bot.policy import PolicyPack
@@ -125,6 +126,14 @@ class Transfer:
         """The capacity route level a concern about this transfer last went to (None: never raised)."""
         ev = self.last_event("capacity_concern_raised")
         return str(ev.detail.get("level")) if ev is not None else None
+
+    def capacity_held(self) -> str | None:
+        """The capacity route level holding a concern not yet dealt with (None: none open)."""
+        raised = self.last_event("capacity_concern_raised")
+        done = self.last_event("capacity_concern_resolved")
+        if raised is None or (done is not None and self.timeline.index(done) > self.timeline.index(raised)):
+            return None
+        return str(raised.detail.get("level"))
 
     def _started(self) -> bool:
         return any(e.kind in ("requested", "heads_up", "imported") for e in self.timeline)
@@ -303,6 +312,11 @@ class Transfer:
             raise DomainError("Confirm the checklist before deciding (use Confirm checklist). "
                               "Missing: " + "; ".join(missing))
         rationale = _text(rationale, "a written rationale for declining", "rationale")
+        if pack.capacity is not None:  # ROCH, S2: capacity is never a reason to decline
+            found = capacity_words(rationale, reason_category, pack.reason_label(reason_category))
+            if found:
+                raise DomainError(f"That reason is about capacity (\"{found[:60]}\"). "
+                                  + pack.capacity.decline_note, field="rationale")
         if pack.decline_reasons:
             ids = [r.id for r in pack.decline_reasons]
             if reason_category not in ids:
@@ -346,10 +360,22 @@ class Transfer:
         self._require("capacity_concern", actor, pack)
         concern = _text(concern, "the capacity pressure", "concern")
         assert pack.capacity is not None  # the catalogue's condition
-        level = pack.capacity.after(self.capacity_level())
+        level = pack.capacity.after(self.capacity_held())
         assert level is not None  # the catalogue's condition
         self._record(actor, now, "capacity_concern_raised", reason=concern, level=level.name)
         return level.name
+
+    def resolve_capacity_concern(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+                                 note: str) -> str:
+        """The capacity route's level holding a concern marks it dealt with (ROCH "the HOS will be
+        responsible for discussing pressures and reaching solutions with colleagues in SMT"),
+        saying how. Returns the level that dealt with it."""
+        self._require("capacity_resolved", actor, pack)
+        level = self.capacity_held()
+        assert level is not None  # the catalogue's condition
+        self._record(actor, now, "capacity_concern_resolved",
+                     reason=_text(note, "how the capacity pressure was dealt with", "note"), level=level)
+        return level
 
     def decide(self, actor: Actor, now: datetime, *, outcome: str, rationale: str) -> None:
         """An escalation level decides a dispute: the transfer proceeds, or the case stays."""
