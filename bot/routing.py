@@ -206,13 +206,12 @@ def departs(ans: Answer, receiving_team: str, point: str | None, case: Case) -> 
     out: list[str] = []
     if ans.needs:
         return out
+    service = case.services.get(receiving_team)
+    elsewhere = (receiving_team not in ans.teams if ans.teams
+                 else ans.target not in SPECIAL and service not in (None, ans.target))
     if ans.target == STAYS:
         out.append("the policy keeps this case with the team that holds it")
-    elif ans.target is None:
-        pass  # assessed afresh: any team may be right
-    elif ans.teams and receiving_team not in ans.teams:
-        out.append(f"the policy names {ans.target_words}")
-    elif not ans.teams and ans.target not in SPECIAL and case.services.get(receiving_team) not in (None, ans.target):
+    elif ans.target is not None and elsewhere:  # None: assessed afresh, any team may be right
         out.append(f"the policy names {ans.target_words}")
     if ans.point and point and point != ans.point:
         out.append(f"it moves at {ans.point_words or ans.point}")
