@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.routing import Routing
+from bot.routing import Routing, table_rows
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 PACK_NAMES = ("probation", "bury", "rochdale", "leicestershire", "council-s2")
@@ -670,5 +670,9 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             out.append(f"| siblings apart | the team managers agree, else the "
                        f"{p.level_label(p.siblings_together)} decides (a dispute) | "
                        f"\"{_cell(p.siblings_source)}\" | - |")
+        if p.routing is not None:
+            out += ["", *table_rows(p.routing, p.point_label)]
+            if p.routing.reading:
+                out.append(f"\nReading: {_cell(p.routing.reading)}")
         out.append("")
     return "\n".join(out).rstrip()

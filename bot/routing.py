@@ -10,6 +10,7 @@ another. Pure: no store, no chat; :mod:`bot.services` and the chat adapters ask 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Literal
@@ -245,3 +246,25 @@ def text(ans: Answer, team_name: dict[str, str]) -> str:
 def questions(routing: Routing) -> list[str]:
     """The circumstances, one line each with the id to ask by."""
     return [f"{r.id}: {r.question}" for r in routing.rules]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ").replace("\t", " ")
+
+
+def table_rows(table: Routing, point_label: Callable[[str | None], str]) -> list[str]:
+    """The remit table in Markdown (the README's, under each pack's clocks): circumstance, where
+    the policy sends the case, from when, at which point, read from the raise, the seed."""
+    out = ["| whose case is it: circumstance (`/transfer route …`) | the policy names | window | "
+           "moves at | read from the raise | seed |", "|---|---|---|---|---|---|"]
+    for r in table.rules:
+        window = "-"
+        if r.window is not None:
+            after = table.label(r.window.after)
+            start = "closure" if r.window.start == "closure" else (r.window.date_words or "a date")
+            window = f"{r.window.words()} from the {start}; after it: {after}"
+        point = r.point_words or (point_label(r.point) if r.point else "-")
+        read = ", ".join([*(f"kind {k}" for k in r.kinds), *(f"flag {f}" for f in r.flags)]) or "asked"
+        out.append(f"| `{r.id}`: {_cell(r.question)} | {_cell(table.label(r.to))} | {_cell(window)} | "
+                   f"{_cell(point)} | {read} | \"{_cell(r.source)}\" |")
+    return out
