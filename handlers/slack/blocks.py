@@ -508,11 +508,13 @@ def help_blocks() -> list[dict[str, Any]]:
     ]
     steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"
              for a in actions.CATALOGUE]
+    half = len(steps) // 2  # a section's text is clipped at 2,000 characters: two of them
     return _dicts([
         HeaderBlock(text="Baton: /transfer"),
         SectionBlock(text=_md("\n".join(lines))),
         SectionBlock(text=_md("*Every step of a transfer* (the same form as its button):\n"
-                              + "\n".join(steps))),
+                              + "\n".join(steps[:half]))),
+        SectionBlock(text=_md("\n".join(steps[half:]))),
         ContextBlock(elements=[_md(NO_NAMES + " Baton shows case references, teams and dates only.")]),
     ])
 

@@ -170,6 +170,18 @@ def s2_urgent_completed() -> Transfer:
     return t
 
 
+CAPACITY_HOS = Actor("U0HOS", frozenset({Role.capacity_level}))
+
+
+def capacity_raised(*, withdrawn: bool = False) -> Transfer:
+    """A Rochdale request whose capacity concern is with the Head of Service (then withdrawn)."""
+    t = requested(ROCHDALE)
+    t.raise_capacity_concern(RM, later(1), ROCHDALE, concern="Three vacancies in the team this month")
+    if withdrawn:
+        t.withdraw(PP, later(2), reason="The family moved out of the area")
+    return t
+
+
 @dataclass(frozen=True)
 class Case:
     """One catalogue entry's examples: a transfer it applies to, who may and who may not take it
@@ -203,6 +215,7 @@ CASES: dict[str, Case] = {
     "convert": Case(lambda: requested(kind="temporary"), HM, PP,
                     lambda: completed(kind="temporary")),
     "capacity_concern": Case(lambda: requested(ROCHDALE), RM, PP, lambda: completed(ROCHDALE)),
+    "capacity_resolved": Case(lambda: capacity_raised(), CAPACITY_HOS, RM, lambda: capacity_raised(withdrawn=True)),
 }
 NAMES = list(CASES)
 
