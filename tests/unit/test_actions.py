@@ -215,7 +215,7 @@ CASES: dict[str, Case] = {
     "convert": Case(lambda: requested(kind="temporary"), HM, PP,
                     lambda: completed(kind="temporary")),
     "capacity_concern": Case(lambda: requested(ROCHDALE), RM, PP, lambda: completed(ROCHDALE)),
-    "capacity_resolved": Case(lambda: capacity_raised(), CAPACITY_HOS, RM, lambda: capacity_raised(withdrawn=True)),
+    "capacity_resolved": Case(capacity_raised, CAPACITY_HOS, RM, lambda: capacity_raised(withdrawn=True)),
 }
 NAMES = list(CASES)
 
