@@ -13,7 +13,7 @@ platform, no SQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -251,6 +251,20 @@ def _capacity_route(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str |
     return None
 
 
+def _date_to_agree(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """BURY step 5: the date waits for the other side's manager (either may propose a change)."""
+    if pack is None:
+        return None
+    if not pack.date_agreed_by_both:
+        return f"The {pack.title} policy has no transfer date for both managers to agree."
+    waiting = t.date_awaiting(pack)
+    mine = {"holding": Role.holding_manager, "receiving": Role.receiving_manager}
+    if waiting is not None and not actor.has(mine[waiting], Role.system) and not actor.has(
+            mine["holding" if waiting == "receiving" else "receiving"]):
+        return f"The transfer date of {t.case_ref} waits for the {waiting} team's manager."
+    return None
+
+
 def _capacity_held(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
     """A capacity concern is marked dealt with by the level holding it, while it is open."""
     if pack is not None and pack.capacity is None:
@@ -310,8 +324,24 @@ CATALOGUE: tuple[Action, ...] = (
                       hint="The worker in your team who will hold the case (you can allocate later)."),
             FormField("agreed_date", "Agreed transfer date", F.date, required=False,
                       hint="The date the two managers agreed for the transfer."),
+            FormField("rationale", "The decision and its rationale", F.text, min_length=20,
+                      multiline=True, hint=NO_NAMES),
         ),
-        records="acceptance, with the named worker and agreed date if given", style="primary",
+        records="acceptance, with the named worker and agreed date if given (probation: with its "
+                "rationale)", style="primary",
+    ),
+    Action(
+        "agree_date", "Agree transfer date", "Agree transfer date", "Agree", "date_agreed",
+        cmd.AgreeDate, MANAGERS, frozenset({State.accepted, State.allocated}),
+        fields=(FormField("agreed_date", "Transfer date", F.date, required=False,
+                          hint="Leave it empty to agree the date the other team's manager gave; a "
+                               "different date goes to them to agree."),),
+        explain="Both team managers agree the transfer date, set by the child's best interests, not "
+                "team logistics.",
+        when=_date_to_agree,
+        when_text="(Bury) both team managers agree the transfer date: the other side's manager "
+                  "agrees the one given, or gives another",
+        records="the date given or agreed, and by which side",
     ),
     Action(
         "decline", "Decline", "Decline transfer", "Decline", "declined", cmd.Decline,
@@ -593,6 +623,10 @@ def form_fields(a: Action, pack: PolicyPack) -> tuple[FormField, ...]:
     pack lists reasons)."""
     if a.name == "decline" and not pack.decline_reasons:
         return tuple(f for f in a.fields if f.name != "reason_category")
+    if a.name == "accept":  # FAQ: "ensure the decision and rationale is fully recorded"
+        guard = pack.accept_rationale_force == "guard"
+        return tuple(replace(f, required=guard, min_length=20 if guard else 0) if f.name == "rationale"
+                     else f for f in a.fields if f.name != "rationale" or pack.accept_rationale)
     return a.fields
 
 
@@ -734,6 +768,8 @@ def applies_to(a: Action, pack: PolicyPack) -> bool:
         return pack.early_heads_up
     if a.name == "agree_without_sign_off":
         return any(cl.override_by for cl in pack.checklists)
+    if a.name == "agree_date":
+        return bool(pack.date_agreed_by_both)
     if a.name in ("capacity_concern", "capacity_resolved"):
         return pack.capacity is not None
     return True

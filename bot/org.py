@@ -24,6 +24,7 @@ from bot.closures import ClosureError, read_ics, span
 from bot.policy import (
     PACK_NAMES,
     CaseRecordId,
+    Force,
     PolicyError,
     PolicyPack,
     builtin_pack,
@@ -180,6 +181,9 @@ class Org(_Closing):
     case_record_id: CaseRecordId = CaseRecordId()
     people: tuple[Person, ...] = ()  # e-mail and Entra ids beside the ids used above
     tenants: tuple[EntraId, ...] = ()  # Microsoft 365 tenants whose Teams may talk to Baton
+    # Per pack, the force of its duties where this council reads them otherwise than the pack:
+    # {pack: {"checklist.item" | "accept_rationale" | "date_agreed_by_both": guard | advice}}
+    duties: dict[str, dict[str, Force]] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -203,6 +207,13 @@ class Org(_Closing):
                 if t.service not in known:
                     raise ValueError(f"team {t.id!r} names service {t.service!r}; its policy names "
                                      + (", ".join(known) if known else "no services"))
+        for name, forces in self.duties.items():
+            if name not in PACK_NAMES:
+                raise ValueError(f"duties: {name!r} is not one of {', '.join(PACK_NAMES)}")
+            try:
+                builtin_pack(name).with_duties(tuple(forces.items()))
+            except PolicyError as exc:
+                raise ValueError(str(exc)) from None
         for pair in self.cross_policy:
             for tid in pair:
                 if tid not in ids:
@@ -281,7 +292,8 @@ class Org(_Closing):
 
     def pack_for(self, team_id: str) -> PolicyPack:
         """The policy pack a team works under (with the org's case-record id format)."""
-        return _pack(self.team(team_id).policy or self.policy, self.case_record_id)
+        name = self.team(team_id).policy or self.policy
+        return _pack(name, self.case_record_id, tuple(sorted(self.duties.get(name, {}).items())))
 
     def contact(self, team_id: str, level: str) -> Contact | None:
         """Who hears escalations at ``level`` for a team (team override, then org)."""
@@ -376,9 +388,9 @@ class Org(_Closing):
 
 
 @cache
-def _pack(name: str, fmt: CaseRecordId) -> PolicyPack:
-    """A shipped pack under a case-record id format, built once per pair."""
-    return builtin_pack(name).with_case_record_id(fmt)
+def _pack(name: str, fmt: CaseRecordId, duties: tuple[tuple[str, Force], ...] = ()) -> PolicyPack:
+    """A shipped pack under a case-record id format and the org's duty forces, built once each."""
+    return builtin_pack(name).with_case_record_id(fmt).with_duties(duties)
 
 
 class UnknownTeam(KeyError):

@@ -529,7 +529,12 @@ def _h_assess(t: Transfer, a: Actor, c: Context, m: cmd.StartAssessment) -> None
 
 
 def _h_accept(t: Transfer, a: Actor, c: Context, m: cmd.Accept) -> None:
-    t.accept(a, c.now, c.pack, named_worker=_worker(c.org, t, m.named_worker), agreed_date=m.agreed_date)
+    t.accept(a, c.now, c.pack, named_worker=_worker(c.org, t, m.named_worker), agreed_date=m.agreed_date,
+             rationale=m.rationale)
+
+
+def _h_agree_date(t: Transfer, a: Actor, c: Context, m: cmd.AgreeDate) -> None:
+    t.agree_date(a, c.now, c.pack, agreed_date=m.agreed_date)
 
 
 def _h_decline(t: Transfer, a: Actor, c: Context, m: cmd.Decline) -> None:
@@ -625,6 +630,7 @@ HANDLERS: dict[type[cmd.Step], Handler] = {
     cmd.Escalate: _h_escalate,
     cmd.CapacityConcern: _h_capacity,
     cmd.CapacityResolved: _h_capacity_done,
+    cmd.AgreeDate: _h_agree_date,
     cmd.Decide: _h_decide,
     cmd.RecordDelay: _h_delay,
     cmd.Endorse: _h_endorse,

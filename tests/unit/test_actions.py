@@ -170,6 +170,13 @@ def s2_urgent_completed() -> Transfer:
     return t
 
 
+def accepted_with_date() -> Transfer:
+    """A Bury transfer accepted with a transfer date the holding manager has still to agree."""
+    t = requested(BURY)
+    t.accept(RM, later(1), BURY, agreed_date=date(2026, 12, 4))
+    return t
+
+
 CAPACITY_HOS = Actor("U0HOS", frozenset({Role.capacity_level}))
 
 
@@ -215,6 +222,7 @@ CASES: dict[str, Case] = {
     "convert": Case(lambda: requested(kind="temporary"), HM, PP,
                     lambda: completed(kind="temporary")),
     "capacity_concern": Case(lambda: requested(ROCHDALE), RM, PP, lambda: completed(ROCHDALE)),
+    "agree_date": Case(accepted_with_date, HM, PP, lambda: declined(BURY)),
     "capacity_resolved": Case(capacity_raised, CAPACITY_HOS, RM, lambda: capacity_raised(withdrawn=True)),
 }
 NAMES = list(CASES)
@@ -535,9 +543,9 @@ def test_parse_accept_gives_a_date_and_a_user_or_none() -> None:
     """The agreed date becomes a date, the worker a user id; both may be left out."""
     a, t = actions.BY_NAME["accept"], requested()
     assert parse(a, PROBATION, t, RM, {"named_worker": " U0SPP1 ", "agreed_date": "2026-12-01"}) == {
-        "named_worker": "U0SPP1", "agreed_date": date(2026, 12, 1)}
+        "named_worker": "U0SPP1", "agreed_date": date(2026, 12, 1), "rationale": None}
     assert parse(a, PROBATION, t, RM, {"agreed_date": date(2026, 12, 2)})["agreed_date"] == date(2026, 12, 2)
-    assert parse(a, PROBATION, t, RM, {}) == {"named_worker": None, "agreed_date": None}
+    assert parse(a, PROBATION, t, RM, {}) == {"named_worker": None, "agreed_date": None, "rationale": None}
 
 
 def test_parse_work_items_gives_one_item_a_line() -> None:
