@@ -730,6 +730,11 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             out.append(f"| siblings apart | the team managers agree, else the "
                        f"{p.level_label(p.siblings_together)} decides (a dispute) | "
                        f"\"{_cell(p.siblings_source)}\" | - |")
+        from bot.duties import duty_rows  # the duty tables (a module of their own)
+
+        duties = duty_rows(p)
+        if duties:
+            out += ["", *duties]
         if p.routing is not None:
             out += ["", *table_rows(p.routing, p.point_label)]
             if p.routing.reading:
