@@ -67,6 +67,7 @@ class Rule(_Frozen):
     id: Ident
     question: str  # the circumstance, as a plain question or statement
     to: str  # a service id, or last_team / stays / buddy
+    also: tuple[str, ...] = ()  # other services the policy names for it (S2 "FSP and CLA")
     point: Ident | None = None  # the pack's transfer point at which it moves
     point_words: str = ""  # when no transfer point names it ("at the point of referral")
     # Read from the transfer: a raise of one of these kinds, carrying all these flags, is this
@@ -101,7 +102,7 @@ class Routing(_Frozen):
             raise ValueError(f"routing rule ids repeat: {rules}")
         known = set(ids) | set(SPECIAL)
         for r in self.rules:
-            for target in (r.to, r.window.after if r.window else None):
+            for target in (r.to, r.window.after if r.window else None, *r.also):
                 if target is not None and target not in known:
                     raise ValueError(f"routing rule {r.id!r} names {target!r}, not one of {sorted(known)}")
             if r.to == LAST_TEAM and r.window is None:
@@ -195,9 +196,11 @@ def answer(routing: Routing, rule: Rule, case: Case, *, holding_team: str | None
         buddy = case.buddies.get(holding_team)
         teams = (buddy,) if buddy else ()
     elif target is not None and target not in SPECIAL:
-        teams = tuple(t for t, s in case.services.items() if s == target)
+        named = {target, *(rule.also if target == rule.to else ())}
+        teams = tuple(t for t, s in case.services.items() if s in named)
     words = point_label or rule.point_words
-    return Answer(rule, target, routing.label(target), teams, rule.point if target == rule.to else None,
+    label = " or ".join(routing.label(x) for x in (target, *(rule.also if target == rule.to else ())))
+    return Answer(rule, target, label, teams, rule.point if target == rule.to else None,
                   words if target == rule.to else "", window, needs)
 
 
@@ -208,8 +211,9 @@ def departs(ans: Answer, receiving_team: str, point: str | None, case: Case) -> 
     if ans.needs:
         return out
     service = case.services.get(receiving_team)
+    named = {ans.target, *(ans.rule.also if ans.target == ans.rule.to else ())}
     elsewhere = (receiving_team not in ans.teams if ans.teams
-                 else ans.target not in SPECIAL and service not in (None, ans.target))
+                 else ans.target not in SPECIAL and service is not None and service not in named)
     if ans.target == STAYS:
         out.append("the policy keeps this case with the team that holds it")
     elif ans.target is not None and elsewhere:  # None: assessed afresh, any team may be right
@@ -265,6 +269,7 @@ def table_rows(table: Routing, point_label: Callable[[str | None], str]) -> list
             window = f"{r.window.words()} from the {start}; after it: {after}"
         point = r.point_words or (point_label(r.point) if r.point else "-")
         read = ", ".join([*(f"kind {k}" for k in r.kinds), *(f"flag {f}" for f in r.flags)]) or "asked"
-        out.append(f"| `{r.id}`: {_cell(r.question)} | {_cell(table.label(r.to))} | {_cell(window)} | "
+        names = " or ".join(table.label(x) for x in (r.to, *r.also))
+        out.append(f"| `{r.id}`: {_cell(r.question)} | {_cell(names)} | {_cell(window)} | "
                    f"{_cell(point)} | {read} | \"{_cell(r.source)}\" |")
     return out

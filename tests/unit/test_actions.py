@@ -498,6 +498,8 @@ def test_confirm_is_not_offered_once_every_item_is_confirmed() -> None:
     """Council S2: "Transfers will not be requested prior to checklist being signed off by a
     Practice Manager"; once the sign-off is complete there is nothing left to confirm."""
     t = requested(S2)  # signs the whole pm_sign_off checklist first
+    for item in S2.checklist("principles").items:  # and its advice lines
+        t.confirm(HM, NOW, S2, checklist="principles", item=item.id)
     assert actions.BY_NAME["confirm"] not in offered(t, HM, S2)
     assert actions.confirmable(S2, fresh(S2), HM) != []
 

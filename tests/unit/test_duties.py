@@ -65,7 +65,7 @@ def test_a_council_relaxes_or_tightens_a_duty_in_its_org_file() -> None:
                 "leicestershire": {"transfer_requirements.warm_handover": "advice"}})
     pack = org.pack_for("pdu-north")
     t = _requested(pack)
-    with pytest.raises(DomainError, match="Safeguarding enquiries done; .*Police checks done"):
+    with pytest.raises(DomainError, match=r"Safeguarding enquiries done; .*Police checks done"):
         t.accept(RM, NOW + timedelta(hours=1), pack, rationale="Risk manageable at the address")
     for item in ("safeguarding_checks", "police_checks"):
         t.confirm(PP, NOW + timedelta(hours=1), pack, checklist="transferring_checks", item=item)
@@ -77,7 +77,7 @@ def test_a_council_relaxes_or_tightens_a_duty_in_its_org_file() -> None:
 
 def test_an_org_file_naming_an_unknown_duty_is_refused() -> None:
     """A typo in `duties:` is refused naming the pack and its duties, not ignored."""
-    with pytest.raises(ValueError, match="the bury pack has no duty \\['holding_handover.nope'\\]"):
+    with pytest.raises(ValueError, match=r"the bury pack has no duty \['holding_handover.nope'\]"):
         _org({"bury": {"holding_handover.nope": "guard"}})
 
 

@@ -197,3 +197,21 @@ def _refusal(fn: object) -> str:
     except access.NotVisible as exc:
         return str(exc)
     raise AssertionError("expected the neutral answer")
+
+
+@pytest.mark.parametrize("pack_rule", [(n, r.id) for n, p in all_builtin_packs().items() if p.routing
+                                       for r in p.routing.rules])
+def test_every_routing_rule_answers_with_its_seeds_words(pack_rule: tuple[str, str], org: Org) -> None:
+    """Each row of each remit table (BURY's points of transfer, S2's table, ROCH's pick-up points,
+    LEICS Appendix 1) answers `/transfer route` with the service it names and the seed's words."""
+    name, rule_id = pack_rule
+    asker = {"bury": "U0BAMGR", "council-s2": "U0SMMGR", "rochdale": "U0RFMGR",
+             "leicestershire": "U0LFMGR"}[name]
+    table = all_builtin_packs()[name].routing
+    assert table is not None
+    rule = table.rule(rule_id)
+    assert rule is not None
+    said = remit.route_text(FakeUnitOfWork(), org, asker, [rule_id], NOW)
+    assert rule.source in said and rule.question in said
+    if rule.window is None and rule.to not in routing.SPECIAL:
+        assert table.label(rule.to) in said
