@@ -9,6 +9,8 @@ says why; a council sets each in its org file (``duties:``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.policy import PolicyPack
 
 _STEP_WORDS = {"request": "the request", "accept": "acceptance",
@@ -45,3 +47,22 @@ def duty_rows(pack: PolicyPack) -> list[str]:
                    f"(Agree transfer date) | completion | {pack.date_agreed_force} | both team managers | "
                    f"\"{_cell(pack.date_agreed_by_both)}\" | - |")
     return out if len(out) > 2 else []
+
+
+_STEPS_OF = {"accept": ("accept", "decision"), "decline": ("decision",), "complete": ("complete",),
+             "request": ("request",)}
+
+
+def advice_at(pack: PolicyPack, action: str, kind: str, flags: tuple[str, ...],
+              done: Mapping[str, Mapping[str, object]]) -> list[str]:
+    """The advice lines of the step ``action`` takes (accept, decline, complete, request) not yet
+    confirmed, each with the seed's words: what the form shows above its fields."""
+    steps = _STEPS_OF.get(action, ())
+    out = []
+    for cl in pack.checklists:
+        if cl.step not in steps or not cl.applies(kind, flags):
+            continue
+        for i in cl.items_for(kind):
+            if cl.force_of(i) == "advice" and i.id not in done.get(cl.id, {}):
+                out.append(f"Advice: {i.label}" + (f" (\"{i.quote[:160]}\")" if i.quote else ""))
+    return out

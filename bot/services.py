@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import access, actions, notices, remit, views
+from bot import access, actions, duties, notices, remit, views
 from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
@@ -752,7 +752,9 @@ def form_for(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, user, local_date(now))
     actions.check(a, t, actor, pack)
-    return views.form(a, t, pack, actor, cal=calendar(org), now=now)
+    form = views.form(a, t, pack, actor, cal=calendar(org), now=now)
+    advice = duties.advice_at(pack, a.name, t.kind, t.flags, t.checklist)  # advice at its step
+    return replace(form, intro=(*form.intro, *(views.rich(line) for line in advice[:6])))
 
 
 def card_for(uow: UnitOfWork, org: Org, t: Transfer, viewer: str | None, now: datetime, *,

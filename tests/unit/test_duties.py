@@ -126,3 +126,25 @@ def test_every_duty_carries_the_seeds_words_and_the_tables_show_its_force() -> N
             for i in cl.items:
                 assert i.quote, f"{pack.name} {cl.id}.{i.id}"
                 assert f"`{cl.id}.{i.id}`" in rows and f"| {cl.force_of(i)} |" in rows
+
+
+def test_advice_is_shown_on_the_form_of_the_step_it_belongs_to() -> None:
+    """BURY: "In Supervision the Holding SW will be asked to complete a transfer summary": an advice
+    line of the holding team's handover shows, with the seed's words, on the Complete form, and
+    nothing waits for it."""
+    from bot import commands as cmd
+    from bot import services
+    from tests.fakes import FakeUnitOfWork
+
+    org, uow = load_org(), FakeUnitOfWork()
+    audit = tuple(("holding_manager_audit", i) for i in ("assessments_complete", "recording_up_to_date",
+                                                          "chronology_current"))
+    t = services.raise_transfer(uow, org, "U0BAMGR", services.RaiseRequest(
+        case_ref="201009", receiving_team="bury-cin", confirmed=audit), NOW)
+    services.handle(uow, org, cmd.Accept(t.id or 0, "U0BCMGR", named_worker="U0BCSW1"), NOW)
+    form = services.form_for(uow, org, "U0BAMGR", t.id or 0, "complete", NOW)
+    lines = ["".join(str(p) for p in line) for line in form.intro]
+    assert any(line.startswith("Advice: Transfer summary completed by the holding SW") and
+               "will be asked to complete a transfer summary" in line for line in lines)
+    services.handle(uow, org, cmd.Complete(t.id or 0, "U0BAMGR"), NOW)
+    assert uow.transfers.get(t.id or 0).state == State.completed  # type: ignore[union-attr]
