@@ -111,8 +111,11 @@ def can_see(org: Org, t: OnTransfer, user: str, covers: Iterable[Cover], *,
         return True
     if not t.restricted and any(user in team.members for team in teams):
         return True
-    if org.has_team(t.receiving_team) and user in org.team(t.receiving_team).service_representatives:
-        return True  # ROCH: they may complete the allocation when the receiving manager cannot
+    if not t.restricted and org.has_team(t.receiving_team) and \
+            user in org.team(t.receiving_team).service_representatives:
+        return True  # ROCH: they may complete the allocation when the receiving manager cannot;
+        # a restricted case only the people the README lists (managers, cover, raiser, worker,
+        # the levels reached, auditors) see
     buddy = org.team(t.receiving_team).buddy if org.has_team(t.receiving_team) else None
     if not t.restricted and buddy and (user in org.team(buddy).managers or covering_for & set(
             org.team(buddy).managers)):

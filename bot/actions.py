@@ -13,7 +13,7 @@ platform, no SQL.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -239,14 +239,38 @@ def _capacity_route(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str |
         return None
     if pack.capacity is None:
         return f"The {pack.title} policy has no capacity route."
-    if pack.capacity.after(t.capacity_level()) is None:
+    held = t.capacity_held()
+    if pack.capacity.after(held) is None:
         top = pack.capacity.levels[-1].label
         return f"The capacity concern about {t.case_ref} is already with the {top}, the top of the route."
-    if t.capacity_level() is None and not actor.has(*MANAGERS, Role.system):
+    if held is None and not actor.has(*MANAGERS, Role.system):
         return f"The capacity concern about {t.case_ref} is raised first by a team's manager."
-    if t.capacity_level() is not None and not actor.has(Role.capacity_level, Role.system):
+    if held is not None and not actor.has(Role.capacity_level, Role.system):
         return (f"The capacity concern about {t.case_ref} is with the "
-                f"{pack.level_label(t.capacity_level() or '')}: they raise it further.")
+                f"{pack.level_label(held)}: they raise it further.")
+    return None
+
+
+def _date_to_agree(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """BURY step 5: the date waits for the other side's manager (either may propose a change)."""
+    if pack is None:
+        return None
+    if not pack.date_agreed_by_both:
+        return f"The {pack.title} policy has no transfer date for both managers to agree."
+    waiting = t.date_awaiting(pack)
+    mine = {"holding": Role.holding_manager, "receiving": Role.receiving_manager}
+    if waiting is not None and not actor.has(mine[waiting], Role.system) and not actor.has(
+            mine["holding" if waiting == "receiving" else "receiving"]):
+        return f"The transfer date of {t.case_ref} waits for the {waiting} team's manager."
+    return None
+
+
+def _capacity_held(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """A capacity concern is marked dealt with by the level holding it, while it is open."""
+    if pack is not None and pack.capacity is None:
+        return f"The {pack.title} policy has no capacity route."
+    if t.capacity_held() is None:
+        return f"No capacity concern about {t.case_ref} is waiting to be dealt with."
     return None
 
 
@@ -300,8 +324,24 @@ CATALOGUE: tuple[Action, ...] = (
                       hint="The worker in your team who will hold the case (you can allocate later)."),
             FormField("agreed_date", "Agreed transfer date", F.date, required=False,
                       hint="The date the two managers agreed for the transfer."),
+            FormField("rationale", "The decision and its rationale", F.text, min_length=20,
+                      multiline=True, hint=NO_NAMES),
         ),
-        records="acceptance, with the named worker and agreed date if given", style="primary",
+        records="acceptance, with the named worker and agreed date if given (probation: with its "
+                "rationale)", style="primary",
+    ),
+    Action(
+        "agree_date", "Agree transfer date", "Agree transfer date", "Agree", "date_agreed",
+        cmd.AgreeDate, MANAGERS, frozenset({State.accepted, State.allocated}),
+        fields=(FormField("agreed_date", "Transfer date", F.date, required=False,
+                          hint="Leave it empty to agree the date the other team's manager gave; a "
+                               "different date goes to them to agree."),),
+        explain="Both team managers agree the transfer date, set by the child's best interests, not "
+                "team logistics.",
+        when=_date_to_agree,
+        when_text="(Bury) both team managers agree the transfer date: the other side's manager "
+                  "agrees the one given, or gives another",
+        records="the date given or agreed, and by which side",
     ),
     Action(
         "decline", "Decline", "Decline transfer", "Decline", "declined", cmd.Decline,
@@ -408,6 +448,18 @@ CATALOGUE: tuple[Action, ...] = (
         when_text="the policy has a capacity route (Rochdale HoS, SMT, AD; S2 Senior Leadership "
                   "Team): a team's manager raises it, each level raises it to the next",
         records="the capacity concern and the level it went to",
+    ),
+    Action(
+        "capacity_resolved", "Capacity concern dealt with", "Capacity dealt with", "Record",
+        "capacity_concern_resolved", cmd.CapacityResolved, (Role.capacity_level,),
+        LIVE | {State.heads_up, State.completed},
+        fields=(FormField("note", "How the pressure was dealt with", F.text, min_length=10,
+                          multiline=True, hint=NO_NAMES),),
+        explain="The level holding the capacity concern records how it was dealt with (e.g. "
+                "allocation across the service area, or a whole service solution).",
+        when=_capacity_held,
+        when_text="a capacity concern is open: the level it is with marks it dealt with",
+        records="how the capacity concern was dealt with, and by which level",
     ),
     Action(
         "decide", "Decide the dispute", "Decide the dispute", "Decide", "decided", cmd.Decide,
@@ -571,6 +623,10 @@ def form_fields(a: Action, pack: PolicyPack) -> tuple[FormField, ...]:
     pack lists reasons)."""
     if a.name == "decline" and not pack.decline_reasons:
         return tuple(f for f in a.fields if f.name != "reason_category")
+    if a.name == "accept":  # FAQ: "ensure the decision and rationale is fully recorded"
+        guard = pack.accept_rationale_force == "guard"
+        return tuple(replace(f, required=guard, min_length=20 if guard else 0) if f.name == "rationale"
+                     else f for f in a.fields if f.name != "rationale" or pack.accept_rationale)
     return a.fields
 
 
@@ -712,7 +768,9 @@ def applies_to(a: Action, pack: PolicyPack) -> bool:
         return pack.early_heads_up
     if a.name == "agree_without_sign_off":
         return any(cl.override_by for cl in pack.checklists)
-    if a.name == "capacity_concern":
+    if a.name == "agree_date":
+        return bool(pack.date_agreed_by_both)
+    if a.name in ("capacity_concern", "capacity_resolved"):
         return pack.capacity is not None
     return True
 

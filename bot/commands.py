@@ -35,6 +35,14 @@ class Accept(Step):
 
     named_worker: str | None = None
     agreed_date: date | None = None
+    rationale: str | None = None  # FAQ: "the decision and rationale is fully recorded"
+
+
+@dataclass(frozen=True)
+class AgreeDate(Step):
+    """BURY step 5: a team manager agrees the transfer date the other proposed, or proposes another."""
+
+    agreed_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,13 @@ class CapacityConcern(Step):
     """A capacity pressure goes to the next level of the pack's capacity route (not a decline)."""
 
     concern: str = ""
+
+
+@dataclass(frozen=True)
+class CapacityResolved(Step):
+    """The capacity route's level holding a concern marks it dealt with, saying how."""
+
+    note: str = ""
 
 
 @dataclass(frozen=True)

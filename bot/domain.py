@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot import actions
 from bot.actions import MAX_TEXT, clean_text
+from bot.capacity import capacity_words
 from bot.errors import DomainError, FormErrors, NotPermitted
 from bot.org import Actor, Role
 from bot.policy import PolicyPack
@@ -118,13 +119,21 @@ class Transfer:
             if not cl.applies(self.kind, self.flags):
                 continue
             done = self.checklist.get(cl.id, {})
-            missing += [f"{cl.label}: {it.label}" for it in cl.items_for(self.kind) if it.id not in done]
+            missing += [f"{cl.label}: {it.label}" for it in cl.guards(self.kind) if it.id not in done]
         return missing
 
     def capacity_level(self) -> str | None:
         """The capacity route level a concern about this transfer last went to (None: never raised)."""
         ev = self.last_event("capacity_concern_raised")
         return str(ev.detail.get("level")) if ev is not None else None
+
+    def capacity_held(self) -> str | None:
+        """The capacity route level holding a concern not yet dealt with (None: none open)."""
+        raised = self.last_event("capacity_concern_raised")
+        done = self.last_event("capacity_concern_resolved")
+        if raised is None or (done is not None and self.timeline.index(done) > self.timeline.index(raised)):
+            return None
+        return str(raised.detail.get("level"))
 
     def _started(self) -> bool:
         return any(e.kind in ("requested", "heads_up", "imported") for e in self.timeline)
@@ -244,9 +253,19 @@ class Transfer:
         self._record(actor, now, "assessment_started", to=State.under_assessment)
 
     def accept(self, actor: Actor, now: datetime, pack: PolicyPack, *,
-               named_worker: str | None = None, agreed_date: date | None = None) -> None:
-        """The receiving manager accepts; optionally names the worker and agreed date."""
+               named_worker: str | None = None, agreed_date: date | None = None,
+               rationale: str | None = None) -> None:
+        """The receiving manager accepts; optionally names the worker and agreed date (and, where
+        the pack asks, records the decision's rationale: FAQ "ensure the decision and rationale
+        is fully recorded")."""
         self._require("accept", actor, pack)
+        why = clean_text(rationale or "")
+        if pack.accept_rationale and pack.accept_rationale_force == "guard" and len(why) < 20:
+            raise DomainError("Record the decision's rationale (at least 20 characters): the "
+                              f"{pack.title} policy asks for it (\"{pack.accept_rationale[:120]}\").",
+                              field="rationale")
+        if len(why) > MAX_TEXT:
+            raise DomainError(f"Keep the rationale under {MAX_TEXT} characters.", field="rationale")
         missing = self.checklist_missing(pack, "accept")
         if missing:
             raise DomainError("Confirm the checklist before accepting (use Confirm checklist). "
@@ -259,11 +278,47 @@ class Transfer:
                               "asks for one on acceptance.", field="named_worker")
         self.agreed_date = agreed_date
         to = State.allocated if named_worker else State.accepted
-        self._record(actor, now, "accepted", to=State.accepted,
+        self._record(actor, now, "accepted", to=State.accepted, reason=why or None,
                      agreed_date=agreed_date.isoformat() if agreed_date else None)
         if named_worker:
             self.named_worker = named_worker
             self._record(actor, now, "allocated", to=to, named_worker=named_worker)
+
+    def date_awaiting(self, pack: PolicyPack) -> str | None:
+        """BURY step 5: the side ('holding' or 'receiving') whose manager has still to agree the
+        transfer date the other side gave; None when agreed, not given, or not the pack's rule."""
+        if not pack.date_agreed_by_both or self.agreed_date is None:
+            return None
+        for ev in reversed(self.timeline):
+            if ev.kind == "date_agreed":
+                if ev.detail.get("agreed"):
+                    return None
+                return "receiving" if ev.detail.get("side") == "holding" else "holding"
+            if ev.kind == "accepted" and ev.detail.get("agreed_date"):
+                return "holding"
+        return "holding"
+
+    def agree_date(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+                   agreed_date: date | None) -> None:
+        """A team manager agrees the transfer date the other team's manager gave (empty date, or
+        the same one), or gives another, which the other side then agrees (BURY step 5)."""
+        self._require("agree_date", actor, pack)
+        side = "holding" if actor.has(Role.holding_manager) else "receiving"
+        if agreed_date is not None and agreed_date < local_date(now):
+            raise DomainError(f"The transfer date {agreed_date.isoformat()} is in the past.",
+                              field="agreed_date")
+        if agreed_date is None and self.agreed_date is None:
+            raise DomainError("Give the transfer date you propose.", field="agreed_date")
+        waiting = self.date_awaiting(pack)
+        if agreed_date in (None, self.agreed_date) and waiting == side:
+            self._record(actor, now, "date_agreed", side=side, agreed=True,
+                         agreed_date=(self.agreed_date or agreed_date or local_date(now)).isoformat())
+            return
+        if agreed_date is None or agreed_date == self.agreed_date:
+            raise DomainError("That date waits for the other team's manager to agree it; give another "
+                              "date to propose a change.", field="agreed_date")
+        self.agreed_date = agreed_date
+        self._record(actor, now, "date_agreed", side=side, agreed=False, agreed_date=agreed_date.isoformat())
 
     def allocate(self, actor: Actor, now: datetime, *, named_worker: str) -> None:
         """Name the worker in the receiving team who will hold the case."""
@@ -282,6 +337,11 @@ class Transfer:
         missing = self.checklist_missing(pack, "complete")
         if missing:
             raise DomainError("Confirm the checklist before completing. Missing: " + "; ".join(missing))
+        waiting = self.date_awaiting(pack) if pack.date_agreed_force == "guard" else None
+        if waiting is not None and self.state not in AWAITING_DECISION:
+            raise DomainError(f"The transfer date the managers agree waits for the {waiting} team's "
+                              "manager (Agree transfer date): the " + pack.title + " policy has both "
+                              "managers agree it.")
         if pack.named_worker_before == "complete" and not self.named_worker and \
                 self.state not in AWAITING_DECISION:
             raise DomainError("Name the worker who will hold the case (Allocate worker) before the "
@@ -303,6 +363,11 @@ class Transfer:
             raise DomainError("Confirm the checklist before deciding (use Confirm checklist). "
                               "Missing: " + "; ".join(missing))
         rationale = _text(rationale, "a written rationale for declining", "rationale")
+        if pack.capacity is not None:  # ROCH, S2: capacity is never a reason to decline
+            found = capacity_words(rationale, reason_category, pack.reason_label(reason_category))
+            if found:
+                raise DomainError(f"That reason is about capacity (\"{found[:60]}\"). "
+                                  + pack.capacity.decline_note, field="rationale")
         if pack.decline_reasons:
             ids = [r.id for r in pack.decline_reasons]
             if reason_category not in ids:
@@ -346,10 +411,22 @@ class Transfer:
         self._require("capacity_concern", actor, pack)
         concern = _text(concern, "the capacity pressure", "concern")
         assert pack.capacity is not None  # the catalogue's condition
-        level = pack.capacity.after(self.capacity_level())
+        level = pack.capacity.after(self.capacity_held())
         assert level is not None  # the catalogue's condition
         self._record(actor, now, "capacity_concern_raised", reason=concern, level=level.name)
         return level.name
+
+    def resolve_capacity_concern(self, actor: Actor, now: datetime, pack: PolicyPack, *,
+                                 note: str) -> str:
+        """The capacity route's level holding a concern marks it dealt with (ROCH "the HOS will be
+        responsible for discussing pressures and reaching solutions with colleagues in SMT"),
+        saying how. Returns the level that dealt with it."""
+        self._require("capacity_resolved", actor, pack)
+        level = self.capacity_held()
+        assert level is not None  # the catalogue's condition
+        self._record(actor, now, "capacity_concern_resolved",
+                     reason=_text(note, "how the capacity pressure was dealt with", "note"), level=level)
+        return level
 
     def decide(self, actor: Actor, now: datetime, *, outcome: str, rationale: str) -> None:
         """An escalation level decides a dispute: the transfer proceeds, or the case stays."""

@@ -24,6 +24,7 @@ from bot.closures import ClosureError, read_ics, span
 from bot.policy import (
     PACK_NAMES,
     CaseRecordId,
+    Force,
     PolicyError,
     PolicyPack,
     builtin_pack,
@@ -125,6 +126,9 @@ class Team(_Frozen):
     # ROCH: who may complete the allocation after the pick-up point when its managers are not
     # available, besides its head of service (the pack's service_representatives levels)
     service_representatives: tuple[SlackUser, ...] = ()
+    # The service its pack's remit table names this team as (e.g. safeguarding): `/transfer
+    # route` names it, and a raise to another team asks why (bot/routing.py)
+    service: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
 
 
 class Contact(_Frozen):
@@ -177,6 +181,9 @@ class Org(_Closing):
     case_record_id: CaseRecordId = CaseRecordId()
     people: tuple[Person, ...] = ()  # e-mail and Entra ids beside the ids used above
     tenants: tuple[EntraId, ...] = ()  # Microsoft 365 tenants whose Teams may talk to Baton
+    # Per pack, the force of its duties where this council reads them otherwise than the pack:
+    # {pack: {"checklist.item" | "accept_rationale" | "date_agreed_by_both": guard | advice}}
+    duties: dict[str, dict[str, Force]] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -194,6 +201,19 @@ class Org(_Closing):
                 raise ValueError(f"team {t.id!r} names buddy {t.buddy!r}, which is not a team here")
             if t.buddy == t.id:
                 raise ValueError(f"team {t.id!r} cannot be its own buddy")
+            if t.service is not None:
+                routing = builtin_pack(t.policy or self.policy).routing
+                known = [s.id for s in routing.services] if routing else []
+                if t.service not in known:
+                    raise ValueError(f"team {t.id!r} names service {t.service!r}; its policy names "
+                                     + (", ".join(known) if known else "no services"))
+        for name, forces in self.duties.items():
+            if name not in PACK_NAMES:
+                raise ValueError(f"duties: {name!r} is not one of {', '.join(PACK_NAMES)}")
+            try:
+                builtin_pack(name).with_duties(tuple(forces.items()))
+            except PolicyError as exc:
+                raise ValueError(str(exc)) from None
         for pair in self.cross_policy:
             for tid in pair:
                 if tid not in ids:
@@ -228,7 +248,7 @@ class Org(_Closing):
         """Every person the org file names (teams, escalation contacts, auditors, readers), once."""
         out: list[str] = []
         contacts = [*self.escalation.values(), *(c for t in self.teams for c in t.escalation.values())]
-        for who in (*(u for t in self.teams for u in (*t.managers, *t.members)),
+        for who in (*(u for t in self.teams for u in (*t.managers, *t.members, *t.service_representatives)),
                     *(u for c in contacts for u in c.users), *self.auditors, *self.report_readers):
             if who not in out:
                 out.append(who)
@@ -278,7 +298,8 @@ class Org(_Closing):
 
     def pack_for(self, team_id: str) -> PolicyPack:
         """The policy pack a team works under (with the org's case-record id format)."""
-        return _pack(self.team(team_id).policy or self.policy, self.case_record_id)
+        name = self.team(team_id).policy or self.policy
+        return _pack(name, self.case_record_id, tuple(sorted(self.duties.get(name, {}).items())))
 
     def contact(self, team_id: str, level: str) -> Contact | None:
         """Who hears escalations at ``level`` for a team (team override, then org)."""
@@ -290,8 +311,10 @@ class Org(_Closing):
         return [t for t in self.teams if user in t.managers or user in t.members]
 
     def knows(self, user: str) -> bool:
-        """Whether the org file names ``user`` anywhere: a team, an escalation level, an auditor."""
+        """Whether the org file names ``user`` anywhere: a team, a team's service representatives
+        (ROCH), an escalation level, an auditor."""
         return bool(self.teams_of(user) or self.escalation_levels_of(user)
+                    or any(user in t.service_representatives for t in self.teams)
                     or user in self.auditors or user in self.report_readers)
 
     def managed_by(self, user: str) -> list[Team]:
@@ -371,9 +394,9 @@ class Org(_Closing):
 
 
 @cache
-def _pack(name: str, fmt: CaseRecordId) -> PolicyPack:
-    """A shipped pack under a case-record id format, built once per pair."""
-    return builtin_pack(name).with_case_record_id(fmt)
+def _pack(name: str, fmt: CaseRecordId, duties: tuple[tuple[str, Force], ...] = ()) -> PolicyPack:
+    """A shipped pack under a case-record id format and the org's duty forces, built once each."""
+    return builtin_pack(name).with_case_record_id(fmt).with_duties(duties)
 
 
 class UnknownTeam(KeyError):

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.routing import Routing, table_rows
+
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 PACK_NAMES = ("probation", "bury", "rochdale", "leicestershire", "council-s2")
 
@@ -208,12 +210,20 @@ class ServiceRepresentatives(_Frozen):
     source: str = ""
 
 
+Force = Literal["guard", "advice"]  # a duty guards its step, or is advice shown at it
+
+
 class ChecklistItem(_Frozen):
-    """One line of a checklist."""
+    """One line of a checklist, with the force the seed's words give it."""
 
     id: Ident
     label: str
     kinds: tuple[str, ...] = ()  # only for transfers of these kinds (empty: all)
+    # "must", "will require", "should not ... unless": guard (the step waits for it); "should",
+    # "expected": advice. None: the checklist's own (guard where it gates a step, else advice)
+    force: Force | None = None
+    quote: str = ""  # the seed's words that give the force
+    reading: str = ""  # where the shipped force differs from the seed's words, and why (a setting)
 
 
 class Checklist(_Frozen):
@@ -223,6 +233,8 @@ class Checklist(_Frozen):
     label: str
     # None: advisory only; "decision": before accepting or declining
     gates: Literal["request", "accept", "decision", "complete"] | None = None
+    # The step its lines belong to when it gates none as a whole: its guard lines guard that step
+    at: Literal["request", "accept", "decision", "complete"] | None = None
     confirmed_by: Literal["holding_manager", "receiving_manager", "holding_practitioner"] = (
         "holding_manager"
     )
@@ -236,6 +248,19 @@ class Checklist(_Frozen):
     def items_for(self, kind: str | None) -> tuple[ChecklistItem, ...]:
         """The lines asked of a transfer of ``kind`` (all of them when the kind is not known)."""
         return tuple(i for i in self.items if not i.kinds or kind is None or kind in i.kinds)
+
+    @property
+    def step(self) -> str | None:
+        """The step this checklist's lines belong to."""
+        return self.gates or self.at
+
+    def force_of(self, item: ChecklistItem) -> Force:
+        """An item's force: its own, else guard where the checklist gates its step."""
+        return item.force or ("guard" if self.gates else "advice")
+
+    def guards(self, kind: str | None) -> tuple[ChecklistItem, ...]:
+        """The lines of a transfer of ``kind`` that guard this checklist's step."""
+        return tuple(i for i in self.items_for(kind) if self.force_of(i) == "guard")
 
     def applies(self, kind: str, flags: tuple[str, ...]) -> bool:
         """Whether this checklist is asked of a transfer of ``kind`` with ``flags``."""
@@ -321,6 +346,17 @@ class PolicyPack(_Frozen):
     # When the receiving team must have named its worker: at acceptance, before completion, or
     # never enforced (None). A setting; see the packs for the seed each reading comes from.
     named_worker_before: Literal["accept", "complete"] | None = None
+    # FAQ "ensure the decision and rationale is fully recorded": the seed's words; when set, an
+    # acceptance records its rationale as a decline does
+    accept_rationale: str = ""
+    accept_rationale_force: Force = "guard"
+    # BURY step 5 "The Receiving Team Manager (RTM) and holding team manager will discuss the
+    # case and agree transfer timescale": the seed's words; when set, a transfer date one manager
+    # gives is agreed by the other team's manager before the transfer completes
+    date_agreed_by_both: str = ""
+    date_agreed_force: Force = "guard"
+    # The children's packs: whose case is it (the seed's remit table; see bot/routing.py)
+    routing: Routing | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -381,6 +417,15 @@ class PolicyPack(_Frozen):
             names = [lv.name for lv in self.capacity.levels]
             if len(set(names)) != len(names):
                 raise ValueError(f"capacity level names repeat: {names}")
+        if self.routing is not None:
+            points = {p.id for p in self.transfer_points}
+            for r in self.routing.rules:
+                bad = ([f"kind {k!r}" for k in r.kinds if k not in kinds]
+                       + [f"flag {f!r}" for f in r.flags if f not in flags]
+                       + ([f"transfer point {r.point!r}"] if r.point and r.point not in points else []))
+                if bad:
+                    raise ValueError(f"routing rule {r.id!r} names {', '.join(bad)}, which this pack "
+                                     "does not have")
         for cl in self.checklists:
             if cl.override_by is not None and cl.override_by not in levels[1:]:
                 raise ValueError(f"checklist {cl.id!r}: override_by {cl.override_by!r} is not a level "
@@ -439,12 +484,40 @@ class PolicyPack(_Frozen):
         raise KeyError(f"pack {self.name!r} has no checklist {checklist_id!r}")
 
     def gating(self, step: str, kind: str | None = None) -> tuple[Checklist, ...]:
-        """Checklists that must be complete before ``step`` (request, accept, complete)."""
+        """Checklists with lines that must be confirmed before ``step`` (request, accept, complete)."""
         steps = {step, "decision"} if step in ("accept", "decline") else {step}
         return tuple(
             c for c in self.checklists
-            if c.gates in steps and (not c.kinds or kind is None or kind in c.kinds)
+            if c.step in steps and (not c.kinds or kind is None or kind in c.kinds) and c.guards(kind)
         )
+
+    def with_duties(self, forces: tuple[tuple[str, Force], ...]) -> PolicyPack:
+        """This pack with the org file's forces for its duties (``checklist.item``,
+        ``accept_rationale``, ``date_agreed_by_both``): a council relaxes or tightens each."""
+        if not forces:
+            return self
+        wanted = dict(forces)
+        update: dict[str, object] = {}
+        if "accept_rationale" in wanted:
+            update["accept_rationale_force"] = wanted.pop("accept_rationale")
+        if "date_agreed_by_both" in wanted:
+            update["date_agreed_force"] = wanted.pop("date_agreed_by_both")
+        lists = []
+        for cl in self.checklists:
+            items = tuple(i.model_copy(update={"force": wanted.pop(f"{cl.id}.{i.id}")})
+                          if f"{cl.id}.{i.id}" in wanted else i for i in cl.items)
+            lists.append(cl.model_copy(update={"items": items}))
+        if wanted:
+            raise PolicyError(f"duties: the {self.name} pack has no duty {sorted(wanted)}; it has "
+                              f"{', '.join(self.duty_ids())}")
+        return self.model_copy(update={**update, "checklists": tuple(lists)})
+
+    def duty_ids(self) -> list[str]:
+        """Every duty an org file may set the force of."""
+        out = [f"{cl.id}.{i.id}" for cl in self.checklists for i in cl.items]
+        out += ["accept_rationale"] if self.accept_rationale else []
+        out += ["date_agreed_by_both"] if self.date_agreed_by_both else []
+        return out
 
     def case_ref_ok(self, ref: str) -> bool:
         """Whether ``ref`` matches this pack's case reference pattern."""
@@ -657,5 +730,14 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             out.append(f"| siblings apart | the team managers agree, else the "
                        f"{p.level_label(p.siblings_together)} decides (a dispute) | "
                        f"\"{_cell(p.siblings_source)}\" | - |")
+        from bot.duties import duty_rows  # the duty tables (a module of their own)
+
+        duties = duty_rows(p)
+        if duties:
+            out += ["", *duties]
+        if p.routing is not None:
+            out += ["", *table_rows(p.routing, p.point_label)]
+            if p.routing.reading:
+                out.append(f"\nReading: {_cell(p.routing.reading)}")
         out.append("")
     return "\n".join(out).rstrip()

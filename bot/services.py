@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import access, actions, notices, views
+from bot import access, actions, duties, notices, remit, views
 from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
@@ -104,7 +104,7 @@ def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) ->
                 roles.add(Role.escalation)
                 if team == t.holding_team:
                     roles.add(Role.holding_escalation)
-    with_level = t.capacity_level()  # the capacity route's level a concern is with raises it on
+    with_level = t.capacity_held()  # the capacity route's level a concern is with raises it on
     if with_level and any(user in c.users for team in (t.holding_team, t.receiving_team)
                           for c in [org.contact(team, with_level)] if c):
         roles.add(Role.capacity_level)
@@ -307,6 +307,8 @@ class RaiseRequest:
     flags: tuple[str, ...] = ()
     linked_refs: tuple[str, ...] = ()
     siblings_reason: str | None = None  # BURY: the exceptional circumstances for splitting siblings
+    circumstance: str | None = None  # the remit table's circumstance (bot/routing.py)
+    route_reason: str | None = None  # why the case goes to another team or point than the table's
     funding_note: str | None = None
     confirmed: tuple[tuple[str, str], ...] = ()  # (checklist id, item id) ticked on the form
     urgent_reason: str | None = None  # S2: why waiting for the sign-off would delay the child
@@ -371,6 +373,8 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         t.give_heads_up(actor, now)
     else:
         t.request(actor, now, pack, urgent_reason=req.urgent_reason)
+    if not req.heads_up or req.circumstance:
+        remit.check_raise(uow, org, pack, t, actor, now, req.circumstance, req.route_reason)
     _siblings_apart(uow, org, pack, t, actor, now, req.siblings_reason)
     _unpaid_work_warning(org, pack, t, actor, now)
     _commit(uow, org, t, now, new=True, token=token)
@@ -525,7 +529,12 @@ def _h_assess(t: Transfer, a: Actor, c: Context, m: cmd.StartAssessment) -> None
 
 
 def _h_accept(t: Transfer, a: Actor, c: Context, m: cmd.Accept) -> None:
-    t.accept(a, c.now, c.pack, named_worker=_worker(c.org, t, m.named_worker), agreed_date=m.agreed_date)
+    t.accept(a, c.now, c.pack, named_worker=_worker(c.org, t, m.named_worker), agreed_date=m.agreed_date,
+             rationale=m.rationale)
+
+
+def _h_agree_date(t: Transfer, a: Actor, c: Context, m: cmd.AgreeDate) -> None:
+    t.agree_date(a, c.now, c.pack, agreed_date=m.agreed_date)
 
 
 def _h_decline(t: Transfer, a: Actor, c: Context, m: cmd.Decline) -> None:
@@ -576,6 +585,10 @@ def _h_capacity(t: Transfer, a: Actor, c: Context, m: cmd.CapacityConcern) -> No
     t.raise_capacity_concern(a, c.now, c.pack, concern=m.concern)
 
 
+def _h_capacity_done(t: Transfer, a: Actor, c: Context, m: cmd.CapacityResolved) -> None:
+    t.resolve_capacity_concern(a, c.now, c.pack, note=m.note)
+
+
 def _h_decide(t: Transfer, a: Actor, c: Context, m: cmd.Decide) -> None:
     t.decide(a, c.now, outcome=m.outcome, rationale=m.rationale)
 
@@ -616,6 +629,8 @@ HANDLERS: dict[type[cmd.Step], Handler] = {
     cmd.Dispute: _h_dispute,
     cmd.Escalate: _h_escalate,
     cmd.CapacityConcern: _h_capacity,
+    cmd.CapacityResolved: _h_capacity_done,
+    cmd.AgreeDate: _h_agree_date,
     cmd.Decide: _h_decide,
     cmd.RecordDelay: _h_delay,
     cmd.Endorse: _h_endorse,
@@ -737,7 +752,9 @@ def form_for(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, user, local_date(now))
     actions.check(a, t, actor, pack)
-    return views.form(a, t, pack, actor, cal=calendar(org), now=now)
+    form = views.form(a, t, pack, actor, cal=calendar(org), now=now)
+    advice = duties.advice_at(pack, a.name, t.kind, t.flags, t.checklist)  # advice at its step
+    return replace(form, intro=(*form.intro, *(views.rich(line) for line in advice[:6])))
 
 
 def card_for(uow: UnitOfWork, org: Org, t: Transfer, viewer: str | None, now: datetime, *,
@@ -975,17 +992,8 @@ def transfer_and_actor(uow: UnitOfWork, org: Org, transfer_id: int, user: str,
 
 
 def last_team_for(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> LastTeam:
-    """/transfer lastteam for ``user``: team managers and front-door teams' members only (routing
-    a re-referral is their job); a restricted case only to the people on it. NotVisible otherwise,
-    the same answer as for a case Baton knows nothing about."""
-    today = local_date(now)
-    if not access.may_ask_last_team(org, user):
-        raise access.NotVisible(case_ref)
-    answer = last_team_answer(uow, org, case_ref, today)
-    t = uow.transfers.latest_by_case(answer.case_ref) if answer else None
-    if answer is None or (t is not None and t.restricted and not sees(uow, org, t, user, today)):
-        raise access.NotVisible(case_ref)
-    return answer
+    """/transfer lastteam for ``user`` (who is told what: :func:`bot.remit.last_team_for`)."""
+    return remit.last_team_for(uow, org, user, case_ref, now)
 
 
 def last_team(uow: UnitOfWork, case_ref: str) -> Transfer | None:

@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import access, actions, freetext, services
+from bot import access, actions, freetext, remit, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.errors import CommitUncertain
 from bot.liveorg import LiveOrg
@@ -538,6 +538,8 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
         accommodated_on=_date(_value(values, "accommodated_on")),
         linked_refs=services.case_refs(_value(values, "linked_refs")),
         siblings_reason=_value(values, "siblings_reason"),
+        circumstance=_value(values, "circumstance"),
+        route_reason=_value(values, "route_reason"),
         heads_up=heads_up,
         restricted=bool(_value(values, ids.RESTRICTED)),
         excluded=tuple(_value(values, ids.EXCLUDED) or ()),
@@ -585,6 +587,9 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             with deps.uow() as u:
                 last = services.last_team_for(u, deps.org, user, args[0], deps.clock())
             return {"text": last_team_text(last, deps.org)}
+        if sub == "route":
+            with deps.uow() as u:
+                return {"text": blocks.escape(remit.route_text(u, deps.org, user, args, deps.clock()))}
         if sub == "closed":
             if not args:
                 return {"text": "Give a case reference: `/transfer closed X123456` (add a date "

@@ -228,6 +228,16 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
             element=CheckboxesElement(action_id=ids.FLAGS,
                                       options=_choices(pack.flags)[:_CHECKBOX_MAX]),
         ))
+    if pack.routing is not None:  # whose case is it: the policy's remit table (bot/routing.py)
+        blocks += [
+            _select("circumstance", "Circumstance (whose case is it?)",
+                    [_option(r.id, r.question) for r in pack.routing.rules], optional=True,
+                    placeholder="Choose the circumstance",
+                    hint="Baton proposes the team and transfer point the policy names for it "
+                         "(`/transfer route` answers without raising anything)."),
+            _text_input("route_reason", "If it goes to another team or point than the policy names: why",
+                        multiline=True, optional=True, hint=NO_NAMES, max_length=1000),
+        ]
     for f in actions.raise_fields(pack):  # the policy's own dates and fields
         if f.kind == actions.FieldKind.date:
             picker = DatePickerElement(action_id=f.name, placeholder="Choose a date")
@@ -489,6 +499,8 @@ def help_blocks() -> list[dict[str, Any]]:
         "`/transfer cover @user until YYYY-MM-DD`: a colleague covers your transfers while you are away",
         "`/transfer agenda`: cases ready for the transfer meeting, with their checklists",
         "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
+        "`/transfer route [CIRCUMSTANCE] [CASE|YYYY-MM-DD]`: whose case is it: the team and point "
+        "the policy names (raises nothing)",
         "`/transfer closed CASE [YYYY-MM-DD] [team]`: managers record that a case closed "
         "(re-referral windows run from it)",
         "`/transfer export [FROM] [TO]`: report readers get a CSV of the period in their DM",
@@ -496,11 +508,13 @@ def help_blocks() -> list[dict[str, Any]]:
     ]
     steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"
              for a in actions.CATALOGUE]
+    half = len(steps) // 2  # a section's text is clipped at 2,000 characters: two of them
     return _dicts([
         HeaderBlock(text="Baton: /transfer"),
         SectionBlock(text=_md("\n".join(lines))),
         SectionBlock(text=_md("*Every step of a transfer* (the same form as its button):\n"
-                              + "\n".join(steps))),
+                              + "\n".join(steps[:half]))),
+        SectionBlock(text=_md("\n".join(steps[half:]))),
         ContextBlock(elements=[_md(NO_NAMES + " Baton shows case references, teams and dates only.")]),
     ])
 

@@ -33,7 +33,7 @@ from microsoft_teams.api.activities import ActivityTypeAdapter
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import ValidationError
 
-from bot import actions, freetext, services, views
+from bot import actions, freetext, remit, services, views
 from bot.domain import DomainError, FormErrors, local_date
 from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
@@ -328,6 +328,10 @@ class TeamsApp:
                 deps.wake()
                 return cards.text_card(f"Your export of transfers from {frm:%d %b %Y} to {to:%d %b %Y} is "
                                        "on its way to this chat as a CSV file: accept it when Teams asks.")
+            if sub == "route":
+                with deps.uow() as u:
+                    return cards.text_card(remit.route_text(u, deps.org, person, words[1:], now,
+                                                            command="transfer route").replace("`", ""))
             if sub in ("lastteam", "closed", "cover", "agenda"):
                 return self.lookup(person, sub, words[1:], now)
         except DomainError as exc:
@@ -642,6 +646,8 @@ class TeamsApp:
                 confirmed=tuple((c.split(":", 1)[0], c.split(":", 1)[1])
                                 for c in many("checklist") if ":" in c),
                 urgent_reason=typed.get("urgent_reason") or None, heads_up=heads_up,
+                circumstance=typed.get("circumstance") or None,
+                route_reason=typed.get("route_reason") or None,
                 restricted=bool(many("restricted")), excluded=())
             with deps.uow() as u:
                 t = services.raise_transfer(u, deps.org, person, req, now, token=token)
@@ -650,7 +656,8 @@ class TeamsApp:
         except (DomainError, UnknownTeam) as exc:
             field = "receiving_team" if isinstance(exc, UnknownTeam) else (exc.field or "case_ref")
             if field not in ("case_ref", "receiving_team", "kind", "transfer_point", "transfer_point_date",
-                             "flags", "funding_note", "checklist", "urgent_reason", "restricted"):
+                             "flags", "funding_note", "checklist", "urgent_reason", "restricted",
+                             "circumstance", "route_reason"):
                 field = "case_ref"
             return again({field: clip(str(exc), 150)})
         except Exception as exc:

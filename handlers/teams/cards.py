@@ -276,6 +276,12 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
     if pack.flags:
         body += choice("flags", "Risk and cohort flags", [(f.id, f.label) for f in pack.flags],
                        required=False, multi=True)
+    if pack.routing is not None:  # whose case is it: the policy's remit table (bot/routing.py)
+        body += choice("circumstance", "Circumstance (whose case is it?)",
+                       [(r.id, r.question) for r in pack.routing.rules], required=False)
+        body += [TextInput(id="route_reason", is_multiline=True, value=v("route_reason"),
+                           label="If it goes to another team or point than the policy names: why (optional)"),
+                 *_error(errors, "route_reason")]
     body += [TextInput(id="funding_note", label="Funding arrangements (optional)", is_multiline=True,
                        value=v("funding_note"), placeholder=NO_NAMES[:100]), *_error(errors, "funding_note")]
     items = [(f"{cl.id}:{it.id}", it.label) for cl in pack.gating("request") for it in cl.items]
@@ -392,7 +398,9 @@ def weekly_card(summary: Summary, chart_png: bytes | None = None) -> AdaptiveCar
 HELP = ("transfer new: raise a transfer\ntransfer headsup: an early heads up (where the policy has one)\n"
         "transfer status X123456: where a case stands\ntransfer history X123456: what happened\n"
         "transfer list [mine|team|overdue]: transfers\ntransfer ACTION X123456: open an action's form "
-        "(accept, decline, complete ...)\ntransfer help: this list")
+        "(accept, decline, complete ...)\ntransfer route [CIRCUMSTANCE] [X123456|YYYY-MM-DD]: whose case "
+        "is it (the team and point the policy names)\ntransfer lastteam X123456: the team a closed "
+        "case goes back to\ntransfer help: this list")
 
 
 def help_card(prefix: str = "") -> AdaptiveCard:

@@ -101,6 +101,15 @@ CASES: dict[str, Case] = {
     # S2: requested before the PM's sign-off because waiting would delay the child.
     "agree_without_sign_off": Case("U0SMSW1", "s2-fsp", "U0GRPMGR", "U0SFMGR", ref="4711",
                                    urgent_reason=S2_WHY),
+    # ROCH: the Head of Service holding a capacity concern marks it dealt with.
+    "capacity_resolved": Case("U0RFSW1", "roch-cp-1", "U0HOS", "U0RCMGR", ref="301004",
+                              values={"note": text_input("Allocated across the service area this week")},
+                              before=(("U0RCMGR", "capacity_concern",
+                                       {"concern": "Three vacancies in CP1 this month"}),)),
+    # BURY step 5: the holding manager agrees the date the receiving manager gave on Accept.
+    "agree_date": Case("U0BAMGR", "bury-cin", "U0BAMGR", "U0BASW1", ref="201003", confirmed=BURY_SIGN_OFF,
+                       before=(("U0BCMGR", "accept", {"named_worker": "U0BCSW1",
+                                                      "agreed_date": date(2026, 12, 4)}),)),
 }
 
 

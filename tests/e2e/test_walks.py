@@ -131,6 +131,12 @@ def test_leicestershire_children_in_care_checklist_confirmed_item_by_item_before
     assert all(v["by"] == "U0LFMGR" for v in t.checklist["cic_transfer"].values())
     press(slack, "U0LCMGR", "302001", "Accept")
     fill(slack, "U0LCMGR")
+    # "Any transfer of work ... will require: - manager oversight ... - a 'warm' handover": the
+    # holding manager confirms those lines before the transfer completes
+    slack.command("U0LFMGR", "confirm 302001")
+    wait(slack.api, lambda: slack.api.modal_stack("U0LFMGR"))
+    fill(slack, "U0LFMGR", {"items": checks(*(f"transfer_requirements.{i}" for i in (
+        "manager_oversight", "timely_handover", "recording_up_to_date", "warm_handover", "communication")))})
     press(slack, "U0LCMGR", "302001", "Complete transfer")
     fill(slack, "U0LCMGR")
     assert state(uow, "302001") == "completed"

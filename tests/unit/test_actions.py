@@ -170,6 +170,25 @@ def s2_urgent_completed() -> Transfer:
     return t
 
 
+def accepted_with_date() -> Transfer:
+    """A Bury transfer accepted with a transfer date the holding manager has still to agree."""
+    t = requested(BURY)
+    t.accept(RM, later(1), BURY, agreed_date=date(2026, 12, 4))
+    return t
+
+
+CAPACITY_HOS = Actor("U0HOS", frozenset({Role.capacity_level}))
+
+
+def capacity_raised(*, withdrawn: bool = False) -> Transfer:
+    """A Rochdale request whose capacity concern is with the Head of Service (then withdrawn)."""
+    t = requested(ROCHDALE)
+    t.raise_capacity_concern(RM, later(1), ROCHDALE, concern="Three vacancies in the team this month")
+    if withdrawn:
+        t.withdraw(PP, later(2), reason="The family moved out of the area")
+    return t
+
+
 @dataclass(frozen=True)
 class Case:
     """One catalogue entry's examples: a transfer it applies to, who may and who may not take it
@@ -203,6 +222,8 @@ CASES: dict[str, Case] = {
     "convert": Case(lambda: requested(kind="temporary"), HM, PP,
                     lambda: completed(kind="temporary")),
     "capacity_concern": Case(lambda: requested(ROCHDALE), RM, PP, lambda: completed(ROCHDALE)),
+    "agree_date": Case(accepted_with_date, HM, PP, lambda: declined(BURY)),
+    "capacity_resolved": Case(capacity_raised, CAPACITY_HOS, RM, lambda: capacity_raised(withdrawn=True)),
 }
 NAMES = list(CASES)
 
@@ -477,6 +498,8 @@ def test_confirm_is_not_offered_once_every_item_is_confirmed() -> None:
     """Council S2: "Transfers will not be requested prior to checklist being signed off by a
     Practice Manager"; once the sign-off is complete there is nothing left to confirm."""
     t = requested(S2)  # signs the whole pm_sign_off checklist first
+    for item in S2.checklist("principles").items:  # and its advice lines
+        t.confirm(HM, NOW, S2, checklist="principles", item=item.id)
     assert actions.BY_NAME["confirm"] not in offered(t, HM, S2)
     assert actions.confirmable(S2, fresh(S2), HM) != []
 
@@ -522,9 +545,9 @@ def test_parse_accept_gives_a_date_and_a_user_or_none() -> None:
     """The agreed date becomes a date, the worker a user id; both may be left out."""
     a, t = actions.BY_NAME["accept"], requested()
     assert parse(a, PROBATION, t, RM, {"named_worker": " U0SPP1 ", "agreed_date": "2026-12-01"}) == {
-        "named_worker": "U0SPP1", "agreed_date": date(2026, 12, 1)}
+        "named_worker": "U0SPP1", "agreed_date": date(2026, 12, 1), "rationale": None}
     assert parse(a, PROBATION, t, RM, {"agreed_date": date(2026, 12, 2)})["agreed_date"] == date(2026, 12, 2)
-    assert parse(a, PROBATION, t, RM, {}) == {"named_worker": None, "agreed_date": None}
+    assert parse(a, PROBATION, t, RM, {}) == {"named_worker": None, "agreed_date": None, "rationale": None}
 
 
 def test_parse_work_items_gives_one_item_a_line() -> None:

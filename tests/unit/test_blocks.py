@@ -288,10 +288,10 @@ def test_help_blocks_list_every_catalogue_action_and_who_may_take_it() -> None:
 
 
 def test_help_blocks_list_every_subcommand() -> None:
-    """Help names new, headsup, list, status, history, cover and help."""
+    """Help names new, headsup, list, status, history, cover, route (whose case is it) and help."""
     text = _text(blocks.help_blocks())
     for sub in ("new", "headsup", "list [mine|team|overdue]", "status CASE", "history CASE",
-                "cover @user until YYYY-MM-DD", "help"):
+                "cover @user until YYYY-MM-DD", "route [CIRCUMSTANCE] [CASE|YYYY-MM-DD]", "help"):
         assert f"/transfer {sub}" in text
 
 

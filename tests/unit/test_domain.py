@@ -684,6 +684,8 @@ def test_decide_transfer_makes_it_accepted_and_it_can_complete() -> None:
     assert (ev.kind, ev.from_state, ev.to_state) == ("decided", "escalated", "accepted")
     assert ev.detail == {"outcome": "transfer"}
     assert ev.reason == "CP plan: FSP holds"
+    for item in LEICS.checklist("transfer_requirements").guards(t.kind):  # "will require"
+        t.confirm(HM, later(days=4), LEICS, checklist="transfer_requirements", item=item.id)
     t.complete(RM, later(days=4), LEICS)
     assert t.state == State.completed
 
