@@ -36,7 +36,10 @@ class Settings(BaseSettings):
         alias="TEAMS_OPENID_METADATA")
     teams_token_url: str = Field(default="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
                                  alias="TEAMS_TOKEN_URL")
-    teams_service_url: str = Field(default="https://smba.trafficmanager.net/uk/", alias="TEAMS_SERVICE_URL")
+    # only until Teams has sent an activity from the tenant (its serviceUrl is kept and used after):
+    # Microsoft's documented global address, which routes to the tenant's region
+    teams_service_url: str = Field(default="https://smba.trafficmanager.net/teams/",
+                                   alias="TEAMS_SERVICE_URL")
     # Development only: accept activities without checking their token. Refused at start unless
     # every Teams address is on this machine and no app password is set (see handlers/teams/auth.py).
     teams_dev_no_auth: bool = Field(default=False, alias="BATON_TEAMS_DEV_INSECURE_NO_AUTH")

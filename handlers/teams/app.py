@@ -16,6 +16,7 @@ and (403) unless it comes from a tenant the org file names; nothing changes eith
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
@@ -29,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from microsoft_teams.api.activities import ActivityTypeAdapter
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import ValidationError
 
 from bot import actions, freetext, services, views
 from bot.domain import DomainError, FormErrors, local_date
 from bot.liveorg import LiveOrg
+from bot.logs import Timer, request_scope
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
 from handlers.common import (
@@ -49,7 +50,7 @@ from handlers.common import (
     period,
     plain_command,
 )
-from handlers.teams import cards
+from handlers.teams import cards, wire
 from handlers.teams.auth import BotConnectorAuth, Unauthorized
 from handlers.teams.delivery import TeamsChat
 from store import conversations
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("baton.teams")
 MAX_BODY = 256 * 1024
+REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 MAX_COMMAND = 500
 TEAM_SCOPES = ("channel", "groupChat")  # installations beyond one person's 1:1 chat
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
@@ -85,6 +87,12 @@ class TeamsDeps:
         return self.live.current
 
 
+class Seen:
+    """What a request turned out to be, for its log line (filled in as it is read)."""
+
+    kind = "unread"
+
+
 class Refused(Exception):
     """A request answered without being handled: its HTTP status and the reason logged."""
 
@@ -94,10 +102,12 @@ class Refused(Exception):
 
 
 def _trouble(deps: TeamsDeps, exc: BaseException, where: str) -> str:
+    """The answer for a person when handling failed; one named line with where and the error type."""
     if deps.outage(exc):
-        log.warning("%s: the database is unreachable (%s)", where, type(exc).__name__)
+        log.warning("teams_database_unreachable", extra={"where": where, "error": type(exc).__name__})
         return SAVE_LATER
-    log.error("%s failed: %s", where, type(exc).__name__)
+    log.error("teams_handler_failed", extra={"where": where, "error": type(exc).__name__},
+              exc_info=(type(exc), exc, exc.__traceback__))
     return APOLOGY
 
 
@@ -107,22 +117,34 @@ class TeamsApp:
     def __init__(self, deps: TeamsDeps, *, replies: ThreadPoolExecutor | None = None) -> None:
         self.deps = deps
         self.replies = replies or ThreadPoolExecutor(max_workers=4, thread_name_prefix="baton-teams")
+        self._known: set[str] = set()  # Teams user ids whose 1:1 chat reference names them
+        self._urls: dict[str, str] = {}  # place (or Teams user id) -> the serviceUrl last kept for it
 
     # ---- HTTP --------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Check, parse and answer one activity."""
-        try:
-            status, body = self.handle(environ)
-        except Refused as refused:
-            log.warning("refused a request to /api/messages: %s (%s)", refused, refused.status[:3])
-            status, body = refused.status, {"error": refused.status[4:].lower()}
-        data = json.dumps(body).encode() if body is not None else b""
-        start_response(status, [("Content-Type", "application/json; charset=utf-8"),
-                                ("Content-Length", str(len(data)))])
+        """Check, parse and answer one activity; one ``teams_request`` line for each."""
+        timer, seen = Timer(), Seen()
+        given = str(environ.get("HTTP_X_REQUEST_ID") or "")
+        with request_scope(given if REQUEST_ID.match(given) else None):
+            try:
+                status, body = self.handle(environ, seen)
+            except Refused as refused:
+                log.warning("teams_request_refused", extra={
+                    "status": int(refused.status[:3]), "reason": str(refused), "kind": seen.kind})
+                status, body = refused.status, {"error": refused.status[4:].lower()}
+                if not status.startswith("401"):  # a token's faults are not explained to its sender
+                    body["message"] = str(refused)
+            data = json.dumps(body).encode() if body is not None else b""
+            start_response(status, [("Content-Type", "application/json; charset=utf-8"),
+                                    ("Content-Length", str(len(data)))])
+            log.info("teams_request", extra={"kind": seen.kind, "status": int(status[:3]),
+                                             "duration_ms": timer.ms()})
         return [data]
 
-    def handle(self, environ: WSGIEnvironment) -> tuple[str, dict[str, Any] | None]:
+    def handle(self, environ: WSGIEnvironment, seen: Seen | None = None
+               ) -> tuple[str, dict[str, Any] | None]:
         """(status, JSON body) for one request; Refused when it is not Teams talking."""
+        seen = seen or Seen()
         if environ.get("REQUEST_METHOD") != "POST":
             raise Refused("405 Method Not Allowed", "POST only")
         length = (environ.get("CONTENT_LENGTH") or "0").strip() or "0"
@@ -142,26 +164,44 @@ class TeamsApp:
                                      channel if isinstance(channel, str) else None)
             except Unauthorized as exc:
                 raise Refused("401 Unauthorized", str(exc)) from None
-        if not isinstance(data, dict):
-            raise Refused("400 Bad Request", "body is not a JSON object")
         try:
-            activity = ActivityTypeAdapter.validate_python(data)
-        except ValidationError:
-            raise Refused("400 Bad Request", "not an activity Baton knows") from None
-        tenant = (activity.conversation.tenant_id if activity.conversation else None) or _tenant_of(data)
-        if not tenant or tenant not in self.deps.org.tenants:
+            activity = wire.read(data)
+        except wire.WireError as exc:
+            raise Refused(exc.status, str(exc)) from None
+        seen.kind = activity.kind
+        if not activity.tenant or activity.tenant not in self.deps.org.tenants:
             raise Refused("403 Forbidden", "activity from a tenant the org file does not name")
-        kind = data.get("type")
-        if kind == "invoke":
-            return "200 OK", self.invoke(data)
+        self._remember(activity)
+        if activity.type == "invoke":
+            return "200 OK", self.invoke(data, activity)
         if not self._first(str(data.get("id") or "")):
             return "200 OK", None  # a redelivery: acknowledged, not handled twice
-        if kind in ("installationUpdate", "conversationUpdate"):
+        if activity.type in ("installationUpdate", "conversationUpdate"):
             self.installed(data)
-        elif kind == "message":
+        elif activity.type == "message":
             person = self.person(data)
-            self.replies.submit(self._reply_safely, data, person)
+            self.replies.submit(contextvars.copy_context().run, self._reply_safely, data, person)
         return "200 OK", None
+
+    def _remember(self, activity: wire.Activity) -> None:
+        """Keep the serviceUrl Teams gave for this tenant, team and channel, and for the
+        person's 1:1 chat, so every later call about them goes there (written only when it changed)."""
+        url = activity.service_url
+        places = {activity.tenant: url, activity.team_id: url, activity.channel_id: url}
+        if activity.conversation_type in ("channel", "groupChat"):
+            places[activity.conversation_id.split(";", 1)[0]] = url
+        fresh = {p: u for p, u in places.items() if p and self._urls.get(p) != u}
+        sender = str((activity.data.get("from") or {}).get("id") or "") if isinstance(
+            activity.data.get("from"), dict) else ""
+        try:
+            if fresh:
+                conversations.keep_service_urls(self.deps.engine, fresh, self.deps.clock())
+                self._urls.update(fresh)
+            if sender and activity.conversation_type in ("", "personal") and self._urls.get(sender) != url:
+                conversations.moved(self.deps.engine, sender, url)
+                self._urls[sender] = url
+        except Exception as exc:  # only an address: the activity itself is still handled
+            log.warning("teams_service_url_not_kept", extra={"error": type(exc).__name__})
 
     def _first(self, activity_id: str) -> bool:
         if not activity_id:
@@ -174,8 +214,13 @@ class TeamsApp:
     # ---- who is talking ------------------------------------------------------------------------
     def person(self, data: dict[str, Any]) -> str | None:
         """The org file's id of whoever sent an activity (by Entra object id, else the kept reference)."""
-        sender = data.get("from") or {}
+        got = data.get("from")
+        sender: dict[str, Any] = got if isinstance(got, dict) else {}
         found = self.deps.org.person_by(entra_id=sender.get("aadObjectId"))
+        user_id = str(sender.get("id") or "")
+        if found is not None and user_id and user_id not in self._known:
+            conversations.learn_user_id(self.deps.engine, found, user_id)  # a chat Baton opened itself
+            self._known.add(user_id)
         if found is None and sender.get("id"):
             ref = conversations.of_user(self.deps.engine, str(sender["id"]))
             found = ref.person if ref else None
@@ -192,15 +237,17 @@ class TeamsApp:
             return  # someone else joined or left a team or group chat: nothing for Baton to keep
         person = self.person(data)
         if person is None:
-            log.info("Teams app installed by someone the org file does not name")
+            log.info("teams_install_unknown_person", extra={
+                "reason": "the org file names nobody with this Entra object id or Teams user id"})
             return
-        removed = data.get("action") == "remove" or (
+        removed = data.get("action") in wire.REMOVED or (
             data.get("type") == "conversationUpdate" and data.get("membersRemoved"))
         if removed:
             conversations.forget(self.deps.engine, person)
             return
         sender = data.get("from") or {}
-        self.replies.submit(self._welcome, data, person)
+        if data.get("action") != "add-upgrade":  # an upgrade is not a new install: no second welcome
+            self.replies.submit(contextvars.copy_context().run, self._welcome, data, person)
         conversations.save(self.deps.engine, ConversationRef(
             person=person, conversation_id=str(conv.get("id")), service_url=str(data.get("serviceUrl")),
             tenant_id=str(conv.get("tenantId") or _tenant_of(data)),
@@ -211,7 +258,7 @@ class TeamsApp:
         conversation is the tenant itself), or a team (its id and the channel it came from); None when it is
         one person's (their 1:1 chat) or someone else joining or leaving a team."""
         conv = data.get("conversation") or {}
-        if data.get("type") == "installationUpdate" and data.get("action") in ("add", "remove"):
+        if data.get("type") == "installationUpdate" and data.get("action") in (*wire.ADDED, *wire.REMOVED):
             tenant = _tenant_of(data) or ""
             if conv.get("id") in (None, "", tenant) or conv.get("conversationType") == "tenant":
                 return [tenant]  # the tenant as a whole: no 1:1 chat, no team
@@ -230,7 +277,7 @@ class TeamsApp:
         """The app removed from (or added back to) a team or the tenant: Teams delivery there
         stops, its notices waiting in the outbox, until it is added back (as Slack's
         app_uninstalled); nothing is forgotten."""
-        removed = data.get("action") == "remove" or data.get("type") == "conversationUpdate"
+        removed = data.get("action") in wire.REMOVED or data.get("type") == "conversationUpdate"
         kind = conversations.REMOVED if removed else conversations.ADDED
         conversations.record_scope(self.deps.engine, kind, places, self.deps.clock())
         log.warning("teams_app_removed" if removed else "teams_app_added",
@@ -250,7 +297,7 @@ class TeamsApp:
                                        {"type": "message", "attachments": [cards.attachment(card)]},
                                        conversation=conv)
         except Exception as exc:
-            log.warning("could not welcome a Teams user (%s)", type(exc).__name__)
+            log.warning("teams_welcome_failed", extra=_failure(exc))
 
     # ---- typed commands in the 1:1 chat ----------------------------------------------------------
     def _reply_safely(self, data: dict[str, Any], person: str | None) -> None:
@@ -258,7 +305,7 @@ class TeamsApp:
         try:
             card = self.command(person, str(data.get("text") or ""))
         except Exception as exc:
-            card = cards.text_card(_trouble(self.deps, exc, "a Teams command"))
+            card = cards.text_card(_trouble(self.deps, exc, "command"))
         try:
             self.deps.chat.client.call(
                 "POST", str(data.get("serviceUrl")),
@@ -266,7 +313,7 @@ class TeamsApp:
                 {"type": "message", "replyToId": data.get("id"), "attachments": [cards.attachment(card)]},
                 conversation=conv)
         except Exception as exc:
-            log.warning("could not answer a Teams command (%s)", type(exc).__name__)
+            log.warning("teams_command_answer_failed", extra=_failure(exc))
 
     def command(self, person: str | None, text: str) -> AdaptiveCard:
         """The answer to a typed command, as a card."""
@@ -421,22 +468,28 @@ class TeamsApp:
                                    conversation=conv)
         return {"status": 200}
 
-    def invoke(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The invoke response: the card this person should now see (or an error)."""
-        if data.get("name") == "fileConsent/invoke":
+    def invoke(self, data: dict[str, Any], activity: wire.Activity | None = None) -> dict[str, Any]:
+        """The invoke response: the card this person should now see (or an error). An
+        ``adaptiveCard/action`` Teams sent by itself (``"trigger": "automatic"``: someone opened
+        the card) only ever redraws it for the viewer, whatever its verb: no step is taken."""
+        activity = activity or wire.read(data)
+        if activity.name == "fileConsent/invoke":
             try:
                 return self.file_consent(data)
             except Exception as exc:
-                _trouble(self.deps, exc, "Teams file consent")
+                _trouble(self.deps, exc, "file_consent")
                 return {"status": 500}
-        if data.get("name") in ("task/fetch", "task/submit"):
+        if activity.name in ("task/fetch", "task/submit"):
             return self.dialog(data)
-        if data.get("name") != "adaptiveCard/action":
+        if activity.name != "adaptiveCard/action":
             return {"status": 200}
-        action = (data.get("value") or {}).get("action") or {}
-        verb = str(action.get("verb") or "")
-        got = action.get("data")
+        value = data.get("value")
+        action = value.get("action") if isinstance(value, dict) else None
+        verb = activity.verb
+        got = action.get("data") if isinstance(action, dict) else None
         values: dict[str, Any] = got if isinstance(got, dict) else {}
+        if activity.automatic:
+            verb = "refresh"
         person = self.person(data)
         if person is None or not self.deps.org.knows(person):
             return _answer(cards.text_card("Baton does not know you yet: ask your administrator to add "
@@ -456,7 +509,7 @@ class TeamsApp:
             if kind == "submit" and name in actions.BY_NAME:
                 return _answer(self.submitted(person, tid, name, values))
         except Exception as exc:
-            return _answer(cards.text_card(_trouble(self.deps, exc, f"Teams {verb.partition(':')[0]}")))
+            return _answer(cards.text_card(_trouble(self.deps, exc, f"card_{verb.partition(':')[0]}"[:40])))
         return {"statusCode": 400, "type": "application/vnd.microsoft.error",
                 "value": {"code": "BadRequest", "message": "Baton does not know that action."}}
 
@@ -490,7 +543,7 @@ class TeamsApp:
         except DomainError as exc:
             return cards.dialog_message(str(exc))
         except Exception as exc:
-            return cards.dialog_message(_trouble(self.deps, exc, "a Teams dialog"))
+            return cards.dialog_message(_trouble(self.deps, exc, "dialog"))
         if again:
             return cards.dialog(card, title)
         return cards.dialog_message(f"{title}: done. The card shows where the transfer stands now.")
@@ -596,7 +649,7 @@ class TeamsApp:
             if token and self._saved(token):
                 deps.wake()
                 return False, self.current(person, tid)
-            return again(problem=_trouble(deps, exc, f"{name} form"))
+            return again(problem=_trouble(deps, exc, f"form_{name}"))
         deps.wake()
         return False, self.current(person, tid)
 
@@ -659,9 +712,18 @@ class TeamsApp:
             if token and self._saved(token):
                 deps.wake()
                 return cards.text_card("Saved.")
-            return again({"case_ref": _trouble(deps, exc, "raise form")})
+            return again({"case_ref": _trouble(deps, exc, "raise_form")})
         deps.wake()
         return self.current(person, t.id or 0)
+
+
+def _failure(exc: BaseException) -> dict[str, str]:
+    """A failed call as log fields: the error's type and, for a chat error, Teams' reason code."""
+    out = {"error": type(exc).__name__}
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):
+        out["reason"] = code[:60]
+    return out
 
 
 def _tenant_of(data: dict[str, Any]) -> str | None:
