@@ -89,15 +89,21 @@ def hold_file(engine: sa.Engine, f: PendingFile, now: datetime) -> None:
                                       filename=f.filename, content=f.content, created_at=now))
 
 
-def take_file(engine: sa.Engine, token: str, person: str) -> PendingFile | None:
-    """The file waiting under ``token`` for ``person``, removed (None: no such file for them)."""
-    with engine.begin() as c:
+def held_file(engine: sa.Engine, token: str, person: str) -> PendingFile | None:
+    """The file waiting under ``token`` for ``person`` (None: no such file for them). It stays
+    until :func:`drop_file`: an export leaves the database only once its upload succeeded."""
+    with engine.connect() as c:
         row = c.execute(sa.select(F).where(F.c.token == token, F.c.person == person)).first()
-        if row is None:
-            return None
-        c.execute(sa.delete(F).where(F.c.token == token))
-        m = row._mapping
-        return PendingFile(m["token"], m["person"], m["conversation_id"], m["filename"], m["content"])
+    if row is None:
+        return None
+    m = row._mapping
+    return PendingFile(m["token"], m["person"], m["conversation_id"], m["filename"], m["content"])
+
+
+def drop_file(engine: sa.Engine, token: str) -> bool:
+    """Remove a held file (uploaded, or declined); False when another request removed it first."""
+    with engine.begin() as c:
+        return bool(c.execute(sa.delete(F).where(F.c.token == token)).rowcount)
 
 
 # ---- the app removed from a team or the whole tenant -------------------------------------------

@@ -31,7 +31,6 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from microsoft_teams.cards import AdaptiveCard
-from pydantic import ValidationError
 
 from bot import actions, freetext, services, views
 from bot.domain import DomainError, FormErrors, local_date
@@ -438,32 +437,43 @@ class TeamsApp:
     # ---- Universal Actions ---------------------------------------------------------------------
     def file_consent(self, data: dict[str, Any]) -> dict[str, Any]:
         """The reader accepted (or declined) a file: upload it to their OneDrive and show it in
-        the chat, or drop it. Only the person it was held for can take it, once."""
-        from microsoft_teams.api.models.file import FileConsentCardResponse
-
+        the chat, or drop it. Only the person it was held for can take it. The file leaves the
+        database only once the upload succeeded; when it fails the reader is told so (and the
+        file is kept until it expires)."""
         from handlers.teams.delivery import FILE_INFO
 
         person = self.person(data)
-        try:
-            answer = FileConsentCardResponse.model_validate(data.get("value") or {})
-        except ValidationError:
-            return {"status": 400}
-        token = str((answer.context or {}).get("token") or "") if isinstance(answer.context, dict) else ""
-        held = conversations.take_file(self.deps.engine, token, person) if person and token else None
+        value = data.get("value") if isinstance(data.get("value"), dict) else {}
+        assert isinstance(value, dict)
+        context = value.get("context") if isinstance(value.get("context"), dict) else {}
+        token = str((context or {}).get("token") or "")
+        held = conversations.held_file(self.deps.engine, token, person) if person and token else None
         if held is None:
             return {"status": 200}  # already taken, declined, expired, or someone else's
         conv = held.conversation_id
         path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
         service = str(data.get("serviceUrl"))
-        if answer.action != "accept" or answer.upload_info is None or not answer.upload_info.upload_url:
-            self.deps.chat.client.call("POST", service, path, {
-                "type": "message", "text": "The export was not sent.", "textFormat": "plain"},
-                conversation=conv)
+
+        def say(text: str) -> None:
+            self.deps.chat.client.call("POST", service, path, {"type": "message", "text": text,
+                                                               "textFormat": "plain"}, conversation=conv)
+
+        info = value.get("uploadInfo") if isinstance(value.get("uploadInfo"), dict) else None
+        if value.get("action") != "accept" or not info or not info.get("uploadUrl"):
+            conversations.drop_file(self.deps.engine, token)
+            say("The export was not sent.")
             return {"status": 200}
-        info = answer.upload_info
-        self.deps.chat.upload(str(info.upload_url), held.content.encode())
-        shown = {"contentType": FILE_INFO, "contentUrl": info.content_url, "name": info.name or held.filename,
-                 "content": {"uniqueId": info.unique_id, "fileType": info.file_type or "csv"}}
+        try:
+            self.deps.chat.upload(str(info["uploadUrl"]), held.content.encode())
+        except Exception as exc:
+            log.warning("teams_export_upload_failed", extra=_failure(exc))
+            say("The export could not be saved to your OneDrive, so it has not reached you. Type "
+                "transfer export again to try once more.")
+            return {"status": 200}
+        conversations.drop_file(self.deps.engine, token)
+        shown = {"contentType": FILE_INFO, "contentUrl": info.get("contentUrl"),
+                 "name": info.get("name") or held.filename,
+                 "content": {"uniqueId": info.get("uniqueId"), "fileType": info.get("fileType") or "csv"}}
         self.deps.chat.client.call("POST", service, path, {"type": "message", "attachments": [shown]},
                                    conversation=conv)
         return {"status": 200}

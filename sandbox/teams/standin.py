@@ -257,6 +257,9 @@ class BotConnectorStandIn:
         if verb == "GET" and path == "/v1/.well-known/keys":
             return 200, {"keys": [self.key.jwk()]}, {}
         if verb == "PUT" and path.startswith("/upload/"):  # a OneDrive upload session's URL
+            fault = self._fault(path)
+            if fault:
+                return fault
             with self.lock:
                 self.uploads[path[len("/upload/"):]] = body
             return 201, {"id": path[len("/upload/"):]}, {}
