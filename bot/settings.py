@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    # /metrics on its own HOST:PORT (say 127.0.0.1:9100), off the public port; empty: on the public port
+    metrics_bind: str | None = Field(default=None, alias="BATON_METRICS_BIND")
     # Microsoft Teams (a single-tenant Azure Bot): see README, Run on Microsoft Teams
     microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
     microsoft_app_password: str | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
@@ -46,7 +48,7 @@ class Settings(BaseSettings):
 
     @field_validator("org_file", "region", "slack_bot_token", "slack_signing_secret",
                      "slack_app_token", "microsoft_app_id", "microsoft_app_password",
-                     "microsoft_app_tenant_id", mode="before")
+                     "microsoft_app_tenant_id", "metrics_bind", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
