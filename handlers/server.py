@@ -132,8 +132,8 @@ def wsgi_app(bolt: App | None, *, metrics: Callable[[], bytes] | None = None,
                 return plain(start_response, "200 OK", "ready")
             return plain(start_response, "503 Service Unavailable", f"not ready: {why}")
         private = metrics_port is not None and _local_port(environ) == metrics_port
-        if metrics_port is not None and (
-                (private and path not in ("/metrics", "/healthz", "/readyz")) or (not private and path == "/metrics")):
+        elsewhere = path not in ("/metrics", "/healthz", "/readyz") if private else path == "/metrics"
+        if metrics_port is not None and elsewhere:
             return plain(start_response, "404 Not Found", "not found")
         if path == "/metrics" and metrics is not None:
             try:
