@@ -4,8 +4,8 @@ signed by the stand-in's key, to the real app's /api/messages. Tests read like c
 from __future__ import annotations
 
 import itertools
-import secrets
 import json
+import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -66,7 +66,7 @@ class TeamsDriver:
         m = self.members[person]
         tenant = tenant or self.connector.tenant
         chat = self.connector.chat_of(m.id)
-        conv_id = conversation or (chat.id if chat else f"a:1{secrets.token_urlsafe(40)}")  # opaque, as Teams'
+        conv_id = conversation or (chat.id if chat else f"a:1{secrets.token_urlsafe(40)}")  # opaque
 
         if chat is None and conversation is None:  # Teams made the chat when the app was installed
             from sandbox.teams.standin import Conversation
