@@ -27,6 +27,24 @@ def teams_org(org: Org) -> Org:
     return org.model_copy(update={"teams": teams, "escalation": levels})
 
 
+def email_org(org: Org) -> Org:
+    """The org as a Teams-only council writes it: each person named by a work e-mail of 40 to
+    60 characters (``u0npp1.practitioner.one@probation-service.example.gov.uk``), not a Slack id."""
+    ids = {p.id: f"{p.id.lower()}.practitioner.one@probation-service.example.gov.uk" for p in org.people}
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: swap(v) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [swap(x) for x in node]
+        return ids.get(node, node) if isinstance(node, str) else node
+
+    data = swap(org.model_dump())
+    for person in data.get("people") or []:
+        person["email"] = person["id"]
+    return Org.model_validate(data)
+
+
 @dataclass
 class TeamsDriver:
     """Sends what the Bot Connector would send Baton, signed as it signs it."""
