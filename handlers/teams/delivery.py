@@ -231,9 +231,11 @@ class TeamsChat:
                 return []
             people = [row[2]] + [m for team in row[:2] if self.org.has_team(team)
                                  for m in self.org.team(team).managers]
-            ids = c.execute(sa.select(conversations.T.c.user_id).where(
-                conversations.T.c.person.in_(people), conversations.T.c.user_id != "")).scalars().all()
-        return list(dict.fromkeys(ids))[:60]
+            C = conversations.T.c
+            found: dict[str, str] = {str(p): str(u) for p, u in c.execute(
+                sa.select(C.person, C.user_id).where(C.person.in_(people), C.user_id != ""))}
+        # in the transfer's order (who raised it, then the managers), so the cap drops the last
+        return list(dict.fromkeys(str(found[p]) for p in people if p in found))[:60]
 
     def activity(self, message: views.Message, to: str | None = None) -> dict[str, Any]:
         """A neutral message as a Teams message activity (a card, or plain text)."""
