@@ -99,6 +99,18 @@ def read(data: object) -> Activity:
         raise WireError("400 Bad Request", "activity has no serviceUrl")
     if not service_url_ok(service):
         raise WireError("400 Bad Request", "activity's serviceUrl is not an https address")
+    for key in ("from", "recipient", "conversation", "channelData"):
+        if data.get(key) is not None and not isinstance(data.get(key), dict):
+            raise WireError("400 Bad Request", f"activity's {key} is not an object")
+    for key in ("membersAdded", "membersRemoved", "attachments", "entities"):
+        got = data.get(key)
+        if got is not None and not (isinstance(got, list) and all(isinstance(x, dict) for x in got)):
+            raise WireError("400 Bad Request", f"activity's {key} is not a list of objects")
+    if kind == "invoke" and data.get("value") is not None and not isinstance(data.get("value"), dict):
+        raise WireError("400 Bad Request", "invoke's value is not an object")
+    for key in ("id", "text", "name", "action"):
+        if data.get(key) is not None and not isinstance(data.get(key), str):
+            raise WireError("400 Bad Request", f"activity's {key} is not a string")
     conv = _dict(data.get("conversation"))
     cd = _dict(data.get("channelData"))
     tenant = _str(conv.get("tenantId")) or _str(_dict(cd.get("tenant")).get("id"))

@@ -105,3 +105,17 @@ def test_the_same_activity_from_web_chat_or_without_a_service_url_is_refused_and
     assert conversations.of_person(engine, PERSON) is None
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM transfer_read")).scalar() == 0
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("conversation", "a:1chat"), ("from", ["29:1x"]), ("channelData", 7), ("membersAdded", [1]),
+    ("attachments", {"a": 1}), ("text", {"t": 1}), ("id", 42), ("type", None), ("value", "refresh"),
+])
+def test_a_field_of_the_wrong_type_gets_a_clear_400_never_a_500(
+        field: str, value: object, teams: TeamsDriver, transfer: int, engine: sa.Engine) -> None:
+    raw, _ = _load("invoke_adaptive_card_action_manual" if field == "value" else "installation_add_personal")
+    activity = {**_activity(teams, raw, transfer), field: value}
+    status, body = teams.post(activity)
+    assert status == 400, (field, status, body)
+    assert body is not None and field in body["message"]
+    assert conversations.of_person(engine, PERSON) is None
