@@ -498,9 +498,12 @@ class TeamsApp:
         verb = activity.verb
         got = action.get("data") if isinstance(action, dict) else None
         values: dict[str, Any] = got if isinstance(got, dict) else {}
-        if activity.automatic:
-            verb = "refresh"
         person = self.person(data)
+        if activity.automatic:  # someone opened the card: redraw it for them, take no step
+            try:
+                return _answer(self.viewed(person, values.get("transfer_id")))
+            except Exception as exc:
+                return _answer(cards.text_card(_trouble(self.deps, exc, "card_viewed")))
         if person is None or not self.deps.org.knows(person):
             return _answer(cards.text_card("Baton does not know you yet: ask your administrator to add "
                                            "your work e-mail to the org file."))
@@ -569,6 +572,26 @@ class TeamsApp:
         if problem:
             card = replace(card, headline=(problem, *card.headline))
         return self._card(card, person)
+
+    def viewed(self, person: str | None, transfer_id: object) -> AdaptiveCard:
+        """The card as ``person`` sees it on opening it (Teams' automatic refresh): their own
+        buttons when they are on the transfer; otherwise, and for someone the org file does not
+        name, the card as the channel shows it (so opening a channel card never replaces it
+        with a refusal)."""
+        try:
+            tid = int(str(transfer_id or 0))
+        except ValueError:
+            tid = 0
+        known = person if person is not None and self.deps.org.knows(person) else None
+        now = self.deps.clock()
+        with self.deps.uow() as u:
+            t = u.transfers.get(tid) if tid else None
+            card = services.message_card(u, self.deps.org, t, known, now) if t and known else None
+            if t is not None and card is None:
+                card = services.message_card(u, self.deps.org, t, None, now)
+        if card is None:
+            return cards.text_card("This transfer is no longer there.")
+        return self._card(card, known)
 
     def open_form(self, person: str, tid: int, name: str) -> AdaptiveCard:
         """An action's form for this person, or their card saying why not (redrawn as it is now)."""

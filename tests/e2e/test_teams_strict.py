@@ -16,7 +16,7 @@ from bot.org import Org
 from bot.ports import UnitOfWork
 from sandbox.driver import Clock
 from sandbox.teams.driver import TeamsDriver
-from sandbox.teams.standin import card_of, verbs_of
+from sandbox.teams.standin import card_of, card_text, verbs_of
 from store import conversations
 
 UoW = Callable[[], UnitOfWork]
@@ -158,3 +158,17 @@ def test_a_chat_baton_opened_itself_names_the_person_in_its_cards_refresh(
     card = card_of(teams.connector.wait_for(lambda: teams.connector.sent(chat.id))[-1])
     assert card is not None and card["refresh"]["userIds"] == [teams.members[SPO].id]
     assert len(card["refresh"]["userIds"]) <= 60
+
+
+def test_someone_the_org_file_does_not_name_opening_a_channel_card_sees_it_as_the_channel_does(
+        teams: TeamsDriver, teams_runtime: TeamsRuntime, uow: UoW, teams_demo_org: Org, clock: Clock) -> None:
+    """A colleague in the team's channel whom the org file does not name: their automatic refresh
+    answers with the channel's own card (no buttons), never a refusal in place of the card."""
+    _raise(uow, teams_demo_org, clock)
+    teams_runtime.delivery.deliver(clock())
+    post = _channel_post(teams)
+    teams.members["stranger"] = teams.connector.add_member("12345678-1234-4234-8234-123456789abc",
+                                                           "stranger@demo.example.gov.uk")
+    seen = teams.view("stranger", SOUTH, post)
+    assert "X123456" in card_text(seen) and "does not know you" not in card_text(seen)
+    assert not verbs_of(seen)
