@@ -2,14 +2,19 @@
 services as Slack's listeners.
 
 Every request is refused (401) unless its Bot Connector token checks out (handlers/teams/auth.py),
-and (403) unless it comes from a tenant the org file names; nothing changes either way. Then:
+(400/403) unless it is an activity from the ``msteams`` channel with a serviceUrl
+(handlers/teams/wire.py reads it from the raw JSON, leniently), and (403) unless it comes from a
+tenant the org file names; nothing changes either way. Each request logs one ``teams_request``
+line. Then (installations, the serviceUrl of each place and file consent in
+handlers/teams/lifecycle.py):
 
 - ``installationUpdate`` / ``conversationUpdate`` in a 1:1 chat: the person's conversation
   reference is kept, so Baton can message them first (and forgotten when they remove the app);
 - ``message`` in the 1:1 chat: typed commands (``transfer new``, ``transfer status X123456``,
   ``transfer decline X123456`` ...), answered in that chat off the request thread;
-- ``invoke`` ``adaptiveCard/action`` (Universal Actions): ``refresh`` redraws a card for whoever
-  looks at it, ``open:ACTION`` answers with the action's form, ``submit:ACTION`` and ``raise``
+- ``invoke`` ``adaptiveCard/action`` (Universal Actions): ``refresh`` (and anything Teams sends
+  with ``"trigger": "automatic"``, when someone opens a card) redraws it for whoever looks at it,
+  ``open:ACTION`` answers with the action's form, ``submit:ACTION`` and ``raise``
   take the step through bot.services (errors go back on their fields), each answered with the
   card that person should now see. Services write the notices; delivery sends them.
 """
@@ -32,8 +37,8 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from microsoft_teams.cards import AdaptiveCard
 
-from bot import actions, freetext, services, views
-from bot.domain import DomainError, FormErrors, local_date
+from bot import actions, freetext, services
+from bot.domain import DomainError, FormErrors
 from bot.liveorg import LiveOrg
 from bot.logs import Timer, request_scope
 from bot.org import Org, UnknownTeam
@@ -41,19 +46,13 @@ from bot.ports import UnitOfWork
 from handlers.common import (
     APOLOGY,
     SAVE_LATER,
-    action_name,
     clip,
-    closed_text,
-    closure_args,
-    last_team_text,
-    period,
-    plain_command,
 )
 from handlers.teams import cards, wire
 from handlers.teams.auth import BotConnectorAuth, Unauthorized
+from handlers.teams.commands import Commands
 from handlers.teams.delivery import TeamsChat
-from store import conversations
-from store.conversations import ConversationRef
+from handlers.teams.lifecycle import Lifecycle, failure_fields
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -61,10 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("baton.teams")
 MAX_BODY = 256 * 1024
 REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
-MAX_COMMAND = 500
-TEAM_SCOPES = ("channel", "groupChat")  # installations beyond one person's 1:1 chat
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
-_AT = re.compile(r"<at>[^<]{0,200}</at>")
 
 
 @dataclass
@@ -110,7 +106,7 @@ def _trouble(deps: TeamsDeps, exc: BaseException, where: str) -> str:
     return APOLOGY
 
 
-class TeamsApp:
+class TeamsApp(Commands, Lifecycle):
     """A WSGI app for ``/api/messages``."""
 
     def __init__(self, deps: TeamsDeps, *, replies: ThreadPoolExecutor | None = None) -> None:
@@ -182,26 +178,6 @@ class TeamsApp:
             self.replies.submit(contextvars.copy_context().run, self._reply_safely, data, person)
         return "200 OK", None
 
-    def _remember(self, activity: wire.Activity) -> None:
-        """Keep the serviceUrl Teams gave for this tenant, team and channel, and for the
-        person's 1:1 chat, so every later call about them goes there (written only when it changed)."""
-        url = activity.service_url
-        places = {activity.tenant: url, activity.team_id: url, activity.channel_id: url}
-        if activity.conversation_type in ("channel", "groupChat"):
-            places[activity.conversation_id.split(";", 1)[0]] = url
-        fresh = {p: u for p, u in places.items() if p and self._urls.get(p) != u}
-        sender = str((activity.data.get("from") or {}).get("id") or "") if isinstance(
-            activity.data.get("from"), dict) else ""
-        try:
-            if fresh:
-                conversations.keep_service_urls(self.deps.engine, fresh, self.deps.clock())
-                self._urls.update(fresh)
-            if sender and activity.conversation_type in ("", "personal") and self._urls.get(sender) != url:
-                conversations.moved(self.deps.engine, sender, url)
-                self._urls[sender] = url
-        except Exception as exc:  # only an address: the activity itself is still handled
-            log.warning("teams_service_url_not_kept", extra={"error": type(exc).__name__})
-
     def _first(self, activity_id: str) -> bool:
         if not activity_id:
             return True
@@ -211,81 +187,6 @@ class TeamsApp:
             return u.first_delivery(key, self.deps.clock())
 
     # ---- who is talking ------------------------------------------------------------------------
-    def person(self, data: dict[str, Any]) -> str | None:
-        """The org file's id of whoever sent an activity (by Entra object id, else the kept reference)."""
-        got = data.get("from")
-        sender: dict[str, Any] = got if isinstance(got, dict) else {}
-        found = self.deps.org.person_by(entra_id=sender.get("aadObjectId"))
-        user_id = str(sender.get("id") or "")
-        if found is not None and user_id and user_id not in self._known:
-            conversations.learn_user_id(self.deps.engine, found, user_id)  # a chat Baton opened itself
-            self._known.add(user_id)
-        if found is None and sender.get("id"):
-            ref = conversations.of_user(self.deps.engine, str(sender["id"]))
-            found = ref.person if ref else None
-        return found
-
-    def installed(self, data: dict[str, Any]) -> None:
-        """Keep (or forget) a person's 1:1 conversation reference from an installation update."""
-        conv = data.get("conversation") or {}
-        scope = self._scope(data)
-        if scope is not None:
-            self._scope_changed(data, scope)
-            return
-        if conv.get("conversationType") not in (None, "personal"):
-            return  # someone else joined or left a team or group chat: nothing for Baton to keep
-        person = self.person(data)
-        if person is None:
-            log.info("teams_install_unknown_person", extra={
-                "reason": "the org file names nobody with this Entra object id or Teams user id"})
-            return
-        removed = data.get("action") in wire.REMOVED or (
-            data.get("type") == "conversationUpdate" and data.get("membersRemoved"))
-        if removed:
-            conversations.forget(self.deps.engine, person)
-            return
-        sender = data.get("from") or {}
-        if data.get("action") != "add-upgrade":  # an upgrade is not a new install: no second welcome
-            self.replies.submit(contextvars.copy_context().run, self._welcome, data, person)
-        conversations.save(self.deps.engine, ConversationRef(
-            person=person, conversation_id=str(conv.get("id")), service_url=str(data.get("serviceUrl")),
-            tenant_id=str(conv.get("tenantId") or _tenant_of(data)),
-            user_id=str(sender.get("id") or ""), aad_object_id=sender.get("aadObjectId")), self.deps.clock())
-
-    def _scope(self, data: dict[str, Any]) -> list[str] | None:
-        """The places an install or removal beyond one person covers: the whole tenant (the
-        conversation is the tenant itself), or a team (its id and the channel it came from); None when it is
-        one person's (their 1:1 chat) or someone else joining or leaving a team."""
-        conv = data.get("conversation") or {}
-        if data.get("type") == "installationUpdate" and data.get("action") in (*wire.ADDED, *wire.REMOVED):
-            tenant = _tenant_of(data) or ""
-            if conv.get("id") in (None, "", tenant) or conv.get("conversationType") == "tenant":
-                return [tenant]  # the tenant as a whole: no 1:1 chat, no team
-            if conv.get("conversationType") not in TEAM_SCOPES:
-                return None
-        elif data.get("type") == "conversationUpdate" and conv.get("conversationType") in TEAM_SCOPES:
-            bot = str((data.get("recipient") or {}).get("id") or "")
-            if not any(m.get("id") == bot for m in data.get("membersRemoved") or []):
-                return None  # a colleague left the team: the bot still posts there
-        else:
-            return None
-        team = str(((data.get("channelData") or {}).get("team") or {}).get("id") or "")
-        return [team, str(conv.get("id") or "").split(";", 1)[0]]
-
-    def _scope_changed(self, data: dict[str, Any], places: list[str]) -> None:
-        """The app removed from (or added back to) a team or the tenant: Teams delivery there
-        stops, its notices waiting in the outbox, until it is added back (as Slack's
-        app_uninstalled); nothing is forgotten."""
-        removed = data.get("action") in wire.REMOVED or data.get("type") == "conversationUpdate"
-        kind = conversations.REMOVED if removed else conversations.ADDED
-        conversations.record_scope(self.deps.engine, kind, places, self.deps.clock())
-        log.warning("teams_app_removed" if removed else "teams_app_added",
-                    extra={"scope": "tenant" if len(places) == 1 else "team",
-                           "effect": "delivery there waits until the app is added back" if removed
-                           else "delivery there resumes"})
-        if not removed:
-            self.deps.wake()
-
     def _welcome(self, data: dict[str, Any], person: str) -> None:
         """The home card, once the app is added (Teams' equivalent of opening the App Home)."""
         conv = str((data.get("conversation") or {}).get("id") or "")
@@ -296,7 +197,7 @@ class TeamsApp:
                                        {"type": "message", "attachments": [cards.attachment(card)]},
                                        conversation=conv)
         except Exception as exc:
-            log.warning("teams_welcome_failed", extra=_failure(exc))
+            log.warning("teams_welcome_failed", extra=failure_fields(exc))
 
     # ---- typed commands in the 1:1 chat ----------------------------------------------------------
     def _reply_safely(self, data: dict[str, Any], person: str | None) -> None:
@@ -312,172 +213,9 @@ class TeamsApp:
                 {"type": "message", "replyToId": data.get("id"), "attachments": [cards.attachment(card)]},
                 conversation=conv)
         except Exception as exc:
-            log.warning("teams_command_answer_failed", extra=_failure(exc))
-
-    def command(self, person: str | None, text: str) -> AdaptiveCard:
-        """The answer to a typed command, as a card."""
-        deps = self.deps
-        typed = actions.clean_text(_AT.sub("", text)).strip()
-        if len(typed) > MAX_COMMAND:
-            return cards.text_card(f"That is too long (keep it under {MAX_COMMAND} characters): give a "
-                                   "word and a case reference, as `transfer help` shows.")
-        words = typed.split()
-        if words and words[0].lower() in ("transfer", "/transfer"):
-            words = words[1:]
-        sub = words[0].lower() if words else "help"
-        if person is None or not deps.org.knows(person):
-            return cards.help_card("Baton does not know you yet: ask your administrator to add your work "
-                                   "e-mail to the org file.")
-        now = deps.clock()
-        today = local_date(now)
-        try:
-            if sub in ("new", "headsup"):
-                teams = deps.org.teams_of(person)
-                if not teams:
-                    return cards.text_card("You are not in any team in Baton's org file, so you cannot "
-                                           "raise a transfer. Ask your administrator to add you.")
-                pack = deps.org.pack_for(teams[0].id)
-                if sub == "headsup" and not pack.early_heads_up:
-                    return cards.text_card(f"The {pack.title} policy has no early heads up; "
-                                           "use transfer new.")
-                return cards.raise_card(pack, deps.org, teams[0].id, token=secrets.token_hex(16),
-                                        heads_up=sub == "headsup")
-            if sub == "home":
-                return self.home(person, now)
-            name = action_name(sub)
-            if name is not None or sub in ("status", "history"):
-                if len(words) < 2:
-                    return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
-                with deps.uow() as u:
-                    if sub == "status":
-                        return self._card(services.status_card(u, deps.org, person, words[1], now), person)
-                    if sub == "history":
-                        t = services.history(u, deps.org, person, words[1], now)
-                        return cards.history_card(t.case_ref, [
-                            (views.when(ev.at), views.actor_part(ev.actor),
-                             ev.kind.replace("_", " ") + (f": {ev.reason}" if ev.reason else ""))
-                            for ev in views.history_events(t)], restricted=t.restricted, org=deps.org)
-                    assert name is not None
-                    t = services.load_for_action(u, deps.org, person, words[1], now)
-                    form = services.form_for(u, deps.org, person, t.id or 0, name, now)
-                return cards.form_card(form, deps.org, token=secrets.token_hex(16))
-            if sub == "list":
-                scope = words[1].lower() if len(words) > 1 else "mine"
-                with deps.uow() as u:
-                    rows = services.list_for(u, deps.org, person, scope, today)
-                return cards.list_card(rows, title=f"Transfers: {scope}", today=today, org=deps.org,
-                                       cal=services.calendar(deps.org))
-            if sub == "export":
-                frm, to = period(words[1:], today, plain_command)
-                with deps.uow() as u:
-                    services.request_export(u, deps.org, person, start=frm, end=to, now=now)
-                deps.wake()
-                return cards.text_card(f"Your export of transfers from {frm:%d %b %Y} to {to:%d %b %Y} is "
-                                       "on its way to this chat as a CSV file: accept it when Teams asks.")
-            if sub in ("lastteam", "closed", "cover", "agenda"):
-                return self.lookup(person, sub, words[1:], now)
-        except DomainError as exc:
-            return cards.text_card(str(exc))
-        prefix = "" if sub == "help" else f"I don't know '{sub[:40]}'."
-        return cards.help_card(prefix)
-
-    def lookup(self, person: str, sub: str, args: list[str], now: datetime) -> AdaptiveCard:
-        """``transfer lastteam|closed|cover|agenda``, answered as Slack's /transfer answers them."""
-        deps, today = self.deps, local_date(now)
-        if sub == "agenda":
-            with deps.uow() as u:
-                items = services.agenda(u, deps.org, person, today)
-            lines = [f"{t.case_ref}: {views.day(t.transfer_point_date)}; "
-                     + ", ".join(f"{cl} {done}/{total}" for cl, done, total in counts)
-                     for t, counts in items]
-            return cards.text_card("\n".join(lines) or "No cases are ready for the transfer meeting.",
-                                   title=f"Transfer meeting agenda, {today:%d %b %Y}: {len(items)} case(s)")
-        if sub == "cover":
-            who = args[0] if args else ""
-            if len(args) != 3 or args[1].lower() != "until":
-                return cards.text_card("Usage: transfer cover colleague@your.org until YYYY-MM-DD (or cover "
-                                       "nobody until YYYY-MM-DD: your transfers go one level up).")
-            try:
-                until = date.fromisoformat(args[2])
-            except ValueError:
-                return cards.text_card(f"{args[2][:20]!r} is not a date; use YYYY-MM-DD.")
-            cover = None if who.lower() == "nobody" else deps.org.person_by(email=who)
-            if who.lower() != "nobody" and cover is None:
-                return cards.text_card("Baton does not know that colleague: give their work e-mail as the "
-                                       "org file names it.")
-            with deps.uow() as u:
-                services.set_cover(u, deps.org, person, cover, until, now)
-            if cover is None:
-                return cards.text_card(f"While you are away until {until:%d %b %Y}, what would come to you "
-                                       "goes one level up.")
-            return cards.rich_card(views.rich(views.Person(cover), f" covers your transfers until "
-                                                                   f"{until:%d %b %Y}."), deps.org)
-        if not args:
-            return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
-        if sub == "lastteam":
-            with deps.uow() as u:
-                last = services.last_team_for(u, deps.org, person, args[0], now)
-            return cards.text_card(last_team_text(last, deps.org, plain_command))
-        on, team = closure_args(args[1:3])
-        with deps.uow() as u:
-            c = services.record_closure(u, deps.org, person, args[0], now, team=team, on=on)
-        return cards.text_card(closed_text(c, deps.org, plain_command))
-
-    def home(self, person: str, now: datetime) -> AdaptiveCard:
-        """The home card (the App Home's sections) for a person."""
-        with self.deps.uow() as u:
-            lists = services.home(u, self.deps.org, person, now)
-        return cards.home_card(waiting=lists.waiting, holding=lists.outbound,
-                               receiving=lists.inbound, today=local_date(now), org=self.deps.org,
-                               cal=services.calendar(self.deps.org))
-
-    def _card(self, card: views.Card, person: str | None) -> AdaptiveCard:
-        return cards.transfer_card(card, self.deps.org, refresh_users=self.deps.chat.refresh_users(person))
+            log.warning("teams_command_answer_failed", extra=failure_fields(exc))
 
     # ---- Universal Actions ---------------------------------------------------------------------
-    def file_consent(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The reader accepted (or declined) a file: upload it to their OneDrive and show it in
-        the chat, or drop it. Only the person it was held for can take it. The file leaves the
-        database only once the upload succeeded; when it fails the reader is told so (and the
-        file is kept until it expires)."""
-        from handlers.teams.delivery import FILE_INFO
-
-        person = self.person(data)
-        value = data.get("value") if isinstance(data.get("value"), dict) else {}
-        assert isinstance(value, dict)
-        context = value.get("context") if isinstance(value.get("context"), dict) else {}
-        token = str((context or {}).get("token") or "")
-        held = conversations.held_file(self.deps.engine, token, person) if person and token else None
-        if held is None:
-            return {"status": 200}  # already taken, declined, expired, or someone else's
-        conv = held.conversation_id
-        path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
-        service = str(data.get("serviceUrl"))
-
-        def say(text: str) -> None:
-            self.deps.chat.client.call("POST", service, path, {"type": "message", "text": text,
-                                                               "textFormat": "plain"}, conversation=conv)
-
-        info = value.get("uploadInfo") if isinstance(value.get("uploadInfo"), dict) else None
-        if value.get("action") != "accept" or not info or not info.get("uploadUrl"):
-            conversations.drop_file(self.deps.engine, token)
-            say("The export was not sent.")
-            return {"status": 200}
-        try:
-            self.deps.chat.upload(str(info["uploadUrl"]), held.content.encode())
-        except Exception as exc:
-            log.warning("teams_export_upload_failed", extra=_failure(exc))
-            say("The export could not be saved to your OneDrive, so it has not reached you. Type "
-                "transfer export again to try once more.")
-            return {"status": 200}
-        conversations.drop_file(self.deps.engine, token)
-        shown = {"contentType": FILE_INFO, "contentUrl": info.get("contentUrl"),
-                 "name": info.get("name") or held.filename,
-                 "content": {"uniqueId": info.get("uniqueId"), "fileType": info.get("fileType") or "csv"}}
-        self.deps.chat.client.call("POST", service, path, {"type": "message", "attachments": [shown]},
-                                   conversation=conv)
-        return {"status": 200}
-
     def invoke(self, data: dict[str, Any], activity: wire.Activity | None = None) -> dict[str, Any]:
         """The invoke response: the card this person should now see (or an error). An
         ``adaptiveCard/action`` Teams sent by itself (``"trigger": "automatic"``: someone opened
@@ -748,20 +486,6 @@ class TeamsApp:
             return again({"case_ref": _trouble(deps, exc, "raise_form")})
         deps.wake()
         return self.current(person, t.id or 0)
-
-
-def _failure(exc: BaseException) -> dict[str, str]:
-    """A failed call as log fields: the error's type and, for a chat error, Teams' reason code."""
-    out = {"error": type(exc).__name__}
-    code = getattr(exc, "code", None)
-    if isinstance(code, str):
-        out["reason"] = code[:60]
-    return out
-
-
-def _tenant_of(data: dict[str, Any]) -> str | None:
-    tenant = ((data.get("channelData") or {}).get("tenant") or {}).get("id")
-    return str(tenant) if tenant else None
 
 
 def _answer(card: AdaptiveCard) -> dict[str, Any]:
