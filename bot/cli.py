@@ -559,9 +559,14 @@ def serve(
 
     from bot.bootstrap import build, serve_platforms
     from bot.liveorg import LiveOrg, on_sighup
-    from handlers.server import run_gunicorn, wsgi_app
+    from handlers.server import parse_bind, run_gunicorn, wsgi_app
 
     first = _baton()  # migrate once and read the org file, before the workers fork
+    metrics_bind = first.settings.metrics_bind
+    try:
+        metrics_port = parse_bind(metrics_bind)[1] if metrics_bind else None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     live = first.live
     first.engine.dispose()
 
@@ -583,10 +588,10 @@ def serve(
         ready, figures = probes(lambda: readiness(b.engine), metrics_for(b.engine),
                                 served.teams.chat.client.source if served.teams else None)
         return wsgi_app(served.slack.bolt if served.slack else None, metrics=figures, readiness=ready,
-                        teams=served.teams.app if served.teams else None)
+                        teams=served.teams.app if served.teams else None, metrics_port=metrics_port)
 
     run_gunicorn(factory, host=host, port=port, workers=workers, threads=threads,
-                 on_hup=lambda: live.reload().problem is None)
+                 on_hup=lambda: live.reload().problem is None, also_bind=metrics_bind)
 
 
 @app.command("run")

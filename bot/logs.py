@@ -27,6 +27,9 @@ from structlog.types import EventDict, WrappedLogger
 
 EVENT = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 SILENCED = ("slack_sdk", "slack_bolt", "baton.slack.bolt", "baton.slack.web")
+# HTTP clients log each request's full URL (a 1:1 conversation id, a OneDrive upload session's
+# capability URL with its query string): kept to warnings, and never their text
+HTTP_LIBRARIES = ("httpx", "httpcore", "urllib3", "msal")
 FIELDS = ("time", "level", "event", "logger", "request_id", "transfer_id", "duration_ms")
 
 
@@ -39,6 +42,8 @@ def _guard(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
         event.pop(key, None)
     if name.startswith(SILENCED):
         event["event"] = "slack_library_message"
+    elif name.startswith(HTTP_LIBRARIES):
+        event["event"] = "http_library_message"
     elif name.startswith("baton") and not EVENT.match(text):
         event["event"] = "unnamed_event"
     exc = event.pop("exc_info", None)  # (ProcessorFormatter renders no traceback of its own)
@@ -113,6 +118,8 @@ def configure(fmt: str | None = None, level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)  # a line per migration and plugin
+    for name in HTTP_LIBRARIES:  # "HTTP Request: POST https://.../v3/conversations/a:1.../activities"
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def new_request_id() -> str:

@@ -37,7 +37,8 @@ DEMO_ORG = Path(__file__).resolve().parent.parent / "policies" / "demo-org.yml"
 SLACK_USER = r"^[UW][A-Z0-9]{2,}$"
 EMAIL = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$"
 # A person as Baton names them: a Slack user id, or (for people only on Teams) a work e-mail.
-SlackUser = Annotated[str, Field(pattern=rf"{SLACK_USER}|{EMAIL}")]
+# At most 254 characters: the longest e-mail a mailbox can have, and what the person columns hold.
+SlackUser = Annotated[str, Field(pattern=rf"{SLACK_USER}|{EMAIL}", max_length=254)]
 SlackChannel = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{2,}$")]
 # A Microsoft Teams channel (its conversation id) and an Entra object or tenant id.
 TeamsChannel = Annotated[str, Field(pattern=r"^19:[A-Za-z0-9_.\-]{1,180}@thread\.(tacv2|skype)$")]
@@ -155,7 +156,7 @@ class Person(_Frozen):
     id, or a work e-mail), their work e-mail and their Microsoft Entra object id."""
 
     id: SlackUser
-    email: Annotated[str, Field(pattern=EMAIL)] | None = None
+    email: Annotated[str, Field(pattern=EMAIL, max_length=254)] | None = None
     entra_id: EntraId | None = None
 
 

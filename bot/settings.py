@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    # /metrics on its own HOST:PORT (say 127.0.0.1:9100), off the public port; empty: on the public port
+    metrics_bind: str | None = Field(default=None, alias="BATON_METRICS_BIND")
     # Microsoft Teams (a single-tenant Azure Bot): see README, Run on Microsoft Teams
     microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
     microsoft_app_password: str | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
@@ -43,7 +45,10 @@ class Settings(BaseSettings):
         alias="TEAMS_OPENID_METADATA")
     teams_token_url: str = Field(default="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
                                  alias="TEAMS_TOKEN_URL")
-    teams_service_url: str = Field(default="https://smba.trafficmanager.net/uk/", alias="TEAMS_SERVICE_URL")
+    # only until Teams has sent an activity from the tenant (its serviceUrl is kept and used after):
+    # Microsoft's documented global address, which routes to the tenant's region
+    teams_service_url: str = Field(default="https://smba.trafficmanager.net/teams/",
+                                   alias="TEAMS_SERVICE_URL")
     # Development only: accept activities without checking their token. Refused at start unless
     # every Teams address is on this machine and no app password is set (see handlers/teams/auth.py).
     teams_dev_no_auth: bool = Field(default=False, alias="BATON_TEAMS_DEV_INSECURE_NO_AUTH")
@@ -51,7 +56,8 @@ class Settings(BaseSettings):
     @field_validator("org_file", "region", "slack_bot_token", "slack_signing_secret",
                      "slack_app_token", "microsoft_app_id", "microsoft_app_password",
                      "microsoft_app_tenant_id", "microsoft_app_certificate",
-                     "microsoft_app_certificate_password", "microsoft_app_secret_expires", mode="before")
+                     "microsoft_app_certificate_password", "microsoft_app_secret_expires", "metrics_bind",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -104,12 +104,15 @@ def wsgi_app(bolt: App | None, *, metrics: Callable[[], bytes] | None = None,
              ready: Callable[[], bool] | None = None,
              signing_secret: str | None = None,
              readiness: Callable[[], str | None] | None = None,
-             teams: WSGIApplication | None = None) -> WSGIApplication:
+             teams: WSGIApplication | None = None,
+             metrics_port: int | None = None) -> WSGIApplication:
     """Slack's requests at /slack/events (checked first, see the module), Teams' at /api/messages
     (``teams``: handlers/teams/app.py checks their tokens), a liveness probe at /healthz, a
     readiness probe at /readyz (503 with the reason while ``readiness`` gives one, or while
     ``ready`` says the store is unreachable), Prometheus at /metrics. Either platform may be left
-    out (None)."""
+    out (None). With ``metrics_port`` (``BATON_METRICS_BIND``), /metrics answers only on
+    connections that came in on that port (read from the socket, not the Host header) and
+    that port serves nothing else but the probes."""
     slack = SlackRequestHandler(bolt) if bolt is not None else None
     verifier = SignatureVerifier(str(signing_secret or getattr(bolt, "_signing_secret", "")
                                      ) or "-") if bolt is not None else None
@@ -128,6 +131,10 @@ def wsgi_app(bolt: App | None, *, metrics: Callable[[], bytes] | None = None,
             if why is None:
                 return plain(start_response, "200 OK", "ready")
             return plain(start_response, "503 Service Unavailable", f"not ready: {why}")
+        private = metrics_port is not None and _local_port(environ) == metrics_port
+        elsewhere = path not in ("/metrics", "/healthz", "/readyz") if private else path == "/metrics"
+        if metrics_port is not None and elsewhere:
+            return plain(start_response, "404 Not Found", "not found")
         if path == "/metrics" and metrics is not None:
             try:
                 figures = metrics()
@@ -169,6 +176,23 @@ def wsgi_app(bolt: App | None, *, metrics: Callable[[], bytes] | None = None,
     return application
 
 
+def _local_port(environ: WSGIEnvironment) -> int | None:
+    """The local port the request's connection came in on (gunicorn's socket; None elsewhere)."""
+    sock = environ.get("gunicorn.socket")
+    try:
+        return int(sock.getsockname()[1]) if sock is not None else None
+    except (OSError, AttributeError, IndexError, TypeError, ValueError):
+        return None
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``PORT``, on 127.0.0.1) as (host, port); ValueError with the reason."""
+    host, _, port = bind.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"BATON_METRICS_BIND {bind!r}: give HOST:PORT, as 127.0.0.1:9100")
+    return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
 def _kind(environ: WSGIEnvironment, body: bytes) -> str:
     """What a Slack request is, in Slack's own words (never what anyone typed): 'command',
     an interaction's type, an event's type."""
@@ -202,7 +226,8 @@ def serve_in_thread(app: WSGIApplication, host: str = "127.0.0.1", port: int = 0
 
 
 def run_gunicorn(factory: Callable[[], WSGIApplication], *, host: str, port: int, workers: int,
-                 threads: int, on_hup: Callable[[], bool] | None = None) -> None:
+                 threads: int, on_hup: Callable[[], bool] | None = None,
+                 also_bind: str | None = None) -> None:
     """Run under gunicorn (gthread workers); each worker builds its own app after the fork.
     With ``on_hup``, SIGHUP to the master calls it instead of restarting the workers and, when it
     answers True, passes SIGHUP on to each worker (which reloads in place)."""
@@ -235,7 +260,7 @@ def run_gunicorn(factory: Callable[[], WSGIApplication], *, host: str, port: int
 
     class _App(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("bind", [f"{host}:{port}"] + ([also_bind] if also_bind else []))
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", _Worker)

@@ -89,15 +89,21 @@ def hold_file(engine: sa.Engine, f: PendingFile, now: datetime) -> None:
                                       filename=f.filename, content=f.content, created_at=now))
 
 
-def take_file(engine: sa.Engine, token: str, person: str) -> PendingFile | None:
-    """The file waiting under ``token`` for ``person``, removed (None: no such file for them)."""
-    with engine.begin() as c:
+def held_file(engine: sa.Engine, token: str, person: str) -> PendingFile | None:
+    """The file waiting under ``token`` for ``person`` (None: no such file for them). It stays
+    until :func:`drop_file`: an export leaves the database only once its upload succeeded."""
+    with engine.connect() as c:
         row = c.execute(sa.select(F).where(F.c.token == token, F.c.person == person)).first()
-        if row is None:
-            return None
-        c.execute(sa.delete(F).where(F.c.token == token))
-        m = row._mapping
-        return PendingFile(m["token"], m["person"], m["conversation_id"], m["filename"], m["content"])
+    if row is None:
+        return None
+    m = row._mapping
+    return PendingFile(m["token"], m["person"], m["conversation_id"], m["filename"], m["content"])
+
+
+def drop_file(engine: sa.Engine, token: str) -> bool:
+    """Remove a held file (uploaded, or declined); False when another request removed it first."""
+    with engine.begin() as c:
+        return bool(c.execute(sa.delete(F).where(F.c.token == token)).rowcount)
 
 
 # ---- the app removed from a team or the whole tenant -------------------------------------------
@@ -137,3 +143,53 @@ def removed_from(engine: sa.Engine, places: list[str]) -> bool:
     with engine.connect() as c:
         kinds = c.execute(sa.select(E.c.kind).join(latest, E.c.id == latest.c.last)).scalars().all()
     return REMOVED in kinds
+
+
+# ---- where Teams reaches each place ------------------------------------------------------------
+def _places() -> sa.Table:
+    from store.models import TeamsServiceUrlRow
+
+    table: sa.Table = TeamsServiceUrlRow.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def keep_service_urls(engine: sa.Engine, places: dict[str, str], now: datetime) -> None:
+    """Keep the serviceUrl Teams gave for each place (a tenant, team or channel id)."""
+    S = _places()
+    with engine.begin() as c:
+        for place, url in places.items():
+            if not place:
+                continue
+            done = c.execute(sa.update(S).where(S.c.place == place[:255])
+                             .values(service_url=url, updated_at=now)).rowcount
+            if not done:
+                try:
+                    with c.begin_nested():
+                        c.execute(sa.insert(S).values(place=place[:255], service_url=url, updated_at=now))
+                except sa.exc.IntegrityError:  # another instance kept it first
+                    c.execute(sa.update(S).where(S.c.place == place[:255])
+                              .values(service_url=url, updated_at=now))
+
+
+def service_url_of(engine: sa.Engine, *places: str) -> str | None:
+    """The serviceUrl kept for the first of ``places`` Teams has given one for."""
+    S = _places()
+    wanted = [p[:255] for p in places if p]
+    if not wanted:
+        return None
+    with engine.connect() as c:
+        found = dict(c.execute(sa.select(S.c.place, S.c.service_url).where(S.c.place.in_(wanted))).all())
+    return next((str(found[p]) for p in wanted if p in found), None)
+
+
+def moved(engine: sa.Engine, user_id: str, service_url: str) -> None:
+    """A person's activities now come through ``service_url``: send their chat there too."""
+    with engine.begin() as c:
+        c.execute(sa.update(T).where(T.c.user_id == user_id, T.c.service_url != service_url)
+                  .values(service_url=service_url))
+
+
+def learn_user_id(engine: sa.Engine, person: str, user_id: str) -> None:
+    """Fill in a person's Teams user id (29:...) where Baton opened the chat itself."""
+    with engine.begin() as c:
+        c.execute(sa.update(T).where(T.c.person == person, T.c.user_id == "").values(user_id=user_id))

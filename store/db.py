@@ -86,9 +86,24 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x62617430  # the PostgreSQL advisory lock migrations hold ('bat0')
+
+
+class MigrationFailed(SystemExit):
+    """Migrating failed: one line saying why (its error type and first line), never a traceback."""
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (creating a SQLite file if needed)."""
-    command.upgrade(alembic_config(url), revision)
+    """Bring the database at ``url`` up to ``revision`` (creating a SQLite file if needed). On
+    PostgreSQL one process migrates at a time (an advisory lock; see migrations/env.py), so
+    replicas that start together all succeed; a failure is MigrationFailed, one line."""
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except Exception as exc:
+        cause = getattr(exc, "orig", None) or exc
+        first = (str(cause).strip().splitlines() or [""])[0][:200]
+        raise MigrationFailed(f"baton: the database migration to {revision} failed: "
+                              f"{type(cause).__name__}: {first}") from None
 
 
 def current_revision(engine: sa.Engine) -> str | None:

@@ -29,6 +29,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+PERSON_ID = 254  # an org-file person id: a short name, or a work e-mail (RFC 5321's longest)
+
+
 def _json() -> Any:
     return Field(default=None, sa_type=sa.JSON)
 
@@ -61,7 +64,7 @@ class TransferRow(SQLModel, table=True):
     receiving_team: str = Field(max_length=64)
     kind: str = Field(max_length=32)
     state: str = Field(max_length=32)
-    requested_by: str = Field(max_length=32)
+    requested_by: str = Field(max_length=PERSON_ID)
     requested_on: date | None = None
     heads_up_on: date | None = None
     transfer_point: str | None = Field(default=None, max_length=64)
@@ -73,7 +76,7 @@ class TransferRow(SQLModel, table=True):
     flags: list[str] | None = _json()
     linked_refs: list[str] | None = _json()
     funding_note: str | None = None
-    named_worker: str | None = Field(default=None, max_length=32)
+    named_worker: str | None = Field(default=None, max_length=PERSON_ID)
     agreed_date: date | None = None
     checklist: dict[str, Any] | None = _json()
     escalation_level: str | None = Field(default=None, max_length=64)
@@ -99,7 +102,7 @@ class TimelineRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     transfer_id: int = Field(foreign_key="transfer.id", ondelete="CASCADE")
     at: datetime = _dt()
-    actor: str = Field(max_length=32)
+    actor: str = Field(max_length=PERSON_ID)
     kind: str = Field(max_length=32)
     from_state: str | None = Field(default=None, max_length=32)
     to_state: str | None = Field(default=None, max_length=32)
@@ -138,8 +141,8 @@ class CoverRow(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    manager: str = Field(max_length=32)
-    cover: str | None = Field(default=None, max_length=32)
+    manager: str = Field(max_length=PERSON_ID)
+    cover: str | None = Field(default=None, max_length=PERSON_ID)
     starts_on: date
     ends_on: date
     created_at: datetime = _dt()
@@ -223,7 +226,7 @@ class TransferReadRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     transfer_id: int = Field(foreign_key="transfer.id", ondelete="CASCADE")
-    reader: str = Field(max_length=32)
+    reader: str = Field(max_length=PERSON_ID)
     surface: str = Field(max_length=32)
     granted: bool = True
     restricted: bool = False
@@ -252,7 +255,7 @@ class CaseClosureRow(SQLModel, table=True):
     case_ref: str = Field(max_length=64)
     team: str = Field(max_length=64)
     closed_on: date
-    recorded_by: str = Field(max_length=64)
+    recorded_by: str = Field(max_length=PERSON_ID)
     recorded_at: datetime = _dt()
 
 
@@ -285,3 +288,14 @@ class TeamsPendingFileRow(SQLModel, table=True):
     filename: str = Field(max_length=255)
     content: str = Field(sa_type=sa.Text)
     created_at: datetime = _dt()
+
+
+class TeamsServiceUrlRow(SQLModel, table=True):
+    """The serviceUrl Teams last gave for a team, channel or tenant (its id the place): every
+    call about that place goes there."""
+
+    __tablename__ = "teams_service_url"
+
+    place: str = Field(primary_key=True, max_length=255)
+    service_url: str = Field(max_length=512)
+    updated_at: datetime = _dt()

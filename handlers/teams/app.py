@@ -2,20 +2,26 @@
 services as Slack's listeners.
 
 Every request is refused (401) unless its Bot Connector token checks out (handlers/teams/auth.py),
-and (403) unless it comes from a tenant the org file names; nothing changes either way. Then:
+(400/403) unless it is an activity from the ``msteams`` channel with a serviceUrl
+(handlers/teams/wire.py reads it from the raw JSON, leniently), and (403) unless it comes from a
+tenant the org file names; nothing changes either way. Each request logs one ``teams_request``
+line. Then (installations, the serviceUrl of each place and file consent in
+handlers/teams/lifecycle.py):
 
 - ``installationUpdate`` / ``conversationUpdate`` in a 1:1 chat: the person's conversation
   reference is kept, so Baton can message them first (and forgotten when they remove the app);
 - ``message`` in the 1:1 chat: typed commands (``transfer new``, ``transfer status X123456``,
   ``transfer decline X123456`` ...), answered in that chat off the request thread;
-- ``invoke`` ``adaptiveCard/action`` (Universal Actions): ``refresh`` redraws a card for whoever
-  looks at it, ``open:ACTION`` answers with the action's form, ``submit:ACTION`` and ``raise``
+- ``invoke`` ``adaptiveCard/action`` (Universal Actions): ``refresh`` (and anything Teams sends
+  with ``"trigger": "automatic"``, when someone opens a card) redraws it for whoever looks at it,
+  ``open:ACTION`` answers with the action's form, ``submit:ACTION`` and ``raise``
   take the step through bot.services (errors go back on their fields), each answered with the
   card that person should now see. Services write the notices; delivery sends them.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
@@ -29,42 +35,33 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from microsoft_teams.api.activities import ActivityTypeAdapter
 from microsoft_teams.cards import AdaptiveCard
-from pydantic import ValidationError
 
-from bot import actions, freetext, remit, services, views
-from bot.domain import DomainError, FormErrors, local_date
+from bot import actions, freetext, services
+from bot.domain import DomainError, FormErrors
 from bot.liveorg import LiveOrg
+from bot.logs import Timer, request_scope
 from bot.org import Org, UnknownTeam
 from bot.ports import UnitOfWork
 from handlers import strangers
 from handlers.common import (
     APOLOGY,
     SAVE_LATER,
-    action_name,
     clip,
-    closed_text,
-    closure_args,
-    last_team_text,
-    period,
-    plain_command,
 )
-from handlers.teams import cards
+from handlers.teams import cards, wire
 from handlers.teams.auth import BotConnectorAuth, Unauthorized
+from handlers.teams.commands import Commands
 from handlers.teams.delivery import TeamsChat
-from store import conversations
-from store.conversations import ConversationRef
+from handlers.teams.lifecycle import Lifecycle, failure_fields
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 log = logging.getLogger("baton.teams")
 MAX_BODY = 256 * 1024
-MAX_COMMAND = 500
-TEAM_SCOPES = ("channel", "groupChat")  # installations beyond one person's 1:1 chat
+REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
-_AT = re.compile(r"<at>[^<]{0,200}</at>")
 
 
 @dataclass
@@ -86,6 +83,12 @@ class TeamsDeps:
         return self.live.current
 
 
+class Seen:
+    """What a request turned out to be, for its log line (filled in as it is read)."""
+
+    kind = "unread"
+
+
 class Refused(Exception):
     """A request answered without being handled: its HTTP status and the reason logged."""
 
@@ -95,35 +98,49 @@ class Refused(Exception):
 
 
 def _trouble(deps: TeamsDeps, exc: BaseException, where: str) -> str:
+    """The answer for a person when handling failed; one named line with where and the error type."""
     if deps.outage(exc):
-        log.warning("%s: the database is unreachable (%s)", where, type(exc).__name__)
+        log.warning("teams_database_unreachable", extra={"where": where, "error": type(exc).__name__})
         return SAVE_LATER
-    log.error("%s failed: %s", where, type(exc).__name__)
+    log.error("teams_handler_failed", extra={"where": where, "error": type(exc).__name__},
+              exc_info=(type(exc), exc, exc.__traceback__))
     return APOLOGY
 
 
-class TeamsApp:
+class TeamsApp(Commands, Lifecycle):
     """A WSGI app for ``/api/messages``."""
 
     def __init__(self, deps: TeamsDeps, *, replies: ThreadPoolExecutor | None = None) -> None:
         self.deps = deps
         self.replies = replies or ThreadPoolExecutor(max_workers=4, thread_name_prefix="baton-teams")
+        self._known: set[str] = set()  # Teams user ids whose 1:1 chat reference names them
+        self._urls: dict[str, str] = {}  # place (or Teams user id) -> the serviceUrl last kept for it
 
     # ---- HTTP --------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Check, parse and answer one activity."""
-        try:
-            status, body = self.handle(environ)
-        except Refused as refused:
-            log.warning("refused a request to /api/messages: %s (%s)", refused, refused.status[:3])
-            status, body = refused.status, {"error": refused.status[4:].lower()}
-        data = json.dumps(body).encode() if body is not None else b""
-        start_response(status, [("Content-Type", "application/json; charset=utf-8"),
-                                ("Content-Length", str(len(data)))])
+        """Check, parse and answer one activity; one ``teams_request`` line for each."""
+        timer, seen = Timer(), Seen()
+        given = str(environ.get("HTTP_X_REQUEST_ID") or "")
+        with request_scope(given if REQUEST_ID.match(given) else None):
+            try:
+                status, body = self.handle(environ, seen)
+            except Refused as refused:
+                log.warning("teams_request_refused", extra={
+                    "status": int(refused.status[:3]), "reason": str(refused), "kind": seen.kind})
+                status, body = refused.status, {"error": refused.status[4:].lower()}
+                if not status.startswith("401"):  # a token's faults are not explained to its sender
+                    body["message"] = str(refused)
+            data = json.dumps(body).encode() if body is not None else b""
+            start_response(status, [("Content-Type", "application/json; charset=utf-8"),
+                                    ("Content-Length", str(len(data)))])
+            log.info("teams_request", extra={"kind": seen.kind, "status": int(status[:3]),
+                                             "duration_ms": timer.ms()})
         return [data]
 
-    def handle(self, environ: WSGIEnvironment) -> tuple[str, dict[str, Any] | None]:
+    def handle(self, environ: WSGIEnvironment, seen: Seen | None = None
+               ) -> tuple[str, dict[str, Any] | None]:
         """(status, JSON body) for one request; Refused when it is not Teams talking."""
+        seen = seen or Seen()
         if environ.get("REQUEST_METHOD") != "POST":
             raise Refused("405 Method Not Allowed", "POST only")
         length = (environ.get("CONTENT_LENGTH") or "0").strip() or "0"
@@ -143,25 +160,23 @@ class TeamsApp:
                                      channel if isinstance(channel, str) else None)
             except Unauthorized as exc:
                 raise Refused("401 Unauthorized", str(exc)) from None
-        if not isinstance(data, dict):
-            raise Refused("400 Bad Request", "body is not a JSON object")
         try:
-            activity = ActivityTypeAdapter.validate_python(data)
-        except ValidationError:
-            raise Refused("400 Bad Request", "not an activity Baton knows") from None
-        tenant = (activity.conversation.tenant_id if activity.conversation else None) or _tenant_of(data)
-        if not tenant or tenant not in self.deps.org.tenants:
+            activity = wire.read(data)
+        except wire.WireError as exc:
+            raise Refused(exc.status, str(exc)) from None
+        seen.kind = activity.kind
+        if not activity.tenant or activity.tenant not in self.deps.org.tenants:
             raise Refused("403 Forbidden", "activity from a tenant the org file does not name")
-        kind = data.get("type")
-        if kind == "invoke":
-            return "200 OK", self.invoke(data)
+        self._remember(activity)
+        if activity.type == "invoke":
+            return "200 OK", self.invoke(data, activity)
         if not self._first(str(data.get("id") or "")):
             return "200 OK", None  # a redelivery: acknowledged, not handled twice
-        if kind in ("installationUpdate", "conversationUpdate"):
+        if activity.type in ("installationUpdate", "conversationUpdate"):
             self.installed(data)
-        elif kind == "message":
+        elif activity.type == "message":
             person = self.person(data)
-            self.replies.submit(self._reply_safely, data, person)
+            self.replies.submit(contextvars.copy_context().run, self._reply_safely, data, person)
         return "200 OK", None
 
     def _first(self, activity_id: str) -> bool:
@@ -173,74 +188,6 @@ class TeamsApp:
             return u.first_delivery(key, self.deps.clock())
 
     # ---- who is talking ------------------------------------------------------------------------
-    def person(self, data: dict[str, Any]) -> str | None:
-        """The org file's id of whoever sent an activity (by Entra object id, else the kept reference)."""
-        sender = data.get("from") or {}
-        found = self.deps.org.person_by(entra_id=sender.get("aadObjectId"))
-        if found is None and sender.get("id"):
-            ref = conversations.of_user(self.deps.engine, str(sender["id"]))
-            found = ref.person if ref else None
-        return found
-
-    def installed(self, data: dict[str, Any]) -> None:
-        """Keep (or forget) a person's 1:1 conversation reference from an installation update."""
-        conv = data.get("conversation") or {}
-        scope = self._scope(data)
-        if scope is not None:
-            self._scope_changed(data, scope)
-            return
-        if conv.get("conversationType") not in (None, "personal"):
-            return  # someone else joined or left a team or group chat: nothing for Baton to keep
-        person = self.person(data)
-        if person is None:
-            log.info("Teams app installed by someone the org file does not name")
-            return
-        removed = data.get("action") == "remove" or (
-            data.get("type") == "conversationUpdate" and data.get("membersRemoved"))
-        if removed:
-            conversations.forget(self.deps.engine, person)
-            return
-        sender = data.get("from") or {}
-        self.replies.submit(self._welcome, data, person)
-        conversations.save(self.deps.engine, ConversationRef(
-            person=person, conversation_id=str(conv.get("id")), service_url=str(data.get("serviceUrl")),
-            tenant_id=str(conv.get("tenantId") or _tenant_of(data)),
-            user_id=str(sender.get("id") or ""), aad_object_id=sender.get("aadObjectId")), self.deps.clock())
-
-    def _scope(self, data: dict[str, Any]) -> list[str] | None:
-        """The places an install or removal beyond one person covers: the whole tenant (the
-        conversation is the tenant itself), or a team (its id and the channel it came from); None when it is
-        one person's (their 1:1 chat) or someone else joining or leaving a team."""
-        conv = data.get("conversation") or {}
-        if data.get("type") == "installationUpdate" and data.get("action") in ("add", "remove"):
-            tenant = _tenant_of(data) or ""
-            if conv.get("id") in (None, "", tenant) or conv.get("conversationType") == "tenant":
-                return [tenant]  # the tenant as a whole: no 1:1 chat, no team
-            if conv.get("conversationType") not in TEAM_SCOPES:
-                return None
-        elif data.get("type") == "conversationUpdate" and conv.get("conversationType") in TEAM_SCOPES:
-            bot = str((data.get("recipient") or {}).get("id") or "")
-            if not any(m.get("id") == bot for m in data.get("membersRemoved") or []):
-                return None  # a colleague left the team: the bot still posts there
-        else:
-            return None
-        team = str(((data.get("channelData") or {}).get("team") or {}).get("id") or "")
-        return [team, str(conv.get("id") or "").split(";", 1)[0]]
-
-    def _scope_changed(self, data: dict[str, Any], places: list[str]) -> None:
-        """The app removed from (or added back to) a team or the tenant: Teams delivery there
-        stops, its notices waiting in the outbox, until it is added back (as Slack's
-        app_uninstalled); nothing is forgotten."""
-        removed = data.get("action") == "remove" or data.get("type") == "conversationUpdate"
-        kind = conversations.REMOVED if removed else conversations.ADDED
-        conversations.record_scope(self.deps.engine, kind, places, self.deps.clock())
-        log.warning("teams_app_removed" if removed else "teams_app_added",
-                    extra={"scope": "tenant" if len(places) == 1 else "team",
-                           "effect": "delivery there waits until the app is added back" if removed
-                           else "delivery there resumes"})
-        if not removed:
-            self.deps.wake()
-
     def _welcome(self, data: dict[str, Any], person: str) -> None:
         """The home card, once the app is added (Teams' equivalent of opening the App Home)."""
         conv = str((data.get("conversation") or {}).get("id") or "")
@@ -251,7 +198,7 @@ class TeamsApp:
                                        {"type": "message", "attachments": [cards.attachment(card)]},
                                        conversation=conv)
         except Exception as exc:
-            log.warning("could not welcome a Teams user (%s)", type(exc).__name__)
+            log.warning("teams_welcome_failed", extra=failure_fields(exc))
 
     # ---- typed commands in the 1:1 chat ----------------------------------------------------------
     def _reply_safely(self, data: dict[str, Any], person: str | None) -> None:
@@ -259,7 +206,7 @@ class TeamsApp:
         try:
             card = self.command(person, str(data.get("text") or ""), _aad(data))
         except Exception as exc:
-            card = cards.text_card(_trouble(self.deps, exc, "a Teams command"))
+            card = cards.text_card(_trouble(self.deps, exc, "command"))
         try:
             self.deps.chat.client.call(
                 "POST", str(data.get("serviceUrl")),
@@ -267,181 +214,35 @@ class TeamsApp:
                 {"type": "message", "replyToId": data.get("id"), "attachments": [cards.attachment(card)]},
                 conversation=conv)
         except Exception as exc:
-            log.warning("could not answer a Teams command (%s)", type(exc).__name__)
-
-    def command(self, person: str | None, text: str, aad: str | None = None) -> AdaptiveCard:
-        """The answer to a typed command, as a card."""
-        deps = self.deps
-        typed = actions.clean_text(_AT.sub("", text)).strip()
-        if len(typed) > MAX_COMMAND:
-            return cards.text_card(f"That is too long (keep it under {MAX_COMMAND} characters): give a "
-                                   "word and a case reference, as `transfer help` shows.")
-        words = typed.split()
-        if words and words[0].lower() in ("transfer", "/transfer"):
-            words = words[1:]
-        sub = words[0].lower() if words else "help"
-        if person is None or not deps.org.knows(person):
-            return cards.help_card(strangers.on_teams(deps.org, person, aad))
-        now = deps.clock()
-        today = local_date(now)
-        try:
-            if sub in ("new", "headsup"):
-                teams = deps.org.teams_of(person)
-                if not teams:
-                    return cards.text_card("You are not in any team in Baton's org file, so you cannot "
-                                           "raise a transfer. Ask your administrator to add you.")
-                pack = deps.org.pack_for(teams[0].id)
-                if sub == "headsup" and not pack.early_heads_up:
-                    return cards.text_card(f"The {pack.title} policy has no early heads up; "
-                                           "use transfer new.")
-                return cards.raise_card(pack, deps.org, teams[0].id, token=secrets.token_hex(16),
-                                        heads_up=sub == "headsup")
-            if sub == "home":
-                return self.home(person, now)
-            name = action_name(sub)
-            if name is not None or sub in ("status", "history"):
-                if len(words) < 2:
-                    return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
-                with deps.uow() as u:
-                    if sub == "status":
-                        return self._card(services.status_card(u, deps.org, person, words[1], now), person)
-                    if sub == "history":
-                        t = services.history(u, deps.org, person, words[1], now)
-                        return cards.history_card(t.case_ref, [
-                            (views.when(ev.at), views.actor_part(ev.actor),
-                             ev.kind.replace("_", " ") + (f": {ev.reason}" if ev.reason else ""))
-                            for ev in views.history_events(t)], restricted=t.restricted, org=deps.org)
-                    assert name is not None
-                    t = services.load_for_action(u, deps.org, person, words[1], now)
-                    form = services.form_for(u, deps.org, person, t.id or 0, name, now)
-                return cards.form_card(form, deps.org, token=secrets.token_hex(16))
-            if sub == "list":
-                scope = words[1].lower() if len(words) > 1 else "mine"
-                with deps.uow() as u:
-                    rows = services.list_for(u, deps.org, person, scope, today)
-                return cards.list_card(rows, title=f"Transfers: {scope}", today=today, org=deps.org,
-                                       cal=services.calendar(deps.org))
-            if sub == "export":
-                frm, to = period(words[1:], today, plain_command)
-                with deps.uow() as u:
-                    services.request_export(u, deps.org, person, start=frm, end=to, now=now)
-                deps.wake()
-                return cards.text_card(f"Your export of transfers from {frm:%d %b %Y} to {to:%d %b %Y} is "
-                                       "on its way to this chat as a CSV file: accept it when Teams asks.")
-            if sub == "route":
-                with deps.uow() as u:
-                    return cards.text_card(remit.route_text(u, deps.org, person, words[1:], now,
-                                                            command="transfer route").replace("`", ""))
-            if sub in ("lastteam", "closed", "cover", "agenda"):
-                return self.lookup(person, sub, words[1:], now)
-        except DomainError as exc:
-            return cards.text_card(str(exc))
-        prefix = "" if sub == "help" else f"I don't know '{sub[:40]}'."
-        return cards.help_card(prefix)
-
-    def lookup(self, person: str, sub: str, args: list[str], now: datetime) -> AdaptiveCard:
-        """``transfer lastteam|closed|cover|agenda``, answered as Slack's /transfer answers them."""
-        deps, today = self.deps, local_date(now)
-        if sub == "agenda":
-            with deps.uow() as u:
-                items = services.agenda(u, deps.org, person, today)
-            lines = [f"{t.case_ref}: {views.day(t.transfer_point_date)}; "
-                     + ", ".join(f"{cl} {done}/{total}" for cl, done, total in counts)
-                     for t, counts in items]
-            return cards.text_card("\n".join(lines) or "No cases are ready for the transfer meeting.",
-                                   title=f"Transfer meeting agenda, {today:%d %b %Y}: {len(items)} case(s)")
-        if sub == "cover":
-            who = args[0] if args else ""
-            if len(args) != 3 or args[1].lower() != "until":
-                return cards.text_card("Usage: transfer cover colleague@your.org until YYYY-MM-DD (or cover "
-                                       "nobody until YYYY-MM-DD: your transfers go one level up).")
-            try:
-                until = date.fromisoformat(args[2])
-            except ValueError:
-                return cards.text_card(f"{args[2][:20]!r} is not a date; use YYYY-MM-DD.")
-            cover = None if who.lower() == "nobody" else deps.org.person_by(email=who)
-            if who.lower() != "nobody" and cover is None:
-                return cards.text_card("Baton does not know that colleague: give their work e-mail as the "
-                                       "org file names it.")
-            with deps.uow() as u:
-                services.set_cover(u, deps.org, person, cover, until, now)
-            if cover is None:
-                return cards.text_card(f"While you are away until {until:%d %b %Y}, what would come to you "
-                                       "goes one level up.")
-            return cards.rich_card(views.rich(views.Person(cover), f" covers your transfers until "
-                                                                   f"{until:%d %b %Y}."), deps.org)
-        if not args:
-            return cards.text_card(f"Give a case reference: transfer {sub} X123456.")
-        if sub == "lastteam":
-            with deps.uow() as u:
-                last = services.last_team_for(u, deps.org, person, args[0], now)
-            return cards.text_card(last_team_text(last, deps.org, plain_command))
-        on, team = closure_args(args[1:3])
-        with deps.uow() as u:
-            c = services.record_closure(u, deps.org, person, args[0], now, team=team, on=on)
-        return cards.text_card(closed_text(c, deps.org, plain_command))
-
-    def home(self, person: str, now: datetime) -> AdaptiveCard:
-        """The home card (the App Home's sections) for a person."""
-        with self.deps.uow() as u:
-            lists = services.home(u, self.deps.org, person, now)
-        return cards.home_card(waiting=lists.waiting, holding=lists.outbound,
-                               receiving=lists.inbound, today=local_date(now), org=self.deps.org,
-                               cal=services.calendar(self.deps.org))
-
-    def _card(self, card: views.Card, person: str | None) -> AdaptiveCard:
-        return cards.transfer_card(card, self.deps.org, refresh_users=self.deps.chat.refresh_users(person))
+            log.warning("teams_command_answer_failed", extra=failure_fields(exc))
 
     # ---- Universal Actions ---------------------------------------------------------------------
-    def file_consent(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The reader accepted (or declined) a file: upload it to their OneDrive and show it in
-        the chat, or drop it. Only the person it was held for can take it, once."""
-        from microsoft_teams.api.models.file import FileConsentCardResponse
-
-        from handlers.teams.delivery import FILE_INFO
-
-        person = self.person(data)
-        try:
-            answer = FileConsentCardResponse.model_validate(data.get("value") or {})
-        except ValidationError:
-            return {"status": 400}
-        token = str((answer.context or {}).get("token") or "") if isinstance(answer.context, dict) else ""
-        held = conversations.take_file(self.deps.engine, token, person) if person and token else None
-        if held is None:
-            return {"status": 200}  # already taken, declined, expired, or someone else's
-        conv = held.conversation_id
-        path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
-        service = str(data.get("serviceUrl"))
-        if answer.action != "accept" or answer.upload_info is None or not answer.upload_info.upload_url:
-            self.deps.chat.client.call("POST", service, path, {
-                "type": "message", "text": "The export was not sent.", "textFormat": "plain"},
-                conversation=conv)
-            return {"status": 200}
-        info = answer.upload_info
-        self.deps.chat.upload(str(info.upload_url), held.content.encode())
-        shown = {"contentType": FILE_INFO, "contentUrl": info.content_url, "name": info.name or held.filename,
-                 "content": {"uniqueId": info.unique_id, "fileType": info.file_type or "csv"}}
-        self.deps.chat.client.call("POST", service, path, {"type": "message", "attachments": [shown]},
-                                   conversation=conv)
-        return {"status": 200}
-
-    def invoke(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The invoke response: the card this person should now see (or an error)."""
-        if data.get("name") == "fileConsent/invoke":
+    def invoke(self, data: dict[str, Any], activity: wire.Activity | None = None) -> dict[str, Any]:
+        """The invoke response: the card this person should now see (or an error). An
+        ``adaptiveCard/action`` Teams sent by itself (``"trigger": "automatic"``: someone opened
+        the card) only ever redraws it for the viewer, whatever its verb: no step is taken."""
+        activity = activity or wire.read(data)
+        if activity.name == "fileConsent/invoke":
             try:
                 return self.file_consent(data)
             except Exception as exc:
-                _trouble(self.deps, exc, "Teams file consent")
+                _trouble(self.deps, exc, "file_consent")
                 return {"status": 500}
-        if data.get("name") in ("task/fetch", "task/submit"):
+        if activity.name in ("task/fetch", "task/submit"):
             return self.dialog(data)
-        if data.get("name") != "adaptiveCard/action":
+        if activity.name != "adaptiveCard/action":
             return {"status": 200}
-        action = (data.get("value") or {}).get("action") or {}
-        verb = str(action.get("verb") or "")
-        got = action.get("data")
+        value = data.get("value")
+        action = value.get("action") if isinstance(value, dict) else None
+        verb = activity.verb
+        got = action.get("data") if isinstance(action, dict) else None
         values: dict[str, Any] = got if isinstance(got, dict) else {}
         person = self.person(data)
+        if activity.automatic:  # someone opened the card: redraw it for them, take no step
+            try:
+                return _answer(self.viewed(person, values.get("transfer_id")))
+            except Exception as exc:
+                return _answer(cards.text_card(_trouble(self.deps, exc, "card_viewed")))
         if person is None or not self.deps.org.knows(person):
             return _answer(cards.text_card(strangers.on_teams(self.deps.org, person, _aad(data))))
         try:
@@ -459,7 +260,7 @@ class TeamsApp:
             if kind == "submit" and name in actions.BY_NAME:
                 return _answer(self.submitted(person, tid, name, values))
         except Exception as exc:
-            return _answer(cards.text_card(_trouble(self.deps, exc, f"Teams {verb.partition(':')[0]}")))
+            return _answer(cards.text_card(_trouble(self.deps, exc, f"card_{verb.partition(':')[0]}"[:40])))
         return {"statusCode": 400, "type": "application/vnd.microsoft.error",
                 "value": {"code": "BadRequest", "message": "Baton does not know that action."}}
 
@@ -492,7 +293,7 @@ class TeamsApp:
         except DomainError as exc:
             return cards.dialog_message(str(exc))
         except Exception as exc:
-            return cards.dialog_message(_trouble(self.deps, exc, "a Teams dialog"))
+            return cards.dialog_message(_trouble(self.deps, exc, "dialog"))
         if again:
             return cards.dialog(card, title)
         return cards.dialog_message(f"{title}: done. The card shows where the transfer stands now.")
@@ -508,6 +309,26 @@ class TeamsApp:
         if problem:
             card = replace(card, headline=(problem, *card.headline))
         return self._card(card, person)
+
+    def viewed(self, person: str | None, transfer_id: object) -> AdaptiveCard:
+        """The card as ``person`` sees it on opening it (Teams' automatic refresh): their own
+        buttons when they are on the transfer; otherwise, and for someone the org file does not
+        name, the card as the channel shows it (so opening a channel card never replaces it
+        with a refusal)."""
+        try:
+            tid = int(str(transfer_id or 0))
+        except ValueError:
+            tid = 0
+        known = person if person is not None and self.deps.org.knows(person) else None
+        now = self.deps.clock()
+        with self.deps.uow() as u:
+            t = u.transfers.get(tid) if tid else None
+            card = services.message_card(u, self.deps.org, t, known, now) if t and known else None
+            if t is not None and card is None:
+                card = services.message_card(u, self.deps.org, t, None, now)
+        if card is None:
+            return cards.text_card("This transfer is no longer there.")
+        return self._card(card, known)
 
     def open_form(self, person: str, tid: int, name: str) -> AdaptiveCard:
         """An action's form for this person, or their card saying why not (redrawn as it is now)."""
@@ -598,7 +419,7 @@ class TeamsApp:
             if token and self._saved(token):
                 deps.wake()
                 return False, self.current(person, tid)
-            return again(problem=_trouble(deps, exc, f"{name} form"))
+            return again(problem=_trouble(deps, exc, f"form_{name}"))
         deps.wake()
         return False, self.current(person, tid)
 
@@ -664,23 +485,18 @@ class TeamsApp:
             if token and self._saved(token):
                 deps.wake()
                 return cards.text_card("Saved.")
-            return again({"case_ref": _trouble(deps, exc, "raise form")})
+            return again({"case_ref": _trouble(deps, exc, "raise_form")})
         deps.wake()
         return self.current(person, t.id or 0)
-
-
-def _aad(data: dict[str, Any]) -> str | None:
-    """The sender's Entra object id, as Teams sends it."""
-    got = (data.get("from") or {}).get("aadObjectId")
-    return str(got) if got else None
-
-
-def _tenant_of(data: dict[str, Any]) -> str | None:
-    tenant = ((data.get("channelData") or {}).get("tenant") or {}).get("id")
-    return str(tenant) if tenant else None
 
 
 def _answer(card: AdaptiveCard) -> dict[str, Any]:
     """An invoke response carrying a card that replaces the one acted on (for this person)."""
     return {"statusCode": 200, "type": CARD_RESPONSE,
             "value": card.model_dump(mode="json", exclude_none=True, by_alias=True)}
+
+
+def _aad(data: dict[str, Any]) -> str | None:
+    """The sender's Entra object id, as Teams sends it."""
+    got = (data.get("from") or {}).get("aadObjectId")
+    return str(got) if got else None

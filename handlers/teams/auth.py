@@ -95,7 +95,8 @@ class BotConnectorAuth:
         try:
             validator = self._current()
         except (httpx.HTTPError, KeyError, ValueError) as exc:
-            log.warning("OpenID metadata unavailable: %s", type(exc).__name__)
+            log.warning("teams_openid_metadata_unavailable", extra={
+                "error": type(exc).__name__, "reason": "the Bot Connector signing keys could not be read"})
             raise Unauthorized("the signing keys could not be read") from None
         try:
             claims: dict[str, Any] = asyncio.run(validator.validate_token(token.strip(), service_url))

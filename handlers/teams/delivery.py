@@ -146,27 +146,50 @@ class TeamsChat:
 
     # ---- where things go ---------------------------------------------------------------------
     def conversation_of(self, person: str) -> ConversationRef:
-        """A person's 1:1 chat: kept from the app's installation, or created now (and kept)."""
+        """A person's 1:1 chat: kept from the app's installation, or created now (and kept, with
+        their Teams user id read back so their cards refresh for them too)."""
         ref = conversations.of_person(self.engine, person)
         if ref is not None:
             return ref
         p = self.org.person(person)
         if not p.entra_id:
             raise ChatError("user_not_found", permanent=True)  # `baton org check` names them
-        made = self.client.call("POST", self.service_url, "/v3/conversations", {
+        service = self.service_for("")
+        made = self.client.call("POST", service, "/v3/conversations", {
             "bot": {"id": f"28:{self.client.app_id}"}, "isGroup": False, "tenantId": self.tenant_id,
             "members": [{"id": p.entra_id}], "channelData": {"tenant": {"id": self.tenant_id}}},
             conversation=person)
-        ref = ConversationRef(person=person, conversation_id=str(made["id"]), service_url=self.service_url,
-                              tenant_id=self.tenant_id, user_id="", aad_object_id=p.entra_id)
+        conv = str(made["id"])
+        user_id = ""
+        try:  # the member's Teams user id (29:...), which refresh.userIds and replies name them by
+            member = self.client.call("GET", service, f"/v3/conversations/{quote(conv, safe=':@.;=')}"
+                                                      f"/members/{quote(p.entra_id)}", conversation=conv)
+            user_id = str(member.get("id") or "")
+        except (ChatError, ChatUncertain) as exc:
+            log.info("teams_member_not_read", extra={"error": type(exc).__name__,
+                                                     "reason": getattr(exc, "code", "uncertain")})
+        ref = ConversationRef(person=person, conversation_id=conv, service_url=service,
+                              tenant_id=self.tenant_id, user_id=user_id, aad_object_id=p.entra_id)
         conversations.save(self.engine, ref, self.clock())
         return ref
+
+    def service_for(self, conversation: str) -> str:
+        """Where calls about a conversation go: the serviceUrl Teams last gave for that person's
+        chat, that channel or team, else for the tenant, else the configured one."""
+        if conversation:
+            with self.engine.connect() as c:
+                found = c.execute(sa.select(conversations.T.c.service_url).where(
+                    conversations.T.c.conversation_id == conversation)).scalar()
+            if found:
+                return str(found)
+        return conversations.service_url_of(self.engine, conversation.split(";", 1)[0],
+                                            self.tenant_id) or self.service_url
 
     def _where(self, to: str) -> tuple[str, str]:
         """(service URL, conversation id) for a person or a Teams channel."""
         if is_teams_place(to):  # a channel, or a conversation id Baton posted to before
             self._installed(to)
-            return self.service_url, to
+            return self.service_for(to), to
         self._installed(None)  # before opening a chat with someone in a tenant without the app
         ref = self.conversation_of(to)
         if ref.tenant_id != self.tenant_id:
@@ -199,9 +222,11 @@ class TeamsChat:
                 return []
             people = [row[2]] + [m for team in row[:2] if self.org.has_team(team)
                                  for m in self.org.team(team).managers]
-            ids = c.execute(sa.select(conversations.T.c.user_id).where(
-                conversations.T.c.person.in_(people), conversations.T.c.user_id != "")).scalars().all()
-        return list(dict.fromkeys(ids))[:60]
+            C = conversations.T.c
+            found: dict[str, str] = {str(p): str(u) for p, u in c.execute(
+                sa.select(C.person, C.user_id).where(C.person.in_(people), C.user_id != ""))}
+        # in the transfer's order (who raised it, then the managers), so the cap drops the last
+        return list(dict.fromkeys(str(found[p]) for p in people if p in found))[:60]
 
     def activity(self, message: views.Message, to: str | None = None) -> dict[str, Any]:
         """A neutral message as a Teams message activity (a card, or plain text)."""
@@ -221,20 +246,17 @@ class TeamsChat:
 
     def update(self, channel: str, ts: str, message: views.Message) -> None:
         """Redraw a message Baton posted (the card is drawn for the conversation's person)."""
-        person, service = None, self.service_url
         with self.engine.connect() as c:
-            row = c.execute(sa.select(conversations.T.c.person, conversations.T.c.service_url).where(
-                conversations.T.c.conversation_id == channel)).first()
-            if row:
-                person, service = row[0], row[1]
+            person = c.execute(sa.select(conversations.T.c.person).where(
+                conversations.T.c.conversation_id == channel)).scalar()
         self._installed(channel)
         body = {**self.activity(message, person), "id": ts}
-        self.client.call("PUT", service, f"/v3/conversations/{quote(channel, safe=':@.;=')}"
-                                         f"/activities/{quote(ts)}", body, conversation=channel)
+        path = f"/v3/conversations/{quote(channel, safe=':@.;=')}/activities/{quote(ts)}"
+        self.client.call("PUT", self.service_for(channel), path, body, conversation=channel)
 
     def delete(self, channel: str, ts: str) -> None:
         """Delete a message Baton posted."""
-        self.client.call("DELETE", self.service_url,
+        self.client.call("DELETE", self.service_for(channel),
                          f"/v3/conversations/{quote(channel, safe=':@.;=')}/activities/{quote(ts)}",
                          conversation=channel)
 
@@ -276,7 +298,8 @@ class TeamsChat:
         try:
             png: bytes | None = small_chart(summary)
         except Exception as exc:
-            log.warning("weekly chart not drawn: %s", type(exc).__name__)
+            log.warning("teams_weekly_chart_not_drawn", extra={"error": type(exc).__name__,
+                                                               "reason": "the card goes without its chart"})
             png = None
         service, conv = self._where(to)
         sent = self.client.call("POST", service, f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",

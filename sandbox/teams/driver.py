@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -26,6 +27,24 @@ def teams_org(org: Org) -> Org:
     return org.model_copy(update={"teams": teams, "escalation": levels})
 
 
+def email_org(org: Org) -> Org:
+    """The org as a Teams-only council writes it: each person named by a work e-mail of 40 to
+    60 characters (``u0npp1.practitioner.one@probation-service.example.gov.uk``), not a Slack id."""
+    ids = {p.id: f"{p.id.lower()}.practitioner.one@probation-service.example.gov.uk" for p in org.people}
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: swap(v) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [swap(x) for x in node]
+        return ids.get(node, node) if isinstance(node, str) else node
+
+    data = swap(org.model_dump())
+    for person in data.get("people") or []:
+        person["email"] = person["id"]
+    return Org.model_validate(data)
+
+
 @dataclass
 class TeamsDriver:
     """Sends what the Bot Connector would send Baton, signed as it signs it."""
@@ -43,8 +62,9 @@ class TeamsDriver:
     def post(self, activity: dict[str, Any], *, token: str | None = "", raw: bytes | None = None
              ) -> tuple[int, dict[str, Any] | None]:
         """POST an activity with a fresh valid token (``token=None``: none; a string: that one)."""
-        if token == "":
-            token = self.connector.token_for()
+        if token == "":  # signed for the serviceUrl the activity names, as the Bot Connector signs
+            url = activity.get("serviceUrl") if isinstance(activity, dict) else None
+            token = self.connector.token_for(**({"service_url": url} if isinstance(url, str) else {}))
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -59,19 +79,30 @@ class TeamsDriver:
             return exc.code, (json.loads(body) if body else None)
 
     def activity(self, person: str, kind: str, *, tenant: str | None = None, conversation: str | None = None,
-                 **extra: Any) -> dict[str, Any]:
+                 service_url: str | None = None, **extra: Any) -> dict[str, Any]:
         """An activity from ``person`` in their 1:1 chat with Baton (or ``conversation``)."""
         m = self.members[person]
         tenant = tenant or self.connector.tenant
         chat = self.connector.chat_of(m.id)
-        conv_id = conversation or (chat.id if chat else f"a:1chat-{m.aad}")
+        conv_id = conversation or (chat.id if chat else f"a:1{secrets.token_urlsafe(40)}")  # opaque
+
         if chat is None and conversation is None:  # Teams made the chat when the app was installed
             from sandbox.teams.standin import Conversation
 
             with self.connector.lock:
                 self.connector.conversations[conv_id] = Conversation(conv_id, tenant, [m.id])
+        if conv_id.startswith("19:"):  # a team's channel: Teams names the channel and the team
+            channel = conv_id.split(";", 1)[0]
+            extra.setdefault("channelData", {"tenant": {"id": tenant}, "teamsChannelId": channel,
+                                             "channel": {"id": channel}, "team": {"id": channel}})
+            return {"type": kind, "id": f"f:{next(_ids)}", "channelId": "msteams",
+                    "serviceUrl": service_url or self.connector.service_url,
+                    "timestamp": "2026-11-23T10:00:00Z", "from": {"id": m.id, "aadObjectId": m.aad},
+                    "recipient": {"id": f"28:{self.connector.app_id}", "name": "Baton"},
+                    "conversation": {"id": conv_id, "conversationType": "channel", "isGroup": True,
+                                     "tenantId": tenant}, **extra}
         return {"type": kind, "id": f"f:{next(_ids)}", "channelId": "msteams",
-                "serviceUrl": self.connector.service_url, "timestamp": "2026-11-23T10:00:00Z",
+                "serviceUrl": service_url or self.connector.service_url, "timestamp": "2026-11-23T10:00:00Z",
                 "from": {"id": m.id, "aadObjectId": m.aad},
                 "recipient": {"id": f"28:{self.connector.app_id}", "name": "Baton"},
                 "conversation": {"id": conv_id, "conversationType": "personal", "tenantId": tenant},
@@ -79,11 +110,48 @@ class TeamsDriver:
 
     def install(self, person: str, **kw: Any) -> int:
         """The person adds Baton in Teams (personal scope); waits for Baton's welcome (its home card)."""
+        self.members[person].has_app = True
         status = self.post(self.activity(person, "installationUpdate", action="add", **kw))[0]
         if status == 200 and self.org.knows(person):
             self.connector.wait_for(lambda: any("Baton: case transfers" in json.dumps(a)
                                                 for a in self.chat(person)))
         return status
+
+    def upgrade(self, person: str, action: str = "add-upgrade", **kw: Any) -> int:
+        """Teams upgrades the app for the person (a new version of the package): ``add-upgrade``
+        (or ``remove-upgrade`` when the new version drops the bot)."""
+        if action == "remove-upgrade":
+            self.members[person].has_app = False
+        return self.post(self.activity(person, "installationUpdate", action=action, **kw))[0]
+
+    def uninstall(self, person: str, **kw: Any) -> int:
+        """The person removes the app: Teams refuses Baton's posts to them from now on."""
+        self.members[person].has_app = False
+        return self.post(self.activity(person, "installationUpdate", action="remove", **kw))[0]
+
+    def view(self, person: str, conversation: str, activity_id: str) -> dict[str, Any]:
+        """The person opens a conversation where Baton posted a card: as Teams does, the client
+        sends an automatic ``adaptiveCard/action`` refresh when the card has a refresh clause and
+        the person is in its ``userIds`` (or the conversation has under 60 members), and shows the
+        card Baton answers; otherwise the card as posted."""
+        with self.connector.lock:
+            posted = self.connector.conversations[conversation].activities[activity_id]
+        from sandbox.teams.standin import card_of
+
+        card = card_of(posted) or {}
+        refresh = card.get("refresh") or {}
+        members = self.connector.conversations[conversation].members
+        me = self.members[person].id
+        if not refresh or (len(members) >= 60 and me not in (refresh.get("userIds") or [])):
+            return card
+        action = refresh.get("action") or {}
+        value_sent = {"action": {"type": "Action.Execute", "id": "", "verb": action.get("verb"),
+                                 "data": action.get("data") or {}}, "trigger": "automatic"}
+        status, body = self.post(self.activity(person, "invoke", conversation=conversation,
+                                               name="adaptiveCard/action", value=value_sent))
+        assert status == 200 and body is not None and body.get("statusCode") == 200, (status, body)
+        value: dict[str, Any] = body["value"]
+        return value
 
     def say(self, person: str, text: str, **kw: Any) -> int:
         """The person types in their 1:1 chat with Baton."""

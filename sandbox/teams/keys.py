@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 BOT_ISSUER = "https://api.botframework.com"  # the issuer of Bot Connector tokens
+ENDORSED = ("msteams", "webchat", "directline", "emulator", "skype")
 
 
 @dataclass
@@ -22,11 +23,14 @@ class SigningKey:
     kid: str = field(default_factory=lambda: secrets.token_hex(8))
     private: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    endorsements: tuple[str, ...] = ENDORSED
 
     def jwk(self) -> dict[str, Any]:
         """The public half, as one entry of a JWKS."""
         out: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self.private.public_key()))
-        return {**out, "kid": self.kid, "use": "sig", "alg": "RS256", "endorsements": ["msteams"]}
+        # as Microsoft's keys: one key endorsed for many of the Bot Service's channels, so the
+        # key alone does not say an activity came from Teams (Baton checks channelId too)
+        return {**out, "kid": self.kid, "use": "sig", "alg": "RS256", "endorsements": list(self.endorsements)}
 
     def mint(self, *, audience: str, service_url: str, issuer: str = BOT_ISSUER,
              lifetime: float = 3600, now: float | None = None, **extra: Any) -> str:

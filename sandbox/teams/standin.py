@@ -8,6 +8,15 @@
   read a member (with their e-mail), each answering 401 without a token it issued;
 - faults: the next calls answer 429 (with or without Retry-After), 412, 502 or 504.
 
+As strict as Teams where Baton could get it wrong (Microsoft's "Send proactive messages" and its
+table of Bot Connector status codes): a 1:1 chat can be created only with a member of the tenant
+who has the app (else 403 ``BotNotInConversationRoster``), and nothing is posted to a person who
+removed the app or blocked the bot (403 ``BotNotInConversationRoster`` / ``ConversationBlockedByUser``)
+or to a team the app was removed from; Teams user ids (``29:1...``) are opaque, never derived from
+the Entra object id; every error is ``{"error": {"code", "message"}}`` with Teams' own codes. Each
+region's serviceUrl (``/emea/``, ``/uk/``, the global ``/teams/``) reaches the same conversations,
+and each call records the region it came through (:attr:`BotConnectorStandIn.regions`).
+
 Conversations hold every activity as sent and every version of an update, for assertions.
 """
 
@@ -34,11 +43,35 @@ TENANT = "00000000-0000-4000-8000-00000000b470"  # the demo org's tenant
 
 @dataclass
 class Member:
-    """A person in the tenant: their Teams user id, Entra object id and work e-mail."""
+    """A person in the tenant: their Teams user id, Entra object id and work e-mail; whether
+    they have the app (an administrator's setup policy installs it for everyone) and whether
+    they blocked the bot."""
 
     id: str
     aad: str
     email: str
+    has_app: bool = True
+    blocked: bool = False
+
+
+# Teams' Bot Connector status codes and messages (Microsoft's table for bot APIs)
+ERRORS = {
+    400: ("BadSyntax", "Incorrect conversation creation parameters."),
+    403: ("BotNotInConversationRoster", "The bot is not part of the conversation roster."),
+    404: ("ConversationNotFound", "The conversation was not found."),
+    412: ("PreconditionFailed", "Precondition failed, please try again."),
+    413: ("MessageSizeTooBig", "Message size too large."),
+    429: ("Throttled", "Too many requests. Also returns when to retry after."),
+    502: ("ServiceError", "Various."),
+    504: ("GatewayTimeout", "Gateway timeout."),
+}
+REGIONS = ("teams", "emea", "uk", "amer", "apac")  # path prefixes of the regional serviceUrls
+
+
+def error(status: int, code: str | None = None, message: str | None = None) -> dict[str, Any]:
+    """A Bot Connector error body, as Teams sends it."""
+    known = ERRORS.get(status, (f"Error{status}", ""))
+    return {"error": {"code": code or known[0], "message": message or known[1]}}
 
 
 @dataclass
@@ -85,6 +118,8 @@ class BotConnectorStandIn:
         self.faults: list[Fault] = []
         self.issued: set[str] = set()
         self.calls: list[tuple[str, str, int]] = []  # (verb, path, status answered)
+        self.regions: list[tuple[str, str]] = []  # (region prefix or "", path) of each connector call
+        self.removed_from: set[str] = set()  # channels of teams the app was removed from
         self._ids = itertools.count(1_700_000_000_001)
         stand_in = self
 
@@ -149,12 +184,17 @@ class BotConnectorStandIn:
         return f"{self.url}/{self.tenant}/oauth2/v2.0/token"
 
     # ---- test helpers --------------------------------------------------------------------------
-    def add_member(self, aad: str, email: str) -> Member:
-        """A person in the tenant (their Teams user id is derived from their Entra id)."""
-        m = Member(id=f"29:1{aad.replace('-', '')[:24]}", aad=aad, email=email)
+    def add_member(self, aad: str, email: str, *, has_app: bool = True) -> Member:
+        """A person in the tenant, with an opaque Teams user id of its own (as Teams gives: nothing
+        in it says who they are); ``has_app=False``: the app was never installed for them."""
+        m = Member(id=f"29:1{secrets.token_urlsafe(48)}", aad=aad, email=email, has_app=has_app)
         with self.lock:
             self.members[m.id] = m
         return m
+
+    def region_url(self, region: str) -> str:
+        """A regional serviceUrl of this stand-in (``emea``, ``uk``; ``teams``: the global one)."""
+        return f"{self.url}/{region}/"
 
     def member_by_aad(self, aad: str) -> Member:
         """The member with this Entra object id."""
@@ -214,11 +254,18 @@ class BotConnectorStandIn:
                ) -> tuple[int, Any, dict[str, str]]:
         """Answer one request: (status, JSON body, headers)."""
         path = unquote(urlsplit(raw).path)
+        region = ""
+        first, _, rest = path.lstrip("/").partition("/")
+        if first in REGIONS and rest.startswith("v3/"):
+            region, path = first, "/" + rest
+        if path.startswith("/v3/"):
+            with self.lock:
+                self.regions.append((region, path))
         try:
             status, payload, extra = self._route(verb, path, headers, body)
         except Exception:
             log.exception("teams stand-in failed on %s %s", verb, path)
-            status, payload, extra = 500, {"error": {"code": "ServiceError"}}, {}
+            status, payload, extra = 500, error(500, "ServiceError", "Various."), {}
         with self.changed:
             self.calls.append((verb, path, status))
             self.changed.notify_all()
@@ -245,7 +292,7 @@ class BotConnectorStandIn:
                 if f.path in path and f.count > 0:
                     f.count -= 1
                     headers = {"Retry-After": f"{f.retry_after:g}"} if f.retry_after is not None else {}
-                    return f.status, {"error": {"code": f"Fault{f.status}"}}, headers
+                    return f.status, error(f.status), headers
         return None
 
     def _route(self, verb: str, path: str, headers: dict[str, str], body: bytes
@@ -261,6 +308,9 @@ class BotConnectorStandIn:
         if verb == "GET" and path == "/v1/.well-known/keys":
             return 200, {"keys": [self.key.jwk()]}, {}
         if verb == "PUT" and path.startswith("/upload/"):  # a OneDrive upload session's URL
+            fault = self._fault(path)
+            if fault:
+                return fault
             with self.lock:
                 self.uploads[path[len("/upload/"):]] = body
             return 201, {"id": path[len("/upload/"):]}, {}
@@ -274,10 +324,10 @@ class BotConnectorStandIn:
                 self.issued.add(token)
             return 200, {"token_type": "Bearer", "expires_in": 3599, "access_token": token}, {}
         if not path.startswith("/v3/conversations"):
-            return 404, {"error": {"code": "NotFound"}}, {}
+            return 404, error(404, "NotFound", "Not found."), {}
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         if not auth.startswith("Bearer ") or auth[7:] not in self.issued:
-            return 401, {"error": {"code": "Unauthorized"}}, {}
+            return 401, error(401, "Unauthorized", "Authorization has been denied for this request."), {}
         fault = self._fault(path)
         if fault:
             return fault
@@ -295,14 +345,18 @@ class BotConnectorStandIn:
                                                                                "@thread.skype")):
                 conv = self.channel(conv_id)
         if conv is None:
-            return 404, {"error": {"code": "ConversationNotFound"}}, {}
+            return 404, error(404), {}
         if len(parts) == 3 and parts[1] == "members" and verb == "GET":
-            m = self.members.get(parts[2])
-            if m is None:
-                return 404, {"error": {"code": "MemberNotFound"}}, {}
+            m = self.members.get(parts[2]) or next(  # by Teams user id or by Entra object id
+                (x for x in self.members.values() if x.aad == parts[2]), None)
+            if m is None or (conv.members and m.id not in conv.members):
+                return 404, error(404, "MemberNotFoundInConversation", "The member was not found."), {}
             return 200, {"id": m.id, "aadObjectId": m.aad, "email": m.email,
                          "userPrincipalName": m.email, "tenantId": self.tenant}, {}
         if len(parts) >= 2 and parts[1] == "activities":
+            refused = self._refused(conv) if verb == "POST" else None
+            if refused:
+                return refused
             return self._activity(verb, conv, parts[2] if len(parts) > 2 else None, data)
         return 404, {"error": {"code": "NotFound"}}, {}
 
@@ -318,25 +372,41 @@ class BotConnectorStandIn:
             last = self._last_send.get(conv)
             if last is not None and now - last < gap:
                 wait = gap - (now - last)
-                return 429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": f"{wait:.3f}"}
+                return 429, error(429), {"Retry-After": f"{wait:.3f}"}
             self._last_send[conv] = now
         return None
 
     def _create(self, data: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         members = [str(m.get("id", "")) for m in data.get("members") or []]
         tenant = data.get("tenantId") or (data.get("channelData") or {}).get("tenant", {}).get("id")
-        if len(members) != 1 or data.get("isGroup"):
-            return 400, {"error": {"code": "BadSyntax", "message": "one member, not a group"}}, {}
+        if len(members) != 1 or data.get("isGroup") or not tenant:
+            return 400, error(400), {}
         found = self.members.get(members[0]) or next(
             (m for m in self.members.values() if members[0] in (f"8:orgid:{m.aad}", m.aad)), None)
         if found is None or tenant != self.tenant:
-            return 403, {"error": {"code": "Forbidden", "message": "no such user in the tenant"}}, {}
+            return 403, error(403, "Forbidden", "The user is not in the tenant."), {}
+        if not found.has_app:  # a 1:1 chat needs the app installed for the person first
+            return 403, error(403), {}
         with self.lock:
             existing = self.chat_of(found.id)
             if existing is None:
                 existing = Conversation(f"a:1{secrets.token_hex(20)}", tenant, [found.id])
                 self.conversations[existing.id] = existing
         return 201, {"id": existing.id}, {}
+
+    def _refused(self, conv: Conversation) -> tuple[int, Any, dict[str, str]] | None:
+        """Teams' refusal of a post: the app removed from the team, or the person in a 1:1 chat
+        removed it or blocked the bot."""
+        with self.lock:
+            if conv.id.startswith("19:") and conv.id.split(";", 1)[0] in self.removed_from:
+                return 403, error(403), {}
+            people = [self.members[m] for m in conv.members if m in self.members]
+        if len(people) == 1 and people[0].blocked:
+            return 403, error(403, "ConversationBlockedByUser",
+                              "User blocked the conversation with the bot."), {}
+        if len(people) == 1 and not people[0].has_app:
+            return 403, error(403), {}
+        return None
 
     def _activity(self, verb: str, conv: Conversation, activity_id: str | None,
                   data: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
@@ -347,7 +417,7 @@ class BotConnectorStandIn:
                 conv.history.append(("send", new_id, data))
                 return 201, {"id": new_id}, {}
             if activity_id is None or activity_id not in conv.activities:
-                return 404, {"error": {"code": "ActivityNotFound"}}, {}
+                return 404, error(404, "ActivityNotFound", "The activity was not found."), {}
             if verb == "PUT":
                 conv.activities[activity_id] = {**data, "id": activity_id}
                 conv.history.append(("update", activity_id, data))

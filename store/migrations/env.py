@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
-from store.db import make_engine
+from store.db import MIGRATION_LOCK, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -26,10 +27,21 @@ def run_migrations_online() -> None:
     assert url
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
-        with context.begin_transaction():
-            context.run_migrations()
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:  # one migrator at a time: the others wait here, then find the schema current
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata,
+                              render_as_batch=not postgresql)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            if postgresql and not connection.invalidated:
+                connection.rollback()
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
     engine.dispose()
 
 

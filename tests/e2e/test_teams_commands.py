@@ -181,3 +181,34 @@ def test_an_export_comes_as_a_file_once_its_reader_accepts_it(
     teams.connector.uploads.clear()
     assert teams.post(teams.activity(reader, "invoke", name="fileConsent/invoke", value=value))[0] == 200
     assert not teams.connector.uploads  # taken once
+
+
+def test_an_export_whose_upload_fails_stays_and_its_reader_is_told(
+        teams: TeamsDriver, uow: UoW, teams_demo_org: Org, clock: Clock, engine: sa.Engine) -> None:
+    """OneDrive refuses the upload (a 500 from the upload session): the CSV stays in the database
+    (it leaves only after an upload succeeded), the reader reads that it has not reached them,
+    and accepting again uploads it."""
+    _raised(uow, teams_demo_org, clock)
+    reader = "U0REPORT"
+    teams.install(reader)
+    _reply(teams, reader, "transfer export 2026-11-01 2026-11-30")
+    consent = teams.connector.wait_for(lambda: [
+        a for a in teams.chat(reader) for x in a.get("attachments") or []
+        if x["contentType"].endswith("file.consent")])[-1]
+    attachment = consent["attachments"][0]
+    value = {"type": "fileUpload", "action": "accept", "context": attachment["content"]["acceptContext"],
+             "uploadInfo": {"name": attachment["name"], "uploadUrl": f"{teams.connector.url}/upload/s2",
+                            "contentUrl": "https://onedrive.example/y.csv", "uniqueId": "u2",
+                            "fileType": "csv"}}
+    teams.connector.fail_next(500, path="/upload/")
+    assert teams.post(teams.activity(reader, "invoke", name="fileConsent/invoke", value=value))[0] == 200
+    assert "s2" not in teams.connector.uploads
+    told = teams.connector.wait_for(lambda: [a for a in teams.chat(reader)
+                                             if "could not be saved to your OneDrive" in str(a.get("text"))])
+    assert told
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM teams_pending_file")).scalar() == 1
+    assert teams.post(teams.activity(reader, "invoke", name="fileConsent/invoke", value=value))[0] == 200
+    assert "X123456" in teams.connector.uploads["s2"].decode()
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM teams_pending_file")).scalar() == 0

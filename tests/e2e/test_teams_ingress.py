@@ -51,9 +51,19 @@ def test_a_missing_or_bad_token_is_refused_with_401_and_changes_nothing(
 
 def test_a_key_endorsed_for_another_channel_is_refused(teams: TeamsDriver, engine: sa.Engine) -> None:
     """Bot Framework: the signing key must be endorsed for the activity's channel ('msteams')."""
-    activity = teams.activity(PERSON, "installationUpdate", action="add", channelId="webchat")
+    teams.connector.key.endorsements = ("webchat", "directline")
+    activity = teams.activity(PERSON, "installationUpdate", action="add")
     status, _ = teams.post(activity)
     assert status == 401
+    assert _nothing_kept(engine)
+
+
+def test_an_activity_from_web_chat_signed_by_a_key_endorsed_for_it_is_refused(
+        teams: TeamsDriver, engine: sa.Engine) -> None:
+    """Microsoft's keys are endorsed for many channels: the channel itself must be msteams."""
+    activity = teams.activity(PERSON, "installationUpdate", action="add", channelId="webchat")
+    status, body = teams.post(activity)
+    assert status == 403 and body is not None and "msteams" in body["message"]
     assert _nothing_kept(engine)
 
 

@@ -46,6 +46,12 @@ def both(api: SlackStandIn, connector: BotConnectorStandIn, db_url: str, engine:
             break
     err = proc.stderr
     threading.Thread(target=lambda: list(iter(err.readline, "")), daemon=True).start()
+    # the worker loads the app after gunicorn says it boots: the first answer can take a while on
+    # a loaded machine, so wait for it once here rather than time out the first activity
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=120) as resp:
+        assert resp.status == 200
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
