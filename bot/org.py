@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -113,7 +114,10 @@ class Team(_Frozen):
     """A team that holds or receives cases."""
 
     id: TeamId
-    name: str
+    name: str = Field(min_length=1, max_length=150)
+    # The region or service the team belongs to ("North West", "Children's services"): the team
+    # pickers group teams by it, the holding team's own group first.
+    group: str | None = Field(default=None, min_length=1, max_length=100)
     managers: tuple[SlackUser, ...] = Field(min_length=1)
     members: tuple[SlackUser, ...] = ()
     channel: SlackChannel | None = None
@@ -177,6 +181,7 @@ class Org(_Closing):
     case_record_id: CaseRecordId = CaseRecordId()
     people: tuple[Person, ...] = ()  # e-mail and Entra ids beside the ids used above
     tenants: tuple[EntraId, ...] = ()  # Microsoft 365 tenants whose Teams may talk to Baton
+    _team_index: tuple[tuple[Team, ...], dict[str, Team]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -253,16 +258,37 @@ class Org(_Closing):
                 out.append(f"team {t.id}: no channel on {' or '.join(gaps)}")
         return out
 
+    def _by_id(self) -> dict[str, Team]:
+        """Teams by id, built once for this tuple of teams (a copy with other teams rebuilds it)."""
+        index = self._team_index
+        if index is None or index[0] is not self.teams:
+            index = (self.teams, {t.id: t for t in self.teams})
+            self._team_index = index
+        return index[1]
+
     def team(self, team_id: str) -> Team:
-        """The team with this id; UnknownTeam naming it and the known ones otherwise."""
+        """The team with this id; UnknownTeam naming it and the closest ones otherwise."""
+        found = self._by_id().get(team_id)
+        if found is not None:
+            return found
+        raise UnknownTeam(team_id, [t.id for t in self.teams], [t.name for t in self.teams])
+
+    def find_team(self, text: str) -> Team:
+        """The team a person named: by its id, or by its name (case and spacing ignored);
+        UnknownTeam (naming the closest) when none or several match."""
+        typed = " ".join(text.split())
         for t in self.teams:
-            if t.id == team_id:
+            if t.id == typed.lower():
                 return t
-        raise UnknownTeam(team_id, [t.id for t in self.teams])
+        named = [t for t in self.teams if " ".join(t.name.split()).casefold() == typed.casefold()]
+        if len(named) == 1:
+            return named[0]
+        raise UnknownTeam(typed, [t.id for t in (named or self.teams)],
+                          [t.name for t in (named or self.teams)])
 
     def has_team(self, team_id: str) -> bool:
         """Whether a team with this id exists."""
-        return any(t.id == team_id for t in self.teams)
+        return team_id in self._by_id()
 
     def may_transfer(self, holding: str, receiving: str) -> bool:
         """Whether a transfer between these teams can run: the same pack, or a pair the org
@@ -371,15 +397,28 @@ def _pack(name: str, fmt: CaseRecordId) -> PolicyPack:
 
 
 class UnknownTeam(KeyError):
-    """A team id that is not in the org file."""
+    """A team id (or name) that is not in the org file: its message names at most the few
+    closest teams, so it stays one short line at any size of org."""
 
-    def __init__(self, team_id: str, known: list[str]) -> None:
+    SHOWN = 8
+
+    def __init__(self, team_id: str, known: list[str], names: list[str] | None = None) -> None:
         super().__init__(team_id)
         self.team_id = team_id
         self.known = known
+        self.names = names or []
 
     def __str__(self) -> str:
-        return f"unknown team {self.team_id!r}; teams are: {', '.join(self.known)}"
+        typed = self.team_id[:63]
+        if len(self.known) <= self.SHOWN:
+            return f"unknown team {typed!r}; teams are: {', '.join(self.known)}"
+        close = difflib.get_close_matches(typed.lower(), self.known, n=self.SHOWN, cutoff=0.5)
+        by_name = {n.casefold(): i for i, n in zip(self.known, self.names, strict=False)}
+        close += [by_name[n] for n in difflib.get_close_matches(typed.casefold(), list(by_name),
+                                                                n=self.SHOWN, cutoff=0.5)]
+        close = list(dict.fromkeys(close))[: self.SHOWN]
+        hint = f"the closest are: {', '.join(close)}" if close else "none is close to it"
+        return f"unknown team {typed!r} among {len(self.known)} teams; {hint}"
 
 
 class Role(StrEnum):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import access, actions, notices, views
+from bot import access, actions, notices, teampick, views
 from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
@@ -341,12 +341,9 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         raise NotPermitted(f"Only members of {org.team(holding).name} can raise a transfer from it; "
                            "you are not in that team in Baton's org file.", field="case_ref")
     pack = org.pack_for(holding)
-    if not org.may_transfer(holding, req.receiving_team):
-        other = org.pack_for(req.receiving_team)
-        raise DomainError(
-            f"{org.team(req.receiving_team).name} works under the {other.title} policy, not the "
-            f"{pack.title} policy, so Baton cannot run this transfer unless the org file allows "
-            "transfers between these teams (cross_policy).", field="receiving_team")
+    why = teampick.why_not(org, holding, req.receiving_team)
+    if why:
+        raise DomainError(why, field="receiving_team")
     if req.heads_up and not pack.early_heads_up:
         raise DomainError(f"The {pack.title} policy has no early heads up; raise the transfer instead.")
     t = new_transfer(
@@ -1020,8 +1017,10 @@ def record_closure(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: dat
                               f"`/transfer closed CASE {managed[0]}`.", field="team")
     if team is None:
         raise DomainError("Say which team closed the case (--team).", field="team")
-    if not org.has_team(team):
-        raise DomainError(f"There is no team {team[:40]!r} in Baton's org file.", field="team")
+    try:
+        team = org.find_team(team).id  # typed by its id or its name
+    except UnknownTeam as exc:
+        raise DomainError(f"There is no such team in Baton's org file: {exc}.", field="team") from None
     if not cli and not _manages(uow, org, user, team, today):
         raise NotPermitted(f"Only the managers of {org.team(team).name} (or their cover) can record "
                            "that a case it holds closed; nothing has changed.")

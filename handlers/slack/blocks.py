@@ -44,7 +44,7 @@ from bot.org import Org
 from bot.policy import Choice, PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
-from handlers.slack import ids
+from handlers.slack import ids, teampicker
 
 NO_NAMES = actions.NO_NAMES
 MAX_MESSAGE_BLOCKS = 50  # Slack's limit for a message
@@ -199,19 +199,18 @@ def _case_context(case_ref: str) -> ContextBlock:
 
 # ---- modals --------------------------------------------------------------------------------------
 def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False,
-                may_sign_off: bool = True, note: str = "") -> View:
+                may_sign_off: bool = True, note: str = "", receiving: str | None = None) -> View:
     """The form to raise a transfer (or give an early heads up) from ``holding_team``; for a
     person who may not sign off the gating checklist, ``note`` says so at the top and the
-    checklist gives way to the reason the pack allows instead."""
-    teams = [_option(t.id, t.name) for t in org.teams
-             if t.id != holding_team and org.may_transfer(holding_team, t.id)]
+    checklist gives way to the reason the pack allows instead. ``receiving`` is the team
+    already chosen (typed after the command), if any."""
     blocks: list[Block] = [
         ContextBlock(elements=[_md(
             f"From *{escape(views.team_name(org, holding_team))}* under the {escape(pack.title)} "
             "policy. " + NO_NAMES)]),
         _text_input(ids.CASE_REF, "Case reference", hint=pack.case_ref_hint[:1].upper()
                     + pack.case_ref_hint[1:], placeholder="Case reference, no spaces", max_length=32),
-        _select(ids.RECEIVING_TEAM, "Receiving team", teams, placeholder="Choose a team"),
+        teampicker.block(org, holding_team, receiving),
         _select(ids.KIND, "Kind of transfer", _choices(pack.kinds)),
     ]
     if pack.transfer_points:

@@ -43,6 +43,7 @@ from bot.policy import PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
 from bot.states import STATE_LABELS, State
+from handlers.teams import search
 
 CARD = "application/vnd.microsoft.card.adaptive"
 NO_NAMES = "Do not write names, dates of birth or addresses: the case reference is enough."
@@ -255,8 +256,6 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                                is_required=required, value=v(name), error_message=errors.get(name)),
                 *_error(errors, name)]
 
-    teams = [(t.id, f"{t.name} ({t.id})") for t in org.teams
-             if t.id != holding_team and org.may_transfer(holding_team, t.id)]
     body: list[CardElement] = [
         _text("Early heads up" if heads_up else "Raise a transfer", weight="Bolder", size="Medium"),
         _text(f"From **{escape(org.team(holding_team).name)}** under the {escape(pack.title)} policy. "
@@ -265,7 +264,8 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                   placeholder=(pack.case_ref_hint or "Case reference, no spaces")[:100],
                   error_message=errors.get("case_ref")),
         *_error(errors, "case_ref"),
-        *choice("receiving_team", "Receiving team", teams),
+        search.receiving_team_input(org, holding_team, v("receiving_team"), errors.get("receiving_team")),
+        *_error(errors, "receiving_team"),
         *choice("kind", "Kind of transfer", [(k.id, k.label) for k in pack.kinds]),
     ]
     if pack.transfer_points:
