@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -181,7 +182,7 @@ class Org(_Closing):
     case_record_id: CaseRecordId = CaseRecordId()
     people: tuple[Person, ...] = ()  # e-mail and Entra ids beside the ids used above
     tenants: tuple[EntraId, ...] = ()  # Microsoft 365 tenants whose Teams may talk to Baton
-    _team_index: tuple[tuple[Team, ...], dict[str, Team]] | None = PrivateAttr(default=None)
+    _index: _Index | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -204,40 +205,37 @@ class Org(_Closing):
                 if tid not in ids:
                     raise ValueError(f"cross_policy names team {tid!r}, which is not a team here")
         for key in ("id", "email", "entra_id"):
-            seen = [str(getattr(p, key)).lower() for p in self.people if getattr(p, key)]
-            twice = sorted({v for v in seen if seen.count(v) > 1})
+            seen = Counter(str(getattr(p, key)).lower() for p in self.people if getattr(p, key))
+            twice = sorted(v for v, n in seen.items() if n > 1)
             if twice:
                 raise ValueError(f"people: {key} repeats: {twice}")
         return self
 
     def person(self, person_id: str) -> Person:
         """How both platforms know a person (an e-mail id is its own e-mail)."""
-        for p in self.people:
-            if p.id == person_id:
-                return p
+        found = self._idx().people.get(person_id)
+        if found is not None:
+            return found
         email = person_id if "@" in person_id else None
         return Person(id=person_id, email=email)
 
     def person_by(self, *, entra_id: str | None = None, email: str | None = None) -> str | None:
         """The id of the person with this Entra object id or work e-mail, if the org names them."""
-        for p in self.people:
-            if entra_id and p.entra_id and p.entra_id.lower() == entra_id.lower():
-                return p.id
-            if email and p.email and p.email.lower() == email.lower():
-                return p.id
+        idx = self._idx()
+        found = (idx.by_entra.get(entra_id.lower()) if entra_id else None) or (
+            idx.by_email.get(email.lower()) if email else None)
+        if found is not None:
+            return found
         if email and self.knows(email.lower()):
             return email.lower()
         return None
 
     def everyone(self) -> list[str]:
         """Every person the org file names (teams, escalation contacts, auditors, readers), once."""
-        out: list[str] = []
         contacts = [*self.escalation.values(), *(c for t in self.teams for c in t.escalation.values())]
-        for who in (*(u for t in self.teams for u in (*t.managers, *t.members)),
-                    *(u for c in contacts for u in c.users), *self.auditors, *self.report_readers):
-            if who not in out:
-                out.append(who)
-        return out
+        return list(dict.fromkeys((*(u for t in self.teams for u in (*t.managers, *t.members)),
+                                   *(u for c in contacts for u in c.users), *self.auditors,
+                                   *self.report_readers)))
 
     def unreachable(self) -> list[str]:
         """Who and which places cannot be reached on which platform, for ``baton org check``."""
@@ -258,13 +256,15 @@ class Org(_Closing):
                 out.append(f"team {t.id}: no channel on {' or '.join(gaps)}")
         return out
 
+    def _idx(self) -> _Index:
+        """Lookups by id, built once for these teams and people (a copy with others rebuilds them)."""
+        idx = self._index
+        if idx is None or idx.teams is not self.teams or idx.people_of is not self.people:
+            idx = self._index = _Index.of(self)
+        return idx
+
     def _by_id(self) -> dict[str, Team]:
-        """Teams by id, built once for this tuple of teams (a copy with other teams rebuilds it)."""
-        index = self._team_index
-        if index is None or index[0] is not self.teams:
-            index = (self.teams, {t.id: t for t in self.teams})
-            self._team_index = index
-        return index[1]
+        return self._idx().by_id
 
     def team(self, team_id: str) -> Team:
         """The team with this id; UnknownTeam naming it and the closest ones otherwise."""
@@ -307,7 +307,7 @@ class Org(_Closing):
 
     def teams_of(self, user: str) -> list[Team]:
         """Teams the user manages or belongs to."""
-        return [t for t in self.teams if user in t.managers or user in t.members]
+        return list(self._idx().teams_of.get(user, ()))
 
     def knows(self, user: str) -> bool:
         """Whether the org file names ``user`` anywhere: a team, an escalation level, an auditor."""
@@ -316,7 +316,7 @@ class Org(_Closing):
 
     def managed_by(self, user: str) -> list[Team]:
         """Teams the user manages."""
-        return [t for t in self.teams if user in t.managers]
+        return list(self._idx().managed_by.get(user, ()))
 
     def escalation_levels_of(self, user: str) -> set[str]:
         """Escalation level names at which the user is a named contact."""
@@ -388,6 +388,43 @@ class Org(_Closing):
                         f"{level.name!r} ({level.label}); add it under escalation:"
                     )
         return out
+
+
+@dataclass
+class _Index:
+    """An org's lookups by key (teams by id, people by id, Entra id and e-mail, a person's teams),
+    so a national org (hundreds of teams, thousands of people) answers each in one step."""
+
+    teams: tuple[Team, ...]
+    people_of: tuple[Person, ...]
+    by_id: dict[str, Team]
+    people: dict[str, Person]
+    by_entra: dict[str, str]
+    by_email: dict[str, str]
+    teams_of: dict[str, list[Team]]
+    managed_by: dict[str, list[Team]]
+
+    @classmethod
+    def of(cls, org: Org) -> _Index:
+        """The lookups of ``org`` as it is now."""
+        teams_of: dict[str, list[Team]] = {}
+        managed: dict[str, list[Team]] = {}
+        for t in org.teams:
+            for u in dict.fromkeys((*t.managers, *t.members)):
+                teams_of.setdefault(u, []).append(t)
+            for u in dict.fromkeys(t.managers):
+                managed.setdefault(u, []).append(t)
+        people: dict[str, Person] = {}
+        entra: dict[str, str] = {}
+        email: dict[str, str] = {}
+        for p in org.people:
+            people.setdefault(p.id, p)
+            if p.entra_id:
+                entra.setdefault(p.entra_id.lower(), p.id)
+            if p.email:
+                email.setdefault(p.email.lower(), p.id)
+        return cls(org.teams, org.people, {t.id: t for t in org.teams}, people, entra, email,
+                   teams_of, managed)
 
 
 @cache
