@@ -416,8 +416,12 @@ def _weekly(s: Summary, shown: int, chart_png: bytes | None) -> AdaptiveCard:
                        Fact(title="Open now", value=f"{s.open_now} ({s.overdue_now} overdue)"),
                        Fact(title="Median working days to resolution", value=med)]),
     ]
-    body += [_text(f"{escape(t.team)}: open {t.open}, opened {t.opened}, resolved {t.resolved}, "
-                   f"breached {t.breached}, overdue {t.overdue}", size="Small") for t in s.by_team[:shown]]
+    if shown:  # one fact a team, its figures under one heading: compact, so a national org's fit
+        body += [_text("By receiving team: open now / opened / resolved / breached / overdue",
+                       weight="Bolder", size="Small"),
+                 FactSet(facts=[Fact(title=escape(t.team), value=f"{t.open} / {t.opened} / {t.resolved} / "
+                                                                 f"{t.breached} / {t.overdue}")
+                                for t in s.by_team[:shown]])]
     if shown < len(s.by_team):
         body.append(_text(f"... and {len(s.by_team) - shown} more teams not shown (Teams' message size): "
                           "a report reader's transfer export has every team's transfers.", is_subtle=True))
