@@ -258,7 +258,8 @@ class Org(_Closing):
 
     def _idx(self) -> _Index:
         """Lookups by id, built once for these teams and people (a copy with others rebuilds them)."""
-        idx = self._index
+        private = self.__pydantic_private__  # read directly: pydantic's __getattr__ is slow
+        idx = private.get("_index") if private else None
         if idx is None or idx.teams is not self.teams or idx.people_of is not self.people:
             idx = self._index = _Index.of(self)
         return idx

@@ -64,13 +64,16 @@ def _choice(t: Team, eligible: bool) -> TeamChoice:
 def receiving_teams(org: Org, holding: str, *, eligible_only: bool = True) -> list[TeamChoice]:
     """Every team a transfer from ``holding`` may go to, in picker order (with
     ``eligible_only=False``, the teams under another policy after them)."""
-    own = org.team(holding).group if org.has_team(holding) else None
+    known = org.has_team(holding)
+    own = org.team(holding).group if known else None
+    pack = (org.team(holding).policy or org.policy) if known else None
+    pairs = {b for a, b in org.cross_policy if a == holding}
     ok: list[TeamChoice] = []
     other: list[TeamChoice] = []
-    for t in org.teams:
+    for t in org.teams:  # as Org.may_transfer says, for every team at once
         if t.id == holding:
             continue
-        eligible = org.may_transfer(holding, t.id) if org.has_team(holding) else True
+        eligible = not known or (t.policy or org.policy) == pack or t.id in pairs
         (ok if eligible else other).append(_choice(t, eligible))
 
     seen: dict[str, int] = {}
