@@ -67,11 +67,10 @@ def test_the_weekly_digest_fits_slack_and_teams_and_says_how_many_teams_it_left_
 
 
 def test_a_teams_digest_of_45_cases_with_their_buttons_fits_and_says_what_it_left_out() -> None:
-    buttons = tuple(views.Button(a, label, i) for i, (a, label) in
-                    enumerate([("accept", "Accept"), ("decline", "Decline"), ("request_work", "Ask for work")]))
+    steps = [("accept", "Accept"), ("decline", "Decline"), ("request_work", "Ask for work")]
     items = tuple(views.DigestItem(f"X{i:06d}", i, "Decision overdue by 3 working days; decide by "
                                    "27 Nov 2026 or the transfer is escalated to senior management. " * 3,
-                                   buttons) for i in range(45))
+                                   tuple(views.Button(a, label, i) for a, label in steps)) for i in range(45))
     card = cards.digest_card(views.Digest(items))
     assert fit.fits(card)
     text = json.dumps(card.model_dump(mode="json", exclude_none=True, by_alias=True))
