@@ -84,11 +84,13 @@ def test_lists_home_and_history_fit_teams_at_national_size() -> None:
     assert fit.fits(listed)
     assert "more not shown" in json.dumps(listed.model_dump(mode="json", by_alias=True))
     waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]] = [
-        (r, (views.Button("accept", "Accept", r.id), views.Button("decline", "Decline", r.id))) for r in rows[:300]]
+        (r, (views.Button("accept", "Accept", r.id), views.Button("decline", "Decline", r.id)))
+        for r in rows[:300]]
     home = cards.home_card(waiting=waiting, holding=rows, receiving=rows, today=TODAY, org=ORG, cal=CAL)
     assert fit.fits(home)
     assert "transfer list mine shows them" in json.dumps(home.model_dump(mode="json", by_alias=True))
-    events: list[tuple[str, str | views.Person, str]] = [("23 Nov 2026 10:00", views.Person(ORG.teams[0].members[i % 50]), "note: " + "x" * 300)
+    events: list[tuple[str, str | views.Person, str]] = [
+        ("23 Nov 2026 10:00", views.Person(ORG.teams[0].members[i % 50]), "note: " + "x" * 300)
               for i in range(400)]
     history = cards.history_card("X000001", events, org=ORG)
     assert fit.fits(history)
