@@ -66,10 +66,11 @@ class Size:
     sweep_open: int  # transfers open for the sweep
     due: int  # of which have a step due at the sweep
     runs: int  # repeats of each timed render (median)
+    template: int = 2_000  # imported through Baton; the rest copied (see load)
 
 
 NATIONAL = Size(250, 15_000, 50_000, 250_000, 1_000, 9)
-SMOKE = Size(30, 600, 600, 2_000, 50, 3)
+SMOKE = Size(30, 600, 600, 2_000, 50, 3, template=200)
 
 
 def smoke() -> bool:
@@ -135,7 +136,7 @@ TEMPLATE = 2_000  # transfers imported through Baton; the rest are copies of its
 COPIED = ("transfer", "deadline", "timeline_event")
 
 
-def load(engine: sa.Engine, org: Org, n: int, due: int) -> float:
+def load(engine: sa.Engine, org: Org, n: int, due: int, template: int = TEMPLATE) -> float:
     """``n`` open transfers, ``due`` of them with a step due at the sweep; the seconds it took.
 
     Importing a quarter of a million rows through ``baton import`` would take this shared
@@ -144,7 +145,7 @@ def load(engine: sa.Engine, org: Org, n: int, due: int) -> float:
     their deadlines and timelines, under fresh ids and case references, until there are ``n``.
     """
     t0 = time.perf_counter()
-    first = min(n, max(TEMPLATE, due + 1))
+    first = min(n, max(template, due + 1))
     with SqlUnitOfWork(engine) as u:
         got = services.import_csv(u, org, tracker(org, first, due), SWEEP_AT - timedelta(hours=1))
     assert got.imported == first, got.errors[:3]
@@ -210,7 +211,7 @@ def form_times(org: Org, runs: int) -> dict[str, float]:
 def store_times(url: str, org: Org, size: Size) -> dict[str, float]:
     """App Home for the busiest manager and the weekly digest over ``size.open`` transfers."""
     engine = fresh(url)
-    out: dict[str, float] = {"import s": load(engine, org, size.open, 0)}
+    out: dict[str, float] = {"import s": load(engine, org, size.open, 0, size.template)}
     manager = org.teams[0].managers[0]
     cal = services.calendar(org)
     now = SWEEP_AT
@@ -256,7 +257,7 @@ def store_times(url: str, org: Org, size: Size) -> dict[str, float]:
 def sweep_times(url: str, org: Org, size: Size) -> dict[str, float]:
     """Import ``size.sweep_open`` open transfers, sweep once with ``size.due`` due, again with none."""
     engine = fresh(url)
-    imported = load(engine, org, size.sweep_open, size.due)
+    imported = load(engine, org, size.sweep_open, size.due, size.template)
     first_s, first = once_s(lambda: sweep(engine, org, SWEEP_AT))
     again_s, again = once_s(lambda: sweep(engine, org, SWEEP_AT + timedelta(minutes=1)))
     assert first.transfers == size.due and again.transfers == 0, (first.as_dict(), again.as_dict())
@@ -288,7 +289,7 @@ def _table(title: str, rows: dict[str, dict[str, float]], fmt: str = ".1f") -> N
 def main() -> None:
     """Run everything for the demo org and the national one; print the figures side by side."""
     size = SMOKE if smoke() else NATIONAL
-    demo = Size(10, 0, size.open, size.sweep_open, size.due, size.runs)
+    demo = Size(10, 0, size.open, size.sweep_open, size.due, size.runs, size.template)
     with tempfile.TemporaryDirectory() as d:
         national = Path(d) / "national.yml"
         national.write_text(yaml.safe_dump(national_data(size.teams, size.people), sort_keys=False))
@@ -309,6 +310,7 @@ def main() -> None:
                 _table(f"{store}: App Home (busiest manager) and weekly digest, {size.open:,} open; ms, "
                        "sizes in blocks and bytes",
                        {n: store_times(w, o, s) for w, (n, (o, _, s)) in zip(where, named, strict=True)})
+                where = [url or f"sqlite:///{Path(db) / f'w{i}.db'}" for i in range(len(named))]
                 _table(f"{store}: sweep, {size.sweep_open:,} open, {size.due:,} due; seconds",
                        {n: sweep_times(w, o, s) for w, (n, (o, _, s)) in zip(where, named, strict=True)},
                        ".2f")

@@ -117,8 +117,11 @@ class TransferRepository(Protocol):
         teams: Iterable[str] | None = None,
         open_only: bool = True,
         limit: int | None = None,
+        state: str | None = None,
+        closed_since: datetime | None = None,
     ) -> list[TransferSummary]:
-        """Transfers for lists: open ones, or only those overdue on a date, optionally by team."""
+        """Transfers for lists: open ones, or only those overdue on a date, optionally by team
+        (and by state, or closed since a moment, read in SQL: not every closed one)."""
 
     def report_rows(self, *, since: date, today: date) -> list[ReportRow]:
         """Transfers open now or requested/closed since a date, for reports."""

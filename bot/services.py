@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot import access, actions, notices, teampick, views
@@ -900,9 +900,11 @@ def home_lists(uow: UnitOfWork, org: Org, user: str, today: date
     managed = {t.id for t in org.managed_by(user)}
     rows = _seen(uow, org, user, today, list_transfers(uow, today=today, teams=mine)) if mine else []
     since = today - timedelta(days=RECENT_DECLINES_DAYS)
-    declined = [r for r in uow.transfers.summaries(teams=mine, open_only=False)
-                if r.state == State.declined.value and r.holding_team in managed
-                and r.closed_at is not None and local_date(r.closed_at) >= since] if managed else []
+    declined = [r for r in uow.transfers.summaries(  # the recent ones only, not years of history
+                teams=sorted(managed), open_only=False, state=State.declined.value,
+                closed_since=datetime(since.year, since.month, since.day, tzinfo=UTC) - timedelta(days=1))
+                if r.holding_team in managed and r.closed_at is not None
+                and local_date(r.closed_at) >= since] if managed else []
     declined = _seen(uow, org, user, today, declined)
     return ([r for r in rows if r.holding_team in mine] + declined,
             [r for r in rows if r.receiving_team in managed])
