@@ -27,13 +27,14 @@ class TeamChoice:
 
     id: str
     name: str
-    group: str
+    group: str  # the heading it is listed under
     eligible: bool  # a transfer from the holding team can go to it
+    area: str = ""  # its region or service in the org file ("" when none)
 
     @property
     def title(self) -> str:
-        """The team as one line (name, then its group when it has one)."""
-        return self.name if self.group in (OTHER_GROUP, ELSEWHERE) else f"{self.name} ({self.group})"
+        """The team as one line (name, then its region or service when it has one)."""
+        return f"{self.name} ({self.area})" if self.area else self.name
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Found:
 
 
 def _choice(t: Team, eligible: bool) -> TeamChoice:
-    return TeamChoice(t.id, t.name, (t.group or OTHER_GROUP) if eligible else ELSEWHERE, eligible)
+    return TeamChoice(t.id, t.name, (t.group or OTHER_GROUP) if eligible else ELSEWHERE, eligible,
+                      t.group or "")
 
 
 def receiving_teams(org: Org, holding: str, *, eligible_only: bool = True) -> list[TeamChoice]:
@@ -105,7 +107,7 @@ def search(org: Org, holding: str, query: str, *, limit: int, skip: int = 0) -> 
     pool = receiving_teams(org, holding, eligible_only=not words)
     if words:
         def hay(c: TeamChoice) -> str:
-            return f"{c.name} {c.id} {c.group}".casefold()
+            return f"{c.name} {c.id} {c.area}".casefold()
 
         matched = [c for c in pool if all(w in hay(c) for w in words)]
         starts = [c for c in matched if c.name.casefold().startswith(words[0]) and c.eligible]

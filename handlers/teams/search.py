@@ -29,7 +29,7 @@ SEEDED = 15  # choices carried in the card itself beside the query (the first in
 
 
 def _choice(c: teampick.TeamChoice) -> Choice:
-    title = c.title if c.eligible else f"{c.name} (another policy)"
+    title = c.title if c.eligible else f"{c.title}: another policy"
     return Choice(title=title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…", value=c.id)
 
 

@@ -119,3 +119,14 @@ def test_teams_search_answers_nothing_to_a_stranger_or_an_unknown_dataset(teams:
     pp = _practitioner(org)
     assert teams.search(pp, "baton.receiving_team:no-such-team", "pdu") == []
     assert teams.search(pp, "npm", "pdu") == []
+
+
+def test_teams_new_with_a_team_name_fills_it_in_and_an_unknown_name_names_the_closest(
+        teams: TeamsDriver, org: Org) -> None:
+    pp, last = _practitioner(org), org.teams[-1]
+    card = card_of(teams.ask(pp, f"transfer new {last.name}"))
+    assert card is not None
+    picker = next(el for el in card["body"] if el.get("id") == "receiving_team")
+    assert picker["value"] == last.id and any(c["value"] == last.id for c in picker["choices"])
+    said = card_text(card_of(teams.ask(pp, "transfer new Greater Manchester PDU 2500")) or {})
+    assert "among 250 teams" in said and "pdu-250" in said and "transfer new alone" in said
