@@ -122,3 +122,15 @@ def test_the_receiving_team_pickers_stay_inside_slacks_and_teams_option_limits()
     found = teams_search.answer(ORG, ORG.teams[0].members[0], {
         "dataset": teams_search.DATASET + holding, "queryText": "", "queryOptions": {"skip": 240, "top": 15}})
     assert [r["value"] for r in found["value"]["results"]] == [t.id for t in ORG.teams[241:250]]
+
+
+def test_the_weekly_chart_of_a_national_org_draws_the_20_busiest_teams_and_says_so() -> None:
+    from handlers.charts import digest_figure
+
+    summary = _summary(250)
+    summary.by_team[137].opened = 500  # the busiest team is charted wherever it is in the list
+    fig = digest_figure(summary)
+    ax = fig.axes[0]
+    assert "the 20 busiest of 250 teams" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(labels) == 20 and ORG.teams[137].id in labels
