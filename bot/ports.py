@@ -89,6 +89,10 @@ class TransferRepository(Protocol):
     def version_of(self, transfer_id: int) -> int | None:
         """A transfer's version (it goes up with every change), without loading it."""
 
+    def get_many(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Transfer]:
+        """Many transfers with their timelines, by id (those that exist); ``lock`` holds their
+        rows until the transaction ends."""
+
     def lock(self, transfer_id: int) -> None:
         """Hold the transfer for this unit of work, so other writers to it wait their turn."""
 

@@ -128,7 +128,10 @@ def after_pick_up_point(t: Transfer, today: date) -> bool:
 def sees(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) -> bool:
     """Whether ``user`` is on transfer ``t`` today (bot/access.py's rule, with cover and the
     escalation levels it reached)."""
-    covers = uow.covers.active_on(today)
+    return _sees(org, t, user, today, uow.covers.active_on(today))
+
+
+def _sees(org: Org, t: Transfer, user: str, today: date, covers: list[Cover]) -> bool:
     pack = org.pack_for(t.holding_team) if org.has_team(t.holding_team) else None
     levels = access.reached_levels(org, t, pack, covers, _deadlines(org, t), today) if pack else set()
     return access.can_see(org, t, user, covers, levels=levels)
@@ -882,12 +885,10 @@ def reached_me(uow: UnitOfWork, org: Org, user: str, today: date, *,
     teams = escalation_teams(org, user)
     if not teams:
         return []
-    out = []
-    for r in list_transfers(uow, today=today, overdue=overdue, teams=teams):
-        t = uow.transfers.get(r.id)
-        if t is not None and sees(uow, org, t, user, today):
-            out.append(r)
-    return out
+    rows = list_transfers(uow, today=today, overdue=overdue, teams=teams)
+    loaded = uow.transfers.get_many([r.id for r in rows])  # in two statements, not two a row
+    covers = uow.covers.active_on(today)
+    return [r for r in rows if (t := loaded.get(r.id)) is not None and _sees(org, t, user, today, covers)]
 
 
 RECENT_DECLINES_DAYS = 28  # a declined case stays in its holding team's App Home this long
