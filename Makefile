@@ -60,3 +60,9 @@ bench-writes: install
 .PHONY: bench-raises
 bench-raises: install
 	$(BIN)/python -m bench.raises
+
+# issue 24: national size (250 teams, 15,000 people, 250,000 open) beside the demo org;
+# BENCH_SMOKE=1 (or --smoke) runs tiny sizes
+.PHONY: bench-scale
+bench-scale: install
+	$(BIN)/python -m bench.scale

@@ -217,7 +217,8 @@ def transfers_list(
 @org_app.command("check")
 def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -> None:
     """Validate an org file: teams, buddies, policies, escalation contacts and closure days; say
-    who and which channels cannot be reached on Slack or on Teams."""
+    who and which channels cannot be reached on Slack or on Teams, and which choice lists and
+    messages meet a platform's limits at this org's size."""
     from bot.org import load_org
     from bot.settings import get_settings
 
@@ -233,6 +234,10 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
     gaps = org.unreachable(platforms)
     for p in gaps:
         typer.echo(f"unreachable: {p}", err=True)
+    from handlers.limits import check as platform_limits
+
+    for p in platform_limits(org):  # choice lists and messages against Slack's and Teams' limits
+        typer.echo(f"warning: limits: {p}", err=True)
     closed = org.closure_days()
     span = f" ({min(closed):%d %b %Y} to {max(closed):%d %b %Y})" if closed else ""
     typer.echo(f"{file}: OK: {len(org.teams)} teams, default policy {org.policy}, region {org.region}, "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -115,7 +117,10 @@ class Team(_Frozen):
     """A team that holds or receives cases."""
 
     id: TeamId
-    name: str
+    name: str = Field(min_length=1, max_length=150)
+    # The region or service the team belongs to ("North West", "Children's services"): the team
+    # pickers group teams by it, the holding team's own group first.
+    group: str | None = Field(default=None, min_length=1, max_length=100)
     managers: tuple[SlackUser, ...] = Field(min_length=1)
     members: tuple[SlackUser, ...] = ()
     channel: SlackChannel | None = None
@@ -185,6 +190,7 @@ class Org(_Closing):
     # Per pack, the force of its duties where this council reads them otherwise than the pack:
     # {pack: {"checklist.item" | "accept_rationale" | "date_agreed_by_both": guard | advice}}
     duties: dict[str, dict[str, Force]] = {}
+    _index: _Index | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Org:
@@ -220,40 +226,38 @@ class Org(_Closing):
                 if tid not in ids:
                     raise ValueError(f"cross_policy names team {tid!r}, which is not a team here")
         for key in ("id", "email", "entra_id"):
-            seen = [str(getattr(p, key)).lower() for p in self.people if getattr(p, key)]
-            twice = sorted({v for v in seen if seen.count(v) > 1})
+            seen = Counter(str(getattr(p, key)).lower() for p in self.people if getattr(p, key))
+            twice = sorted(v for v, n in seen.items() if n > 1)
             if twice:
                 raise ValueError(f"people: {key} repeats: {twice}")
         return self
 
     def person(self, person_id: str) -> Person:
         """How both platforms know a person (an e-mail id is its own e-mail)."""
-        for p in self.people:
-            if p.id == person_id:
-                return p
+        found = self._idx().people.get(person_id)
+        if found is not None:
+            return found
         email = person_id if "@" in person_id else None
         return Person(id=person_id, email=email)
 
     def person_by(self, *, entra_id: str | None = None, email: str | None = None) -> str | None:
         """The id of the person with this Entra object id or work e-mail, if the org names them."""
-        for p in self.people:
-            if entra_id and p.entra_id and p.entra_id.lower() == entra_id.lower():
-                return p.id
-            if email and p.email and p.email.lower() == email.lower():
-                return p.id
+        idx = self._idx()
+        found = (idx.by_entra.get(entra_id.lower()) if entra_id else None) or (
+            idx.by_email.get(email.lower()) if email else None)
+        if found is not None:
+            return found
         if email and self.knows(email.lower()):
             return email.lower()
         return None
 
     def everyone(self) -> list[str]:
         """Every person the org file names (teams, escalation contacts, auditors, readers), once."""
-        out: list[str] = []
         contacts = [*self.escalation.values(), *(c for t in self.teams for c in t.escalation.values())]
-        for who in (*(u for t in self.teams for u in (*t.managers, *t.members, *t.service_representatives)),
-                    *(u for c in contacts for u in c.users), *self.auditors, *self.report_readers):
-            if who not in out:
-                out.append(who)
-        return out
+        return list(dict.fromkeys((*(u for t in self.teams
+                                     for u in (*t.managers, *t.members, *t.service_representatives)),
+                                   *(u for c in contacts for u in c.users), *self.auditors,
+                                   *self.report_readers)))
 
     def unreachable(self, platforms: tuple[str, ...] = ("Slack", "Teams")) -> list[str]:
         """Who and which places cannot be reached on which of ``platforms``, for ``baton org
@@ -280,16 +284,40 @@ class Org(_Closing):
                 out.append(f"team {t.id}: no channel on {' or '.join(gaps)}")
         return out
 
+    def _idx(self) -> _Index:
+        """Lookups by id, built once for these teams and people (a copy with others rebuilds them)."""
+        private = self.__pydantic_private__  # read directly: pydantic's __getattr__ is slow
+        idx = private.get("_index") if private else None
+        if idx is None or idx.teams is not self.teams or idx.people_of is not self.people:
+            idx = self._index = _Index.of(self)
+        return idx
+
+    def _by_id(self) -> dict[str, Team]:
+        return self._idx().by_id
+
     def team(self, team_id: str) -> Team:
-        """The team with this id; UnknownTeam naming it and the known ones otherwise."""
+        """The team with this id; UnknownTeam naming it and the closest ones otherwise."""
+        found = self._by_id().get(team_id)
+        if found is not None:
+            return found
+        raise UnknownTeam(team_id, [t.id for t in self.teams], [t.name for t in self.teams])
+
+    def find_team(self, text: str) -> Team:
+        """The team a person named: by its id, or by its name (case and spacing ignored);
+        UnknownTeam (naming the closest) when none or several match."""
+        typed = " ".join(text.split())
         for t in self.teams:
-            if t.id == team_id:
+            if t.id == typed.lower():
                 return t
-        raise UnknownTeam(team_id, [t.id for t in self.teams])
+        named = [t for t in self.teams if " ".join(t.name.split()).casefold() == typed.casefold()]
+        if len(named) == 1:
+            return named[0]
+        raise UnknownTeam(typed, [t.id for t in (named or self.teams)],
+                          [t.name for t in (named or self.teams)])
 
     def has_team(self, team_id: str) -> bool:
         """Whether a team with this id exists."""
-        return any(t.id == team_id for t in self.teams)
+        return team_id in self._by_id()
 
     def may_transfer(self, holding: str, receiving: str) -> bool:
         """Whether a transfer between these teams can run: the same pack, or a pair the org
@@ -309,7 +337,7 @@ class Org(_Closing):
 
     def teams_of(self, user: str) -> list[Team]:
         """Teams the user manages or belongs to."""
-        return [t for t in self.teams if user in t.managers or user in t.members]
+        return list(self._idx().teams_of.get(user, ()))
 
     def knows(self, user: str) -> bool:
         """Whether the org file names ``user`` anywhere: a team, a team's service representatives
@@ -320,7 +348,7 @@ class Org(_Closing):
 
     def managed_by(self, user: str) -> list[Team]:
         """Teams the user manages."""
-        return [t for t in self.teams if user in t.managers]
+        return list(self._idx().managed_by.get(user, ()))
 
     def escalation_levels_of(self, user: str) -> set[str]:
         """Escalation level names at which the user is a named contact."""
@@ -394,6 +422,43 @@ class Org(_Closing):
         return out
 
 
+@dataclass
+class _Index:
+    """An org's lookups by key (teams by id, people by id, Entra id and e-mail, a person's teams),
+    so a national org (hundreds of teams, thousands of people) answers each in one step."""
+
+    teams: tuple[Team, ...]
+    people_of: tuple[Person, ...]
+    by_id: dict[str, Team]
+    people: dict[str, Person]
+    by_entra: dict[str, str]
+    by_email: dict[str, str]
+    teams_of: dict[str, list[Team]]
+    managed_by: dict[str, list[Team]]
+
+    @classmethod
+    def of(cls, org: Org) -> _Index:
+        """The lookups of ``org`` as it is now."""
+        teams_of: dict[str, list[Team]] = {}
+        managed: dict[str, list[Team]] = {}
+        for t in org.teams:
+            for u in dict.fromkeys((*t.managers, *t.members)):
+                teams_of.setdefault(u, []).append(t)
+            for u in dict.fromkeys(t.managers):
+                managed.setdefault(u, []).append(t)
+        people: dict[str, Person] = {}
+        entra: dict[str, str] = {}
+        email: dict[str, str] = {}
+        for p in org.people:
+            people.setdefault(p.id, p)
+            if p.entra_id:
+                entra.setdefault(p.entra_id.lower(), p.id)
+            if p.email:
+                email.setdefault(p.email.lower(), p.id)
+        return cls(org.teams, org.people, {t.id: t for t in org.teams}, people, entra, email,
+                   teams_of, managed)
+
+
 @cache
 def _pack(name: str, fmt: CaseRecordId, duties: tuple[tuple[str, Force], ...] = ()) -> PolicyPack:
     """A shipped pack under a case-record id format and the org's duty forces, built once each."""
@@ -401,15 +466,28 @@ def _pack(name: str, fmt: CaseRecordId, duties: tuple[tuple[str, Force], ...] = 
 
 
 class UnknownTeam(KeyError):
-    """A team id that is not in the org file."""
+    """A team id (or name) that is not in the org file: its message names at most the few
+    closest teams, so it stays one short line at any size of org."""
 
-    def __init__(self, team_id: str, known: list[str]) -> None:
+    SHOWN = 8
+
+    def __init__(self, team_id: str, known: list[str], names: list[str] | None = None) -> None:
         super().__init__(team_id)
         self.team_id = team_id
         self.known = known
+        self.names = names or []
 
     def __str__(self) -> str:
-        return f"unknown team {self.team_id!r}; teams are: {', '.join(self.known)}"
+        typed = self.team_id[:63]
+        if len(self.known) <= self.SHOWN:
+            return f"unknown team {typed!r}; teams are: {', '.join(self.known)}"
+        close = difflib.get_close_matches(typed.lower(), self.known, n=self.SHOWN, cutoff=0.5)
+        by_name = {n.casefold(): i for i, n in zip(self.known, self.names, strict=False)}
+        close += [by_name[n] for n in difflib.get_close_matches(typed.casefold(), list(by_name),
+                                                                n=self.SHOWN, cutoff=0.5)]
+        close = list(dict.fromkeys(close))[: self.SHOWN]
+        hint = f"the closest are: {', '.join(close)}" if close else "none is close to it"
+        return f"unknown team {typed!r} among {len(self.known)} teams; {hint}"
 
 
 class Role(StrEnum):

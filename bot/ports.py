@@ -89,6 +89,10 @@ class TransferRepository(Protocol):
     def version_of(self, transfer_id: int) -> int | None:
         """A transfer's version (it goes up with every change), without loading it."""
 
+    def get_many(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Transfer]:
+        """Many transfers with their timelines, by id (those that exist); ``lock`` holds their
+        rows until the transaction ends."""
+
     def lock(self, transfer_id: int) -> None:
         """Hold the transfer for this unit of work, so other writers to it wait their turn."""
 
@@ -117,8 +121,11 @@ class TransferRepository(Protocol):
         teams: Iterable[str] | None = None,
         open_only: bool = True,
         limit: int | None = None,
+        state: str | None = None,
+        closed_since: datetime | None = None,
     ) -> list[TransferSummary]:
-        """Transfers for lists: open ones, or only those overdue on a date, optionally by team."""
+        """Transfers for lists: open ones, or only those overdue on a date, optionally by team
+        (and by state, or closed since a moment, read in SQL: not every closed one)."""
 
     def report_rows(self, *, since: date, today: date) -> list[ReportRow]:
         """Transfers open now or requested/closed since a date, for reports."""

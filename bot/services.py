@@ -15,10 +15,10 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot import access, actions, duties, notices, remit, views
+from bot import access, actions, duties, notices, remit, teampick, views
 from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
@@ -128,7 +128,10 @@ def after_pick_up_point(t: Transfer, today: date) -> bool:
 def sees(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) -> bool:
     """Whether ``user`` is on transfer ``t`` today (bot/access.py's rule, with cover and the
     escalation levels it reached)."""
-    covers = uow.covers.active_on(today)
+    return _sees(org, t, user, today, uow.covers.active_on(today))
+
+
+def _sees(org: Org, t: Transfer, user: str, today: date, covers: list[Cover]) -> bool:
     pack = org.pack_for(t.holding_team) if org.has_team(t.holding_team) else None
     levels = access.reached_levels(org, t, pack, covers, _deadlines(org, t), today) if pack else set()
     return access.can_see(org, t, user, covers, levels=levels)
@@ -343,12 +346,9 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         raise NotPermitted(f"Only members of {org.team(holding).name} can raise a transfer from it; "
                            "you are not in that team in Baton's org file.", field="case_ref")
     pack = org.pack_for(holding)
-    if not org.may_transfer(holding, req.receiving_team):
-        other = org.pack_for(req.receiving_team)
-        raise DomainError(
-            f"{org.team(req.receiving_team).name} works under the {other.title} policy, not the "
-            f"{pack.title} policy, so Baton cannot run this transfer unless the org file allows "
-            "transfers between these teams (cross_policy).", field="receiving_team")
+    why = teampick.why_not(org, holding, req.receiving_team)
+    if why:
+        raise DomainError(why, field="receiving_team")
     if req.heads_up and not pack.early_heads_up:
         raise DomainError(f"The {pack.title} policy has no early heads up; raise the transfer instead.")
     t = new_transfer(
@@ -902,12 +902,10 @@ def reached_me(uow: UnitOfWork, org: Org, user: str, today: date, *,
     teams = escalation_teams(org, user)
     if not teams:
         return []
-    out = []
-    for r in list_transfers(uow, today=today, overdue=overdue, teams=teams):
-        t = uow.transfers.get(r.id)
-        if t is not None and sees(uow, org, t, user, today):
-            out.append(r)
-    return out
+    rows = list_transfers(uow, today=today, overdue=overdue, teams=teams)
+    loaded = uow.transfers.get_many([r.id for r in rows])  # in two statements, not two a row
+    covers = uow.covers.active_on(today)
+    return [r for r in rows if (t := loaded.get(r.id)) is not None and _sees(org, t, user, today, covers)]
 
 
 RECENT_DECLINES_DAYS = 28  # a declined case stays in its holding team's App Home this long
@@ -920,9 +918,11 @@ def home_lists(uow: UnitOfWork, org: Org, user: str, today: date
     managed = {t.id for t in org.managed_by(user)}
     rows = _seen(uow, org, user, today, list_transfers(uow, today=today, teams=mine)) if mine else []
     since = today - timedelta(days=RECENT_DECLINES_DAYS)
-    declined = [r for r in uow.transfers.summaries(teams=mine, open_only=False)
-                if r.state == State.declined.value and r.holding_team in managed
-                and r.closed_at is not None and local_date(r.closed_at) >= since] if managed else []
+    declined = [r for r in uow.transfers.summaries(  # the recent ones only, not years of history
+                teams=sorted(managed), open_only=False, state=State.declined.value,
+                closed_since=datetime(since.year, since.month, since.day, tzinfo=UTC) - timedelta(days=1))
+                if r.holding_team in managed and r.closed_at is not None
+                and local_date(r.closed_at) >= since] if managed else []
     declined = _seen(uow, org, user, today, declined)
     return ([r for r in rows if r.holding_team in mine] + declined,
             [r for r in rows if r.receiving_team in managed])
@@ -1028,8 +1028,10 @@ def record_closure(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: dat
                               f"`/transfer closed CASE {managed[0]}`.", field="team")
     if team is None:
         raise DomainError("Say which team closed the case (--team).", field="team")
-    if not org.has_team(team):
-        raise DomainError(f"There is no team {team[:40]!r} in Baton's org file.", field="team")
+    try:
+        team = org.find_team(team).id  # typed by its id or its name
+    except UnknownTeam as exc:
+        raise DomainError(f"There is no such team in Baton's org file: {exc}.", field="team") from None
     if not cli and not _manages(uow, org, user, team, today):
         raise NotPermitted(f"Only the managers of {org.team(team).name} (or their cover) can record "
                            "that a case it holds closed; nothing has changed.")

@@ -94,11 +94,18 @@ def clip(text: str, limit: int = 200) -> str:
 
 
 def closure_args(words: list[str]) -> tuple[date | None, str | None]:
-    """The optional day (YYYY-MM-DD) and team after ``closed CASE``, in either order."""
-    on, team = None, None
-    for word in words[:2]:
+    """The optional day (YYYY-MM-DD) and team after ``closed CASE``, in either order; the team
+    by its id or its name, which may run to several words ("North PDU")."""
+    on: date | None = None
+    team: list[str] = []
+    for word in words[:12]:
         try:
-            on = date.fromisoformat(word)
+            day = date.fromisoformat(word)
         except ValueError:
-            team = word
-    return on, team
+            team.append(word)
+            continue
+        if on is None:
+            on = day
+        else:
+            team.append(word)
+    return on, " ".join(team) or None

@@ -32,6 +32,7 @@ __all__ = [
     "SlackDriver",
     "checks",
     "date_pick",
+    "external",
     "select",
     "text_input",
     "user_select",
@@ -170,6 +171,22 @@ class SlackDriver:
             self.api.pop_modal(user)  # Slack closes a modal that was accepted
         return status, answer
 
+    def suggest(self, user: str, action_id: str, typed: str) -> tuple[int, dict[str, Any]]:
+        """Type ``typed`` into an external select of the modal on top of ``user``'s stack: the
+        ``block_suggestion`` Slack sends, and the options (or option groups) Baton answers with."""
+        stack = self.api.modal_stack(user)
+        assert stack, f"{user} has no modal open"
+        view = stack[-1]
+        block = next((b for b in view.blocks if (b.get("element") or {}).get("action_id") == action_id), None)
+        assert block is not None and block["element"]["type"] == "external_select", \
+            f"no external select {action_id} on the modal"
+        status, text = self._payload({
+            "type": "block_suggestion", "user": {"id": user, "team_id": self.team},
+            "team": {"id": self.team}, "api_app_id": self.api.app_id, "token": "legacy",
+            "container": {"type": "view", "view_id": view.id},
+            "action_id": action_id, "block_id": block["block_id"], "value": typed, "view": view.payload})
+        return status, (json.loads(text) if text.strip().startswith("{") else {})
+
     def event(self, event: dict[str, Any], event_id: str, *, retry: int | None = None) -> tuple[int, str]:
         """Deliver an Events API event (optionally marked as Slack's retry)."""
         body = json.dumps({"type": "event_callback", "team_id": self.team, "event_id": event_id,
@@ -196,6 +213,13 @@ def text_input(value: str) -> dict[str, Any]:
 def select(value: str | None) -> dict[str, Any]:
     """A static_select's submitted state."""
     return {"type": "static_select", "selected_option": {"value": value} if value else None}
+
+
+def external(value: str | None, text: str = "") -> dict[str, Any]:
+    """An external_select's submitted state (the option chosen from Baton's suggestions)."""
+    return {"type": "external_select",
+            "selected_option": {"value": value, "text": {"type": "plain_text", "text": text or value}}
+            if value else None}
 
 
 def user_select(user: str | None) -> dict[str, Any]:

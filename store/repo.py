@@ -342,6 +342,8 @@ class SqlTransfers:
         teams: Iterable[str] | None = None,
         open_only: bool = True,
         limit: int | None = None,
+        state: str | None = None,
+        closed_since: datetime | None = None,
     ) -> list[TransferSummary]:
         """Transfers for lists, each with the running deadline that falls due first."""
         dt: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
@@ -362,6 +364,10 @@ class SqlTransfers:
         ).select_from(source).where(*where)
         if open_only:
             stmt = stmt.where(t.closed_at.is_(None))
+        if state is not None:
+            stmt = stmt.where(t.state == state)
+        if closed_since is not None:
+            stmt = stmt.where(t.closed_at >= closed_since)
         if teams is not None:
             ts = list(teams)
             stmt = stmt.where(sa.or_(t.holding_team.in_(ts), t.receiving_team.in_(ts)))

@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import access, actions, freetext, remit, services
+from bot import access, actions, freetext, remit, services, teampick
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.errors import CommitUncertain
 from bot.liveorg import LiveOrg
@@ -44,7 +44,7 @@ from handlers.common import (
     period,
 )
 from handlers.common import clip as _clip
-from handlers.slack import blocks, ids
+from handlers.slack import blocks, ids, teampicker
 
 log = logging.getLogger("baton.slack")
 FORM_CACHE = 512  # forms kept, by (transfer, version, action, person, day)
@@ -150,11 +150,21 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
 
     @lru_cache(maxsize=256)
     def raise_form(generation: int, team: str, heads_up: bool, may_sign_off: bool = True,
-                   note: str = "") -> dict[str, Any]:
+                   note: str = "", receiving: str | None = None) -> dict[str, Any]:
         """The raise form for a team, built once per org (a reloaded org has a new generation)."""
         org = deps.org
         return blocks.raise_modal(org.pack_for(team), org, team, heads_up=heads_up,
-                                  may_sign_off=may_sign_off, note=note).to_dict()
+                                  may_sign_off=may_sign_off, note=note, receiving=receiving).to_dict()
+
+    @app.options(ids.RECEIVING_TEAM)
+    def receiving_teams(ack: Ack, body: dict[str, Any]) -> None:
+        """The raise form's Receiving team as the person types (an external select's options)."""
+        holding = str((body.get("view") or {}).get("private_metadata") or "")
+        user = str((body.get("user") or {}).get("id") or "")
+        if not deps.org.knows(user) or not deps.org.has_team(holding):
+            ack(options=[])
+            return
+        ack(**teampicker.suggestions(deps.org, holding, str(body.get("value") or "")))
 
     def today() -> date:
         return local_date(deps.clock())
@@ -267,9 +277,20 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             if may.refusal:
                 tell(may.refusal)
                 return
+            receiving = None
+            if len(words) > 1:  # /transfer new North PDU: the receiving team, by its name or id
+                try:
+                    receiving = deps.org.find_team(" ".join(words[1:])).id
+                except UnknownTeam as exc:
+                    tell(f"{str(exc).capitalize()}. Type /transfer {sub} alone to choose from the form.")
+                    return
+                refused = teampick.why_not(deps.org, teams[0].id, receiving)
+                if refused:
+                    tell(refused)
+                    return
             client.views_open(trigger_id=body["trigger_id"],
                               view=raise_form(deps.live.generation, teams[0].id, sub == "headsup",
-                                              may.may_sign_off, may.note))
+                                              may.may_sign_off, may.note, receiving))
             return
         name = action_name(sub)
         if name is not None:
@@ -502,7 +523,7 @@ def _value(values: dict[str, Any], block: str) -> Any:
         kind = el.get("type")
         if kind == "plain_text_input":
             return el.get("value")
-        if kind == "static_select":
+        if kind in ("static_select", "external_select"):
             return (el.get("selected_option") or {}).get("value")
         if kind == "users_select":
             return el.get("selected_user")
@@ -594,7 +615,7 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             if not args:
                 return {"text": "Give a case reference: `/transfer closed X123456` (add a date "
                                 "YYYY-MM-DD if it closed earlier, and the team if you manage several)."}
-            on, team = closure_args(args[1:3])
+            on, team = closure_args(args[1:])
             with deps.uow() as u:
                 c = services.record_closure(u, deps.org, user, args[0], deps.clock(), team=team, on=on)
             return {"text": closed_text(c, deps.org)}

@@ -44,11 +44,12 @@ from bot.org import Org
 from bot.policy import Choice, PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
-from handlers.slack import ids
+from handlers.slack import ids, teampicker
 
 NO_NAMES = actions.NO_NAMES
 MAX_MESSAGE_BLOCKS = 50  # Slack's limit for a message
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a modal or home tab
+WEEKLY_LINES = 10  # team lines per section of the weekly digest
 HOME_ROWS = 30  # per section of the home tab: 2 blocks a row keeps the tab under 100 blocks
 RAG_EMOJI = {"red": ":red_circle:", "amber": ":large_orange_circle:", "green": ":large_green_circle:"}
 RAG_WORDS = {"red": "Overdue", "amber": "Due soon", "green": "On track"}
@@ -199,19 +200,18 @@ def _case_context(case_ref: str) -> ContextBlock:
 
 # ---- modals --------------------------------------------------------------------------------------
 def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False,
-                may_sign_off: bool = True, note: str = "") -> View:
+                may_sign_off: bool = True, note: str = "", receiving: str | None = None) -> View:
     """The form to raise a transfer (or give an early heads up) from ``holding_team``; for a
     person who may not sign off the gating checklist, ``note`` says so at the top and the
-    checklist gives way to the reason the pack allows instead."""
-    teams = [_option(t.id, t.name) for t in org.teams
-             if t.id != holding_team and org.may_transfer(holding_team, t.id)]
+    checklist gives way to the reason the pack allows instead. ``receiving`` is the team
+    already chosen (typed after the command), if any."""
     blocks: list[Block] = [
         ContextBlock(elements=[_md(
             f"From *{escape(views.team_name(org, holding_team))}* under the {escape(pack.title)} "
             "policy. " + NO_NAMES)]),
         _text_input(ids.CASE_REF, "Case reference", hint=pack.case_ref_hint[:1].upper()
                     + pack.case_ref_hint[1:], placeholder="Case reference, no spaces", max_length=32),
-        _select(ids.RECEIVING_TEAM, "Receiving team", teams, placeholder="Choose a team"),
+        teampicker.block(org, holding_team, receiving),
         _select(ids.KIND, "Kind of transfer", _choices(pack.kinds)),
     ]
     if pack.transfer_points:
@@ -418,8 +418,8 @@ def _summary_line(r: TransferSummary, today: date, cal: WorkingCalendar,
             f"{escape(teams)} · {escape(due)}")
 
 
-def _more(n: int) -> ContextBlock:
-    return ContextBlock(elements=[_md(f"+{n} more")])
+def _more(n: int, how: str = "") -> ContextBlock:
+    return ContextBlock(elements=[_md(f"+{n} more" + (f": {how}" if how else ""))])
 
 
 def summary_list(rows: list[TransferSummary], *, today: date, cal: WorkingCalendar,
@@ -433,7 +433,8 @@ def summary_list(rows: list[TransferSummary], *, today: date, cal: WorkingCalend
     shown = rows if len(rows) <= room else rows[: room - 1]
     blocks += [SectionBlock(text=_md(_summary_line(r, today, cal, org))) for r in shown]
     if len(shown) < len(rows):
-        blocks.append(_more(len(rows) - len(shown)))
+        blocks.append(_more(len(rows) - len(shown), "`/transfer list overdue` narrows the list; a report "
+                            "reader's `/transfer export` has every one"))
     return _dicts(blocks)
 
 
@@ -521,7 +522,7 @@ def help_blocks() -> list[dict[str, Any]]:
 
 def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *,
                cap: int = HOME_ROWS, buttons: dict[int, tuple[views.Button, ...]] | None = None,
-               org: Org | None = None) -> list[Block]:
+               org: Org | None = None, how: str = "") -> list[Block]:
     out: list[Block] = []
     if not rows:
         return [ContextBlock(elements=[_md("Nothing here.")])]
@@ -530,7 +531,7 @@ def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *
         if buttons and buttons.get(r.id):
             out += _buttons(r.id, buttons[r.id])
     if len(rows) > cap:
-        out.append(_more(len(rows) - cap))
+        out.append(_more(len(rows) - cap, how))
     return out
 
 
@@ -547,18 +548,20 @@ def home_view(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
                if r.due_on is not None and r.due_on < today and r.closed_at is None]
     overdue = list({r.id: r for r in overdue}.values())
     blocks: list[Block] = [HeaderBlock(text="Your case transfers")]
-    sections: list[tuple[str, list[TransferSummary], dict[int, tuple[views.Button, ...]] | None, int]] = [
+    sections: list[tuple[str, list[TransferSummary], dict[int, tuple[views.Button, ...]] | None, int,
+                         str]] = [
         (f"*Waiting on you* ({len(waiting)})", [r for r, _ in waiting],
-         {r.id: b for r, b in waiting}, 12),
-        (f"*Overdue* ({len(overdue)})", overdue, None, 10),
-        (f"*Inbound* ({len(inbound)})", inbound, None, 10),
-        (f"*Outbound* ({len(holding)})", holding, None, 10),
+         {r.id: b for r, b in waiting}, 12, "`/transfer list mine` lists them"),
+        (f"*Overdue* ({len(overdue)})", overdue, None, 10, "`/transfer list overdue` lists them"),
+        (f"*Inbound* ({len(inbound)})", inbound, None, 10, "`/transfer list team` lists them"),
+        (f"*Outbound* ({len(holding)})", holding, None, 10, "`/transfer list team` lists them"),
     ]
     if escalated:
-        sections.insert(2, (f"*Reached your level* ({len(escalated)})", escalated, None, 10))
-    for title, rows, buttons, cap in sections:
+        sections.insert(2, (f"*Reached your level* ({len(escalated)})", escalated, None, 10,
+                            "`/transfer list overdue` lists those overdue"))
+    for title, rows, buttons, cap, how in sections:
         blocks.append(SectionBlock(text=_md(title)))
-        blocks.extend(_home_rows(rows, today, cal, buttons=buttons, cap=cap, org=org))
+        blocks.extend(_home_rows(rows, today, cal, buttons=buttons, cap=cap, org=org, how=how))
         blocks.append(DividerBlock())
     blocks.append(ContextBlock(elements=[_md(
         f"{RAG_EMOJI['red']} overdue · {RAG_EMOJI['amber']} due within {AMBER_WITHIN} working days"
@@ -581,11 +584,17 @@ def weekly_digest(s: Summary) -> list[dict[str, Any]]:
         ]),
         DividerBlock(),
     ]
-    lines = [f"`{escape(t.team)}`  open {t.open} · opened {t.opened} · resolved {t.resolved} · "
-             f"breached {t.breached} · overdue {t.overdue}" for t in s.by_team]
-    for i in range(0, len(lines), 10):
-        blocks.append(SectionBlock(text=_md("\n".join(lines[i : i + 10]))))
-    return _dicts(blocks[:MAX_MESSAGE_BLOCKS])
+    lines = [_clip(f"`{escape(t.team)}`  open {t.open} · opened {t.opened} · resolved {t.resolved} · "
+                   f"breached {t.breached} · overdue {t.overdue}", 190) for t in s.by_team]
+    room = (MAX_MESSAGE_BLOCKS - len(blocks) - 1) * WEEKLY_LINES  # a line under them if cut
+    shown = lines if len(lines) <= room + WEEKLY_LINES else lines[:room]
+    for i in range(0, len(shown), WEEKLY_LINES):  # 10 lines of under 200: inside _md's 2,000
+        blocks.append(SectionBlock(text=_md("\n".join(shown[i : i + WEEKLY_LINES]))))
+    if len(shown) < len(lines):
+        blocks.append(ContextBlock(elements=[_md(
+            f"+{len(lines) - len(shown)} more teams not shown (Slack's 50 blocks a message): a report "
+            "reader's `/transfer export` has every team's transfers")]))
+    return _dicts(blocks)
 
 
 def agenda_blocks(items: list[tuple[Transfer, list[tuple[str, int, int]]]], *, today: date,

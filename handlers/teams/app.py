@@ -49,7 +49,7 @@ from handlers.common import (
     SAVE_LATER,
     clip,
 )
-from handlers.teams import cards, wire
+from handlers.teams import cards, search, wire
 from handlers.teams.auth import BotConnectorAuth, Unauthorized
 from handlers.teams.commands import Commands
 from handlers.teams.delivery import TeamsChat
@@ -230,6 +230,8 @@ class TeamsApp(Commands, Lifecycle):
                 return {"status": 500}
         if activity.name in ("task/fetch", "task/submit"):
             return self.dialog(data)
+        if activity.name == search.INVOKE:  # a type-ahead (the raise card's Receiving team)
+            return search.answer(self.deps.org, self.person(data), data.get("value"))
         if activity.name != "adaptiveCard/action":
             return {"status": 200}
         value = data.get("value")

@@ -43,12 +43,14 @@ from bot.policy import PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
 from bot.states import STATE_LABELS, State
+from handlers.teams import fit, search
 
 CARD = "application/vnd.microsoft.card.adaptive"
 NO_NAMES = "Do not write names, dates of birth or addresses: the case reference is enough."
 PEOPLE = "graph.microsoft.com/users"  # Teams' people picker: the value is an Entra object id
 RAISE, HEADSUP = "raise", "headsup"  # verbs of the raise and heads-up forms
 _MD = re.compile(r"([\\`*_\[\]])")  # what the cards' markdown subset acts on
+LIST_ROWS, HOME_ROWS, HISTORY_EVENTS = 50, 10, 60  # at most, before Teams' message size cuts more
 Resolver = Callable[[str], str | None]  # a person id -> their Teams user id (for refresh.userIds)
 
 
@@ -115,15 +117,23 @@ def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Itera
 
 
 def digest_card(d: views.Digest) -> AdaptiveCard:
-    """Reminders and escalations for one person: one container per case, with its buttons."""
+    """Reminders and escalations for one person: one container per case, with its buttons (as
+    many as fit Teams' message size, then how many more and where to see them)."""
     head = "Transfers that need your attention" + (f" ({d.page} of {d.pages})" if d.pages > 1 else "")
-    body: list[CardElement] = [_text(head, weight="Bolder", size="Medium")]
-    for item in d.items:
-        parts: list[CardElement] = [_text(f"**{escape(item.case_ref)}**: {escape(item.text)}")]
-        if item.buttons:
-            parts.append(ActionSet(actions=[button(b) for b in item.buttons]))
-        body.append(Container(items=parts, separator=True))
-    return _card(body, fallback=d.fallback)
+
+    def build(shown: int) -> AdaptiveCard:
+        body: list[CardElement] = [_text(head, weight="Bolder", size="Medium")]
+        for item in d.items[:shown]:
+            parts: list[CardElement] = [_text(f"**{escape(item.case_ref)}**: {escape(item.text)}")]
+            if item.buttons:
+                parts.append(ActionSet(actions=[button(b) for b in item.buttons]))
+            body.append(Container(items=parts, separator=True))
+        if shown < len(d.items):
+            body.append(_text(f"... and {len(d.items) - shown} more that need your attention: "
+                              "type transfer list mine to see them all.", is_subtle=True))
+        return _card(body, fallback=d.fallback)
+
+    return fit.largest(build, len(d.items))
 
 
 def text_card(text: str, title: str | None = None) -> AdaptiveCard:
@@ -255,8 +265,6 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                                is_required=required, value=v(name), error_message=errors.get(name)),
                 *_error(errors, name)]
 
-    teams = [(t.id, f"{t.name} ({t.id})") for t in org.teams
-             if t.id != holding_team and org.may_transfer(holding_team, t.id)]
     body: list[CardElement] = [
         _text("Early heads up" if heads_up else "Raise a transfer", weight="Bolder", size="Medium"),
         _text(f"From **{escape(org.team(holding_team).name)}** under the {escape(pack.title)} policy. "
@@ -265,7 +273,8 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                   placeholder=(pack.case_ref_hint or "Case reference, no spaces")[:100],
                   error_message=errors.get("case_ref")),
         *_error(errors, "case_ref"),
-        *choice("receiving_team", "Receiving team", teams),
+        search.receiving_team_input(org, holding_team, v("receiving_team"), errors.get("receiving_team")),
+        *_error(errors, "receiving_team"),
         *choice("kind", "Kind of transfer", [(k.id, k.label) for k in pack.kinds]),
     ]
     if pack.transfer_points:
@@ -320,11 +329,16 @@ def _summary_line(r: TransferSummary, today: date, org: Org | None = None,
 def list_card(rows: list[TransferSummary], *, title: str, today: date, org: Org | None = None,
               cal: WorkingCalendar | None = None) -> AdaptiveCard:
     """A list of transfers, one line each (given the org and calendar: in Slack's words)."""
-    body: list[CardElement] = [_text(escape(title), weight="Bolder", size="Medium")]
-    body += [_text(_summary_line(r, today, org, cal)) for r in rows[:50]] or [_text("None.")]
-    if len(rows) > 50:
-        body.append(_text(f"... and {len(rows) - 50} more.", is_subtle=True))
-    return _card(body, fallback=f"{title}: {len(rows)}")
+    def build(shown: int) -> AdaptiveCard:
+        body: list[CardElement] = [_text(escape(title), weight="Bolder", size="Medium")]
+        body += [_text(_summary_line(r, today, org, cal)) for r in rows[:shown]] or [_text("None.")]
+        if shown < len(rows):
+            body.append(_text(f"... and {len(rows) - shown} more not shown: transfer list overdue "
+                              "narrows the list; a report reader's transfer export has every one.",
+                              is_subtle=True))
+        return _card(body, fallback=f"{title}: {len(rows)}")
+
+    return fit.largest(build, min(len(rows), LIST_ROWS))
 
 
 def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
@@ -335,48 +349,69 @@ def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
     waiting_ids = {r.id for r, _ in waiting}
     inbound = [r for r in receiving if r.id not in waiting_ids]
     overdue = [r for r in [*receiving, *holding] if r.due_on is not None and r.due_on < today]
-    body: list[CardElement] = [_text("Baton: case transfers", weight="Bolder", size="Large")]
-    body.append(_text(f"Waiting for you ({len(waiting)})", weight="Bolder", separator=True))
-    for r, buttons in waiting[:12]:
-        parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
-        if buttons:
-            parts.append(ActionSet(actions=[button(b) for b in buttons[:5]]))
-        body.append(Container(items=parts))
-    body += [] if waiting else [_text("None.", is_subtle=True)]
-    for title, rows in ((f"Overdue ({len(overdue)})", overdue), (f"Inbound ({len(inbound)})", inbound),
-                        (f"Outbound ({len(holding)})", holding)):
-        body.append(_text(title, weight="Bolder", separator=True))
-        body += ([_text(_summary_line(r, today, org, cal)) for r in rows[:10]]
-                 or [_text("None.", is_subtle=True)])
-    body += [_text("Start", weight="Bolder", separator=True),
-             _text("Type **transfer new** to raise a transfer, **transfer status X123456** for where a "
-                   "case stands, **transfer help** for everything.")]
-    return _card(body, fallback="Baton")
+
+    def more(total: int, shown: int, how: str) -> list[CardElement]:
+        return [_text(f"... and {total - shown} more: {how}.", is_subtle=True)] if shown < total else []
+
+    def build(cap: int) -> AdaptiveCard:
+        body: list[CardElement] = [_text("Baton: case transfers", weight="Bolder", size="Large")]
+        body.append(_text(f"Waiting for you ({len(waiting)})", weight="Bolder", separator=True))
+        for r, buttons in waiting[:cap + 2]:
+            parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
+            if buttons:
+                parts.append(ActionSet(actions=[button(b) for b in buttons[:5]]))
+            body.append(Container(items=parts))
+        body += more(len(waiting), min(len(waiting), cap + 2), "transfer list mine shows them")
+        body += [] if waiting else [_text("None.", is_subtle=True)]
+        for title, rows, how in ((f"Overdue ({len(overdue)})", overdue, "transfer list overdue"),
+                                 (f"Inbound ({len(inbound)})", inbound, "transfer list team"),
+                                 (f"Outbound ({len(holding)})", holding, "transfer list team")):
+            body.append(_text(title, weight="Bolder", separator=True))
+            body += ([_text(_summary_line(r, today, org, cal)) for r in rows[:cap]]
+                     or [_text("None.", is_subtle=True)])
+            body += more(len(rows), min(len(rows), cap), f"{how} shows them")
+        body += [_text("Start", weight="Bolder", separator=True),
+                 _text("Type **transfer new** to raise a transfer, **transfer status X123456** for where a "
+                       "case stands, **transfer help** for everything.")]
+        return _card(body, fallback="Baton")
+
+    return fit.largest(build, HOME_ROWS)
 
 
 def history_card(t_case_ref: str, events: list[tuple[str, str | views.Person, str]], *,
                  restricted: bool = False, org: Org | None = None) -> AdaptiveCard:
     """A transfer's timeline, oldest first: when, who (an @mention where the org file gives an
     Entra id), what (the latest 60 events)."""
-    mentions: list[Mention] = []
-    body: list[CardElement] = [_text(f"History of {escape(t_case_ref)}", weight="Bolder", size="Medium")]
-    if restricted:
-        body.append(_text(escape(views.RESTRICTED_NOTE), is_subtle=True))
-    if len(events) > 60:
-        body.append(_text(f"{len(events) - 60} earlier events not shown", is_subtle=True))
-    body += [_text(f"{escape(at)}: {rich((who,), org, mentions)}: {escape(what)}")
-             for at, who, what in events[-60:]]
-    body += [] if events else [_text("Nothing recorded yet.", is_subtle=True)]
-    return _mentioning(_card(body, fallback=f"History of {t_case_ref}"), mentions)
+    def build(shown: int) -> AdaptiveCard:
+        mentions: list[Mention] = []
+        body: list[CardElement] = [_text(f"History of {escape(t_case_ref)}", weight="Bolder", size="Medium")]
+        if restricted:
+            body.append(_text(escape(views.RESTRICTED_NOTE), is_subtle=True))
+        if len(events) > shown:
+            body.append(_text(f"{len(events) - shown} earlier events not shown", is_subtle=True))
+        body += [_text(f"{escape(at)}: {rich((who,), org, mentions)}: {escape(what)}")
+                 for at, who, what in (events[-shown:] if shown else [])]
+        body += [] if events else [_text("Nothing recorded yet.", is_subtle=True)]
+        return _mentioning(_card(body, fallback=f"History of {t_case_ref}"), mentions)
+
+    return fit.largest(build, min(len(events), HISTORY_EVENTS))
 
 
 def weekly_card(summary: Summary, chart_png: bytes | None = None) -> AdaptiveCard:
-    """The weekly summary, with its chart when small enough to travel inside the card."""
+    """The weekly summary: its figures, a line per team (as many as fit Teams' message size,
+    then how many more and where to see them), and its chart when it fits beside them all."""
+    if chart_png and len(chart_png) < 20_000:
+        with_chart = _weekly(summary, len(summary.by_team), chart_png)
+        if fit.fits(with_chart):
+            return with_chart
+    return fit.largest(lambda shown: _weekly(summary, shown, None), len(summary.by_team))
+
+
+def _weekly(s: Summary, shown: int, chart_png: bytes | None) -> AdaptiveCard:
     import base64
 
     from microsoft_teams.cards import Image
 
-    s = summary
     med = "-" if s.median_days_to_resolution is None else f"{s.median_days_to_resolution:g}"
     body: list[CardElement] = [
         _text(f"Transfers {s.start:%d %b} to {s.end:%d %b %Y}", weight="Bolder", size="Medium"),
@@ -387,9 +422,16 @@ def weekly_card(summary: Summary, chart_png: bytes | None = None) -> AdaptiveCar
                        Fact(title="Open now", value=f"{s.open_now} ({s.overdue_now} overdue)"),
                        Fact(title="Median working days to resolution", value=med)]),
     ]
-    body += [_text(f"{escape(t.team)}: open {t.open}, opened {t.opened}, resolved {t.resolved}, "
-                   f"breached {t.breached}, overdue {t.overdue}", size="Small") for t in s.by_team[:30]]
-    if chart_png and len(chart_png) < 20_000:
+    if shown:  # one fact a team, its figures under one heading: compact, so a national org's fit
+        body += [_text("By receiving team: open now / opened / resolved / breached / overdue",
+                       weight="Bolder", size="Small"),
+                 FactSet(facts=[Fact(title=escape(t.team), value=f"{t.open} / {t.opened} / {t.resolved} / "
+                                                                 f"{t.breached} / {t.overdue}")
+                                for t in s.by_team[:shown]])]
+    if shown < len(s.by_team):
+        body.append(_text(f"... and {len(s.by_team) - shown} more teams not shown (Teams' message size): "
+                          "a report reader's transfer export has every team's transfers.", is_subtle=True))
+    if chart_png:
         body.append(Image(url="data:image/png;base64," + base64.b64encode(chart_png).decode(),
                           alt_text="Bar chart of transfers opened, resolved and breached per team"))
     return _card(body, fallback=f"Transfers: {s.opened} opened, {s.resolved} resolved, {s.breached} breached")

@@ -23,7 +23,7 @@ from handlers.common import (
     period,
     plain_command,
 )
-from handlers.teams import cards
+from handlers.teams import cards, search
 
 if TYPE_CHECKING:
     from handlers.teams.app import TeamsDeps
@@ -62,8 +62,12 @@ class Commands:
                 if sub == "headsup" and not pack.early_heads_up:
                     return cards.text_card(f"The {pack.title} policy has no early heads up; "
                                            "use transfer new.")
-                return cards.raise_card(pack, deps.org, teams[0].id, token=secrets.token_hex(16),
-                                        heads_up=sub == "headsup")
+                chosen = search.typed_team(deps.org, teams[0].id, words[1:])  # transfer new North PDU
+                if isinstance(chosen, str) or chosen is None:
+                    return cards.raise_card(pack, deps.org, teams[0].id, token=secrets.token_hex(16),
+                                            heads_up=sub == "headsup",
+                                            values={"receiving_team": chosen} if chosen else None)
+                return cards.text_card(chosen[0] + f" Type transfer {sub} alone to choose from the card.")
             if sub == "home":
                 return self.home(person, now)
             name = action_name(sub)
@@ -144,7 +148,7 @@ class Commands:
             with deps.uow() as u:
                 last = services.last_team_for(u, deps.org, person, args[0], now)
             return cards.text_card(last_team_text(last, deps.org, plain_command))
-        on, team = closure_args(args[1:3])
+        on, team = closure_args(args[1:])
         with deps.uow() as u:
             c = services.record_closure(u, deps.org, person, args[0], now, team=team, on=on)
         return cards.text_card(closed_text(c, deps.org, plain_command))

@@ -182,6 +182,17 @@ class TeamsDriver:
         value: dict[str, Any] = body["value"]
         return value
 
+    def search(self, person: str, dataset: str, typed: str, *, skip: int = 0, top: int = 15
+               ) -> list[dict[str, Any]]:
+        """The person types into a ChoiceSet whose ``choices.data`` names ``dataset``: the
+        ``application/search`` invoke Teams sends, and the results Baton answers with."""
+        status, body = self.post(self.activity(person, "invoke", name="application/search", value={
+            "queryText": typed, "queryOptions": {"skip": skip, "top": top}, "dataset": dataset}))
+        assert status == 200 and body is not None, (status, body)
+        assert body.get("type") == "application/vnd.microsoft.search.searchResponse", body
+        results: list[dict[str, Any]] = body["value"]["results"]
+        return results
+
     def chat(self, person: str) -> list[dict[str, Any]]:
         """What Baton sent to the person's 1:1 chat, oldest first (latest version of each)."""
         chat = self.connector.chat_of(self.members[person].id)

@@ -95,6 +95,10 @@ class Fault:
     path: str = "/activities"
 
 
+# Teams refuses a message over about 28 KB (413 MessageSizeTooBig): see handlers/teams/fit.py
+MESSAGE_MAX = 28 * 1024
+
+
 class BotConnectorStandIn:
     """An in-process fake of the Bot Connector service, its token endpoint and OpenID metadata."""
 
@@ -334,6 +338,8 @@ class BotConnectorStandIn:
         limited = self._limited(verb, path)
         if limited:
             return limited
+        if verb in ("POST", "PUT") and "/activities" in path and len(body) > MESSAGE_MAX:
+            return 413, {"error": {"code": "MessageSizeTooBig", "message": "Message size too large"}}, {}
         data: Any = json.loads(body) if body else {}
         parts = path.split("/")[3:]  # after /v3/conversations
         if not parts or parts == [""]:

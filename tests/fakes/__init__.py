@@ -46,6 +46,10 @@ class FakeTransfers:
     def lock(self, transfer_id: int) -> None:
         """One thread: nothing to wait for."""
 
+    def get_many(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Transfer]:
+        """Many transfers by id (those that exist)."""
+        return {i: t for i in ids if (t := self.get(i)) is not None}
+
     def get(self, transfer_id: int) -> Transfer | None:
         """A copy of one transfer."""
         t = self.rows.get(transfer_id)

@@ -115,9 +115,11 @@ def test_doctor_checks_the_token_for_the_manifest_scopes(manifest: dict[str, Any
 
 
 def test_settings_use_http_with_interactivity(manifest: dict[str, Any]) -> None:
-    """HTTP mode (no Socket Mode), interactivity on, no org deploy or token rotation."""
+    """HTTP mode (no Socket Mode), interactivity on (its select menus' options loaded from the same
+    URL, for the Receiving team's type-ahead), no org deploy or token rotation."""
     settings = manifest["settings"]
-    assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL,
+                                         "message_menu_options_url": EVENTS_URL}
     assert settings["socket_mode_enabled"] is False
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
