@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot import access, actions, notices, views
+from bot import access, actions, notices, pickers, views
 from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
@@ -737,7 +737,11 @@ def form_for(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str
     pack = org.pack_for(t.holding_team)
     actor = actor_for(uow, org, t, user, local_date(now))
     actions.check(a, t, actor, pack)
-    return views.form(a, t, pack, actor, cal=calendar(org), now=now)
+    form = views.form(a, t, pack, actor, cal=calendar(org), now=now)
+    workers = pickers.worker_choices(org, t.receiving_team)  # a worker picker offers its team only
+    person = actions.FieldKind.person
+    return replace(form, inputs=tuple(replace(fi, options=workers) if fi.field.kind == person else fi
+                                      for fi in form.inputs))
 
 
 def card_for(uow: UnitOfWork, org: Org, t: Transfer, viewer: str | None, now: datetime, *,

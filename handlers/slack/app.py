@@ -506,6 +506,8 @@ def _value(values: dict[str, Any], block: str) -> Any:
             return el.get("selected_user")
         if kind == "multi_users_select":
             return list(el.get("selected_users") or [])
+        if kind == "multi_static_select":
+            return [o["value"] for o in el.get("selected_options") or []]
         if kind == "datepicker":
             return el.get("selected_date")
         if kind == "checkboxes":
@@ -518,7 +520,8 @@ def _date(value: str | None) -> date | None:
 
 
 def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: bool) -> services.RaiseRequest:
-    checklist = [tuple(v.split(":", 1)) for v in _value(values, ids.CHECKLIST) or []]
+    checklist = [tuple(v.split(":", 1)) for block in values  # the common items and each kind's own
+                 if block.split("__", 1)[0] == ids.CHECKLIST for v in _value(values, block) or []]
     return services.RaiseRequest(
         case_ref=_value(values, ids.CASE_REF) or "",
         receiving_team=_value(values, ids.RECEIVING_TEAM) or "",

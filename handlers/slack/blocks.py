@@ -29,18 +29,19 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
-    UserMultiSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot import actions, views
+from bot import actions, pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.clocks import AMBER_WITHIN, rag
 from bot.domain import MAX_TEXT, STATE_LABELS, UK_TIME, State, TimelineEvent, Transfer
 from bot.org import Org
+from bot.pickers import trim
 from bot.policy import Choice, PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
@@ -110,7 +111,7 @@ def mention(user: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return trim(text, limit)  # at a word, with an ellipsis: never mid-word
 
 
 def _day(d: date | None) -> str:
@@ -214,6 +215,18 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
         _select(ids.RECEIVING_TEAM, "Receiving team", teams, placeholder="Choose a team"),
         _select(ids.KIND, "Kind of transfer", _choices(pack.kinds)),
     ]
+    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
+    if note:
+        blocks.insert(0, SectionBlock(text=_md(f":warning: {escape(note)}")))
+    blocks += _raise_checklist(pack, heads_up=heads_up, may_sign_off=may_sign_off)  # required first
+    if override is not None and not heads_up:
+        blocks.append(_text_input(
+            ids.URGENT_REASON, _clip(f"If not signed off: why waiting {override.override_when}"
+                                     if may_sign_off else f"Why waiting {override.override_when}", 150),
+            multiline=True, optional=may_sign_off,
+            hint=f"The request goes now, its clocks running, and the "
+                 f"{pack.level_label(override.override_by or '')} is asked to agree; the receiving "
+                 "team decides once they agree or the checklist is signed off. " + NO_NAMES))
     if pack.transfer_points:
         blocks += [
             _select(ids.TRANSFER_POINT, "Transfer point", _choices(pack.transfer_points),
@@ -238,47 +251,60 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
                                       max_length=f.max_length))
     blocks.append(_text_input(ids.FUNDING, "Funding arrangements", multiline=True, optional=True,
                               hint=NO_NAMES))
-    blocks += [
-        InputBlock(block_id=ids.RESTRICTED, label="Restricted case", optional=True,
-                   hint="Only the people named on it see it: no channel posts; messages carry the "
-                        "case reference and the action only.",
-                   element=CheckboxesElement(action_id=ids.RESTRICTED, options=[
-                       _option("restricted", "Restrict this transfer to the people named on it")])),
-        InputBlock(block_id=ids.EXCLUDED, label="People who must never see it", optional=True,
-                   hint="They are never told of it and cannot look it up (the transfer is restricted).",
-                   element=UserMultiSelectElement(action_id=ids.EXCLUDED, placeholder="Choose people")),
-    ]
-    items = [
-        _option(f"{cl.id}:{it.id}", it.label)
-        for cl in pack.gating("request") for it in cl.items
-    ]
-    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
-    if note:
-        blocks.insert(0, SectionBlock(text=_md(f":warning: {escape(note)}")))
-    if items and may_sign_off:
-        labels = "; ".join(cl.label for cl in pack.gating("request"))
+    blocks.append(InputBlock(
+        block_id=ids.RESTRICTED, label="Restricted case", optional=True,
+        hint="Only the people named on it see it: no channel posts; messages carry the "
+             "case reference and the action only.",
+        element=CheckboxesElement(action_id=ids.RESTRICTED, options=[
+            _option("restricted", "Restrict this transfer to the people named on it")])))
+    people = [_option(c.id, c.label, c.hint) for c in pickers.excludable(org, holding_team)]
+    if people:  # only those who could otherwise see a transfer from this team
         blocks.append(InputBlock(
-            block_id=ids.CHECKLIST, label=_clip(labels, 2000),
-            # Required where nothing else lets the request go; optional only beside the reason
-            # the pack accepts instead (S2's Group Manager agreement).
-            optional=override is not None and not heads_up,
-            hint=("Every item must be signed off before the transfer can be requested"
-                  + (", unless you give the reason below." if override is not None else ".")),
-            element=CheckboxesElement(action_id=ids.CHECKLIST, options=items[:_CHECKBOX_MAX]),
-        ))
-    if override is not None and not heads_up:
-        blocks.append(_text_input(
-            ids.URGENT_REASON, (f"If not signed off: why waiting {override.override_when}"
-                                if may_sign_off else f"Why waiting {override.override_when}")[:150],
-            multiline=True, optional=may_sign_off,
-            hint=f"The request goes now, its clocks running, and the "
-                 f"{pack.level_label(override.override_by or '')} is asked to agree; the receiving "
-                 "team decides once they agree or the checklist is signed off. " + NO_NAMES))
+            block_id=ids.EXCLUDED, label="People who must never see it", optional=True,
+            hint="They are never told of it and cannot look it up (the transfer is restricted).",
+            element=StaticMultiSelectElement(action_id=ids.EXCLUDED, placeholder="Choose people",
+                                             options=people[:_SELECT_MAX])))
     if heads_up:
         return _modal(ids.HEADSUP_VIEW, "Early heads up", blocks, submit="Send heads up",
                       private_metadata=holding_team)
     return _modal(ids.RAISE_VIEW, "Raise a transfer", blocks, submit="Raise",
                   private_metadata=holding_team)
+
+
+def _raise_checklist(pack: PolicyPack, *, heads_up: bool, may_sign_off: bool) -> list[Block]:
+    """The checklist that gates the request: the items every transfer needs first (required
+    where nothing else lets the request go), then each kind's own items in a group named for
+    that kind, asked only of a transfer of that kind."""
+    gating = pack.gating("request")
+    if not gating or not may_sign_off:
+        return []
+    override = next((cl for cl in gating if cl.override_by), None)
+    common: list[Option] = []
+    by_kinds: dict[tuple[str, ...], list[Option]] = {}
+    for cl in gating:
+        for it in cl.items:
+            kinds = it.kinds or cl.kinds
+            option = _option(f"{cl.id}:{it.id}", it.label)
+            (by_kinds.setdefault(tuple(kinds), []) if kinds else common).append(option)
+    out: list[Block] = []
+    if common:
+        out.append(InputBlock(
+            block_id=ids.CHECKLIST, label=_clip("; ".join(cl.label for cl in gating), 2000),
+            # Required where nothing else lets the request go; optional only beside the reason
+            # the pack accepts instead (S2's Group Manager agreement).
+            optional=override is not None and not heads_up,
+            hint=("Every item must be signed off before the transfer can be requested"
+                  + (", unless you give the reason below." if override is not None else ".")),
+            element=CheckboxesElement(action_id=ids.CHECKLIST, options=common[:_CHECKBOX_MAX])))
+    for n, (kinds, options) in enumerate(by_kinds.items(), start=1):
+        names = " or ".join(pack.kind_label(k) for k in kinds)
+        out.append(InputBlock(
+            block_id=chunk_id(ids.CHECKLIST, n),
+            label=_clip(f"Only when the kind of transfer is: {names}", 2000),
+            optional=True, hint="Sign these off for that kind of transfer only; leave them for any other.",
+            element=CheckboxesElement(action_id=chunk_id(ids.CHECKLIST, n),
+                                      options=options[:_CHECKBOX_MAX])))
+    return out
 
 
 def rich(parts: views.Rich) -> str:
@@ -361,17 +387,37 @@ def _input(fi: views.FormInput) -> list[Block]:
                            element=DatePickerElement(action_id=f.name, placeholder="Choose a date",
                                                      initial_date=fi.initial.isoformat()
                                                      if fi.initial else None))]
+    if f.kind == FieldKind.person and fi.options:  # only the people who can be chosen
+        return [_select(f.name, f.label, _choices(fi.options), optional=not f.required, hint=hint,
+                        placeholder="Choose a person")]
     if f.kind == FieldKind.person:
         return [InputBlock(block_id=f.name, label=f.label, optional=not f.required, hint=hint,
                            element=UserSelectElement(action_id=f.name, placeholder="Choose a person"))]
     if f.kind in (FieldKind.choice, FieldKind.yes_no):
         return [_select(f.name, f.label, _choices(fi.options), optional=not f.required, hint=hint)]
-    options = _choices(fi.options)
-    return [InputBlock(block_id=chunk_id(f.name, i // _CHECKBOX_MAX), label=_clip(f.label, 2000),
-                       optional=not f.required or i > 0, hint=hint,
-                       element=CheckboxesElement(action_id=chunk_id(f.name, i // _CHECKBOX_MAX),
-                                                 options=options[i:i + _CHECKBOX_MAX]))
-            for i in range(0, len(options), _CHECKBOX_MAX)]
+    return _checkbox_groups(f.name, f.label, fi.options, required=f.required, hint=hint)
+
+
+def _checkbox_groups(name: str, label: str, options: tuple[Choice, ...], *, required: bool,
+                     hint: str | None) -> list[Block]:
+    """Checkboxes in one group per title their options carry (a checklist's items under its
+    title, each item labelled alone), at most 10 a group; a field split over several groups
+    is optional in each, the form saying at least one box must be ticked."""
+    titled: dict[str, list[Choice]] = {}
+    for o in options:
+        titled.setdefault(o.hint, []).append(o)
+    groups = [(f"{label}: {title}" if title else label, chunk[i:i + _CHECKBOX_MAX])
+              for title, chunk in titled.items() for i in range(0, len(chunk), _CHECKBOX_MAX)]
+    if len(groups) == 1:
+        groups = [(label, groups[0][1])]
+        hint = hint or (_clip(next(iter(titled)), 150) or None)
+    elif required:
+        hint = "Tick at least one item, in any of the lists."
+    return [InputBlock(block_id=chunk_id(name, n), label=_clip(title, 2000),
+                       optional=not required or len(groups) > 1, hint=hint,
+                       element=CheckboxesElement(action_id=chunk_id(name, n),
+                                                 options=[_option(o.id, o.label) for o in group]))
+            for n, (title, group) in enumerate(groups)]
 
 
 def form_modal(form: views.Form) -> View:

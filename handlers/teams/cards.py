@@ -35,10 +35,12 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards.core import CardElement
 
-from bot import views
+from bot import pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.org import Org
+from bot.pickers import trim
+from bot.policy import Choice as ChoiceOption
 from bot.policy import PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
@@ -195,15 +197,21 @@ def _input(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) 
     common: dict[str, Any] = {"id": f.name, "label": label, "is_required": f.required,
                               "error_message": errors.get(f.name)}
     el: CardElement
+    if f.kind == FieldKind.items and len({o.hint for o in fi.options}) > 1:
+        return _item_groups(fi, errors, values)
     if f.kind == FieldKind.date:
         el = DateInput(value=str(previous) if previous else None, **common)
     elif f.kind in (FieldKind.choice, FieldKind.items, FieldKind.yes_no):
-        choices = [Choice(title=o.label[:75], value=o.id) for o in fi.options] or [
+        choices = [Choice(title=o.label, value=o.id) for o in fi.options] or [
             Choice(title="Yes", value="yes"), Choice(title="No", value="no")]
         multi = f.kind == FieldKind.items
         chosen = ",".join(previous) if isinstance(previous, list | tuple) else previous
         el = ChoiceSetInput(choices=choices, is_multi_select=multi, style="expanded" if multi else "compact",
-                            value=str(chosen) if chosen else None, **common)
+                            value=str(chosen) if chosen else None, wrap=True, **common)
+    elif f.kind == FieldKind.person and fi.options:  # only the people who can be chosen
+        el = ChoiceSetInput(choices=[Choice(title=_person_title(o), value=o.id) for o in fi.options],
+                            style="compact", value=previous or None, placeholder="Choose a person",
+                            wrap=True, **common)
     elif f.kind == FieldKind.person:
         el = ChoiceSetInput(choices=[], choices_data=QueryData(dataset=PEOPLE), value=previous or None,
                             placeholder="Choose a person", **common)
@@ -212,6 +220,29 @@ def _input(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) 
                        value=str(previous) if previous else None,
                        placeholder=(f.hint or NO_NAMES)[:100], **common)
     return [el, *_error(errors, f.name)]
+
+
+def _person_title(o: ChoiceOption) -> str:
+    return f"{o.label} ({o.hint})" if o.hint else o.label
+
+
+def _item_groups(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) -> list[CardElement]:
+    """A checklist field over several checklists: one set of boxes per checklist, under its
+    title, each item labelled alone (ids ``items``, ``items__1`` ...; the submission joins them)."""
+    f = fi.field
+    titled: dict[str, list[ChoiceOption]] = {}
+    for o in fi.options:
+        titled.setdefault(o.hint, []).append(o)
+    out: list[CardElement] = [_text(escape(f.label) + ": tick at least one item, in any of the lists.",
+                                    weight="Bolder")]
+    for n, (title, options) in enumerate(titled.items()):
+        name = f.name if n == 0 else f"{f.name}__{n}"
+        previous = values.get(name)
+        chosen = ",".join(previous) if isinstance(previous, list | tuple) else previous
+        out.append(ChoiceSetInput(id=name, label=title or f.label, is_multi_select=True, style="expanded",
+                                  choices=[Choice(title=o.label, value=o.id) for o in options], wrap=True,
+                                  value=str(chosen) if chosen else None))
+    return [*out, *_error(errors, f.name)]
 
 
 def form_card(form: views.Form, org: Org | None = None, *, token: str, errors: dict[str, str] | None = None,
@@ -248,26 +279,48 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
         return ",".join(got) if isinstance(got, list) else (str(got) if got else None)
 
     def choice(name: str, label: str, options: list[tuple[str, str]], *, required: bool = True,
-               multi: bool = False) -> list[CardElement]:
+               multi: bool = False, compact: bool = False) -> list[CardElement]:
         return [ChoiceSetInput(id=name, label=label + ("" if required else " (optional)"),
-                               choices=[Choice(title=t[:75], value=i) for i, t in options],
-                               is_multi_select=multi, style="expanded" if multi else "compact",
+                               choices=[Choice(title=t, value=i) for i, t in options], wrap=True,
+                               is_multi_select=multi,
+                               style="expanded" if multi and not compact else "compact",
                                is_required=required, value=v(name), error_message=errors.get(name)),
                 *_error(errors, name)]
 
-    teams = [(t.id, f"{t.name} ({t.id})") for t in org.teams
+    teams = [(t.id, t.name) for t in org.teams
              if t.id != holding_team and org.may_transfer(holding_team, t.id)]
     body: list[CardElement] = [
         _text("Early heads up" if heads_up else "Raise a transfer", weight="Bolder", size="Medium"),
         _text(f"From **{escape(org.team(holding_team).name)}** under the {escape(pack.title)} policy. "
               + escape(NO_NAMES), is_subtle=True),
         TextInput(id="case_ref", label="Case reference", is_required=True, max_length=32, value=v("case_ref"),
-                  placeholder=(pack.case_ref_hint or "Case reference, no spaces")[:100],
+                  placeholder=trim(pack.case_ref_hint or "Case reference, no spaces", 100),
                   error_message=errors.get("case_ref")),
         *_error(errors, "case_ref"),
         *choice("receiving_team", "Receiving team", teams),
         *choice("kind", "Kind of transfer", [(k.id, k.label) for k in pack.kinds]),
     ]
+    gating = pack.gating("request")
+    override = next((cl for cl in gating if cl.override_by), None)
+    common = [(f"{cl.id}:{it.id}", it.label) for cl in gating for it in cl.items
+              if not (it.kinds or cl.kinds)]
+    by_kinds: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for cl in gating:
+        for it in cl.items:
+            if it.kinds or cl.kinds:
+                by_kinds.setdefault(tuple(it.kinds or cl.kinds), []).append((f"{cl.id}:{it.id}", it.label))
+    if common:  # required items first: the sign-off every transfer needs
+        body += choice("checklist", "; ".join(cl.label for cl in gating), common,
+                       required=False, multi=True)
+    for n, (kinds, items) in enumerate(by_kinds.items(), start=1):
+        names = " or ".join(pack.kind_label(k) for k in kinds)
+        body += choice(f"checklist__{n}", f"Only when the kind of transfer is: {names}", items,
+                       required=False, multi=True)
+    if override is not None and not heads_up:
+        body += [TextInput(id="urgent_reason", is_multiline=True, value=v("urgent_reason"),
+                           label=trim(f"If not signed off: why waiting {override.override_when}", 139)
+                           + " (optional)"),
+                 *_error(errors, "urgent_reason")]
     if pack.transfer_points:
         body += choice("transfer_point", "Transfer point", [(p.id, p.label) for p in pack.transfer_points],
                        required=False)
@@ -278,18 +331,13 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                        required=False, multi=True)
     body += [TextInput(id="funding_note", label="Funding arrangements (optional)", is_multiline=True,
                        value=v("funding_note"), placeholder=NO_NAMES[:100]), *_error(errors, "funding_note")]
-    items = [(f"{cl.id}:{it.id}", it.label) for cl in pack.gating("request") for it in cl.items]
-    if items:
-        body += choice("checklist", "; ".join(cl.label for cl in pack.gating("request"))[:200], items,
-                       required=False, multi=True)
-    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
-    if override is not None and not heads_up:
-        body += [TextInput(id="urgent_reason", is_multiline=True, value=v("urgent_reason"),
-                           label=f"If not signed off: why waiting {override.override_when} (optional)"[:150]),
-                 *_error(errors, "urgent_reason")]
     body += choice("restricted", "Restricted case",
                    [("restricted", "Restrict this transfer to the people named on it")], required=False,
                    multi=True)
+    people = [(c.id, _person_title(c)) for c in pickers.excludable(org, holding_team)]
+    if people:  # only those who could otherwise see a transfer from this team
+        body += choice("excluded", "People who must never see it", people, required=False, multi=True,
+                       compact=True)
     verb = HEADSUP if heads_up else RAISE
     return _card(body, actions=[ExecuteAction(title="Send heads up" if heads_up else "Raise",
                                               verb=f"{verb}:{holding_team}", data={"token": token},

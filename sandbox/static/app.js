@@ -401,6 +401,12 @@
         }
         return select;
       }
+      case "multi_static_select": {
+        const chosen = new Set((e.initial_options || []).map((o) => o.value));
+        const select = el("select", { ...common, multiple: true, size: 4 });
+        for (const o of e.options || []) select.append(option(o, chosen.has(o.value)));
+        return select;
+      }
       case "multi_users_select": {
         const chosen = new Set(e.initial_users || []);
         const select = el("select", { ...common, multiple: true, size: 4 });
@@ -536,6 +542,11 @@
         return { type, selected_user: input.value || null };
       case "multi_users_select":
         return { type, selected_users: [...input.selectedOptions].map((o) => o.value) };
+      case "multi_static_select":
+        return { type, selected_options: [...input.selectedOptions].map((c) => {
+          const o = find(c.value);
+          return { text: o.text, value: o.value };
+        }) };
       case "datepicker":
         return { type, selected_date: input.value || null };
       case "checkboxes":
