@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import access, actions, freetext, services
+from bot import access, actions, freetext, guide, services
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.errors import CommitUncertain
 from bot.liveorg import LiveOrg
@@ -614,4 +614,6 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
     except DomainError as exc:  # it may quote what the person typed: escaped like all user text
         return {"text": blocks.escape(str(exc))}
     prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "
-    return {"text": prefix + "Here is what /transfer can do.", "blocks": blocks.help_blocks()}
+    more = sub == "help" and bool(args) and args[0].lower() in ("more", "all")
+    return {"text": prefix + "Here is what /transfer can do.",
+            "blocks": blocks.help_blocks(guide.for_reader(deps.org, user), more=more)}

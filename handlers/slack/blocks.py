@@ -35,7 +35,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import actions, pickers, views
+from bot import actions, guide, pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.clocks import AMBER_WITHIN, rag
@@ -524,31 +524,31 @@ def timeline_blocks(t: Transfer, org: Org | None = None) -> list[dict[str, Any]]
     return _dicts(blocks)
 
 
-def help_blocks() -> list[dict[str, Any]]:
-    """What /transfer can do: the lookups, then every action of the catalogue and who may take it."""
-    lines = [
-        "`/transfer new`: raise a transfer request",
-        "`/transfer headsup`: give an early heads up (policies that have one)",
-        "`/transfer list [mine|team|overdue]`: transfers you are on, your teams', or overdue ones",
-        "`/transfer status CASE`: where a transfer stands, its next deadline and what you can do",
-        "`/transfer history CASE`: who did what, and when",
-        "`/transfer cover @user until YYYY-MM-DD`: a colleague covers your transfers while you are away",
-        "`/transfer agenda`: cases ready for the transfer meeting, with their checklists",
-        "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
-        "`/transfer closed CASE [YYYY-MM-DD] [team]`: managers record that a case closed "
-        "(re-referral windows run from it)",
-        "`/transfer export [FROM] [TO]`: report readers get a CSV of the period in their DM",
-        "`/transfer help`: this list",
-    ]
-    steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"
-             for a in actions.CATALOGUE]
-    return _dicts([
-        HeaderBlock(text="Baton: /transfer"),
-        SectionBlock(text=_md("\n".join(lines))),
-        SectionBlock(text=_md("*Every step of a transfer* (the same form as its button):\n"
-                              + "\n".join(steps))),
-        ContextBlock(elements=[_md(NO_NAMES + " Baton shows case references, teams and dates only.")]),
-    ])
+def _help_lines(entries: Iterable[guide.Entry]) -> str:
+    return "\n".join(f"`/transfer {e.typed('slack')}`: {escape(e.words)}" for e in entries)  # our own words
+
+
+def help_blocks(h: guide.Help | None = None, *, more: bool = False) -> list[dict[str, Any]]:
+    """What /transfer can do for its reader: their own commands and their policy's steps for
+    their role first, then a pointer to ``/transfer help more`` (``more``: the rest); without a
+    reader (someone Baton does not know), the general commands."""
+    if h is None:
+        lines = [e for e in guide.EVERY if e not in (guide.AGENDA, guide.CLOSED, guide.EXPORT)]
+        out: list[Block] = [HeaderBlock(text="Baton: /transfer"), SectionBlock(text=_md(_help_lines(lines)))]
+    elif more:
+        out = [HeaderBlock(text="Baton: more of /transfer"),
+               ContextBlock(elements=[_md("Commands and steps for other roles and policies, and who "
+                                          "may use them.")])]
+        entries = list(h.more)
+        out += [SectionBlock(text=_md(_help_lines(entries[i:i + 15]))) for i in range(0, len(entries), 15)]
+    else:
+        out = [HeaderBlock(text="Baton: /transfer"),
+               ContextBlock(elements=[_md(f"For you: {escape(h.reader)}.")]),
+               SectionBlock(text=_md(_help_lines(h.yours))),
+               ContextBlock(elements=[_md("More: `/transfer help more` lists the commands and steps of "
+                                          "other roles and policies.")])]
+    out.append(ContextBlock(elements=[_md(NO_NAMES + " Baton shows case references, teams and dates only.")]))
+    return _dicts(out)
 
 
 def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *,

@@ -33,7 +33,7 @@ from microsoft_teams.api.activities import ActivityTypeAdapter
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import ValidationError
 
-from bot import actions, freetext, services, views
+from bot import actions, freetext, guide, services, views
 from bot.domain import DomainError, FormErrors, local_date
 from bot.liveorg import LiveOrg
 from bot.org import Org, UnknownTeam
@@ -333,7 +333,7 @@ class TeamsApp:
         except DomainError as exc:
             return cards.text_card(str(exc))
         prefix = "" if sub == "help" else f"I don't know '{sub[:40]}'."
-        return cards.help_card(prefix)
+        return cards.help_card(prefix, guide.for_reader(deps.org, person))
 
     def lookup(self, person: str, sub: str, args: list[str], now: datetime) -> AdaptiveCard:
         """``transfer lastteam|closed|cover|agenda``, answered as Slack's /transfer answers them."""

@@ -28,6 +28,7 @@ from microsoft_teams.cards import (
     MentionedEntity,
     QueryData,
     RefreshDefinition,
+    ShowCardAction,
     SubmitAction,
     TeamsCardProperties,
     TextBlock,
@@ -35,7 +36,7 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards.core import CardElement
 
-from bot import pickers, views
+from bot import guide, pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.org import Org
@@ -437,12 +438,26 @@ def weekly_card(summary: Summary, chart_png: bytes | None = None) -> AdaptiveCar
     return _card(body, fallback=f"Transfers: {s.opened} opened, {s.resolved} resolved, {s.breached} breached")
 
 
-HELP = ("transfer new: raise a transfer\ntransfer headsup: an early heads up (where the policy has one)\n"
-        "transfer status X123456: where a case stands\ntransfer history X123456: what happened\n"
-        "transfer list [mine|team|overdue]: transfers\ntransfer ACTION X123456: open an action's form "
-        "(accept, decline, complete ...)\ntransfer help: this list")
+def _help_lines(entries: Iterable[guide.Entry]) -> list[CardElement]:
+    return [_text(f"**transfer {escape(e.typed('teams'))}**: {escape(e.words)}") for e in entries]
 
 
-def help_card(prefix: str = "") -> AdaptiveCard:
-    """What typed commands Baton understands in the 1:1 chat."""
-    return text_card((prefix + "\n" if prefix else "") + HELP, title="Baton on Teams")
+def help_card(prefix: str = "", h: guide.Help | None = None) -> AdaptiveCard:
+    """What typed commands Baton understands in the 1:1 chat, as Slack's /transfer help says it:
+    the reader's own commands and their policy's steps for their role first, the rest behind
+    "More" (a card that opens in place); without a reader, the general commands."""
+    body: list[CardElement] = [_text("Baton on Teams", weight="Bolder", size="Medium")]
+    if prefix:
+        body.append(_text(escape(prefix)))
+    if h is None:
+        body += _help_lines(e for e in guide.EVERY if e not in (guide.AGENDA, guide.CLOSED, guide.EXPORT))
+        return _card(body, fallback="Baton on Teams: help")
+    body.append(_text(f"For you: {escape(h.reader)}.", is_subtle=True))
+    body += _help_lines(h.yours)
+    body.append(_text(escape(NO_NAMES), is_subtle=True, size="Small"))
+    more = AdaptiveCard(version="1.5", body=[
+        _text("Commands and steps for other roles and policies, and who may use them.", is_subtle=True),
+        *_help_lines(h.more)])
+    card = _card(body, fallback="Baton on Teams: help")
+    card.actions = [ShowCardAction(title="More", card=more)]
+    return card

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot import actions, views
+from bot import actions, guide, views
 from bot.calendar import calendar_for
 from bot.clocks import Deadline
 from bot.domain import Transfer, new_transfer
@@ -279,20 +279,27 @@ def test_timeline_blocks_stay_within_fifty_blocks() -> None:
     assert len(bs) == 50 and "earlier events not shown" in _text(bs)
 
 
-def test_help_blocks_list_every_catalogue_action_and_who_may_take_it() -> None:
-    """Help names every action of the catalogue as a subcommand, with the people who may take it."""
-    text = _text(blocks.help_blocks())
+def test_help_lists_every_catalogue_action_between_the_readers_own_and_more(org: Org) -> None:
+    """Help names every action of the catalogue as a subcommand: the reader's own steps first,
+    every other one under /transfer help more with the people who may take it."""
+    h = guide.for_reader(org, "U0NPP1")
+    text = _text(blocks.help_blocks(h)) + _text(blocks.help_blocks(h, more=True))
     for a in actions.CATALOGUE:
         assert f"/transfer {a.name.replace('_', '-')} CASE" in text, a.name
-        assert blocks.escape(actions.who_can(a)) in text, a.name
+    more = _text(blocks.help_blocks(h, more=True))
+    assert blocks.escape(actions.who_can(actions.action("decide"))) in more
 
 
-def test_help_blocks_list_every_subcommand() -> None:
-    """Help names new, headsup, list, status, history, cover and help."""
-    text = _text(blocks.help_blocks())
-    for sub in ("new", "headsup", "list [mine|team|overdue]", "status CASE", "history CASE",
-                "cover @user until YYYY-MM-DD", "help"):
-        assert f"/transfer {sub}" in text
+def test_help_blocks_list_every_subcommand(org: Org) -> None:
+    """Help names new, list, status, history, cover and help to a practitioner; agenda, closed,
+    lastteam and export are under more for them."""
+    h = guide.for_reader(org, "U0NPP1")
+    mine, more = _text(blocks.help_blocks(h)), _text(blocks.help_blocks(h, more=True))
+    for sub in ("new", "list [mine|team|overdue]", "status CASE", "history CASE",
+                "cover @user until YYYY-MM-DD", "home", "help"):
+        assert f"/transfer {sub}" in mine
+    for sub in ("headsup", "agenda", "lastteam CASE", "closed CASE", "export"):
+        assert f"/transfer {sub}" in more and f"/transfer {sub}" not in mine
 
 
 def _waiting(i: int) -> tuple[TransferSummary, tuple[views.Button, ...]]:
