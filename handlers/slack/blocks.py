@@ -35,7 +35,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import actions, guide, pickers, views
+from bot import actions, guide, home, pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.clocks import AMBER_WITHIN, rag
@@ -570,28 +570,20 @@ def home_view(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
               holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
               cal: WorkingCalendar, escalated: list[TransferSummary] | None = None,
               org: Org | None = None) -> View:
-    """The App Home tab: what waits on the user (with the buttons they may press), what is
-    overdue, every inbound and outbound transfer of their teams with working days left, and
-    for an escalation contact the transfers that reached their level."""
-    waiting_ids = {r.id for r, _ in waiting}
-    inbound = [r for r in receiving if r.id not in waiting_ids]
-    overdue = [r for r in [*receiving, *holding, *(escalated or [])]
-               if r.due_on is not None and r.due_on < today and r.closed_at is None]
-    overdue = list({r.id: r for r in overdue}.values())
+    """The App Home tab (the Teams home card's sections, in its order): what waits on the user
+    (with the buttons they may press), what is overdue, what reached their level, their teams'
+    inbound and outbound transfers with working days left; empty sections left out."""
     blocks: list[Block] = [HeaderBlock(text="Your case transfers")]
-    sections: list[tuple[str, list[TransferSummary], dict[int, tuple[views.Button, ...]] | None, int]] = [
-        (f"*Waiting on you* ({len(waiting)})", [r for r, _ in waiting],
-         {r.id: b for r, b in waiting}, 12),
-        (f"*Overdue* ({len(overdue)})", overdue, None, 10),
-        (f"*Inbound* ({len(inbound)})", inbound, None, 10),
-        (f"*Outbound* ({len(holding)})", holding, None, 10),
-    ]
-    if escalated:
-        sections.insert(2, (f"*Reached your level* ({len(escalated)})", escalated, None, 10))
-    for title, rows, buttons, cap in sections:
-        blocks.append(SectionBlock(text=_md(title)))
-        blocks.extend(_home_rows(rows, today, cal, buttons=buttons, cap=cap, org=org))
+    shown = home.sections(waiting=waiting, holding=holding, receiving=receiving, today=today,
+                          escalated=escalated or ())
+    for s in shown:
+        blocks.append(SectionBlock(text=_md(f"*{s.title}*")))
+        blocks.extend(_home_rows(list(s.rows), today, cal, buttons=s.buttons, cap=s.cap, org=org))
         blocks.append(DividerBlock())
+    if not shown:
+        blocks += [SectionBlock(text=_md(home.NOTHING)), DividerBlock()]
+    blocks.append(SectionBlock(text=_md("*Start*\n" + " · ".join(
+        f"`/transfer {usage}`: {words}" for usage, words in home.START))))
     blocks.append(ContextBlock(elements=[_md(
         f"{RAG_EMOJI['red']} overdue · {RAG_EMOJI['amber']} due within {AMBER_WITHIN} working days"
         f" · {RAG_EMOJI['green']} on track")]))

@@ -383,7 +383,7 @@ class TeamsApp:
             lists = services.home(u, self.deps.org, person, now)
         return cards.home_card(waiting=lists.waiting, holding=lists.outbound,
                                receiving=lists.inbound, today=local_date(now), org=self.deps.org,
-                               cal=services.calendar(self.deps.org))
+                               cal=services.calendar(self.deps.org), escalated=lists.escalated)
 
     def _card(self, card: views.Card, person: str | None) -> AdaptiveCard:
         return cards.transfer_card(card, self.deps.org, refresh_users=self.deps.chat.refresh_users(person))

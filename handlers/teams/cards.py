@@ -36,7 +36,7 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards.core import CardElement
 
-from bot import guide, pickers, views
+from bot import guide, home, pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.org import Org
@@ -372,29 +372,28 @@ def list_card(rows: list[TransferSummary], *, title: str, today: date, org: Org 
 
 def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
               holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
-              org: Org | None = None, cal: WorkingCalendar | None = None) -> AdaptiveCard:
-    """The home card, the App Home's four sections: what waits on this person (with the buttons
-    they may press), what is overdue, and their teams' inbound and outbound transfers."""
-    waiting_ids = {r.id for r, _ in waiting}
-    inbound = [r for r in receiving if r.id not in waiting_ids]
-    overdue = [r for r in [*receiving, *holding] if r.due_on is not None and r.due_on < today]
-    body: list[CardElement] = [_text("Baton: case transfers", weight="Bolder", size="Large")]
-    body.append(_text(f"Waiting for you ({len(waiting)})", weight="Bolder", separator=True))
-    for r, buttons in waiting[:12]:
-        parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
-        if buttons:
-            parts.append(ActionSet(actions=[button(b) for b in buttons[:5]]))
-        body.append(Container(items=parts))
-    body += [] if waiting else [_text("None.", is_subtle=True)]
-    for title, rows in ((f"Overdue ({len(overdue)})", overdue), (f"Inbound ({len(inbound)})", inbound),
-                        (f"Outbound ({len(holding)})", holding)):
-        body.append(_text(title, weight="Bolder", separator=True))
-        body += ([_text(_summary_line(r, today, org, cal)) for r in rows[:10]]
-                 or [_text("None.", is_subtle=True)])
+              org: Org | None = None, cal: WorkingCalendar | None = None,
+              escalated: list[TransferSummary] | None = None) -> AdaptiveCard:
+    """The home card, the App Home's sections in its order: what waits on this person (with the
+    buttons they may press), what is overdue, what reached their level, their teams' inbound and
+    outbound transfers; empty sections left out."""
+    body: list[CardElement] = [_text("Your case transfers", weight="Bolder", size="Large")]
+    shown = home.sections(waiting=waiting, holding=holding, receiving=receiving, today=today,
+                          escalated=escalated or ())
+    for s in shown:
+        body.append(_text(s.title, weight="Bolder", separator=True))
+        for r in s.rows[:s.cap]:
+            parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
+            if s.buttons.get(r.id):
+                parts.append(ActionSet(actions=[button(b) for b in s.buttons[r.id][:5]]))
+            body.append(Container(items=parts) if len(parts) > 1 else parts[0])
+        if len(s.rows) > s.cap:
+            body.append(_text(f"+{len(s.rows) - s.cap} more", is_subtle=True))
+    if not shown:
+        body.append(_text(home.NOTHING, separator=True))
     body += [_text("Start", weight="Bolder", separator=True),
-             _text("Type **transfer new** to raise a transfer, **transfer status X123456** for where a "
-                   "case stands, **transfer help** for everything.")]
-    return _card(body, fallback="Baton")
+             _text(" · ".join(f"**transfer {escape(usage)}**: {words}" for usage, words in home.START))]
+    return _card(body, fallback="Your case transfers")
 
 
 def history_card(t_case_ref: str, events: list[tuple[str, str | views.Person, str]], *,

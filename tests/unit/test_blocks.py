@@ -318,7 +318,7 @@ def test_home_view_puts_buttons_on_waiting_rows_only() -> None:
     ).to_dict()
     assert view["type"] == "home"
     text = _text(view["blocks"])
-    assert "Waiting on you* (1)" in text and "Inbound* (1)" in text and "Outbound* (1)" in text
+    assert "*Waiting on you (1)*" in text and "*Other inbound (1)*" in text and "*Outbound (1)*" in text
     assert "working days left" in text and ":large_green_circle:" in text
     action_blocks = [b for b in view["blocks"] if b["type"] == "actions"]
     assert [b["block_id"] for b in action_blocks] == [f"{ids.DECISION_ACTIONS}:1:0"]
@@ -343,7 +343,7 @@ def test_home_view_lists_overdue_transfers_in_their_own_section() -> None:
     view = blocks.home_view(waiting=[], holding=[_summary(3, due_on=date(2026, 11, 20))],
                             receiving=[], today=TODAY, cal=CAL).to_dict()
     text = _text(view["blocks"])
-    assert "Overdue* (1)" in text and ":red_circle:" in text
+    assert "*Overdue (1)*" in text and ":red_circle:" in text
 
 
 def test_builders_show_case_refs_and_user_ids_not_names(org: Org) -> None:

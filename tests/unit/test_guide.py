@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from typing import Any
 
-from bot import guide
+from bot import guide, home, services, views
 from bot.org import Org
+from bot.ports import TransferSummary
 from handlers.slack import blocks
 from handlers.teams import cards
 
@@ -61,3 +64,33 @@ def test_teams_help_says_what_slacks_says_with_the_rest_behind_more(org: Org) ->
         assert f"transfer {sub}" in shown + more
     slack = json.dumps(blocks.help_blocks(h), ensure_ascii=False)
     assert [f"/transfer {e.usage}" in slack for e in h.yours] == [True] * len(h.yours)
+
+
+def _row(i: int, **kw: object) -> TransferSummary:
+    base: dict[str, object] = dict(id=i, case_ref=f"X10000{i}", policy="probation", state="requested",
+                                   holding_team="pdu-north", receiving_team="pdu-south", kind="permanent",
+                                   requested_on=date(2026, 11, 20), due_clock="decision",
+                                   due_on=date(2026, 12, 21), closed_at=None)
+    base.update(kw)
+    return TransferSummary(**base)  # type: ignore[arg-type]
+
+
+def test_a_home_whose_inbound_all_waits_on_you_shows_no_empty_inbound(org: Org) -> None:
+    """Three inbound transfers waiting on the manager: "Waiting on you (3)", never "Inbound (0)
+    Nothing here." under them; Slack's App Home and Teams' home card list the same sections in
+    the same order."""
+    rows = [_row(i) for i in (1, 2, 3)]
+    waiting = [(r, (views.Button("accept", "Accept", r.id, "primary"),)) for r in rows]
+    kw: dict[str, Any] = dict(waiting=waiting, holding=[_row(4, holding_team="pdu-south",
+                                                              receiving_team="pdu-north")],
+                              receiving=rows, today=date(2026, 11, 23))
+    slack = json.dumps(blocks.home_view(**kw, cal=services.calendar(org), org=org).to_dict())
+    teams = json.dumps(cards.home_card(**kw, org=org, cal=services.calendar(org)).model_dump(
+        mode="json", exclude_none=True, by_alias=True))
+    for text in (slack, teams):
+        assert "Waiting on you (3)" in text and "Outbound (1)" in text
+        assert "(0)" not in text and "Nothing here" not in text and "Inbound" not in text
+    titles = [s.title for s in home.sections(**kw)]
+    assert titles == ["Waiting on you (3)", "Outbound (1)"]
+    assert [slack.index(t) for t in titles] == sorted(slack.index(t) for t in titles)
+    assert [teams.index(t) for t in titles] == sorted(teams.index(t) for t in titles)
