@@ -694,6 +694,22 @@
     refresh();
   }
 
+  // What the scheduler did when the clock moved, in plain words (never its internal counters).
+  function sweepWords(counts) {
+    const n = (k) => (counts && typeof counts[k] === "number" ? counts[k] : 0);
+    const s = (k, one, many) => `${n(k)} ${n(k) === 1 ? one : many}`;
+    if (!n("steps") && !n("sent") && !n("notifications")) {
+      return n("transfers") ? `Baton checked ${s("transfers", "open transfer", "open transfers")}: nothing fell due.`
+        : "Nothing fell due.";
+    }
+    const parts = [];
+    if (n("steps")) parts.push(`${s("steps", "reminder or deadline", "reminders and deadlines")} fell due`);
+    if (n("escalations")) parts.push(`${s("escalations", "case went", "cases went")} to a senior manager`);
+    const messages = n("sent") || n("notifications");
+    if (messages) parts.push(`${messages} ${messages === 1 ? "message" : "messages"} sent`);
+    return `Baton checked ${s("transfers", "open transfer", "open transfers")}: ${parts.join(", ")}.`;
+  }
+
   async function advance(b) {
     const how = b.dataset.advance;
     const buttons = document.querySelectorAll("[data-advance]");
@@ -701,10 +717,7 @@
     $("#sweep-status").textContent = "Moving the clock…";
     try {
       const answer = await api("/api/clock", { advance: how === "next" ? "next" : Number(how) });
-      const counts = answer.sweep && answer.sweep.counts;
-      const parts = counts ? Object.entries(counts).filter(([, v]) => typeof v === "number" && v > 0)
-        .map(([k, v]) => `${v} ${k.replace(/_/g, " ")}`) : [];
-      $("#sweep-status").textContent = "Swept: " + (parts.length ? parts.join(", ") : "nothing due") + ".";
+      $("#sweep-status").textContent = sweepWords(answer.sweep && answer.sweep.counts);
       if (S.conv === "home") await openHome();
     } catch (err) {
       $("#sweep-status").textContent = "";
