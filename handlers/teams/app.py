@@ -663,7 +663,8 @@ class TeamsApp:
                 return cards.text_card("Saved.")
             return again({"case_ref": _trouble(deps, exc, "raise form")})
         deps.wake()
-        return self.current(person, t.id or 0)
+        return cards.raise_used_card(t.case_ref, views.team_name(deps.org, t.holding_team),
+                                     views.team_name(deps.org, t.receiving_team), heads_up=heads_up)
 
 
 def _tenant_of(data: dict[str, Any]) -> str | None:

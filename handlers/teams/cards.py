@@ -36,7 +36,7 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards.core import CardElement
 
-from bot import guide, home, pickers, views
+from bot import actions, guide, home, pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.org import Org
@@ -259,12 +259,15 @@ def form_card(form: views.Form, org: Org | None = None, *, token: str, errors: d
     for fi in form.inputs:
         body += _input(fi, errors, values)
     data = {"transfer_id": form.transfer_id, "token": token}
+    # a step that ends or refuses a transfer (decline, withdraw) submits in the destructive style
+    step = actions.BY_NAME.get(form.action)
+    style = "destructive" if step is not None and step.style == "danger" else "positive"
     if dialog:  # in a dialog a submit is Action.Submit: Teams sends it as task/submit
-        return _card(body, actions=[SubmitAction(title=form.submit[:40], style="positive",
+        return _card(body, actions=[SubmitAction(title=form.submit[:40], style=style,
                                                  data={**data, "verb": f"submit:{form.action}"})],
                      fallback=form.title)
     return _card(body, actions=[
-        ExecuteAction(title=form.submit[:40], verb=f"submit:{form.action}", data=data, style="positive"),
+        ExecuteAction(title=form.submit[:40], verb=f"submit:{form.action}", data=data, style=style),
         ExecuteAction(title="Cancel", verb="refresh", data={"transfer_id": form.transfer_id},
                       associated_inputs="none"),
     ], fallback=form.title)
@@ -344,6 +347,19 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                                               verb=f"{verb}:{holding_team}", data={"token": token},
                                               style="positive")],
                  fallback="Raise a transfer")
+
+
+def raise_used_card(case_ref: str, holding: str, receiving: str, *, heads_up: bool = False) -> AdaptiveCard:
+    """What a raise card becomes once it is used: what it sent, and its button greyed out, so an
+    old form cannot be sent again (the transfer's own card follows in the chat)."""
+    what = "Early heads up given" if heads_up else "Transfer raised"
+    body: list[CardElement] = [
+        _text("Early heads up" if heads_up else "Raise a transfer", weight="Bolder", size="Medium"),
+        _text(f"{what}: **{escape(case_ref)}**, {escape(holding)} → {escape(receiving)}. Its card is in "
+              "this chat; type **transfer new** to raise another.")]
+    return _card(body, actions=[ExecuteAction(title="Send heads up" if heads_up else "Raise", verb="refresh",
+                                              is_enabled=False, data={"used": True})],
+                 fallback=f"{what}: {case_ref}")
 
 
 # ---- lists, history, home, weekly -------------------------------------------------------------

@@ -177,3 +177,34 @@ def test_an_export_comes_as_a_file_once_its_reader_accepts_it(
     teams.connector.uploads.clear()
     assert teams.post(teams.activity(reader, "invoke", name="fileConsent/invoke", value=value))[0] == 200
     assert not teams.connector.uploads  # taken once
+
+
+def test_a_raise_card_once_used_is_greyed_out_and_cannot_raise_again(teams: TeamsDriver, engine: sa.Engine
+                                                                      ) -> None:
+    """Pressing Raise answers with the used form: what it sent, its button disabled; the
+    transfer's own card arrives in the chat. Receiving teams read by their names, not ids."""
+    teams.install(PP)
+    form = card_of(teams.ask(PP, "transfer new"))
+    assert form is not None
+    teams_choice = next(el for el in form["body"] if el.get("id") == "receiving_team")
+    assert [c["title"] for c in teams_choice["choices"]] == ["South PDU"]
+    button = form["actions"][0]
+    used = teams.execute(PP, button["verb"], {**button["data"], "case_ref": "X123456",
+                                              "receiving_team": "pdu-south", "kind": "permanent"})
+    assert "Transfer raised: **X123456**, North PDU → South PDU" in card_text(used)
+    assert used["actions"][0]["isEnabled"] is False
+    assert not any(str(a.get("verb", "")).startswith("raise:") for a in used["actions"])
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM transfer")).scalar() == 1
+
+
+def test_help_for_a_practitioner_lists_their_own_steps_and_the_rest_behind_more(teams: TeamsDriver) -> None:
+    """transfer help: the reader's own commands first (cover and home among them), the rest
+    (agenda, lastteam, closed, export) behind More."""
+    teams.install(PP)
+    card = _reply(teams, PP, "transfer help")
+    shown = card_text({"body": card["body"]})
+    assert "transfer cover" in shown and "transfer home" in shown and "transfer record-delay" in shown
+    assert "capacity-concern" not in shown
+    more = card["actions"][0]["card"]
+    assert all(f"transfer {sub}" in card_text(more) for sub in ("agenda", "lastteam", "closed", "export"))
