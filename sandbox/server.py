@@ -412,14 +412,17 @@ class Sandbox:
             days = raw
         else:
             raise SandboxError('advance must be "next" or a number of working days')
+        teams_sweep: dict[str, Any] | None = None
         with self._advance_lock:
             now = self.clock.advance(days)
             self.last_sweep = self.sweep(now)
             if self.teams is not None:  # the Teams world runs on the same clock
                 from scheduler.sweep import tick
 
-                tick(self.teams.engine, self.teams.org, self.teams.runtime.delivery, now)
-        return {"clock": self.clock.describe(), "sweep": self.last_sweep}
+                counts = tick(self.teams.engine, self.teams.org, self.teams.runtime.delivery, now,
+                              weekly=(0, time(9, 0)))  # the weekly digest, as on Slack
+                teams_sweep = {"at": now.isoformat(), "counts": counts}
+        return {"clock": self.clock.describe(), "sweep": self.last_sweep, "teams_sweep": teams_sweep}
 
     def sweep(self, now: datetime) -> dict[str, Any]:
         """One scheduler sweep at ``now``: reminders, breaches and escalations, then delivery."""

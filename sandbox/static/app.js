@@ -193,7 +193,8 @@
 
   function button(element, where) {
     const style = element.style === "primary" ? "primary" : element.style === "danger" ? "danger" : null;
-    const b = el("button", { type: "button", class: style, text: plain(element.text) });
+    const b = el("button", { type: "button", class: style, text: plain(element.text),
+      "data-action-id": element.action_id || "", "data-value": element.value || "" });
     b.addEventListener("click", () => press(element, where, b));
     return b;
   }
@@ -233,7 +234,7 @@
         return el("div", { class: "bk-context" }, ...(b.elements || []).map((e) =>
           e.type === "image" ? image(e) : el("span", {}, textObject(e))));
       case "actions":
-        return el("div", { class: "bk-actions", role: "group", "aria-label": "Actions" }, ...(b.elements || []).map((e) =>
+        return el("div", { class: "bk-actions", role: "group", "aria-label": (where || {}).caseRef ? `Actions for ${where.caseRef}` : "Actions" }, ...(b.elements || []).map((e) =>
           e.type === "button" ? button(e, { ...where, block_id: b.block_id }) : unsupported(e.type)));
       case "image": {
         const fig = el("figure", { class: "bk-image" }, image(b));
@@ -247,8 +248,20 @@
 
   function blocks(list, where) {
     const frag = document.createDocumentFragment();
-    for (const b of list || []) frag.append(block(b, where));
+    let caseRef = null;
+    for (const b of list || []) {
+      caseRef = caseOf(b) || caseRef;  // each card's buttons are named for the case above them
+      frag.append(block(b, { ...where, caseRef }));
+    }
     return frag;
+  }
+
+  // The case a header ("Case transfer: X123456") or a list line ("*X123456* · ...") is about.
+  function caseOf(b) {
+    const text = b.text && typeof b.text.text === "string" ? b.text.text : "";
+    const m = b.type === "header" ? text.match(/\b([A-Z]{0,4}\d{3,})\b/)
+      : b.type === "section" ? text.match(/\*([A-Z]{0,4}\d{3,})\*/) : null;
+    return m ? m[1] : null;
   }
 
   // ------------------------------------------------------------------ conversations
@@ -471,7 +484,7 @@
     if (!view) {
       backdrop.hidden = true;
       setInert(false);
-      if (wasOpen) $("#composer-text").focus();
+      if (wasOpen) returnFocus();
       return;
     }
     $("#modal").dataset.viewId = view.id;
@@ -490,6 +503,19 @@
     const first = body.querySelector("input, select, textarea");
     if (first) first.focus();
     else $("#modal-cancel").focus();
+  }
+
+  // A closed form gives focus back to the button that opened it (or, redrawn since, the same
+  // button of the same case), else to the composer.
+  function returnFocus() {
+    const o = S.opener;
+    S.opener = null;
+    let target = o && o.button && o.button.isConnected ? o.button : null;
+    if (!target && o) {
+      target = [...document.querySelectorAll("button[data-action-id]")].find((x) =>
+        x.dataset.actionId === o.actionId && x.dataset.value === o.value) || null;
+    }
+    (target || $("#composer-text")).focus();
   }
 
   // While a form is open nothing of "Slack" behind it can be reached, by mouse or keyboard (as
@@ -646,6 +672,7 @@
   // ------------------------------------------------------------------ actions
 
   async function press(element, where, b) {
+    S.opener = { actionId: element.action_id || "", value: element.value || "", button: b };
     b.disabled = true;
     notice("");
     try {
