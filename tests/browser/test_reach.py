@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 375, "height": 812}
 
 
 def _sideways(page: Page) -> int:
@@ -37,7 +36,7 @@ def _sideways(page: Page) -> int:
 @pytest.fixture
 def phone(browser: Browser, sandbox: Sandbox) -> Iterator[Page]:
     """The Slack page on a 375 px wide phone, with browser errors turned into test failures."""
-    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB")
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -102,7 +101,7 @@ def teams_phone(browser: Browser, sandbox: Sandbox) -> Iterator[Page]:
     """The Teams page on a 375 px wide phone."""
     if not RENDERER.exists():
         pytest.fail("the adaptivecards renderer is missing: run `make install`")
-    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB")
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
