@@ -88,7 +88,7 @@ def _text(text: str, **kw: Any) -> TextBlock:
 def _card(body: list[CardElement], *, actions: list[ExecuteAction | SubmitAction] | None = None,
           refresh: RefreshDefinition | None = None, fallback: str = "") -> AdaptiveCard:
     return AdaptiveCard(version="1.5", body=body, actions=actions or None, refresh=refresh,
-                        fallback_text=fallback[:200] or None)
+                        fallback_text=trim(fallback, 200) or None)
 
 
 def button(b: views.Button) -> ExecuteAction:
@@ -177,7 +177,7 @@ def dialog(card: AdaptiveCard, title: str) -> dict[str, Any]:
 
 def dialog_message(text: str) -> dict[str, Any]:
     """A task/fetch or task/submit answer that says ``text`` in the dialog (closing the form)."""
-    return {"task": {"type": "message", "value": text[:300]}}
+    return {"task": {"type": "message", "value": trim(text, 300)}}
 
 
 def attachment(card: AdaptiveCard) -> dict[str, Any]:
@@ -219,7 +219,7 @@ def _input(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) 
     else:
         el = TextInput(is_multiline=f.multiline or f.lines, max_length=f.max_length,
                        value=str(previous) if previous else None,
-                       placeholder=(f.hint or NO_NAMES)[:100], **common)
+                       placeholder=trim(f.hint or NO_NAMES, 100), **common)
     return [el, *_error(errors, f.name)]
 
 
@@ -334,7 +334,8 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
         body += choice("flags", "Risk and cohort flags", [(f.id, f.label) for f in pack.flags],
                        required=False, multi=True)
     body += [TextInput(id="funding_note", label="Funding arrangements (optional)", is_multiline=True,
-                       value=v("funding_note"), placeholder=NO_NAMES[:100]), *_error(errors, "funding_note")]
+                       value=v("funding_note"), placeholder=trim(NO_NAMES, 100)),
+             *_error(errors, "funding_note")]
     body += choice("restricted", "Restricted case",
                    [("restricted", "Restrict this transfer to the people named on it")], required=False,
                    multi=True)
