@@ -69,3 +69,37 @@ def test_text_is_trimmed_at_a_word_with_an_ellipsis() -> None:
     text = "Any concerns about the transfer will be raised with the respective team manager"
     assert pickers.trim(text, 60) == "Any concerns about the transfer will be raised with the…"
     assert pickers.trim("short", 60) == "short"
+
+
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "text" and isinstance(v, str)] + [
+            t for k, v in node.items() if k != "text" for t in _texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _texts(v)]
+    return []
+
+
+def test_no_form_text_is_cut_mid_word_in_any_pack(org: Org) -> None:
+    """Every label, option and hint of every pack's raise and decline forms that had to be
+    shortened ends at a whole word of the policy's text, with an ellipsis."""
+    from bot import actions, views
+    from bot.policy import PACK_NAMES, builtin_pack
+
+    decline = actions.action("decline")
+    cut = 0
+    for name in PACK_NAMES:
+        pack = builtin_pack(name)
+        words = " ".join(str(v) for v in pack.model_dump().values())
+        team = next(t.id for t in org.teams if org.pack_for(t.id).name == name)
+        form = views.Form("decline", 1, "X1", "Decline", "Decline", (), tuple(
+            views.FormInput(f, pack.decline_reasons if f.name == "reason_category" else ())
+            for f in actions.form_fields(decline, pack)))
+        texts = [*_texts(blocks.raise_modal(pack, org, team).to_dict()),
+                 *_texts(blocks.form_modal(form).to_dict())]
+        for text in texts:
+            if text.endswith("…"):
+                stem = text[:-1].lstrip("…").rstrip()
+                assert any(stem + c in words for c in " ,;:.()"), (name, text)
+                cut += 1
+    assert cut > 0  # some long labels were shortened, so the rule was put to the test
