@@ -148,4 +148,5 @@ def test_the_teams_page_reflows_names_its_button_groups_and_shows_the_senior_cha
     expect(page.locator("#sweep-status")).to_contain_text("to a senior manager")
     smt = page.locator("#channels .message", has_text="Senior management team").filter(has_text="X123456")
     expect(smt.first).to_be_visible()
+    smt.first.scroll_into_view_if_needed()
     shot(page, "teams-smt-channel")
