@@ -20,6 +20,7 @@ class Entry:
     usage: str  # e.g. "status CASE"
     words: str
     teams_usage: str | None = None  # where Teams is typed differently (people by work e-mail)
+    slack_place: str | None = None  # on Slack a place to open rather than a command (the Home tab)
 
     def typed(self, platform: str) -> str:
         """The usage as typed on ``platform`` ("slack" or "teams")."""
@@ -42,7 +43,8 @@ STATUS = Entry("status CASE", "where a transfer stands, its next deadline and wh
 HISTORY = Entry("history CASE", "who did what, and when")
 COVER = Entry("cover @user until YYYY-MM-DD", "a colleague covers your transfers while you are away",
               teams_usage="cover colleague@your.org until YYYY-MM-DD")
-HOME = Entry("home", "what waits on you, what is overdue, your teams' transfers")
+HOME = Entry("home", "what waits on you, what is overdue, your teams' transfers",
+             slack_place="Baton's Home tab")
 AGENDA = Entry("agenda", "cases ready for the transfer meeting, with their checklists")
 LASTTEAM = Entry("lastteam CASE", "which team held a case last, for a re-referral")
 CLOSED = Entry("closed CASE [YYYY-MM-DD] [team]", "record that a case closed: re-referral windows run "
@@ -127,7 +129,7 @@ def for_reader(org: Org, user: str) -> Help:
     steps = [a for a in actions.CATALOGUE
              if set(a.roles) & roles and any(actions.applies_to(a, p) for p in packs)]
     yours = [*commands, *(_step(a, who=False) for a in steps), HELP]
-    more = [Entry(e.usage, f"{e.words}: {WHO[e]}" if e in WHO else e.words, e.teams_usage)
+    more = [Entry(e.usage, f"{e.words}: {WHO[e]}" if e in WHO else e.words, e.teams_usage, e.slack_place)
             for e in EVERY if e not in yours]
     more += [_step(a, who=True) for a in actions.CATALOGUE if a not in steps]
     reader = role_words + (f", under the {packs[0].title} policy" if len(packs) == 1 else "")

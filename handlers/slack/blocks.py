@@ -525,7 +525,8 @@ def timeline_blocks(t: Transfer, org: Org | None = None) -> list[dict[str, Any]]
 
 
 def _help_lines(entries: Iterable[guide.Entry]) -> str:
-    return "\n".join(f"`/transfer {e.typed('slack')}`: {escape(e.words)}" for e in entries)  # our own words
+    return "\n".join((f"*{e.slack_place}*" if e.slack_place else f"`/transfer {e.typed('slack')}`")
+                     + f": {escape(e.words)}" for e in entries)  # usages are our own words
 
 
 def help_blocks(h: guide.Help | None = None, *, more: bool = False) -> list[dict[str, Any]]:

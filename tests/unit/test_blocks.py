@@ -296,8 +296,9 @@ def test_help_blocks_list_every_subcommand(org: Org) -> None:
     h = guide.for_reader(org, "U0NPP1")
     mine, more = _text(blocks.help_blocks(h)), _text(blocks.help_blocks(h, more=True))
     for sub in ("new", "list [mine|team|overdue]", "status CASE", "history CASE",
-                "cover @user until YYYY-MM-DD", "home", "help"):
+                "cover @user until YYYY-MM-DD", "help"):
         assert f"/transfer {sub}" in mine
+    assert "Baton's Home tab" in mine and "/transfer home" not in mine  # a tab on Slack, no command
     for sub in ("headsup", "agenda", "lastteam CASE", "closed CASE", "export"):
         assert f"/transfer {sub}" in more and f"/transfer {sub}" not in mine
 
