@@ -198,6 +198,11 @@ def select(value: str | None) -> dict[str, Any]:
     return {"type": "static_select", "selected_option": {"value": value} if value else None}
 
 
+def multi_select(values: list[str]) -> dict[str, Any]:
+    """A multi_static_select's submitted state."""
+    return {"type": "multi_static_select", "selected_options": [{"value": v} for v in values]}
+
+
 def user_select(user: str | None) -> dict[str, Any]:
     """A users_select's submitted state."""
     return {"type": "users_select", "selected_user": user}

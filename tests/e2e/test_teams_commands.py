@@ -190,12 +190,14 @@ def test_a_raise_card_once_used_is_greyed_out_and_cannot_raise_again(teams: Team
     assert [c["title"] for c in teams_choice["choices"]] == ["South PDU"]
     button = form["actions"][0]
     used = teams.execute(PP, button["verb"], {**button["data"], "case_ref": "X123456",
-                                              "receiving_team": "pdu-south", "kind": "permanent"})
+                                              "receiving_team": "pdu-south", "kind": "permanent",
+                                              "excluded": "U0NPP2"})  # kept from the case
     assert "Transfer raised: **X123456**, North PDU → South PDU" in card_text(used)
     assert used["actions"][0]["isEnabled"] is False
     assert not any(str(a.get("verb", "")).startswith("raise:") for a in used["actions"])
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM transfer")).scalar() == 1
+        assert c.execute(sa.text("SELECT restricted FROM transfer")).scalar()  # an exclusion restricts it
 
 
 def test_help_for_a_practitioner_lists_their_own_steps_and_the_rest_behind_more(teams: TeamsDriver) -> None:
