@@ -158,6 +158,22 @@ def _choices(choices: Iterable[Choice]) -> list[Option]:
     return [_option(c.id, c.label, c.hint) for c in choices]
 
 
+def _shown(o: Option) -> str:
+    d = o.to_dict()
+    return d["text"]["text"] + " " + (d.get("description") or {}).get("text", "")
+
+
+def in_full(choices: Iterable[Choice]) -> list[Block]:
+    """A context line giving in full the options Slack's 75 characters made Baton shorten (at a
+    word, with "…"), so nothing is lost: right under the input that offers them."""
+    lost = [c for c in choices if not (c.label in _shown(_option(c.id, c.label, c.hint))
+                                       and c.hint in _shown(_option(c.id, c.label, c.hint)))]
+    if not lost:
+        return []
+    text = "In full: " + "; ".join(escape(f"{c.label}: {c.hint}" if c.hint else c.label) for c in lost)
+    return [ContextBlock(elements=[_md(_clip(text, 2000))])]
+
+
 def _dicts(blocks: Iterable[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
@@ -214,6 +230,7 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
                     + pack.case_ref_hint[1:], placeholder="Case reference, no spaces", max_length=32),
         _select(ids.RECEIVING_TEAM, "Receiving team", teams, placeholder="Choose a team"),
         _select(ids.KIND, "Kind of transfer", _choices(pack.kinds)),
+        *in_full(pack.kinds),
     ]
     override = next((cl for cl in pack.gating("request") if cl.override_by), None)
     if note:
@@ -231,6 +248,7 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
         blocks += [
             _select(ids.TRANSFER_POINT, "Transfer point", _choices(pack.transfer_points),
                     optional=True, placeholder="Choose the transfer point"),
+            *in_full(pack.transfer_points),
             InputBlock(block_id=ids.TRANSFER_POINT_DATE, label="Date of the transfer point",
                        optional=True, element=DatePickerElement(action_id=ids.TRANSFER_POINT_DATE,
                                                                 placeholder="Choose a date")),
@@ -241,6 +259,7 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
             element=CheckboxesElement(action_id=ids.FLAGS,
                                       options=_choices(pack.flags)[:_CHECKBOX_MAX]),
         ))
+        blocks += in_full(pack.flags)
     for f in actions.raise_fields(pack):  # the policy's own dates and fields
         if f.kind == actions.FieldKind.date:
             picker = DatePickerElement(action_id=f.name, placeholder="Choose a date")
@@ -394,7 +413,8 @@ def _input(fi: views.FormInput) -> list[Block]:
         return [InputBlock(block_id=f.name, label=f.label, optional=not f.required, hint=hint,
                            element=UserSelectElement(action_id=f.name, placeholder="Choose a person"))]
     if f.kind in (FieldKind.choice, FieldKind.yes_no):
-        return [_select(f.name, f.label, _choices(fi.options), optional=not f.required, hint=hint)]
+        return [_select(f.name, f.label, _choices(fi.options), optional=not f.required, hint=hint),
+                *in_full(fi.options)]
     return _checkbox_groups(f.name, f.label, fi.options, required=f.required, hint=hint)
 
 

@@ -103,3 +103,14 @@ def test_no_form_text_is_cut_mid_word_in_any_pack(org: Org) -> None:
                 assert any(stem + c in words for c in " ,;:.()"), (name, text)
                 cut += 1
     assert cut > 0  # some long labels were shortened, so the rule was put to the test
+
+
+def test_a_shortened_option_is_given_in_full_under_its_input(org: Org) -> None:
+    """Probation's unpaid work flag carries a hint longer than Slack's 75 characters: the option
+    shows it cut at a word, and a context line under the flags gives it in full."""
+    pack = org.pack_for("pdu-north")
+    flag = next(f for f in pack.flags if len(f.hint) > 75)
+    view = blocks.raise_modal(pack, org, "pdu-north").to_dict()["blocks"]
+    at = next(i for i, b in enumerate(view) if b.get("block_id") == ids.FLAGS)
+    assert view[at + 1]["type"] == "context"
+    assert f"{flag.label}: {flag.hint}" in view[at + 1]["elements"][0]["text"]
