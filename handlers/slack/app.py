@@ -149,11 +149,31 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
 
     @lru_cache(maxsize=256)
     def raise_form(generation: int, team: str, heads_up: bool, may_sign_off: bool = True,
-                   note: str = "") -> dict[str, Any]:
+                   note: str = "", kind: str | None = None) -> dict[str, Any]:
         """The raise form for a team, built once per org (a reloaded org has a new generation)."""
         org = deps.org
         return blocks.raise_modal(org.pack_for(team), org, team, heads_up=heads_up,
-                                  may_sign_off=may_sign_off, note=note).to_dict()
+                                  may_sign_off=may_sign_off, note=note, kind=kind).to_dict()
+
+    @app.action(ids.KIND)
+    def kind_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """The kind chosen on the raise form: redrawn with that kind's checklist lines only (what
+        was typed stays: the blocks keep their ids)."""
+        ack()
+        view = body.get("view") or {}
+        team, user = str(view.get("private_metadata") or ""), body["user"]["id"]
+        kind = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
+        heads_up = view.get("callback_id") == ids.HEADSUP_VIEW
+        if view.get("callback_id") not in (ids.RAISE_VIEW, ids.HEADSUP_VIEW) or not deps.org.has_team(team):
+            return
+        try:
+            with deps.uow() as u:
+                may = services.raise_access(u, deps.org, user, team, today(), heads_up=heads_up)
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=raise_form(
+                deps.live.generation, team, heads_up, may.may_sign_off, may.note,
+                kind if kind in deps.org.pack_for(team).kind_ids else None))
+        except SlackApiError as exc:  # another redraw won (hash_conflict): the form stays as it is
+            log.info("raise_form_not_redrawn", extra={"error": str(exc.response.get("error"))})
 
     def today() -> date:
         return local_date(deps.clock())

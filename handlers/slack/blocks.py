@@ -216,10 +216,11 @@ def _case_context(case_ref: str) -> ContextBlock:
 
 # ---- modals --------------------------------------------------------------------------------------
 def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False,
-                may_sign_off: bool = True, note: str = "") -> View:
+                may_sign_off: bool = True, note: str = "", kind: str | None = None) -> View:
     """The form to raise a transfer (or give an early heads up) from ``holding_team``; for a
     person who may not sign off the gating checklist, ``note`` says so at the top and the
-    checklist gives way to the reason the pack allows instead."""
+    checklist gives way to the reason the pack allows instead. Choosing the kind redraws it
+    (``kind``): the checklist then asks only the lines of that kind."""
     teams = [_option(t.id, t.name) for t in org.teams
              if t.id != holding_team and org.may_transfer(holding_team, t.id)]
     blocks: list[Block] = [
@@ -229,13 +230,13 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
         _text_input(ids.CASE_REF, "Case reference", hint=pack.case_ref_hint[:1].upper()
                     + pack.case_ref_hint[1:], placeholder="Case reference, no spaces", max_length=32),
         _select(ids.RECEIVING_TEAM, "Receiving team", teams, placeholder="Choose a team"),
-        _select(ids.KIND, "Kind of transfer", _choices(pack.kinds)),
+        _kind_select(pack, kind),
         *in_full(pack.kinds),
     ]
     override = next((cl for cl in pack.gating("request") if cl.override_by), None)
     if note:
         blocks.insert(0, SectionBlock(text=_md(f":warning: {escape(note)}")))
-    blocks += _raise_checklist(pack, heads_up=heads_up, may_sign_off=may_sign_off)  # required first
+    blocks += _raise_checklist(pack, heads_up=heads_up, may_sign_off=may_sign_off, kind=kind)  # first
     if override is not None and not heads_up:
         blocks.append(_text_input(
             ids.URGENT_REASON, _clip(f"If not signed off: why waiting {override.override_when}"
@@ -290,19 +291,32 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
                   private_metadata=holding_team)
 
 
-def _raise_checklist(pack: PolicyPack, *, heads_up: bool, may_sign_off: bool) -> list[Block]:
+def _kind_select(pack: PolicyPack, kind: str | None) -> InputBlock:
+    """The kind of transfer; where a kind has checklist lines of its own, choosing it redraws
+    the form (``dispatch_action``) so the checklist asks only that kind's lines."""
+    options = _choices(pack.kinds)
+    own = any(it.kinds or cl.kinds for cl in pack.gating("request") for it in cl.items)
+    return InputBlock(block_id=ids.KIND, label="Kind of transfer", dispatch_action=own or None,
+                      element=StaticSelectElement(
+                          action_id=ids.KIND, placeholder="Choose one", options=options,
+                          initial_option=next((o for o in options if o.value == kind), None)))
+
+
+def _raise_checklist(pack: PolicyPack, *, heads_up: bool, may_sign_off: bool,
+                     kind: str | None = None) -> list[Block]:
     """The checklist that gates the request: the items every transfer needs first (required
     where nothing else lets the request go), then each kind's own items in a group named for
-    that kind, asked only of a transfer of that kind."""
-    gating = pack.gating("request")
+    that kind, asked only of a transfer of that kind; once the kind is chosen (``kind``), the
+    lines of that kind alone, in one list."""
+    gating = pack.gating("request", kind)
     if not gating or not may_sign_off:
         return []
     override = next((cl for cl in gating if cl.override_by), None)
     common: list[Option] = []
     by_kinds: dict[tuple[str, ...], list[Option]] = {}
     for cl in gating:
-        for it in cl.items:
-            kinds = it.kinds or cl.kinds
+        for it in cl.items_for(kind):
+            kinds = () if kind is not None else (it.kinds or cl.kinds)
             option = _option(f"{cl.id}:{it.id}", it.label)
             (by_kinds.setdefault(tuple(kinds), []) if kinds else common).append(option)
     out: list[Block] = []

@@ -41,3 +41,33 @@ def test_a_worker_chosen_from_the_teams_list_and_a_person_kept_from_the_case(sla
     with uow() as u:
         t = u.transfers.get_open_by_case("X123456")
     assert t is not None and t.state == State.allocated and t.named_worker == SPP
+
+
+def _checklist_lines(view: dict) -> list[str]:  # type: ignore[type-arg]
+    return [o["text"]["text"] + " " + (o.get("description") or {}).get("text", "") for b in view["blocks"]
+            if str(b.get("block_id", "")).startswith(ids.CHECKLIST) for o in b["element"]["options"]]
+
+
+def test_choosing_the_kind_redraws_burys_checklist_with_that_kinds_lines_only(slack: SlackDriver) -> None:
+    """Bury: the CYPiC line ("An assessment within the preceding 12 months relevant to the
+    child's current plan (transfers to CYPiC)") is asked of a transfer to CYPiC only: choosing
+    "Transfer between teams" redraws the form without it, choosing the CYPiC kind with it, in
+    the one required list."""
+    manager = "U0BAMGR"
+    slack.command(manager, "new")
+    modal = wait(slack.api, lambda: slack.api.modal_stack(manager))[-1]
+    kind = next(b for b in modal.payload["blocks"] if b.get("block_id") == ids.KIND)
+    assert kind["dispatch_action"] is True
+    assert any("CYPiC" in line for line in _checklist_lines(modal.payload))  # before a kind is chosen
+    status, _ = slack.choose(manager, modal.id, ids.KIND, ids.KIND, "permanent")
+    assert status == 200
+    between = wait(slack.api, lambda: [v for v in slack.api.modal_stack(manager)
+                                       if v.id == modal.id and v.hash != modal.hash])[0]
+    lines = _checklist_lines(between.payload)
+    assert "Assessments completed " in lines and not any("CYPiC" in line for line in lines)
+    slack.choose(manager, modal.id, ids.KIND, ids.KIND, "children_in_care")
+    cic = wait(slack.api, lambda: [v for v in slack.api.modal_stack(manager)
+                                   if v.id == modal.id and v.hash != between.hash])[0]
+    checklist = [b for b in cic.payload["blocks"] if str(b.get("block_id", "")).startswith(ids.CHECKLIST)]
+    assert len(checklist) == 1 and checklist[0]["optional"] is False
+    assert any("CYPiC" in line for line in _checklist_lines(cic.payload))
