@@ -358,6 +358,17 @@ class Sandbox:
                                                message_ts=str(ts) if ts else None, text=label)
         return {"status": status, "answer": answer}
 
+    def choose(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The persona chose an option of a select that dispatches its action, in their top modal."""
+        user = self._user(body)
+        stack = self.api.modal_stack(user)
+        if not stack or stack[-1].id != body.get("view_id"):
+            raise SandboxError("that form is no longer open", 409)
+        block_id, action_id = self._text(body, "block_id", 255), self._text(body, "action_id", 255)
+        value = self._text(body, "value", 150)
+        status, _ = self.driver.choose(user, stack[-1].id, block_id, action_id, value)
+        return {"status": status}
+
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         """The persona pressed Submit on their top modal; returns the bot's field errors, if any."""
         user = self._user(body)
@@ -444,6 +455,7 @@ class Sandbox:
 
     _POSTS = {"/api/command": "command", "/api/message": "message", "/api/action": "action",
               "/api/submit": "submit", "/api/cancel": "cancel", "/api/close_forms": "close_forms",
+              "/api/choose": "choose",
               "/api/home": "open_home",
               "/api/clock": "advance"}
 

@@ -405,6 +405,9 @@
         for (const g of e.option_groups || []) {
           select.append(el("optgroup", { label: plain(g.label) }, ...(g.options || []).map((o) => option(o, o.value === initial))));
         }
+        if (block.dispatch_action) {  // as Slack: choosing sends the block action at once
+          select.addEventListener("change", () => dispatchChoice(block, e, select.value));
+        }
         return select;
       }
       case "users_select": {
@@ -496,13 +499,60 @@
     submit.disabled = false;
     $("#modal-error").hidden = true;
     const body = $("#modal-body");
+    const redrawn = wasOpen && $("#modal").dataset.shownId === view.id;  // views.update: keep what was typed
+    const kept = redrawn ? keepValues(body) : null;
+    $("#modal").dataset.shownId = view.id;
     body.replaceChildren(...(view.blocks || []).map((b, i) =>
       b.type === "input" ? field(b, i) : el("div", {}, block(b, { view_id: view.id }))));
+    if (kept) {
+      restoreValues(body, kept);
+      backdrop.hidden = false;
+      setInert(true);
+      const again = body.querySelector(`.field[data-block-id="${CSS.escape(kept.focus || "")}"] select, ` +
+        `.field[data-block-id="${CSS.escape(kept.focus || "")}"] input`);
+      if (again) again.focus();
+      return;
+    }
     backdrop.hidden = false;
     setInert(true);
     const first = body.querySelector("input, select, textarea");
     if (first) first.focus();
     else $("#modal-cancel").focus();
+  }
+
+  // What a person typed in a form, by block, so a redrawn form (views.update) keeps it, as Slack does.
+  function keepValues(body) {
+    const values = {};
+    for (const wrap of body.querySelectorAll(".field[data-block-id]")) {
+      const controls = [...wrap.querySelectorAll("input, select, textarea")];
+      values[wrap.dataset.blockId] = controls.map((c) => (c.type === "checkbox" || c.type === "radio")
+        ? [c.value, c.checked] : c.multiple ? [null, [...c.selectedOptions].map((o) => o.value)] : [null, c.value]);
+    }
+    const active = document.activeElement && document.activeElement.closest(".field[data-block-id]");
+    return { values, focus: active ? active.dataset.blockId : null };
+  }
+
+  function restoreValues(body, kept) {
+    for (const wrap of body.querySelectorAll(".field[data-block-id]")) {
+      const was = kept.values[wrap.dataset.blockId];
+      if (!was) continue;
+      const ticked = new Set(was.filter(([v, on]) => v !== null && on === true).map(([v]) => v));
+      [...wrap.querySelectorAll("input, select, textarea")].forEach((c, i) => {
+        if (c.type === "checkbox" || c.type === "radio") c.checked = ticked.has(c.value);
+        else if (c.multiple && was[i]) [...c.options].forEach((o) => { o.selected = was[i][1].includes(o.value); });
+        else if (was[i]) c.value = was[i][1];
+      });
+    }
+  }
+
+  async function dispatchChoice(block, e, value) {
+    try {
+      await api("/api/choose", { user: S.persona, view_id: $("#modal").dataset.viewId,
+        block_id: block.block_id, action_id: e.action_id, value });
+    } catch (err) {
+      notice(err.message);
+    }
+    refresh();
   }
 
   // A closed form gives focus back to the button that opened it (or, redrawn since, the same

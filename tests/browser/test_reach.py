@@ -150,3 +150,24 @@ def test_the_teams_page_reflows_names_its_button_groups_and_shows_the_senior_cha
     expect(smt.first).to_be_visible()
     smt.first.scroll_into_view_if_needed()
     shot(page, "teams-smt-channel")
+
+
+def test_choosing_the_kind_redraws_the_checklist_and_keeps_what_was_typed(phone: Page) -> None:
+    """Bury's manager types the case reference, then chooses "Transfer between teams": the form
+    is redrawn without the CYPiC line, the reference still there, focus still on the kind."""
+    page = phone
+    be(page, "U0BAMGR")
+    go_to(page, "Messages with Baton")
+    box = page.get_by_label("Message or command")
+    box.fill("/transfer new")
+    box.press("Enter")
+    form = page.get_by_role("dialog", name="Raise a transfer")
+    expect(form).to_contain_text("transfers to CYPiC")
+    form.get_by_label("Case reference", exact=True).fill("1234567")
+    form.get_by_label("Kind of transfer").focus()  # as a person choosing from it has it
+    form.get_by_label("Kind of transfer").select_option("permanent")
+    expect(form).not_to_contain_text("transfers to CYPiC")
+    expect(form.get_by_label("Case reference", exact=True)).to_have_value("1234567")
+    expect(form.get_by_label("Assessments completed")).to_be_visible()
+    assert page.evaluate("document.activeElement.closest('.field').dataset.blockId") == "kind"
+    assert _sideways(page) == 0
