@@ -5,6 +5,7 @@ select, keeps the chosen person from the transfer."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bot.domain import State
 from handlers.slack import ids
@@ -43,7 +44,7 @@ def test_a_worker_chosen_from_the_teams_list_and_a_person_kept_from_the_case(sla
     assert t is not None and t.state == State.allocated and t.named_worker == SPP
 
 
-def _checklist_lines(view: dict) -> list[str]:  # type: ignore[type-arg]
+def _checklist_lines(view: dict[str, Any]) -> list[str]:
     return [o["text"]["text"] + " " + (o.get("description") or {}).get("text", "") for b in view["blocks"]
             if str(b.get("block_id", "")).startswith(ids.CHECKLIST) for o in b["element"]["options"]]
 
