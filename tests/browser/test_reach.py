@@ -171,3 +171,22 @@ def test_choosing_the_kind_redraws_the_checklist_and_keeps_what_was_typed(phone:
     expect(form.get_by_label("Assessments completed")).to_be_visible()
     assert page.evaluate("document.activeElement.closest('.field').dataset.blockId") == "kind"
     assert _sideways(page) == 0
+
+
+def test_teams_help_shows_the_readers_own_lines_and_more_opens_in_place(teams_phone: Page) -> None:
+    """`transfer help` on the Teams page: who Baton takes you to be and your own commands; More
+    opens the rest in the card; on a phone, nothing scrolls sideways and axe-core finds nothing."""
+    page = teams_phone
+    page.select_option("#persona", "U0NPP1")
+    page.fill("#text", "transfer help")
+    page.click("#say button")
+    help_card = page.locator("#chat .ac-adaptiveCard",
+                             has_text="For you: Probation Practitioner in North PDU").last
+    expect(help_card).to_be_visible()
+    expect(help_card).to_contain_text("transfer record-delay CASE")
+    expect(help_card).not_to_contain_text("transfer agenda")
+    help_card.locator(".ac-pushButton", has_text="More").click()
+    expect(help_card).to_contain_text("transfer agenda: cases ready for the transfer meeting")
+    shot(page, "375-teams-help")
+    assert _sideways(page) == 0
+    assert axe(page) == []
