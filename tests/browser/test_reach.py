@@ -137,15 +137,15 @@ def test_the_teams_page_reflows_names_its_button_groups_and_shows_the_senior_cha
     assert widths == {"card": 0, "accept form": 0}
     assert {k: v for k, v in found.items() if v} == {}, json.dumps(found, indent=1)
 
-    page.click("[data-advance='20']")
-    expect(page.locator("#clock-now")).to_contain_text("Mon 21 Dec 2026")
+    page.click("[data-advance='20']")  # both worlds sweep, charts drawn: slow on a busy machine
+    expect(page.locator("#clock-now")).to_contain_text("Mon 21 Dec 2026", timeout=30_000)
     digest = page.locator("#channels .message", has_text="Senior management team").filter(
         has_text="Transfers 14 Dec to 20 Dec 2026")  # Monday: last week's digest
-    expect(digest.first).to_be_visible()
+    expect(digest.first).to_be_visible(timeout=15_000)
     expect(page.locator("#channels .message", has_text="Head of service").filter(
         has_text="Transfers 14 Dec to 20 Dec 2026").first).to_be_visible()
     page.click("[data-advance='next']")
-    expect(page.locator("#sweep-status")).to_contain_text("to a senior manager")
+    expect(page.locator("#sweep-status")).to_contain_text("to a senior manager", timeout=30_000)
     smt = page.locator("#channels .message", has_text="Senior management team").filter(has_text="X123456")
     expect(smt.first).to_be_visible()
     smt.first.scroll_into_view_if_needed()
