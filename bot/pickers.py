@@ -66,9 +66,10 @@ def excludable(org: Org, holding_team: str) -> tuple[Choice, ...]:
         if t.buddy and org.has_team(t.buddy):
             people += org.team(t.buddy).managers
             note.update({m: org.team(t.buddy).name for m in org.team(t.buddy).managers if m not in note})
-    for t in teams:
-        pack = org.pack_for(t.id)
-        for level in pack.escalation.levels:
+    for t in teams:  # the ladder's contacts (service representatives' levels among them) and the
+        pack = org.pack_for(t.id)  # capacity route's (ROCH, S2)
+        levels = [*pack.escalation.levels, *(pack.capacity.levels if pack.capacity is not None else ())]
+        for level in levels:
             contact = org.contact(t.id, level.name)
             for p in contact.users if contact is not None else ():
                 people.append(p)
