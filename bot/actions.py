@@ -612,8 +612,11 @@ def choices(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: Actor
     if a.name == "decide" and f.name == "outcome":
         return OUTCOMES
     if a.name == "confirm":
-        # "checklist.item" is no identifier a pack could declare, so the Choice is built unvalidated
-        return tuple(Choice.model_construct(id=f"{c}.{i}", label=label, hint="")
+        # "checklist.item" is no identifier a pack could declare, so the Choice is built unvalidated;
+        # each item is labelled alone, its checklist's title the hint the surfaces group it under
+        titles = {cl.id: cl.label for cl in pack.checklists}
+        return tuple(Choice.model_construct(id=f"{c}.{i}", label=label.removeprefix(f"{titles[c]}: "),
+                                            hint=titles[c])
                      for c, i, label in confirmable(pack, t, actor))
     return ()
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot import access, actions, duties, notices, remit, teampick, views
+from bot import access, actions, duties, notices, pickers, remit, teampick, views
 from bot import commands as cmd
 from bot.calendar import WorkingCalendar, calendar_for
 from bot.clocks import Deadline, deadlines, first_step_on
@@ -754,7 +754,11 @@ def form_for(uow: UnitOfWork, org: Org, user: str, transfer_id: int, action: str
     actions.check(a, t, actor, pack)
     form = views.form(a, t, pack, actor, cal=calendar(org), now=now)
     advice = duties.advice_at(pack, a.name, t.kind, t.flags, t.checklist)  # advice at its step
-    return replace(form, intro=(*form.intro, *(views.rich(line) for line in advice[:6])))
+    workers = pickers.worker_choices(org, t.receiving_team)  # a worker picker offers its team only
+    person = actions.FieldKind.person
+    return replace(form, intro=(*form.intro, *(views.rich(line) for line in advice[:6])),
+                   inputs=tuple(replace(fi, options=workers) if fi.field.kind == person else fi
+                                for fi in form.inputs))
 
 
 def card_for(uow: UnitOfWork, org: Org, t: Transfer, viewer: str | None, now: datetime, *,

@@ -18,6 +18,7 @@ from bot.clocks import Deadline, next_deadline
 from bot.clocks import deadlines as clocks_of
 from bot.domain import UK_TIME, TimelineEvent, Transfer, local_date
 from bot.org import Actor, Org
+from bot.pickers import trim
 from bot.policy import Choice, PolicyPack
 from bot.states import AWAITING_DECISION, STATE_LABELS, State
 
@@ -424,7 +425,7 @@ def form(a: Action, t: Transfer, pack: PolicyPack, actor: Actor, *, cal: Working
     if a.name == "capacity_concern" and pack.capacity is not None:
         level = pack.capacity.after(t.capacity_level())
         if level is not None:
-            intro.append(rich(f"It goes to the {level.label}. " + pack.capacity.source[:300]))
+            intro.append(rich(f"It goes to the {level.label}. " + trim(pack.capacity.source, 300)))
     asked = t.last_event("sign_off_override_asked")
     if a.name == "agree_without_sign_off" and asked is not None:
         intro.append(rich(f"Why waiting would delay the child: {asked.reason}"))

@@ -132,6 +132,21 @@ class SlackDriver:
                                           "user": message.user, "blocks": message.blocks or []}
         return self._payload(payload)
 
+    def choose(self, user: str, view_id: str, block_id: str, action_id: str, value: str
+               ) -> tuple[int, str]:
+        """Choose an option of a select that dispatches its action (``dispatch_action``) in an
+        open modal: the block_actions Slack sends, with the view as it stands."""
+        view = self.api.view(view_id)
+        if view is None:
+            raise ValueError(f"no view {view_id}")
+        action = {"type": "static_select", "action_id": action_id, "block_id": block_id,
+                  "selected_option": {"value": value}, "action_ts": f"{time.time():.6f}"}
+        return self._payload({
+            "type": "block_actions", "team": {"id": self.team}, "user": {"id": user, "team_id": self.team},
+            "api_app_id": self.api.app_id, "trigger_id": self.api.new_trigger_id(user),
+            "container": {"type": "view", "view_id": view.id}, "view": view.payload, "actions": [action],
+        })
+
     def submit(self, user: str, values: dict[str, dict[str, Any]]) -> tuple[int, dict[str, Any]]:
         """Submit the modal on top of ``user``'s stack with the given input values."""
         state = {block: {f"{block}_input": el} for block, el in values.items()}
@@ -220,6 +235,11 @@ def external(value: str | None, text: str = "") -> dict[str, Any]:
     return {"type": "external_select",
             "selected_option": {"value": value, "text": {"type": "plain_text", "text": text or value}}
             if value else None}
+
+
+def multi_select(values: list[str]) -> dict[str, Any]:
+    """A multi_static_select's submitted state."""
+    return {"type": "multi_static_select", "selected_options": [{"value": v} for v in values]}
 
 
 def user_select(user: str | None) -> dict[str, Any]:

@@ -358,6 +358,17 @@ class Sandbox:
                                                message_ts=str(ts) if ts else None, text=label)
         return {"status": status, "answer": answer}
 
+    def choose(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The persona chose an option of a select that dispatches its action, in their top modal."""
+        user = self._user(body)
+        stack = self.api.modal_stack(user)
+        if not stack or stack[-1].id != body.get("view_id"):
+            raise SandboxError("that form is no longer open", 409)
+        block_id, action_id = self._text(body, "block_id", 255), self._text(body, "action_id", 255)
+        value = self._text(body, "value", 150)
+        status, _ = self.driver.choose(user, stack[-1].id, block_id, action_id, value)
+        return {"status": status}
+
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         """The persona pressed Submit on their top modal; returns the bot's field errors, if any."""
         user = self._user(body)
@@ -412,14 +423,17 @@ class Sandbox:
             days = raw
         else:
             raise SandboxError('advance must be "next" or a number of working days')
+        teams_sweep: dict[str, Any] | None = None
         with self._advance_lock:
             now = self.clock.advance(days)
             self.last_sweep = self.sweep(now)
             if self.teams is not None:  # the Teams world runs on the same clock
                 from scheduler.sweep import tick
 
-                tick(self.teams.engine, self.teams.org, self.teams.runtime.delivery, now)
-        return {"clock": self.clock.describe(), "sweep": self.last_sweep}
+                counts = tick(self.teams.engine, self.teams.org, self.teams.runtime.delivery, now,
+                              weekly=(0, time(9, 0)))  # the weekly digest, as on Slack
+                teams_sweep = {"at": now.isoformat(), "counts": counts}
+        return {"clock": self.clock.describe(), "sweep": self.last_sweep, "teams_sweep": teams_sweep}
 
     def sweep(self, now: datetime) -> dict[str, Any]:
         """One scheduler sweep at ``now``: reminders, breaches and escalations, then delivery."""
@@ -441,6 +455,7 @@ class Sandbox:
 
     _POSTS = {"/api/command": "command", "/api/message": "message", "/api/action": "action",
               "/api/submit": "submit", "/api/cancel": "cancel", "/api/close_forms": "close_forms",
+              "/api/choose": "choose",
               "/api/home": "open_home",
               "/api/clock": "advance"}
 

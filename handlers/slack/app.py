@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import access, actions, freetext, remit, services, teampick
+from bot import access, actions, freetext, guide, remit, services, teampick
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
 from bot.errors import CommitUncertain
 from bot.liveorg import LiveOrg
@@ -150,11 +150,12 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
 
     @lru_cache(maxsize=256)
     def raise_form(generation: int, team: str, heads_up: bool, may_sign_off: bool = True,
-                   note: str = "", receiving: str | None = None) -> dict[str, Any]:
+                   note: str = "", receiving: str | None = None, kind: str | None = None) -> dict[str, Any]:
         """The raise form for a team, built once per org (a reloaded org has a new generation)."""
         org = deps.org
         return blocks.raise_modal(org.pack_for(team), org, team, heads_up=heads_up,
-                                  may_sign_off=may_sign_off, note=note, receiving=receiving).to_dict()
+                                  may_sign_off=may_sign_off, note=note, receiving=receiving,
+                                  kind=kind).to_dict()
 
     @app.options(ids.RECEIVING_TEAM)
     def receiving_teams(ack: Ack, body: dict[str, Any]) -> None:
@@ -165,6 +166,26 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             ack(options=[])
             return
         ack(**teampicker.suggestions(deps.org, holding, str(body.get("value") or "")))
+
+    @app.action(ids.KIND)
+    def kind_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """The kind chosen on the raise form: redrawn with that kind's checklist lines only (what
+        was typed stays: the blocks keep their ids)."""
+        ack()
+        view = body.get("view") or {}
+        team, user = str(view.get("private_metadata") or ""), body["user"]["id"]
+        kind = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
+        heads_up = view.get("callback_id") == ids.HEADSUP_VIEW
+        if view.get("callback_id") not in (ids.RAISE_VIEW, ids.HEADSUP_VIEW) or not deps.org.has_team(team):
+            return
+        try:
+            with deps.uow() as u:
+                may = services.raise_access(u, deps.org, user, team, today(), heads_up=heads_up)
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=raise_form(
+                deps.live.generation, team, heads_up, may.may_sign_off, may.note, None,
+                kind if kind in deps.org.pack_for(team).kind_ids else None))
+        except SlackApiError as exc:  # another redraw won (hash_conflict): the form stays as it is
+            log.info("raise_form_not_redrawn", extra={"error": str(exc.response.get("error"))})
 
     def today() -> date:
         return local_date(deps.clock())
@@ -529,6 +550,8 @@ def _value(values: dict[str, Any], block: str) -> Any:
             return el.get("selected_user")
         if kind == "multi_users_select":
             return list(el.get("selected_users") or [])
+        if kind == "multi_static_select":
+            return [o["value"] for o in el.get("selected_options") or []]
         if kind == "datepicker":
             return el.get("selected_date")
         if kind == "checkboxes":
@@ -541,7 +564,8 @@ def _date(value: str | None) -> date | None:
 
 
 def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: bool) -> services.RaiseRequest:
-    checklist = [tuple(v.split(":", 1)) for v in _value(values, ids.CHECKLIST) or []]
+    checklist = [tuple(v.split(":", 1)) for block in values  # the common items and each kind's own
+                 if block.split("__", 1)[0] == ids.CHECKLIST for v in _value(values, block) or []]
     return services.RaiseRequest(
         case_ref=_value(values, ids.CASE_REF) or "",
         receiving_team=_value(values, ids.RECEIVING_TEAM) or "",
@@ -639,4 +663,6 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
     except DomainError as exc:  # it may quote what the person typed: escaped like all user text
         return {"text": blocks.escape(str(exc))}
     prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "
-    return {"text": prefix + "Here is what /transfer can do.", "blocks": blocks.help_blocks()}
+    more = sub == "help" and bool(args) and args[0].lower() in ("more", "all")
+    return {"text": prefix + "Here is what /transfer can do.",
+            "blocks": blocks.help_blocks(guide.for_reader(deps.org, user), more=more)}

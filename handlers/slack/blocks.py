@@ -29,18 +29,19 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
-    UserMultiSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot import actions, views
+from bot import actions, guide, home, pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.clocks import AMBER_WITHIN, rag
 from bot.domain import MAX_TEXT, STATE_LABELS, UK_TIME, State, TimelineEvent, Transfer
 from bot.org import Org
+from bot.pickers import trim
 from bot.policy import Choice, PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
@@ -111,7 +112,7 @@ def mention(user: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return trim(text, limit)  # at a word, with an ellipsis: never mid-word
 
 
 def _day(d: date | None) -> str:
@@ -158,6 +159,22 @@ def _choices(choices: Iterable[Choice]) -> list[Option]:
     return [_option(c.id, c.label, c.hint) for c in choices]
 
 
+def _shown(o: Option) -> str:
+    d = o.to_dict()
+    return d["text"]["text"] + " " + (d.get("description") or {}).get("text", "")
+
+
+def in_full(choices: Iterable[Choice]) -> list[Block]:
+    """A context line giving in full the options Slack's 75 characters made Baton shorten (at a
+    word, with "…"), so nothing is lost: right under the input that offers them."""
+    lost = [c for c in choices if not (c.label in _shown(_option(c.id, c.label, c.hint))
+                                       and c.hint in _shown(_option(c.id, c.label, c.hint)))]
+    if not lost:
+        return []
+    text = "In full: " + "; ".join(escape(f"{c.label}: {c.hint}" if c.hint else c.label) for c in lost)
+    return [ContextBlock(elements=[_md(_clip(text, 2000))])]
+
+
 def _dicts(blocks: Iterable[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
@@ -200,11 +217,13 @@ def _case_context(case_ref: str) -> ContextBlock:
 
 # ---- modals --------------------------------------------------------------------------------------
 def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool = False,
-                may_sign_off: bool = True, note: str = "", receiving: str | None = None) -> View:
+                may_sign_off: bool = True, note: str = "", receiving: str | None = None,
+                kind: str | None = None) -> View:
     """The form to raise a transfer (or give an early heads up) from ``holding_team``; for a
     person who may not sign off the gating checklist, ``note`` says so at the top and the
     checklist gives way to the reason the pack allows instead. ``receiving`` is the team
-    already chosen (typed after the command), if any."""
+    already chosen (typed after the command), if any. Choosing the kind redraws it
+    (``kind``): the checklist then asks only the lines of that kind."""
     blocks: list[Block] = [
         ContextBlock(elements=[_md(
             f"From *{escape(views.team_name(org, holding_team))}* under the {escape(pack.title)} "
@@ -212,12 +231,26 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
         _text_input(ids.CASE_REF, "Case reference", hint=pack.case_ref_hint[:1].upper()
                     + pack.case_ref_hint[1:], placeholder="Case reference, no spaces", max_length=32),
         teampicker.block(org, holding_team, receiving),
-        _select(ids.KIND, "Kind of transfer", _choices(pack.kinds)),
+        _kind_select(pack, kind),
+        *in_full(pack.kinds),
     ]
+    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
+    if note:
+        blocks.insert(0, SectionBlock(text=_md(f":warning: {escape(note)}")))
+    blocks += _raise_checklist(pack, heads_up=heads_up, may_sign_off=may_sign_off, kind=kind)  # first
+    if override is not None and not heads_up:
+        blocks.append(_text_input(
+            ids.URGENT_REASON, _clip(f"If not signed off: why waiting {override.override_when}"
+                                     if may_sign_off else f"Why waiting {override.override_when}", 150),
+            multiline=True, optional=may_sign_off,
+            hint=f"The request goes now, its clocks running, and the "
+                 f"{pack.level_label(override.override_by or '')} is asked to agree; the receiving "
+                 "team decides once they agree or the checklist is signed off. " + NO_NAMES))
     if pack.transfer_points:
         blocks += [
             _select(ids.TRANSFER_POINT, "Transfer point", _choices(pack.transfer_points),
                     optional=True, placeholder="Choose the transfer point"),
+            *in_full(pack.transfer_points),
             InputBlock(block_id=ids.TRANSFER_POINT_DATE, label="Date of the transfer point",
                        optional=True, element=DatePickerElement(action_id=ids.TRANSFER_POINT_DATE,
                                                                 placeholder="Choose a date")),
@@ -228,6 +261,7 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
             element=CheckboxesElement(action_id=ids.FLAGS,
                                       options=_choices(pack.flags)[:_CHECKBOX_MAX]),
         ))
+        blocks += in_full(pack.flags)
     if pack.routing is not None:  # whose case is it: the policy's remit table (bot/routing.py)
         blocks += [
             _select("circumstance", "Circumstance (whose case is it?)",
@@ -248,47 +282,73 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
                                       max_length=f.max_length))
     blocks.append(_text_input(ids.FUNDING, "Funding arrangements", multiline=True, optional=True,
                               hint=NO_NAMES))
-    blocks += [
-        InputBlock(block_id=ids.RESTRICTED, label="Restricted case", optional=True,
-                   hint="Only the people named on it see it: no channel posts; messages carry the "
-                        "case reference and the action only.",
-                   element=CheckboxesElement(action_id=ids.RESTRICTED, options=[
-                       _option("restricted", "Restrict this transfer to the people named on it")])),
-        InputBlock(block_id=ids.EXCLUDED, label="People who must never see it", optional=True,
-                   hint="They are never told of it and cannot look it up (the transfer is restricted).",
-                   element=UserMultiSelectElement(action_id=ids.EXCLUDED, placeholder="Choose people")),
-    ]
-    items = [
-        _option(f"{cl.id}:{it.id}", it.label)
-        for cl in pack.gating("request") for it in cl.items
-    ]
-    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
-    if note:
-        blocks.insert(0, SectionBlock(text=_md(f":warning: {escape(note)}")))
-    if items and may_sign_off:
-        labels = "; ".join(cl.label for cl in pack.gating("request"))
+    blocks.append(InputBlock(
+        block_id=ids.RESTRICTED, label="Restricted case", optional=True,
+        hint="Only the people named on it see it: no channel posts; messages carry the "
+             "case reference and the action only.",
+        element=CheckboxesElement(action_id=ids.RESTRICTED, options=[
+            _option("restricted", "Restrict this transfer to the people named on it")])))
+    people = [_option(c.id, c.label, c.hint) for c in pickers.excludable(org, holding_team)]
+    if people:  # only those who could otherwise see a transfer from this team
         blocks.append(InputBlock(
-            block_id=ids.CHECKLIST, label=_clip(labels, 2000),
-            # Required where nothing else lets the request go; optional only beside the reason
-            # the pack accepts instead (S2's Group Manager agreement).
-            optional=override is not None and not heads_up,
-            hint=("Every item must be signed off before the transfer can be requested"
-                  + (", unless you give the reason below." if override is not None else ".")),
-            element=CheckboxesElement(action_id=ids.CHECKLIST, options=items[:_CHECKBOX_MAX]),
-        ))
-    if override is not None and not heads_up:
-        blocks.append(_text_input(
-            ids.URGENT_REASON, (f"If not signed off: why waiting {override.override_when}"
-                                if may_sign_off else f"Why waiting {override.override_when}")[:150],
-            multiline=True, optional=may_sign_off,
-            hint=f"The request goes now, its clocks running, and the "
-                 f"{pack.level_label(override.override_by or '')} is asked to agree; the receiving "
-                 "team decides once they agree or the checklist is signed off. " + NO_NAMES))
+            block_id=ids.EXCLUDED, label="People who must never see it", optional=True,
+            hint="They are never told of it and cannot look it up (the transfer is restricted).",
+            element=StaticMultiSelectElement(action_id=ids.EXCLUDED, placeholder="Choose people",
+                                             options=people[:_SELECT_MAX])))
     if heads_up:
         return _modal(ids.HEADSUP_VIEW, "Early heads up", blocks, submit="Send heads up",
                       private_metadata=holding_team)
     return _modal(ids.RAISE_VIEW, "Raise a transfer", blocks, submit="Raise",
                   private_metadata=holding_team)
+
+
+def _kind_select(pack: PolicyPack, kind: str | None) -> InputBlock:
+    """The kind of transfer; where a kind has checklist lines of its own, choosing it redraws
+    the form (``dispatch_action``) so the checklist asks only that kind's lines."""
+    options = _choices(pack.kinds)
+    own = any(it.kinds or cl.kinds for cl in pack.gating("request") for it in cl.items)
+    return InputBlock(block_id=ids.KIND, label="Kind of transfer", dispatch_action=own or None,
+                      element=StaticSelectElement(
+                          action_id=ids.KIND, placeholder="Choose one", options=options,
+                          initial_option=next((o for o in options if o.value == kind), None)))
+
+
+def _raise_checklist(pack: PolicyPack, *, heads_up: bool, may_sign_off: bool,
+                     kind: str | None = None) -> list[Block]:
+    """The checklist that gates the request: the items every transfer needs first (required
+    where nothing else lets the request go), then each kind's own items in a group named for
+    that kind, asked only of a transfer of that kind; once the kind is chosen (``kind``), the
+    lines of that kind alone, in one list."""
+    gating = pack.gating("request", kind)
+    if not gating or not may_sign_off:
+        return []
+    override = next((cl for cl in gating if cl.override_by), None)
+    common: list[Option] = []
+    by_kinds: dict[tuple[str, ...], list[Option]] = {}
+    for cl in gating:
+        for it in cl.items_for(kind):
+            kinds = () if kind is not None else (it.kinds or cl.kinds)
+            option = _option(f"{cl.id}:{it.id}", it.label)
+            (by_kinds.setdefault(tuple(kinds), []) if kinds else common).append(option)
+    out: list[Block] = []
+    if common:
+        out.append(InputBlock(
+            block_id=ids.CHECKLIST, label=_clip("; ".join(cl.label for cl in gating), 2000),
+            # Required where nothing else lets the request go; optional only beside the reason
+            # the pack accepts instead (S2's Group Manager agreement).
+            optional=override is not None and not heads_up,
+            hint=("Every item must be signed off before the transfer can be requested"
+                  + (", unless you give the reason below." if override is not None else ".")),
+            element=CheckboxesElement(action_id=ids.CHECKLIST, options=common[:_CHECKBOX_MAX])))
+    for n, (kinds, options) in enumerate(by_kinds.items(), start=1):
+        names = " or ".join(pack.kind_label(k) for k in kinds)
+        out.append(InputBlock(
+            block_id=chunk_id(ids.CHECKLIST, n),
+            label=_clip(f"Only when the kind of transfer is: {names}", 2000),
+            optional=True, hint="Sign these off for that kind of transfer only; leave them for any other.",
+            element=CheckboxesElement(action_id=chunk_id(ids.CHECKLIST, n),
+                                      options=options[:_CHECKBOX_MAX])))
+    return out
 
 
 def rich(parts: views.Rich) -> str:
@@ -371,17 +431,38 @@ def _input(fi: views.FormInput) -> list[Block]:
                            element=DatePickerElement(action_id=f.name, placeholder="Choose a date",
                                                      initial_date=fi.initial.isoformat()
                                                      if fi.initial else None))]
+    if f.kind == FieldKind.person and fi.options:  # only the people who can be chosen
+        return [_select(f.name, f.label, _choices(fi.options), optional=not f.required, hint=hint,
+                        placeholder="Choose a person")]
     if f.kind == FieldKind.person:
         return [InputBlock(block_id=f.name, label=f.label, optional=not f.required, hint=hint,
                            element=UserSelectElement(action_id=f.name, placeholder="Choose a person"))]
     if f.kind in (FieldKind.choice, FieldKind.yes_no):
-        return [_select(f.name, f.label, _choices(fi.options), optional=not f.required, hint=hint)]
-    options = _choices(fi.options)
-    return [InputBlock(block_id=chunk_id(f.name, i // _CHECKBOX_MAX), label=_clip(f.label, 2000),
-                       optional=not f.required or i > 0, hint=hint,
-                       element=CheckboxesElement(action_id=chunk_id(f.name, i // _CHECKBOX_MAX),
-                                                 options=options[i:i + _CHECKBOX_MAX]))
-            for i in range(0, len(options), _CHECKBOX_MAX)]
+        return [_select(f.name, f.label, _choices(fi.options), optional=not f.required, hint=hint),
+                *in_full(fi.options)]
+    return _checkbox_groups(f.name, f.label, fi.options, required=f.required, hint=hint)
+
+
+def _checkbox_groups(name: str, label: str, options: tuple[Choice, ...], *, required: bool,
+                     hint: str | None) -> list[Block]:
+    """Checkboxes in one group per title their options carry (a checklist's items under its
+    title, each item labelled alone), at most 10 a group; a field split over several groups
+    is optional in each, the form saying at least one box must be ticked."""
+    titled: dict[str, list[Choice]] = {}
+    for o in options:
+        titled.setdefault(o.hint, []).append(o)
+    groups = [(f"{label}: {title}" if title else label, chunk[i:i + _CHECKBOX_MAX])
+              for title, chunk in titled.items() for i in range(0, len(chunk), _CHECKBOX_MAX)]
+    if len(groups) == 1:
+        groups = [(label, groups[0][1])]
+        hint = hint or (_clip(next(iter(titled)), 150) or None)
+    elif required:
+        hint = "Tick at least one item, in any of the lists."
+    return [InputBlock(block_id=chunk_id(name, n), label=_clip(title, 2000),
+                       optional=not required or len(groups) > 1, hint=hint,
+                       element=CheckboxesElement(action_id=chunk_id(name, n),
+                                                 options=[_option(o.id, o.label) for o in group]))
+            for n, (title, group) in enumerate(groups)]
 
 
 def form_modal(form: views.Form) -> View:
@@ -489,35 +570,32 @@ def timeline_blocks(t: Transfer, org: Org | None = None) -> list[dict[str, Any]]
     return _dicts(blocks)
 
 
-def help_blocks() -> list[dict[str, Any]]:
-    """What /transfer can do: the lookups, then every action of the catalogue and who may take it."""
-    lines = [
-        "`/transfer new`: raise a transfer request",
-        "`/transfer headsup`: give an early heads up (policies that have one)",
-        "`/transfer list [mine|team|overdue]`: transfers you are on, your teams', or overdue ones",
-        "`/transfer status CASE`: where a transfer stands, its next deadline and what you can do",
-        "`/transfer history CASE`: who did what, and when",
-        "`/transfer cover @user until YYYY-MM-DD`: a colleague covers your transfers while you are away",
-        "`/transfer agenda`: cases ready for the transfer meeting, with their checklists",
-        "`/transfer lastteam CASE`: which team held a case last, for re-referrals",
-        "`/transfer route [CIRCUMSTANCE] [CASE|YYYY-MM-DD]`: whose case is it: the team and point "
-        "the policy names (raises nothing)",
-        "`/transfer closed CASE [YYYY-MM-DD] [team]`: managers record that a case closed "
-        "(re-referral windows run from it)",
-        "`/transfer export [FROM] [TO]`: report readers get a CSV of the period in their DM",
-        "`/transfer help`: this list",
-    ]
-    steps = [f"`/transfer {a.name.replace('_', '-')} CASE`: {escape(a.label)} ({escape(actions.who_can(a))})"
-             for a in actions.CATALOGUE]
-    half = len(steps) // 2  # a section's text is clipped at 2,000 characters: two of them
-    return _dicts([
-        HeaderBlock(text="Baton: /transfer"),
-        SectionBlock(text=_md("\n".join(lines))),
-        SectionBlock(text=_md("*Every step of a transfer* (the same form as its button):\n"
-                              + "\n".join(steps[:half]))),
-        SectionBlock(text=_md("\n".join(steps[half:]))),
-        ContextBlock(elements=[_md(NO_NAMES + " Baton shows case references, teams and dates only.")]),
-    ])
+def _help_lines(entries: Iterable[guide.Entry]) -> str:
+    return "\n".join((f"*{e.slack_place}*" if e.slack_place else f"`/transfer {e.typed('slack')}`")
+                     + f": {escape(e.words)}" for e in entries)  # usages are our own words
+
+
+def help_blocks(h: guide.Help | None = None, *, more: bool = False) -> list[dict[str, Any]]:
+    """What /transfer can do for its reader: their own commands and their policy's steps for
+    their role first, then a pointer to ``/transfer help more`` (``more``: the rest); without a
+    reader (someone Baton does not know), the general commands."""
+    if h is None:
+        lines = [e for e in guide.EVERY if e not in (guide.AGENDA, guide.CLOSED, guide.EXPORT)]
+        out: list[Block] = [HeaderBlock(text="Baton: /transfer"), SectionBlock(text=_md(_help_lines(lines)))]
+    elif more:
+        out = [HeaderBlock(text="Baton: more of /transfer"),
+               ContextBlock(elements=[_md("Commands and steps for other roles and policies, and who "
+                                          "may use them.")])]
+        entries = list(h.more)
+        out += [SectionBlock(text=_md(_help_lines(entries[i:i + 15]))) for i in range(0, len(entries), 15)]
+    else:
+        out = [HeaderBlock(text="Baton: /transfer"),
+               ContextBlock(elements=[_md(f"For you: {escape(h.reader)}.")]),
+               SectionBlock(text=_md(_help_lines(h.yours))),
+               ContextBlock(elements=[_md("More: `/transfer help more` lists the commands and steps of "
+                                          "other roles and policies.")])]
+    out.append(ContextBlock(elements=[_md(NO_NAMES + " Baton shows case references, teams and dates only.")]))
+    return _dicts(out)
 
 
 def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *,
@@ -539,30 +617,21 @@ def home_view(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
               holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
               cal: WorkingCalendar, escalated: list[TransferSummary] | None = None,
               org: Org | None = None) -> View:
-    """The App Home tab: what waits on the user (with the buttons they may press), what is
-    overdue, every inbound and outbound transfer of their teams with working days left, and
-    for an escalation contact the transfers that reached their level."""
-    waiting_ids = {r.id for r, _ in waiting}
-    inbound = [r for r in receiving if r.id not in waiting_ids]
-    overdue = [r for r in [*receiving, *holding, *(escalated or [])]
-               if r.due_on is not None and r.due_on < today and r.closed_at is None]
-    overdue = list({r.id: r for r in overdue}.values())
+    """The App Home tab (the Teams home card's sections, in its order): what waits on the user
+    (with the buttons they may press), what is overdue, what reached their level, their teams'
+    inbound and outbound transfers with working days left; empty sections left out."""
     blocks: list[Block] = [HeaderBlock(text="Your case transfers")]
-    sections: list[tuple[str, list[TransferSummary], dict[int, tuple[views.Button, ...]] | None, int,
-                         str]] = [
-        (f"*Waiting on you* ({len(waiting)})", [r for r, _ in waiting],
-         {r.id: b for r, b in waiting}, 12, "`/transfer list mine` lists them"),
-        (f"*Overdue* ({len(overdue)})", overdue, None, 10, "`/transfer list overdue` lists them"),
-        (f"*Inbound* ({len(inbound)})", inbound, None, 10, "`/transfer list team` lists them"),
-        (f"*Outbound* ({len(holding)})", holding, None, 10, "`/transfer list team` lists them"),
-    ]
-    if escalated:
-        sections.insert(2, (f"*Reached your level* ({len(escalated)})", escalated, None, 10,
-                            "`/transfer list overdue` lists those overdue"))
-    for title, rows, buttons, cap, how in sections:
-        blocks.append(SectionBlock(text=_md(title)))
-        blocks.extend(_home_rows(rows, today, cal, buttons=buttons, cap=cap, org=org, how=how))
+    shown = home.sections(waiting=waiting, holding=holding, receiving=receiving, today=today,
+                          escalated=escalated or ())
+    for s in shown:
+        blocks.append(SectionBlock(text=_md(f"*{s.title}*")))
+        blocks.extend(_home_rows(list(s.rows), today, cal, buttons=s.buttons, cap=s.cap, org=org,
+                                 how=f"`/transfer list {s.scope}` lists them"))
         blocks.append(DividerBlock())
+    if not shown:
+        blocks += [SectionBlock(text=_md(home.NOTHING)), DividerBlock()]
+    blocks.append(SectionBlock(text=_md("*Start*\n" + " · ".join(
+        f"`/transfer {usage}`: {words}" for usage, words in home.START))))
     blocks.append(ContextBlock(elements=[_md(
         f"{RAG_EMOJI['red']} overdue · {RAG_EMOJI['amber']} due within {AMBER_WITHIN} working days"
         f" · {RAG_EMOJI['green']} on track")]))

@@ -37,7 +37,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from microsoft_teams.cards import AdaptiveCard
 
-from bot import actions, freetext, services
+from bot import actions, freetext, services, views
 from bot.domain import DomainError, FormErrors
 from bot.liveorg import LiveOrg
 from bot.logs import Timer, request_scope
@@ -367,8 +367,9 @@ class TeamsApp(Commands, Lifecycle):
         pack = self.deps.org.pack_for(t.holding_team) if t else None
         for f in actions.form_fields(a, pack) if pack else ():
             v = values.get(f.name)
-            if f.kind == actions.FieldKind.items:
-                out[f.name] = [x for x in str(v or "").split(",") if x]
+            if f.kind == actions.FieldKind.items:  # one set of boxes per checklist: items, items__1 ...
+                out[f.name] = [x for k, got in values.items() if k.split("__", 1)[0] == f.name
+                               for x in str(got or "").split(",") if x]
             elif f.kind == actions.FieldKind.person and v:
                 out[f.name] = self.deps.org.person_by(entra_id=str(v)) or str(v)
             else:
@@ -466,12 +467,13 @@ class TeamsApp(Commands, Lifecycle):
                 transfer_point=typed.get("transfer_point") or None,
                 transfer_point_date=point_date,
                 flags=many("flags"), funding_note=typed.get("funding_note") or None,
-                confirmed=tuple((c.split(":", 1)[0], c.split(":", 1)[1])
-                                for c in many("checklist") if ":" in c),
+                confirmed=tuple((c.split(":", 1)[0], c.split(":", 1)[1])  # common and each kind's own
+                                for k in typed if k.split("__", 1)[0] == "checklist"
+                                for c in many(k) if ":" in c),
                 urgent_reason=typed.get("urgent_reason") or None, heads_up=heads_up,
                 circumstance=typed.get("circumstance") or None,
                 route_reason=typed.get("route_reason") or None,
-                restricted=bool(many("restricted")), excluded=())
+                restricted=bool(many("restricted")), excluded=many("excluded"))
             with deps.uow() as u:
                 t = services.raise_transfer(u, deps.org, person, req, now, token=token)
         except services.AlreadySaved:
@@ -480,7 +482,7 @@ class TeamsApp(Commands, Lifecycle):
             field = "receiving_team" if isinstance(exc, UnknownTeam) else (exc.field or "case_ref")
             if field not in ("case_ref", "receiving_team", "kind", "transfer_point", "transfer_point_date",
                              "flags", "funding_note", "checklist", "urgent_reason", "restricted",
-                             "circumstance", "route_reason"):
+                             "circumstance", "route_reason", "excluded"):
                 field = "case_ref"
             return again({field: clip(str(exc), 150)})
         except Exception as exc:
@@ -489,7 +491,8 @@ class TeamsApp(Commands, Lifecycle):
                 return cards.text_card("Saved.")
             return again({"case_ref": _trouble(deps, exc, "raise_form")})
         deps.wake()
-        return self.current(person, t.id or 0)
+        return cards.raise_used_card(t.case_ref, views.team_name(deps.org, t.holding_team),
+                                     views.team_name(deps.org, t.receiving_team), heads_up=heads_up)
 
 
 def _answer(card: AdaptiveCard) -> dict[str, Any]:

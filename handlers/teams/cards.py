@@ -28,6 +28,7 @@ from microsoft_teams.cards import (
     MentionedEntity,
     QueryData,
     RefreshDefinition,
+    ShowCardAction,
     SubmitAction,
     TeamsCardProperties,
     TextBlock,
@@ -35,10 +36,12 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards.core import CardElement
 
-from bot import views
+from bot import actions, guide, home, pickers, views
 from bot.actions import FieldKind
 from bot.calendar import WorkingCalendar
 from bot.org import Org
+from bot.pickers import trim
+from bot.policy import Choice as ChoiceOption
 from bot.policy import PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
@@ -87,7 +90,7 @@ def _text(text: str, **kw: Any) -> TextBlock:
 def _card(body: list[CardElement], *, actions: list[ExecuteAction | SubmitAction] | None = None,
           refresh: RefreshDefinition | None = None, fallback: str = "") -> AdaptiveCard:
     return AdaptiveCard(version="1.5", body=body, actions=actions or None, refresh=refresh,
-                        fallback_text=fallback[:200] or None)
+                        fallback_text=trim(fallback, 200) or None)
 
 
 def button(b: views.Button) -> ExecuteAction:
@@ -184,7 +187,7 @@ def dialog(card: AdaptiveCard, title: str) -> dict[str, Any]:
 
 def dialog_message(text: str) -> dict[str, Any]:
     """A task/fetch or task/submit answer that says ``text`` in the dialog (closing the form)."""
-    return {"task": {"type": "message", "value": text[:300]}}
+    return {"task": {"type": "message", "value": trim(text, 300)}}
 
 
 def attachment(card: AdaptiveCard) -> dict[str, Any]:
@@ -205,23 +208,52 @@ def _input(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) 
     common: dict[str, Any] = {"id": f.name, "label": label, "is_required": f.required,
                               "error_message": errors.get(f.name)}
     el: CardElement
+    if f.kind == FieldKind.items and len({o.hint for o in fi.options}) > 1:
+        return _item_groups(fi, errors, values)
     if f.kind == FieldKind.date:
         el = DateInput(value=str(previous) if previous else None, **common)
     elif f.kind in (FieldKind.choice, FieldKind.items, FieldKind.yes_no):
-        choices = [Choice(title=o.label[:75], value=o.id) for o in fi.options] or [
+        choices = [Choice(title=o.label, value=o.id) for o in fi.options] or [
             Choice(title="Yes", value="yes"), Choice(title="No", value="no")]
         multi = f.kind == FieldKind.items
         chosen = ",".join(previous) if isinstance(previous, list | tuple) else previous
         el = ChoiceSetInput(choices=choices, is_multi_select=multi, style="expanded" if multi else "compact",
-                            value=str(chosen) if chosen else None, **common)
+                            value=str(chosen) if chosen else None, wrap=True, **common)
+    elif f.kind == FieldKind.person and fi.options:  # only the people who can be chosen
+        el = ChoiceSetInput(choices=[Choice(title=_person_title(o), value=o.id) for o in fi.options],
+                            style="compact", value=previous or None, placeholder="Choose a person",
+                            wrap=True, **common)
     elif f.kind == FieldKind.person:
         el = ChoiceSetInput(choices=[], choices_data=QueryData(dataset=PEOPLE), value=previous or None,
                             placeholder="Choose a person", **common)
     else:
         el = TextInput(is_multiline=f.multiline or f.lines, max_length=f.max_length,
                        value=str(previous) if previous else None,
-                       placeholder=(f.hint or NO_NAMES)[:100], **common)
+                       placeholder=trim(f.hint or NO_NAMES, 100), **common)
     return [el, *_error(errors, f.name)]
+
+
+def _person_title(o: ChoiceOption) -> str:
+    return f"{o.label} ({o.hint})" if o.hint else o.label
+
+
+def _item_groups(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) -> list[CardElement]:
+    """A checklist field over several checklists: one set of boxes per checklist, under its
+    title, each item labelled alone (ids ``items``, ``items__1`` ...; the submission joins them)."""
+    f = fi.field
+    titled: dict[str, list[ChoiceOption]] = {}
+    for o in fi.options:
+        titled.setdefault(o.hint, []).append(o)
+    out: list[CardElement] = [_text(escape(f.label) + ": tick at least one item, in any of the lists.",
+                                    weight="Bolder")]
+    for n, (title, options) in enumerate(titled.items()):
+        name = f.name if n == 0 else f"{f.name}__{n}"
+        previous = values.get(name)
+        chosen = ",".join(previous) if isinstance(previous, list | tuple) else previous
+        out.append(ChoiceSetInput(id=name, label=title or f.label, is_multi_select=True, style="expanded",
+                                  choices=[Choice(title=o.label, value=o.id) for o in options], wrap=True,
+                                  value=str(chosen) if chosen else None))
+    return [*out, *_error(errors, f.name)]
 
 
 def form_card(form: views.Form, org: Org | None = None, *, token: str, errors: dict[str, str] | None = None,
@@ -237,12 +269,15 @@ def form_card(form: views.Form, org: Org | None = None, *, token: str, errors: d
     for fi in form.inputs:
         body += _input(fi, errors, values)
     data = {"transfer_id": form.transfer_id, "token": token}
+    # a step that ends or refuses a transfer (decline, withdraw) submits in the destructive style
+    step = actions.BY_NAME.get(form.action)
+    style = "destructive" if step is not None and step.style == "danger" else "positive"
     if dialog:  # in a dialog a submit is Action.Submit: Teams sends it as task/submit
-        return _card(body, actions=[SubmitAction(title=form.submit[:40], style="positive",
+        return _card(body, actions=[SubmitAction(title=form.submit[:40], style=style,
                                                  data={**data, "verb": f"submit:{form.action}"})],
                      fallback=form.title)
     return _card(body, actions=[
-        ExecuteAction(title=form.submit[:40], verb=f"submit:{form.action}", data=data, style="positive"),
+        ExecuteAction(title=form.submit[:40], verb=f"submit:{form.action}", data=data, style=style),
         ExecuteAction(title="Cancel", verb="refresh", data={"transfer_id": form.transfer_id},
                       associated_inputs="none"),
     ], fallback=form.title)
@@ -258,10 +293,11 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
         return ",".join(got) if isinstance(got, list) else (str(got) if got else None)
 
     def choice(name: str, label: str, options: list[tuple[str, str]], *, required: bool = True,
-               multi: bool = False) -> list[CardElement]:
+               multi: bool = False, compact: bool = False) -> list[CardElement]:
         return [ChoiceSetInput(id=name, label=label + ("" if required else " (optional)"),
-                               choices=[Choice(title=t[:75], value=i) for i, t in options],
-                               is_multi_select=multi, style="expanded" if multi else "compact",
+                               choices=[Choice(title=t, value=i) for i, t in options], wrap=True,
+                               is_multi_select=multi,
+                               style="expanded" if multi and not compact else "compact",
                                is_required=required, value=v(name), error_message=errors.get(name)),
                 *_error(errors, name)]
 
@@ -270,13 +306,34 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
         _text(f"From **{escape(org.team(holding_team).name)}** under the {escape(pack.title)} policy. "
               + escape(NO_NAMES), is_subtle=True),
         TextInput(id="case_ref", label="Case reference", is_required=True, max_length=32, value=v("case_ref"),
-                  placeholder=(pack.case_ref_hint or "Case reference, no spaces")[:100],
+                  placeholder=trim(pack.case_ref_hint or "Case reference, no spaces", 100),
                   error_message=errors.get("case_ref")),
         *_error(errors, "case_ref"),
         search.receiving_team_input(org, holding_team, v("receiving_team"), errors.get("receiving_team")),
         *_error(errors, "receiving_team"),
         *choice("kind", "Kind of transfer", [(k.id, k.label) for k in pack.kinds]),
     ]
+    gating = pack.gating("request")
+    override = next((cl for cl in gating if cl.override_by), None)
+    common = [(f"{cl.id}:{it.id}", it.label) for cl in gating for it in cl.items
+              if not (it.kinds or cl.kinds)]
+    by_kinds: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for cl in gating:
+        for it in cl.items:
+            if it.kinds or cl.kinds:
+                by_kinds.setdefault(tuple(it.kinds or cl.kinds), []).append((f"{cl.id}:{it.id}", it.label))
+    if common:  # required items first: the sign-off every transfer needs
+        body += choice("checklist", "; ".join(cl.label for cl in gating), common,
+                       required=False, multi=True)
+    for n, (kinds, items) in enumerate(by_kinds.items(), start=1):
+        names = " or ".join(pack.kind_label(k) for k in kinds)
+        body += choice(f"checklist__{n}", f"Only when the kind of transfer is: {names}", items,
+                       required=False, multi=True)
+    if override is not None and not heads_up:
+        body += [TextInput(id="urgent_reason", is_multiline=True, value=v("urgent_reason"),
+                           label=trim(f"If not signed off: why waiting {override.override_when}", 139)
+                           + " (optional)"),
+                 *_error(errors, "urgent_reason")]
     if pack.transfer_points:
         body += choice("transfer_point", "Transfer point", [(p.id, p.label) for p in pack.transfer_points],
                        required=False)
@@ -292,24 +349,33 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                            label="If it goes to another team or point than the policy names: why (optional)"),
                  *_error(errors, "route_reason")]
     body += [TextInput(id="funding_note", label="Funding arrangements (optional)", is_multiline=True,
-                       value=v("funding_note"), placeholder=NO_NAMES[:100]), *_error(errors, "funding_note")]
-    items = [(f"{cl.id}:{it.id}", it.label) for cl in pack.gating("request") for it in cl.items]
-    if items:
-        body += choice("checklist", "; ".join(cl.label for cl in pack.gating("request"))[:200], items,
-                       required=False, multi=True)
-    override = next((cl for cl in pack.gating("request") if cl.override_by), None)
-    if override is not None and not heads_up:
-        body += [TextInput(id="urgent_reason", is_multiline=True, value=v("urgent_reason"),
-                           label=f"If not signed off: why waiting {override.override_when} (optional)"[:150]),
-                 *_error(errors, "urgent_reason")]
+                       value=v("funding_note"), placeholder=trim(NO_NAMES, 100)),
+             *_error(errors, "funding_note")]
     body += choice("restricted", "Restricted case",
                    [("restricted", "Restrict this transfer to the people named on it")], required=False,
                    multi=True)
+    people = [(c.id, _person_title(c)) for c in pickers.excludable(org, holding_team)]
+    if people:  # only those who could otherwise see a transfer from this team
+        body += choice("excluded", "People who must never see it", people, required=False, multi=True,
+                       compact=True)
     verb = HEADSUP if heads_up else RAISE
     return _card(body, actions=[ExecuteAction(title="Send heads up" if heads_up else "Raise",
                                               verb=f"{verb}:{holding_team}", data={"token": token},
                                               style="positive")],
                  fallback="Raise a transfer")
+
+
+def raise_used_card(case_ref: str, holding: str, receiving: str, *, heads_up: bool = False) -> AdaptiveCard:
+    """What a raise card becomes once it is used: what it sent, and its button greyed out, so an
+    old form cannot be sent again (the transfer's own card follows in the chat)."""
+    what = "Early heads up given" if heads_up else "Transfer raised"
+    body: list[CardElement] = [
+        _text("Early heads up" if heads_up else "Raise a transfer", weight="Bolder", size="Medium"),
+        _text(f"{what}: **{escape(case_ref)}**, {escape(holding)} → {escape(receiving)}. Its card is in "
+              "this chat; type **transfer new** to raise another.")]
+    return _card(body, actions=[ExecuteAction(title="Send heads up" if heads_up else "Raise", verb="refresh",
+                                              is_enabled=False, data={"used": True})],
+                 fallback=f"{what}: {case_ref}")
 
 
 # ---- lists, history, home, weekly -------------------------------------------------------------
@@ -343,37 +409,32 @@ def list_card(rows: list[TransferSummary], *, title: str, today: date, org: Org 
 
 def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
               holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
-              org: Org | None = None, cal: WorkingCalendar | None = None) -> AdaptiveCard:
-    """The home card, the App Home's four sections: what waits on this person (with the buttons
-    they may press), what is overdue, and their teams' inbound and outbound transfers."""
-    waiting_ids = {r.id for r, _ in waiting}
-    inbound = [r for r in receiving if r.id not in waiting_ids]
-    overdue = [r for r in [*receiving, *holding] if r.due_on is not None and r.due_on < today]
+              org: Org | None = None, cal: WorkingCalendar | None = None,
+              escalated: list[TransferSummary] | None = None) -> AdaptiveCard:
+    """The home card, the App Home's sections in its order: what waits on this person (with the
+    buttons they may press), what is overdue, what reached their level, their teams' inbound and
+    outbound transfers; empty sections left out; as many rows as fit Teams' message size."""
+    shown = home.sections(waiting=waiting, holding=holding, receiving=receiving, today=today,
+                          escalated=escalated or ())
 
-    def more(total: int, shown: int, how: str) -> list[CardElement]:
-        return [_text(f"... and {total - shown} more: {how}.", is_subtle=True)] if shown < total else []
-
-    def build(cap: int) -> AdaptiveCard:
-        body: list[CardElement] = [_text("Baton: case transfers", weight="Bolder", size="Large")]
-        body.append(_text(f"Waiting for you ({len(waiting)})", weight="Bolder", separator=True))
-        for r, buttons in waiting[:cap + 2]:
-            parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
-            if buttons:
-                parts.append(ActionSet(actions=[button(b) for b in buttons[:5]]))
-            body.append(Container(items=parts))
-        body += more(len(waiting), min(len(waiting), cap + 2), "transfer list mine shows them")
-        body += [] if waiting else [_text("None.", is_subtle=True)]
-        for title, rows, how in ((f"Overdue ({len(overdue)})", overdue, "transfer list overdue"),
-                                 (f"Inbound ({len(inbound)})", inbound, "transfer list team"),
-                                 (f"Outbound ({len(holding)})", holding, "transfer list team")):
-            body.append(_text(title, weight="Bolder", separator=True))
-            body += ([_text(_summary_line(r, today, org, cal)) for r in rows[:cap]]
-                     or [_text("None.", is_subtle=True)])
-            body += more(len(rows), min(len(rows), cap), f"{how} shows them")
+    def build(most: int) -> AdaptiveCard:
+        body: list[CardElement] = [_text("Your case transfers", weight="Bolder", size="Large")]
+        for s in shown:
+            body.append(_text(s.title, weight="Bolder", separator=True))
+            cap = min(s.cap, most)
+            for r in s.rows[:cap]:
+                parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
+                if s.buttons.get(r.id):
+                    parts.append(ActionSet(actions=[button(b) for b in s.buttons[r.id][:5]]))
+                body.append(Container(items=parts) if len(parts) > 1 else parts[0])
+            if len(s.rows) > cap:
+                body.append(_text(f"... and {len(s.rows) - cap} more: transfer list {s.scope} shows them.",
+                                  is_subtle=True))
+        if not shown:
+            body.append(_text(home.NOTHING, separator=True))
         body += [_text("Start", weight="Bolder", separator=True),
-                 _text("Type **transfer new** to raise a transfer, **transfer status X123456** for where a "
-                       "case stands, **transfer help** for everything.")]
-        return _card(body, fallback="Baton")
+                 _text(" · ".join(f"**transfer {escape(usage)}**: {words}" for usage, words in home.START))]
+        return _card(body, fallback="Your case transfers")
 
     return fit.largest(build, HOME_ROWS)
 
@@ -437,14 +498,26 @@ def _weekly(s: Summary, shown: int, chart_png: bytes | None) -> AdaptiveCard:
     return _card(body, fallback=f"Transfers: {s.opened} opened, {s.resolved} resolved, {s.breached} breached")
 
 
-HELP = ("transfer new: raise a transfer\ntransfer headsup: an early heads up (where the policy has one)\n"
-        "transfer status X123456: where a case stands\ntransfer history X123456: what happened\n"
-        "transfer list [mine|team|overdue]: transfers\ntransfer ACTION X123456: open an action's form "
-        "(accept, decline, complete ...)\ntransfer route [CIRCUMSTANCE] [X123456|YYYY-MM-DD]: whose case "
-        "is it (the team and point the policy names)\ntransfer lastteam X123456: the team a closed "
-        "case goes back to\ntransfer help: this list")
+def _help_lines(entries: Iterable[guide.Entry]) -> list[CardElement]:
+    return [_text(f"**transfer {escape(e.typed('teams'))}**: {escape(e.words)}") for e in entries]
 
 
-def help_card(prefix: str = "") -> AdaptiveCard:
-    """What typed commands Baton understands in the 1:1 chat."""
-    return text_card((prefix + "\n" if prefix else "") + HELP, title="Baton on Teams")
+def help_card(prefix: str = "", h: guide.Help | None = None) -> AdaptiveCard:
+    """What typed commands Baton understands in the 1:1 chat, as Slack's /transfer help says it:
+    the reader's own commands and their policy's steps for their role first, the rest behind
+    "More" (a card that opens in place); without a reader, the general commands."""
+    body: list[CardElement] = [_text("Baton on Teams", weight="Bolder", size="Medium")]
+    if prefix:
+        body.append(_text(escape(prefix)))
+    if h is None:
+        body += _help_lines(e for e in guide.EVERY if e not in (guide.AGENDA, guide.CLOSED, guide.EXPORT))
+        return _card(body, fallback="Baton on Teams: help")
+    body.append(_text(f"For you: {escape(h.reader)}.", is_subtle=True))
+    body += _help_lines(h.yours)
+    body.append(_text(escape(NO_NAMES), is_subtle=True, size="Small"))
+    more = AdaptiveCard(version="1.5", body=[
+        _text("Commands and steps for other roles and policies, and who may use them.", is_subtle=True),
+        *_help_lines(h.more)])
+    card = _card(body, fallback="Baton on Teams: help")
+    card.actions = [ShowCardAction(title="More", card=more)]
+    return card

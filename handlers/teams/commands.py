@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from microsoft_teams.cards import AdaptiveCard
 
-from bot import actions, remit, services, views
+from bot import actions, guide, remit, services, views
 from bot.domain import DomainError, local_date
 from handlers import strangers
 from handlers.common import (
@@ -109,7 +109,7 @@ class Commands:
         except DomainError as exc:
             return cards.text_card(str(exc))
         prefix = "" if sub == "help" else f"I don't know '{sub[:40]}'."
-        return cards.help_card(prefix)
+        return cards.help_card(prefix, guide.for_reader(deps.org, person))
 
     def lookup(self, person: str, sub: str, args: list[str], now: datetime) -> AdaptiveCard:
         """``transfer lastteam|closed|cover|agenda``, answered as Slack's /transfer answers them."""
@@ -159,7 +159,7 @@ class Commands:
             lists = services.home(u, self.deps.org, person, now)
         return cards.home_card(waiting=lists.waiting, holding=lists.outbound,
                                receiving=lists.inbound, today=local_date(now), org=self.deps.org,
-                               cal=services.calendar(self.deps.org))
+                               cal=services.calendar(self.deps.org), escalated=lists.escalated)
 
     def _card(self, card: views.Card, person: str | None) -> AdaptiveCard:
         return cards.transfer_card(card, self.deps.org, refresh_users=self.deps.chat.refresh_users(person))

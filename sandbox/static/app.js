@@ -193,7 +193,8 @@
 
   function button(element, where) {
     const style = element.style === "primary" ? "primary" : element.style === "danger" ? "danger" : null;
-    const b = el("button", { type: "button", class: style, text: plain(element.text) });
+    const b = el("button", { type: "button", class: style, text: plain(element.text),
+      "data-action-id": element.action_id || "", "data-value": element.value || "" });
     b.addEventListener("click", () => press(element, where, b));
     return b;
   }
@@ -233,7 +234,7 @@
         return el("div", { class: "bk-context" }, ...(b.elements || []).map((e) =>
           e.type === "image" ? image(e) : el("span", {}, textObject(e))));
       case "actions":
-        return el("div", { class: "bk-actions", role: "group", "aria-label": "Actions" }, ...(b.elements || []).map((e) =>
+        return el("div", { class: "bk-actions", role: "group", "aria-label": (where || {}).caseRef ? `Actions for ${where.caseRef}` : "Actions" }, ...(b.elements || []).map((e) =>
           e.type === "button" ? button(e, { ...where, block_id: b.block_id }) : unsupported(e.type)));
       case "image": {
         const fig = el("figure", { class: "bk-image" }, image(b));
@@ -247,8 +248,20 @@
 
   function blocks(list, where) {
     const frag = document.createDocumentFragment();
-    for (const b of list || []) frag.append(block(b, where));
+    let caseRef = null;
+    for (const b of list || []) {
+      caseRef = caseOf(b) || caseRef;  // each card's buttons are named for the case above them
+      frag.append(block(b, { ...where, caseRef }));
+    }
     return frag;
+  }
+
+  // The case a header ("Case transfer: X123456") or a list line ("*X123456* · ...") is about.
+  function caseOf(b) {
+    const text = b.text && typeof b.text.text === "string" ? b.text.text : "";
+    const m = b.type === "header" ? text.match(/\b([A-Z]{0,4}\d{3,})\b/)
+      : b.type === "section" ? text.match(/\*([A-Z]{0,4}\d{3,})\*/) : null;
+    return m ? m[1] : null;
   }
 
   // ------------------------------------------------------------------ conversations
@@ -392,6 +405,9 @@
         for (const g of e.option_groups || []) {
           select.append(el("optgroup", { label: plain(g.label) }, ...(g.options || []).map((o) => option(o, o.value === initial))));
         }
+        if (block.dispatch_action) {  // as Slack: choosing sends the block action at once
+          select.addEventListener("change", () => dispatchChoice(block, e, select.value));
+        }
         return select;
       }
       case "users_select": {
@@ -399,6 +415,12 @@
         for (const p of S.state.personas) {
           select.append(el("option", { value: p.id, text: `${p.label} · ${p.id}`, selected: p.id === e.initial_user }));
         }
+        return select;
+      }
+      case "multi_static_select": {
+        const chosen = new Set((e.initial_options || []).map((o) => o.value));
+        const select = el("select", { ...common, multiple: true, size: 4 });
+        for (const o of e.options || []) select.append(option(o, chosen.has(o.value)));
         return select;
       }
       case "multi_users_select": {
@@ -465,7 +487,7 @@
     if (!view) {
       backdrop.hidden = true;
       setInert(false);
-      if (wasOpen) $("#composer-text").focus();
+      if (wasOpen) returnFocus();
       return;
     }
     $("#modal").dataset.viewId = view.id;
@@ -477,13 +499,73 @@
     submit.disabled = false;
     $("#modal-error").hidden = true;
     const body = $("#modal-body");
+    const redrawn = wasOpen && $("#modal").dataset.shownId === view.id;  // views.update: keep what was typed
+    const kept = redrawn ? keepValues(body) : null;
+    $("#modal").dataset.shownId = view.id;
     body.replaceChildren(...(view.blocks || []).map((b, i) =>
       b.type === "input" ? field(b, i) : el("div", {}, block(b, { view_id: view.id }))));
+    if (kept) {
+      restoreValues(body, kept);
+      backdrop.hidden = false;
+      setInert(true);
+      const again = body.querySelector(`.field[data-block-id="${CSS.escape(kept.focus || "")}"] select, ` +
+        `.field[data-block-id="${CSS.escape(kept.focus || "")}"] input`);
+      if (again) again.focus();
+      return;
+    }
     backdrop.hidden = false;
     setInert(true);
     const first = body.querySelector("input, select, textarea");
     if (first) first.focus();
     else $("#modal-cancel").focus();
+  }
+
+  // What a person typed in a form, by block, so a redrawn form (views.update) keeps it, as Slack does.
+  function keepValues(body) {
+    const values = {};
+    for (const wrap of body.querySelectorAll(".field[data-block-id]")) {
+      const controls = [...wrap.querySelectorAll("input, select, textarea")];
+      values[wrap.dataset.blockId] = controls.map((c) => (c.type === "checkbox" || c.type === "radio")
+        ? [c.value, c.checked] : c.multiple ? [null, [...c.selectedOptions].map((o) => o.value)] : [null, c.value]);
+    }
+    const active = document.activeElement && document.activeElement.closest(".field[data-block-id]");
+    return { values, focus: active ? active.dataset.blockId : null };
+  }
+
+  function restoreValues(body, kept) {
+    for (const wrap of body.querySelectorAll(".field[data-block-id]")) {
+      const was = kept.values[wrap.dataset.blockId];
+      if (!was) continue;
+      const ticked = new Set(was.filter(([v, on]) => v !== null && on === true).map(([v]) => v));
+      [...wrap.querySelectorAll("input, select, textarea")].forEach((c, i) => {
+        if (c.type === "checkbox" || c.type === "radio") c.checked = ticked.has(c.value);
+        else if (c.multiple && was[i]) [...c.options].forEach((o) => { o.selected = was[i][1].includes(o.value); });
+        else if (was[i]) c.value = was[i][1];
+      });
+    }
+  }
+
+  async function dispatchChoice(block, e, value) {
+    try {
+      await api("/api/choose", { user: S.persona, view_id: $("#modal").dataset.viewId,
+        block_id: block.block_id, action_id: e.action_id, value });
+    } catch (err) {
+      notice(err.message);
+    }
+    refresh();
+  }
+
+  // A closed form gives focus back to the button that opened it (or, redrawn since, the same
+  // button of the same case), else to the composer.
+  function returnFocus() {
+    const o = S.opener;
+    S.opener = null;
+    let target = o && o.button && o.button.isConnected ? o.button : null;
+    if (!target && o) {
+      target = [...document.querySelectorAll("button[data-action-id]")].find((x) =>
+        x.dataset.actionId === o.actionId && x.dataset.value === o.value) || null;
+    }
+    (target || $("#composer-text")).focus();
   }
 
   // While a form is open nothing of "Slack" behind it can be reached, by mouse or keyboard (as
@@ -536,6 +618,11 @@
         return { type, selected_user: input.value || null };
       case "multi_users_select":
         return { type, selected_users: [...input.selectedOptions].map((o) => o.value) };
+      case "multi_static_select":
+        return { type, selected_options: [...input.selectedOptions].map((c) => {
+          const o = find(c.value);
+          return { text: o.text, value: o.value };
+        }) };
       case "datepicker":
         return { type, selected_date: input.value || null };
       case "checkboxes":
@@ -635,6 +722,7 @@
   // ------------------------------------------------------------------ actions
 
   async function press(element, where, b) {
+    S.opener = { actionId: element.action_id || "", value: element.value || "", button: b };
     b.disabled = true;
     notice("");
     try {
@@ -683,6 +771,22 @@
     refresh();
   }
 
+  // What the scheduler did when the clock moved, in plain words (never its internal counters).
+  function sweepWords(counts) {
+    const n = (k) => (counts && typeof counts[k] === "number" ? counts[k] : 0);
+    const s = (k, one, many) => `${n(k)} ${n(k) === 1 ? one : many}`;
+    if (!n("steps") && !n("sent") && !n("notifications")) {
+      return n("transfers") ? `Baton checked ${s("transfers", "open transfer", "open transfers")}: nothing fell due.`
+        : "Nothing fell due.";
+    }
+    const parts = [];
+    if (n("steps")) parts.push(`${s("steps", "reminder or deadline", "reminders and deadlines")} fell due`);
+    if (n("escalations")) parts.push(`${s("escalations", "case went", "cases went")} to a senior manager`);
+    const messages = n("sent") || n("notifications");
+    if (messages) parts.push(`${messages} ${messages === 1 ? "message" : "messages"} sent`);
+    return `Baton checked ${s("transfers", "open transfer", "open transfers")}: ${parts.join(", ")}.`;
+  }
+
   async function advance(b) {
     const how = b.dataset.advance;
     const buttons = document.querySelectorAll("[data-advance]");
@@ -690,10 +794,7 @@
     $("#sweep-status").textContent = "Moving the clock…";
     try {
       const answer = await api("/api/clock", { advance: how === "next" ? "next" : Number(how) });
-      const counts = answer.sweep && answer.sweep.counts;
-      const parts = counts ? Object.entries(counts).filter(([, v]) => typeof v === "number" && v > 0)
-        .map(([k, v]) => `${v} ${k.replace(/_/g, " ")}`) : [];
-      $("#sweep-status").textContent = "Swept: " + (parts.length ? parts.join(", ") : "nothing due") + ".";
+      $("#sweep-status").textContent = sweepWords(answer.sweep && answer.sweep.counts);
       if (S.conv === "home") await openHome();
     } catch (err) {
       $("#sweep-status").textContent = "";

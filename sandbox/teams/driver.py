@@ -113,7 +113,7 @@ class TeamsDriver:
         self.members[person].has_app = True
         status = self.post(self.activity(person, "installationUpdate", action="add", **kw))[0]
         if status == 200 and self.org.knows(person):
-            self.connector.wait_for(lambda: any("Baton: case transfers" in json.dumps(a)
+            self.connector.wait_for(lambda: any("Your case transfers" in json.dumps(a)
                                                 for a in self.chat(person)))
         return status
 

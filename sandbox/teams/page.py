@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 RENDERER = HERE / "web" / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.min.js"
 _NAME = re.compile(r"^[a-z]+\.(js|css|html)$")
+SENIOR_NAMES = {"smt": "Senior management team", "head_of_service": "Head of service"}
 
 
 class TeamsSandboxError(Exception):
@@ -96,8 +97,19 @@ class TeamsSandbox:
         chats = self.driver.chat(user) if user in self.driver.members else []
         channels = [{"id": t.teams_channel, "name": t.name,
                      "activities": self.connector.sent(t.teams_channel or "")} for t in self.org.teams]
+        channels += [{"id": cid, "name": name, "activities": self.connector.sent(cid)}
+                     for cid, name in self.senior_channels().items()]
         return {"personas": [asdict(p) for p in self.personas], "chat": chats,
                 "channels": [c for c in channels if c["activities"]]}
+
+    def senior_channels(self) -> dict[str, str]:
+        """The escalation levels' Teams channels (senior management, head of service), each once,
+        named for the first level that posts there: where escalations and the weekly digest go."""
+        out: dict[str, str] = {}
+        for level, contact in self.org.escalation.items():
+            if contact.teams_channel and contact.teams_channel not in out:
+                out[contact.teams_channel] = SENIOR_NAMES.get(level, level.replace("_", " ").capitalize())
+        return out
 
     def say(self, body: dict[str, Any]) -> dict[str, Any]:
         """The persona typed in their 1:1 chat with Baton."""

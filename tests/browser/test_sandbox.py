@@ -150,7 +150,7 @@ def test_twenty_one_working_days_later_the_escalation_reaches_the_smt_channel(pa
     expect(page.locator("#clock-now")).to_contain_text("Mon 21 Dec 2026, 10:00")
     page.get_by_role("button", name="Next working day").click()
     expect(page.locator("#clock-now")).to_contain_text("Tue 22 Dec 2026, 10:00")
-    expect(page.locator("#sweep-status")).to_contain_text("escalations")
+    expect(page.locator("#sweep-status")).to_contain_text("to a senior manager")  # plain words
 
     be(page, SMT)
     go_to(page, "# smt")

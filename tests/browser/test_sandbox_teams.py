@@ -138,7 +138,7 @@ def test_the_home_card_lists_what_waits_and_its_button_takes_the_step(teams_page
     page.select_option("#persona", "U0SMGR")
     page.fill("#text", "transfer home")
     page.click("#say button")
-    home = page.locator("#chat .ac-adaptiveCard", has_text="Waiting for you (1)").last
+    home = page.locator("#chat .ac-adaptiveCard", has_text="Waiting on you (1)").last
     home.wait_for()
     assert home.locator("text=North PDU → South PDU").count() >= 1
     home.locator(".ac-pushButton >> text=Accept").click()

@@ -220,12 +220,15 @@ def test_text_shorter_than_the_minimum_is_refused_on_its_field(chat: ChatSide, u
 
 
 def test_help_lists_every_action_from_the_catalogue(slack: SlackDriver) -> None:
-    """/transfer help names every step of a transfer and who may take it."""
+    """/transfer help names the reader's own steps, /transfer help more every other step of a
+    transfer and who may take it: together, the whole catalogue."""
     slack.command("U0NPP1", "help")
-    answer = wait(slack.api, lambda: slack.api.responses)[0]
-    text = str(answer.payload.get("blocks"))
+    slack.command("U0NPP1", "help more")
+    first, more = wait(slack.api, lambda: slack.api.responses[:2] if len(slack.api.responses) >= 2 else None)
+    text = str(first.payload.get("blocks")) + str(more.payload.get("blocks"))
     for a in actions.CATALOGUE:
         assert a.label in text
+    assert "Decide the dispute: senior managers on the escalation ladder" in str(more.payload.get("blocks"))
 
 
 def test_s2_raise_form_reason_sends_the_request_to_the_group_manager_to_agree(

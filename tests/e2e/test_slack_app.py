@@ -53,7 +53,8 @@ def test_help_is_private_and_an_unknown_subcommand_answers_with_help(slack: Slac
     wait(slack.api, lambda: len(slack.api.responses) >= 2)
     first, second = slack.api.responses[:2]
     assert first.effect == "ephemeral" and second.effect == "ephemeral"
-    assert "headsup" in texts(first.payload.get("blocks"))
+    assert "/transfer new" in texts(first.payload.get("blocks"))  # the reader's own commands first
+    assert "capacity-concern" not in texts(first.payload.get("blocks"))  # not their policy's step
     assert "frobnicate" in second.payload["text"]
 
 

@@ -129,9 +129,9 @@ def test_adding_the_app_is_answered_with_the_home_card(teams: TeamsDriver, uow: 
     teams.install(SPO)
     home = card_of(teams.chat(SPO)[0])
     assert home is not None
-    assert "Waiting for you (1)" in card_text(home) and "X123456" in card_text(home)
+    assert "Waiting on you (1)" in card_text(home) and "X123456" in card_text(home)
     assert "open:accept" in verbs_of(home)  # the buttons they may press, as on Slack's App Home
-    assert all(s in card_text(home) for s in ("Overdue (0)", "Inbound (0)", "Outbound (0)"))
+    assert not any(s in card_text(home) for s in ("(0)", "Inbound"))  # no empty sections
 
 
 def test_cover_closed_and_lastteam_answer_in_the_chat(teams: TeamsDriver, engine: sa.Engine) -> None:
@@ -212,3 +212,34 @@ def test_an_export_whose_upload_fails_stays_and_its_reader_is_told(
     assert "X123456" in teams.connector.uploads["s2"].decode()
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM teams_pending_file")).scalar() == 0
+def test_a_raise_card_once_used_is_greyed_out_and_cannot_raise_again(teams: TeamsDriver, engine: sa.Engine
+                                                                      ) -> None:
+    """Pressing Raise answers with the used form: what it sent, its button disabled; the
+    transfer's own card arrives in the chat. Receiving teams read by their names, not ids."""
+    teams.install(PP)
+    form = card_of(teams.ask(PP, "transfer new"))
+    assert form is not None
+    teams_choice = next(el for el in form["body"] if el.get("id") == "receiving_team")
+    assert [c["title"] for c in teams_choice["choices"]] == ["South PDU"]
+    button = form["actions"][0]
+    used = teams.execute(PP, button["verb"], {**button["data"], "case_ref": "X123456",
+                                              "receiving_team": "pdu-south", "kind": "permanent",
+                                              "excluded": "U0NPP2"})  # kept from the case
+    assert "Transfer raised: **X123456**, North PDU → South PDU" in card_text(used)
+    assert used["actions"][0]["isEnabled"] is False
+    assert not any(str(a.get("verb", "")).startswith("raise:") for a in used["actions"])
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM transfer")).scalar() == 1
+        assert c.execute(sa.text("SELECT restricted FROM transfer")).scalar()  # an exclusion restricts it
+
+
+def test_help_for_a_practitioner_lists_their_own_steps_and_the_rest_behind_more(teams: TeamsDriver) -> None:
+    """transfer help: the reader's own commands first (cover and home among them), the rest
+    (agenda, lastteam, closed, export) behind More."""
+    teams.install(PP)
+    card = _reply(teams, PP, "transfer help")
+    shown = card_text({"body": card["body"]})
+    assert "transfer cover" in shown and "transfer home" in shown and "transfer record-delay" in shown
+    assert "capacity-concern" not in shown
+    more = card["actions"][0]["card"]
+    assert all(f"transfer {sub}" in card_text(more) for sub in ("agenda", "lastteam", "closed", "export"))

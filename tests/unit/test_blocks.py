@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot import actions, views
+from bot import actions, guide, views
 from bot.calendar import calendar_for
 from bot.clocks import Deadline
 from bot.domain import Transfer, new_transfer
@@ -280,20 +280,38 @@ def test_timeline_blocks_stay_within_fifty_blocks() -> None:
     assert len(bs) == 50 and "earlier events not shown" in _text(bs)
 
 
-def test_help_blocks_list_every_catalogue_action_and_who_may_take_it() -> None:
-    """Help names every action of the catalogue as a subcommand, with the people who may take it."""
-    text = _text(blocks.help_blocks())
+def test_help_lists_every_catalogue_action_between_the_readers_own_and_more(org: Org) -> None:
+    """Help names every action of the catalogue as a subcommand: the reader's own steps first,
+    every other one under /transfer help more with the people who may take it."""
+    h = guide.for_reader(org, "U0NPP1")
+    text = _text(blocks.help_blocks(h)) + _text(blocks.help_blocks(h, more=True))
     for a in actions.CATALOGUE:
         assert f"/transfer {a.name.replace('_', '-')} CASE" in text, a.name
-        assert blocks.escape(actions.who_can(a)) in text, a.name
+    more = _text(blocks.help_blocks(h, more=True))
+    assert blocks.escape(actions.who_can(actions.action("decide"))) in more
 
 
-def test_help_blocks_list_every_subcommand() -> None:
-    """Help names new, headsup, list, status, history, cover, route (whose case is it) and help."""
-    text = _text(blocks.help_blocks())
-    for sub in ("new", "headsup", "list [mine|team|overdue]", "status CASE", "history CASE",
-                "cover @user until YYYY-MM-DD", "route [CIRCUMSTANCE] [CASE|YYYY-MM-DD]", "help"):
-        assert f"/transfer {sub}" in text
+def test_help_names_route_to_a_childrens_services_reader(org: Org) -> None:
+    """Whose case is it: /transfer route is among a children's services manager's own commands
+    (their policy carries a remit table), and under more for a probation practitioner."""
+    rochdale = _text(blocks.help_blocks(guide.for_reader(org, "U0RFMGR")))
+    assert "/transfer route [CIRCUMSTANCE] [CASE|YYYY-MM-DD]" in rochdale
+    probation = guide.for_reader(org, "U0NPP1")
+    assert "/transfer route" not in _text(blocks.help_blocks(probation))
+    assert "/transfer route" in _text(blocks.help_blocks(probation, more=True))
+
+
+def test_help_blocks_list_every_subcommand(org: Org) -> None:
+    """Help names new, list, status, history, cover and help to a practitioner; agenda, closed,
+    lastteam and export are under more for them."""
+    h = guide.for_reader(org, "U0NPP1")
+    mine, more = _text(blocks.help_blocks(h)), _text(blocks.help_blocks(h, more=True))
+    for sub in ("new", "list [mine|team|overdue]", "status CASE", "history CASE",
+                "cover @user until YYYY-MM-DD", "help"):
+        assert f"/transfer {sub}" in mine
+    assert "Baton's Home tab" in mine and "/transfer home" not in mine  # a tab on Slack, no command
+    for sub in ("headsup", "agenda", "lastteam CASE", "closed CASE", "export"):
+        assert f"/transfer {sub}" in more and f"/transfer {sub}" not in mine
 
 
 def _waiting(i: int) -> tuple[TransferSummary, tuple[views.Button, ...]]:
@@ -312,7 +330,7 @@ def test_home_view_puts_buttons_on_waiting_rows_only() -> None:
     ).to_dict()
     assert view["type"] == "home"
     text = _text(view["blocks"])
-    assert "Waiting on you* (1)" in text and "Inbound* (1)" in text and "Outbound* (1)" in text
+    assert "*Waiting on you (1)*" in text and "*Other inbound (1)*" in text and "*Outbound (1)*" in text
     assert "working days left" in text and ":large_green_circle:" in text
     action_blocks = [b for b in view["blocks"] if b["type"] == "actions"]
     assert [b["block_id"] for b in action_blocks] == [f"{ids.DECISION_ACTIONS}:1:0"]
@@ -337,7 +355,7 @@ def test_home_view_lists_overdue_transfers_in_their_own_section() -> None:
     view = blocks.home_view(waiting=[], holding=[_summary(3, due_on=date(2026, 11, 20))],
                             receiving=[], today=TODAY, cal=CAL).to_dict()
     text = _text(view["blocks"])
-    assert "Overdue* (1)" in text and ":red_circle:" in text
+    assert "*Overdue (1)*" in text and ":red_circle:" in text
 
 
 def test_builders_show_case_refs_and_user_ids_not_names(org: Org) -> None:

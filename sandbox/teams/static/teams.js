@@ -47,7 +47,29 @@ function render(card, activityId, base) {
   };
   // Teams shows <at>name</at> (with its msteams entity) as an @mention; this renderer shows text.
   ac.parse(JSON.parse(JSON.stringify(card).replace(/<at>(.*?)<\/at>/g, "@$1")));
-  return ac.render();
+  const rendered = ac.render();
+  nameActionGroups(rendered);
+  return rendered;
+}
+
+// WCAG 2.4.6: each group of buttons is named for the case it acts on ("Actions for X123456"),
+// so a screen reader does not hear "Accept, Decline ..." three times with nothing saying which.
+function nameActionGroups(root) {
+  if (!root) return;
+  for (const set of root.querySelectorAll(".ac-actionSet")) {
+    let scope = set.parentElement;
+    let found = null;
+    while (scope && !found) {  // the first text of the nearest container naming a case
+      for (const t of scope.querySelectorAll(".ac-textBlock")) {
+        found = (t.textContent || "").match(/\b([A-Z]{0,4}\d{3,})\b/);
+        if (found) break;
+      }
+      if (scope === root) break;
+      scope = scope.parentElement;
+    }
+    set.setAttribute("role", "group");
+    set.setAttribute("aria-label", found ? `Actions for ${found[1]}` : "Actions");
+  }
 }
 
 function bubble(activity, from) {
@@ -76,10 +98,28 @@ async function refresh() {
   const key = JSON.stringify([state.chat, state.channels, shownFor[personaSelect.value]]);
   if (key === lastState) return;
   lastState = key;
+  const focused = focusKey(document.activeElement);
   const chat = document.getElementById("chat");
   chat.replaceChildren(...state.chat.map(a => bubble(a, "Baton")));
   const channels = document.getElementById("channels");
   channels.replaceChildren(...state.channels.flatMap(c => c.activities.map(a => bubble(a, c.name))));
+  restoreFocus(focused);
+}
+
+// A redrawn chat keeps the keyboard where it was: the same button (by its words) of the same
+// message, or (a form closed in place) that message's first button, as Teams does.
+function focusKey(el) {
+  const message = el && el.closest ? el.closest(".message") : null;
+  return message ? {activity: message.dataset.activity, text: (el.textContent || "").trim()} : null;
+}
+
+function restoreFocus(key) {
+  if (!key) return;
+  const message = [...document.querySelectorAll(".message")].find(m => m.dataset.activity === key.activity);
+  if (!message) return;
+  const buttons = [...message.querySelectorAll("button, .ac-pushButton")];
+  const same = buttons.find(b => (b.textContent || "").trim() === key.text) || buttons[0];
+  if (same) same.focus();
 }
 
 // The sandbox clock is shared with the Slack page: moving it sweeps both worlds.
@@ -93,7 +133,9 @@ for (const button of document.querySelectorAll("[data-advance]")) {
     const raw = button.dataset.advance;
     const res = await fetch("/api/clock", {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({advance: raw === "next" ? "next" : Number(raw)})});
-    if (!res.ok) alert((await res.json()).error);
+    const answer = await res.json();
+    if (!res.ok) alert(answer.error);
+    else document.getElementById("sweep-status").textContent = sweepWords(answer.teams_sweep && answer.teams_sweep.counts);
     showClock();
   });
 }
@@ -108,3 +150,19 @@ document.getElementById("say").addEventListener("submit", async (e) => {
 personaSelect.addEventListener("change", () => { lastState = ""; refresh(); });
 refresh();
 setInterval(refresh, 700);
+
+// What the scheduler did when the clock moved, in plain words (the Slack page's words).
+function sweepWords(counts) {
+  const n = (k) => (counts && typeof counts[k] === "number" ? counts[k] : 0);
+  const s = (k, one, many) => `${n(k)} ${n(k) === 1 ? one : many}`;
+  if (!n("steps") && !n("sent") && !n("notifications")) {
+    return n("transfers") ? `Baton checked ${s("transfers", "open transfer", "open transfers")}: nothing fell due.`
+      : "Nothing fell due.";
+  }
+  const parts = [];
+  if (n("steps")) parts.push(`${s("steps", "reminder or deadline", "reminders and deadlines")} fell due`);
+  if (n("escalations")) parts.push(`${s("escalations", "case went", "cases went")} to a senior manager`);
+  const messages = n("sent") || n("notifications");
+  if (messages) parts.push(`${messages} ${messages === 1 ? "message" : "messages"} sent`);
+  return `Baton checked ${s("transfers", "open transfer", "open transfers")}: ${parts.join(", ")}.`;
+}
