@@ -30,10 +30,7 @@ def person_label(org: Org, person_id: str) -> str:
 
 
 def _choices(org: Org, people: Iterable[str], note: dict[str, str] | None = None) -> tuple[Choice, ...]:
-    seen: list[str] = []
-    for p in people:
-        if p not in seen:
-            seen.append(p)
+    seen = list(dict.fromkeys(people))  # once each, in order (thousands at national size)
     # a person id is no identifier a pack could declare, so the Choice is built unvalidated
     return tuple(Choice.model_construct(id=p, label=person_label(org, p), hint=(note or {}).get(p, ""))
                  for p in seen)

@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
+    UserMultiSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
@@ -289,12 +290,14 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
         element=CheckboxesElement(action_id=ids.RESTRICTED, options=[
             _option("restricted", "Restrict this transfer to the people named on it")])))
     people = [_option(c.id, c.label, c.hint) for c in pickers.excludable(org, holding_team)]
-    if people:  # only those who could otherwise see a transfer from this team
+    if people:  # only those who could otherwise see a transfer from this team: listed while they
+        # fit a static select (100 options), else Slack's own people picker (nobody left out)
         blocks.append(InputBlock(
             block_id=ids.EXCLUDED, label="People who must never see it", optional=True,
             hint="They are never told of it and cannot look it up (the transfer is restricted).",
             element=StaticMultiSelectElement(action_id=ids.EXCLUDED, placeholder="Choose people",
-                                             options=people[:_SELECT_MAX])))
+                                             options=people) if len(people) <= _SELECT_MAX
+            else UserMultiSelectElement(action_id=ids.EXCLUDED, placeholder="Type a name")))
     if heads_up:
         return _modal(ids.HEADSUP_VIEW, "Early heads up", blocks, submit="Send heads up",
                       private_metadata=holding_team)

@@ -473,7 +473,8 @@ class TeamsApp(Commands, Lifecycle):
                 urgent_reason=typed.get("urgent_reason") or None, heads_up=heads_up,
                 circumstance=typed.get("circumstance") or None,
                 route_reason=typed.get("route_reason") or None,
-                restricted=bool(many("restricted")), excluded=many("excluded"))
+                restricted=bool(many("restricted")),
+                excluded=tuple(deps.org.person_by(entra_id=x) or x for x in many("excluded")))
             with deps.uow() as u:
                 t = services.raise_transfer(u, deps.org, person, req, now, token=token)
         except services.AlreadySaved:

@@ -51,6 +51,7 @@ from handlers.teams import fit, search
 CARD = "application/vnd.microsoft.card.adaptive"
 NO_NAMES = "Do not write names, dates of birth or addresses: the case reference is enough."
 PEOPLE = "graph.microsoft.com/users"  # Teams' people picker: the value is an Entra object id
+EXCLUDED_LISTED = 100  # people listed on the raise card; beyond it, Teams' people picker
 RAISE, HEADSUP = "raise", "headsup"  # verbs of the raise and heads-up forms
 _MD = re.compile(r"([\\`*_\[\]])")  # what the cards' markdown subset acts on
 LIST_ROWS, HOME_ROWS, HISTORY_EVENTS = 50, 10, 60  # at most, before Teams' message size cuts more
@@ -355,9 +356,14 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                    [("restricted", "Restrict this transfer to the people named on it")], required=False,
                    multi=True)
     people = [(c.id, _person_title(c)) for c in pickers.excludable(org, holding_team)]
-    if people:  # only those who could otherwise see a transfer from this team
+    if 0 < len(people) <= EXCLUDED_LISTED:  # only those who could otherwise see a transfer from here
         body += choice("excluded", "People who must never see it", people, required=False, multi=True,
                        compact=True)
+    elif people:  # too many to list inside Teams' message size: Teams' own people picker
+        body += [ChoiceSetInput(id="excluded", label="People who must never see it (optional)", choices=[],
+                                choices_data=QueryData(dataset=PEOPLE), is_multi_select=True,
+                                value=v("excluded") or None, placeholder="Type a name"),
+                 *_error(errors, "excluded")]
     verb = HEADSUP if heads_up else RAISE
     return _card(body, actions=[ExecuteAction(title="Send heads up" if heads_up else "Raise",
                                               verb=f"{verb}:{holding_team}", data={"token": token},

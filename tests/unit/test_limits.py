@@ -119,6 +119,13 @@ def test_the_receiving_team_pickers_stay_inside_slacks_and_teams_option_limits()
     assert all(len(g["label"]["text"]) <= 75 for g in answer["option_groups"])
     card = cards.raise_card(ORG.pack_for(holding), ORG, holding, token="t")
     assert fit.fits(card)
+    # "People who must never see it": thousands could see a transfer at this size, so neither
+    # platform lists them (nor silently cuts the list at 100): each offers its own people picker
+    excluded = next(b for b in modal["blocks"] if b.get("block_id") == "excluded")
+    assert excluded["element"]["type"] == "multi_users_select"
+    picker = next(e for e in card.model_dump(mode="json", by_alias=True, exclude_none=True)["body"]
+                  if e.get("id") == "excluded")
+    assert picker["choices.data"]["dataset"] == "graph.microsoft.com/users" and picker["isMultiSelect"]
     found = teams_search.answer(ORG, ORG.teams[0].members[0], {
         "dataset": teams_search.DATASET + holding, "queryText": "", "queryOptions": {"skip": 240, "top": 15}})
     assert [r["value"] for r in found["value"]["results"]] == [t.id for t in ORG.teams[241:250]]
