@@ -42,7 +42,7 @@ def _channel_post(teams: TeamsDriver) -> str:
 
 
 def _welcomes(teams: TeamsDriver, person: str) -> int:
-    return sum("Baton: case transfers" in json.dumps(a) for a in teams.chat(person))
+    return sum("Your case transfers" in json.dumps(a) for a in teams.chat(person))
 
 
 def test_opening_a_channel_card_refreshes_it_automatically_with_each_viewers_own_buttons(

@@ -47,7 +47,7 @@ def test_the_named_worker_picker_offers_only_the_receiving_teams_people(uow: UoW
 
 
 def test_a_leicestershire_confirm_form_lists_each_item_once_under_its_checklist(uow: UoW, org: Org) -> None:
-    """Fourteen items over two checklists: every one offered, none repeating its checklist's
+    """Twenty items over three checklists: every one offered, none repeating its checklist's
     80-character title, grouped under each title, no group marked optional beside a required one."""
     tid = _raise(uow, org, "U0LFMGR", case_ref="1234567", receiving_team="leics-cic", kind="children_in_care")
     with uow() as u:
@@ -55,13 +55,14 @@ def test_a_leicestershire_confirm_form_lists_each_item_once_under_its_checklist(
     groups = _inputs(blocks.form_modal(form).to_dict())
     title = org.pack_for("leics-frcd").checklists[0].label
     options = [o for g in groups for o in g["element"]["options"]]
-    assert len(options) == 14
+    assert len(options) == 20  # 8 + 6, and the seed's best-practice principles (advice, issue 21)
     assert not any(title in o["text"]["text"] for o in options)
     assert [g["label"]["text"] for g in groups] == [
-        f"Items to confirm: {title}", "Items to confirm: Requirements of any transfer of work"]
+        f"Items to confirm: {title}", "Items to confirm: Requirements of any transfer of work",
+        "Items to confirm: Best practice principles (advice at completion)"]
     assert {g["optional"] for g in groups} == {True}
     assert groups[0]["hint"]["text"] == "Tick at least one item, in any of the lists."
     card = cards.form_card(form, org, token="t").model_dump(mode="json", exclude_none=True, by_alias=True)
     sets = [el for el in card["body"] if el.get("type") == "Input.ChoiceSet"]
-    assert [s["id"] for s in sets] == ["items", "items__1"]
-    assert sum(len(s["choices"]) for s in sets) == 14
+    assert [s["id"] for s in sets] == ["items", "items__1", "items__2"]
+    assert sum(len(s["choices"]) for s in sets) == 20
