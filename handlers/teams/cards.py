@@ -36,7 +36,7 @@ from microsoft_teams.cards import (
 from microsoft_teams.cards.core import CardElement
 
 from bot import views
-from bot.actions import FieldKind
+from bot.actions import FieldKind, raise_fields
 from bot.calendar import WorkingCalendar
 from bot.org import Org
 from bot.policy import PolicyPack
@@ -276,6 +276,14 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
     if pack.flags:
         body += choice("flags", "Risk and cohort flags", [(f.id, f.label) for f in pack.flags],
                        required=False, multi=True)
+    for f in raise_fields(pack):  # the policy's own dates and fields, as on Slack's form
+        if f.kind == FieldKind.date:
+            body += [DateInput(id=f.name, label=f"{f.label} (optional)", value=v(f.name),
+                               error_message=errors.get(f.name)), *_error(errors, f.name)]
+        else:
+            body += [TextInput(id=f.name, label=f"{f.label} (optional)", is_multiline=f.multiline,
+                               max_length=f.max_length, value=v(f.name), placeholder=f.hint[:100] or None,
+                               error_message=errors.get(f.name)), *_error(errors, f.name)]
     body += [TextInput(id="funding_note", label="Funding arrangements (optional)", is_multiline=True,
                        value=v("funding_note"), placeholder=NO_NAMES[:100]), *_error(errors, "funding_note")]
     items = [(f"{cl.id}:{it.id}", it.label) for cl in pack.gating("request") for it in cl.items]
@@ -290,6 +298,10 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
     body += choice("restricted", "Restricted case",
                    [("restricted", "Restrict this transfer to the people named on it")], required=False,
                    multi=True)
+    body += [ChoiceSetInput(id="excluded", label="People who must never see it (optional)", choices=[],
+                            choices_data=QueryData(dataset=PEOPLE), is_multi_select=True,
+                            value=v("excluded"), placeholder="Choose people",
+                            error_message=errors.get("excluded")), *_error(errors, "excluded")]
     verb = HEADSUP if heads_up else RAISE
     return _card(body, actions=[ExecuteAction(title="Send heads up" if heads_up else "Raise",
                                               verb=f"{verb}:{holding_team}", data={"token": token},

@@ -1,0 +1,228 @@
+"""Forms by combination: every form (raise, heads up, each catalogue action) of every pack, on
+Slack and on Teams, filled as a person fills it (found by its labels in the rendered form) with
+each mix of optional fields present and absent and edge values (empty, whitespace only, very
+long text, control characters, dates in the past, far future, on weekends and bank holidays, a
+date that is no date, an option no form offers, people outside the transfer). Whatever is sent,
+the answer is an error under a field of the form, or the step saved: never Baton's apology, never
+a 500, and an error changes nothing in the database.
+
+Hypothesis draws the combinations with a fixed seed (``derandomize``) and a bounded number of
+examples per form, so the run is the same every time and stays fast."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import actions, services
+from bot.org import Org
+from bot.ports import UnitOfWork
+from tests.conftest import NOW
+from tests.e2e.forms import (
+    CHOICE,
+    DATE,
+    MULTI,
+    PEOPLE,
+    PERSON,
+    TEXT,
+    UNKNOWN,
+    Answer,
+    Field,
+    SlackForms,
+    TeamsForms,
+    snapshot,
+)
+from tests.e2e.slack import SlackDriver
+from tests.e2e.test_catalogue import CASES, Case
+
+UoW = Callable[[], UnitOfWork]
+# Per form and platform; the fixed seed makes them the same every run. FORMS_EXAMPLES=500 for a long run.
+EXAMPLES = int(os.environ.get("FORMS_EXAMPLES") or 12)
+
+# Dates a person could pick (NOW is Monday 23 November 2026): the past, today, a weekend, bank
+# holidays (Christmas; Boxing Day's substitute Monday 28 December 2026), an ordinary working day,
+# the far future; and what is no date at all.
+DATES = ("2020-01-06", "2026-11-20", "2026-11-23", "2026-11-28", "2026-12-25", "2026-12-28",
+         "2026-12-02", "2027-03-01", "2999-12-31", "9999-12-31", "2026-02-30", "not a date")
+GOOD_TEXT = "the case needs a review of the risk plan before the move; agreed on the call"
+TEXTS = ("", "   ", " \n\t ", "ab", GOOD_TEXT, f"  {GOOD_TEXT}  ", "x" * 3001, "y " * 6000,
+         "tab\tand\x00nul\x07bell " + GOOD_TEXT, "X999999 123456 LCS1", "\u200b" * 40, "é" * 25)
+_refs = itertools.count(410000)
+
+
+def fresh_ref(org: Org, team: str) -> str:
+    """A case reference no transfer has yet, in the pack's format."""
+    n = next(_refs)
+    return f"X{n:06d}" if org.pack_for(team).name == "probation" else str(n)
+
+
+def value_for(f: Field, people: list[str], ref: str) -> st.SearchStrategy[Any]:
+    """What a person may put in ``f``: nothing, something sensible, or an edge."""
+    absent = st.none()
+    if f.kind == TEXT:
+        if f.label == "Case reference":
+            edges = st.sampled_from(["", "   ", ref.lower(), f" {ref} ", ref + "0" * 40, "JohnSmith",
+                                     "X999999", "１２３４５６", ref[:-1] + "\u200b" + ref[-1:]])
+            return st.one_of(st.just(ref), st.just(ref), edges)
+        return st.one_of(absent, st.sampled_from(TEXTS))
+    if f.kind == DATE:
+        return st.one_of(absent, st.sampled_from(DATES))
+    if f.kind == CHOICE:
+        return st.one_of(absent, st.sampled_from(sorted(f.options)), st.just(UNKNOWN)) if f.options \
+            else st.one_of(absent, st.just(UNKNOWN))
+    if f.kind == MULTI:
+        return st.lists(st.sampled_from(sorted(f.options)), unique=True) if f.options else st.just([])
+    if f.kind == PERSON:
+        return st.one_of(absent, st.sampled_from([*people, "U0NOBODY"]))
+    if f.kind == PEOPLE:
+        return st.lists(st.sampled_from([*people, "U0NOBODY"]), unique=True, max_size=3)
+    raise AssertionError(f.kind)
+
+
+def check(answer: Answer, before: Any, after: Any, fields: list[Field], sent: dict[str, Any]) -> None:
+    """An error under a field of this form, changing nothing; or the step saved. Never an apology."""
+    if os.environ.get("FORMS_SURVEY"):
+        try:
+            _check(answer, before, after, fields, sent)
+        except AssertionError as exc:
+            with open(os.environ["FORMS_SURVEY"], "a") as fh:
+                fh.write(str(exc).split("\n")[0][:1500] + "\n")
+        return
+    _check(answer, before, after, fields, sent)
+
+
+def _check(answer: Answer, before: Any, after: Any, fields: list[Field], sent: dict[str, Any]) -> None:
+    where = f"sent {sent!r}; answered {answer.said[:600]}"
+    assert answer.status == 200, where
+    assert not answer.apologised, where
+    assert not answer.stray, f"errors under no field {answer.stray}: {where}"
+    labels = {f.label for f in fields}
+    assert set(answer.errors) <= labels, where
+    if answer.errors:
+        assert after == before, f"an error changed the database: {where}"
+    else:
+        assert after != before, f"neither an error on a field nor saved: {where}"
+
+
+pytestmark = pytest.mark.filterwarnings(  # the app's own ids use random between two draws
+    "ignore::hypothesis.errors.HypothesisDeprecationWarning")
+SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# Each pack's raise form, from a team of that pack (raised by its practitioner or its manager).
+RAISES = [("probation", "pdu-north", False), ("rochdale", "roch-frt-1", False),
+          ("rochdale", "roch-frt-1", True), ("bury", "bury-assessment", False),
+          ("leicestershire", "leics-frcd", False), ("council-s2", "s2-mash", False)]
+
+
+def _people(org: Org, *teams: str) -> list[str]:
+    return sorted({p for t in teams for p in (*org.team(t).managers, *org.team(t).members)})
+
+
+def _raise_forms(platform: str, request: pytest.FixtureRequest) -> tuple[Any, Org]:
+    if platform == "slack":
+        return SlackForms(request.getfixturevalue("slack")), request.getfixturevalue("org")
+    org = request.getfixturevalue("teams_demo_org")
+    return TeamsForms(request.getfixturevalue("teams"), org), org
+
+
+@pytest.mark.parametrize("platform", ["slack", "teams"])
+@pytest.mark.parametrize(("pack", "team", "heads_up"), RAISES,
+                         ids=[f"{p}{'-headsup' if h else ''}" for p, _, h in RAISES])
+def test_raise_and_heads_up_forms_answer_on_a_field_or_save(
+        platform: str, pack: str, team: str, heads_up: bool, request: pytest.FixtureRequest,
+        engine: sa.Engine) -> None:
+    """Every mix of the raise (heads-up) form's fields: an error on a field and nothing saved,
+    or the transfer raised; never an apology."""
+    forms, org = _raise_forms(platform, request)
+    with request.getfixturevalue("uow")() as u:  # those the form opens for (others are told why not)
+        raisers = [p for p in _people(org, team) if not services.raise_access(
+            u, org, p, team, NOW.date(), heads_up=heads_up).refusal]
+    if platform == "teams":
+        for p in raisers:
+            forms.teams.install(p)
+    others = _people(org, *[t.id for t in org.teams if org.pack_for(t.id).name == pack])
+
+    @SETTINGS
+    @given(st.data())
+    def one(data: st.DataObject) -> None:
+        user = data.draw(st.sampled_from(raisers))
+        fields = forms.open_raise(user, heads_up)
+        ref = fresh_ref(org, team)
+        sent = {f.label: data.draw(value_for(f, others, ref), label=f.label) for f in fields}
+        before = snapshot(engine)
+        answer = forms.submit(user, sent)
+        check(answer, before, snapshot(engine), fields, sent)
+
+    one()
+
+
+# ---- every catalogue action's form --------------------------------------------------------------
+def _prepare(uow: UoW, org: Org, c: Case) -> int:
+    """A transfer brought to where the action applies, under a case reference of its own."""
+    ref = fresh_ref(org, org.teams_of(c.raiser)[0].id)
+    with uow() as u:
+        t = services.raise_transfer(u, org, c.raiser, services.RaiseRequest(
+            case_ref=ref, receiving_team=c.receiving_team, kind=c.kind, heads_up=c.heads_up,
+            confirmed=c.confirmed, transfer_point="icpc" if c.point_date else None, flags=c.flags,
+            transfer_point_date=c.point_date, urgent_reason=c.urgent_reason, **c.extra),
+            NOW - timedelta(days=c.raised_days_ago))
+    assert t.id is not None
+    for user, name, values in c.before:
+        with uow() as u:
+            services.act(u, org, user, t.id, name, NOW, **values)
+    return t.id
+
+
+@pytest.mark.parametrize("platform", ["slack", "teams"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_action_forms_answer_on_a_field_or_save(name: str, platform: str, request: pytest.FixtureRequest,
+                                                engine: sa.Engine, uow: UoW) -> None:
+    """Every mix of the action's form fields, by the person who may take it (on Teams as a card
+    and as a dialog): an error on a field and nothing changed, or the step recorded; never an
+    apology."""
+    c = CASES[name]
+    forms, org = _raise_forms(platform, request)
+    if platform == "teams":
+        forms.teams.install(c.allowed)
+    with uow() as u:
+        tid0 = _prepare(uow, org, c)
+        t = services.load(u, transfer_id=tid0)
+    people = _people(org, t.holding_team, t.receiving_team)
+
+    @SETTINGS
+    @given(st.data())
+    def one(data: st.DataObject) -> None:
+        tid = _prepare(uow, org, c)
+        dialog = platform == "teams" and data.draw(st.booleans())
+        fields = (forms.open_action(c.allowed, name, tid, dialog=dialog) if platform == "teams"
+                  else forms.open_action(c.allowed, name, tid))
+        sent = {f.label: data.draw(value_for(f, people, ""), label=f.label) for f in fields}
+        before = snapshot(engine)
+        answer = forms.submit(c.allowed, sent)
+        check(answer, before, snapshot(engine), fields, sent)
+
+    one()
+
+
+def test_every_form_of_every_pack_is_covered() -> None:
+    """The walk covers the raise form of each pack, the heads up where a pack has one, and each
+    catalogue action."""
+    from bot.org import load_org
+
+    org = load_org()
+    packs = {org.pack_for(t.id).name for t in org.teams}
+    assert {p for p, _, h in RAISES if not h} == packs
+    assert {p for p, _, h in RAISES if h} == {org.pack_for(t.id).name for t in org.teams
+                                              if org.pack_for(t.id).early_heads_up}
+    assert set(CASES) == set(actions.BY_NAME)
+
