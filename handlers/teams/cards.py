@@ -287,10 +287,10 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
     body += [TextInput(id="funding_note", label="Funding arrangements (optional)", is_multiline=True,
                        value=v("funding_note"), placeholder=NO_NAMES[:100]), *_error(errors, "funding_note")]
     items = [(f"{cl.id}:{it.id}", it.label) for cl in pack.gating("request") for it in cl.items]
-    if items:
-        body += choice("checklist", "; ".join(cl.label for cl in pack.gating("request"))[:200], items,
-                       required=False, multi=True)
     override = next((cl for cl in pack.gating("request") if cl.override_by), None)
+    if items:  # required where nothing else lets the request go (as on Slack's form)
+        body += choice("checklist", "; ".join(cl.label for cl in pack.gating("request"))[:200], items,
+                       required=override is None or heads_up, multi=True)
     if override is not None and not heads_up:
         body += [TextInput(id="urgent_reason", is_multiline=True, value=v("urgent_reason"),
                            label=f"If not signed off: why waiting {override.override_when} (optional)"[:150]),

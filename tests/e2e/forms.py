@@ -232,11 +232,12 @@ class TeamsForms:
             status, got = self.teams.post(self.teams.activity(user, "invoke", name="task/submit", value={
                 "data": {**button["data"], **inputs}, "context": {"theme": "default"}}))
             task = (got or {}).get("task") or {}
-            again = task.get("value", {}).get("card", {}).get("content") if task.get("type") == "continue" else None
+            again = task["value"]["card"]["content"] if task.get("type") == "continue" else None
             errors, stray = _teams_errors(again)
             if again is not None:
                 self.shown[user] = again
-            return Answer(status, errors, closed=again is None or not errors, said=json.dumps(got), stray=stray)
+            return Answer(status, errors, closed=again is None or not errors, said=json.dumps(got),
+                          stray=stray)
         status, got = self.teams.post(self.teams.activity(user, "invoke", name="adaptiveCard/action", value={
             "action": {"type": "Action.Execute", "verb": button["verb"],
                        "data": {**button.get("data", {}), **inputs}}, "trigger": "manual"}))
