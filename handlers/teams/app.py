@@ -640,7 +640,7 @@ class TeamsApp:
             got = typed.get(name)
             return str(got) if got and str(got).strip() else None
 
-        shown = {getattr(el, "id", None) for el in again({}).body}
+        shown = {getattr(el, "id", None) for el in again({}).body or []}
         try:
             excluded = tuple(self.deps.org.person_by(entra_id=p) or p for p in many("excluded"))
             req = services.RaiseRequest(

@@ -134,8 +134,8 @@ class SlackForms:
     def submit(self, user: str, values: dict[str, Any]) -> Answer:
         """Submit the modal on top with ``values`` by label."""
         view = self.view(user)
-        labels = {b["block_id"]: _label(b["label"]["text"]) for b in view.get("blocks") or []
-                  if b.get("type") == "input"}
+        labels: dict[str, str] = {str(b["block_id"]): _label(b["label"]["text"])
+                                  for b in view.get("blocks") or [] if b.get("type") == "input"}
         status, answer = self.slack.submit_state(user, _slack_state(view, values))
         errors = dict(answer.get("errors") or {})
         return Answer(status, {labels.get(k, k): v for k, v in errors.items()},
@@ -245,8 +245,9 @@ class TeamsForms:
         errors, stray = _teams_errors(shown)
         if shown is not None:
             self.shown[user] = shown
-        return Answer(status if (got or {}).get("statusCode", 200) == 200 else int(got["statusCode"]),
-                      errors, closed=not errors, said=json.dumps(got), stray=stray)
+        code = int((got or {}).get("statusCode", 200))
+        return Answer(status if code == 200 else code, errors, closed=not errors, said=json.dumps(got),
+                      stray=stray)
 
 
 # ---- the database, before and after ----------------------------------------------------------------

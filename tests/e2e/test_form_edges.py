@@ -7,6 +7,7 @@ answered in words."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,7 +18,6 @@ from bot.org import Org
 from bot.ports import UnitOfWork
 from handlers.common import APOLOGY
 from sandbox.teams.standin import card_of, card_text
-from tests.conftest import NOW
 from tests.e2e.forms import CHOICE, DATE, MULTI, Field, SlackForms, TeamsForms, snapshot
 from tests.e2e.slack import SlackDriver, wait
 from tests.e2e.test_catalogue import CASES
@@ -129,22 +129,24 @@ def test_a_day_out_of_range_on_an_action_form_is_refused_on_its_own_field(
             assert snapshot(engine) == before
 
 
+def _answers_since(slack: SlackDriver, n: int) -> list[Any]:
+    return list(slack.api.responses[n:])
+
+
 @pytest.mark.parametrize("platform", ["slack", "teams"])
 def test_a_step_typed_on_a_case_baton_does_not_know_is_answered_in_words(
         platform: str, request: pytest.FixtureRequest) -> None:
     """`/transfer decline X999999` (``transfer decline X999999`` on Teams), for every action:
     Baton says it knows no such transfer; never the apology."""
+    slack: SlackDriver | None = request.getfixturevalue("slack") if platform == "slack" else None
     for word in [a.name.replace("_", "-") for a in actions.CATALOGUE]:
-        if platform == "slack":
-            slack: SlackDriver = request.getfixturevalue("slack")
+        if slack is not None:
             before = len(slack.api.responses)
             slack.command("U0SMGR", f"{word} X999999")
-            said = str(wait(slack.api, lambda b=before, api=slack.api: api.responses[b:])[0].payload)
+            said = str(wait(slack.api, partial(_answers_since, slack, before))[0].payload)
         else:
             teams = request.getfixturevalue("teams")
             teams.install("U0SMGR") if word == "request" else None
             said = card_text(card_of(teams.ask("U0SMGR", f"transfer {word} X999999")))
         assert APOLOGY not in said and "X999999" in said, (word, said)
 
-
-_ = NOW
