@@ -7,6 +7,8 @@ whether the form closed, and whether Baton apologised."""
 from __future__ import annotations
 
 import json
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -62,14 +64,19 @@ SLACK_KINDS = {"plain_text_input": TEXT, "datepicker": DATE, "static_select": CH
                "multi_users_select": PEOPLE}
 
 
-def slack_fields(view: dict[str, Any]) -> list[Field]:
-    """The input blocks of a Slack modal, by label."""
+Suggest = Callable[[dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
+
+
+def slack_fields(view: dict[str, Any], suggest: Suggest | None = None) -> list[Field]:
+    """The input blocks of a Slack modal, by label (an external select's options as Baton
+    suggests them to someone who has typed nothing yet)."""
     out: dict[str, Field] = {}
     for b in view.get("blocks") or []:
         if b.get("type") != "input":
             continue
         el, label = b["element"], _label(b["label"]["text"])
-        options = {o["text"]["text"]: o["value"] for o in el.get("options") or []}
+        listed = suggest(view, b) if el["type"] == "external_select" and suggest else el.get("options")
+        options = {o["text"]["text"]: o["value"] for o in listed or []}
         if label in out:  # one question's checkboxes in groups of ten: one field to a person
             out[label] = replace(out[label], options={**out[label].options, **options})
             continue
@@ -77,7 +84,7 @@ def slack_fields(view: dict[str, Any]) -> list[Field]:
     return list(out.values())
 
 
-def _slack_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+def _slack_state(view: dict[str, Any], values: dict[str, Any], suggest: Suggest) -> dict[str, Any]:
     """``view.state.values`` as Slack sends it: every input block, empty ones as nulls."""
     state: dict[str, Any] = {}
     for b in view.get("blocks") or []:
@@ -85,7 +92,8 @@ def _slack_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
             continue
         el, label = b["element"], _label(b["label"]["text"])
         kind, v = el["type"], values.get(label)
-        options = {o["text"]["text"]: o for o in el.get("options") or []}
+        listed = suggest(view, b) if kind == "external_select" else el.get("options")
+        options = {o["text"]["text"]: o for o in listed or []}
         s: dict[str, Any] = {"type": kind}
         if kind == "plain_text_input":
             s["value"] = v if v else None  # Slack sends null for an empty box
@@ -114,14 +122,14 @@ class SlackForms:
     def view(self, user: str) -> dict[str, Any]:
         """The modal on top of ``user``'s stack (waited for)."""
         stack = wait(self.slack.api, lambda: self.slack.api.modal_stack(user))
-        payload: dict[str, Any] = stack[-1].payload
+        payload: dict[str, Any] = {**stack[-1].payload, "_user": user}
         return payload
 
     def open_raise(self, user: str, heads_up: bool) -> list[Field]:
         """Type /transfer new (or headsup); the modal's fields."""
         self.slack.api.clear_modals(user)
         self.slack.command(user, "headsup" if heads_up else "new")
-        return slack_fields(self.view(user))
+        return slack_fields(self.view(user), self.suggest)
 
     def open_action(self, user: str, action: str, transfer_id: int) -> list[Field]:
         """Press the action's button on the transfer's card; the modal's fields."""
@@ -129,15 +137,29 @@ class SlackForms:
 
         self.slack.api.clear_modals(user)
         self.slack.press(user, ids.button(action), str(transfer_id))
-        return slack_fields(self.view(user))
+        return slack_fields(self.view(user), self.suggest)
+
+    def suggest(self, view: dict[str, Any], block: dict[str, Any]) -> list[dict[str, Any]]:
+        """The options Baton suggests for an external select (a signed ``block_suggestion``,
+        nothing typed yet)."""
+        user = str(view.get("_user") or "U0NOBODY")
+        view = {k: v for k, v in view.items() if k != "_user"}
+        status, text = self.slack.post(urllib.parse.urlencode({"payload": json.dumps({
+            "type": "block_suggestion", "user": {"id": user, "team_id": self.slack.team},
+            "team": {"id": self.slack.team}, "api_app_id": self.slack.api.app_id,
+            "container": {"type": "view", "view_id": view.get("id")}, "view": view,
+            "block_id": block["block_id"], "action_id": block["element"]["action_id"], "value": ""})}))
+        answer = json.loads(text) if status == 200 and text.strip().startswith("{") else {}
+        return [*answer.get("options", []),
+                *(o for g in answer.get("option_groups", []) for o in g.get("options", []))]
 
     def submit(self, user: str, values: dict[str, Any]) -> Answer:
         """Submit the modal on top with ``values`` by label."""
         view = self.view(user)
         labels: dict[str, str] = {str(b["block_id"]): _label(b["label"]["text"])
                                   for b in view.get("blocks") or [] if b.get("type") == "input"}
-        status, answer = self.slack.submit_state(user, _slack_state(view, values))
-        errors = dict(answer.get("errors") or {})
+        status, answer = self.slack.submit_state(user, _slack_state(view, values, self.suggest))
+        errors = {str(k): str(v) for k, v in (answer.get("errors") or {}).items()}
         return Answer(status, {labels.get(k, k): v for k, v in errors.items()},
                       closed=answer.get("response_action") != "errors",
                       said=json.dumps(answer), stray=[k for k in errors if k not in labels])

@@ -51,43 +51,50 @@ def required(fields: list[Field], ref: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("platform", ["slack", "teams"])
-@pytest.mark.parametrize(("team", "person", "heads_up"), POINT_PACKS,
-                         ids=[f"{t}{'-headsup' if h else ''}" for t, _, h in POINT_PACKS])
 def test_a_transfer_point_chosen_with_its_date_left_empty_raises_the_transfer(
-        platform: str, team: str, person: str, heads_up: bool, request: pytest.FixtureRequest,
-        uow: UoW) -> None:
-    """The date of the transfer point is optional on the form: left empty beside a chosen point,
-    the transfer is raised (or the heads up given) with the point and no date; no apology."""
+        platform: str, request: pytest.FixtureRequest, uow: UoW) -> None:
+    """Rochdale, Leicestershire, Bury, S2 (raise) and Rochdale (heads up): the date of the
+    transfer point is optional on the form; left empty beside a chosen point, the transfer is
+    raised (or the heads up given) with the point and no date; no apology."""
     forms, org = _forms(platform, request)
-    if platform == "teams":
-        forms.teams.install(person)
-    fields = forms.open_raise(person, heads_up)
-    point = next(f for f in fields if f.label == "Transfer point")
-    assert not point.required
-    assert not next(f for f in fields if f.label == "Date of the transfer point").required
-    ref = fresh_ref(org, team)
-    answer = forms.submit(person, {**required(fields, ref), "Transfer point": next(iter(point.options))})
-    assert not answer.apologised and not answer.errors, answer.said[:500]
-    with uow() as u:
-        t = services.load(u, case_ref=ref)
-    assert t.transfer_point and t.transfer_point_date is None
-    assert t.state == ("heads_up" if heads_up else "requested")
+    for team, person, heads_up in POINT_PACKS:
+        if platform == "teams":
+            forms.teams.install(person)
+        fields = forms.open_raise(person, heads_up)
+        point = next(f for f in fields if f.label == "Transfer point")
+        assert not point.required
+        assert not next(f for f in fields if f.label == "Date of the transfer point").required
+        ref = fresh_ref(org, team)
+        answer = forms.submit(person, {**required(fields, ref), "Transfer point": next(iter(point.options))})
+        assert not answer.apologised and not answer.errors, (team, heads_up, answer.said[:500])
+        with uow() as u:
+            t = services.load(u, case_ref=ref)
+        assert t.transfer_point and t.transfer_point_date is None
+        assert t.state == ("heads_up" if heads_up else "requested")
 
 
 BAD_DAYS = {"9999-12-31": "check the year", "0001-01-01": "check the year", "2026-02-30": "not a date"}
 
 
+def _raise_dates(forms: Any, org: Org, platform: str) -> list[tuple[str, str, str]]:
+    """(team, its manager, a date's label) for each date of three packs' raise forms."""
+    out = []
+    for team in ("pdu-north", "roch-frt-1", "bury-assessment"):
+        person = org.team(team).managers[0]
+        if platform == "teams":
+            forms.teams.install(person)
+        out += [(team, person, f.label) for f in forms.open_raise(person, False) if f.kind == DATE]
+    return out
+
+
 @pytest.mark.parametrize("platform", ["slack", "teams"])
-@pytest.mark.parametrize("team", ["pdu-north", "roch-frt-1", "bury-assessment"])
 def test_a_day_out_of_range_on_the_raise_form_is_refused_on_its_own_field(
-        platform: str, team: str, request: pytest.FixtureRequest, engine: sa.Engine) -> None:
-    """Year 9999, year 1, 30 February in any date of the raise form: the error is under that
-    date (never the apology, never under another field) and nothing is saved."""
+        platform: str, request: pytest.FixtureRequest, engine: sa.Engine) -> None:
+    """Year 9999, year 1, 30 February in any date of the raise form (probation's move and order
+    dates, Rochdale's transfer point, Bury's accommodation date): the error is under that date
+    (never the apology, never under another field) and nothing is saved."""
     forms, org = _forms(platform, request)
-    person = org.team(team).managers[0]
-    if platform == "teams":
-        forms.teams.install(person)
-    for label in [f.label for f in forms.open_raise(person, False) if f.kind == DATE]:
+    for team, person, label in _raise_dates(forms, org, platform):
         for day, says in BAD_DAYS.items():
             fields = forms.open_raise(person, False)
             sent = {**required(fields, fresh_ref(org, team)), label: day}
@@ -97,25 +104,34 @@ def test_a_day_out_of_range_on_the_raise_form_is_refused_on_its_own_field(
             before = snapshot(engine)
             answer = forms.submit(person, sent)
             assert not answer.apologised, answer.said[:400]
-            assert list(answer.errors) == [label], (label, day, answer.errors)
-            assert says in answer.errors[label], (label, day, answer.errors)
+            assert list(answer.errors) == [label], (team, label, day, answer.errors)
+            assert says in answer.errors[label], (team, label, day, answer.errors)
             assert snapshot(engine) == before
 
 
+DATED = [n for n, a in actions.BY_NAME.items() if any(f.kind == actions.FieldKind.date for f in a.fields)]
+
+
+def _action_dates(forms: Any, org: Org, platform: str, uow: UoW) -> list[tuple[str, str, Any, int]]:
+    """(action, a date's label, its case, a transfer where it applies) for each dated form."""
+    out = []
+    for name in DATED:
+        c = CASES[name]
+        if platform == "teams":
+            forms.teams.install(c.allowed)
+        tid = _prepare(uow, org, c)
+        out += [(name, f.label, c, tid) for f in forms.open_action(c.allowed, name, tid) if f.kind == DATE]
+    return out
+
+
 @pytest.mark.parametrize("platform", ["slack", "teams"])
-@pytest.mark.parametrize("name", [n for n, a in actions.BY_NAME.items()
-                                  if any(f.kind == actions.FieldKind.date for f in a.fields)])
 def test_a_day_out_of_range_on_an_action_form_is_refused_on_its_own_field(
-        name: str, platform: str, request: pytest.FixtureRequest, engine: sa.Engine, uow: UoW) -> None:
-    """The same for each date of an action's form (agreed date, work due, expected by)."""
-    c = CASES[name]
+        platform: str, request: pytest.FixtureRequest, engine: sa.Engine, uow: UoW) -> None:
+    """The same for each date of an action's form (accept's agreed date, the work's due date,
+    the endorsed expected-by date)."""
     forms, org = _forms(platform, request)
-    if platform == "teams":
-        forms.teams.install(c.allowed)
-    tid = _prepare(uow, org, c)
-    dates = [f.label for f in forms.open_action(c.allowed, name, tid) if f.kind == DATE]
-    assert dates
-    for label in dates:
+    assert {"accept", "request_work", "endorse"} <= set(DATED)
+    for name, label, c, tid in _action_dates(forms, org, platform, uow):
         for day, says in BAD_DAYS.items():
             fields = forms.open_action(c.allowed, name, tid)
             typed = {k: v.get("value") for k, v in c.values.items() if v.get("type") == "plain_text_input"}
@@ -125,7 +141,7 @@ def test_a_day_out_of_range_on_an_action_form_is_refused_on_its_own_field(
             before = snapshot(engine)
             answer = forms.submit(c.allowed, sent)
             assert not answer.apologised, answer.said[:400]
-            assert label in answer.errors and says in answer.errors[label], (label, day, answer.errors)
+            assert label in answer.errors and says in answer.errors[label], (name, label, day, answer.errors)
             assert snapshot(engine) == before
 
 
