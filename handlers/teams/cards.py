@@ -298,10 +298,6 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
     body += choice("restricted", "Restricted case",
                    [("restricted", "Restrict this transfer to the people named on it")], required=False,
                    multi=True)
-    body += [ChoiceSetInput(id="excluded", label="People who must never see it (optional)", choices=[],
-                            choices_data=QueryData(dataset=PEOPLE), is_multi_select=True,
-                            value=v("excluded"), placeholder="Choose people",
-                            error_message=errors.get("excluded")), *_error(errors, "excluded")]
     verb = HEADSUP if heads_up else RAISE
     return _card(body, actions=[ExecuteAction(title="Send heads up" if heads_up else "Raise",
                                               verb=f"{verb}:{holding_team}", data={"token": token},
