@@ -52,7 +52,7 @@ SURVEY = os.environ.get("FORMS_SURVEY")  # a file: a long run writes each failur
 # holidays (Christmas; Boxing Day's substitute Monday 28 December 2026), an ordinary working day,
 # the far future; and what is no date at all.
 DATES = ("2020-01-06", "2026-11-20", "2026-11-23", "2026-11-28", "2026-12-25", "2026-12-28",
-         "2026-12-02", "2027-03-01", "2999-12-31", "9999-12-31", "2026-02-30", "not a date")
+         "2026-12-02", "2027-03-01", "2999-12-31", "9999-12-31", "0001-01-01", "2026-02-30", "not a date")
 GOOD_TEXT = "the case needs a review of the risk plan before the move; agreed on the call"
 TEXTS = ("", "   ", " \n\t ", "ab", GOOD_TEXT, f"  {GOOD_TEXT}  ", "x" * 3001, "y " * 6000,
          "tab\tand\x00nul\x07bell " + GOOD_TEXT, "X999999 123456 LCS1", "\u200b" * 40, "é" * 25)
