@@ -679,13 +679,12 @@ def _field_value(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: 
             return tuple(line.strip() for line in text.splitlines() if line.strip())
         return text
     if f.kind == FieldKind.date:
-        if isinstance(value, date):
-            return value
         try:
-            return date.fromisoformat(str(value).strip())
+            day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
         except ValueError:
             raise DomainError(f"{label}: {str(value)[:20]!r} is not a date (YYYY-MM-DD).",
                               field=f.name) from None
+        return day_in_range(day, t.created_at.date(), label, f.name)
     if f.kind == FieldKind.person:
         return str(value).strip()
     if f.kind == FieldKind.yes_no:
@@ -704,6 +703,21 @@ def _field_value(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: 
     if bad:
         raise DomainError(f"{label}: {', '.join(bad)[:60]} cannot be confirmed now.", field=f.name)
     return tuple(tuple(v.split(".", 1)) for v in picked)
+
+
+FIRST_DAY = date(1900, 1, 1)  # before it no day on a form is a typo Baton can count from
+YEARS_AHEAD = 25  # a day on a form further ahead than this from the transfer's start is a typo
+
+
+def day_in_range(day: date, since: date, label: str, field: str) -> date:
+    """``day`` when it is one Baton can count working days to; else DomainError on ``field``
+    asking for the year to be checked (a date picker lets people pick year 9999)."""
+    last = date(since.year + YEARS_AHEAD, since.month, 28 if since.month == 2 else since.day)
+    if day < FIRST_DAY or day > last:
+        raise DomainError(f"{label}: check the year; {day:%d %b %Y} is "
+                          + (f"more than {YEARS_AHEAD} years ahead." if day > last else "before 1900."),
+                          field=field)
+    return day
 
 
 def clean_text(value: str) -> str:

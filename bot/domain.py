@@ -524,6 +524,10 @@ class Transfer:
         self._record(actor, now, "converted_to_permanent")
 
 
+RAISE_DAYS = {"transfer_point_date": "Date of the transfer point", "move_date": "Move date",
+              "move_end_date": "End date", "order_date": "Order date", "accommodated_on": "Accommodated on"}
+
+
 def new_transfer(*, case_ref: str, pack: PolicyPack, holding_team: str, receiving_team: str,
                  kind: str, actor: Actor, now: datetime, **fields: Any) -> Transfer:
     """A transfer not yet requested; validates what the pack and org can check without a store."""
@@ -548,6 +552,9 @@ def new_transfer(*, case_ref: str, pack: PolicyPack, holding_team: str, receivin
         raise DomainError(
             f"Unknown transfer point {tp!r}; choose one of {[t.id for t in pack.transfer_points]}.",
             field="transfer_point")
+    for name, label in RAISE_DAYS.items():
+        if fields.get(name) is not None:
+            actions.day_in_range(fields[name], now.date(), label, name)
     try:
         linked = tuple(validate_case_ref(r, pack) for r in fields.pop("linked_refs", ()) or ())
     except DomainError as exc:

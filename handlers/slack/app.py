@@ -559,8 +559,12 @@ def _value(values: dict[str, Any], block: str) -> Any:
     return None
 
 
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+def _date(value: str | None, field: str) -> date | None:
+    """A datepicker's day; a value that is no day is refused on its field."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        raise DomainError("That is not a date: choose one from the calendar.", field=field) from None
 
 
 def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: bool) -> services.RaiseRequest:
@@ -572,15 +576,15 @@ def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: boo
         kind=_value(values, ids.KIND) or "permanent",
         holding_team=holding,
         transfer_point=_value(values, ids.TRANSFER_POINT),
-        transfer_point_date=_date(_value(values, ids.TRANSFER_POINT_DATE)),
+        transfer_point_date=_date(_value(values, ids.TRANSFER_POINT_DATE), ids.TRANSFER_POINT_DATE),
         flags=tuple(_value(values, ids.FLAGS) or ()),
         funding_note=_value(values, ids.FUNDING),
         confirmed=tuple((a, b) for a, b in checklist),
         urgent_reason=_value(values, ids.URGENT_REASON),
-        move_date=_date(_value(values, "move_date")),
-        move_end_date=_date(_value(values, "move_end_date")),
-        order_date=_date(_value(values, "order_date")),
-        accommodated_on=_date(_value(values, "accommodated_on")),
+        move_date=_date(_value(values, "move_date"), "move_date"),
+        move_end_date=_date(_value(values, "move_end_date"), "move_end_date"),
+        order_date=_date(_value(values, "order_date"), "order_date"),
+        accommodated_on=_date(_value(values, "accommodated_on"), "accommodated_on"),
         linked_refs=services.case_refs(_value(values, "linked_refs")),
         siblings_reason=_value(values, "siblings_reason"),
         circumstance=_value(values, "circumstance"),

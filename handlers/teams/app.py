@@ -447,43 +447,53 @@ class TeamsApp(Commands, Lifecycle):
             return cards.raise_card(pack, deps.org, holding, token=token or secrets.token_hex(16),
                                     heads_up=heads_up, errors=errors, values=typed)
 
-        warnings = self._warnings(person, f"teams:raise:{holding}", typed, ("funding_note", "urgent_reason"))
+        warnings = self._warnings(person, f"teams:raise:{holding}", typed,
+                                  ("funding_note", "urgent_reason", "siblings_reason"))
         if warnings:
             return again(warnings)
 
         def many(name: str) -> tuple[str, ...]:
             return tuple(x for x in str(typed.get(name) or "").split(",") if x)
 
+        def day(name: str) -> date | None:
+            got = typed.get(name)
+            try:
+                return date.fromisoformat(str(got).strip()) if got and str(got).strip() else None
+            except ValueError:
+                raise DomainError("That is not a date: choose one from the calendar.", field=name) from None
+
+        def text(name: str) -> str | None:
+            got = typed.get(name)
+            return str(got) if got and str(got).strip() else None
+
+        shown = {getattr(el, "id", None) for el in again({}).body or []}
         try:
-            point = typed.get("transfer_point_date")
-            point_date = date.fromisoformat(str(point)) if point else None
-        except ValueError:
-            return again({"transfer_point_date": "Give the date as a date."})
-        try:
+            excluded = tuple(self.deps.org.person_by(entra_id=p) or p for p in many("excluded"))
             req = services.RaiseRequest(
                 case_ref=str(typed.get("case_ref") or ""),
                 receiving_team=str(typed.get("receiving_team") or ""),
                 kind=str(typed.get("kind") or "permanent"), holding_team=holding,
-                transfer_point=typed.get("transfer_point") or None,
-                transfer_point_date=point_date,
-                flags=many("flags"), funding_note=typed.get("funding_note") or None,
+                transfer_point=text("transfer_point"),
+                transfer_point_date=day("transfer_point_date"),
+                move_date=day("move_date"), move_end_date=day("move_end_date"),
+                order_date=day("order_date"), accommodated_on=day("accommodated_on"),
+                linked_refs=services.case_refs(text("linked_refs")), siblings_reason=text("siblings_reason"),
+                flags=many("flags"), funding_note=text("funding_note"),
                 confirmed=tuple((c.split(":", 1)[0], c.split(":", 1)[1])  # common and each kind's own
                                 for k in typed if k.split("__", 1)[0] == "checklist"
                                 for c in many(k) if ":" in c),
-                urgent_reason=typed.get("urgent_reason") or None, heads_up=heads_up,
-                circumstance=typed.get("circumstance") or None,
-                route_reason=typed.get("route_reason") or None,
-                restricted=bool(many("restricted")),
-                excluded=tuple(deps.org.person_by(entra_id=x) or x for x in many("excluded")))
+                urgent_reason=text("urgent_reason"), heads_up=heads_up,
+                circumstance=text("circumstance"), route_reason=text("route_reason"),
+                restricted=bool(many("restricted")), excluded=excluded)
             with deps.uow() as u:
                 t = services.raise_transfer(u, deps.org, person, req, now, token=token)
         except services.AlreadySaved:
             return cards.text_card("That form was sent already.")
         except (DomainError, UnknownTeam) as exc:
             field = "receiving_team" if isinstance(exc, UnknownTeam) else (exc.field or "case_ref")
-            if field not in ("case_ref", "receiving_team", "kind", "transfer_point", "transfer_point_date",
-                             "flags", "funding_note", "checklist", "urgent_reason", "restricted",
-                             "circumstance", "route_reason", "excluded"):
+            if field == "checklist" and field not in shown and "urgent_reason" in shown:
+                field = "urgent_reason"  # no checklist on this person's form: the reason instead
+            if field not in shown:  # about the request as a whole: under the case reference
                 field = "case_ref"
             return again({field: clip(str(exc), 150)})
         except Exception as exc:

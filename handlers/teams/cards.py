@@ -37,7 +37,7 @@ from microsoft_teams.cards import (
 from microsoft_teams.cards.core import CardElement
 
 from bot import actions, guide, home, pickers, views
-from bot.actions import FieldKind
+from bot.actions import FieldKind, raise_fields
 from bot.calendar import WorkingCalendar
 from bot.org import Org
 from bot.pickers import trim
@@ -324,8 +324,8 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
             if it.kinds or cl.kinds:
                 by_kinds.setdefault(tuple(it.kinds or cl.kinds), []).append((f"{cl.id}:{it.id}", it.label))
     if common:  # required items first: the sign-off every transfer needs
-        body += choice("checklist", "; ".join(cl.label for cl in gating), common,
-                       required=False, multi=True)
+        body += choice("checklist", "; ".join(cl.label for cl in gating), common,  # required where
+                       required=override is None or heads_up, multi=True)  # nothing else lets it go
     for n, (kinds, items) in enumerate(by_kinds.items(), start=1):
         names = " or ".join(pack.kind_label(k) for k in kinds)
         body += choice(f"checklist__{n}", f"Only when the kind of transfer is: {names}", items,
@@ -349,6 +349,15 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
         body += [TextInput(id="route_reason", is_multiline=True, value=v("route_reason"),
                            label="If it goes to another team or point than the policy names: why (optional)"),
                  *_error(errors, "route_reason")]
+    for f in raise_fields(pack):  # the policy's own dates and fields, as on Slack's form
+        if f.kind == FieldKind.date:
+            body += [DateInput(id=f.name, label=f"{f.label} (optional)", value=v(f.name),
+                               error_message=errors.get(f.name)), *_error(errors, f.name)]
+        else:
+            body += [TextInput(id=f.name, label=f"{f.label} (optional)", is_multiline=f.multiline,
+                               max_length=f.max_length, value=v(f.name),
+                               placeholder=trim(f.hint, 100) or None,
+                               error_message=errors.get(f.name)), *_error(errors, f.name)]
     body += [TextInput(id="funding_note", label="Funding arrangements (optional)", is_multiline=True,
                        value=v("funding_note"), placeholder=trim(NO_NAMES, 100)),
              *_error(errors, "funding_note")]
