@@ -61,7 +61,7 @@ def _label(text: str) -> str:
 # ---- Slack ----------------------------------------------------------------------------------------
 SLACK_KINDS = {"plain_text_input": TEXT, "datepicker": DATE, "static_select": CHOICE,
                "external_select": CHOICE, "checkboxes": MULTI, "users_select": PERSON,
-               "multi_users_select": PEOPLE}
+               "multi_users_select": PEOPLE, "multi_static_select": MULTI}
 
 
 Suggest = Callable[[dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
@@ -103,7 +103,7 @@ def _slack_state(view: dict[str, Any], values: dict[str, Any], suggest: Suggest)
             s["selected_option"] = None if v is None else (
                 {"text": {"type": "plain_text", "text": "?"}, "value": "no-such-option"} if v == UNKNOWN
                 else options[v])
-        elif kind == "checkboxes":
+        elif kind in ("checkboxes", "multi_static_select"):
             s["selected_options"] = [options[x] for x in v or [] if x in options]
         elif kind == "users_select":
             s["selected_user"] = v
