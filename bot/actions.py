@@ -224,6 +224,39 @@ def _point_pending(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | 
     return None
 
 
+def _may_accept(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """S2's sign-off settled, and no checklist gating acceptance left open (LEICS: the holding
+    manager confirms the Children in Care checklist first): no live Accept before that."""
+    why = _sign_off_settled(pack, t, actor)
+    if why is not None or pack is None:
+        return why
+    missing = t.checklist_missing(pack, "accept")
+    if missing:
+        return ("Confirm the checklist before accepting (the holding team's manager confirms it). "
+                "Missing: " + "; ".join(missing))
+    return None
+
+
+def _may_decide(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """At the ladder's first rung the team managers decide; above it, the level holding it."""
+    if actor.has(Role.escalation, Role.system) or pack is None:
+        return None
+    first = pack.escalation.levels[0].name
+    level = t.escalation_level or first
+    if level == first:
+        return None
+    return (f"The dispute about {t.case_ref} is with the {pack.level_label(level)}: they decide it "
+            "now; nothing has changed.")
+
+
+def _dispute_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], today: date) -> bool:
+    """A decline may be disputed from a button while its window runs (``dispute_window_working_days``)."""
+    if t.state != State.declined:
+        return True
+    window = next((d for d in clocks if d.clock == "dispute_window"), None)
+    return window is not None and today <= window.due_on
+
+
 def _sign_off_settled(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
     """S2: a request sent before the PM's sign-off waits for the Group Manager's agreement."""
     level = t.sign_off_awaited(pack) if pack is not None else None
@@ -293,8 +326,10 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "accept", "Accept", "Accept transfer", "Accept", "accepted", cmd.Accept,
-        RECEIVING_OR_REP, AWAITING_DECISION, when=_sign_off_settled,
-        when_text="(S2) the sign-off is given or the Group Manager agreed to go without it; " + REP_WORDS,
+        RECEIVING_OR_REP, AWAITING_DECISION, when=_may_accept,
+        when_text="every checklist gating acceptance is confirmed (Leicestershire: Children in "
+                  "Care, by the holding manager); (S2) the sign-off is given or the Group Manager "
+                  "agreed to go without it; " + REP_WORDS,
         fields=(
             FormField("named_worker", "Named worker", F.person, required=False,
                       hint="The worker in your team who will hold the case (you can allocate later)."),
@@ -386,6 +421,8 @@ CATALOGUE: tuple[Action, ...] = (
         explain="A decline, or any disagreement about the transfer, goes up the policy's ladder "
                 "until it is decided. It never delays the service to the child or person.",
         when=_dispute_ok, when_text="a decline is disputed by the holding team's managers",
+        awaited=_dispute_awaited,
+        awaited_text="after a decline, within the dispute window (dispute_window_working_days)",
         records="the dispute and its reason",
     ),
     Action(
@@ -411,7 +448,8 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "decide", "Decide the dispute", "Decide the dispute", "Decide", "decided", cmd.Decide,
-        SENIOR, IN_DISPUTE,
+        (*MANAGERS, *SENIOR), IN_DISPUTE, when=_may_decide,
+        when_text="at the ladder's first rung the team managers; above it the level holding it",
         fields=(
             FormField("outcome", "Decision", F.choice),
             FormField("rationale", "Rationale", F.text, min_length=20, multiline=True, hint=NO_NAMES),

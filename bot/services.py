@@ -577,7 +577,7 @@ def _h_capacity(t: Transfer, a: Actor, c: Context, m: cmd.CapacityConcern) -> No
 
 
 def _h_decide(t: Transfer, a: Actor, c: Context, m: cmd.Decide) -> None:
-    t.decide(a, c.now, outcome=m.outcome, rationale=m.rationale)
+    t.decide(a, c.now, outcome=m.outcome, rationale=m.rationale, pack=c.pack)
 
 
 def _h_delay(t: Transfer, a: Actor, c: Context, m: cmd.RecordDelay) -> None:
