@@ -213,8 +213,9 @@ def step_started_on(t: Transfer) -> date:
 
 def baton_dates(t: Transfer, pack: PolicyPack, cal: WorkingCalendar, found: list[Deadline]
                  ) -> list[Deadline]:
-    """Baton's own date where the seed gives none (none when ``found`` already holds it): on an open transfer with no clock of the
-    policy running, the agree-by date; after a decline, the window for disputing it."""
+    """Baton's own date where the seed gives none: on an open transfer with no clock of the
+    policy running, the agree-by date; after a decline, the window for disputing it (none when
+    ``found`` already holds it)."""
     if any(d.clock in (AGREE_BY, DISPUTE_WINDOW) for d in found):
         return []
     if t.state.value == "declined":

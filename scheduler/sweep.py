@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot import access, notices, services
+from bot import access, notices, obligations, services
 from bot.calendar import WorkingCalendar
 from bot.clocks import ClockStatus, Deadline, Step, StepKind, deadlines, steps
 from bot.domain import DomainError, TimelineEvent, Transfer, local_date
@@ -41,7 +41,7 @@ from bot.ports import StaleTransfer
 from bot.recipients import Cover, level_contacts, resolve
 from scheduler.delivery import Delivery
 from store import outbox
-from store.models import DeadlineRow
+from store.models import DeadlineRow, MessageRefRow, NotificationRow, TransferRow
 from store.repo import SqlUnitOfWork
 
 log = logging.getLogger("baton.sweep")
@@ -105,8 +105,7 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, cal: WorkingC
             text += (" Senior management: endorse the extension, with the date the transfer is now "
                      "expected by.")
         return text
-    late = cal.working_days_between(d.due_on, today)
-    overdue = f"overdue by {late} working day{'s' if late != 1 else ''}"
+    overdue = obligations.days_left_text(d.due_on, cal, today)  # never "overdue by -2"
     if step.kind == StepKind.escalation:
         label = next(lv.label for lv in pack.escalation.levels if lv.name == step.level)
         return f"Escalated to {label}: {clock.label} {due}, {overdue}."
@@ -276,6 +275,7 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
         return True
 
     running = deadlines(t, pack, cal)  # the clocks as they run (what the store keeps is not needed)
+    owed = obligations.current(t, pack, org, cal, today, running)
     for d in running:
         if d.status != ClockStatus.running:
             continue
@@ -326,6 +326,9 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
                     text = (access.brief_line(t.case_ref, f"{BRIEF_STEP[s.kind]}: {d.label} "
                                                            f"{d.due_on:%a %d %b %Y}")
                             if t.restricted else _text(s, clock, d, pack, cal, today, t.work_items))
+                    ob = next((o for o in owed if o.deadline.clock == d.clock), None)
+                    if ob is not None and not t.restricted:  # who must do what, then the clock
+                        text = f"{ob.who}: {ob.verb}. {text}"
                     item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
                             "step": s.key, "text": text, "actions": offered}
                     result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
@@ -414,11 +417,49 @@ def schedule_weekly(engine: sa.Engine, org: Org, now: datetime, *, weekday: int 
     return written
 
 
+def redraw_day(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHours | None = None
+               ) -> int:
+    """Once a working day, at the start of working hours, redraw every posted card of every
+    transfer still owing something (open, or declined and disputable), so "N working days left",
+    "due today" and the colour are true on the day they are read. Set-based: one SELECT of the
+    transfers with a posted card, one INSERT of their redraws; a marker row makes it once a day
+    (a second instance finds it). Returns how many redraws were written."""
+    hours = hours or WorkingHours()
+    local = now.astimezone(hours.tz)
+    if not services.calendar(org).is_working_day(local.date()) or local.time() < hours.start:
+        return 0
+    today = local.date()
+    marker = f"dayredraw:{today.isoformat()}"
+    with SqlUnitOfWork(engine) as uow:
+        conn = uow.session.connection()
+        if conn.execute(sa.select(col(NotificationRow.key)).where(
+                col(NotificationRow.key) == marker)).first() is not None:
+            return 0
+        ids = sorted(set(conn.execute(
+            sa.select(col(MessageRefRow.transfer_id)).join(
+                TransferRow, col(TransferRow.id) == col(MessageRefRow.transfer_id))
+            .where(sa.or_(col(TransferRow.closed_at).is_(None),
+                          col(TransferRow.state) == "declined"))).scalars()))
+        try:
+            outbox.insert_rows(uow.session, [outbox.prepared(marker, None, "step", "-",
+                                                             {"on": today.isoformat()}, "done",
+                                                             now, now)])
+            written = uow.add_notices([(Notice("update", f"day:{today.isoformat()}", tid, ("-",)), now)
+                                       for tid in ids], now=now)
+            uow.commit()
+        except sa.exc.IntegrityError:  # another instance wrote today's marker first
+            return 0
+    log.info("cards_redrawn_for_the_day", extra={"transfers": len(ids)})
+    return written
+
+
 def tick(engine: sa.Engine, org: Org, delivery: Delivery, now: datetime, *,
          hours: WorkingHours | None = None, weekly: tuple[int, time] | None = None,
          ) -> dict[str, Any]:
-    """One sweep, then delivery of whatever is due: what the scheduler runs every minute."""
+    """One sweep, the day's redraw of open cards, then delivery of whatever is due: what the
+    scheduler runs every minute."""
     result = sweep(engine, org, now, hours=hours)
+    redraw_day(engine, org, now, hours=hours)
     if weekly is not None:
         schedule_weekly(engine, org, now, weekday=weekly[0], at=weekly[1])
     result.sent = delivery.deliver(now)
