@@ -541,6 +541,8 @@ def who_can(a: Action) -> str:
     words = [ROLE_WORDS[r] for r in a.roles if r != Role.service_representative]
     if a.roles == HOLDING:
         words = ["the holding team"]
+    if a.name == "decide":
+        words = ["the ladder level holding the dispute (at first the team managers)"]
     return " or ".join(words)
 
 

@@ -210,16 +210,21 @@ def _awaiting_decision(t: Transfer, pack: PolicyPack, ob: _Make, main: Deadline,
         return [ob(hold_mgr, "complete", f"transfer {ref} electronically into {receiving}: the "
                                          "pick-up point was missed without prior agreement", d)]
     out: list[Obligation] = []
+    seen: set[str] = set()
     for step in ("accept", "decision"):
         for cl in pack.gating(step, t.kind):
-            if not cl.applies(t.kind, t.flags):
+            if not cl.applies(t.kind, t.flags) or cl.id in seen:
                 continue
+            seen.add(cl.id)
             done = t.checklist.get(cl.id, {})
             if all(it.id in done for it in cl.items_for(t.kind)):
                 continue
-            who = hold_mgr if cl.confirmed_by != "receiving_manager" else recv
-            out.append(ob(who, "confirm", f"confirm the {cl.label} on {ref}, which {receiving} "
-                                          "needs before it can accept", main))
+            if cl.confirmed_by == "receiving_manager":
+                out.append(ob(recv, "confirm", f"confirm the {cl.label} on {ref}, then decide "
+                                               "(accept or decline)", main, ("decline",)))
+            else:
+                out.append(ob(hold_mgr, "confirm", f"confirm the {cl.label} on {ref}: {receiving} "
+                                                   "cannot accept before it", main))
     if not any(o.parties == recv for o in out):
         out.append(ob(recv, "accept", f"decide on {ref} (accept or decline)", main, ("decline",)))
     return out

@@ -97,8 +97,7 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, cal: WorkingC
     days left)")."""
     due = f"{d.due_on:%a %d %b %Y}"
     if step.kind == StepKind.reminder:
-        left = cal.working_days_between(today, d.due_on)
-        text = f"{clock.label} {due} ({left} working day{'s' if left != 1 else ''} left)."
+        text = f"{clock.label} {due} ({obligations.days_left_text(d.due_on, cal, today)})."
         if work and clock.starts == Anchor.work_requested:  # BURY: the work itself, not a count
             text += " The work: " + "; ".join(work) + "."
         if BreachAction.request_endorsement in clock.at_breach:
@@ -313,6 +312,7 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
             if status != "done":
                 continue
             plan.redraws.append(card_refresh(tid, d.clock, s))
+            ob = next((o for o in owed if o.deadline.clock == d.clock), None)
             for who in _recipients_for(s, clock):
                 targets = (level_contacts(org, t, pack, s.level)
                            if s.kind == StepKind.escalation and s.level
@@ -325,8 +325,8 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
                         offered = []  # FAQ: endorsement "lies with the transferring area"
                     text = (access.brief_line(t.case_ref, f"{BRIEF_STEP[s.kind]}: {d.label} "
                                                            f"{d.due_on:%a %d %b %Y}")
-                            if t.restricted else _text(s, clock, d, pack, cal, today, t.work_items))
-                    ob = next((o for o in owed if o.deadline.clock == d.clock), None)
+                            if t.restricted else _text(s, clock, d, pack, cal, today,
+                                                       () if ob is not None else t.work_items))
                     if ob is not None and not t.restricted:  # who must do what, then the clock
                         text = f"{ob.who}: {ob.verb}. {text}"
                     item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,

@@ -710,7 +710,7 @@ def test_practitioners_never_decide_a_dispute() -> None:
     """A practitioner is on no rung of the ladder."""
     t = disputed()
     assert_refused(t, lambda: t.decide(PP, later(days=2), outcome="remain", rationale="x"),
-                   NotPermitted, "senior managers")
+                   NotPermitted, "the ladder level holding the dispute")
 
 
 @pytest.mark.parametrize("actor", [HM, RM])
