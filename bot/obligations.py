@@ -94,8 +94,9 @@ def miss_text(clock: Clock, pack: PolicyPack) -> str:
         return "after it the decline stands and the case stays with the holding team"
     parts = []
     if clock.remind_before:
-        parts.append("a reminder " + " and ".join(f"{n} working day{'s' if n != 1 else ''}"
-                                                  for n in clock.remind_before) + " before")
+        parts.append("a reminder " + " and ".join(
+            f"{n} working day{'s' if n != 1 else ''} before" if n else "on the day"
+            for n in clock.remind_before))
     told = [_ROLE_WORDS.get(r, r.value.replace("_", " ")) for r in clock.breach_notify]
     if told:
         parts.append("when missed " + ", ".join(told) + " are told")
@@ -225,7 +226,10 @@ def _awaiting_decision(t: Transfer, pack: PolicyPack, ob: _Make, main: Deadline,
             else:
                 out.append(ob(hold_mgr, "confirm", f"confirm the {cl.label} on {ref}: {receiving} "
                                                    "cannot accept before it", main))
-    if not any(o.parties == recv for o in out):
+    if out and not any(o.parties == recv for o in out):  # Accept waits for the holding side
+        out.append(ob(recv, "decline", f"decide on {ref}: Accept comes once the checklist is "
+                                       "confirmed (or decline)", main))
+    elif not out:
         out.append(ob(recv, "accept", f"decide on {ref} (accept or decline)", main, ("decline",)))
     return out
 
@@ -237,9 +241,15 @@ def people(o: Obligation, t: Transfer, pack: PolicyPack, org: Org, covers: Itera
     from bot.recipients import level_contacts, resolve
 
     out: list[str] = []
+    names = [lv.name for lv in pack.escalation.levels]
     for p in o.parties:
-        found = (level_contacts(org, t, pack, p.level) if p.level is not None
-                 else resolve(org, list(covers), t, p.role, pack))  # type: ignore[arg-type]
+        if p.level is None:
+            found = resolve(org, list(covers), t, p.role, pack)  # type: ignore[arg-type]
+        else:  # a level the org names nobody at: the nearest level below it that has people
+            below = names[1:names.index(p.level) + 1] if p.level in names else [p.level]
+            found = next((people for lv in reversed(below)
+                          if (people := [x for x in level_contacts(org, t, pack, lv)
+                                         if not is_channel(x)])), [])
         out += [x for x in found if x not in out and not is_channel(x)]
     return out
 

@@ -634,6 +634,14 @@ _BREACH_WORDS = {
 }
 
 
+ANCHOR_WORDS = _ANCHOR_WORDS  # what starts a clock, in words
+
+
+def length_words(c: Clock) -> str:
+    """A clock's length in words: "20 working days", "on the date"."""
+    return _length(c)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")
 
