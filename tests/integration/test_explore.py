@@ -18,10 +18,10 @@ test in tests/integration/test_obligation_journeys.py.
 from __future__ import annotations
 
 import json
-import sys
-from collections import Counter
 import os
 import re
+import sys
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -56,7 +56,7 @@ def _values(action: str, pack_name: str, org: Org, t_receiving: str, today: date
     """A form's values for ``action``, varied by ``choice`` (valid where the form can be)."""
     pack = org.pack_for(PAIRS[pack_name][0])
     worker = org.team(t_receiving).members[0]
-    return {
+    forms: dict[str, dict[str, Any]] = {
         "accept": [{}, {"named_worker": worker},
                    {"agreed_date": (today + timedelta(days=14)).isoformat()}][choice % 3],
         "decline": {"reason_category": pack.decline_reasons[0].id if pack.decline_reasons else None,
@@ -74,7 +74,8 @@ def _values(action: str, pack_name: str, org: Org, t_receiving: str, today: date
         "endorse": {"expected_by": (today + timedelta(days=20)).isoformat(), "rationale": TEXT},
         "address_assessed": {"outcome": TEXT},
         "agree_without_sign_off": {"note": ""},
-    }.get(action, {})
+    }
+    return dict(forms.get(action, {}))
 
 
 STEPS: Counter[str] = Counter()  # buttons pressed
