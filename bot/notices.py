@@ -117,7 +117,7 @@ def _for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
         for i, ev in enumerate(events, start=start + 1):
             if ev.kind == "sign_off_override_asked":
                 out += _targeted(org, pack, covers, t, ev, i)
-        return out
+        return out + _newly_owed(org, pack, covers, t, events, out)
     out.append(Notice("update", f"update:{len(t.timeline)}", t.id, ("-",)))
     for i, ev in enumerate(events, start=start + 1):
         out += _targeted(org, pack, covers, t, ev, i)
@@ -135,7 +135,8 @@ def _newly_owed(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
     before = copy.copy(t)
     before.timeline = t.timeline[:len(t.timeline) - len(events)]
     before.state = State(events[0].from_state) if events[0].from_state else t.state
-    had = {(o.action, o.parties) for o in obligations.current(before, pack, org, cal, today)}
+    had = {(o.action, o.parties) for o in obligations.current(before, pack, org, cal, today)
+           if before.timeline}  # a new transfer owed nothing before
     carded = {x for n in said if n.kind == "card" for x in n.audience}
     actors = {ev.actor for ev in events}
     out = []
