@@ -288,3 +288,21 @@ def test_a_decider_keeps_a_readable_card_of_what_they_decided(
         assert t is not None and t.state == State.accepted
         card = services.message_card(u, org, t, "U0SMT1", at(date(2026, 11, 25)))
     assert card is not None and "decide" not in _buttons(card)
+
+
+def test_both_platforms_show_the_obligation_and_its_colour(engine: sa.Engine, org: Org,
+                                                           uow: UoW) -> None:
+    """Slack's blocks and Teams' Adaptive Card carry the same To do line and the deadline's
+    colour in words (FAQ: "completed within 20 working days")."""
+    import json
+
+    from handlers.slack import blocks
+    from handlers.teams import cards
+
+    tid = _raise(uow, org, "U0NPP1", "pdu-south", "X100006")
+    card = _card(uow, org, tid, "U0SMGR", at(date(2026, 12, 18)))
+    slack = json.dumps(blocks.card_blocks(card))
+    teams = json.dumps(cards.transfer_card(card, org).model_dump(mode="json", exclude_none=True))
+    for text in (slack, teams):
+        assert "To do:" in text and "South PDU: decide on X100006" in text
+        assert "Due soon: Transfer to be completed by Mon 21 Dec 2026 (1 working day left)" in text
