@@ -249,6 +249,16 @@ def _may_decide(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | Non
             "now; nothing has changed.")
 
 
+def _can_climb(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """Escalate only while a level above the one holding the dispute remains."""
+    if pack is None:
+        return None
+    if pack.escalation.above(t.escalation_level or pack.escalation.levels[0].name) is None:
+        return (f"{t.case_ref} is already with the top of the ladder "
+                f"({pack.escalation.levels[-1].label}): it decides; nothing has changed.")
+    return None
+
+
 def _dispute_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], today: date) -> bool:
     """A decline may be disputed from a button while its window runs (``dispute_window_working_days``)."""
     if t.state != State.declined:
@@ -431,6 +441,7 @@ CATALOGUE: tuple[Action, ...] = (
         fields=(FormField("reason", "Why it goes up a level", F.text, min_length=10, multiline=True,
                           hint=NO_NAMES),),
         explain="The next level of the escalation ladder is asked to decide.",
+        when=_can_climb, when_text="a level above the one holding the dispute remains",
         records="the escalation, the level reached and why",
     ),
     Action(

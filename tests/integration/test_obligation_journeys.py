@@ -306,3 +306,16 @@ def test_both_platforms_show_the_obligation_and_its_colour(engine: sa.Engine, or
     for text in (slack, teams):
         assert "To do:" in text and "South PDU: decide on X100006" in text
         assert "Due soon: Transfer to be completed by Mon 21 Dec 2026 (1 working day left)" in text
+
+
+def test_found_by_exploration_no_escalate_at_the_top_of_the_ladder(
+        engine: sa.Engine, org: Org, uow: UoW) -> None:
+    """Exploration finding 1 (11 steps): a Leicestershire dispute the sweep climbed to the Head of
+    Service ("All disputes will be resolved within 5 Working Days") offered the Service Manager
+    Escalate, refused when pressed. At the top only Decide is offered."""
+    tid = _raise(uow, org, "U0LFSW1", "leics-cic", "300009")
+    _act(uow, org, "U0LCMGR", tid, "dispute", MON, reason=TEXT)
+    sweep(engine, org, at(date(2026, 12, 1)))  # working day 5: the Head of Service
+    for who in ("U0SVCMGR", "U0HOS", "U0LFMGR"):
+        assert "escalate" not in _buttons(_card(uow, org, tid, who, at(date(2026, 12, 1))))
+    assert "decide" in _buttons(_card(uow, org, tid, "U0HOS", at(date(2026, 12, 1))))
