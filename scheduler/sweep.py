@@ -417,39 +417,48 @@ def schedule_weekly(engine: sa.Engine, org: Org, now: datetime, *, weekday: int 
     return written
 
 
+DAY_CHUNK = 5000  # transfers whose cards one tick redraws for the new working day
+
+
 def redraw_day(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHours | None = None
                ) -> int:
-    """Once a working day, at the start of working hours, redraw every posted card of every
+    """From the start of working hours each working day, redraw every posted card of every
     transfer still owing something (open, or declined and disputable), so "N working days left",
-    "due today" and the colour are true on the day they are read. Set-based: one SELECT of the
-    transfers with a posted card, one INSERT of their redraws; a marker row makes it once a day
-    (a second instance finds it). Returns how many redraws were written."""
+    "due today" and the colour are true on the day they are read. Set-based and bounded: each
+    tick one SELECT finds up to :data:`DAY_CHUNK` such transfers not yet redrawn today (their
+    redraw's outbox key is absent) and one INSERT writes their redraws; once none is left a marker
+    row ends the day's pass (a second instance finds it). Returns how many redraws were written."""
     hours = hours or WorkingHours()
     local = now.astimezone(hours.tz)
     if not services.calendar(org).is_working_day(local.date()) or local.time() < hours.start:
         return 0
     today = local.date()
-    marker = f"dayredraw:{today.isoformat()}"
+    marker, topic = f"dayredraw:{today.isoformat()}", f"day:{today.isoformat()}"
+    n = NotificationRow.__table__.alias("n")  # type: ignore[attr-defined]
     with SqlUnitOfWork(engine) as uow:
         conn = uow.session.connection()
         if conn.execute(sa.select(col(NotificationRow.key)).where(
                 col(NotificationRow.key) == marker)).first() is not None:
             return 0
+        key = sa.literal("t") + sa.cast(col(MessageRefRow.transfer_id), sa.String) + f":{topic}:-"
         ids = sorted(set(conn.execute(
             sa.select(col(MessageRefRow.transfer_id)).join(
                 TransferRow, col(TransferRow.id) == col(MessageRefRow.transfer_id))
-            .where(sa.or_(col(TransferRow.closed_at).is_(None),
-                          col(TransferRow.state) == "declined"))).scalars()))
+            .where(sa.or_(col(TransferRow.closed_at).is_(None), col(TransferRow.state) == "declined"),
+                   ~sa.exists().where(n.c.key == key))
+            .limit(DAY_CHUNK)).scalars()))
         try:
-            outbox.insert_rows(uow.session, [outbox.prepared(marker, None, "step", "-",
-                                                             {"on": today.isoformat()}, "done",
-                                                             now, now)])
-            written = uow.add_notices([(Notice("update", f"day:{today.isoformat()}", tid, ("-",)), now)
-                                       for tid in ids], now=now)
+            if not ids:  # every card is drawn for today
+                outbox.insert_rows(uow.session, [outbox.prepared(marker, None, "step", "-",
+                                                                 {"on": today.isoformat()}, "done",
+                                                                 now, now)])
+            written = uow.add_notices([(Notice("update", topic, tid, ("-",)), now) for tid in ids],
+                                      now=now)
             uow.commit()
-        except sa.exc.IntegrityError:  # another instance wrote today's marker first
+        except sa.exc.IntegrityError:  # another instance got there first
             return 0
-    log.info("cards_redrawn_for_the_day", extra={"transfers": len(ids)})
+    if ids:
+        log.info("cards_redrawn_for_the_day", extra={"transfers": len(ids)})
     return written
 
 
