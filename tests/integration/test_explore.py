@@ -37,9 +37,11 @@ from bot.org import Org, load_org
 from bot.services import AlreadySaved, RaiseRequest
 from handlers.slack import blocks
 from handlers.teams import cards
+from scheduler.delivery import Delivery
 from scheduler.sweep import sweep
 from store.repo import SqlUnitOfWork
 from tests.conftest import wipe
+from tests.fakes import FakeChat
 
 EXAMPLES = int(os.environ.get("BATON_EXPLORE_EXAMPLES", "0") or 0)
 START = datetime.combine(date(2026, 11, 23), time(10), tzinfo=UK_TIME)  # Mon 23 Nov 2026
@@ -99,6 +101,8 @@ class Exploration(RuleBasedStateMachine):
         self.people = sorted({u for t in self.org.teams for u in (*t.managers, *t.members)}
                              | {"U0SMT1", "U0HOS", "U0STRAT", "U0SVCMGR", "U0GRPMGR", "U0RCREP"})
         self.team_ids = [t.id for t in self.org.teams]
+        self.chat = FakeChat()
+        self.delivery = Delivery(self.engine, self.org, self.chat, self.uow)
 
     def uow(self) -> SqlUnitOfWork:
         """A unit of work on the test database."""
@@ -215,6 +219,26 @@ class Exploration(RuleBasedStateMachine):
         """The clock moves on and the sweep runs (reminders, breaches, escalations)."""
         self.now += timedelta(days=days)
         sweep(self.engine, self.org, self.now)
+        self.delivery.deliver(self.now + timedelta(hours=8))  # digests wait for working hours
+
+    @invariant()
+    def every_message_sent_reads_true(self) -> None:
+        """Every card, digest line and message delivered so far reads true (see _check_rendered)."""
+        self.delivery.deliver(self.now)
+        sent = [m for _, m in self.chat.posts] + [m for _, _, m in self.chat.updates]
+        self.chat.posts.clear()
+        self.chat.updates.clear()
+        for m in sent:
+            if isinstance(m, views.Card):
+                _check_rendered(m, self.team_ids)
+            elif isinstance(m, views.Digest):
+                text = json.dumps(blocks.digest_blocks(m))
+                text += " ".join(i.text for i in m.items)
+                bad = BAD_WORDS.search(text)
+                assert bad is None, f"a digest says {bad.group(0)!r}: {text[:300]}"
+            elif isinstance(m, views.Text):
+                bad = BAD_WORDS.search(m.text)
+                assert bad is None, f"a message says {bad.group(0)!r}: {m.text[:300]}"
 
     @invariant()
     def everything_open_is_owned_and_nothing_closed_offers_anything(self) -> None:
