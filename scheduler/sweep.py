@@ -22,6 +22,7 @@ left the next sweep takes up.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -30,12 +31,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot import access, notices, obligations, services
+from bot import access, actions, notices, obligations, services
 from bot.calendar import WorkingCalendar
 from bot.clocks import ClockStatus, Deadline, Step, StepKind, deadlines, steps
 from bot.domain import DomainError, TimelineEvent, Transfer, local_date
 from bot.notices import Notice
-from bot.org import Org
+from bot.org import Actor, Org
 from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
 from bot.recipients import Cover, level_contacts, resolve
@@ -201,7 +202,8 @@ def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: dat
         transfers = uow.transfers.get_many(list(due), lock=True)
         done = outbox.step_keys_of(uow.session.connection(), list(transfers))
         covers = uow.covers.active_on(today)
-        ctx = _Context(org, services.calendar(org), covers, now, today, deliver_at)
+        ctx = _Context(org, services.calendar(org), covers, now, today, deliver_at,
+                       actor_of=lambda t, user: services.actor_for(uow, org, t, user, today))
         rows: list[dict[str, Any]] = []
         changed: list[tuple[Transfer, list[TimelineEvent]]] = []
         next_steps: list[tuple[int, str, date | None]] = []
@@ -244,6 +246,8 @@ class _Context:
     now: datetime
     today: date
     deliver_at: datetime
+    # The roles a person holds on a transfer today (cover counted): which buttons a line offers.
+    actor_of: Callable[[Transfer, str], Actor] | None = None
     _senior: dict[str, set[str]] = field(default_factory=dict)
 
     def holding_senior(self, team: str, pack: PolicyPack) -> set[str]:
@@ -313,12 +317,19 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
                 continue
             plan.redraws.append(card_refresh(tid, d.clock, s))
             ob = next((o for o in owed if o.deadline.clock == d.clock), None)
+            named = set(obligations.people(ob, t, pack, org, covers)) if ob is not None else set()
             for who in _recipients_for(s, clock):
                 targets = (level_contacts(org, t, pack, s.level)
                            if s.kind == StepKind.escalation and s.level
                            else resolve(org, covers, t, who, pack))
                 for target in access.audience(t, targets):  # never an excluded person
                     offered = _offered(s, clock, who)
+                    if ob is not None and ctx.actor_of is not None and target in named:
+                        # the obligation's own button, for the person it names who may take it
+                        actor = ctx.actor_of(t, target)
+                        offered += [x.name for x in actions.available(t, actor, pack, clocks=running,
+                                                                      today=today)
+                                    if x.name in ob.actions and x.name not in offered]
                     if "endorse" in offered and target not in holding_senior:
                         if s.kind == StepKind.reminder:
                             continue  # asked of the transferring area's senior managers only

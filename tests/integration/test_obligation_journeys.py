@@ -319,3 +319,22 @@ def test_found_by_exploration_no_escalate_at_the_top_of_the_ladder(
     for who in ("U0SVCMGR", "U0HOS", "U0LFMGR"):
         assert "escalate" not in _buttons(_card(uow, org, tid, who, at(date(2026, 12, 1))))
     assert "decide" in _buttons(_card(uow, org, tid, "U0HOS", at(date(2026, 12, 1))))
+
+
+def test_a_reminder_names_the_step_and_offers_its_button_to_whoever_owes_it(
+        engine: sa.Engine, org: Org, uow: UoW) -> None:
+    """FAQ: "case transfers to be completed within 20 working days": the 5-day reminder tells the
+    receiving manager what they owe (decide) and holds Accept and Decline; the practitioner, who
+    owes nothing yet, gets the line without them."""
+    _raise(uow, org, "U0NPP1", "pdu-south", "X100007")
+    chat = FakeChat()
+    delivery = Delivery(engine, org, chat, uow)
+    delivery.deliver(MON)
+    sweep(engine, org, at(date(2026, 12, 14)))
+    delivery.deliver(at(date(2026, 12, 14)))
+    digests = {to: m for to, m in chat.posts if isinstance(m, views.Digest)}
+    [item] = digests["U0SMGR"].items
+    assert item.text.startswith("South PDU: decide on X100007 (accept or decline). Transfer to be "
+                                "completed by Mon 21 Dec 2026 (5 working days left).")
+    assert [b.action for b in item.buttons] == ["accept", "decline"]
+    assert [b.action for b in digests["U0NPP1"].items[0].buttons] == []
