@@ -66,3 +66,9 @@ bench-raises: install
 .PHONY: bench-scale
 bench-scale: install
 	$(BIN)/python -m bench.scale
+
+# The exploration (tests/integration/test_explore.py) run long: BATON_EXPLORE_EXAMPLES journeys
+# of up to 25 steps, not derandomized (a new seed each run). `make test` runs it bounded.
+.PHONY: explore
+explore: install
+	BATON_EXPLORE_EXAMPLES=$${BATON_EXPLORE_EXAMPLES:-500} $(BIN)/pytest tests/integration/test_explore.py -x -q -s -p no:cacheprovider

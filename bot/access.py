@@ -104,6 +104,8 @@ def can_see(org: Org, t: OnTransfer, user: str, covers: Iterable[Cover], *,
         return False
     if user in org.auditors or user in (t.requested_by, t.named_worker):
         return True
+    if any(ev.actor == user for ev in getattr(t, "timeline", ())):
+        return True  # whoever took a step on it (a decider) keeps a readable card of it
     teams = [org.team(x) for x in (t.holding_team, t.receiving_team) if org.has_team(x)]
     managers = {m for team in teams for m in team.managers}
     covering_for = {c.manager for c in covers if c.cover == user}

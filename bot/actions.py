@@ -224,6 +224,49 @@ def _point_pending(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | 
     return None
 
 
+def _may_accept(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """S2's sign-off settled, and no checklist gating acceptance left open (LEICS: the holding
+    manager confirms the Children in Care checklist first): no live Accept before that."""
+    why = _sign_off_settled(pack, t, actor)
+    if why is not None or pack is None:
+        return why
+    missing = t.checklist_missing(pack, "accept")
+    if missing:
+        return ("Confirm the checklist before accepting (the holding team's manager confirms it). "
+                "Missing: " + "; ".join(missing))
+    return None
+
+
+def _may_decide(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """At the ladder's first rung the team managers decide; above it, the level holding it."""
+    if actor.has(Role.escalation, Role.system) or pack is None:
+        return None
+    first = pack.escalation.levels[0].name
+    level = t.escalation_level or first
+    if level == first:
+        return None
+    return (f"The dispute about {t.case_ref} is with the {pack.level_label(level)}: they decide it "
+            "now; nothing has changed.")
+
+
+def _can_climb(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
+    """Escalate only while a level above the one holding the dispute remains."""
+    if pack is None:
+        return None
+    if pack.escalation.above(t.escalation_level or pack.escalation.levels[0].name) is None:
+        return (f"{t.case_ref} is already with the top of the ladder "
+                f"({pack.escalation.levels[-1].label}): it decides; nothing has changed.")
+    return None
+
+
+def _dispute_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], today: date) -> bool:
+    """A decline may be disputed from a button while its window runs (``dispute_window_working_days``)."""
+    if t.state != State.declined:
+        return True
+    window = next((d for d in clocks if d.clock == "dispute_window"), None)
+    return window is not None and today <= window.due_on
+
+
 def _sign_off_settled(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
     """S2: a request sent before the PM's sign-off waits for the Group Manager's agreement."""
     level = t.sign_off_awaited(pack) if pack is not None else None
@@ -317,8 +360,10 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "accept", "Accept", "Accept transfer", "Accept", "accepted", cmd.Accept,
-        RECEIVING_OR_REP, AWAITING_DECISION, when=_sign_off_settled,
-        when_text="(S2) the sign-off is given or the Group Manager agreed to go without it; " + REP_WORDS,
+        RECEIVING_OR_REP, AWAITING_DECISION, when=_may_accept,
+        when_text="every checklist gating acceptance is confirmed (Leicestershire: Children in "
+                  "Care, by the holding manager); (S2) the sign-off is given or the Group Manager "
+                  "agreed to go without it; " + REP_WORDS,
         fields=(
             FormField("named_worker", "Named worker", F.person, required=False,
                       hint="The worker in your team who will hold the case (you can allocate later)."),
@@ -426,6 +471,8 @@ CATALOGUE: tuple[Action, ...] = (
         explain="A decline, or any disagreement about the transfer, goes up the policy's ladder "
                 "until it is decided. It never delays the service to the child or person.",
         when=_dispute_ok, when_text="a decline is disputed by the holding team's managers",
+        awaited=_dispute_awaited,
+        awaited_text="after a decline, within the dispute window (dispute_window_working_days)",
         records="the dispute and its reason",
     ),
     Action(
@@ -434,6 +481,7 @@ CATALOGUE: tuple[Action, ...] = (
         fields=(FormField("reason", "Why it goes up a level", F.text, min_length=10, multiline=True,
                           hint=NO_NAMES),),
         explain="The next level of the escalation ladder is asked to decide.",
+        when=_can_climb, when_text="a level above the one holding the dispute remains",
         records="the escalation, the level reached and why",
     ),
     Action(
@@ -463,7 +511,8 @@ CATALOGUE: tuple[Action, ...] = (
     ),
     Action(
         "decide", "Decide the dispute", "Decide the dispute", "Decide", "decided", cmd.Decide,
-        SENIOR, IN_DISPUTE,
+        (*MANAGERS, *SENIOR), IN_DISPUTE, when=_may_decide,
+        when_text="at the ladder's first rung the team managers; above it the level holding it",
         fields=(
             FormField("outcome", "Decision", F.choice),
             FormField("rationale", "Rationale", F.text, min_length=20, multiline=True, hint=NO_NAMES),
@@ -555,6 +604,8 @@ def who_can(a: Action) -> str:
     words = [ROLE_WORDS[r] for r in a.roles if r != Role.service_representative]
     if a.roles == HOLDING:
         words = ["the holding team"]
+    if a.name == "decide":
+        words = ["the ladder level holding the dispute (at first the team managers)"]
     return " or ".join(words)
 
 

@@ -255,6 +255,15 @@ def org_check(file: Annotated[Path, typer.Argument(help="The org YAML file")]) -
         typer.echo(f"{name}: {reach[name]} of {len(people)} people reachable{tenants}")
 
 
+@policy_app.command("obligations")
+def policy_obligations() -> None:
+    """Print every pack's obligations, state by state, as the README's Markdown tables."""
+    from bot.obligation_table import obligation_tables
+    from bot.policy import all_builtin_packs
+
+    typer.echo(obligation_tables(all_builtin_packs()), nl=False)
+
+
 @policy_app.command("tables")
 def policy_tables() -> None:
     """Print every pack's clocks and ladders as the README's Markdown tables."""

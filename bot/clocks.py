@@ -9,7 +9,16 @@ from functools import lru_cache
 
 from bot.calendar import WorkingCalendar, add_months
 from bot.domain import Transfer, local_date
-from bot.policy import Anchor, BreachAction, Clock, Ladder, PolicyPack, Unit
+from bot.policy import (
+    AGREE_BY,
+    DISPUTE_WINDOW,
+    Anchor,
+    BreachAction,
+    Clock,
+    Ladder,
+    PolicyPack,
+    Unit,
+)
 
 
 class ClockStatus(StrEnum):
@@ -156,8 +165,7 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
         start, after = _start(c, t)
         if start is None:
             continue
-        stops = set(c.stops)
-        stopped = not t.is_open or any(ev.kind in stops for ev in t.timeline[after:])
+        stopped = not t.is_open or _stopped(c, t, after)
         due, reminders = schedule(c, start, cal, _opened_on(t) if c.length == 0 else None)
         moved = _extended_to(c, t, after)
         if moved is not None:
@@ -173,7 +181,56 @@ def deadlines(t: Transfer, pack: PolicyPack, cal: WorkingCalendar) -> list[Deadl
                 extended=moved is not None,
             )
         )
-    return out
+    return out + baton_dates(t, pack, cal, out)
+
+
+# Clocks of work asked of the holding team: they never say when the transfer itself must move.
+_SIDE_ANCHORS = (Anchor.work_requested, Anchor.work_due)
+# Events after which the transfer waits on someone new: Baton's own date runs from the latest.
+_STEP_EVENTS = frozenset({"requested", "heads_up", "imported", "accepted", "allocated", "disputed",
+                          "escalated", "decided", "sign_off_override_agreed", "transfer_point_missed",
+                          "transfer_point_attended", "converted_to_permanent"})
+
+
+def _stopped(clock: Clock, t: Transfer, after: int) -> bool:
+    """Whether a stop event ended the clock; a decline that is then disputed does not (probation
+    FAQ: "case transfers to be completed within 20 working days": a dispute does not stop them,
+    and a dispute decided "the transfer goes ahead" runs on to completion)."""
+    stops, stopped = set(clock.stops), False
+    for ev in t.timeline[after:]:
+        if ev.kind in stops:
+            stopped = True
+        elif ev.kind == "disputed" and ev.from_state == "declined":
+            stopped = False
+    return stopped
+
+
+def step_started_on(t: Transfer) -> date:
+    """The day the transfer began waiting on whoever it waits on now (its latest step)."""
+    days = [local_date(ev.at) for ev in t.timeline if ev.kind in _STEP_EVENTS]
+    return max(days) if days else _opened_on(t)
+
+
+def baton_dates(t: Transfer, pack: PolicyPack, cal: WorkingCalendar, found: list[Deadline]
+                 ) -> list[Deadline]:
+    """Baton's own date where the seed gives none: on an open transfer with no clock of the
+    policy running, the agree-by date; after a decline, the window for disputing it (none when
+    ``found`` already holds it)."""
+    if any(d.clock in (AGREE_BY, DISPUTE_WINDOW) for d in found):
+        return []
+    if t.state.value == "declined":
+        ev = t.last_event("declined")
+        start = local_date(ev.at) if ev is not None else local_date(t.created_at)
+        clock = pack.clock(DISPUTE_WINDOW)
+    elif t.is_open and not any(d.status == ClockStatus.running and
+                               pack.clock(d.clock).starts not in _SIDE_ANCHORS for d in found):
+        start, clock = step_started_on(t), pack.clock(AGREE_BY)
+    else:
+        return []
+    due, reminders = schedule(clock, start, cal, None)
+    # ``extended``: its breach key names its date, so a later step's new date is swept afresh
+    return [Deadline(clock=clock.name, label=clock.label, starts_on=start, due_on=due,
+                     remind_on=reminders, extended=True)]
 
 
 def _extended_to(clock: Clock, t: Transfer, after: int) -> date | None:

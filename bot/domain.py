@@ -428,9 +428,12 @@ class Transfer:
                      reason=_text(note, "how the capacity pressure was dealt with", "note"), level=level)
         return level
 
-    def decide(self, actor: Actor, now: datetime, *, outcome: str, rationale: str) -> None:
-        """An escalation level decides a dispute: the transfer proceeds, or the case stays."""
-        self._require("decide", actor)
+    def decide(self, actor: Actor, now: datetime, *, outcome: str, rationale: str,
+               pack: PolicyPack | None = None) -> None:
+        """The level holding a dispute decides it (at the first rung the two team managers, as
+        ROCH "managed between the responsible PM and the PM the case is to transfer to"): the
+        transfer proceeds, or the case stays."""
+        self._require("decide", actor, pack)
         if outcome not in ("transfer", "remain"):
             raise DomainError("Choose an outcome: transfer (it proceeds) or remain (it stays).",
                               field="outcome")

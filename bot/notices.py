@@ -8,17 +8,19 @@ to the outbox in the same transaction as the change that called for them, whatev
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from bot import access, views
-from bot.domain import TimelineEvent, Transfer
+from bot import access, obligations, views
+from bot.calendar import calendar_for
+from bot.domain import TimelineEvent, Transfer, local_date
 from bot.org import Org
 from bot.policy import PolicyPack, Recipient
 from bot.recipients import Cover, effective_managers, level_contacts, resolve
-from bot.states import AWAITING_DECISION, IN_DISPUTE
+from bot.states import AWAITING_DECISION, IN_DISPUTE, State
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,38 @@ def _for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
         for i, ev in enumerate(events, start=start + 1):
             if ev.kind == "sign_off_override_asked":
                 out += _targeted(org, pack, covers, t, ev, i)
-        return out
+        return out + _newly_owed(org, pack, covers, t, events, out)
     out.append(Notice("update", f"update:{len(t.timeline)}", t.id, ("-",)))
     for i, ev in enumerate(events, start=start + 1):
         out += _targeted(org, pack, covers, t, ev, i)
+    return out + _newly_owed(org, pack, covers, t, events, out)
+
+
+def _newly_owed(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
+                events: list[TimelineEvent], said: list[Notice]) -> list[Notice]:
+    """Whoever an obligation the change started names is told, with a card holding its button
+    (LEICS: the holding manager who confirms the Children in Care checklist; ROCH: the holding
+    manager after a missed pick-up point; both team managers when a dispute opens)."""
+    assert t.id is not None
+    cal = calendar_for(org.region, org.closure_items())
+    today = local_date(events[-1].at)
+    before = copy.copy(t)
+    before.timeline = t.timeline[:len(t.timeline) - len(events)]
+    before.state = State(events[0].from_state) if events[0].from_state else t.state
+    had = {(o.action, o.parties) for o in obligations.current(before, pack, org, cal, today)
+           if before.timeline}  # a new transfer owed nothing before
+    carded = {x for n in said if n.kind == "card" for x in n.audience}
+    actors = {ev.actor for ev in events}
+    out = []
+    for o in obligations.current(t, pack, org, cal, today):
+        if (o.action, o.parties) in had:
+            continue
+        people = _unique(obligations.people(o, t, pack, org, covers), carded | actors)
+        if people:
+            carded |= set(people)
+            out.append(Notice("card", f"e{len(t.timeline)}:owed:{o.action}", t.id, people,
+                              (f"Baton asks you to {o.verb}. "
+                               f"{obligations.deadline_words(o.deadline, cal, today)}.",), ref="owed"))
     return out
 
 
@@ -246,8 +276,12 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
     if ev.kind == "sign_off_override_agreed":
         asked = t.last_event("sign_off_override_asked")
         who = pack.level_label(str(asked.detail.get("level", ""))) if asked else "senior manager"
+        # S2: the Practice Manager, whose sign-off it goes around, hears of it too
+        pms = _unique(resolve(org, covers, t, Recipient.holding_manager, pack), (ev.actor,))
         return card(receivers, f"The {who} agreed this request goes before the Practice Manager's "
-                               "sign-off: your team may now decide.", "dm")
+                               "sign-off: your team may now decide.", "dm") + card(
+            pms, f"The {who} agreed this request goes before your sign-off: {receiving} may now "
+                 "decide.", "holding")
     if ev.kind == "requested":  # a heads up became the request
         return card(_unique(resolve(org, covers, t, Recipient.receiving_manager, pack)),
                     f"New transfer request: {holding} asks your team to take this case "

@@ -145,6 +145,33 @@ class Clock(_Frozen):
         return stops
 
 
+AGREE_BY = "agree_by"  # Baton's own date where the seed gives none (see agree_within_working_days)
+DISPUTE_WINDOW = "dispute_window"  # the days after a decline in which the holding team may dispute
+
+
+@cache
+def agree_clock(days: int) -> Clock:
+    """Baton's own clock for a step the seed gives no timescale: the people it waits on do it,
+    or agree a date, within ``days`` working days of the step before; a reminder the working day
+    before, and both teams' managers and the next ladder level hear when it is missed."""
+    return Clock(name=AGREE_BY, label="To be done or a date agreed by", length=days,
+                 remind_before=(1,), remind=(Recipient.holding_manager, Recipient.receiving_manager),
+                 at_breach=(BreachAction.notify,),
+                 breach_notify=(Recipient.holding_manager, Recipient.receiving_manager,
+                                Recipient.escalation),
+                 reading=f"The seed gives no timescale: Baton asks within {days} working days "
+                         "(agree_within_working_days)")
+
+
+@cache
+def window_clock(days: int) -> Clock:
+    """The days after a decline in which the holding team's managers may dispute it: no reminder
+    and nobody told when it closes (the cards are redrawn without the button)."""
+    return Clock(name=DISPUTE_WINDOW, label="The holding team may dispute the decline until",
+                 length=days, remind_before=(), remind=(), at_breach=(BreachAction.notify,),
+                 breach_notify=(), stops=())
+
+
 class Level(_Frozen):
     """One rung of an escalation ladder."""
 
@@ -360,6 +387,13 @@ class PolicyPack(_Frozen):
     date_agreed_force: Force = "guard"
     # The children's packs: whose case is it (the seed's remit table; see bot/routing.py)
     routing: Routing | None = None
+    # Where the seed gives no timescale for the step an open transfer waits on (a Rochdale request
+    # with no pick-up point yet, a Bury request until the fortnightly transfer meeting, a dispute
+    # with no clock, an accepted transfer with no agreed date), Baton asks the people it waits on to
+    # do it, or agree a date, within this many working days, so no open transfer is without a date.
+    agree_within_working_days: Annotated[int, Field(gt=0)] = 10
+    # After a decline, the holding team's managers may dispute it for this many working days.
+    dispute_window_working_days: Annotated[int, Field(gt=0)] = 10
 
     @model_validator(mode="before")
     @classmethod
@@ -462,6 +496,8 @@ class PolicyPack(_Frozen):
 
     def clock_label(self, name: str) -> str:
         """The pack's words for a clock (its obligation, e.g. "Transfer to be completed by")."""
+        if name in (AGREE_BY, DISPUTE_WINDOW):
+            return self.clock(name).label
         return next((c.label for c in self.clocks if c.name == name), name)
 
     def item_label(self, checklist_id: str, item_id: str) -> str:
@@ -473,10 +509,15 @@ class PolicyPack(_Frozen):
         return f"{cl.label}: {item}"
 
     def clock(self, name: str) -> Clock:
-        """The clock called ``name``; KeyError naming the pack's clocks otherwise."""
+        """The clock called ``name`` (or Baton's own agree-by or dispute-window clock); KeyError
+        naming the pack's clocks otherwise."""
         for c in self.clocks:
             if c.name == name:
                 return c
+        if name == AGREE_BY:
+            return agree_clock(self.agree_within_working_days)
+        if name == DISPUTE_WINDOW:
+            return window_clock(self.dispute_window_working_days)
         raise KeyError(f"pack {self.name!r} has no clock {name!r}; it has {[c.name for c in self.clocks]}")
 
     def checklist(self, checklist_id: str) -> Checklist:
@@ -696,6 +737,14 @@ _BREACH_WORDS = {
     BreachAction.request_endorsement: "ask senior management to endorse",
     BreachAction.transfer_anyway: "ask for the electronic transfer now",
 }
+
+
+ANCHOR_WORDS = _ANCHOR_WORDS  # what starts a clock, in words
+
+
+def length_words(c: Clock) -> str:
+    """A clock's length in words: "20 working days", "on the date"."""
+    return _length(c)
 
 
 def _cell(text: str) -> str:

@@ -590,7 +590,7 @@ def _h_capacity_done(t: Transfer, a: Actor, c: Context, m: cmd.CapacityResolved)
 
 
 def _h_decide(t: Transfer, a: Actor, c: Context, m: cmd.Decide) -> None:
-    t.decide(a, c.now, outcome=m.outcome, rationale=m.rationale)
+    t.decide(a, c.now, outcome=m.outcome, rationale=m.rationale, pack=c.pack)
 
 
 def _h_delay(t: Transfer, a: Actor, c: Context, m: cmd.RecordDelay) -> None:

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import actions
+from bot import actions, obligations
 from bot.actions import Action, FieldKind, FormField
 from bot.calendar import WorkingCalendar
-from bot.clocks import Deadline, next_deadline
+from bot.clocks import Deadline
 from bot.clocks import deadlines as clocks_of
 from bot.domain import UK_TIME, TimelineEvent, Transfer, local_date
+from bot.obligations import Obligation
 from bot.org import Actor, Org
 from bot.pickers import trim
 from bot.policy import Choice, PolicyPack
@@ -158,20 +159,15 @@ def buttons(t: Transfer, offered: list[Action]) -> tuple[Button, ...]:
 
 def days_left_text(due: date, cal: WorkingCalendar, today: date) -> str:
     """Working days left, due today, or overdue, as of ``today``."""
-    left = cal.working_days_between(today, due)
-    if left < 0:
-        return f"overdue by {-left} working day{'s' if left != -1 else ''}"
-    if left == 0:
-        return "due today"
-    return f"{left} working day{'s' if left != 1 else ''} left"
+    return obligations.days_left_text(due, cal, today)
 
 
-def deadline_text(d: Deadline | None, cal: WorkingCalendar, today: date) -> str:
-    """The next deadline as the pack's obligation, with working days left or overdue:
-    "Transfer to be completed by Tue 22 Dec 2026 (5 working days left)"."""
-    if d is None:
-        return "No deadline running"
-    return f"{d.label} {day(d.due_on)} ({days_left_text(d.due_on, cal, today)})"
+def deadline_text(o: Obligation | None, cal: WorkingCalendar, today: date) -> str:
+    """The deadline of the obligation due first, in the pack's words, with working days left or
+    overdue: "Transfer to be completed by Tue 22 Dec 2026 (5 working days left)"."""
+    if o is None:
+        return "Closed: nothing is owed"
+    return obligations.deadline_words(o.deadline, cal, today)
 
 
 def team_name(org: Org | None, team_id: str) -> str:
@@ -195,40 +191,11 @@ def raised_by(t: Transfer, pack: PolicyPack | None, org: Org | None) -> str:
     return f"{team}'s {role}"
 
 
-def todo(t: Transfer, deadlines: list[Deadline], *, pack: PolicyPack, org: Org | None,
-         cal: WorkingCalendar, today: date) -> str:
-    """Who must do what by when, in the pack's words: "South PDU: decide on X123456 by Tue 22
-    Dec 2026 (20 working days left)"; empty once the transfer is closed (but for a decline the
-    holding team may dispute)."""
-    holding, receiving = team_name(org, t.holding_team), team_name(org, t.receiving_team)
-    d = next_deadline(deadlines)
-    by = f" by {day(d.due_on)} ({days_left_text(d.due_on, cal, today)})" if d else ""
-    ref = t.case_ref
-    if t.state == State.declined:
-        return f"{holding}: dispute the decline on {ref}, or keep the case."
-    if not t.is_open:
-        return ""
-    owed = actions.delay_awaited(pack, t, deadlines, today)
-    if owed is not None:  # the button offered is the same rule (actions.delay_awaited)
-        return (f"{holding}: record the reason for delay on {ref} and the actions in hand "
-                f"({owed.label} {day(owed.due_on)}, {days_left_text(owed.due_on, cal, today)}).")
-    if t.work_items and t.work_due:
-        return (f"{holding}: do the work asked for on {ref} by {day(t.work_due)} "
-                f"({days_left_text(t.work_due, cal, today)}): " + "; ".join(t.work_items) + ".")
-    if t.state == State.heads_up:
-        return f"{holding}: send the request for {ref} when it is ready ({receiving} is told early)."
-    if t.state in AWAITING_DECISION:
-        asked = t.last_event("sign_off_override_asked")
-        if asked is not None and t.sign_off_awaited(pack):
-            level = pack.level_label(str(asked.detail.get("level", "")))
-            return f"{level}: agree that {ref} goes before the Practice Manager's sign-off{by}."
-        return f"{receiving}: decide on {ref}{by}."
-    if t.state in (State.disputed, State.escalated):
-        level = pack.level_label(t.escalation_level or pack.escalation.levels[0].name)
-        return f"{level}: decide the dispute on {ref}{by}."
-    if t.state == State.accepted and not t.named_worker:
-        return f"{receiving}: name the worker for {ref} and complete the transfer{by}."
-    return f"{receiving} and {holding}: complete the transfer of {ref}{by}."
+def todo(obs: list[Obligation], cal: WorkingCalendar, today: date) -> str:
+    """Who must do what by when, read from the transfer's obligations: "South PDU: decide on
+    X123456 (accept or decline). Transfer to be completed by Tue 22 Dec 2026 (20 working days
+    left)."; empty once nothing is owed."""
+    return obligations.todo_text(obs, cal, today)
 
 
 def summary_parts(r: TransferSummary, org: Org | None, today: date,
@@ -237,7 +204,7 @@ def summary_parts(r: TransferSummary, org: Org | None, today: date,
     to be completed by Tue 22 Dec 2026 (15 working days left)")."""
     state = STATE_LABELS[State(r.state)] if r.state in State.__members__ else r.state
     teams = f"{team_name(org, r.holding_team)} → {team_name(org, r.receiving_team)}"
-    due = "no deadline running"
+    due = "closed"
     if r.due_on is not None:
         label = "Due"
         if org is not None and r.due_clock and org.has_team(r.holding_team):
@@ -260,6 +227,11 @@ def _status(t: Transfer, pack: PolicyPack | None = None) -> Rich:
         return rich("Awaiting the receiving team's decision.")
     ev = _decisive_event(t)
     line = STATE_LABELS[t.state]
+    if ev is not None and ev.kind == "decided":  # a dispute decided, either way
+        line = ("Dispute decided: the transfer goes ahead," if ev.detail.get("outcome") == "transfer"
+                else "Dispute decided: the case stays with the holding team,")
+        said: Rich = (f"{line} by ", actor_part(ev.actor), f" on {when(ev.at)}")
+        return (*said, f": {ev.reason}") if ev.reason else said
     accepted = t.last_event("accepted")
     if t.state == State.allocated and accepted is not None:
         ev, line = accepted, "Accepted"
@@ -284,11 +256,12 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
                     headline=headline, fields=(("State", rich(STATE_LABELS[t.state])),),
                     status=rich(RESTRICTED_NOTE),
                     buttons=buttons(t, offered), fallback=headline[0] if headline else t.case_ref)
-    d = next_deadline(deadlines)
+    obs = obligations.current(t, pack, org, cal, today, deadlines) if pack is not None else []
+    first = obligations.first_due(obs)
     kind = pack.kind_label(t.kind) if pack else t.kind
-    deadline = deadline_text(d, cal, today) if t.is_open else "None (closed)"
+    deadline = deadline_text(first, cal, today)
     if t.requested_on and t.is_open:
-        deadline += (f"; working day {cal.working_days_between(t.requested_on, today)} "
+        deadline += (f"; working day {max(cal.working_days_between(t.requested_on, today), 0)} "
                      "(day 1 is the next working day after the request)")
     fields: list[tuple[str, Rich]] = [
         ("From", rich(f"{team_name(org, t.holding_team)} (raised by {raised_by(t, pack, org)})")),
@@ -317,7 +290,7 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
             status = f"requested before it; the {level} agreed or the PM signed off. Why: {asked.reason}"
         fields.append(("PM sign-off", rich(status)))
     fields += policy_fields(t, pack)
-    to_do = todo(t, deadlines, pack=pack, org=org, cal=cal, today=today) if pack else ""
+    to_do = todo(obs, cal, today)
     fallback = f"Transfer {t.case_ref}: {STATE_LABELS[t.state]}"
     if headline:
         fallback = f"{t.case_ref}: {headline[0]}"
@@ -325,9 +298,9 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
         fallback += f" {to_do}"
     return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
                 headline=headline, fields=tuple(fields[:10]),
-                status=(*_status(t, pack), f" · As of {day(today)}.") if t.is_open else _status(t, pack),
+                status=(*_status(t, pack), f" · As of {day(today)}.") if obs else _status(t, pack),
                 buttons=buttons(t, offered), fallback=fallback, todo=to_do,
-                rag=d.rag(cal, today) if d is not None and t.is_open else None)
+                rag=first.deadline.rag(cal, today) if first is not None else None)
 
 
 def detail_words(d: dict[str, Any], pack: PolicyPack | None, org: Org | None) -> list[str]:

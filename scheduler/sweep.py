@@ -22,6 +22,7 @@ left the next sweep takes up.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -30,18 +31,18 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot import access, notices, services
+from bot import access, actions, notices, obligations, services
 from bot.calendar import WorkingCalendar
 from bot.clocks import ClockStatus, Deadline, Step, StepKind, deadlines, steps
 from bot.domain import DomainError, TimelineEvent, Transfer, local_date
 from bot.notices import Notice
-from bot.org import Org
+from bot.org import Actor, Org
 from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
 from bot.recipients import Cover, level_contacts, resolve
 from scheduler.delivery import Delivery
 from store import outbox
-from store.models import DeadlineRow
+from store.models import DeadlineRow, MessageRefRow, NotificationRow, TransferRow
 from store.repo import SqlUnitOfWork
 
 log = logging.getLogger("baton.sweep")
@@ -97,16 +98,14 @@ def _text(step: Step, clock: Clock, d: Deadline, pack: PolicyPack, cal: WorkingC
     days left)")."""
     due = f"{d.due_on:%a %d %b %Y}"
     if step.kind == StepKind.reminder:
-        left = cal.working_days_between(today, d.due_on)
-        text = f"{clock.label} {due} ({left} working day{'s' if left != 1 else ''} left)."
+        text = f"{clock.label} {due} ({obligations.days_left_text(d.due_on, cal, today)})."
         if work and clock.starts == Anchor.work_requested:  # BURY: the work itself, not a count
             text += " The work: " + "; ".join(work) + "."
         if BreachAction.request_endorsement in clock.at_breach:
             text += (" Senior management: endorse the extension, with the date the transfer is now "
                      "expected by.")
         return text
-    late = cal.working_days_between(d.due_on, today)
-    overdue = f"overdue by {late} working day{'s' if late != 1 else ''}"
+    overdue = obligations.days_left_text(d.due_on, cal, today)  # never "overdue by -2"
     if step.kind == StepKind.escalation:
         label = next(lv.label for lv in pack.escalation.levels if lv.name == step.level)
         return f"Escalated to {label}: {clock.label} {due}, {overdue}."
@@ -203,7 +202,8 @@ def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: dat
         transfers = uow.transfers.get_many(list(due), lock=True)
         done = outbox.step_keys_of(uow.session.connection(), list(transfers))
         covers = uow.covers.active_on(today)
-        ctx = _Context(org, services.calendar(org), covers, now, today, deliver_at)
+        ctx = _Context(org, services.calendar(org), covers, now, today, deliver_at,
+                       actor_of=lambda t, user: services.actor_for(uow, org, t, user, today))
         rows: list[dict[str, Any]] = []
         changed: list[tuple[Transfer, list[TimelineEvent]]] = []
         next_steps: list[tuple[int, str, date | None]] = []
@@ -246,6 +246,8 @@ class _Context:
     now: datetime
     today: date
     deliver_at: datetime
+    # The roles a person holds on a transfer today (cover counted): which buttons a line offers.
+    actor_of: Callable[[Transfer, str], Actor] | None = None
     _senior: dict[str, set[str]] = field(default_factory=dict)
 
     def holding_senior(self, team: str, pack: PolicyPack) -> set[str]:
@@ -276,6 +278,7 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
         return True
 
     running = deadlines(t, pack, cal)  # the clocks as they run (what the store keeps is not needed)
+    owed = obligations.current(t, pack, org, cal, today, running)
     for d in running:
         if d.status != ClockStatus.running:
             continue
@@ -313,19 +316,30 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
             if status != "done":
                 continue
             plan.redraws.append(card_refresh(tid, d.clock, s))
+            ob = next((o for o in owed if o.deadline.clock == d.clock), None)
+            named = set(obligations.people(ob, t, pack, org, covers)) if ob is not None else set()
             for who in _recipients_for(s, clock):
                 targets = (level_contacts(org, t, pack, s.level)
                            if s.kind == StepKind.escalation and s.level
                            else resolve(org, covers, t, who, pack))
                 for target in access.audience(t, targets):  # never an excluded person
                     offered = _offered(s, clock, who)
+                    if ob is not None and ctx.actor_of is not None and target in named:
+                        # the obligation's own button, for the person it names who may take it
+                        actor = ctx.actor_of(t, target)
+                        offered += [x.name for x in actions.available(t, actor, pack, clocks=running,
+                                                                      today=today)
+                                    if x.name in ob.actions and x.name not in offered]
                     if "endorse" in offered and target not in holding_senior:
                         if s.kind == StepKind.reminder:
                             continue  # asked of the transferring area's senior managers only
                         offered = []  # FAQ: endorsement "lies with the transferring area"
                     text = (access.brief_line(t.case_ref, f"{BRIEF_STEP[s.kind]}: {d.label} "
                                                            f"{d.due_on:%a %d %b %Y}")
-                            if t.restricted else _text(s, clock, d, pack, cal, today, t.work_items))
+                            if t.restricted else _text(s, clock, d, pack, cal, today,
+                                                       () if ob is not None else t.work_items))
+                    if ob is not None and not t.restricted:  # who must do what, then the clock
+                        text = f"{ob.who}: {ob.verb}. {text}"
                     item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
                             "step": s.key, "text": text, "actions": offered}
                     result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
@@ -414,11 +428,58 @@ def schedule_weekly(engine: sa.Engine, org: Org, now: datetime, *, weekday: int 
     return written
 
 
+DAY_CHUNK = 5000  # transfers whose cards one tick redraws for the new working day
+
+
+def redraw_day(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHours | None = None
+               ) -> int:
+    """From the start of working hours each working day, redraw every posted card of every
+    transfer still owing something (open, or declined and disputable), so "N working days left",
+    "due today" and the colour are true on the day they are read. Set-based and bounded: each
+    tick one SELECT finds up to :data:`DAY_CHUNK` such transfers not yet redrawn today (their
+    redraw's outbox key is absent) and one INSERT writes their redraws; once none is left a marker
+    row ends the day's pass (a second instance finds it). Returns how many redraws were written."""
+    hours = hours or WorkingHours()
+    local = now.astimezone(hours.tz)
+    if not services.calendar(org).is_working_day(local.date()) or local.time() < hours.start:
+        return 0
+    today = local.date()
+    marker, topic = f"dayredraw:{today.isoformat()}", f"day:{today.isoformat()}"
+    n = NotificationRow.__table__.alias("n")  # type: ignore[attr-defined]
+    with SqlUnitOfWork(engine) as uow:
+        conn = uow.session.connection()
+        if conn.execute(sa.select(col(NotificationRow.key)).where(
+                col(NotificationRow.key) == marker)).first() is not None:
+            return 0
+        key = sa.literal("t") + sa.cast(col(MessageRefRow.transfer_id), sa.String) + f":{topic}:-"
+        ids = sorted(set(conn.execute(
+            sa.select(col(MessageRefRow.transfer_id)).join(
+                TransferRow, col(TransferRow.id) == col(MessageRefRow.transfer_id))
+            .where(sa.or_(col(TransferRow.closed_at).is_(None), col(TransferRow.state) == "declined"),
+                   ~sa.exists().where(n.c.key == key))
+            .limit(DAY_CHUNK)).scalars()))
+        try:
+            if not ids:  # every card is drawn for today
+                outbox.insert_rows(uow.session, [outbox.prepared(marker, None, "step", "-",
+                                                                 {"on": today.isoformat()}, "done",
+                                                                 now, now)])
+            written = uow.add_notices([(Notice("update", topic, tid, ("-",)), now) for tid in ids],
+                                      now=now)
+            uow.commit()
+        except sa.exc.IntegrityError:  # another instance got there first
+            return 0
+    if ids:
+        log.info("cards_redrawn_for_the_day", extra={"transfers": len(ids)})
+    return written
+
+
 def tick(engine: sa.Engine, org: Org, delivery: Delivery, now: datetime, *,
          hours: WorkingHours | None = None, weekly: tuple[int, time] | None = None,
          ) -> dict[str, Any]:
-    """One sweep, then delivery of whatever is due: what the scheduler runs every minute."""
+    """One sweep, the day's redraw of open cards, then delivery of whatever is due: what the
+    scheduler runs every minute."""
     result = sweep(engine, org, now, hours=hours)
+    redraw_day(engine, org, now, hours=hours)
     if weekly is not None:
         schedule_weekly(engine, org, now, weekday=weekly[0], at=weekly[1])
     result.sent = delivery.deliver(now)

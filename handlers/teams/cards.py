@@ -107,13 +107,24 @@ def refresh_for(transfer_id: int, users: Iterable[str]) -> RefreshDefinition:
                              user_ids=list(users)[:60] or None)
 
 
+RAG_WORDS = {"red": "Overdue", "amber": "Due soon", "green": "On track"}  # as Slack's card says
+
+
 def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Iterable[str] = ()
                   ) -> AdaptiveCard:
     """A transfer's card: title, headline, facts, where it stands, this viewer's buttons."""
     mentions: list[Mention] = []
     body: list[CardElement] = [_text(escape(c.title), weight="Bolder", size="Medium")]
     body += [_text(escape(line)) for line in c.headline]
-    body.append(FactSet(facts=[Fact(title=escape(k), value=rich(v, org, mentions)) for k, v in c.fields]))
+    if c.todo:  # who must do what by when: the obligation, as on Slack
+        body.append(_text(f"**To do:** {escape(c.todo)}"))
+
+    def value(label: str, v: views.Rich) -> str:
+        if label.startswith("Next deadline") and c.rag:
+            return f"{RAG_WORDS[c.rag]}: {rich(v, org, mentions)}"
+        return rich(v, org, mentions)
+
+    body.append(FactSet(facts=[Fact(title=escape(k), value=value(k, v)) for k, v in c.fields]))
     body.append(_text(rich(c.status, org, mentions), is_subtle=True))
     card = _card(body, actions=[button(b) for b in c.buttons],
                  refresh=refresh_for(c.transfer_id, refresh_users), fallback=c.fallback)

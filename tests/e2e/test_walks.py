@@ -111,14 +111,17 @@ def test_rochdale_heads_up_becomes_the_request_then_accepted_and_completed(slack
 
 def test_leicestershire_children_in_care_checklist_confirmed_item_by_item_before_accept(
         slack: SlackDriver, uow: UoW) -> None:
-    """Leicestershire: "Transfer checklist for LAC ... each line confirmed by a manager": Accept is
-    refused until the holding manager has confirmed every line in chat, then it goes through."""
+    """Leicestershire: "Transfer checklist for LAC ... each line confirmed by a manager": the
+    holding manager, who confirms it, is told with Confirm checklist; the receiving manager holds
+    no Accept until every line is confirmed in chat, then it goes through."""
     raise_form(slack, "U0LFSW1", {ids.CASE_REF: text_input("302001"), ids.RECEIVING_TEAM: select("leics-cic"),
                                   ids.KIND: select("children_in_care")})
-    press(slack, "U0LCMGR", "302001", "Accept")
-    _, answer = slack.submit("U0LCMGR", {})
-    assert answer["response_action"] == "update" and "Confirm the checklist" in str(answer["view"])
-    slack.api.clear_modals("U0LCMGR")
+    told = wait(slack.api, lambda: [m for m in slack.api.messages("U0LFMGR") if "302001" in str(m.blocks)
+                                    and "Confirm checklist" in _buttons(m.blocks)])
+    assert told
+    offered = wait(slack.api, lambda: [_buttons(m.blocks) for m in slack.api.messages("U0LCMGR")
+                                       if "302001" in str(m.blocks) and _buttons(m.blocks)])
+    assert all("Accept" not in b and "Decline" in b for b in offered)
     items = ["assessment", "chronology", "placement_plan", "care_plan", "delegated_authority",
              "statutory_visits", "supervision_notes", "transfer_document"]
     for item in items:  # one at a time, as the manager works through the file

@@ -102,7 +102,9 @@ def test_the_receiving_managers_dm_says_who_must_decide_by_when_who_raised_it_an
     chat = FakeChat()
     Delivery(engine, org, chat, uow).deliver(REQUESTED)
     card = _cards_of(chat, "U0SMGR")[0]
-    assert card.todo == "South PDU: decide on X123456 by Mon 21 Dec 2026 (20 working days left)."
+    assert card.todo == ("South PDU: confirm the MAPPA 2/3 multi-agency consultation on X123456, "
+                         "then decide (accept or decline). Transfer to be completed by Mon 21 Dec "
+                         "2026 (20 working days left).")
     assert "North PDU's Probation Practitioner" in card.headline[0]
     assert "Flags: MAPPA level 2 or 3." in card.headline[0]
     assert dict(card.fields)["Flags"] == ("MAPPA level 2 or 3",)
@@ -128,7 +130,8 @@ def test_the_holding_manager_hears_of_a_decline_with_the_dispute_button_and_keep
     card = _cards_of(chat, "U0NMGR")[-1]
     assert "South PDU declined this transfer (Specific, heightened risk" in card.headline[0]
     assert "dispute" in [b.action for b in card.buttons]
-    assert card.todo == "North PDU: dispute the decline on X123456, or keep the case."
+    assert card.todo == ("North PDU: dispute the decline on X123456, or keep the case. The holding "
+                         "team may dispute the decline until Wed 09 Dec 2026 (10 working days left).")
     with uow() as u:
         home = services.home(u, org, "U0NMGR", at(date(2026, 11, 26)))
     assert [r.case_ref for r, _ in home.waiting] == ["X123456"]
@@ -449,9 +452,9 @@ def test_burys_holding_team_is_reminded_of_the_work_itself(engine: sa.Engine, or
         services.act(u, org, "U0BCMGR", t.id, "request_work", at(date(2026, 11, 24)),
                      items=["Update the chronology", "Close the LCS episode"])
     lines = sweep(engine, org, at(date(2026, 12, 7))).lines
-    assert ("U0BAMGR: 201001: Holding team to complete the work outstanding after the receiving "
-            "manager's audit by Tue 08 Dec 2026 (1 working day left). The work: Update the "
-            "chronology; Close the LCS episode.") in lines
+    assert ("U0BAMGR: 201001: Bury Assessment Team: do the work asked for on 201001: Update the "
+            "chronology; Close the LCS episode. Holding team to complete the work outstanding after "
+            "the receiving manager's audit by Tue 08 Dec 2026 (1 working day left).") in lines
 
 
 def test_a_head_of_services_overdue_list_agrees_with_their_channels_digest(

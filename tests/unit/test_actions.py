@@ -213,7 +213,7 @@ CASES: dict[str, Case] = {
     "withdraw": Case(requested, PP, RM, disputed),
     "dispute": Case(declined, HM, PP, completed),
     "escalate": Case(disputed, RM, PP, declined),
-    "decide": Case(disputed, SENIOR, HM, requested),
+    "decide": Case(disputed, SENIOR, PP, requested),  # the team managers decide at the first rung
     "record_delay": Case(breached, PP, RM, completed),
     "endorse": Case(requested, HOLDING_SENIOR, SENIOR, withdrawn),
     "address_assessed": Case(lambda: requested(flags=HOME_VISIT), RM, PP,
@@ -407,9 +407,10 @@ def test_a_missed_expected_by_date_asks_again_for_a_delay_reason() -> None:
 
 
 def test_the_catalogue_says_which_buttons_are_offered_only_while_awaited() -> None:
-    """The distinction is the catalogue's: only Record delay reason's button waits for its step
-    to be asked for, and `baton actions` (the README's table) says so and how to type it."""
-    assert [a.name for a in CATALOGUE if a.awaited is not None] == ["record_delay"]
+    """The distinction is the catalogue's: Raise a dispute's button (after a decline, within the
+    dispute window) and Record delay reason's wait for their step to be asked for, and `baton
+    actions` (the README's table) says so and how to type it."""
+    assert [a.name for a in CATALOGUE if a.awaited is not None] == ["dispute", "record_delay"]
     table = actions.catalogue_table(PACKS)
     row = next(r for r in table.splitlines() if r.startswith("| `record-delay`"))
     assert "from the 20-day breach until a reason is recorded" in row and "/transfer delay" in row

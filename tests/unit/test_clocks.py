@@ -244,12 +244,13 @@ def test_request_clock_starts_on_the_uk_date_of_the_request() -> None:
 
 
 def test_transfer_not_yet_requested_has_no_request_clocks() -> None:
-    """A Rochdale heads up with no transfer point date has no clocks yet."""
+    """A Rochdale heads up with no transfer point date has no clock of the policy yet: only
+    Baton's own date for the request, so it is never without one."""
     pack = builtin_pack("rochdale")
     t = new_transfer(case_ref="101001", pack=pack, holding_team="roch-frt-1",
                      receiving_team="roch-cp-1", kind="permanent", actor=HM, now=REQUEST_AT)
     t.give_heads_up(HM, REQUEST_AT)
-    assert deadlines(t, pack, CAL) == []
+    assert [d.clock for d in deadlines(t, pack, CAL)] == ["agree_by"]
 
 
 def test_transfer_point_clock_runs_from_the_transfer_point_date() -> None:
@@ -307,12 +308,14 @@ def test_accepting_stops_the_address_clock_but_the_20_day_clock_runs_to_completi
 
 
 def test_declining_stops_the_request_clocks() -> None:
-    """A decline stops every clock."""
+    """A decline stops every clock of the policy; only the holding team's window for disputing
+    it runs."""
     t, pack = _requested()
     t.decline(RM, _at(date(2027, 1, 5)), pack, rationale="Victim lives next door",
               reason_category="heightened_risk")
     ds = deadlines(t, pack, CAL)
-    assert ds and all(d.status == ClockStatus.stopped for d in ds)
+    assert ds and all(d.status == ClockStatus.stopped for d in ds if d.clock != "dispute_window")
+    assert [d.clock for d in ds if d.status == ClockStatus.running] == ["dispute_window"]
 
 
 def test_withdrawing_stops_the_request_clocks() -> None:
@@ -676,7 +679,7 @@ def test_custom_clock_anchored_on_acceptance_starts_from_the_accept_event() -> N
         _clock(length=5, starts=Anchor.accepted, stops=("completed",)),
     )})
     t, _ = _requested()
-    assert deadlines(t, pack, CAL) == []
+    assert [d.clock for d in deadlines(t, pack, CAL)] == ["agree_by"]  # Baton's own date only
     t.accept(RM, _at(date(2027, 1, 4)), base)
     d = _by_clock(deadlines(t, pack, CAL))["test"]
     assert d.starts_on == date(2027, 1, 4)

@@ -708,12 +708,27 @@ def test_decide_needs_a_known_outcome_and_a_rationale() -> None:
                    DomainError, "rationale")
 
 
-@pytest.mark.parametrize("actor", [HM, RM, PP])
-def test_only_the_escalation_ladder_may_decide(actor: Actor) -> None:
-    """Team managers on either side cannot decide their own dispute."""
+def test_practitioners_never_decide_a_dispute() -> None:
+    """A practitioner is on no rung of the ladder."""
     t = disputed()
-    assert_refused(t, lambda: t.decide(actor, later(days=2), outcome="remain", rationale="x"),
-                   NotPermitted, "senior managers")
+    assert_refused(t, lambda: t.decide(PP, later(days=2), outcome="remain", rationale="x"),
+                   NotPermitted, "the ladder level holding the dispute")
+
+
+@pytest.mark.parametrize("actor", [HM, RM])
+def test_team_managers_decide_at_the_first_rung_only(actor: Actor) -> None:
+    """ROCH: "In event of any disagreements for case transfer this will initially be managed
+    between the responsible PM and the PM the case is to transfer to. Should the disagreement not
+    be resolved then it will be escalated": the team managers decide at the first rung; once it
+    climbs, the level holding it does."""
+    t = disputed()
+    t.escalate(SENIOR, later(days=2), PROBATION, reason="Not agreed between the managers")
+    assert_refused(t, lambda: t.decide(actor, later(days=3), outcome="remain", rationale="x" * 20,
+                                       pack=PROBATION), DomainError, "they decide it now")
+    first = disputed()
+    first.decide(actor, later(days=2), outcome="remain", rationale="Agreed between the managers",
+                 pack=PROBATION)
+    assert first.state == State.decided
 
 
 def test_decide_a_decline_that_is_not_disputed_is_refused() -> None:

@@ -29,3 +29,14 @@ def test_readme_tables_of_each_packs_clocks_and_ladders_are_the_packs_own() -> N
     for pack in all_builtin_packs().values():
         for clock in pack.clocks:
             assert f"`{clock.name}`" in table and clock.source[:40] in table
+
+
+def test_readme_obligations_state_by_state_are_the_models_own() -> None:
+    """The lifecycle section's obligation tables are `baton policy obligations`' output: what
+    bot/obligations.py answers for each pack at each state."""
+    from bot.obligation_table import obligation_tables
+
+    text = README.read_text()
+    start = text.index("<!-- obligations:start -->") + len("<!-- obligations:start -->")
+    end = text.index("<!-- obligations:end -->")
+    assert text[start:end].strip() == obligation_tables(all_builtin_packs()).strip()

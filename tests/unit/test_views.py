@@ -10,6 +10,7 @@ from bot import actions, views
 from bot.calendar import calendar_for
 from bot.clocks import Deadline
 from bot.domain import Transfer, new_transfer
+from bot.obligations import Obligation
 from bot.org import Actor, Role, load_org
 from bot.policy import PolicyPack, builtin_pack
 from bot.views import Person
@@ -74,8 +75,9 @@ def test_card_shows_team_ids_kind_label_and_working_days() -> None:
         "Transfer to be completed by Mon 21 Dec 2026 (20 working days left); working day 0 (day 1 "
         "is the next working day after the request)",)
     assert c.title == "Case transfer: X123456"
-    assert c.fallback == ("Transfer X123456: Requested pdu-south: decide on X123456 by Mon 21 Dec "
-                          "2026 (20 working days left).")
+    assert c.fallback == ("Transfer X123456: Requested pdu-south: decide on X123456 (accept or "
+                          "decline). Transfer to be completed by Mon 21 Dec 2026 (20 working days "
+                          "left).")
 
 
 def test_card_with_an_org_shows_team_names() -> None:
@@ -104,31 +106,36 @@ def test_card_status_carries_the_decline_rationale_as_typed() -> None:
               reason_category="heightened_risk")
     c = card(t, RM)
     assert c.status[0] == "Declined by " and c.status[1] == Person("U0RMGR")
-    assert c.status[-1] == ": <!channel> risk is too high here"
-    assert dict(c.fields)["Next deadline"] == ("None (closed)",)
+    assert ": <!channel> risk is too high here" in c.status
+    # the holding team's window for disputing the decline, not "None (closed)"
+    assert dict(c.fields)["Next deadline"] == (
+        "The holding team may dispute the decline until Mon 07 Dec 2026 (10 working days left)",)
     assert c.buttons == ()
 
 
 def test_card_awaiting_a_decision_says_so() -> None:
     """While requested, the status says the receiving team's decision is awaited."""
     assert card(requested(), PP).status == ("Awaiting the receiving team's decision.",
-                                            " · As of Mon 23 Nov 2026.")
+                                            " · As of Mon 23 Nov 2026.")  # its date: Baton's own
 
 
 def test_card_headline_becomes_the_fallback() -> None:
     """A notice's headline is what the notification says."""
     c = card(requested(), RM, headline=("pdu-north asks you to take this case.",))
-    assert c.fallback == "X123456: pdu-north asks you to take this case. pdu-south: decide on X123456."
+    assert c.fallback.startswith("X123456: pdu-north asks you to take this case. pdu-south: decide "
+                                 "on X123456 (accept or decline). To be done or a date agreed by")
 
 
 def test_deadline_text_counts_working_days_each_way() -> None:
     """Overdue, due today, one day left and several days left each read correctly."""
-    assert views.deadline_text(None, CAL, TODAY) == "No deadline running"
-    assert views.deadline_text(resolution(TODAY), CAL, TODAY).endswith("(due today)")
-    assert views.deadline_text(resolution(date(2026, 11, 24)), CAL, TODAY).endswith("(1 working day left)")
-    assert views.deadline_text(resolution(date(2026, 11, 20)), CAL, TODAY).endswith(
-        "(overdue by 1 working day)")
-    assert views.deadline_text(resolution(date(2026, 11, 19)), CAL, TODAY).endswith(
+    def text(d: Deadline) -> str:
+        return views.deadline_text(Obligation((), "accept", "decide", d, ""), CAL, TODAY)
+
+    assert views.deadline_text(None, CAL, TODAY) == "Closed: nothing is owed"
+    assert text(resolution(TODAY)).endswith("(due today)")
+    assert text(resolution(date(2026, 11, 24))).endswith("(1 working day left)")
+    assert text(resolution(date(2026, 11, 20))).endswith("(overdue by 1 working day)")
+    assert text(resolution(date(2026, 11, 19))).endswith(
         "(overdue by 2 working days)")
 
 
