@@ -229,7 +229,8 @@ def test_help_lists_every_action_from_the_catalogue(slack: SlackDriver) -> None:
     text = str(first.payload.get("blocks")) + str(more.payload.get("blocks"))
     for a in actions.CATALOGUE:
         assert a.label in text
-    assert "Decide the dispute: senior managers on the escalation ladder" in str(more.payload.get("blocks"))
+    decide = actions.action("decide")
+    assert f"{decide.label}: {actions.who_can(decide)}" in str(more.payload.get("blocks"))
 
 
 def test_s2_raise_form_reason_sends_the_request_to_the_group_manager_to_agree(
