@@ -23,7 +23,7 @@ from sandbox.teams.standin import BotConnectorStandIn, card_of, card_text
 from store import conversations
 from tests.conftest import NOW
 from tests.e2e.slack import SECRET, TOKEN, SlackDriver, wait
-from tests.e2e.test_serve import ROOT, free_port
+from tests.e2e.test_serve import ROOT, free_port, ready
 
 
 @pytest.fixture
@@ -47,6 +47,7 @@ def both(api: SlackStandIn, connector: BotConnectorStandIn, db_url: str, engine:
     err = proc.stderr
     threading.Thread(target=lambda: list(iter(err.readline, "")), daemon=True).start()
     try:
+        ready(f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
