@@ -7,6 +7,10 @@ Parallel runs (``make test`` runs ``pytest -n auto``, one worker per core):
   id after it (``.../test`` gives ``test_gw0``, ``test_gw1``), created here if missing; the
   worker's ``DATABASE_URL`` is set to it, so the ``baton`` processes tests start use it too.
 - Ports: every server binds a port the kernel picks (port 0) or ``free_port()``.
+- Tests that start real processes (marked ``slow``) run one at a time, all on one worker
+  (``xdist_group("processes")`` with ``--dist loadgroup``), beside the other worker's in-process
+  tests: two of them at once (four gunicorn workers, bursts of concurrent requests) starve
+  each other on two cores.
 
 Which tests the store matters to (marker ``store``, applied here, never by hand): every test in
 ``tests/integration`` and ``tests/e2e`` (the store, the outbox, the sweep, migrations and the
@@ -77,9 +81,13 @@ _worker_database_url()
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark ``store`` every test the store matters to (see the module's docstring)."""
+    """Mark ``store`` every test the store matters to, and put the tests that start processes in
+    one xdist group (see the module's docstring)."""
     tests = Path(__file__).resolve().parent
+    xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
+        if xdist and item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("processes"))
         path = item.path.resolve()
         top = path.relative_to(tests).parts[0] if path.is_relative_to(tests) else ""
         if top in STORE_DIRS or STORE_FIXTURES & set(getattr(item, "fixturenames", ())):
