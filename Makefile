@@ -3,8 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export PG_TEST_URL  # scripts/test's PostgreSQL run; the benches' database is its name + _bench
+BENCHES := core tracker scheduler slack teams writes raises scale
 
-.PHONY: run test lint bench bench-slack bench-tracker install clean
+.PHONY: run test lint bench bench-smoke install clean $(addprefix bench-,$(BENCHES))
 
 $(VENV)/.installed: pyproject.toml scripts/install
 	PY=$(PY) bash scripts/install --dev $(VENV)
@@ -33,39 +35,20 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy bot handlers scheduler store sandbox tests bench
 
+# every bench, then one table of their headlines (full sizes: tens of minutes); BENCH_SMOKE=1
+# (or `make bench-smoke`, as CI) runs each at a size that takes seconds
 bench: install
-	$(BIN)/python -m bench.core
+	$(BIN)/python -m bench.all
 
-bench-tracker: install
-	$(BIN)/python -m bench.tracker
+bench-smoke: install
+	$(BIN)/python -m bench.all --smoke
 
-bench-slack: install
-	$(BIN)/python -m bench.slack
-
-.PHONY: bench-teams
-bench-teams: install
-	$(BIN)/python -m bench.teams
+# one bench at full size (BENCH_SMOKE=1: smoke size)
+$(addprefix bench-,$(BENCHES)): bench-%: install
+	$(BIN)/python -m bench.$*
 
 clean:
 	rm -rf $(VENV) baton.db
-
-.PHONY: bench-scheduler
-bench-scheduler: install
-	$(BIN)/python -m bench.scheduler
-
-.PHONY: bench-writes
-bench-writes: install
-	$(BIN)/python -m bench.writes
-
-.PHONY: bench-raises
-bench-raises: install
-	$(BIN)/python -m bench.raises
-
-# issue 24: national size (250 teams, 15,000 people, 250,000 open) beside the demo org;
-# BENCH_SMOKE=1 (or --smoke) runs tiny sizes
-.PHONY: bench-scale
-bench-scale: install
-	$(BIN)/python -m bench.scale
 
 # The exploration (tests/integration/test_explore.py) run long: BATON_EXPLORE_EXAMPLES journeys
 # of up to 25 steps, not derandomized (a new seed each run). `make test` runs it bounded.

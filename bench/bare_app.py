@@ -68,5 +68,10 @@ def factory() -> Any:
 
 
 if __name__ == "__main__":
+    from bot.logs import configure
+
+    # run_gunicorn sends gunicorn's log (its "Booting worker" lines, which the bench waits for)
+    # through Baton's log handler: without it they would go nowhere
+    configure("json")
     workers, threads = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) > 3 else (2, 8)
     run_gunicorn(factory, host="127.0.0.1", port=int(sys.argv[1]), workers=workers, threads=threads)

@@ -16,7 +16,7 @@ follow-up Web API call reached the stand-in, which is where work done after the 
 Every follow-up call is checked to have arrived and succeeded.
 
 Run with ``make bench-slack`` or ``python -m bench.slack [requests-per-op-at-20 [at-1]]``
-(default 2000 and 400: about two minutes in all).
+(default 2000 and 400: about two minutes in all; ``--smoke``: 80 and 20, seconds).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.common import SMOKE, Headline, headline, size, start, stop
 from bot import services
 from bot.org import load_org
 from sandbox.slack_api import RESPONSE_URL, SlackStandIn
@@ -91,25 +92,6 @@ class Result:
         return Result(self.http + other.http, self.done + other.done, self.failed + other.failed)
 
 
-def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
-    """Start a gunicorn-served app and wait until all its workers are booted; also returns the
-    list its log lines keep going to (read all along, so a full pipe never blocks the server)."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    stderr = proc.stderr
-    booted, seen = 0, []
-    for line in stderr:
-        seen.append(line)
-        booted += "Booting worker" in line
-        if booted == WORKERS:
-            break
-    else:
-        raise SystemExit(f"{' '.join(cmd)} did not start:\n{''.join(seen[-30:])}")
-    log: list[str] = []
-    threading.Thread(target=lambda: log.extend(stderr), daemon=True).start()
-    return proc, log
-
-
 def operations(slack: SlackDriver, api: SlackStandIn, tid: int, fresh: list[int]) -> list[Op]:
     """The measured requests; each send returns its HTTP status and its follow-up's key."""
     def command(text: str, key: str) -> Callable[[], tuple[int, str]]:
@@ -156,7 +138,11 @@ def measure(api: SlackStandIn, op: Op, n: int, clients: int) -> Result:
     with ThreadPoolExecutor(clients) as pool:
         sent = list(pool.map(one, range(n)))
     deadline = time.monotonic() + 30
-    while len(api.calls_to(op.follow_up)) < n and time.monotonic() < deadline:
+    while len(api.calls_to(op.follow_up)) < n:
+        if time.monotonic() > deadline:  # counted below as failed, each one never came
+            print(f"  {op.name}: gave up after 30 s waiting for {n} {op.follow_up} follow-up calls "
+                  f"(came: {len(api.calls_to(op.follow_up))})", file=sys.stderr)
+            break
         time.sleep(0.05)  # polled, not api.wait_for: that re-scans every call on every call
     calls = {op.key_of(dict(c.params)): c for c in api.calls_to(op.follow_up)}
     done, failed = [], 0
@@ -183,7 +169,7 @@ def median(xs: list[float]) -> float:
 
 
 def table(results: dict[str, dict[int, dict[str, Result]]], levels: tuple[int, ...],
-          counts: dict[int, int], ops: list[str]) -> None:
+          counts: dict[int, int], ops: list[str]) -> Headline:
     """Print HTTP latency side by side, the target verdict, then time to the follow-up call."""
     bare, baton = results["bare"], results["Baton"]
     print(f"\nSlack request path, gunicorn {WORKERS} workers x {THREADS} threads, latency in ms "
@@ -192,13 +178,15 @@ def table(results: dict[str, dict[int, dict[str, Result]]], levels: tuple[int, .
             f"{'bare p99':>10}{'Baton p99':>11}{'failed':>8}")
     print(head)
     print("-" * len(head))
-    met = True
+    met, worst, worst_op = True, 0.0, ops[0]
     for c in levels:
         for op in ops:
             b, z = bare[c][op], baton[c][op]
             ratio = median(z.http) / median(b.http)
             if c == CLIENTS:
                 met = met and ratio <= TARGET and not (b.failed or z.failed)
+                if ratio > worst or ratio != ratio:  # nan (nothing answered) is the worst
+                    worst, worst_op = ratio, op
             print(f"{op:<17}{c:>8}{median(b.http):>10.1f}{median(z.http):>11.1f}{ratio:>7.2f}"
                   f"{p99(b.http):>10.1f}{p99(z.http):>11.1f}{f'{b.failed}/{z.failed}':>8}")
     print("failed: bare/Baton requests whose follow-up Web API call never came or was refused")
@@ -214,12 +202,15 @@ def table(results: dict[str, dict[int, dict[str, Result]]], levels: tuple[int, .
             b, z = bare[c][op], baton[c][op]
             print(f"{op:<17}{c:>8}{median(b.done):>10.1f}{median(z.done):>11.1f}"
                   f"{p99(b.done):>10.1f}{p99(z.done):>11.1f}")
+    return Headline("slack", f"Baton/bare p50 at {CLIENTS} clients, worst ({worst_op})", worst, TARGET,
+                    "x", met)
 
 
 def main() -> None:
     """Measure both apps at 1 and CLIENTS clients and print the tables."""
-    many = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    few = int(sys.argv[2]) if len(sys.argv) > 2 else max(20, many // 5)
+    many = size(0, 2000, 80)
+    few = size(1, max(20, many // 5), 20)
+    warm = (1 if SMOKE else 4) * WORKERS * THREADS  # requests per operation before measuring
     levels = (1, CLIENTS)
     counts = {1: few, CLIENTS: many}
     # The stand-in's HTTP server keeps the standard library's listen backlog of 5: with 20 clients
@@ -236,7 +227,7 @@ def main() -> None:
                                         services.RaiseRequest(case_ref="X123456", receiving_team="pdu-south"),
                                         services.datetime.fromisoformat(NOW))
             tid = t.id or 0
-        per_app = 2 * (many + few) + 8 * WORKERS * THREADS  # every first press, warm-up included
+        per_app = 2 * (many + few + warm)  # every first press, warm-up included
         rows = "\n".join(f"Y{i:06d},pdu-north,pdu-south,2026-11-20,permanent" for i in range(2 * per_app))
         with SqlUnitOfWork(engine) as u:
             services.import_csv(u, org, "case_ref,holding_team,receiving_team,requested_on,kind\n" + rows,
@@ -261,14 +252,14 @@ def main() -> None:
             apps: dict[str, tuple[list[Op], list[str]]] = {}
             for name, cmd in commands.items():
                 port = free_port()
-                proc, log = start(cmd(port), env)
+                proc, log = start(cmd(port), env, workers=WORKERS)
                 procs.append(proc)
                 apps[name] = (operations(SlackDriver(base_url=f"http://127.0.0.1:{port}", api=api), api, tid,
                                          fresh[name]), log)
             names = [op.name for op in apps["bare"][0]]
             for ops, _ in apps.values():
                 for op in ops:  # warm up every worker on every path
-                    measure(api, op, 4 * WORKERS * THREADS, CLIENTS)
+                    measure(api, op, warm, CLIENTS)
             # Both apps are up all along and take turns, a slice at a time, so that whatever else
             # this machine is doing weighs on both alike.
             for c in levels:
@@ -284,9 +275,8 @@ def main() -> None:
                     print(f"{name} logged (last 40 lines):\n{''.join(log[-40:])}", file=sys.stderr)
         finally:
             for proc in procs:
-                proc.terminate()
-                proc.wait(timeout=20)
-    table(results, levels, counts, names)
+                stop(proc)
+    headline(table(results, levels, counts, names))
 
 
 if __name__ == "__main__":

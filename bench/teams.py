@@ -12,14 +12,14 @@ at ``BENCH_CLIENTS`` (default 8) concurrent clients: median and p99 HTTP latency
   reading the transfer and building the card).
 
 Every Teams request carries a freshly minted RS256 token checked against the stand-in's JWKS
-(fetched once, as in production). Run with ``python -m bench.teams [requests-per-op]``.
+(fetched once, as in production). Run with ``make bench-teams`` or ``python -m bench.teams
+[requests-per-op]`` (default 400; ``--smoke``: 20 requests, and 36 notifications delivered).
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.common import SMOKE, BenchTimeout, Headline, headline, size
 from bot import services
 from bot.bootstrap import build, teams_chat
 from bot.bootstrap import slack as slack_runtime
@@ -60,8 +61,9 @@ def _measure(send: Callable[[], int], n: int, clients: int) -> tuple[float, floa
     return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
 
 
-def main(n: int = 400) -> None:
-    """Run both platforms' operations and print the table."""
+def main(n: int = 400) -> float:
+    """Run both platforms' operations and print the table; returns the Teams/Slack median ratio
+    for Accept pressed at ``CLIENTS`` clients."""
     tmp = Path(tempfile.mkdtemp())
     org = load_org()
     settings = Settings(DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}")
@@ -93,21 +95,25 @@ def main(n: int = 400) -> None:
         ]
         print(f"Ingress latency, ms (median / p99), {n} requests per cell, same process and machine")
         print(f"{'operation':<16}{'clients':>8}{'Slack':>18}{'Teams':>18}")
+        ratio = float("nan")
         for name, on_slack, on_teams in ops:
             for clients in (1, CLIENTS):
                 s_med, s_p99 = _measure(on_slack, n, clients)
                 t_med, t_p99 = _measure(on_teams, n, clients)
                 print(f"{name:<16}{clients:>8}{s_med:>9.1f} / {s_p99:<6.1f}{t_med:>9.1f} / {t_p99:<6.1f}")
+                ratio = t_med / s_med
         server.shutdown()
         srt.stop()
         trt.stop()
+    return ratio
 
 
 
 
-def delivery(people: int = 50, channels: int = 5, rate: float = 1.0) -> dict[str, float]:
-    """1,000 notifications (each person 12 reminders; each channel 50 reminders and 30 messages)
-    delivered with the real clock through the Bot Connector stand-in allowing ``rate`` messages a
+def delivery(people: int = 50, channels: int = 5, rate: float = 1.0, per: tuple[int, int, int] = (12, 50, 30),
+             ) -> dict[str, float]:
+    """1,000 notifications (each person 12 reminders; each channel 50 reminders and 30 messages:
+    ``per``) delivered with the real clock through the Bot Connector stand-in allowing ``rate`` messages a
     second per conversation: time beside the least that limit allows, lost and duplicated."""
     import re
     import uuid
@@ -138,8 +144,9 @@ def delivery(people: int = 50, channels: int = 5, rate: float = 1.0) -> dict[str
         n = 0
         now = datetime.now(UTC)
         with SqlUnitOfWork(b.engine) as u:
-            for who, items, kind in [*((x, 12, "item") for x in users), *((c, 50, "item") for c in places),
-                                     *((c, 30, "text") for c in places)]:
+            for who, items, kind in [*((x, per[0], "item") for x in users),
+                                     *((c, per[1], "item") for c in places),
+                                     *((c, per[2], "text") for c in places)]:
                 for _ in range(items):
                     n += 1
                     u.add_notification(key=f"n{n:04d}", transfer_id=None, kind=kind, recipient=who, now=now,
@@ -148,7 +155,11 @@ def delivery(people: int = 50, channels: int = 5, rate: float = 1.0) -> dict[str
             u.commit()
         t0 = time.perf_counter()
         passes = 0
+        limit = 60 + 3 * n / rate  # far beyond what the rate limit allows for every message alone
         while True:
+            if time.perf_counter() - t0 > limit:
+                raise BenchTimeout(f"bench: gave up after {limit:.0f} s waiting for the {n} notifications "
+                                   "to be delivered (some still pending)")
             passes += 1
             d.deliver(datetime.now(UTC))
             with b.engine.connect() as c:
@@ -176,16 +187,20 @@ def delivery(people: int = 50, channels: int = 5, rate: float = 1.0) -> dict[str
             "lost": len(wanted - set(keys)), "duplicated": sum(v - 1 for k, v in keys.items() if v > 1)}
 
 
-def print_delivery() -> None:
+def print_delivery(people: int = 50, channels: int = 5, per: tuple[int, int, int] = (12, 50, 30),
+                   ) -> dict[str, float]:
     """Run :func:`delivery` and print its figures."""
-    r = delivery()
-    print(f"\nDelivery of {r['written']:.0f} notifications to 50 people and 5 channels, 1 message/s per "
-          "conversation:")
+    r = delivery(people, channels, 1.0, per)
+    print(f"\nDelivery of {r['written']:.0f} notifications to {people} people and {channels} channels, "
+          "1 message/s per conversation:")
     print(f"  {r['messages']:.0f} messages (digests), busiest conversation {r['busiest']:.0f}; "
           f"{r['time']:.1f} s against a ceiling of {r['floor']:.1f} s; {r['ratelimited']:.0f} answered 429; "
           f"lost {r['lost']:.0f}, duplicated {r['duplicated']:.0f}")
+    return r
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400)
-    print_delivery()
+    accept_ratio = main(size(0, 400, 20))
+    got = print_delivery(5, 2, (2, 5, 3)) if SMOKE else print_delivery()
+    headline(Headline("teams", f"Teams/Slack p50, Accept pressed at {CLIENTS} clients", accept_ratio, None,
+                      "x", None if not (got["lost"] or got["duplicated"]) else False))

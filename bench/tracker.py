@@ -1,18 +1,18 @@
 """Benchmark: build the weekly digest (summary + chart) and a manager's App Home in a
 5,000-transfer organisation, on SQLite and PostgreSQL. Target: under 200 ms each.
 
-Run with ``make bench-tracker`` or ``python -m bench.tracker [N]``.
+Run with ``make bench-tracker`` or ``python -m bench.tracker [N]`` (``--smoke``: 300 transfers).
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from bench.common import Headline, headline, size
 from bench.core import NOW, on_both_stores
 from bot import services
 from bot.org import load_org
@@ -82,12 +82,17 @@ def run(url: str, n: int) -> tuple[float, float, float]:
 
 def main() -> None:
     """Print both stores' figures beside the target."""
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    n = size(0, 5000, 300)
     rows = [(name, *r) for name, r in on_both_stores(lambda url: run(url, n))]
     print(f"\n{n:,} transfers; medians in ms; target {TARGET_MS:.0f} ms each")
     print(f"{'store':<12}{'digest':>10}{'+ chart':>10}{'App Home':>10}")
     for name, dg, ch, hm in rows:
         print(f"{name:<12}{dg:>10.1f}{ch:>10.1f}{hm:>10.1f}")
+    figures = [(ms, f"{what} ({name})") for name, *mss in rows
+               for what, ms in zip(("digest", "digest + chart", "App Home"), mss, strict=True)]
+    worst, figure = max(figures)
+    headline(Headline("tracker", f"slowest of {n:,} transfers: {figure}", worst, TARGET_MS, "ms",
+                      worst <= TARGET_MS))
 
 
 if __name__ == "__main__":

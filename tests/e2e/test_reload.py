@@ -23,7 +23,7 @@ from handlers.server import serve_in_thread, wsgi_app
 from sandbox.slack_api import SlackStandIn
 from store.repo import SqlUnitOfWork
 from tests.e2e.slack import SECRET, TOKEN, Clock, SlackDriver, wait
-from tests.e2e.test_serve import ROOT, free_port
+from tests.e2e.test_serve import ROOT, free_port, ready
 from tests.integration.test_liveorg import BAD, GOOD, touch
 
 NEWCOMER = "U0NEW"
@@ -111,6 +111,7 @@ def test_baton_serve_reloads_on_sighup_and_refuses_a_bad_file(
                 seen.notify_all()
 
     threading.Thread(target=pump, daemon=True).start()
+    ready(f"http://127.0.0.1:{port}")
 
     def logged(event: str, count: int) -> None:
         with seen:

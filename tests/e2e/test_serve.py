@@ -29,6 +29,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def ready(url: str, within: float = 90.0) -> None:
+    """Wait until a served process answers /healthz. gunicorn logs "Booting worker" before the
+    worker builds the app, and a worker takes connections only once it has: on a busy machine
+    (tests run in parallel) that can take longer than a request's own timeout."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url}/healthz did not answer within {within:.0f} s")
+        time.sleep(0.1)
+
+
 LOGS: list[str] = []  # what the served process logged, line by line
 
 
@@ -54,6 +71,7 @@ def served(api: SlackStandIn, db_url: str, engine: sa.Engine) -> Iterator[str]:
     err = proc.stderr
     threading.Thread(target=lambda: LOGS.extend(iter(err.readline, "")), daemon=True).start()
     try:
+        ready(f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -32,7 +32,7 @@ from sandbox.slack_api import SlackStandIn
 from store.repo import SqlUnitOfWork
 from tests.conftest import NOW
 from tests.e2e.slack import SECRET, TOKEN, SlackDriver
-from tests.e2e.test_serve import ROOT, free_port
+from tests.e2e.test_serve import ROOT, free_port, ready
 
 PP, SMGR = "U0NPP1", "U0SMGR"
 ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith("postgresql")
@@ -144,6 +144,11 @@ def serve(api: SlackStandIn, db_url: str, *, workers: int = 2, threads: int = 8)
     served = Served(proc, url, SlackDriver(base_url=url, api=api), seen)
     err = proc.stderr
     threading.Thread(target=lambda: served.log.extend(iter(err.readline, "")), daemon=True).start()
+    try:
+        ready(url)
+    except BaseException:
+        served.stop()
+        raise
     return served
 
 

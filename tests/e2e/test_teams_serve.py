@@ -23,7 +23,7 @@ from sandbox.teams.standin import BotConnectorStandIn, card_of, card_text
 from store import conversations
 from tests.conftest import NOW
 from tests.e2e.slack import SECRET, TOKEN, SlackDriver, wait
-from tests.e2e.test_serve import ROOT, free_port
+from tests.e2e.test_serve import ROOT, free_port, ready
 
 
 @pytest.fixture
@@ -53,6 +53,7 @@ def both(api: SlackStandIn, connector: BotConnectorStandIn, db_url: str, engine:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=120) as resp:
         assert resp.status == 200
     try:
+        ready(f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
