@@ -15,7 +15,7 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin baton
 
 WORKDIR /app
-COPY pyproject.toml README.md manifest.yml ./
+COPY pyproject.toml requirements.lock README.md manifest.yml ./
 COPY scripts/install scripts/install
 COPY bot bot
 COPY handlers handlers

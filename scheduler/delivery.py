@@ -169,9 +169,10 @@ class Delivery:
         viewer = viewer_of(ref.purpose)
         old = self._digest(rows, 1, 1)
         items = []
-        with self.uow() as u:
+        with self.uow() as u:  # the page's transfers in one read, not one read a line
+            found = u.transfers.get_many([i.transfer_id for i in old.items if i.transfer_id])
             for item in old.items:
-                t = u.transfers.get(item.transfer_id) if item.transfer_id else None
+                t = found.get(item.transfer_id) if item.transfer_id else None
                 asked = min((r.created_at for r in rows if r.transfer_id == item.transfer_id),
                             default=now)
                 kept = tuple(b for b in item.buttons

@@ -62,3 +62,21 @@ def test_a_teams_certificate_can_be_given_instead_of_the_secret() -> None:
 def test_no_variable_is_required() -> None:
     text = COMPOSE.read_text()
     assert not [m.group(0) for m in VAR.finditer(text) if (m["op"] or "").endswith("?")]
+
+
+def test_the_image_installs_every_runtime_dependency_at_a_locked_version_with_its_hashes() -> None:
+    """requirements.lock (pip-compile --generate-hashes) pins each dependency pyproject.toml names,
+    with hashes, and scripts/install (the Dockerfile's and CI's install) installs from it."""
+    import re
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    lock = (root / "requirements.lock").read_text()
+    pinned = {m.group(1).lower().replace("_", "-") for m in re.finditer(r"^([A-Za-z0-9_.-]+)==", lock, re.M)}
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dep in deps:
+        name = re.match(r"[A-Za-z0-9_.-]+", dep)
+        assert name and name.group(0).lower().replace("_", "-") in pinned, dep
+    assert lock.count("--hash=sha256:") >= len(pinned)
+    assert "--require-hashes -r requirements.lock" in (root / "scripts" / "install").read_text()
+    assert "requirements.lock" in (root / "Dockerfile").read_text()
