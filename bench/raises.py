@@ -143,7 +143,7 @@ def bench_store(url: str, many: int, few: int) -> tuple[Run, Run, list[str]]:
                "SLACK_API_URL": api.api_url, "DATABASE_URL": url, "BATON_NOW": NOW}
         env.pop("BATON_ORG", None)
         port = free_port()
-        serve = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--workers",
+        serve = [sys.executable, "-m", "handlers.cli", "serve", "--host", "127.0.0.1", "--workers",
                  str(WORKERS), "--threads", str(THREADS), "--port", str(port)]
         proc, log = start(serve, env, workers=WORKERS)
         try:

@@ -243,7 +243,7 @@ def main() -> None:
         commands: dict[str, Callable[[int], list[str]]] = {
             "bare": lambda port: [sys.executable, "-m", "bench.bare_app", str(port), str(WORKERS),
                                   str(THREADS)],
-            "Baton": lambda port: [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
+            "Baton": lambda port: [sys.executable, "-m", "handlers.cli", "serve", "--host", "127.0.0.1",
                                    *gunicorn, "--port", str(port)],
         }
         results: dict[str, dict[int, dict[str, Result]]] = {n: {c: {} for c in levels} for n in commands}

@@ -31,11 +31,11 @@ import sqlalchemy as sa
 
 from bench.common import SMOKE, BenchTimeout, Headline, headline, size
 from bot import services
-from bot.bootstrap import build, teams_chat
-from bot.bootstrap import slack as slack_runtime
-from bot.bootstrap import teams as teams_runtime
 from bot.org import load_org
 from bot.settings import Settings
+from handlers.bootstrap import build, teams_chat
+from handlers.bootstrap import slack as slack_runtime
+from handlers.bootstrap import teams as teams_runtime
 from handlers.server import serve_in_thread, wsgi_app
 from handlers.slack import ids
 from sandbox.driver import SECRET, TOKEN, Clock, SlackDriver

@@ -147,7 +147,7 @@ def main() -> None:
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_API_URL": api.api_url, "DATABASE_URL": PG, "BATON_NOW": NOW}
         port = free_port()
-        proc, log = start([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
+        proc, log = start([sys.executable, "-m", "handlers.cli", "serve", "--host", "127.0.0.1",
                            "--workers", str(WORKERS), "--threads", str(THREADS), "--port", str(port),
                            "--no-scheduler"], env, workers=WORKERS)
         try:

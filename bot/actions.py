@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from bot import commands as cmd
+from bot.calendar import local_date
 from bot.errors import DomainError, FormErrors, NotPermitted
 from bot.org import Actor, Role
 from bot.policy import BreachAction, Choice, PolicyPack
@@ -180,8 +181,6 @@ def delay_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], tod
     achieved, the reasons for the delay and actions being undertaken to progress must be fully
     recorded"), running and past its due date, with no reason recorded since that date passed.
     A new breach (the endorsed expected-by date missed too) awaits a new reason."""
-    from bot.domain import local_date  # the domain imports this module
-
     last = t.last_event("delay_recorded")
     for d in clocks:
         clock = next((c for c in pack.clocks if c.name == d.clock), None)

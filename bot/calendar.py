@@ -11,10 +11,19 @@ from __future__ import annotations
 import calendar as _stdcal
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+UK_TIME = ZoneInfo("Europe/London")  # every region Baton serves (ENG, WLS, SCT, NIR)
+
+
+def local_date(at: datetime) -> date:
+    """The UK calendar day of ``at``: 00:30 BST is already the next day though UTC says not."""
+    return at.astimezone(UK_TIME).date() if at.tzinfo is not None else at.date()
+
 
 REGIONS = ("ENG", "WLS", "SCT", "NIR")
 

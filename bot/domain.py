@@ -12,10 +12,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot import actions
 from bot.actions import MAX_TEXT, clean_text
+from bot.calendar import UK_TIME, local_date
 from bot.capacity import capacity_words
 from bot.errors import DomainError, FormErrors, NotPermitted
 from bot.org import Actor, Role
@@ -32,17 +32,10 @@ from bot.states import (
 )
 
 __all__ = [
-    "AWAITING_DECISION", "CLOSED", "IN_DISPUTE", "LIVE", "MAX_TEXT", "OPEN", "STATE_LABELS",
+    "AWAITING_DECISION", "CLOSED", "IN_DISPUTE", "LIVE", "MAX_TEXT", "OPEN", "STATE_LABELS", "UK_TIME",
     "DomainError", "FormErrors", "NotPermitted", "State", "TimelineEvent", "Transfer",
     "local_date", "new_transfer", "validate_case_ref",
 ]
-
-UK_TIME = ZoneInfo("Europe/London")  # every region Baton serves (ENG, WLS, SCT, NIR)
-
-
-def local_date(at: datetime) -> date:
-    """The UK calendar day of ``at``: 00:30 BST is already the next day though UTC says not."""
-    return at.astimezone(UK_TIME).date() if at.tzinfo is not None else at.date()
 
 
 HOLDING = (Role.holding_practitioner, Role.holding_manager)

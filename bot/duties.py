@@ -10,8 +10,10 @@ says why; a council sets each in its org file (``duties:``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from bot.policy import PolicyPack
+if TYPE_CHECKING:
+    from bot.policy import PolicyPack
 
 _STEP_WORDS = {"request": "the request", "accept": "acceptance",
                "decision": "the decision (accept or decline)", "complete": "completion", None: "-"}

@@ -19,6 +19,7 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from bot.duties import duty_rows
 from bot.routing import Routing, table_rows
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -811,8 +812,6 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             out.append(f"| siblings apart | the team managers agree, else the "
                        f"{p.level_label(p.siblings_together)} decides (a dispute) | "
                        f"\"{_cell(p.siblings_source)}\" | - |")
-        from bot.duties import duty_rows  # the duty tables (a module of their own)
-
         duties = duty_rows(p)
         if duties:
             out += ["", *duties]

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
     from slack_bolt import App
 
-    from bot.bootstrap import SlackRuntime
+    from handlers.bootstrap import SlackRuntime
     from sandbox.teams.page import TeamsSandbox
 
 log = logging.getLogger("baton.sandbox")
@@ -215,8 +215,8 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         """Start the stand-in, migrate the database, serve the bot and the page; returns self."""
-        from bot.bootstrap import build, slack
         from bot.settings import Settings
+        from handlers.bootstrap import build, slack
         from handlers.server import serve_in_thread, wsgi_app
         from store.db import make_engine, upgrade
 

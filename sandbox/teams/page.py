@@ -56,8 +56,8 @@ class TeamsSandbox:
 
     def start(self, serve: Callable[[Any], tuple[Any, str]]) -> TeamsSandbox:
         """Start the stand-in and Baton's Teams app (served by ``serve``)."""
-        from bot.bootstrap import build, teams, teams_chat
         from bot.settings import Settings
+        from handlers.bootstrap import build, teams, teams_chat
         from handlers.server import wsgi_app
         from store.db import make_engine, upgrade
 

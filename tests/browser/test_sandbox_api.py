@@ -153,7 +153,7 @@ def test_baton_sandbox_prints_its_address_and_serves_until_interrupted(tmp_path:
     stops cleanly on Ctrl-C."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sandbox", "--port", "0", "--now", "2026-11-23T10:00:00+00:00",
+        [sys.executable, "-m", "handlers.cli", "sandbox", "--port", "0", "--now", "2026-11-23T10:00:00+00:00",
          "--database", str(tmp_path / "sandbox.db")],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None

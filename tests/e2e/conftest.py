@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.bootstrap import SlackRuntime, TeamsRuntime, build, teams_chat
-from bot.bootstrap import slack as slack_runtime
-from bot.bootstrap import teams as teams_runtime_for
 from bot.org import Org
 from bot.settings import Settings
+from handlers.bootstrap import SlackRuntime, TeamsRuntime, build, teams_chat
+from handlers.bootstrap import slack as slack_runtime
+from handlers.bootstrap import teams as teams_runtime_for
 from handlers.metrics import metrics_for
 from handlers.server import serve_in_thread, wsgi_app
 from sandbox.slack_api import SlackStandIn

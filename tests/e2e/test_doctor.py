@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.org import load_org
+from handlers.cli import app
 from sandbox.slack_api import DEFAULT_SCOPES, SlackStandIn
 
 runner = CliRunner()

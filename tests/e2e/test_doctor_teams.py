@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli import app
+from handlers.cli import app
 from sandbox.teams.entra import Certificate, EntraStandIn
 from sandbox.teams.standin import APP_ID, APP_PASSWORD, TENANT
 from store import conversations

@@ -116,7 +116,7 @@ def baton_env(api: SlackStandIn, db_url: str, now: str) -> dict[str, str]:
 def baton(api: SlackStandIn, db_url: str, *args: str, now: str = "2026-11-23T10:00:00+00:00",
           ) -> subprocess.Popen[str]:
     """Start `baton ARGS` as its own process."""
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "handlers.cli", *args], cwd=ROOT,
                             env=baton_env(api, db_url, now), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -394,9 +394,9 @@ def _redraw_pending(api: SlackStandIn, engine: sa.Engine, org: Org,
     """A raised transfer whose cards are out, then accepted: its redraw row waits to be sent.
     Returns Baton's own Slack delivery (no 429 waiting in the client; jitter 0) and the row."""
     from bot import services
-    from bot.bootstrap import build
-    from bot.bootstrap import slack_delivery as baton_delivery
     from bot.settings import Settings
+    from handlers.bootstrap import build
+    from handlers.bootstrap import slack_delivery as baton_delivery
 
     with uow() as u:
         t = services.raise_transfer(u, org, "U0NPP1", services.RaiseRequest(

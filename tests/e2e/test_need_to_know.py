@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from bot import services
-from bot.bootstrap import build
-from bot.bootstrap import slack as slack_runtime
 from bot.org import Org
 from bot.ports import UnitOfWork
 from bot.settings import Settings
+from handlers.bootstrap import build
+from handlers.bootstrap import slack as slack_runtime
 from handlers.server import serve_in_thread, wsgi_app
 from handlers.slack import ids
 from tests.conftest import NOW

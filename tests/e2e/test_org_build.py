@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.org import load_org
+from handlers.cli import app
 from sandbox.slack_api import DEFAULT_SCOPES, SlackStandIn
 
 runner = CliRunner()

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.org import load_org
 from bot.orgbuild import NotResolved
+from handlers.cli import app
 from handlers.teams.credentials import Credential
 from handlers.teams.directory import Directory, GraphRefused
 from sandbox.slack_api import DEFAULT_SCOPES, SlackStandIn

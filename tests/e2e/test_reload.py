@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.bootstrap import build
-from bot.bootstrap import slack as slack_runtime
 from bot.liveorg import LiveOrg
 from bot.org import load_org
 from bot.settings import Settings
+from handlers.bootstrap import build
+from handlers.bootstrap import slack as slack_runtime
 from handlers.server import serve_in_thread, wsgi_app
 from sandbox.slack_api import SlackStandIn
 from store.repo import SqlUnitOfWork
@@ -92,7 +92,7 @@ def test_baton_serve_reloads_on_sighup_and_refuses_a_bad_file(
            "BATON_ORG_POLL_SECONDS": "0", "BATON_LOG_FORMAT": "json",
            "BATON_NOW": "2026-11-23T10:00:00+00:00"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "handlers.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2", "--no-scheduler"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     lines: list[str] = []

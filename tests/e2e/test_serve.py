@@ -59,7 +59,7 @@ def served(api: SlackStandIn, db_url: str, engine: sa.Engine) -> Iterator[str]:
            "BATON_NOW": "2026-11-23T10:00:00+00:00"}
     env.pop("BATON_ORG", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "handlers.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     booted = 0

@@ -129,7 +129,7 @@ def serve(api: SlackStandIn, db_url: str, *, workers: int = 2, threads: int = 8)
            "BATON_NOW": NOW.isoformat(), "PYTHONPATH": str(ROOT)}
     env.pop("BATON_ORG", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "handlers.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--threads", str(threads)],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.bootstrap import build
-from bot.bootstrap import slack as slack_runtime
 from bot.org import Org
 from bot.settings import Settings
+from handlers.bootstrap import build
+from handlers.bootstrap import slack as slack_runtime
 from handlers.server import MAX_BODY, serve_in_thread, wsgi_app
 from handlers.slack import ids
 from handlers.slack.app import SAVE_LATER, UNSURE

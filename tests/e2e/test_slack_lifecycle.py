@@ -8,9 +8,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from bot import services
-from bot.bootstrap import SlackRuntime
 from bot.org import load_org
 from bot.ports import UnitOfWork
+from handlers.bootstrap import SlackRuntime
 from tests.conftest import NOW
 from tests.e2e.slack import SlackDriver, wait
 

@@ -37,7 +37,7 @@ def _env(connector: BotConnectorStandIn, db_url: str, org_file: Path) -> dict[st
 
 
 def _sweep(env: dict[str, str], at: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "sweep", "--now", at], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "handlers.cli", "sweep", "--now", at], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

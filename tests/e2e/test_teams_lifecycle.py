@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot import services
-from bot.bootstrap import TeamsRuntime
 from bot.org import Org
 from bot.ports import UnitOfWork
+from handlers.bootstrap import TeamsRuntime
 from handlers.teams.delivery import REMOVED_WAIT
 from sandbox.driver import Clock
 from sandbox.teams.driver import TeamsDriver

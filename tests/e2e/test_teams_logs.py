@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from bot import logs, services
-from bot.bootstrap import TeamsRuntime
 from bot.org import Org
 from bot.ports import UnitOfWork
+from handlers.bootstrap import TeamsRuntime
 from sandbox.driver import Clock
 from sandbox.teams.driver import TeamsDriver
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from bot.bootstrap import build, teams
 from bot.org import Org
 from bot.settings import Settings
+from handlers.bootstrap import build, teams
 from sandbox.slack_api import SlackStandIn
 from sandbox.teams.driver import TeamsDriver
 from sandbox.teams.standin import BotConnectorStandIn, card_of, card_text
@@ -38,7 +38,7 @@ def both(api: SlackStandIn, connector: BotConnectorStandIn, db_url: str, engine:
            "TEAMS_TOKEN_URL": connector.token_url, "TEAMS_SERVICE_URL": connector.service_url}
     env.pop("BATON_ORG", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "handlers.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1", "--no-scheduler"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     for line in proc.stderr:  # gunicorn says when the worker is up: no sleeping
@@ -107,7 +107,7 @@ def test_with_both_platforms_a_slack_429_goes_back_to_the_outbox_and_no_thread_s
 
     from sqlmodel import col
 
-    from bot.bootstrap import delivery_for, serve_platforms
+    from handlers.bootstrap import delivery_for, serve_platforms
     from store.models import NotificationRow
 
     settings = Settings(DATABASE_URL=str(engine.url), SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,

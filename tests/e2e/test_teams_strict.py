@@ -11,9 +11,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from bot import services
-from bot.bootstrap import TeamsRuntime
 from bot.org import Org
 from bot.ports import UnitOfWork
+from handlers.bootstrap import TeamsRuntime
 from sandbox.driver import Clock
 from sandbox.teams.driver import TeamsDriver
 from sandbox.teams.standin import card_of, card_text, verbs_of

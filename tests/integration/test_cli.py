@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bot import services
-from bot.cli import app
 from bot.org import Org
+from handlers.cli import app
 from store.repo import SqlUnitOfWork
 
 runner = CliRunner()

@@ -13,10 +13,10 @@ import yaml
 from typer.testing import CliRunner
 
 from bot import services
-from bot.cli import app
 from bot.domain import UK_TIME
 from bot.org import DEMO_ORG, Org, load_org
 from bot.services import RaiseRequest
+from handlers.cli import app
 from scheduler.sweep import WorkingHours, sweep
 from store.repo import SqlUnitOfWork
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.liveorg import LiveOrg, Reloaded, on_sighup
 from bot.org import DEMO_ORG, load_org
+from handlers.cli import app
 
 GOOD = DEMO_ORG.read_text()
 BAD = GOOD.replace("    managers: [U0NMGR]\n", "    managers: [U0NMGR]\n    managers: [U0NPP1]\n", 1)

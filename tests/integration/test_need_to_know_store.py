@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bot import access, services
-from bot.cli import app
 from bot.domain import DomainError, NotPermitted, State
 from bot.org import Org
 from bot.services import RaiseRequest
+from handlers.cli import app
 from store.repo import SqlUnitOfWork
 from tests.conftest import NOW
 

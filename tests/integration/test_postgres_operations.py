@@ -55,7 +55,7 @@ def schema() -> Iterator[str]:
 
 def _baton(*args: str, url: str) -> subprocess.Popen[str]:
     env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "handlers.cli", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

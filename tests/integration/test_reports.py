@@ -95,7 +95,7 @@ def test_export_csv_and_json_carry_case_refs_only(seeded: None, db_url: str) -> 
     """The export lists each transfer touching the period with working days to resolution."""
     runner = CliRunner()
     env = {"DATABASE_URL": db_url, "BATON_NOW": "2026-11-23T10:00:00+00:00"}
-    from bot.cli import app
+    from handlers.cli import app
 
     out = runner.invoke(app, ["export", "--format", "csv", "--from", "2026-11-16", "--to",
                               "2026-11-22"], env=env)
@@ -112,7 +112,7 @@ def test_export_csv_and_json_carry_case_refs_only(seeded: None, db_url: str) -> 
 
 def test_report_table_prints_the_same_summary(seeded: None, db_url: str) -> None:
     """`baton report` prints the period's counts and the median as a table."""
-    from bot.cli import app
+    from handlers.cli import app
 
     out = CliRunner().invoke(app, ["report", "--from", "2026-11-16", "--to", "2026-11-22"],
                              env={"DATABASE_URL": db_url})

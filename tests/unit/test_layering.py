@@ -1,4 +1,4 @@
-"""Which package may import which: Teams never leans on Slack, and the core leans on neither."""
+"""Which package may import which: Teams never leans on Slack, the core on no adapter, store or scheduler."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTERS = ("handlers.slack", "handlers.teams")
-ENTRY_POINTS = {"bootstrap.py", "cli.py"}  # they build and start the adapters, on demand
+ENTRY_POINTS = ("bootstrap.py", "cli.py")  # handlers/: they build and start the adapters, on demand
+OUTER = ("store", "scheduler", "handlers", "sandbox")  # the core knows none of them
 
 
 def _imports(path: Path, *, top_level_only: bool = False) -> set[str]:
@@ -36,7 +37,7 @@ def test_no_teams_module_imports_anything_from_the_slack_adapter() -> None:
 
 
 def test_the_core_imports_neither_chat_adapter() -> None:
-    core = sorted(p for p in (ROOT / "bot").glob("*.py") if p.name not in ENTRY_POINTS)
+    core = sorted((ROOT / "bot").rglob("*.py"))
     assert core
     leaning = {p.name: sorted(m for m in _imports(p) if any(_under(m, a) for a in ADAPTERS))
                for p in core}
@@ -45,8 +46,21 @@ def test_the_core_imports_neither_chat_adapter() -> None:
 
 def test_entry_points_import_an_adapter_only_when_starting_it() -> None:
     for name in sorted(ENTRY_POINTS):
-        top = _imports(ROOT / "bot" / name, top_level_only=True)
-        assert not [m for m in top if _under(m, "handlers")], name
+        top = _imports(ROOT / "handlers" / name, top_level_only=True)
+        assert not [m for m in top if any(_under(m, a) for a in ADAPTERS)], name
+
+
+def test_no_core_module_imports_store_scheduler_handlers_or_sandbox() -> None:
+    core = sorted((ROOT / "bot").rglob("*.py"))
+    assert len(core) > 20
+    leaning = {str(p.relative_to(ROOT)): sorted(m for m in _imports(p) if any(_under(m, o) for o in OUTER))
+               for p in core}
+    assert {k: v for k, v in leaning.items() if v} == {}
+
+
+def test_the_composition_root_lives_outside_the_core() -> None:
+    assert not [n for n in ENTRY_POINTS if (ROOT / "bot" / n).exists()]
+    assert all((ROOT / "handlers" / n).exists() for n in ENTRY_POINTS)
 
 
 def test_shared_wording_lives_outside_both_adapters() -> None:

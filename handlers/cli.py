@@ -66,7 +66,7 @@ def parse_day(value: str, option: str) -> date:
 
 
 def _baton() -> Any:
-    from bot.bootstrap import build
+    from handlers.bootstrap import build
 
     try:
         return build()
@@ -478,7 +478,7 @@ def purge(
         if day > now().date():
             raise fail("--closed-before is in the future; purge only removes what has closed.")
         cutoff = closed_cutoff(day)
-    from bot.bootstrap import delivery_for
+    from handlers.bootstrap import delivery_for
 
     delivery = delivery_for(b, now)  # Slack's, Teams' or both: messages are deleted where posted
     chat = delivery.chat if delivery is not None else None
@@ -571,8 +571,8 @@ def serve(
     /readyz, over HTTP with gunicorn; run several behind a balancer."""
     import threading
 
-    from bot.bootstrap import build, serve_platforms
     from bot.liveorg import LiveOrg, on_sighup
+    from handlers.bootstrap import build, serve_platforms
     from handlers.server import parse_bind, run_gunicorn, wsgi_app
 
     first = _baton()  # migrate once and read the org file, before the workers fork
@@ -613,7 +613,7 @@ def run_socket_mode() -> None:
     """Connect to Slack in Socket Mode (needs SLACK_APP_TOKEN; no public URL needed)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.bootstrap import slack
+    from handlers.bootstrap import slack
 
     b = _baton()
     if not b.settings.slack_app_token:
@@ -645,7 +645,7 @@ def sweep(
                                           help="List what would be sent; change nothing")] = False,
 ) -> None:
     """One sweep of reminders and escalations, then delivery; for cron and for trying things out."""
-    from bot.bootstrap import delivery_for
+    from handlers.bootstrap import delivery_for
     from scheduler.sweep import WorkingHours, tick
     from scheduler.sweep import sweep as do_sweep
 
@@ -772,7 +772,7 @@ def _redact(url: str) -> str:
 
 
 def main() -> None:
-    """Entry point for ``python -m bot.cli``."""
+    """Entry point for ``python -m handlers.cli``."""
     app()
 
 
