@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 
 from bot import teampick
 from bot.org import Org
+from bot.pickers import trim
 from handlers.slack import ids
 
 OPTIONS_MAX = 100  # options in a static select, and in one block_suggestion answer
@@ -28,8 +29,8 @@ TEXT_MAX = 75  # an option's text and description, an option group's label
 LABEL = "Receiving team"
 
 
-def _clip(text: str, limit: int = TEXT_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _clip(text: str) -> str:
+    return trim(text, TEXT_MAX)  # at a word, like every other option Baton shortens
 
 
 def option(c: teampick.TeamChoice) -> Option:
