@@ -14,7 +14,8 @@ from bot.clocks import deadlines as clocks_of
 from bot.domain import UK_TIME, DomainError, Transfer, new_transfer
 from bot.obligations import current
 from bot.org import Actor, Role
-from bot.policy import AGREE_BY, ANCHOR_WORDS, DISPUTE_WINDOW, PolicyPack, length_words
+from bot.pack_tables import ANCHOR_WORDS, length_words
+from bot.policy import AGREE_BY, DISPUTE_WINDOW, PolicyPack
 
 SYS = Actor("baton", frozenset({Role.system}))
 AT = datetime.combine(date(2026, 11, 23), time(10), tzinfo=UK_TIME)

@@ -267,7 +267,8 @@ def policy_obligations() -> None:
 @policy_app.command("tables")
 def policy_tables() -> None:
     """Print every pack's clocks and ladders as the README's Markdown tables."""
-    from bot.policy import all_builtin_packs, pack_tables
+    from bot.pack_tables import pack_tables
+    from bot.policy import all_builtin_packs
 
     typer.echo(pack_tables(all_builtin_packs()))
 

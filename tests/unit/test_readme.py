@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.actions import catalogue_table
-from bot.policy import all_builtin_packs, pack_tables
+from bot.pack_tables import pack_tables
+from bot.policy import all_builtin_packs
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
