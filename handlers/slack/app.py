@@ -568,8 +568,8 @@ def _date(value: str | None, field: str) -> date | None:
 
 
 def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: bool) -> services.RaiseRequest:
-    checklist = [tuple(v.split(":", 1)) for block in values  # the common items and each kind's own
-                 if block.split("__", 1)[0] == ids.CHECKLIST for v in _value(values, block) or []]
+    ticked = _form_values(values).get(ids.CHECKLIST) or []  # the common items and each kind's own
+    checklist = [tuple(v.split(":", 1)) for v in ticked]
     return services.RaiseRequest(
         case_ref=_value(values, ids.CASE_REF) or "",
         receiving_team=_value(values, ids.RECEIVING_TEAM) or "",
