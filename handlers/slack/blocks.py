@@ -160,16 +160,17 @@ def _choices(choices: Iterable[Choice]) -> list[Option]:
     return [_option(c.id, c.label, c.hint) for c in choices]
 
 
-def _shown(o: Option) -> str:
-    d = o.to_dict()
-    return d["text"]["text"] + " " + (d.get("description") or {}).get("text", "")
+def _shortened(c: Choice) -> bool:
+    """Whether Slack's 75 characters made the choice's option lose part of its label or hint."""
+    d = _option(c.id, c.label, c.hint).to_dict()
+    shown = d["text"]["text"] + " " + (d.get("description") or {}).get("text", "")
+    return c.label not in shown or c.hint not in shown
 
 
 def in_full(choices: Iterable[Choice]) -> list[Block]:
     """A context line giving in full the options Slack's 75 characters made Baton shorten (at a
     word, with "…"), so nothing is lost: right under the input that offers them."""
-    lost = [c for c in choices if not (c.label in _shown(_option(c.id, c.label, c.hint))
-                                       and c.hint in _shown(_option(c.id, c.label, c.hint)))]
+    lost = [c for c in choices if _shortened(c)]
     if not lost:
         return []
     text = "In full: " + "; ".join(escape(f"{c.label}: {c.hint}" if c.hint else c.label) for c in lost)
