@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from bot.markdown import cell
+
 if TYPE_CHECKING:
     from bot.policy import PolicyPack
 
 _STEP_WORDS = {"request": "the request", "accept": "acceptance",
                "decision": "the decision (accept or decline)", "complete": "completion", None: "-"}
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "/").replace("\n", " ").replace("\t", " ")
 
 
 def duty_rows(pack: PolicyPack) -> list[str]:
@@ -34,20 +32,20 @@ def duty_rows(pack: PolicyPack) -> list[str]:
         for i in cl.items:
             kinds = f" (kinds {', '.join(i.kinds)})" if i.kinds else ""
             where = f"{_STEP_WORDS[cl.step]}" + (f" ({'; '.join(only)})" if only else "")
-            quote = f'"{_cell(i.quote)}"' if i.quote else "-"
-            out.append(f"| `{cl.id}.{i.id}`: {_cell(i.label)}{kinds} | {where} | {cl.force_of(i)} | "
-                       f"{cl.confirmed_by.replace('_', ' ')} | {quote} | {_cell(i.reading) or '-'} |")
+            quote = f'"{cell(i.quote)}"' if i.quote else "-"
+            out.append(f"| `{cl.id}.{i.id}`: {cell(i.label)}{kinds} | {where} | {cl.force_of(i)} | "
+                       f"{cl.confirmed_by.replace('_', ' ')} | {quote} | {cell(i.reading) or '-'} |")
     if pack.accept_rationale:
         setting = ("\"will need to ... ensure\" is a guard by its words; shipped as advice (the form "
                    "asks for it), an org file makes it a guard" if pack.accept_rationale_force == "advice"
                    else "-")
         out.append(f"| `accept_rationale`: the decision and its rationale, on Accept | acceptance | "
                    f"{pack.accept_rationale_force} | receiving manager | "
-                   f"\"{_cell(pack.accept_rationale)}\" | {setting} |")
+                   f"\"{cell(pack.accept_rationale)}\" | {setting} |")
     if pack.date_agreed_by_both:
         out.append(f"| `date_agreed_by_both`: the other team's manager agrees the transfer date "
                    f"(Agree transfer date) | completion | {pack.date_agreed_force} | both team managers | "
-                   f"\"{_cell(pack.date_agreed_by_both)}\" | - |")
+                   f"\"{cell(pack.date_agreed_by_both)}\" | - |")
     return out if len(out) > 2 else []
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from bot.duties import duty_rows
+from bot.markdown import cell
 from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Recipient
 from bot.routing import table_rows
 
@@ -38,10 +39,6 @@ ANCHOR_WORDS = _ANCHOR_WORDS  # what starts a clock, in words
 def length_words(c: Clock) -> str:
     """A clock's length in words: "20 working days", "on the date"."""
     return _length(c)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "/").replace("\n", " ")
 
 
 def _length(c: Clock) -> str:
@@ -86,30 +83,30 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
                 f"{_ANCHOR_WORDS[c.starts]} | {', '.join(c.stops)} | {reminders} "
                 f"(to {_who(c.remind, p, False)}) | {breach} | {_who(c.breach_notify, p, climbs)}"
                 f"{'; each level as it is reached' if escalates else ''} | "
-                f"\"{_cell(c.source)}\" | {_cell(c.reading) or '-'} |")
+                f"\"{cell(c.source)}\" | {cell(c.reading) or '-'} |")
         levels = " → ".join(lv.label for lv in p.escalation.levels)
         out += ["", "| route | levels | seed | setting |", "|---|---|---|---|",
-                f"| disputes | {levels} | \"{_cell(p.escalation.source)}\" | "
-                f"{_cell(p.escalation.reading) or '-'} |"]
+                f"| disputes | {levels} | \"{cell(p.escalation.source)}\" | "
+                f"{cell(p.escalation.reading) or '-'} |"]
         if p.capacity is not None:
             route = " → ".join(lv.label for lv in p.capacity.levels)
-            out.append(f"| capacity (never a decline) | {route} | \"{_cell(p.capacity.source)}\" | "
-                       f"{_cell(p.capacity.reading) or '-'} |")
+            out.append(f"| capacity (never a decline) | {route} | \"{cell(p.capacity.source)}\" | "
+                       f"{cell(p.capacity.reading) or '-'} |")
         if p.service_representatives is not None:
             out.append("| after the pick-up point, or no cover | the receiving team's managers, its "
                        f"{', '.join(p.level_label(x) for x in p.service_representatives.levels)} and "
                        "the org file's `service_representatives` accept, allocate and complete | "
-                       f"\"{_cell(p.service_representatives.source)}\" | - |")
+                       f"\"{cell(p.service_representatives.source)}\" | - |")
         if p.siblings_together is not None:
             out.append(f"| siblings apart | the team managers agree, else the "
                        f"{p.level_label(p.siblings_together)} decides (a dispute) | "
-                       f"\"{_cell(p.siblings_source)}\" | - |")
+                       f"\"{cell(p.siblings_source)}\" | - |")
         duties = duty_rows(p)
         if duties:
             out += ["", *duties]
         if p.routing is not None:
             out += ["", *table_rows(p.routing, p.point_label)]
             if p.routing.reading:
-                out.append(f"\nReading: {_cell(p.routing.reading)}")
+                out.append(f"\nReading: {cell(p.routing.reading)}")
         out.append("")
     return "\n".join(out).rstrip()

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.markdown import cell
+
 LAST_TEAM = "last_team"  # the team the case last closed with (a window's rule)
 STAYS = "stays"  # the case stays with the team that holds it: no transfer
 BUDDY = "buddy"  # ROCH: the holding team's aligned locality buddy (FRT n <-> CP n)
@@ -252,10 +254,6 @@ def questions(routing: Routing) -> list[str]:
     return [f"{r.id}: {r.question}" for r in routing.rules]
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "/").replace("\n", " ").replace("\t", " ")
-
-
 def table_rows(table: Routing, point_label: Callable[[str | None], str]) -> list[str]:
     """The remit table in Markdown (the README's, under each pack's clocks): circumstance, where
     the policy sends the case, from when, at which point, read from the raise, the seed."""
@@ -270,6 +268,6 @@ def table_rows(table: Routing, point_label: Callable[[str | None], str]) -> list
         point = r.point_words or (point_label(r.point) if r.point else "-")
         read = ", ".join([*(f"kind {k}" for k in r.kinds), *(f"flag {f}" for f in r.flags)]) or "asked"
         names = " or ".join(table.label(x) for x in (r.to, *r.also))
-        out.append(f"| `{r.id}`: {_cell(r.question)} | {_cell(names)} | {_cell(window)} | "
-                   f"{_cell(point)} | {read} | \"{_cell(r.source)}\" |")
+        out.append(f"| `{r.id}`: {cell(r.question)} | {cell(names)} | {cell(window)} | "
+                   f"{cell(point)} | {read} | \"{cell(r.source)}\" |")
     return out
