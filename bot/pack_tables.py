@@ -8,7 +8,7 @@ from bot.markdown import cell
 from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Recipient
 from bot.routing import table_rows
 
-_ANCHOR_WORDS = {
+ANCHOR_WORDS = {  # what starts a clock, in words
     Anchor.requested: "the request (day 1 the next working day)",
     Anchor.heads_up: "the early heads up",
     Anchor.transfer_point: "the transfer point date",
@@ -33,15 +33,8 @@ _BREACH_WORDS = {
 }
 
 
-ANCHOR_WORDS = _ANCHOR_WORDS  # what starts a clock, in words
-
-
 def length_words(c: Clock) -> str:
     """A clock's length in words: "20 working days", "on the date"."""
-    return _length(c)
-
-
-def _length(c: Clock) -> str:
     if c.length == 0:
         return "on the date"
     unit = c.unit.value.replace("_", " ")
@@ -79,8 +72,8 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             elif BreachAction.escalate in c.at_breach:
                 breach += f"; up the ladder every {p.escalation.step_working_days} working days"
             out.append(
-                f"| `{c.name}`{' (' + '; '.join(only) + ')' if only else ''} | {_length(c)} | "
-                f"{_ANCHOR_WORDS[c.starts]} | {', '.join(c.stops)} | {reminders} "
+                f"| `{c.name}`{' (' + '; '.join(only) + ')' if only else ''} | {length_words(c)} | "
+                f"{ANCHOR_WORDS[c.starts]} | {', '.join(c.stops)} | {reminders} "
                 f"(to {_who(c.remind, p, False)}) | {breach} | {_who(c.breach_notify, p, climbs)}"
                 f"{'; each level as it is reached' if escalates else ''} | "
                 f"\"{cell(c.source)}\" | {cell(c.reading) or '-'} |")
