@@ -96,11 +96,10 @@ def _packs(org: Org, user: str) -> list[PolicyPack]:
         levels = org.escalation_levels_of(user)
         packs = {t.id: org.pack_for(t.id) for t in org.teams
                  if any(lv in levels for lv in (x.name for x in org.pack_for(t.id).escalation.levels))}
-    out: list[PolicyPack] = []
+    once: dict[str, PolicyPack] = {}
     for p in packs.values():
-        if p.name not in (x.name for x in out):
-            out.append(p)
-    return out
+        once.setdefault(p.name, p)  # each policy once, in the order first met
+    return list(once.values())
 
 
 def _step(a: actions.Action, *, who: bool) -> Entry:
