@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from bot import commands as cmd
@@ -29,35 +28,17 @@ if TYPE_CHECKING:
     from bot.clocks import Deadline
     from bot.domain import Transfer
 
-MAX_TEXT = 3000  # the longest free text Baton keeps (Slack's limit for a plain-text input)
-NO_NAMES = "Case references only: do not write names, dates of birth or addresses."
-
-
-class FieldKind(StrEnum):
-    """What a form field asks for."""
-
-    text = "text"
-    date = "date"
-    person = "person"
-    choice = "choice"
-    items = "items"  # several choices at once: checklist items
-    yes_no = "yes_no"
-
-
-@dataclass(frozen=True)
-class FormField:
-    """One field of an action's form; ``name`` is also the command value it fills."""
-
-    name: str
-    label: str
-    kind: FieldKind
-    required: bool = True
-    min_length: int = 0
-    max_length: int = MAX_TEXT
-    multiline: bool = False
-    hint: str = ""
-    lines: bool = False  # text: one item per line, as a tuple
-
+# The form fields and their value rules live in bot/fields.py; re-exported here for existing callers.
+from bot.fields import FIRST_DAY as FIRST_DAY
+from bot.fields import MAX_TEXT as MAX_TEXT
+from bot.fields import NO_NAMES as NO_NAMES
+from bot.fields import RAISE_FIELDS as RAISE_FIELDS
+from bot.fields import YEARS_AHEAD as YEARS_AHEAD
+from bot.fields import FieldKind as FieldKind
+from bot.fields import FormField as FormField
+from bot.fields import clean_text as clean_text
+from bot.fields import day_in_range as day_in_range
+from bot.fields import raise_fields as raise_fields
 
 HOLDING = (Role.holding_practitioner, Role.holding_manager)
 MANAGERS = (Role.holding_manager, Role.receiving_manager)
@@ -755,65 +736,11 @@ def _field_value(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: 
     return tuple(tuple(v.split(".", 1)) for v in picked)
 
 
-FIRST_DAY = date(1900, 1, 1)  # before it no day on a form is a typo Baton can count from
-YEARS_AHEAD = 25  # a day on a form further ahead than this from the transfer's start is a typo
-
-
-def day_in_range(day: date, since: date, label: str, field: str) -> date:
-    """``day`` when it is one Baton can count working days to; else DomainError on ``field``
-    asking for the year to be checked (a date picker lets people pick year 9999)."""
-    last = date(since.year + YEARS_AHEAD, since.month, 28 if since.month == 2 else since.day)
-    if day < FIRST_DAY or day > last:
-        raise DomainError(f"{label}: check the year; {day:%d %b %Y} is "
-                          + (f"more than {YEARS_AHEAD} years ahead." if day > last else "before 1900."),
-                          field=field)
-    return day
-
-
-def clean_text(value: str) -> str:
-    """Free text as Baton keeps it: trimmed, without NUL or other control characters but tabs
-    and line breaks."""
-    return "".join(ch for ch in value if ch in "\t\n" or (ch >= " " and ch != "\x7f")).strip()
-
 
 def command_for(a: Action, transfer_id: int, user: str, values: Mapping[str, Any]) -> cmd.Step:
     """The command value of action ``a`` with parsed form values."""
     return a.command(transfer_id, user, **values)
 
-
-# ---- the raise form's policy-specific fields --------------------------------------------------
-RAISE_FIELDS: tuple[FormField, ...] = (
-    FormField("move_date", "Temporary move: the move date", F.date, required=False,
-              hint="Needed for a temporary move; a residential placement is reviewed 12 weeks after it."),
-    FormField("move_end_date", "Temporary move: the end date the responsible officer set", F.date,
-              required=False, hint="Needed for a temporary move other than a residential placement "
-                                   "(Approved Premises, residential treatment)."),
-    FormField("order_date", "Unpaid work: the date of the order", F.date, required=False,
-              hint="Unpaid work should be completed within 12 months of it; if they run out before "
-                   "the transfer can complete, apply to court to extend, as a priority."),
-    FormField("accommodated_on", "S20: the date the child was accommodated", F.date, required=False,
-              hint="The transfer to CYPiC is due no later than 5 months after it."),
-    FormField("linked_refs", "Linked case references (siblings)", F.text, required=False,
-              max_length=500, hint="Case references only, separated by spaces. Siblings are held in the "
-                                   "same team unless there are exceptional circumstances."),
-    FormField("siblings_reason", "If siblings go to different teams: the exceptional circumstances",
-              F.text, required=False, multiline=True, max_length=1000, hint=NO_NAMES),
-)
-
-
-def raise_fields(pack: PolicyPack) -> tuple[FormField, ...]:
-    """The raise form's fields this pack asks for beyond the common ones (move and order dates
-    for probation, the accommodation date and siblings for Bury)."""
-    anchors = {c.starts.value for c in pack.clocks}
-    wanted = {
-        "move_date": "temporary" in pack.kind_ids,
-        "move_end_date": "move_ends" in anchors,
-        "order_date": "order_made" in anchors,
-        "accommodated_on": "accommodated" in anchors,
-        "linked_refs": pack.siblings_together is not None,
-        "siblings_reason": pack.siblings_together is not None,
-    }
-    return tuple(f for f in RAISE_FIELDS if wanted[f.name])
 
 
 # ---- the catalogue in words ---------------------------------------------------------------------

@@ -44,6 +44,7 @@ class Obligation:
     deadline: Deadline
     miss: str  # what a miss brings, in words
     also: tuple[str, ...] = ()  # other catalogue actions that meet it too (Decline beside Accept)
+    title: str = ""  # who owes it, when the parties' own labels do not say it: "SPO (North and South)"
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -58,7 +59,7 @@ class Obligation:
     @property
     def who(self) -> str:
         """Who owes it, in words: "South PDU", "Team Manager (North PDU and South PDU)"."""
-        return " and ".join(dict.fromkeys(p.label for p in self.parties))
+        return self.title or " and ".join(dict.fromkeys(p.label for p in self.parties))
 
     def line(self, cal: WorkingCalendar, today: date) -> str:
         """The To do line: "South PDU: decide on X100001 (accept or decline). Transfer to be
@@ -161,11 +162,10 @@ def current(t: Transfer, pack: PolicyPack, org: Org | None, cal: WorkingCalendar
         level = t.escalation_level or pack.escalation.levels[0].name
         d = by_name.get("dispute", main)
         if level == pack.escalation.levels[0].name:
-            label = pack.level_label(level)
-            parties = (Party(Recipient.holding_manager, f"{label} ({holding}"),
-                       Party(Recipient.receiving_manager, f"{receiving})"))
+            parties = hold_mgr + recv
             out.append(Obligation(parties, "decide", f"decide the dispute on {ref}", d,
-                                  miss_text(pack.clock(d.clock), pack), ("escalate",)))
+                                  miss_text(pack.clock(d.clock), pack), ("escalate",),
+                                  f"{pack.level_label(level)} ({holding} and {receiving})"))
         else:
             out.append(ob((Party(Recipient.escalation, pack.level_label(level), level),), "decide",
                           f"decide the dispute on {ref}", d))

@@ -157,11 +157,6 @@ def buttons(t: Transfer, offered: list[Action]) -> tuple[Button, ...]:
     return tuple(Button(a.name, a.label, t.id or 0, a.style) for a in offered)
 
 
-def days_left_text(due: date, cal: WorkingCalendar, today: date) -> str:
-    """Working days left, due today, or overdue, as of ``today``."""
-    return obligations.days_left_text(due, cal, today)
-
-
 def deadline_text(o: Obligation | None, cal: WorkingCalendar, today: date) -> str:
     """The deadline of the obligation due first, in the pack's words, with working days left or
     overdue: "Transfer to be completed by Tue 22 Dec 2026 (5 working days left)"."""
@@ -191,13 +186,6 @@ def raised_by(t: Transfer, pack: PolicyPack | None, org: Org | None) -> str:
     return f"{team}'s {role}"
 
 
-def todo(obs: list[Obligation], cal: WorkingCalendar, today: date) -> str:
-    """Who must do what by when, read from the transfer's obligations: "South PDU: decide on
-    X123456 (accept or decline). Transfer to be completed by Tue 22 Dec 2026 (20 working days
-    left)."; empty once nothing is owed."""
-    return obligations.todo_text(obs, cal, today)
-
-
 def summary_parts(r: TransferSummary, org: Org | None, today: date,
                   cal: WorkingCalendar) -> tuple[str, str, str]:
     """A list row in words, labels not ids: (state, "North PDU → South PDU", "day 5 · Transfer
@@ -209,7 +197,7 @@ def summary_parts(r: TransferSummary, org: Org | None, today: date,
         label = "Due"
         if org is not None and r.due_clock and org.has_team(r.holding_team):
             label = org.pack_for(r.holding_team).clock_label(r.due_clock)
-        due = f"{label} {day(r.due_on)} ({days_left_text(r.due_on, cal, today)})"
+        due = f"{label} {day(r.due_on)} ({obligations.days_left_text(r.due_on, cal, today)})"
     if r.requested_on is not None:
         due = f"day {cal.working_days_between(r.requested_on, today)} · {due}"
     return state, teams, due
@@ -290,7 +278,7 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
             status = f"requested before it; the {level} agreed or the PM signed off. Why: {asked.reason}"
         fields.append(("PM sign-off", rich(status)))
     fields += policy_fields(t, pack)
-    to_do = todo(obs, cal, today)
+    to_do = obligations.todo_text(obs, cal, today)
     fallback = f"Transfer {t.case_ref}: {STATE_LABELS[t.state]}"
     if headline:
         fallback = f"{t.case_ref}: {headline[0]}"

@@ -40,6 +40,7 @@ from bot.org import Actor, Org
 from bot.policy import Anchor, BreachAction, Clock, PolicyPack, Recipient
 from bot.ports import StaleTransfer
 from bot.recipients import Cover, level_contacts, resolve
+from bot.usecases.access import actor_among
 from scheduler.delivery import Delivery
 from store import outbox
 from store.models import DeadlineRow, MessageRefRow, NotificationRow, TransferRow
@@ -203,7 +204,7 @@ def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: dat
         done = outbox.step_keys_of(uow.session.connection(), list(transfers))
         covers = uow.covers.active_on(today)
         ctx = _Context(org, services.calendar(org), covers, now, today, deliver_at,
-                       actor_of=lambda t, user: services.actor_for(uow, org, t, user, today))
+                       actor_of=lambda t, user: actor_among(org, t, user, today, covers))
         rows: list[dict[str, Any]] = []
         changed: list[tuple[Transfer, list[TimelineEvent]]] = []
         next_steps: list[tuple[int, str, date | None]] = []

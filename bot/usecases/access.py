@@ -25,9 +25,14 @@ from bot.usecases.common import _deadlines, load
 # ---- who is acting ---------------------------------------------------------------------------
 def actor_for(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) -> Actor:
     """The roles ``user`` holds on transfer ``t`` today, counting cover for managers on leave."""
+    return actor_among(org, t, user, today, uow.covers.active_on(today))
+
+
+def actor_among(org: Org, t: Transfer, user: str, today: date, covers: list[Cover]) -> Actor:
+    """The roles ``user`` holds on transfer ``t`` today, given today's covers (read once by a
+    caller that asks for many people, such as the sweep)."""
     if user == SYSTEM:
         return Actor(user, frozenset({Role.system}))
-    covers = uow.covers.active_on(today)
     covering_for = {c.manager for c in covers if c.cover == user}
     roles: set[Role] = set()
     hold, recv = org.team(t.holding_team), org.team(t.receiving_team)

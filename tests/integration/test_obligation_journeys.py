@@ -338,3 +338,30 @@ def test_a_reminder_names_the_step_and_offers_its_button_to_whoever_owes_it(
                                 "completed by Mon 21 Dec 2026 (5 working days left).")
     assert [b.action for b in item.buttons] == ["accept", "decline"]
     assert [b.action for b in digests["U0NPP1"].items[0].buttons] == []
+
+
+def test_probation_decided_remain_closes_the_transfer_and_the_holding_side_is_told(
+        engine: sa.Engine, org: Org, uow: UoW) -> None:
+    """FAQ: "Permission to move ... should be given unless the move would bring with it specific
+    and heightened risks ... ensure the decision and rationale is fully recorded". Declined,
+    disputed and decided the other way ("the case remains"): nothing is owed any more, nobody is
+    offered a step, and the holding practitioner and manager are told the dispute is decided."""
+    chat = FakeChat()
+    delivery = Delivery(engine, org, chat, uow)
+    tid = _raise(uow, org, "U0NPP1", "pdu-south", "X100012")
+    _act(uow, org, "U0SMGR", tid, "decline", at(date(2026, 11, 24)), reason_category="heightened_risk",
+         rationale="The proposed address is next to the victim's school.")
+    _act(uow, org, "U0NMGR", tid, "dispute", at(date(2026, 11, 25)), reason=TEXT)
+    [o] = _owed(uow, org, tid, at(date(2026, 11, 25)))
+    assert (o.action, o.who) == ("decide", "Senior Probation Officer (SPO) (North PDU and South PDU)")
+    assert [p.label for p in o.parties] == ["North PDU", "South PDU"]
+    _act(uow, org, "U0NMGR", tid, "escalate", at(date(2026, 11, 26)), reason=TEXT)
+    delivery.deliver(at(date(2026, 11, 26)))
+    chat.posts.clear()
+    decided = at(date(2026, 11, 27))
+    _act(uow, org, "U0SMT1", tid, "decide", decided, outcome="remain", rationale=TEXT)
+    delivery.deliver(decided)
+    assert _owed(uow, org, tid, decided) == []
+    for user in ("U0NPP1", "U0NMGR", "U0SMGR", "U0SMT1"):
+        assert _buttons(_card(uow, org, tid, user, decided)) == []
+    assert {ch for ch, m in chat.posts if isinstance(m, views.Card)} >= {"U0NPP1", "U0NMGR"}
