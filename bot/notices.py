@@ -330,5 +330,7 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
         what = {"accepted": f"{receiving} accepted this transfer.",
                 "completed": f"The transfer is complete: {receiving} now holds the case.",
                 "decided": "The dispute is decided."}[ev.kind]
+        if ev.kind == "decided":  # both sides of a dispute hear how it ended, whichever way
+            return card(holders, what, "holding") + card(receivers, what, "receiving")
         return card(holders, what, "holding")
     return []

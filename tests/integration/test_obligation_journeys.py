@@ -340,12 +340,13 @@ def test_a_reminder_names_the_step_and_offers_its_button_to_whoever_owes_it(
     assert [b.action for b in digests["U0NPP1"].items[0].buttons] == []
 
 
-def test_probation_decided_remain_closes_the_transfer_and_the_holding_side_is_told(
+def test_probation_decided_remain_closes_the_transfer_and_both_sides_are_told(
         engine: sa.Engine, org: Org, uow: UoW) -> None:
     """FAQ: "Permission to move ... should be given unless the move would bring with it specific
     and heightened risks ... ensure the decision and rationale is fully recorded". Declined,
     disputed and decided the other way ("the case remains"): nothing is owed any more, nobody is
-    offered a step, and the holding practitioner and manager are told the dispute is decided."""
+    offered a step, and both sides (the holding practitioner and manager, the manager who declined)
+    are told the dispute is decided."""
     chat = FakeChat()
     delivery = Delivery(engine, org, chat, uow)
     tid = _raise(uow, org, "U0NPP1", "pdu-south", "X100012")
@@ -365,3 +366,4 @@ def test_probation_decided_remain_closes_the_transfer_and_the_holding_side_is_to
     for user in ("U0NPP1", "U0NMGR", "U0SMGR", "U0SMT1"):
         assert _buttons(_card(uow, org, tid, user, decided)) == []
     assert {ch for ch, m in chat.posts if isinstance(m, views.Card)} >= {"U0NPP1", "U0NMGR"}
+    assert "U0SMGR" in {ch for ch, m in chat.posts if isinstance(m, views.Card)}  # who declined hears too
