@@ -39,7 +39,6 @@ from bot.usecases.common import (
     calendar,
     load,
     refresh_cards,
-    stored_deadlines,
     transfer_deadlines,
     write_notices,
 )
@@ -202,7 +201,6 @@ __all__ = [
     "sees",
     "set_cover",
     "status_card",
-    "stored_deadlines",
     "submit",
     "transfer_and_actor",
     "transfer_deadlines",
