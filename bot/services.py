@@ -8,12 +8,10 @@ in its own module of :mod:`bot.usecases`; this module re-exports their public na
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot import actions
 from bot.domain import DomainError, Transfer
 from bot.org import Actor, Role
-from bot.recipients import SYSTEM, effective_managers
+from bot.recipients import SYSTEM
 from bot.usecases.access import (
     RaiseAccess,
     actor_for,
@@ -161,9 +159,7 @@ __all__ = [
     "check_dates",
     "closed_cutoff",
     "csv_safe",
-    "datetime",
     "delivery_stopped",
-    "effective_managers",
     "escalation_teams",
     "export_csv",
     "export_rows",
