@@ -33,6 +33,7 @@ import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -225,13 +226,13 @@ def main() -> None:
         with SqlUnitOfWork(engine) as u:
             t = services.raise_transfer(u, org, USER,
                                         services.RaiseRequest(case_ref="X123456", receiving_team="pdu-south"),
-                                        services.datetime.fromisoformat(NOW))
+                                        datetime.fromisoformat(NOW))
             tid = t.id or 0
         per_app = 2 * (many + few + warm)  # every first press, warm-up included
         rows = "\n".join(f"Y{i:06d},pdu-north,pdu-south,2026-11-20,permanent" for i in range(2 * per_app))
         with SqlUnitOfWork(engine) as u:
             services.import_csv(u, org, "case_ref,holding_team,receiving_team,requested_on,kind\n" + rows,
-                services.datetime.fromisoformat(NOW))
+                datetime.fromisoformat(NOW))
         with engine.connect() as conn:
             found = [r[0] for r in conn.execute(sa.text("SELECT id FROM transfer WHERE case_ref LIKE 'Y%' "
                                                      "ORDER BY id"))]

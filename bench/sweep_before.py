@@ -130,7 +130,7 @@ def _sweep_transfer(engine: sa.Engine, org: Org, tid: int, now: datetime, today:
         outbox.insert_rows(uow.session, rows)
         if changed:
             events = list(t.new_events)
-            uow.transfers.save(t, services.stored_deadlines(org, t))
+            uow.transfers.save(t, services.transfer_deadlines(org, t))
             # The escalation redraws every card and tells the level now holding it.
             services.write_notices(uow, org, t, events, now, not_before=deliver_at)
         # Nothing before tomorrow is left to look at for this transfer.

@@ -8,12 +8,10 @@ in its own module of :mod:`bot.usecases`; this module re-exports their public na
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot import actions
 from bot.domain import DomainError, Transfer
 from bot.org import Actor, Role
-from bot.recipients import SYSTEM, effective_managers
+from bot.recipients import SYSTEM
 from bot.usecases.access import (
     RaiseAccess,
     actor_for,
@@ -39,7 +37,6 @@ from bot.usecases.common import (
     calendar,
     load,
     refresh_cards,
-    stored_deadlines,
     transfer_deadlines,
     write_notices,
 )
@@ -162,9 +159,7 @@ __all__ = [
     "check_dates",
     "closed_cutoff",
     "csv_safe",
-    "datetime",
     "delivery_stopped",
-    "effective_managers",
     "escalation_teams",
     "export_csv",
     "export_rows",
@@ -202,7 +197,6 @@ __all__ = [
     "sees",
     "set_cover",
     "status_card",
-    "stored_deadlines",
     "submit",
     "transfer_and_actor",
     "transfer_deadlines",

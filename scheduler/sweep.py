@@ -225,7 +225,7 @@ def _sweep_chunk(engine: sa.Engine, org: Org, due: dict[int, set[str]], now: dat
         # One multi-row INSERT; the unique key makes a racing instance's copy fail whole.
         outbox.insert_rows(uow.session, rows)
         if changed:
-            uow.transfers.save_many([(t, services.stored_deadlines(org, t)) for t, _ in changed])
+            uow.transfers.save_many([(t, services.transfer_deadlines(org, t)) for t, _ in changed])
             # Each escalation redraws every card and tells the level now holding it.
             said += [(n, deliver_at) for t, events in changed
                      for n in notices.for_change(org, org.pack_for(t.holding_team), covers, t, events)]

@@ -19,7 +19,7 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.recipients import SYSTEM, effective_managers
-from bot.usecases.common import _deadlines, load
+from bot.usecases.common import load, transfer_deadlines
 
 
 # ---- who is acting ---------------------------------------------------------------------------
@@ -81,7 +81,7 @@ def sees(uow: UnitOfWork, org: Org, t: Transfer, user: str, today: date) -> bool
 
 def _sees(org: Org, t: Transfer, user: str, today: date, covers: list[Cover]) -> bool:
     pack = org.pack_for(t.holding_team) if org.has_team(t.holding_team) else None
-    levels = access.reached_levels(org, t, pack, covers, _deadlines(org, t), today) if pack else set()
+    levels = access.reached_levels(org, t, pack, covers, transfer_deadlines(org, t), today) if pack else set()
     return access.can_see(org, t, user, covers, levels=levels)
 
 

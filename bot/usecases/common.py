@@ -31,19 +31,11 @@ def calendar(org: Org) -> WorkingCalendar:
     return calendar_for(org.region, org.closure_items())
 
 
-def _deadlines(org: Org, t: Transfer) -> list[Deadline]:
+def transfer_deadlines(org: Org, t: Transfer) -> list[Deadline]:
+    """The clocks running (or stopped) on a transfer, as the store keeps them: each with the date
+    a sweep next looks at it."""
     pack, cal = org.pack_for(t.holding_team), calendar(org)
     return [replace(d, next_step_on=first_step_on(d, pack, cal)) for d in deadlines(t, pack, cal)]
-
-
-def stored_deadlines(org: Org, t: Transfer) -> list[Deadline]:
-    """The clocks of a transfer as the store keeps them, with the date a sweep next looks."""
-    return _deadlines(org, t)
-
-
-def transfer_deadlines(org: Org, t: Transfer) -> list[Deadline]:
-    """The clocks running (or stopped) on a transfer."""
-    return _deadlines(org, t)
 
 
 def _open_conflict(uow: UnitOfWork, case_ref: str, org: Org | None = None) -> DomainError:
@@ -90,7 +82,7 @@ def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool 
             token: str | None = None) -> None:
     """Store the change and the notices it calls for in one transaction (with the submission's
     token, so the same submission is applied at most once)."""
-    ds = _deadlines(org, t)
+    ds = transfer_deadlines(org, t)
     events = list(t.new_events)
     if token:
         try:

@@ -29,7 +29,7 @@ from bot.ports import (
 )
 from bot.recipients import SYSTEM
 from bot.states import states_text
-from bot.usecases.common import _deadlines, write_notices
+from bot.usecases.common import transfer_deadlines, write_notices
 from bot.usecases.raising import (
     _check_excluded,
     _unpaid_work_warning,
@@ -192,7 +192,7 @@ def parse_import(
             t.state = state
             _unpaid_work_warning(org, pack, t, actor, now)
             t._record(actor, now, "imported", to=state, requested_on=requested_on.isoformat())
-            out.append((t, _deadlines(org, t)))
+            out.append((t, transfer_deadlines(org, t)))
         except UnknownTeam as exc:
             errors.append(f"line {line}: {exc}")
         except DomainError as exc:

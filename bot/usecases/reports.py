@@ -20,7 +20,7 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.reports import ReportRow, Summary, rag, summarise, working_days_to_resolution
-from bot.usecases.common import _deadlines, calendar
+from bot.usecases.common import calendar, transfer_deadlines
 from bot.usecases.lists import list_transfers
 
 
@@ -58,7 +58,7 @@ def reached_channel(uow: UnitOfWork, org: Org, channel: str, today: date) -> lis
         if t is None or not org.has_team(t.holding_team):
             continue
         pack = org.pack_for(t.holding_team)
-        levels = access.reached_levels(org, t, pack, covers, _deadlines(org, t), today)
+        levels = access.reached_levels(org, t, pack, covers, transfer_deadlines(org, t), today)
         if any((c := org.contact(team, lv)) is not None and c.channel == channel
                for team in (t.holding_team, t.receiving_team) if org.has_team(team) for lv in levels):
             out.append(r)

@@ -300,7 +300,7 @@ def _beaten_by(uow: UoW, org: Org, user: str, tid: int, action: str, **values: o
     ``action`` on transfer ``tid`` in a session of their own (once). Writers that take the
     transfer's row lock queue instead of racing, so the race is staged without it (as between
     instances of an older release during a rolling deploy); the version check still catches it."""
-    from store.repo import SqlTransfers
+    from store.transfers import SqlTransfers
 
     real = SqlTransfers.save
     fired: list[bool] = []
@@ -319,7 +319,7 @@ def _beaten_by(uow: UoW, org: Org, user: str, tid: int, action: str, **values: o
 @pytest.fixture
 def restore_save() -> object:
     """Put SqlTransfers.save and .lock back after a test that made it lose a race."""
-    from store.repo import SqlTransfers
+    from store.transfers import SqlTransfers
 
     real, lock = SqlTransfers.save, SqlTransfers.lock
     yield None

@@ -1,0 +1,5 @@
+"""``python -m handlers.cli``."""
+
+from handlers.cli import main
+
+main()
