@@ -42,6 +42,12 @@ FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 
 
+def activities_path(conv: str, activity: str | None = None) -> str:
+    """The Bot Connector path of a conversation's activities, or of one of them."""
+    base = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
+    return f"{base}/{quote(activity)}" if activity is not None else base
+
+
 def is_teams_place(to: str) -> bool:
     """Whether a recipient or message channel is Teams' (Teams ids hold a colon; Slack's never)."""
     return ":" in to
@@ -240,7 +246,7 @@ class TeamsChat:
     def post(self, to: str, message: views.Message) -> tuple[str, str]:
         """Post to a person (their 1:1 chat with Baton) or a channel; returns (conversation, activity)."""
         service, conv = self._where(to)
-        sent = self.client.call("POST", service, f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",
+        sent = self.client.call("POST", service, activities_path(conv),
                                 self.activity(message, to), conversation=conv)
         return conv, str(sent.get("id", ""))
 
@@ -251,13 +257,13 @@ class TeamsChat:
                 conversations.T.c.conversation_id == channel)).scalar()
         self._installed(channel)
         body = {**self.activity(message, person), "id": ts}
-        path = f"/v3/conversations/{quote(channel, safe=':@.;=')}/activities/{quote(ts)}"
+        path = activities_path(channel, ts)
         self.client.call("PUT", self.service_for(channel), path, body, conversation=channel)
 
     def delete(self, channel: str, ts: str) -> None:
         """Delete a message Baton posted."""
         self.client.call("DELETE", self.service_for(channel),
-                         f"/v3/conversations/{quote(channel, safe=':@.;=')}/activities/{quote(ts)}",
+                         activities_path(channel, ts),
                          conversation=channel)
 
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
@@ -274,7 +280,7 @@ class TeamsChat:
                                 self.clock())
         consent = FileConsentCard(description=title[:200], size_in_bytes=len(content.encode()),
                                   accept_context={"token": token}, decline_context={"token": token})
-        path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
+        path = activities_path(conv)
         sent = self.client.call("POST", service, path, {
             "type": "message", "attachments": [{
                 "contentType": FILE_CONSENT, "name": filename,
@@ -302,7 +308,7 @@ class TeamsChat:
                                                                "reason": "the card goes without its chart"})
             png = None
         service, conv = self._where(to)
-        sent = self.client.call("POST", service, f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",
+        sent = self.client.call("POST", service, activities_path(conv),
                                 {"type": "message", "attachments": [cards.attachment(
                                     cards.weekly_card(summary, png))]}, conversation=conv)
         return conv, str(sent.get("id", ""))
