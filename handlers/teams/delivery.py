@@ -27,7 +27,7 @@ from bot.org import Org
 from bot.ports import ChatError, ChatUncertain
 from bot.reports import Summary
 from handlers.teams import cards
-from handlers.teams.credentials import Credential, CredentialError, TokenSource
+from handlers.teams.credentials import BOT_SCOPE, Credential, CredentialError, TokenSource
 from store import conversations
 from store.conversations import ConversationRef
 
@@ -37,7 +37,6 @@ RETRIED = {412, 502, 504}  # Microsoft's advice: retry these with exponential ba
 RETRIES = 3
 GONE = {"ConversationNotFound": "channel_not_found", "ActivityNotFound": "message_not_found",
         "MessageNotFound": "message_not_found"}
-SCOPE = "https://api.botframework.com/.default"
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 
@@ -62,7 +61,7 @@ class ConnectorClient:
         self.app_id, self.password, self.token_url = app_id, password, token_url
         self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
         self.source = source or TokenSource(Credential(app_id=app_id, tenant="", secret=password,
-                                                       token_url=token_url), SCOPE, http=self.http)
+                                                       token_url=token_url), BOT_SCOPE, http=self.http)
         self.sleep, self.jitter, self.clock = sleep, jitter, clock
         self._lock = threading.Lock()
         self._refusals: dict[str, int] = {}  # conversation -> 429s in a row
