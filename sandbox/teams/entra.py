@@ -40,21 +40,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from sandbox.teams.serve import json_server
+from sandbox.teams.serve import json_server, openid_configuration
 from sandbox.teams.standin import APP_ID, APP_PASSWORD, TENANT
 
 RESOURCES = ("https://api.botframework.com", "https://graph.microsoft.com")
-
-
-def openid_configuration(base: str, tenant: str) -> dict[str, Any]:
-    """A tenant's OpenID configuration as Entra publishes it (endpoints always https)."""
-    host = "https://" + base.split("://", 1)[1].rstrip("/")
-    return {"token_endpoint": f"{host}/{tenant}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{host}/{tenant}/oauth2/v2.0/authorize",
-            "issuer": f"{host}/{tenant}/v2.0", "jwks_uri": f"{host}/{tenant}/discovery/v2.0/keys",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
-                                                      "client_secret_basic"],
-            "tenant_region_scope": "EU"}
 
 
 def aad_error(status: int, error: str, code: int, text: str) -> tuple[int, dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""The HTTP scaffold the Teams stand-ins share: a threaded server answering every verb in JSON."""
+"""What the Teams stand-ins share: a threaded server answering every verb in JSON, and a tenant's
+OpenID configuration as Entra publishes it (MSAL reads it before asking for a token)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,14 @@ def json_server(host: str, port: int, answer: Answer,
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     return server
+
+
+def openid_configuration(base: str, tenant: str) -> dict[str, Any]:
+    """A tenant's OpenID configuration as Entra publishes it (endpoints always https)."""
+    host = "https://" + base.split("://", 1)[1].rstrip("/")
+    return {"token_endpoint": f"{host}/{tenant}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{host}/{tenant}/oauth2/v2.0/authorize",
+            "issuer": f"{host}/{tenant}/v2.0", "jwks_uri": f"{host}/{tenant}/discovery/v2.0/keys",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
+                                                      "client_secret_basic"],
+            "tenant_region_scope": "EU"}

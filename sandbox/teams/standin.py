@@ -33,7 +33,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandbox.teams.keys import BOT_ISSUER, SigningKey
-from sandbox.teams.serve import json_server
+from sandbox.teams.serve import json_server, openid_configuration
 
 log = logging.getLogger("sandbox.teams")
 APP_ID = "00000000-0000-4000-8000-0000000ba701"  # the bot's (made up) Microsoft app id
@@ -283,8 +283,6 @@ class BotConnectorStandIn:
                          "id_token_signing_alg_values_supported": ["RS256"],
                          "token_endpoint_auth_methods_supported": ["private_key_jwt"]}, {}
         if verb == "GET" and path.endswith("/v2.0/.well-known/openid-configuration"):  # MSAL reads it first
-            from sandbox.teams.entra import openid_configuration
-
             return 200, openid_configuration(self.url, self.tenant), {}
         if verb == "GET" and path == "/v1/.well-known/keys":
             return 200, {"keys": [self.key.jwk()]}, {}
