@@ -32,7 +32,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from microsoft_teams.cards import AdaptiveCard
@@ -52,7 +51,7 @@ from handlers.common import (
 from handlers.teams import cards, search, wire
 from handlers.teams.auth import BotConnectorAuth, Unauthorized
 from handlers.teams.commands import Commands
-from handlers.teams.delivery import TeamsChat
+from handlers.teams.delivery import TeamsChat, activities_path
 from handlers.teams.lifecycle import Lifecycle, failure_fields
 
 if TYPE_CHECKING:
@@ -194,7 +193,7 @@ class TeamsApp(Commands, Lifecycle):
         try:
             card = self.home(person, self.deps.clock())
             self.deps.chat.client.call("POST", str(data.get("serviceUrl")),
-                                       f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",
+                                       activities_path(conv),
                                        {"type": "message", "attachments": [cards.attachment(card)]},
                                        conversation=conv)
         except Exception as exc:
@@ -210,7 +209,7 @@ class TeamsApp(Commands, Lifecycle):
         try:
             self.deps.chat.client.call(
                 "POST", str(data.get("serviceUrl")),
-                f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities/{quote(str(data.get('id')))}",
+                activities_path(conv, str(data.get("id"))),
                 {"type": "message", "replyToId": data.get("id"), "attachments": [cards.attachment(card)]},
                 conversation=conv)
         except Exception as exc:

@@ -27,7 +27,7 @@ from bot.org import Org
 from bot.ports import ChatError, ChatUncertain
 from bot.reports import Summary
 from handlers.teams import cards
-from handlers.teams.credentials import Credential, CredentialError, TokenSource
+from handlers.teams.credentials import BOT_SCOPE, Credential, CredentialError, TokenSource
 from store import conversations
 from store.conversations import ConversationRef
 
@@ -37,9 +37,14 @@ RETRIED = {412, 502, 504}  # Microsoft's advice: retry these with exponential ba
 RETRIES = 3
 GONE = {"ConversationNotFound": "channel_not_found", "ActivityNotFound": "message_not_found",
         "MessageNotFound": "message_not_found"}
-SCOPE = "https://api.botframework.com/.default"
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
+
+
+def activities_path(conv: str, activity: str | None = None) -> str:
+    """The Bot Connector path of a conversation's activities, or of one of them."""
+    base = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
+    return f"{base}/{quote(activity)}" if activity is not None else base
 
 
 def is_teams_place(to: str) -> bool:
@@ -56,7 +61,7 @@ class ConnectorClient:
         self.app_id, self.password, self.token_url = app_id, password, token_url
         self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
         self.source = source or TokenSource(Credential(app_id=app_id, tenant="", secret=password,
-                                                       token_url=token_url), SCOPE, http=self.http)
+                                                       token_url=token_url), BOT_SCOPE, http=self.http)
         self.sleep, self.jitter, self.clock = sleep, jitter, clock
         self._lock = threading.Lock()
         self._refusals: dict[str, int] = {}  # conversation -> 429s in a row
@@ -240,7 +245,7 @@ class TeamsChat:
     def post(self, to: str, message: views.Message) -> tuple[str, str]:
         """Post to a person (their 1:1 chat with Baton) or a channel; returns (conversation, activity)."""
         service, conv = self._where(to)
-        sent = self.client.call("POST", service, f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",
+        sent = self.client.call("POST", service, activities_path(conv),
                                 self.activity(message, to), conversation=conv)
         return conv, str(sent.get("id", ""))
 
@@ -251,13 +256,13 @@ class TeamsChat:
                 conversations.T.c.conversation_id == channel)).scalar()
         self._installed(channel)
         body = {**self.activity(message, person), "id": ts}
-        path = f"/v3/conversations/{quote(channel, safe=':@.;=')}/activities/{quote(ts)}"
+        path = activities_path(channel, ts)
         self.client.call("PUT", self.service_for(channel), path, body, conversation=channel)
 
     def delete(self, channel: str, ts: str) -> None:
         """Delete a message Baton posted."""
         self.client.call("DELETE", self.service_for(channel),
-                         f"/v3/conversations/{quote(channel, safe=':@.;=')}/activities/{quote(ts)}",
+                         activities_path(channel, ts),
                          conversation=channel)
 
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
@@ -274,7 +279,7 @@ class TeamsChat:
                                 self.clock())
         consent = FileConsentCard(description=title[:200], size_in_bytes=len(content.encode()),
                                   accept_context={"token": token}, decline_context={"token": token})
-        path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
+        path = activities_path(conv)
         sent = self.client.call("POST", service, path, {
             "type": "message", "attachments": [{
                 "contentType": FILE_CONSENT, "name": filename,
@@ -302,7 +307,7 @@ class TeamsChat:
                                                                "reason": "the card goes without its chart"})
             png = None
         service, conv = self._where(to)
-        sent = self.client.call("POST", service, f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities",
+        sent = self.client.call("POST", service, activities_path(conv),
                                 {"type": "message", "attachments": [cards.attachment(
                                     cards.weekly_card(summary, png))]}, conversation=conv)
         return conv, str(sent.get("id", ""))

@@ -9,7 +9,6 @@ import contextvars
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from handlers.teams import wire
 from store import conversations
@@ -134,7 +133,7 @@ class Lifecycle:
         the chat, or drop it. Only the person it was held for can take it. The file leaves the
         database only once the upload succeeded; when it fails the reader is told so (and the
         file is kept until it expires)."""
-        from handlers.teams.delivery import FILE_INFO
+        from handlers.teams.delivery import FILE_INFO, activities_path
 
         person = self.person(data)
         value = data.get("value") if isinstance(data.get("value"), dict) else {}
@@ -145,7 +144,7 @@ class Lifecycle:
         if held is None:
             return {"status": 200}  # already taken, declined, expired, or someone else's
         conv = held.conversation_id
-        path = f"/v3/conversations/{quote(conv, safe=':@.;=')}/activities"
+        path = activities_path(conv)
         service = str(data.get("serviceUrl"))
 
         def say(text: str) -> None:

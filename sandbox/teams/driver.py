@@ -85,28 +85,23 @@ class TeamsDriver:
         tenant = tenant or self.connector.tenant
         chat = self.connector.chat_of(m.id)
         conv_id = conversation or (chat.id if chat else f"a:1{secrets.token_urlsafe(40)}")  # opaque
-
         if chat is None and conversation is None:  # Teams made the chat when the app was installed
             from sandbox.teams.standin import Conversation
 
             with self.connector.lock:
                 self.connector.conversations[conv_id] = Conversation(conv_id, tenant, [m.id])
-        if conv_id.startswith("19:"):  # a team's channel: Teams names the channel and the team
-            channel = conv_id.split(";", 1)[0]
-            extra.setdefault("channelData", {"tenant": {"id": tenant}, "teamsChannelId": channel,
-                                             "channel": {"id": channel}, "team": {"id": channel}})
-            return {"type": kind, "id": f"f:{next(_ids)}", "channelId": "msteams",
-                    "serviceUrl": service_url or self.connector.service_url,
-                    "timestamp": "2026-11-23T10:00:00Z", "from": {"id": m.id, "aadObjectId": m.aad},
-                    "recipient": {"id": f"28:{self.connector.app_id}", "name": "Baton"},
-                    "conversation": {"id": conv_id, "conversationType": "channel", "isGroup": True,
-                                     "tenantId": tenant}, **extra}
+        channel = conv_id.split(";", 1)[0] if conv_id.startswith("19:") else None
+        where: dict[str, Any] = {"id": conv_id, "conversationType": "channel" if channel else "personal",
+                                 "tenantId": tenant}
+        data: dict[str, Any] = {"tenant": {"id": tenant}}
+        if channel:  # a team's channel: Teams names the channel and the team
+            where["isGroup"] = True
+            data.update(teamsChannelId=channel, channel={"id": channel}, team={"id": channel})
         return {"type": kind, "id": f"f:{next(_ids)}", "channelId": "msteams",
                 "serviceUrl": service_url or self.connector.service_url, "timestamp": "2026-11-23T10:00:00Z",
                 "from": {"id": m.id, "aadObjectId": m.aad},
                 "recipient": {"id": f"28:{self.connector.app_id}", "name": "Baton"},
-                "conversation": {"id": conv_id, "conversationType": "personal", "tenantId": tenant},
-                "channelData": {"tenant": {"id": tenant}}, **extra}
+                "conversation": where, "channelData": data, **extra}
 
     def install(self, person: str, **kw: Any) -> int:
         """The person adds Baton in Teams (personal scope); waits for Baton's welcome (its home card)."""

@@ -24,14 +24,12 @@ As Microsoft documents them (identity platform, "OAuth 2.0 client credentials fl
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -42,20 +40,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from sandbox.teams.serve import json_server, openid_configuration
 from sandbox.teams.standin import APP_ID, APP_PASSWORD, TENANT
 
 RESOURCES = ("https://api.botframework.com", "https://graph.microsoft.com")
-
-
-def openid_configuration(base: str, tenant: str) -> dict[str, Any]:
-    """A tenant's OpenID configuration as Entra publishes it (endpoints always https)."""
-    host = "https://" + base.split("://", 1)[1].rstrip("/")
-    return {"token_endpoint": f"{host}/{tenant}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{host}/{tenant}/oauth2/v2.0/authorize",
-            "issuer": f"{host}/{tenant}/v2.0", "jwks_uri": f"{host}/{tenant}/discovery/v2.0/keys",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
-                                                      "client_secret_basic"],
-            "tenant_region_scope": "EU"}
 
 
 def aad_error(status: int, error: str, code: int, text: str) -> tuple[int, dict[str, Any]]:
@@ -134,29 +122,7 @@ class EntraStandIn:
         self.throttled: list[float] = []  # Retry-After of each next Graph call to refuse with 429
         self.calls: list[tuple[str, str, int]] = []
         self.lock = threading.Lock()
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, payload, headers = stand_in.handle(self.command, self.path, dict(self.headers), body)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = json_server(host, port, self.handle)
         self.url = f"http://{host}:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="entra-stand-in")
 

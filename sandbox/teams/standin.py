@@ -28,12 +28,12 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandbox.teams.keys import BOT_ISSUER, SigningKey
+from sandbox.teams.serve import json_server, openid_configuration
 
 log = logging.getLogger("sandbox.teams")
 APP_ID = "00000000-0000-4000-8000-0000000ba701"  # the bot's (made up) Microsoft app id
@@ -125,30 +125,7 @@ class BotConnectorStandIn:
         self.regions: list[tuple[str, str]] = []  # (region prefix or "", path) of each connector call
         self.removed_from: set[str] = set()  # channels of teams the app was removed from
         self._ids = itertools.count(1_700_000_000_001)
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                stand_in._maybe_hang(self.command, self.path)
-                status, payload, headers = stand_in.handle(self.command, self.path, dict(self.headers), body)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: the stand-in logs nothing per request."""
-
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = json_server(host, port, self.handle, before=self._maybe_hang)
         self.url = f"http://{host}:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
                                         name="teams-stand-in")
@@ -306,8 +283,6 @@ class BotConnectorStandIn:
                          "id_token_signing_alg_values_supported": ["RS256"],
                          "token_endpoint_auth_methods_supported": ["private_key_jwt"]}, {}
         if verb == "GET" and path.endswith("/v2.0/.well-known/openid-configuration"):  # MSAL reads it first
-            from sandbox.teams.entra import openid_configuration
-
             return 200, openid_configuration(self.url, self.tenant), {}
         if verb == "GET" and path == "/v1/.well-known/keys":
             return 200, {"keys": [self.key.jwk()]}, {}
