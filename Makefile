@@ -25,7 +25,7 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json
 
 install: $(VENV)/.installed node_modules/.installed $(WEB)/node_modules/.installed
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(WEB)/node_modules/.installed  # the sandbox's Teams page needs the renderer
 	@bash scripts/run
 
 test: install  # the browser tests need node_modules (axe-core) too

@@ -304,7 +304,7 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
                 continue  # already there (an imported dispute): nothing to climb
             try:
                 t.escalate(services.Actor(services.SYSTEM, frozenset({services.Role.system})),
-                           now, pack, reason=f"{clock.label} overdue", clock=d.clock)
+                           now, pack, reason=f"{clock.label} {d.due_on:%a %d %b %Y}: missed", clock=d.clock)
                 result.escalations += 1
             except DomainError:
                 pass

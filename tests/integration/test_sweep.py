@@ -89,6 +89,20 @@ def test_probation_resolution_reminds_breaches_and_escalates_once_each_across_ch
     assert [e.kind for e in t.timeline].count("escalated") == 1
 
 
+def test_the_escalation_says_which_deadline_was_missed_in_words(uow: UoW, org: Org,
+                                                                engine: sa.Engine) -> None:
+    """Probation FAQ: "case transfers to be completed within 20 working days"; raised Fri 18 Dec
+    2026, the escalation on 21 Jan 2027 reads "Transfer to be completed by Wed 20 Jan 2027: missed",
+    not "Transfer to be completed by overdue"."""
+    raise_at(uow, org, at(date(2026, 12, 18)))
+    sweep_daily(engine, org, date(2026, 12, 18), date(2027, 1, 22), hours=(10,))
+    with uow() as u:
+        t = u.transfers.get_open_by_case("X123456")
+    assert t is not None
+    reasons = [e.reason for e in t.timeline if e.kind == "escalated"]
+    assert reasons == ["Transfer to be completed by Wed 20 Jan 2027: missed"]
+
+
 def test_accepted_but_not_completed_the_20_day_clock_still_reminds_breaches_and_escalates(
         uow: UoW, org: Org, engine: sa.Engine) -> None:
     """Probation FAQ: "a new requirement for case transfers to be completed within 20 working
