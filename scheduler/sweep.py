@@ -476,12 +476,12 @@ def redraw_day(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHour
 
 def tick(engine: sa.Engine, org: Org, delivery: Delivery, now: datetime, *,
          hours: WorkingHours | None = None, weekly: tuple[int, time] | None = None,
-         ) -> dict[str, Any]:
-    """One sweep, the day's redraw of open cards, then delivery of whatever is due: what the
-    scheduler runs every minute."""
+         batch: int = 1000) -> dict[str, Any]:
+    """One sweep, the day's redraw of open cards, then delivery of whatever is due (at most
+    ``batch`` outbox rows; the next pass takes the rest): what the scheduler runs every minute."""
     result = sweep(engine, org, now, hours=hours)
     redraw_day(engine, org, now, hours=hours)
     if weekly is not None:
         schedule_weekly(engine, org, now, weekday=weekly[0], at=weekly[1])
-    result.sent = delivery.deliver(now)
+    result.sent = delivery.deliver(now, limit=batch)
     return result.as_dict()

@@ -254,26 +254,38 @@ def due_items_of(engine: sa.Engine, now: datetime, transfer_ids: Iterable[int], 
 
 
 def claim(engine: sa.Engine, now: datetime, ids: Iterable[int]) -> list[Any]:
-    """Claim rows one by one with a conditional UPDATE (still pending, due, and fewer than two
-    copies out); only the winner sends a row. A row with two copies out is failed instead, never
-    sent a third time. Returns the rows won, as they are now."""
+    """Claim rows with one conditional UPDATE (still pending, due, and fewer than two copies out);
+    only the winner sends a row. On PostgreSQL rows another instance is claiming right now are
+    skipped (``FOR UPDATE SKIP LOCKED``), never waited for; SQLite runs one writer at a time. A
+    row with two copies out is failed instead, never sent a third time. Returns the rows won,
+    as they are now, in id order."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
     won: list[int] = []
-    for nid in ids:
-        with engine.begin() as conn:
-            if conn.execute(
+    with engine.begin() as conn:
+        for i in range(0, len(wanted), 5000):
+            chunk = wanted[i : i + 5000]
+            free = (sa.select(col(NotificationRow.id))
+                    .where(col(NotificationRow.id).in_(chunk), col(NotificationRow.status) == "pending",
+                           col(NotificationRow.not_before) <= now,
+                           col(NotificationRow.copies) < MAX_IN_FLIGHT)
+                    .order_by(col(NotificationRow.id))
+                    .with_for_update(skip_locked=True))
+            won += [int(n) for n in conn.execute(
                 sa.update(NotificationRow)
-                .where(col(NotificationRow.id) == nid, col(NotificationRow.status) == "pending",
+                .where(col(NotificationRow.id).in_(free.scalar_subquery()),
+                       col(NotificationRow.status) == "pending",
                        col(NotificationRow.not_before) <= now,
                        col(NotificationRow.copies) < MAX_IN_FLIGHT)
                 .values(status="claimed", claimed_by=INSTANCE, claimed_at=now,
                         attempts=NotificationRow.attempts + 1, copies=NotificationRow.copies + 1)
-            ).rowcount == 1:
-                won.append(nid)
-            else:
-                conn.execute(sa.update(NotificationRow).where(
-                    col(NotificationRow.id) == nid, col(NotificationRow.status) == "pending",
-                    col(NotificationRow.copies) >= MAX_IN_FLIGHT,
-                ).values(status="failed", last_error="may be in chat twice already; not sent again"))
+                .returning(col(NotificationRow.id))
+            ).scalars()]
+            conn.execute(sa.update(NotificationRow).where(
+                col(NotificationRow.id).in_(chunk), col(NotificationRow.status) == "pending",
+                col(NotificationRow.copies) >= MAX_IN_FLIGHT,
+            ).values(status="failed", last_error="may be in chat twice already; not sent again"))
     if not won:
         return []
     with engine.connect() as conn:

@@ -101,6 +101,8 @@ def sweep(
     at: Annotated[str | None, typer.Option("--now", help="Sweep as if it were this ISO date-time")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run",
                                           help="List what would be sent; change nothing")] = False,
+    batch: Annotated[int, typer.Option("--batch", min=1,
+                                       help="Send at most this many outbox rows in this pass")] = 1000,
 ) -> None:
     """One sweep of reminders and escalations, then delivery; for cron and for trying things out."""
     from handlers.bootstrap import delivery_for
@@ -137,7 +139,7 @@ def sweep(
     from scheduler.sweep import parse_weekly
 
     counts = tick(b.engine, b.org, delivery, moment, hours=hours,
-                  weekly=parse_weekly(b.settings.weekly_digest))
+                  weekly=parse_weekly(b.settings.weekly_digest), batch=batch)
     typer.echo(json.dumps(counts))
 
 
