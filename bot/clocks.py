@@ -84,6 +84,8 @@ def due_date(clock: Clock, start: date, cal: WorkingCalendar) -> date:
         return start + timedelta(days=clock.length)
     if clock.unit == Unit.weeks:
         return start + timedelta(weeks=clock.length)
+    if clock.unit == Unit.years:
+        return add_months(start, 12 * clock.length)
     return add_months(start, clock.length)
 
 
