@@ -24,6 +24,11 @@ from bot.usecases.access import (
     transfer_and_actor,
     visible,
 )
+from bot.usecases.case_records import RecordAnswer
+from bot.usecases.case_records import mark_done as record_done
+from bot.usecases.case_records import record as record_case
+from bot.usecases.case_records import records_of
+from bot.usecases.case_records import usage as record_usage
 from bot.usecases.closures import (
     LastTeam,
     last_team,
@@ -183,7 +188,12 @@ __all__ = [
     "raise_transfer",
     "reached_channel",
     "reached_me",
+    "RecordAnswer",
+    "record_case",
     "record_closure",
+    "record_done",
+    "record_usage",
+    "records_of",
     "record_install_event",
     "record_read",
     "refresh_cards",

@@ -477,9 +477,12 @@ def redraw_day(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHour
 def tick(engine: sa.Engine, org: Org, delivery: Delivery, now: datetime, *,
          hours: WorkingHours | None = None, weekly: tuple[int, time] | None = None,
          ) -> dict[str, Any]:
-    """One sweep, the day's redraw of open cards, then delivery of whatever is due: what the
-    scheduler runs every minute."""
+    """One sweep (transfers' clocks, then case records' clocks), the day's redraw of open cards,
+    then delivery of whatever is due: what the scheduler runs every minute."""
     result = sweep(engine, org, now, hours=hours)
+    from scheduler.record_sweep import sweep_records  # (it imports this module's neighbours)
+
+    result.notifications += sweep_records(engine, org, now, (hours or WorkingHours()).next_open(now, org))
     redraw_day(engine, org, now, hours=hours)
     if weekly is not None:
         schedule_weekly(engine, org, now, weekday=weekly[0], at=weekly[1])
