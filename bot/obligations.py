@@ -281,7 +281,7 @@ def of_record(r: CaseRecord, pack: PolicyPack, org: Org | None, cal: WorkingCale
     for clock, d in running(r, pack.record_clocks, cal, now):
         parties = (() if clock.owner == "managers" else (Party(Recipient.holding_practitioner, team),)
                    ) + (Party(Recipient.holding_manager, team),)
-        verb = clock.duty.replace("{ref}", r.case_ref) + (f" ({clock.note})" if clock.note else "")
+        verb = clock.duty.replace("{ref}", r.case_ref) + (f". {clock.note.rstrip('.')}" if clock.note else "")
         deadline = Deadline(clock.name, clock.label, d.starts_at.date(), d.due_on, (),
                             due_at=d.due_at)
         miss = "when missed the team's managers" + (" and the next ladder level" if clock.escalate

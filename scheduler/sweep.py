@@ -42,6 +42,7 @@ from bot.ports import StaleTransfer
 from bot.recipients import Cover, level_contacts, resolve
 from bot.usecases.access import actor_among
 from scheduler.delivery import Delivery
+from scheduler.record_sweep import sweep_records
 from store import outbox
 from store.models import DeadlineRow, MessageRefRow, NotificationRow, TransferRow
 from store.repo import SqlUnitOfWork
@@ -480,8 +481,6 @@ def tick(engine: sa.Engine, org: Org, delivery: Delivery, now: datetime, *,
     """One sweep (transfers' clocks, then case records' clocks), the day's redraw of open cards,
     then delivery of whatever is due: what the scheduler runs every minute."""
     result = sweep(engine, org, now, hours=hours)
-    from scheduler.record_sweep import sweep_records  # (it imports this module's neighbours)
-
     result.notifications += sweep_records(engine, org, now, (hours or WorkingHours()).next_open(now, org))
     redraw_day(engine, org, now, hours=hours)
     if weekly is not None:

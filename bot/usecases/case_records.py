@@ -38,7 +38,8 @@ def _packs_of(org: Org, user: str) -> list[tuple[Team, PolicyPack]]:
 
 def kinds_text(pack: PolicyPack) -> str:
     """The pack's case record kinds in words, for usage lines and refusals."""
-    return "; ".join(f"{k.id} ({k.date_label}{' and time' if k.timed else ''})" for k in pack.case_records)
+    return "; ".join(f"{k.id} ({k.date_label}{' and time' if k.timed else ''}"
+                     f"{', then ' + k.end_label if k.end_label else ''})" for k in pack.case_records)
 
 
 def usage(org: Org, user: str, command: str = "transfer record") -> str:
@@ -121,7 +122,7 @@ def record(uow: UnitOfWork, org: Org, user: str, words: list[str], now: datetime
     if on < today.replace(year=today.year - MAX_PAST_YEARS):
         raise DomainError(f"{on.isoformat()} is more than {MAX_PAST_YEARS} years ago.", field="date")
     if any(x.kind == kind for x in uow.case_records.open_of_case(ref)):
-        raise DomainError(f"{ref} already has a {rk.label.lower()} record whose clocks run; mark it "
+        raise DomainError(f"{ref} already has a record '{rk.label}' whose clocks run; mark it "
                           f"done first (record done {ref} {kind}).", field="kind")
     r = CaseRecord(case_ref=ref, kind=kind, on=on, team=team.id, recorded_by=user, recorded_at=now,
                    at=at, ends_on=ends_on)
@@ -129,7 +130,7 @@ def record(uow: UnitOfWork, org: Org, user: str, words: list[str], now: datetime
     r = uow.case_records.add(r, next_step_at(r, pack, cal, now))
     uow.commit()
     log.info("case_record_saved", extra={"case_record_id": r.id, "kind": kind, "team": team.id})
-    return answer(r, pack, org, cal, now, headline=f"Recorded for {ref}: {rk.label.lower()}, "
+    return answer(r, pack, org, cal, now, headline=f"Recorded for {ref}: {rk.label}, "
                                                      f"{on:%a %d %b %Y}{f' at {at:%H:%M}' if at else ''}.")
 
 
