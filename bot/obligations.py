@@ -21,8 +21,8 @@ from bot.clocks import ClockStatus, Deadline, baton_dates
 from bot.clocks import deadlines as clocks_of
 from bot.domain import Transfer
 from bot.org import Org
-from bot.record_clocks import CaseRecord, running
 from bot.policy import AGREE_BY, DISPUTE_WINDOW, Anchor, BreachAction, Clock, PolicyPack, Recipient
+from bot.record_clocks import CaseRecord, running
 from bot.states import AWAITING_DECISION, IN_DISPUTE, State
 
 

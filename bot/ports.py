@@ -11,8 +11,8 @@ from typing import Any, Protocol
 from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.notices import Notice
-from bot.record_clocks import CaseRecord
 from bot.recipients import Cover
+from bot.record_clocks import CaseRecord
 from bot.reports import ReportRow, Summary
 from bot.views import Message
 

@@ -168,9 +168,9 @@ def occurrences(r: CaseRecord, clock: RecordClock, cal: WorkingCalendar, until: 
         due = _shift(r.on, clock, n * clock.length if clock.repeat else clock.length, cal)
         key = f"{clock.name}@{due.isoformat()}" if clock.repeat else clock.name
         base = cal.working_day_on_or_after(due)
-        reminders = {cal.subtract_working_days(base, k) if k else base for k in clock.remind_before}
+        days = {cal.subtract_working_days(base, k) if k else base for k in clock.remind_before}
         out.append(RecordDeadline(clock.name, clock.label, start, due, None, key,
-                                  tuple(_midnight(d) for d in sorted(reminders)
+                                  tuple(_midnight(d) for d in sorted(days)
                                         if local_date(r.recorded_at) <= d <= base)))
         if not clock.repeat or due > until or (r.ends_on is not None and due >= r.ends_on):
             break

@@ -24,10 +24,9 @@ from bot.usecases.access import (
     transfer_and_actor,
     visible,
 )
-from bot.usecases.case_records import RecordAnswer
+from bot.usecases.case_records import RecordAnswer, records_of
 from bot.usecases.case_records import mark_done as record_done
 from bot.usecases.case_records import record as record_case
-from bot.usecases.case_records import records_of
 from bot.usecases.case_records import usage as record_usage
 from bot.usecases.closures import (
     LastTeam,
@@ -150,6 +149,7 @@ __all__ = [
     "Purged",
     "RaiseAccess",
     "RaiseRequest",
+    "RecordAnswer",
     "Role",
     "Transfer",
     "act",
@@ -188,14 +188,13 @@ __all__ = [
     "raise_transfer",
     "reached_channel",
     "reached_me",
-    "RecordAnswer",
     "record_case",
     "record_closure",
     "record_done",
-    "record_usage",
-    "records_of",
     "record_install_event",
     "record_read",
+    "record_usage",
+    "records_of",
     "refresh_cards",
     "report",
     "report_rows",

@@ -113,7 +113,8 @@ def record(uow: UnitOfWork, org: Org, user: str, words: list[str], now: datetime
     if rest and rk.end_label:
         ends_on = _day(rest[0], rk.end_label)
         if ends_on < on:
-            raise DomainError(f"The end date {ends_on.isoformat()} is before {on.isoformat()}.", field="ends_on")
+            raise DomainError(f"The end date {ends_on.isoformat()} is before {on.isoformat()}.",
+                              field="ends_on")
         rest = rest[1:]
     if rest:
         raise DomainError(f"I did not understand {' '.join(rest)[:40]!r}. " + usage(org, user))
@@ -139,7 +140,8 @@ def answer(r: CaseRecord, pack: PolicyPack, org: Org, cal: WorkingCalendar, now:
     """A record's obligations as lines ("Manager of FRCD: give manager oversight ... by 14:30 ...")."""
     lines = []
     for o in obligations.of_record(r, pack, org, cal, now):
-        lines.append(f"{o.who}: {o.verb}. {obligations.deadline_words(o.deadline, cal, local_date(now), now)}.")
+        when = obligations.deadline_words(o.deadline, cal, local_date(now), now)
+        lines.append(f"{o.who}: {o.verb}. {when}.")
     if not lines:
         lines.append("Nothing is owed on it now.")
     return RecordAnswer(r.case_ref, tuple(lines), headline)
@@ -170,7 +172,7 @@ def mark_done(uow: UnitOfWork, org: Org, user: str, words: list[str], now: datet
     if len(words) < 2:
         raise DomainError("Usage: record done CASE KIND, e.g. record done 123456 accommodated.")
     kind = words[1].lower().replace("-", "_")
-    team, pack = _team_for(org, user, kind)
+    _, pack = _team_for(org, user, kind)
     ref = validate_case_ref(words[0], pack)
     found = [r for r in uow.case_records.open_of_case(ref) if r.kind == kind and r.team in
              {t.id for t in org.teams_of(user)}]

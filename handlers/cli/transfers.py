@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 
-from bot.calendar import REGIONS, CalendarError, calendar_for
+from bot.calendar import REGIONS, CalendarError, WorkingCalendar, calendar_for
 from bot.clocks import plan
-from bot.calendar import WorkingCalendar
 from bot.policy import PACK_NAMES, PolicyError, PolicyPack, builtin_pack
 from bot.record_clocks import RecordDeadline
 from handlers.cli.base import (
@@ -80,11 +79,11 @@ def deadlines(
     for d in rows:
         reminders = ", ".join(f"{r:%a %d %b}" for r in d.remind_on) or "-"
         typer.echo(f"  {d.clock:<20} due {d.due_on:%a %d %b %Y}   reminders: {reminders}")
-    for kind, d in recs:
-        due = f"{d.due_at:%H:%M %a %d %b %Y}" if d.due_at else f"{d.due_on:%a %d %b %Y}"
-        reminders = ", ".join(f"{r:%H:%M %a %d %b}" if d.due_at else f"{r:%a %d %b}"
-                              for r in d.remind_at) or "-"
-        typer.echo(f"  {d.clock:<20} due {due}   reminders: {reminders}   (from a {kind} record)")
+    for kind, rd in recs:
+        due = f"{rd.due_at:%H:%M %a %d %b %Y}" if rd.due_at else f"{rd.due_on:%a %d %b %Y}"
+        reminders = ", ".join(f"{r:%H:%M %a %d %b}" if rd.due_at else f"{r:%a %d %b}"
+                              for r in rd.remind_at) or "-"
+        typer.echo(f"  {rd.clock:<20} due {due}   reminders: {reminders}   (from a {kind} record)")
     last = max((d.due_on for d in rows), default=day)
     closed = cal.closed_between(day, last)
     if closed:

@@ -17,8 +17,8 @@ from bot.domain import DomainError, local_date
 from handlers import strangers
 from handlers.common import (
     action_name,
-    closed_text,
     case_record,
+    closed_text,
     closure_args,
     last_team_text,
     period,

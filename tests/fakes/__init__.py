@@ -13,8 +13,8 @@ from bot import views
 from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.notices import Notice
-from bot.record_clocks import CaseRecord
 from bot.ports import AlreadySubmitted, Closure, Cover, DuplicateOpenTransfer, Read
+from bot.record_clocks import CaseRecord
 from bot.reports import Summary
 
 
