@@ -13,7 +13,7 @@ Pure: no store, no chat. Hours clocks count elapsed hours from the time recorded
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -158,8 +158,10 @@ def occurrences(r: CaseRecord, clock: RecordClock, cal: WorkingCalendar, until: 
     next one past it included), else its one deadline."""
     start = r.started_at()
     if clock.hours:
-        due_at = start + timedelta(hours=clock.length)
-        reminders = tuple(due_at - timedelta(hours=h) for h in clock.remind_before if h < clock.length)
+        # elapsed hours, counted in UTC (a clock change does not add or lose one), shown in UK time
+        due_at = (start.astimezone(UTC) + timedelta(hours=clock.length)).astimezone(UK_TIME)
+        reminders = tuple((due_at.astimezone(UTC) - timedelta(hours=h)).astimezone(UK_TIME)
+                          for h in clock.remind_before if h < clock.length)
         return [RecordDeadline(clock.name, clock.label, start, local_date(due_at), due_at, clock.name,
                                tuple(sorted(x for x in reminders if x > start)))]
     out: list[RecordDeadline] = []
