@@ -294,14 +294,16 @@ def of_record(r: CaseRecord, pack: PolicyPack, org: Org | None, cal: WorkingCale
 def record_people(o: Obligation, r: CaseRecord, pack: PolicyPack, org: Org, *, breach: bool = False
                   ) -> list[str]:
     """The people a record's obligation names (never channels): the person who recorded it where
-    they owe it, the team's managers; at a breach the team's next ladder level's people too."""
+    they owe it (their reminders are theirs alone), the team's managers where they owe it or at a
+    breach; at a breach the team's next ladder level's people too."""
     from bot.access import is_channel
 
     out: list[str] = []
+    recorder_owes = any(p.role == Recipient.holding_practitioner for p in o.parties)
     for p in o.parties:
         if p.role == Recipient.holding_practitioner:
             out.append(r.recorded_by)
-        elif p.role == Recipient.holding_manager and org.has_team(r.team):
+        elif p.role == Recipient.holding_manager and org.has_team(r.team) and (breach or not recorder_owes):
             out += list(org.team(r.team).managers)
     if breach and len(pack.escalation.levels) > 1:
         contact = org.contact(r.team, pack.escalation.levels[1].name) if org.has_team(r.team) else None
