@@ -169,7 +169,7 @@ def _request_lines(org: Org, pack: PolicyPack, events: Iterable[TimelineEvent]) 
         if ev.kind == "route_departed":  # the receiving manager hears why it departs from the table
             gone = "; ".join(str(x) for x in ev.detail.get("departs") or ()) or "another team or point"
             out.append(f"Not where the policy's remit table sends it: {gone}. The reason given: "
-                       f"{ev.detail.get('reason', '')}")
+                       f"{ev.reason or ''}")
         if ev.kind == "siblings_apart":
             teams = ", ".join(_team(org, x) for x in ev.detail.get("teams", ()))
             out.append(f"Siblings apart: linked case(s) {', '.join(ev.detail.get('siblings', ()))} "
@@ -294,7 +294,7 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
         level = pack.level_label(str(ev.detail.get("level") or ""))
         raiser = _unique((raised.actor,) if raised and raised.actor != "baton" else (), (ev.actor,))
         return card(raiser, f"The {level} marked the capacity concern you raised as dealt with: "
-                            f"{ev.detail.get('reason', '')}", "capacity")
+                            f"{ev.reason or ''}", "capacity")
     if ev.kind == "sign_off_override_agreed":
         asked = t.last_event("sign_off_override_asked")
         who = pack.level_label(str(asked.detail.get("level", ""))) if asked else "senior manager"
