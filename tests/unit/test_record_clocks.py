@@ -24,7 +24,7 @@ RECORDED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+    return re.sub(r"\s+", " ", text.replace("\u2019", "'")).strip()
 
 
 def record(kind: str, on: date, team: str, *, at: datetime | None = None, ends_on: date | None = None,
@@ -141,7 +141,7 @@ def test_s2_leaving_care_co_work_at_16_and_full_transfer_at_18() -> None:
 def test_a_transfer_clock_cannot_count_hours(tmp_path: Path) -> None:
     """Hours belong to a case record's time; a transfer clock in hours is refused, named."""
     text = Path("policies/bury.yml").read_text(encoding="utf-8").replace(
-        "length: 5\n    unit: months\n    starts: accommodated", "length: 5\n    unit: hours\n    starts: accommodated")
+        "unit: months\n    starts: accommodated", "unit: hours\n    starts: accommodated")
     bad = tmp_path / "bury.yml"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(PolicyError, match="an hours clock runs from a case record"):
