@@ -198,6 +198,9 @@ class CaseRecordRepository(Protocol):
     def due(self, now: datetime, limit: int = 1000) -> list[CaseRecord]:
         """Open records whose next step has come."""
 
+    def purge_closed_before(self, moment: datetime) -> int:
+        """Delete records whose clocks all ended before ``moment``; returns how many."""
+
 
 class UnitOfWork(Protocol):
     """One transaction over the repositories; commits only when told to."""

@@ -54,3 +54,8 @@ class SqlCaseRecords:
         rows = self.s.execute(sa.select(_T).where(_T.c.next_step_at <= now, _T.c.closed_at.is_(None))
                               .order_by(_T.c.next_step_at, _T.c.id).limit(limit)).all()
         return [_record(r) for r in rows]
+
+    def purge_closed_before(self, moment: datetime) -> int:
+        """Delete records whose clocks all ended before ``moment``; returns how many."""
+        result = self.s.execute(sa.delete(_T).where(_T.c.closed_at.is_not(None), _T.c.closed_at < moment))
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -106,3 +106,19 @@ def test_bury_s20_record_dates_the_cypic_request_and_the_request_ends_its_clock(
     assert d["s20_five_months"].due_on == date(2027, 3, 1)
     with uow() as u:
         assert u.case_records.open_of_case("2001234") == []
+
+
+def test_a_record_whose_clocks_ended_goes_at_purge_and_an_open_one_stays(uow: UoW, org: Org) -> None:
+    """Retention: a case record is kept while its clocks run, and purged with closed transfers."""
+    now = at(date(2026, 11, 23), 10)
+    with uow() as u:
+        services.record_case(u, org, "U0LFSW1", ["123456", "left_care_cin", "2026-11-20"], now)
+        services.record_case(u, org, "U0LFSW1", ["654321", "left_care_cin", "2026-11-20"], now)
+    with uow() as u:
+        services.record_done(u, org, "U0LFSW1", ["123456", "left_care_cin"], now)
+    with uow() as u:
+        services.purge(u, at(date(2026, 11, 24), 0))
+    with uow() as u:
+        assert [r.case_ref for r in u.case_records.open_of_case("654321")] == ["654321"]
+        left = u.session.execute(sa.text("SELECT case_ref FROM case_record")).scalars().all()
+    assert left == ["654321"]

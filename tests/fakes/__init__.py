@@ -150,6 +150,12 @@ class FakeCaseRecords:
         """Open records whose next step has come."""
         return [x for x, n in self.rows if x.closed_at is None and n is not None and n <= now][:limit]
 
+    def purge_closed_before(self, moment: datetime) -> int:
+        """Forget records whose clocks all ended before ``moment``."""
+        n = len(self.rows)
+        self.rows = [(x, s) for x, s in self.rows if x.closed_at is None or x.closed_at >= moment]
+        return n - len(self.rows)
+
 
 @dataclass
 class FakeUnitOfWork:
