@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
@@ -40,6 +40,7 @@ class Deadline:
     status: ClockStatus = ClockStatus.running
     next_step_on: date | None = None  # the earliest step a sweep has yet to look at
     extended: bool = False  # the due date was moved (an endorsement's expected-by date)
+    due_at: datetime | None = None  # an hours clock's moment ("by 14:30 Wed 9 Dec 2026")
 
     def overdue(self, today: date) -> bool:
         """Running and past its due date."""
@@ -84,6 +85,8 @@ def due_date(clock: Clock, start: date, cal: WorkingCalendar) -> date:
         return start + timedelta(days=clock.length)
     if clock.unit == Unit.weeks:
         return start + timedelta(weeks=clock.length)
+    if clock.unit == Unit.years:
+        return add_months(start, 12 * clock.length)
     return add_months(start, clock.length)
 
 

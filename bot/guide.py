@@ -52,11 +52,17 @@ CLOSED = Entry("closed CASE [YYYY-MM-DD] [team]", "record that a case closed: re
 EXPORT = Entry("export [FROM] [TO]", "a CSV of the period's transfers in your chat")
 ROUTE = Entry("route [CIRCUMSTANCE] [CASE|YYYY-MM-DD]", "whose case is it: the team and point the policy "
               "names (raises nothing)")
+RECORD = Entry("record CASE KIND YYYY-MM-DD [HH:MM] [END-DATE]", "record what starts a policy clock with "
+               "or without a transfer (an accommodation, an order's end, a date of birth, an urgent "
+               "viability referral ...); record done CASE KIND when its duty is met; record CASE "
+               "says what a case's records owe")
 HELP = Entry("help", "this list")
-EVERY = (NEW, HEADSUP, LIST, STATUS, HISTORY, COVER, HOME, ROUTE, AGENDA, LASTTEAM, CLOSED, EXPORT, HELP)
+EVERY = (NEW, HEADSUP, LIST, STATUS, HISTORY, COVER, HOME, ROUTE, RECORD, AGENDA, LASTTEAM, CLOSED, EXPORT,
+         HELP)
 WHO = {HEADSUP: "policies that have one", AGENDA: "managers", LASTTEAM: "managers and front-door teams",
        CLOSED: "managers", EXPORT: "report readers", NEW: "team members and managers",
-       COVER: "team members and managers", ROUTE: "children's services"}
+       COVER: "team members and managers", ROUTE: "children's services",
+       RECORD: "team members and managers, where their policy has case records"}
 
 
 def _roles(org: Org, user: str) -> tuple[set[Role], str]:
@@ -123,6 +129,8 @@ def for_reader(org: Org, user: str) -> Help:
     commands.append(HOME)
     if any(p.routing is not None for p in packs):
         commands.append(ROUTE)
+    if in_team and any(p.case_records for p in packs):
+        commands.append(RECORD)
     if org.managed_by(user):
         commands += [AGENDA, CLOSED]
     if access.may_ask_last_team(org, user):

@@ -166,6 +166,10 @@ def _request_lines(org: Org, pack: PolicyPack, events: Iterable[TimelineEvent]) 
                        f"before this transfer must complete ({ev.detail.get('complete_by')}): apply "
                        "to court to extend the requirement, as a priority (usually the transferring "
                        "area; agree roles and timescales with the receiving area).")
+        if ev.kind == "route_departed":  # the receiving manager hears why it departs from the table
+            gone = "; ".join(str(x) for x in ev.detail.get("departs") or ()) or "another team or point"
+            out.append(f"Not where the policy's remit table sends it: {gone}. The reason given: "
+                       f"{ev.reason or ''}")
         if ev.kind == "siblings_apart":
             teams = ", ".join(_team(org, x) for x in ev.detail.get("teams", ()))
             out.append(f"Siblings apart: linked case(s) {', '.join(ev.detail.get('siblings', ()))} "
@@ -273,6 +277,24 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
         return card(people, f"Capacity concern about a transfer from {holding} to {receiving}, for the "
                             f"{pack.level_label(level)}: the transfer goes ahead (capacity is no reason "
                             "to decline); look at allocation across the service area.", "capacity")
+    if ev.kind == "date_agreed":  # BURY step 5: the other team's manager agrees or proposes again
+        day = _day(str(ev.detail.get("agreed_date", "")))
+        mine = "holding" if ev.detail.get("side") == "holding" else "receiving"
+        other = (_unique(resolve(org, covers, t, Recipient.receiving_manager, pack), (ev.actor,))
+                 if mine == "holding" else
+                 _unique(resolve(org, covers, t, Recipient.holding_manager, pack), (ev.actor,)))
+        team = holding if mine == "holding" else receiving
+        if ev.detail.get("agreed"):
+            return card(other, f"The transfer date {day} is agreed by both team managers "
+                               f"({team} agreed it).", "date")
+        return card(other, f"{team} proposes the transfer date {day}: please confirm it (Agree "
+                           "transfer date), or propose another.", "date")
+    if ev.kind == "capacity_concern_resolved":  # the person who raised the concern hears how
+        raised = next((e for e in reversed(t.timeline) if e.kind == "capacity_concern_raised"), None)
+        level = pack.level_label(str(ev.detail.get("level") or ""))
+        raiser = _unique((raised.actor,) if raised and raised.actor != "baton" else (), (ev.actor,))
+        return card(raiser, f"The {level} marked the capacity concern you raised as dealt with: "
+                            f"{ev.reason or ''}", "capacity")
     if ev.kind == "sign_off_override_agreed":
         asked = t.last_event("sign_off_override_asked")
         who = pack.level_label(str(asked.detail.get("level", ""))) if asked else "senior manager"

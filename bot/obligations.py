@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from bot import actions
 from bot.calendar import WorkingCalendar
@@ -22,6 +22,7 @@ from bot.clocks import deadlines as clocks_of
 from bot.domain import Transfer
 from bot.org import Org
 from bot.policy import AGREE_BY, DISPUTE_WINDOW, Anchor, BreachAction, Clock, PolicyPack, Recipient
+from bot.record_clocks import CaseRecord, running
 from bot.states import AWAITING_DECISION, IN_DISPUTE, State
 
 
@@ -78,9 +79,13 @@ def days_left_text(due: date, cal: WorkingCalendar, today: date) -> str:
     return f"{left} working day{'s' if left != 1 else ''} left"
 
 
-def deadline_words(d: Deadline, cal: WorkingCalendar, today: date) -> str:
+def deadline_words(d: Deadline, cal: WorkingCalendar, today: date, now: datetime | None = None) -> str:
     """A deadline in the pack's words: "Transfer to be completed by Tue 22 Dec 2026 (5 working
-    days left)"."""
+    days left)"; an hours clock's with its time, "... by 14:30 Wed 9 Dec 2026 (5 hours left)"."""
+    if d.due_at is not None:
+        from bot.record_clocks import RecordDeadline, due_words
+        at = now or datetime.combine(today, datetime.min.time(), tzinfo=d.due_at.tzinfo)
+        return due_words(RecordDeadline(d.clock, d.label, at, d.due_on, d.due_at, d.clock), cal, at)
     return f"{d.label} {d.due_on:%a %d %b %Y} ({days_left_text(d.due_on, cal, today)})"
 
 
@@ -262,6 +267,48 @@ def first_due(obs: Sequence[Obligation]) -> Obligation | None:
 def todo_text(obs: Sequence[Obligation], cal: WorkingCalendar, today: date) -> str:
     """The card's To do: every obligation, each with its date."""
     return " ".join(o.line(cal, today) for o in obs)
+
+
+# ---- case records: clocks that run with or without a transfer (bot/record_clocks.py) ----------
+def of_record(r: CaseRecord, pack: PolicyPack, org: Org | None, cal: WorkingCalendar, now: datetime
+              ) -> list[Obligation]:
+    """A case record's obligations now, the most pressing first: for each clock still running,
+    who owes it (the person who recorded it and their team's managers, or the managers alone),
+    the duty in the seed's words and its date (with its time for an hours clock). Met by
+    ``transfer record done CASE KIND`` (no catalogue button), or by the transfer it asks for."""
+    team = _team(org, r.team)
+    out = []
+    for clock, d in running(r, pack.record_clocks, cal, now):
+        parties = (() if clock.owner == "managers" else (Party(Recipient.holding_practitioner, team),)
+                   ) + (Party(Recipient.holding_manager, team),)
+        verb = clock.duty.replace("{ref}", r.case_ref) + (f". {clock.note.rstrip('.')}" if clock.note else "")
+        deadline = Deadline(clock.name, clock.label, d.starts_at.date(), d.due_on, (),
+                            due_at=d.due_at)
+        miss = "when missed the team's managers" + (" and the next ladder level" if clock.escalate
+                                                    else "") + " are told"
+        out.append(Obligation(parties, "", verb, deadline, miss,
+                              title="" if clock.owner == "managers" else f"{team} (whoever recorded it)"))
+    return out
+
+
+def record_people(o: Obligation, r: CaseRecord, pack: PolicyPack, org: Org, *, breach: bool = False
+                  ) -> list[str]:
+    """The people a record's obligation names (never channels): the person who recorded it where
+    they owe it (their reminders are theirs alone), the team's managers where they owe it or at a
+    breach; at a breach the team's next ladder level's people too."""
+    from bot.access import is_channel
+
+    out: list[str] = []
+    recorder_owes = any(p.role == Recipient.holding_practitioner for p in o.parties)
+    for p in o.parties:
+        if p.role == Recipient.holding_practitioner:
+            out.append(r.recorded_by)
+        elif p.role == Recipient.holding_manager and org.has_team(r.team) and (breach or not recorder_owes):
+            out += list(org.team(r.team).managers)
+    if breach and len(pack.escalation.levels) > 1:
+        contact = org.contact(r.team, pack.escalation.levels[1].name) if org.has_team(r.team) else None
+        out += list(contact.users) if contact is not None else []
+    return [x for x in dict.fromkeys(out) if not is_channel(x)]
 
 
 __all__ = ["AGREE_BY", "Obligation", "Party", "current", "days_left_text", "deadline_words",

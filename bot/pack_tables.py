@@ -51,6 +51,27 @@ def _who(recipients: tuple[Recipient, ...], pack: PolicyPack, escalates: bool) -
     return ", ".join(w for w in words if w)
 
 
+def record_clock_rows(p: PolicyPack) -> list[str]:
+    """A pack's case-record clocks: the record that starts each (``transfer record``), its length
+    (hours beside days and months), who owes it, what ends it, the seed and the reading."""
+    out = ["| record clock (with or without a transfer) | case record | length | owed by | ends when | "
+           "reminders | seed | setting |", "|---|---|---|---|---|---|---|---|"]
+    for c in p.record_clocks:
+        rk = p.record_kind(c.record)
+        unit = "hour" if c.hours else "working day"
+        reminders = ", ".join(f"{k} {unit}{'s' if k != 1 else ''} before" if k else "on the day"
+                              for k in c.remind_before) or "none"
+        owed = ("the team's managers (told when it is recorded)" if c.owner == "managers"
+                else "whoever recorded it, and the team's managers")
+        ends = ", ".join({"done": "`record done`", "requested": "a transfer requested",
+                          "completed": "a transfer completed"}[e] for e in c.ends_on)
+        ends += f" (kinds {', '.join(c.kinds)})" if c.kinds else ""
+        out.append(f"| `{c.name}`: {cell(c.label)} | `{c.record}`: {cell(rk.date_label if rk else '')} | "
+                   f"{c.length_words()} | {owed} | {ends} | {reminders} | \"{cell(c.source)}\" | "
+                   f"{cell(c.reading) or '-'} |")
+    return out
+
+
 def pack_tables(packs: dict[str, PolicyPack]) -> str:
     """Per pack, its clocks (start, stop, reminders, breach, who hears) and its dispute ladder and
     capacity route, each row citing its seed, settings noted: the README's tables."""
@@ -94,6 +115,8 @@ def pack_tables(packs: dict[str, PolicyPack]) -> str:
             out.append(f"| siblings apart | the team managers agree, else the "
                        f"{p.level_label(p.siblings_together)} decides (a dispute) | "
                        f"\"{cell(p.siblings_source)}\" | - |")
+        if p.record_clocks:
+            out += ["", *record_clock_rows(p)]
         duties = duty_rows(p)
         if duties:
             out += ["", *duties]

@@ -19,7 +19,9 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from bot.record_clocks import CaseRecordKind, RecordClock
 from bot.routing import Routing
+from bot.units import Unit
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 PACK_NAMES = ("probation", "bury", "rochdale", "leicestershire", "council-s2")
@@ -27,15 +29,6 @@ PACK_NAMES = ("probation", "bury", "rochdale", "leicestershire", "council-s2")
 
 class PolicyError(ValueError):
     """A policy pack or org file that cannot be used; the message names file, key and problem."""
-
-
-class Unit(StrEnum):
-    """How a clock's length is counted."""
-
-    working_days = "working_days"
-    calendar_days = "calendar_days"
-    weeks = "weeks"
-    months = "months"
 
 
 class Anchor(StrEnum):
@@ -135,6 +128,14 @@ class Clock(_Frozen):
     # A timeline event whose ``expected_by`` date moves this clock's due date (probation: the
     # senior management endorsement sets the date the transfer is now expected by).
     extended_by: str | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _by_day(cls, unit: Unit) -> Unit:
+        if unit == Unit.hours:
+            raise ValueError("a transfer clock counts days; an hours clock runs from a case record's "
+                             "time (record_clocks)")
+        return unit
 
     @field_validator("stops")
     @classmethod
@@ -387,6 +388,9 @@ class PolicyPack(_Frozen):
     date_agreed_force: Force = "guard"
     # The children's packs: whose case is it (the seed's remit table; see bot/routing.py)
     routing: Routing | None = None
+    # Case records and the clocks they start with or without a transfer (bot/record_clocks.py)
+    case_records: tuple[CaseRecordKind, ...] = ()
+    record_clocks: tuple[RecordClock, ...] = ()
     # Where the seed gives no timescale for the step an open transfer waits on (a Rochdale request
     # with no pick-up point yet, a Bury request until the fortnightly transfer meeting, a dispute
     # with no clock, an accepted transfer with no agreed date), Baton asks the people it waits on to
@@ -463,6 +467,16 @@ class PolicyPack(_Frozen):
                 if bad:
                     raise ValueError(f"routing rule {r.id!r} names {', '.join(bad)}, which this pack "
                                      "does not have")
+        records = {k.id for k in self.case_records}
+        for rc in self.record_clocks:
+            if rc.record not in records:
+                raise ValueError(f"record clock {rc.name!r} names case record {rc.record!r}, not one "
+                                 f"of {sorted(records)}")
+            if rc.hours and not next(k for k in self.case_records if k.id == rc.record).timed:
+                raise ValueError(f"record clock {rc.name!r} counts hours: case record {rc.record!r} "
+                                 "needs timed: true")
+        if len({c.name for c in self.record_clocks} | set(names)) != len(self.record_clocks) + len(names):
+            raise ValueError("record clock names repeat (or repeat a transfer clock's)")
         for cl in self.checklists:
             if cl.override_by is not None and cl.override_by not in levels[1:]:
                 raise ValueError(f"checklist {cl.id!r}: override_by {cl.override_by!r} is not a level "
@@ -519,6 +533,10 @@ class PolicyPack(_Frozen):
         if name == DISPUTE_WINDOW:
             return window_clock(self.dispute_window_working_days)
         raise KeyError(f"pack {self.name!r} has no clock {name!r}; it has {[c.name for c in self.clocks]}")
+
+    def record_kind(self, ident: str) -> CaseRecordKind | None:
+        """The case record kind ``ident`` (None when the pack has none by that id)."""
+        return next((k for k in self.case_records if k.id == ident), None)
 
     def checklist(self, checklist_id: str) -> Checklist:
         """The checklist with this id."""

@@ -12,6 +12,7 @@ from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.notices import Notice
 from bot.recipients import Cover
+from bot.record_clocks import CaseRecord
 from bot.reports import ReportRow, Summary
 from bot.views import Message
 
@@ -182,6 +183,25 @@ class ClosureRepository(Protocol):
         """Delete closures of cases closed before ``day``; returns how many."""
 
 
+class CaseRecordRepository(Protocol):
+    """Case records that start clocks with or without a transfer (bot/record_clocks.py)."""
+
+    def add(self, r: CaseRecord, next_step_at: datetime | None) -> CaseRecord:
+        """Store a new record; returns it with its id."""
+
+    def save(self, r: CaseRecord, next_step_at: datetime | None) -> None:
+        """Store what was done or ended on a record, and the next moment a sweep looks at it."""
+
+    def open_of_case(self, case_ref: str) -> list[CaseRecord]:
+        """The case's records whose clocks still run, oldest first."""
+
+    def due(self, now: datetime, limit: int = 1000) -> list[CaseRecord]:
+        """Open records whose next step has come."""
+
+    def purge_closed_before(self, moment: datetime) -> int:
+        """Delete records whose clocks all ended before ``moment``; returns how many."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories; commits only when told to."""
 
@@ -200,6 +220,10 @@ class UnitOfWork(Protocol):
     @property
     def closures(self) -> ClosureRepository:
         """Case closures in this unit of work."""
+
+    @property
+    def case_records(self) -> CaseRecordRepository:
+        """Case records (and their clocks) in this unit of work."""
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -24,6 +24,10 @@ from bot.usecases.access import (
     transfer_and_actor,
     visible,
 )
+from bot.usecases.case_records import RecordAnswer, records_of
+from bot.usecases.case_records import mark_done as record_done
+from bot.usecases.case_records import record as record_case
+from bot.usecases.case_records import usage as record_usage
 from bot.usecases.closures import (
     LastTeam,
     last_team,
@@ -145,6 +149,7 @@ __all__ = [
     "Purged",
     "RaiseAccess",
     "RaiseRequest",
+    "RecordAnswer",
     "Role",
     "Transfer",
     "act",
@@ -183,9 +188,13 @@ __all__ = [
     "raise_transfer",
     "reached_channel",
     "reached_me",
+    "record_case",
     "record_closure",
+    "record_done",
     "record_install_event",
     "record_read",
+    "record_usage",
+    "records_of",
     "refresh_cards",
     "report",
     "report_rows",

@@ -8,7 +8,7 @@ Teams), through a ``command`` function.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from bot import actions, services, views
 from bot.domain import DomainError
@@ -78,6 +78,22 @@ def closed_text(closure: Closure, org: Org | None = None,
     return (f"{closure.case_ref} closed with {views.team_name(org, closure.team)} on "
             f"{closure.closed_on:%d %b %Y}. A re-referral is routed from this date "
             f"({command('lastteam ' + closure.case_ref)}).")
+
+
+def case_record(uow: object, org: Org, user: str, args: list[str], now: datetime,
+                command: Command = slack_command) -> str:
+    """``transfer record ...``: record a case record, mark its duty done, or say what a case's
+    records owe; the usage line when nothing follows."""
+    word = command("record").strip("`")
+    if not args or args[0].lower() == "help":
+        return services.record_usage(org, user, word)
+    if args[0].lower() == "done":
+        a = services.record_done(uow, org, user, args[1:], now)  # type: ignore[arg-type]
+    elif len(args) == 1:
+        a = services.records_of(uow, org, user, args[0], now)  # type: ignore[arg-type]
+    else:
+        a = services.record_case(uow, org, user, args, now)  # type: ignore[arg-type]
+    return "\n".join(([a.headline] if a.headline else []) + list(a.lines))
 
 
 def clip(text: str, limit: int = 200) -> str:

@@ -42,6 +42,7 @@ from bot.ports import StaleTransfer
 from bot.recipients import Cover, level_contacts, resolve
 from bot.usecases.access import actor_among
 from scheduler.delivery import Delivery
+from scheduler.record_sweep import sweep_records
 from store import outbox
 from store.models import DeadlineRow, MessageRefRow, NotificationRow, TransferRow
 from store.repo import SqlUnitOfWork
@@ -477,9 +478,11 @@ def redraw_day(engine: sa.Engine, org: Org, now: datetime, *, hours: WorkingHour
 def tick(engine: sa.Engine, org: Org, delivery: Delivery, now: datetime, *,
          hours: WorkingHours | None = None, weekly: tuple[int, time] | None = None,
          batch: int = 1000) -> dict[str, Any]:
-    """One sweep, the day's redraw of open cards, then delivery of whatever is due (at most
-    ``batch`` outbox rows; the next pass takes the rest): what the scheduler runs every minute."""
+    """One sweep (transfers' clocks, then case records' clocks), the day's redraw of open cards,
+    then delivery of whatever is due (at most ``batch`` outbox rows; the next pass takes the
+    rest): what the scheduler runs every minute."""
     result = sweep(engine, org, now, hours=hours)
+    result.notifications += sweep_records(engine, org, now, (hours or WorkingHours()).next_open(now, org))
     redraw_day(engine, org, now, hours=hours)
     if weekly is not None:
         schedule_weekly(engine, org, now, weekday=weekly[0], at=weekly[1])

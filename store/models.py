@@ -299,3 +299,27 @@ class TeamsServiceUrlRow(SQLModel, table=True):
     place: str = Field(primary_key=True, max_length=255)
     service_url: str = Field(max_length=512)
     updated_at: datetime = _dt()
+
+
+class CaseRecordRow(SQLModel, table=True):
+    """A case record that starts clocks with or without a transfer (bot/record_clocks.py): the case
+    reference only, its kind, date(s), team and who recorded it."""
+
+    __tablename__ = "case_record"
+
+    __table_args__ = (sa.Index("ix_case_record_case", "case_ref"),
+                      sa.Index("ix_case_record_next_step", "next_step_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_ref: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    team: str = Field(max_length=64)
+    on_date: date
+    at: datetime | None = _dt(default=None, nullable=True)
+    ends_on: date | None = None
+    recorded_by: str = Field(max_length=PERSON_ID)
+    recorded_at: datetime = _dt()
+    done: list[str] | None = _json()
+    ended: list[str] | None = _json()
+    closed_at: datetime | None = _dt(default=None, nullable=True)
+    next_step_at: datetime | None = _dt(default=None, nullable=True)

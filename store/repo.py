@@ -16,6 +16,7 @@ from bot.errors import CommitUncertain
 from bot.notices import Notice
 from bot.ports import AlreadySubmitted
 from store import outbox
+from store.case_records import SqlCaseRecords
 from store.db import is_outage
 from store.records import SqlClosures, SqlCovers, SqlReads
 from store.transfers import SqlTransfers
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
     covers: SqlCovers
     reads: SqlReads
     closures: SqlClosures
+    case_records: SqlCaseRecords
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
         self.covers = SqlCovers(self.session)
         self.reads = SqlReads(self.session)
         self.closures = SqlClosures(self.session)
+        self.case_records = SqlCaseRecords(self.session)
         return self
 
     def __exit__(

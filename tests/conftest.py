@@ -36,7 +36,7 @@ from store.db import make_engine, upgrade
 from store.repo import SqlUnitOfWork
 
 TABLES = ("transfer_read", "message_ref", "notification", "timeline_event", "deadline", "transfer",
-          "cover", "processed_event", "install_event", "case_closure",
+          "cover", "processed_event", "install_event", "case_closure", "case_record",
           "freetext_warning", "teams_conversation", "teams_pending_file", "teams_service_url")
 
 # Monday 23 November 2026, 10:00 UTC: every test's "now" unless it says otherwise.

@@ -98,6 +98,8 @@ def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool 
     except DuplicateOpenTransfer as exc:
         uow.rollback()
         raise _open_conflict(uow, t.case_ref, org) from exc
+    from bot.usecases.case_records import follow_transfer  # (it reads this module's calendar)
+    follow_transfer(uow, org, t, events, now, new=new)
     write_notices(uow, org, t, events, now)
     uow.commit()
     log.info("transfer_saved", extra={"transfer_id": t.id, "state": str(t.state),

@@ -86,6 +86,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
         raise DomainError(why, field="receiving_team")
     if req.heads_up and not pack.early_heads_up:
         raise DomainError(f"The {pack.title} policy has no early heads up; raise the transfer instead.")
+    req = _with_recorded_dates(uow, pack, req)
     t = new_transfer(
         case_ref=req.case_ref, pack=pack, holding_team=holding, receiving_team=req.receiving_team,
         kind=req.kind, actor=Actor(user, frozenset()), now=now,
@@ -117,6 +118,23 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
 
 
 UPW_FLAG = "unpaid_work_outstanding"
+
+
+def _with_recorded_dates(uow: UnitOfWork, pack: PolicyPack, req: RaiseRequest) -> RaiseRequest:
+    """A date the raise form asks that a case record already holds (the accommodation date, a
+    temporary move's date) is taken from the record when the form leaves it empty."""
+    from dataclasses import replace
+
+    from bot.usecases.case_records import record_for_raise
+
+    ref = req.case_ref.strip().upper()
+    if not ref.isascii() or not ref.isprintable() or len(ref) > 64 or not pack.case_records:
+        return req
+    if req.accommodated_on is None:
+        req = replace(req, accommodated_on=record_for_raise(uow, ref, "accommodated_on", pack))
+    if req.move_date is None and req.kind == "temporary":
+        req = replace(req, move_date=record_for_raise(uow, ref, "move_date", pack))
+    return req
 
 
 def case_refs(text: str | None) -> tuple[str, ...]:

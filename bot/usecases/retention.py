@@ -101,7 +101,8 @@ def _remove_messages(chat: Chat, where: list[tuple[str, str]],
 def purge(uow: UnitOfWork, closed_before: datetime, chat: Chat | None = None, *,
           wait: Callable[[float], None] = time.sleep) -> Purged:
     """Remove transfers closed before a moment with everything about them (timeline, clocks,
-    notifications, message references, audit of reads). Baton's own chat messages about each
+    notifications, message references, audit of reads), and case records whose clocks all ended
+    before it. Baton's own chat messages about each
     are deleted first, while their references are still known; a transfer with messages that
     cannot be deleted now (no chat configured, the platform failing) is kept for the next run."""
     ids: list[int] = []
@@ -117,6 +118,7 @@ def purge(uow: UnitOfWork, closed_before: datetime, chat: Chat | None = None, *,
         ids.append(tid)
     n = uow.transfers.purge(ids)
     uow.closures.purge_before(local_date(closed_before))
+    uow.case_records.purge_closed_before(closed_before)  # records whose clocks all ended
     uow.commit()
     return Purged(n, removed, kept)
 

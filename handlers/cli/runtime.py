@@ -132,7 +132,10 @@ def sweep(
     housekeeping(b.engine, moment)
     delivery = delivery_for(b, now)
     if delivery is None:
+        from scheduler.record_sweep import sweep_records
+
         result = do_sweep(b.engine, b.org, moment, hours=hours)
+        result.notifications += sweep_records(b.engine, b.org, moment, hours.next_open(moment, b.org))
         typer.echo(f"Wrote {result.notifications} notification(s); neither SLACK_BOT_TOKEN nor "
                    "MICROSOFT_APP_ID is set, so none was delivered.")
         return

@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
-from bot.calendar import REGIONS, CalendarError, calendar_for
+from bot.calendar import REGIONS, CalendarError, WorkingCalendar, calendar_for
 from bot.clocks import plan
-from bot.policy import PACK_NAMES, PolicyError, builtin_pack
+from bot.policy import PACK_NAMES, PolicyError, PolicyPack, builtin_pack
+from bot.record_clocks import RecordDeadline
 from handlers.cli.base import (
     _baton,
     _operator,
@@ -32,10 +33,13 @@ def deadlines(
     org: Annotated[Path | None, typer.Option(
         help="Org file whose closure days count too (default: BATON_ORG when set)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    at: Annotated[str | None, typer.Option(
+        help="The time (HH:MM, UK time) an hours clock's record starts at (default 00:00)")] = None,
 ) -> None:
-    """Every clock of a pack started on a date, with its due date and reminder dates; the org
-    file's closure days count beside the region's bank holidays, and those that moved a date
-    are listed."""
+    """Every clock of a pack started on a date, with its due date and reminder dates, then the
+    clocks its case records start (``transfer record``) from that date, an hours clock's with its
+    time; the org file's closure days count beside the region's bank holidays, and those that
+    moved a date are listed."""
     from bot.org import load_org
     from bot.settings import get_settings
 
@@ -55,14 +59,19 @@ def deadlines(
     except (PolicyError, CalendarError) as exc:
         raise fail(str(exc)) from None
     rows = plan(pack, day, cal)
+    recs = record_plan(pack, day, cal, at)
     if as_json:
-        typer.echo(json.dumps([
+        typer.echo(json.dumps([*[
             {"clock": d.clock, "label": d.label, "start": d.starts_on.isoformat(),
              "due": d.due_on.isoformat(), "reminders": [r.isoformat() for r in d.remind_on],
              "working_days": cal.working_days_between(d.starts_on, d.due_on),
              "closure_days": [{"date": c.isoformat(), "name": n}
                               for c, n in cal.closed_between(d.starts_on, d.due_on).items()]}
-            for d in rows
+            for d in rows], *[
+            {"clock": d.clock, "label": d.label, "record": kind, "start": d.starts_at.isoformat(),
+             "due": d.due_on.isoformat(), "due_at": d.due_at.isoformat() if d.due_at else None,
+             "reminders": [r.isoformat() for r in d.remind_at]}
+            for kind, d in recs]
         ], indent=2))
         return
     typer.echo(f"{pack.title}: clocks started {day:%a %d %b %Y} ({cal.region}"
@@ -70,11 +79,37 @@ def deadlines(
     for d in rows:
         reminders = ", ".join(f"{r:%a %d %b}" for r in d.remind_on) or "-"
         typer.echo(f"  {d.clock:<20} due {d.due_on:%a %d %b %Y}   reminders: {reminders}")
+    for kind, rd in recs:
+        due = f"{rd.due_at:%H:%M %a %d %b %Y}" if rd.due_at else f"{rd.due_on:%a %d %b %Y}"
+        reminders = ", ".join(f"{r:%H:%M %a %d %b}" if rd.due_at else f"{r:%a %d %b}"
+                              for r in rd.remind_at) or "-"
+        typer.echo(f"  {rd.clock:<20} due {due}   reminders: {reminders}   (from a {kind} record)")
     last = max((d.due_on for d in rows), default=day)
     closed = cal.closed_between(day, last)
     if closed:
         typer.echo("  closure days counted as non-working: " + ", ".join(
             f"{c:%a %d %b %Y} ({n})" for c, n in closed.items()))
+
+
+def record_plan(pack: PolicyPack, day: date, cal: WorkingCalendar, at: str | None
+                ) -> list[tuple[str, RecordDeadline]]:
+    """Each case-record clock of a pack from a record dated ``day`` (its first occurrence)."""
+    from datetime import datetime, time
+
+    from bot.calendar import UK_TIME
+    from bot.record_clocks import CaseRecord, occurrences
+
+    try:
+        moment = time.fromisoformat(at) if at else time(0)
+    except ValueError:
+        raise fail(f"--at {at!r}: give a time as HH:MM") from None
+    out = []
+    for c in pack.record_clocks:
+        start = datetime.combine(day, moment, tzinfo=UK_TIME)
+        rk = pack.record_kind(c.record)
+        r = CaseRecord("-", c.record, day, "-", "-", start, at=start if rk and rk.timed else None)
+        out.append((c.record, occurrences(r, c, cal, day)[0]))
+    return out
 
 
 @app.command()

@@ -38,6 +38,7 @@ from handlers.common import (
     SAVE_LATER,
     UNSURE,
     action_name,
+    case_record,
     closed_text,
     closure_args,
     last_team_text,
@@ -639,6 +640,9 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
         if sub == "route":
             with deps.uow() as u:
                 return {"text": blocks.escape(remit.route_text(u, deps.org, user, args, deps.clock()))}
+        if sub == "record":
+            with deps.uow() as u:
+                return {"text": blocks.escape(case_record(u, deps.org, user, args, deps.clock()))}
         if sub == "closed":
             if not args:
                 return {"text": "Give a case reference: `/transfer closed X123456` (add a date "

@@ -17,6 +17,7 @@ from bot.domain import DomainError, local_date
 from handlers import strangers
 from handlers.common import (
     action_name,
+    case_record,
     closed_text,
     closure_args,
     last_team_text,
@@ -104,6 +105,10 @@ class Commands:
                 with deps.uow() as u:
                     return cards.text_card(remit.route_text(u, deps.org, person, words[1:], now,
                                                             command="transfer route").replace("`", ""))
+            if sub == "record":
+                with deps.uow() as u:
+                    return cards.text_card(case_record(u, deps.org, person, words[1:], now,
+                                                       plain_command))
             if sub in ("lastteam", "closed", "cover", "agenda"):
                 return self.lookup(person, sub, words[1:], now)
         except DomainError as exc:

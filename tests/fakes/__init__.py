@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any
@@ -14,6 +14,7 @@ from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.notices import Notice
 from bot.ports import AlreadySubmitted, Closure, Cover, DuplicateOpenTransfer, Read
+from bot.record_clocks import CaseRecord
 from bot.reports import Summary
 
 
@@ -125,6 +126,37 @@ class FakeClosures:
         return n - len(self.rows)
 
 
+class FakeCaseRecords:
+    """Case records as a list (with the next moment each is looked at)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[CaseRecord, datetime | None]] = []
+
+    def add(self, r: CaseRecord, next_step_at: datetime | None) -> CaseRecord:
+        """Store a new record with the next id."""
+        r = replace(r, id=len(self.rows) + 1)
+        self.rows.append((r, next_step_at))
+        return r
+
+    def save(self, r: CaseRecord, next_step_at: datetime | None) -> None:
+        """Replace the record with the same id."""
+        self.rows = [(r, next_step_at) if x.id == r.id else (x, n) for x, n in self.rows]
+
+    def open_of_case(self, case_ref: str) -> list[CaseRecord]:
+        """The case's open records."""
+        return [x for x, _ in self.rows if x.case_ref == case_ref and x.closed_at is None]
+
+    def due(self, now: datetime, limit: int = 1000) -> list[CaseRecord]:
+        """Open records whose next step has come."""
+        return [x for x, n in self.rows if x.closed_at is None and n is not None and n <= now][:limit]
+
+    def purge_closed_before(self, moment: datetime) -> int:
+        """Forget records whose clocks all ended before ``moment``."""
+        n = len(self.rows)
+        self.rows = [(x, s) for x, s in self.rows if x.closed_at is None or x.closed_at >= moment]
+        return n - len(self.rows)
+
+
 @dataclass
 class FakeUnitOfWork:
     """A unit of work whose outbox is a list; commits are counted, rollbacks undo nothing
@@ -134,6 +166,7 @@ class FakeUnitOfWork:
     covers: FakeCovers = field(default_factory=FakeCovers)
     reads: FakeReads = field(default_factory=FakeReads)
     closures: FakeClosures = field(default_factory=FakeClosures)
+    case_records: FakeCaseRecords = field(default_factory=FakeCaseRecords)
     notices: list[tuple[Notice, datetime]] = field(default_factory=list)
     pending: list[tuple[Notice, datetime]] = field(default_factory=list)
     commits: int = 0
