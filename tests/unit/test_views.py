@@ -62,22 +62,39 @@ def test_card_buttons_are_the_viewers_available_actions_with_the_transfer_id() -
     assert c.buttons[0] == views.Button("accept", "Accept", 7, "primary")
 
 
-def test_card_shows_team_ids_kind_label_and_working_days() -> None:
+def test_card_shows_team_ids_kind_label_and_a_short_deadline() -> None:
     """Without an org the teams are their ids; the kind is the pack's label; the deadline reads
-    as the pack's obligation with working days left, and the elapsed working days count from
-    the day after the request."""
+    as the pack's obligation with working days left, in a few words (no "day 1 is the next
+    working day" explanation on the card: that is in the README)."""
     c = card(requested(), RM, [resolution(date(2026, 12, 21))])
     fields = dict(c.fields)
-    assert fields["From"] == ("pdu-north (raised by pdu-north's Probation Practitioner)",)
-    assert fields["To"] == ("pdu-south",)
-    assert fields["Kind"] == (next(k.label for k in PROBATION.kinds if k.id == "permanent"),)
-    assert fields["Next deadline"] == (
-        "Transfer to be completed by Mon 21 Dec 2026 (20 working days left); working day 0 (day 1 "
-        "is the next working day after the request)",)
+    kind = next(k.label for k in PROBATION.kinds if k.id == "permanent")
+    assert fields["Transfer"] == (f"pdu-north → pdu-south · {kind} · Requested",)
+    assert fields["Next deadline"] == ("Transfer to be completed by Mon 21 Dec 2026 (20 working days left)",)
+    assert "day 1 is" not in str(c)
     assert c.title == "Case transfer: X123456"
     assert c.fallback == ("Transfer X123456: Requested pdu-south: decide on X123456 (accept or "
                           "decline). Transfer to be completed by Mon 21 Dec 2026 (20 working days "
                           "left).")
+
+
+def test_card_deadline_counts_the_working_day_of_the_clock() -> None:
+    """FAQ: "The next working day following the request for transfer is day 1 ... completed
+    within 20 working days": ten working days on, the card says day 10 of 20."""
+    t = requested()
+    d = Deadline("resolution", "Transfer to be completed by", TODAY, date(2026, 12, 21), ())
+    c = views.card(t, [d], cal=CAL, today=date(2026, 12, 7), offered=[], pack=PROBATION)
+    assert dict(c.fields)["Next deadline"] == ("Transfer to be completed by Mon 21 Dec 2026 (day 10 of 20)",)
+
+
+def test_the_viewer_reads_what_they_must_do_in_one_sentence_with_the_date() -> None:
+    """The receiving manager, who holds Accept, reads "you, for pdu-south, decide ... by <date>";
+    the holding practitioner, who owes nothing, reads who is awaited."""
+    d = resolution(date(2026, 12, 21))
+    assert card(requested(), RM, [d]).you == ("you, for pdu-south, decide on X123456 (accept or "
+                                              "decline) by Mon 21 Dec 2026.")
+    assert card(requested(), PP, [d]).you == ("pdu-south: decide on X123456 (accept or decline) "
+                                              "by Mon 21 Dec 2026.")
 
 
 def test_card_with_an_org_shows_team_names() -> None:
@@ -86,8 +103,7 @@ def test_card_with_an_org_shows_team_names() -> None:
     team = org.teams[0]
     t = requested()
     t.holding_team = team.id
-    assert dict(card(t, RM, org=org).fields)["From"] == (
-        f"{team.name} (raised by {team.name}'s Probation Practitioner)",)
+    assert dict(card(t, RM, org=org).fields)["Transfer"][0].startswith(f"{team.name} → ")
 
 
 def test_card_names_the_worker_and_the_decider_as_people() -> None:
