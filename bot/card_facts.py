@@ -8,6 +8,7 @@ viewer's buttons are in sight (three at most, one primary) and which wait in the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,14 +43,20 @@ class Button:
     owed: bool = field(default=False, compare=False)
 
 
+def bare(label: str) -> str:
+    """A level's label without its bracketed short form: "Senior Probation Officer (SPO)" ->
+    "Senior Probation Officer" (so a role can stand in brackets itself)."""
+    return re.sub(r"\s*\([^()]*\)$", "", label) or label
+
+
 def manager_word(pack: PolicyPack | None) -> str:
-    """What the pack calls a team's manager: its ladder's first level ("Team Manager", "SPO")."""
-    return pack.escalation.levels[0].label if pack is not None else "manager"
+    """What the pack calls a team's manager: its ladder's first level ("Team Manager")."""
+    return bare(pack.escalation.levels[0].label) if pack is not None else "manager"
 
 
 def practitioner_word(pack: PolicyPack | None) -> str:
     """What the pack calls a case-holding worker."""
-    return pack.practitioner_label if pack is not None else "practitioner"
+    return bare(pack.practitioner_label) if pack is not None else "practitioner"
 
 
 def role_of(user: str, org: Org | None, t: Transfer | None = None, pack: PolicyPack | None = None) -> str:
@@ -72,7 +79,7 @@ def role_of(user: str, org: Org | None, t: Transfer | None = None, pack: PolicyP
         for p in packs:
             named = [lv for lv in p.escalation.levels if lv.name in levels]
             if named:
-                return named[-1].label
+                return bare(named[-1].label)
     for team in (*org.teams_of(user), *(x for x in org.teams if user in x.service_representatives)):
         word = _in_team(user, team.id, org, pack or org.pack_for(team.id))
         if word:
@@ -113,13 +120,14 @@ def _clock(pack: PolicyPack | None, name: str) -> Clock | None:
 
 
 def todo_line(obs: Sequence[Obligation], viewer_owes: Obligation | None) -> str:
-    """The card's To do in one sentence per obligation, the viewer's own first: "you, for South
-    PDU, decide on X100001 (accept or decline) by Mon 21 Dec 2026." or "South PDU: decide on ..."."""
+    """The card's To do in one sentence per obligation, the viewer's own first and addressed to
+    them: "Decide on X100001 (accept or decline) by Mon 21 Dec 2026."; anyone else's with who
+    owes it: "South PDU: decide on X100001 (accept or decline) by Mon 21 Dec 2026."."""
     ordered = ([viewer_owes] if viewer_owes is not None else []) + [o for o in obs if o is not viewer_owes]
     out = []
     for o in ordered:
         by = f"by {o.due_on:%a %d %b %Y}"
-        out.append(f"you, for {o.who}, {o.verb} {by}." if o is viewer_owes else f"{o.who}: {o.verb} {by}.")
+        out.append(f"{o.verb[:1].upper()}{o.verb[1:]} {by}." if o is viewer_owes else f"{o.who}: {o.verb} {by}.")
     return " ".join(out)
 
 

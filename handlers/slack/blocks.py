@@ -359,9 +359,9 @@ def _raise_checklist(pack: PolicyPack, *, heads_up: bool, may_sign_off: bool,
 
 
 def rich(parts: views.Rich) -> str:
-    """Platform-neutral rich text as mrkdwn: text escaped, people as mentions, each after their
-    role and team where the card knows it ("South PDU's Team Manager <@U0SMGR>")."""
-    return "".join(((f"{escape(p.role)} " if p.role else "") + mention(p.id))
+    """Platform-neutral rich text as mrkdwn: text escaped, people as mentions, each with their
+    role and team where the card knows it ("<@U0SMGR> (South PDU's Team Manager)")."""
+    return "".join((mention(p.id) + (f" ({escape(p.role)})" if p.role else ""))
                    if isinstance(p, views.Person) else escape(p) for p in parts)
 
 
@@ -397,7 +397,7 @@ def card_blocks(card: views.Card) -> list[dict[str, Any]]:
     blocks: list[Block] = [HeaderBlock(text=_clip(card.title, 150))]
     lines = [escape(h) for h in card.headline]
     if card.you:
-        lines.append(f"*To do:* {escape(card.you[:1].upper() + card.you[1:])}")
+        lines.append(f"*To do:* {escape(card.you)}")
     if lines:
         blocks.append(SectionBlock(text=_md("\n".join(lines))))
 

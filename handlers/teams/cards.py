@@ -135,7 +135,7 @@ def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Itera
     body: list[CardElement] = [_text(escape(c.title), weight="Bolder", size="Medium")]
     body += [_text(escape(line)) for line in c.headline]
     if c.you:  # what this viewer must do by when: the obligation, as on Slack
-        body.append(_text(f"**To do:** {escape(c.you[:1].upper() + c.you[1:])}"))
+        body.append(_text(f"**To do:** {escape(c.you)}"))
 
     def value(label: str, v: views.Rich) -> str:
         text = trim(rich(v, org, mentions), FACT_MAX)

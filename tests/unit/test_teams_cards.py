@@ -51,7 +51,7 @@ def test_peoples_text_is_escaped_and_people_are_shown_by_role_and_team_never_an_
     org = load_org()
     assert cards.escape("*bold* [link](x) _u_") == r"\*bold\* \[link\](x) \_u\_"
     said = cards.rich(views.rich("by ", views.Person("U0SMGR")), org)
-    assert said == "by South PDU's Senior Probation Officer (SPO)"
+    assert said == "by South PDU's Senior Probation Officer"
     named = org.model_copy(update={"people": tuple(
         p.model_copy(update={"name": "Sam Okafor"}) if p.id == "U0SMGR" else p for p in org.people)})
     named._index = None
@@ -66,8 +66,8 @@ def test_people_on_a_card_are_mentioned_by_their_entra_id() -> None:
     out = _dump(cards.transfer_card(card, org))
     tags = [(e["text"], e["mentioned"]["id"]) for e in out["msteams"]["entities"]]
     assert tags == [("<at>South PDU's Probation Practitioner</at>", org.person("U0SPP1").entra_id),
-                    ("<at>South PDU's Senior Probation Officer (SPO)</at>", org.person("U0SMGR").entra_id)]
-    assert out["body"][-1]["text"] == "Accepted by <at>South PDU's Senior Probation Officer (SPO)</at>"
+                    ("<at>South PDU's Senior Probation Officer</at>", org.person("U0SMGR").entra_id)]
+    assert out["body"][-1]["text"] == "Accepted by <at>South PDU's Senior Probation Officer</at>"
     assert "@demo" not in json.dumps(out)
 
 

@@ -88,11 +88,11 @@ def test_card_deadline_counts_the_working_day_of_the_clock() -> None:
 
 
 def test_the_viewer_reads_what_they_must_do_in_one_sentence_with_the_date() -> None:
-    """The receiving manager, who holds Accept, reads "you, for pdu-south, decide ... by <date>";
+    """The receiving manager, who holds Accept, reads what they must do: "Decide ... by <date>";
     the holding practitioner, who owes nothing, reads who is awaited."""
     d = resolution(date(2026, 12, 21))
-    assert card(requested(), RM, [d]).you == ("you, for pdu-south, decide on X123456 (accept or "
-                                              "decline) by Mon 21 Dec 2026.")
+    assert card(requested(), RM, [d]).you == ("Decide on X123456 (accept or decline) by Mon 21 Dec "
+                                              "2026.")
     assert card(requested(), PP, [d]).you == ("pdu-south: decide on X123456 (accept or decline) "
                                               "by Mon 21 Dec 2026.")
 
