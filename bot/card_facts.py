@@ -20,6 +20,7 @@ from bot.clocks import Deadline
 from bot.domain import Transfer
 from bot.org import Org
 from bot.policy import Clock, PolicyPack, Unit
+from bot.states import AWAITING_DECISION, State
 
 if TYPE_CHECKING:
     from bot.actions import Action
@@ -127,7 +128,8 @@ def todo_line(obs: Sequence[Obligation], viewer_owes: Obligation | None) -> str:
     out = []
     for o in ordered:
         by = f"by {o.due_on:%a %d %b %Y}"
-        out.append(f"{o.verb[:1].upper()}{o.verb[1:]} {by}." if o is viewer_owes else f"{o.who}: {o.verb} {by}.")
+        mine = o is viewer_owes
+        out.append(f"{o.verb[:1].upper()}{o.verb[1:]} {by}." if mine else f"{o.who}: {o.verb} {by}.")
     return " ".join(out)
 
 
@@ -137,8 +139,10 @@ def checklist_progress(t: Transfer, pack: PolicyPack | None, org: Org | None) ->
     if pack is None or not t.is_open:
         return ""
     parts = []
-    for cl in pack.checklists:
-        if not cl.step or not cl.applies(t.kind, t.flags):
+    for cl in pack.checklists:  # those that guard a step still ahead (advice stays in the form)
+        ahead = {"request": t.state == State.heads_up, "accept": t.state in AWAITING_DECISION,
+                 "decision": t.state in AWAITING_DECISION, "complete": True}.get(cl.step or "", False)
+        if not ahead or not cl.applies(t.kind, t.flags) or not cl.guards(t.kind):
             continue
         items = cl.items_for(t.kind)
         if not items:
