@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot import actions, views
 from bot.calendar import calendar_for
 from bot.clocks import Deadline
@@ -103,7 +106,54 @@ def test_card_with_an_org_shows_team_names() -> None:
     team = org.teams[0]
     t = requested()
     t.holding_team = team.id
-    assert dict(card(t, RM, org=org).fields)["Transfer"][0].startswith(f"{team.name} → ")
+    assert str(dict(card(t, RM, org=org).fields)["Transfer"][0]).startswith(f"{team.name} → ")
+
+
+def test_the_endorsers_card_carries_the_reason_for_delay_and_the_actions_in_hand() -> None:
+    """FAQ (probation): past the 20 working days the transferring area records the reason for
+    delay and the actions being taken; the senior manager asked to endorse reads both on the
+    card, not "on the card's history"."""
+    t = requested()
+    t.record_delay(PP, NOW + timedelta(days=30), reason="Awaiting the court's decision",
+                   actions="Chasing the listing office weekly", pack=PROBATION)
+    fields = dict(card(t, HM).fields)
+    assert fields["Reason for delay"] == (
+        "Awaiting the court's decision. Actions in hand: Chasing the listing office weekly",)
+
+
+def test_the_card_says_whether_the_pick_up_point_was_attended() -> None:
+    """Rochdale: "the pick-up point ... CP/Court PM/SW or representative attends and takes case
+    responsibility": the card says whether the receiving team attended, and if not whether the
+    absence was agreed in advance."""
+    pack = builtin_pack("rochdale")
+    t = requested(pack, transfer_point="icpc", transfer_point_date=date(2026, 11, 30))
+    t.record_attendance(RM, NOW + timedelta(days=7), attended=False, agreed_absence=True)
+    point = str(dict(card(t, RM).fields)["Transfer point"][0])
+    assert point.startswith("Initial Child Protection Conference (ICPC) (Mon 30 Nov 2026)")
+    assert point.endswith(": not attended (absence agreed in advance)")
+
+
+def test_checklist_progress_says_how_many_are_confirmed_and_who_is_awaited() -> None:
+    """Probation (MAPPA 2/3): "a multi-agency consultation" before the receiving area decides:
+    the card counts the confirmed lines and names who is awaited by team and role."""
+    t = requested(flags=("mappa_2_3",))
+    org = load_org()
+    progress = str(dict(card(t, RM, org=org).fields)["Checklist"][0])
+    assert progress.endswith(": 0 of 1 confirmed; waiting on South PDU's Senior Probation Officer")
+
+
+def test_a_card_shows_three_buttons_at_most_with_exactly_one_primary() -> None:
+    """However many steps a viewer may take, three at most are in sight (or two beside the
+    overflow menu, which never holds just one), exactly one primary, the destructive last."""
+    bs = [views.Button(name, name, 7, style) for name, style in
+          (("accept", "primary"), ("decline", "danger"), ("request_work", None), ("dispute", "danger"))]
+    for n in range(1, len(bs) + 1):
+        sight, more = views.arrange(bs[:n])
+        assert len(sight) <= 3 and len(more) != 1 and len(sight) + len(more) == n
+        assert sight[0].style == "primary"
+    sight, more = views.arrange(bs)
+    assert [b.action for b in sight] == ["accept", "request_work"]
+    assert [b.action for b in more] == ["decline", "dispute"]
 
 
 def test_card_names_the_worker_and_the_decider_as_people() -> None:
@@ -237,3 +287,18 @@ def test_a_card_shows_why_siblings_are_apart_and_a_capacity_concern() -> None:
     r = requested(roch)
     r.raise_capacity_concern(RM, NOW, roch, concern="Three vacancies in CP1 this month")
     assert "Head of Service (HoS)" in _facts(card(r, RM))["Capacity concern"]
+
+
+@given(st.lists(st.sampled_from(actions.CATALOGUE), unique_by=lambda a: a.name, max_size=12))
+def test_any_set_of_steps_gives_one_primary_and_three_controls_at_most(offered: list[actions.Action]) -> None:
+    """Invariant: whatever a viewer may take, the card shows at most three controls (two buttons
+    and the overflow menu past three), every step once, exactly one primary unless every step
+    is destructive, and no destructive step primary."""
+    bs = views.buttons(requested(), offered)
+    sight, more = views.arrange(bs)
+    assert sorted(b.action for b in (*sight, *more)) == sorted(a.name for a in offered)
+    assert len(sight) + (1 if more else 0) <= 3 and len(more) != 1
+    primaries = [b for b in bs if b.style == "primary"]
+    safe = [a for a in offered if a.style != "danger"]
+    assert len(primaries) == (1 if safe else 0)
+    assert all(b.action not in ("decline", "withdraw", "dispute") for b in primaries)
