@@ -453,7 +453,7 @@ CATALOGUE: tuple[Action, ...] = (
         when=_dispute_ok, when_text="a decline is disputed by the holding team's managers",
         awaited=_dispute_awaited,
         awaited_text="after a decline, within the dispute window (dispute_window_working_days)",
-        records="the dispute and its reason",
+        records="the dispute and its reason", style="danger",
     ),
     Action(
         "escalate", "Escalate", "Escalate", "Escalate", "escalated", cmd.Escalate,

@@ -321,8 +321,8 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
     if ev.kind == "delay_recorded":
         # the rest of the holding team too: its Record delay reason button has gone
         told = _unique([*holders, *receivers, *_holding_senior(org, t, pack)], (ev.actor,))
-        return card(told, f"{holding} recorded the reason for the delay and the actions in hand "
-                          "(on the card's history).", "delay")
+        return card(told, f"{holding} recorded the reason for the delay and the actions in hand: "
+                          "both are on this card.", "delay")
     if ev.kind == "extension_endorsed":
         until = _day(str(ev.detail.get("expected_by", "")))
         told = _unique([*holders, *receivers, *_holding_senior(org, t, pack)], (ev.actor,))

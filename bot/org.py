@@ -163,6 +163,8 @@ class Person(_Frozen):
     id: SlackUser
     email: Annotated[str, Field(pattern=EMAIL, max_length=254)] | None = None
     entra_id: EntraId | None = None
+    # how Teams shows them on cards (Slack shows its own); without it, by role and team
+    name: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 Team.model_rebuild()

@@ -25,8 +25,10 @@ def trim(text: str, limit: int) -> str:
 
 
 def person_label(org: Org, person_id: str) -> str:
-    """How a picker shows a person: their work e-mail where the org file gives one, else their id."""
-    return org.person(person_id).email or person_id
+    """How a picker shows a person: their display name where the org file gives one, else their
+    work e-mail, else their id."""
+    p = org.person(person_id)
+    return p.name or p.email or person_id
 
 
 def _choices(org: Org, people: Iterable[str], note: dict[str, str] | None = None) -> tuple[Choice, ...]:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot import actions, obligations
+from bot import actions, card_facts, obligations
 from bot.actions import Action, FieldKind, FormField
 from bot.calendar import WorkingCalendar
+from bot.card_facts import Button, arrange
 from bot.clocks import Deadline
 from bot.clocks import deadlines as clocks_of
 from bot.domain import UK_TIME, TimelineEvent, Transfer, local_date
@@ -34,9 +35,11 @@ TIME_FMT = "%d %b %Y %H:%M"
 
 @dataclass(frozen=True)
 class Person:
-    """A chat user, by id (never a name)."""
+    """A chat user, by id (never a name), with their role and team where the card knows it
+    ("South PDU's Team Manager"): what a platform shows when it has no display name."""
 
     id: str
+    role: str = field(default="", compare=False)
 
 
 Rich = tuple["str | Person", ...]
@@ -45,16 +48,6 @@ Rich = tuple["str | Person", ...]
 def rich(*parts: str | Person) -> Rich:
     """Text made of plain strings and people."""
     return tuple(parts)
-
-
-@dataclass(frozen=True)
-class Button:
-    """An action a viewer may take, offered on a card."""
-
-    action: str
-    label: str
-    transfer_id: int
-    style: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +64,17 @@ class Card:
     fallback: str
     todo: str = ""  # who must do what by when, in the pack's words ("South PDU: decide on ...")
     rag: str | None = None  # 'red', 'amber' or 'green' for the next deadline; None when none runs
+    you: str = ""  # what happened and what this viewer must do, one sentence each, read first
+
+    @property
+    def in_sight(self) -> tuple[Button, ...]:
+        """The buttons shown (three at most, the primary first)."""
+        return arrange(self.buttons)[0]
+
+    @property
+    def more(self) -> tuple[Button, ...]:
+        """The buttons in the card's overflow menu."""
+        return arrange(self.buttons)[1]
 
 
 @dataclass(frozen=True)
@@ -147,14 +151,20 @@ def when(at: datetime) -> str:
     return (at.astimezone(UK_TIME) if at.tzinfo is not None else at).strftime(TIME_FMT)
 
 
-def actor_part(user: str) -> str | Person:
-    """Who did something: Baton itself, or a person."""
-    return "Baton" if user == SYSTEM else Person(user)
+def actor_part(user: str, role: str = "") -> str | Person:
+    """Who did something: Baton itself, or a person (with their role and team, if known)."""
+    return "Baton" if user == SYSTEM else Person(user, role)
 
 
-def buttons(t: Transfer, offered: list[Action]) -> tuple[Button, ...]:
-    """Buttons for the actions a viewer may take."""
-    return tuple(Button(a.name, a.label, t.id or 0, a.style) for a in offered)
+def person(user: str, org: Org | None, t: Transfer | None = None, pack: PolicyPack | None = None
+           ) -> str | Person:
+    """A person on a card, with their role and team from the org file."""
+    return actor_part(user, card_facts.role_of(user, org, t, pack))
+
+
+def buttons(t: Transfer, offered: list[Action], owed: Obligation | None = None) -> tuple[Button, ...]:
+    """Buttons for the actions a viewer may take: exactly one primary, destructive ones so styled."""
+    return card_facts.styled(t, offered, owed)
 
 
 def deadline_text(o: Obligation | None, cal: WorkingCalendar, today: date) -> str:
@@ -210,7 +220,8 @@ def _decisive_event(t: Transfer) -> TimelineEvent | None:
     return t.timeline[-1] if t.timeline else None
 
 
-def _status(t: Transfer, pack: PolicyPack | None = None) -> Rich:
+def _status(t: Transfer, pack: PolicyPack | None = None, org: Org | None = None) -> Rich:
+    """Where the transfer stands: the decision and who took it, by role and team."""
     if t.state in AWAITING_DECISION:
         return rich("Awaiting the receiving team's decision.")
     ev = _decisive_event(t)
@@ -218,14 +229,14 @@ def _status(t: Transfer, pack: PolicyPack | None = None) -> Rich:
     if ev is not None and ev.kind == "decided":  # a dispute decided, either way
         line = ("Dispute decided: the transfer goes ahead," if ev.detail.get("outcome") == "transfer"
                 else "Dispute decided: the case stays with the holding team,")
-        said: Rich = (f"{line} by ", actor_part(ev.actor), f" on {when(ev.at)}")
+        said: Rich = (f"{line} by ", person(ev.actor, org, t, pack), f" on {when(ev.at)}")
         return (*said, f": {ev.reason}") if ev.reason else said
     accepted = t.last_event("accepted")
     if t.state == State.allocated and accepted is not None:
         ev, line = accepted, "Accepted"
     if ev is None:
         return rich(line)
-    parts: list[str | Person] = [f"{line} by ", actor_part(ev.actor), f" on {when(ev.at)}"]
+    parts: list[str | Person] = [f"{line} by ", person(ev.actor, org, t, pack), f" on {when(ev.at)}"]
     category = ev.detail.get("category") if ev.detail else None
     if category and pack is not None:
         parts.append(f" ({pack.reason_label(str(category))})")
@@ -237,8 +248,11 @@ def _status(t: Transfer, pack: PolicyPack | None = None) -> Rich:
 def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today: date,
          offered: list[Action], headline: tuple[str, ...] = (), pack: PolicyPack | None = None,
          org: Org | None = None, brief: bool = False) -> Card:
-    """A transfer's card as of ``today`` for a viewer who may take ``offered``; a ``brief`` card
-    (a restricted transfer's message) carries the case reference, its state and the actions only."""
+    """A transfer's card as of ``today`` for a viewer who may take ``offered``: what happened
+    (the headline), what they must do (To do, from the obligation: verb and date), then the
+    facts, content rather than pointers (checklist progress, the reason for delay, attendance,
+    the decision and who took it); a ``brief`` card (a restricted transfer's message) carries
+    the case reference, its state and the actions only."""
     if brief:
         return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
                     headline=headline, fields=(("State", rich(STATE_LABELS[t.state])),),
@@ -246,25 +260,56 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
                     buttons=buttons(t, offered), fallback=headline[0] if headline else t.case_ref)
     obs = obligations.current(t, pack, org, cal, today, deadlines) if pack is not None else []
     first = obligations.first_due(obs)
+    owed = card_facts.owed_by_viewer(obs, offered)
     kind = pack.kind_label(t.kind) if pack else t.kind
-    deadline = deadline_text(first, cal, today)
-    if t.requested_on and t.is_open:
-        deadline += (f"; working day {max(cal.working_days_between(t.requested_on, today), 0)} "
-                     "(day 1 is the next working day after the request)")
+    deadline = (card_facts.deadline_words(first.deadline, pack, cal, today) if first is not None
+                else deadline_text(None, cal, today))
+    holding, receiving = team_name(org, t.holding_team), team_name(org, t.receiving_team)
     fields: list[tuple[str, Rich]] = [
-        ("From", rich(f"{team_name(org, t.holding_team)} (raised by {raised_by(t, pack, org)})")),
-        ("To", rich(team_name(org, t.receiving_team))),
-        ("Kind", rich(kind)),
-        ("State", rich(STATE_LABELS[t.state])),
+        ("Transfer", rich(f"{holding} → {receiving} · {kind} · {STATE_LABELS[t.state]}")),
         ("Next deadline", rich(deadline)),
     ]
+    fields += content_fields(t, pack, org)
+    to_do = obligations.todo_text(obs, cal, today)
+    fallback = f"Transfer {t.case_ref}: {STATE_LABELS[t.state]}"
+    if headline:
+        fallback = f"{t.case_ref}: {headline[0]}"
+    if to_do:
+        fallback += f" {to_do}"
+    return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
+                headline=headline, fields=tuple(fields[:10]),
+                status=(*_status(t, pack, org), f" · As of {day(today)}.") if obs else _status(t, pack, org),
+                buttons=buttons(t, offered, owed), fallback=fallback, todo=to_do,
+                rag=first.deadline.rag(cal, today) if first is not None else None,
+                you=card_facts.todo_line(obs, owed))
+
+
+def content_fields(t: Transfer, pack: PolicyPack | None, org: Org | None) -> list[tuple[str, Rich]]:
+    """The facts a card carries in full, each only where it applies: checklist progress and who
+    is awaited, the reason for delay and the actions in hand, the extension, the transfer point
+    and its attendance, the named worker, dates, work asked for, flags and the policy's own."""
+    fields: list[tuple[str, Rich]] = []
+    progress = card_facts.checklist_progress(t, pack, org)
+    if progress:
+        fields.append(("Checklist", rich(progress)))
+    delay = card_facts.delay_reason(t)
+    if delay:
+        fields.append(("Reason for delay", rich(delay)))
+    endorsed = t.last_event("extension_endorsed")
+    if endorsed is not None:
+        until = endorsed.detail.get("expected_by")
+        fields.append(("Extension endorsed", rich(
+            (f"now expected by {day(date.fromisoformat(str(until)))}" if until else "endorsed")
+            + (f": {endorsed.reason}" if endorsed.reason else ""))))
     if t.flags:
         fields.append(("Flags", rich("; ".join(pack.flag_labels(t.flags) if pack else t.flags))))
     if t.transfer_point:
         point = pack.point_label(t.transfer_point) if pack else t.transfer_point
-        fields.append(("Transfer point", rich(f"{point} ({day(t.transfer_point_date)})")))
+        seen = card_facts.attendance(t)
+        fields.append(("Transfer point", rich(f"{point} ({day(t.transfer_point_date)})"
+                                              + (f": {seen}" if seen else ""))))
     if t.named_worker:
-        fields.append(("Named worker", rich(Person(t.named_worker))))
+        fields.append(("Named worker", rich(person(t.named_worker, org, t, pack))))
     if t.agreed_date:
         fields.append(("Agreed date", rich(day(t.agreed_date))))
     if t.work_items and t.work_due:
@@ -277,18 +322,7 @@ def card(t: Transfer, deadlines: list[Deadline], *, cal: WorkingCalendar, today:
         else:
             status = f"requested before it; the {level} agreed or the PM signed off. Why: {asked.reason}"
         fields.append(("PM sign-off", rich(status)))
-    fields += policy_fields(t, pack)
-    to_do = obligations.todo_text(obs, cal, today)
-    fallback = f"Transfer {t.case_ref}: {STATE_LABELS[t.state]}"
-    if headline:
-        fallback = f"{t.case_ref}: {headline[0]}"
-    if to_do:
-        fallback += f" {to_do}"
-    return Card(transfer_id=t.id or 0, case_ref=t.case_ref, title=f"Case transfer: {t.case_ref}",
-                headline=headline, fields=tuple(fields[:10]),
-                status=(*_status(t, pack), f" · As of {day(today)}.") if obs else _status(t, pack),
-                buttons=buttons(t, offered), fallback=fallback, todo=to_do,
-                rag=first.deadline.rag(cal, today) if first is not None else None)
+    return fields + policy_fields(t, pack)
 
 
 def detail_words(d: dict[str, Any], pack: PolicyPack | None, org: Org | None) -> list[str]:

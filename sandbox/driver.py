@@ -100,16 +100,23 @@ class SlackDriver:
 
     def press(self, user: str, action_id: str, value: str, *, channel: str | None = None,
               message_ts: str | None = None, block_id: str = "b", view_id: str | None = None,
-              text: str | None = None) -> tuple[int, str]:
-        """Press a button whose action_id and value are given, in a DM or channel.
+              text: str | None = None, element: str = "button") -> tuple[int, str]:
+        """Press a button whose action_id and value are given, in a DM or channel; or, with
+        ``element`` "overflow" (or "static_select"), choose the option valued ``value`` of a
+        card's overflow menu, as Slack sends it (``selected_option``, no ``value``).
 
         ``message_ts`` names the message the button is on (its response URL then replaces it);
         ``view_id`` presses it in a view (the App Home) instead, which has no response URL.
         """
-        action: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value,
-                                  "block_id": block_id, "action_ts": f"{time.time():.6f}"}
-        if text is not None:
-            action["text"] = {"type": "plain_text", "text": text, "emoji": True}
+        action: dict[str, Any] = {"type": element, "action_id": action_id, "block_id": block_id,
+                                  "action_ts": f"{time.time():.6f}"}
+        if element == "button":
+            action["value"] = value
+            if text is not None:
+                action["text"] = {"type": "plain_text", "text": text, "emoji": True}
+        else:
+            action["selected_option"] = {"text": {"type": "plain_text", "text": text or value,
+                                                  "emoji": True}, "value": value}
         payload: dict[str, Any] = {
             "type": "block_actions", "team": {"id": self.team}, "user": {"id": user, "team_id": self.team},
             "api_app_id": self.api.app_id, "trigger_id": self.api.new_trigger_id(user),

@@ -344,18 +344,22 @@ class Sandbox:
         value = self._text(body, "value", 2000)
         block_id = self._text(body, "block_id", 255) if body.get("block_id") else "b"
         label = body.get("label") if isinstance(body.get("label"), str) else None
+        element = body.get("element") or "button"  # an overflow menu's option, or a select's
+        if element not in ("button", "overflow", "static_select"):
+            raise SandboxError("element must be button, overflow or static_select", 400)
         view_id = body.get("view_id")
         if view_id:
             view = self.api.view(str(view_id))
             if view is None or view.user != user:
                 raise SandboxError("that view is no longer open", 409)
             status, answer = self.driver.press(user, action_id, value, block_id=block_id,
-                                               view_id=view.id, text=label)
+                                               view_id=view.id, text=label, element=element)
         else:
             channel = self._channel(body, user)
             ts = body.get("message_ts")
             status, answer = self.driver.press(user, action_id, value, channel=channel, block_id=block_id,
-                                               message_ts=str(ts) if ts else None, text=label)
+                                               message_ts=str(ts) if ts else None, text=label,
+                                               element=element)
         return {"status": status, "answer": answer}
 
     def choose(self, body: dict[str, Any]) -> dict[str, Any]:

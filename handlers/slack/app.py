@@ -379,12 +379,24 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     def on_button(ack: Ack, body: dict[str, Any], client: WebClient, action: dict[str, Any]) -> None:
         """A catalogue action's button: open its form for this person, or say why not."""
         ack()
-        user = body["user"]["id"]
         name = ids.action_of_button(action["action_id"])
         try:
             tid = int(action.get("value") or 0)
         except ValueError:
             tid = 0
+        press(client, body, name, tid)
+
+    def on_more(ack: Ack, body: dict[str, Any], client: WebClient, action: dict[str, Any]) -> None:
+        """An option of a card's overflow menu (or its "More actions" select): routed exactly as
+        the button it stands for, its form opened with the same trigger."""
+        ack()
+        name, tid = ids.of_more_value(str((action.get("selected_option") or {}).get("value") or ""))
+        if name not in actions.BY_NAME:
+            _tell(client, body, "That option is out of date: look at the case's latest card.")
+            return
+        press(client, body, name, tid)
+
+    def press(client: WebClient, body: dict[str, Any], name: str, tid: int) -> None:
         def tell(text: str) -> None:
             try:
                 _tell(client, body, text)
@@ -392,7 +404,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                 log.warning("private_answer_failed",
                             extra={"where": "button", "error": exc.response.get("error")})
 
-        open_form(client, body, user, tid, name, tell)
+        open_form(client, body, body["user"]["id"], tid, name, tell)
 
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """A catalogue action's form: parse it, take the step, and put any error on its field."""
@@ -448,6 +460,7 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
     for a in actions.CATALOGUE:  # one button and one form per catalogue entry
         app.action(ids.button(a.name))(on_button)
         app.view(ids.form(a.name))(on_submit)
+    app.action(ids.MORE)(on_more)  # the rest of a card's steps, in its overflow menu
 
     @app.view(ids.NOTICE_VIEW)
     def notice_closed(ack: Ack) -> None:

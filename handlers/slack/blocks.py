@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     SectionBlock,
     StaticMultiSelectElement,
@@ -59,6 +60,8 @@ NO_DEADLINE_EMOJI = ":white_circle:"
 _OPTION_MAX = 75  # Slack's limit for an option's text and description
 _SELECT_MAX = 100  # options in a static select
 _CHECKBOX_MAX = 10  # options in a checkboxes element
+_OVERFLOW_MAX = 5  # options in an overflow menu
+_FACT_MAX = 600  # a fact on a card, cut at a word (the history has it in full)
 _SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")
 _TIME_FMT = "%d %b %Y %H:%M"
 _DATE_FMT = "%d %b %Y"
@@ -356,8 +359,10 @@ def _raise_checklist(pack: PolicyPack, *, heads_up: bool, may_sign_off: bool,
 
 
 def rich(parts: views.Rich) -> str:
-    """Platform-neutral rich text as mrkdwn: text escaped, people as mentions."""
-    return "".join(mention(p.id) if isinstance(p, views.Person) else escape(p) for p in parts)
+    """Platform-neutral rich text as mrkdwn: text escaped, people as mentions, each with their
+    role and team where the card knows it ("<@U0SMGR> (South PDU's Team Manager)")."""
+    return "".join((mention(p.id) + (f" ({escape(p.role)})" if p.role else ""))
+                   if isinstance(p, views.Person) else escape(p) for p in parts)
 
 
 def _button(b: views.Button) -> ButtonElement:
@@ -365,30 +370,46 @@ def _button(b: views.Button) -> ButtonElement:
                          style=b.style if b.style in ("primary", "danger") else None)
 
 
+def _overflow(transfer_id: int, more: tuple[views.Button, ...]) -> OverflowMenuElement | StaticSelectElement:
+    """The steps that are not in sight: an overflow menu ("…", two to five options), or past
+    five a "More actions" select; choosing one is routed exactly as its button would be."""
+    options = [Option(value=ids.more_value(b.action, transfer_id), text=_clip(b.label, 75)) for b in more]
+    if len(options) <= _OVERFLOW_MAX:
+        return OverflowMenuElement(action_id=ids.MORE, options=options)
+    return StaticSelectElement(action_id=ids.MORE, placeholder="More actions", options=options[:_SELECT_MAX])
+
+
 def _buttons(transfer_id: int, buttons: Iterable[views.Button]) -> list[Block]:
-    """Action blocks for buttons (Slack allows 25 elements a block)."""
-    bs = list(buttons)
-    return [ActionsBlock(block_id=f"{ids.DECISION_ACTIONS}:{transfer_id}:{i}",
-                         elements=[_button(b) for b in bs[i:i + 25]])
-            for i in range(0, len(bs), 25)]
+    """The actions block: three buttons at most in sight (exactly one primary, destructive ones
+    red), or two beside an overflow menu holding the rest."""
+    sight, more = views.arrange(list(buttons))
+    if not sight:
+        return []
+    elements: list[Any] = [_button(b) for b in sight]
+    if more:
+        elements.append(_overflow(transfer_id, more))
+    return [ActionsBlock(block_id=f"{ids.DECISION_ACTIONS}:{transfer_id}:0", elements=elements)]
 
 
 def card_blocks(card: views.Card) -> list[dict[str, Any]]:
-    """A transfer's card: headline, facts, where it stands, and the viewer's buttons."""
+    """A transfer's card: what happened and what the viewer must do, one sentence each, then
+    the facts one a line, where it stands, and the viewer's buttons."""
     blocks: list[Block] = [HeaderBlock(text=_clip(card.title, 150))]
     lines = [escape(h) for h in card.headline]
-    if card.todo:
-        lines.append(f"*To do:* {escape(card.todo)}")
+    if card.you:
+        lines.append(f"*To do:* {escape(card.you)}")
     if lines:
         blocks.append(SectionBlock(text=_md("\n".join(lines))))
 
     def value(label: str, v: views.Rich) -> str:
+        text = _clip(rich(v), _FACT_MAX)
         if label.startswith("Next deadline") and card.rag:
-            return f"{RAG_EMOJI[card.rag]} {RAG_WORDS[card.rag]}: {rich(v)}"
-        return rich(v)
+            return f"{RAG_EMOJI[card.rag]} {RAG_WORDS[card.rag]}: {text}"
+        return text
 
-    blocks.append(SectionBlock(fields=[_md(f"*{escape(label)}*\n{value(label, v)}")
-                                       for label, v in card.fields[:10]]))
+    facts = [f"*{escape(label)}:* {value(label, v)}" for label, v in card.fields[:10]]
+    if facts:
+        blocks.append(SectionBlock(text=_md("\n".join(facts))))
     blocks.append(ContextBlock(elements=[_md(_clip(rich(card.status), 1900))]))
     blocks += _buttons(card.transfer_id, card.buttons)
     return _dicts(blocks)

@@ -20,6 +20,20 @@ def button(action: str) -> str:
     return f"transfer_{action}"
 
 
+MORE = "transfer_more"  # a card's overflow menu: each option's value is "<action>:<transfer id>"
+
+
+def more_value(action: str, transfer_id: int) -> str:
+    """The value of an overflow option: the catalogue action and the transfer it is about."""
+    return f"{action}:{transfer_id}"
+
+
+def of_more_value(value: str) -> tuple[str, int]:
+    """The catalogue action and transfer id an overflow option's value names (0 if unreadable)."""
+    action, _, tid = value.partition(":")
+    return action, int(tid) if tid.isdigit() else 0
+
+
 def form(action: str) -> str:
     """The callback_id of a catalogue action's form."""
     return f"{action}_transfer"

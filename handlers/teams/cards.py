@@ -36,7 +36,7 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards.core import CardElement
 
-from bot import actions, guide, home, pickers, views
+from bot import actions, card_facts, guide, home, pickers, views
 from bot.actions import FieldKind, raise_fields
 from bot.calendar import WorkingCalendar
 from bot.org import Org
@@ -54,6 +54,7 @@ PEOPLE = "graph.microsoft.com/users"  # Teams' people picker: the value is an En
 EXCLUDED_LISTED = 100  # people listed on the raise card; beyond it, Teams' people picker
 RAISE, HEADSUP = "raise", "headsup"  # verbs of the raise and heads-up forms
 _MD = re.compile(r"([\\`*_\[\]])")  # what the cards' markdown subset acts on
+FACT_MAX = 600  # a fact on a card, cut at a word (the history has it in full)
 LIST_ROWS, HOME_ROWS, HISTORY_EVENTS = 50, 10, 60  # at most, before Teams' message size cuts more
 Resolver = Callable[[str], str | None]  # a person id -> their Teams user id (for refresh.userIds)
 
@@ -63,14 +64,23 @@ def escape(text: str) -> str:
     return _MD.sub(r"\\\1", text)
 
 
+def person_words(p: views.Person, org: Org | None) -> str:
+    """A person as a Teams card shows them: their display name from the org file, else their
+    role and team ("South PDU's Team Manager"); never an e-mail or an id."""
+    found = org.person(p.id) if org is not None else None
+    if found is not None and found.name:
+        return found.name
+    return p.role or card_facts.role_of(p.id, org) or "someone Baton does not know"
+
+
 def rich(parts: views.Rich, org: Org | None = None, mentions: list[Mention] | None = None) -> str:
-    """Neutral rich text as card markdown, text escaped; people by their work e-mail, and as an
-    @mention (added to ``mentions``) when the org file gives their Entra object id."""
+    """Neutral rich text as card markdown, text escaped; people by display name (or role and
+    team), and as an @mention (added to ``mentions``) when the org file gives their Entra id."""
     out: list[str] = []
     for p in parts:
         if isinstance(p, views.Person):
             person = org.person(p.id) if org is not None else None
-            who = escape((person.email if person else None) or p.id)
+            who = escape(person_words(p, org))
             if mentions is not None and person is not None and person.entra_id:
                 tag = f"<at>{who}</at>"
                 if not any(m.text == tag for m in mentions):
@@ -94,11 +104,19 @@ def _card(body: list[CardElement], *, actions: list[ExecuteAction | SubmitAction
                         fallback_text=trim(fallback, 200) or None)
 
 
-def button(b: views.Button) -> ExecuteAction:
-    """A catalogue action's button: asks Baton for the action's form."""
+def button(b: views.Button, *, secondary: bool = False) -> ExecuteAction:
+    """A catalogue action's button: asks Baton for the action's form; the primary "positive",
+    destructive steps "destructive"; a ``secondary`` one waits in Teams' "..." menu."""
     return ExecuteAction(title=b.label[:40], verb=f"open:{b.action}", data={"transfer_id": b.transfer_id},
                          style="destructive" if b.style == "danger" else
-                         ("positive" if b.style == "primary" else None))
+                         ("positive" if b.style == "primary" else None),
+                         mode="secondary" if secondary else None)
+
+
+def buttons(bs: Iterable[views.Button]) -> list[ExecuteAction]:
+    """A card's buttons: three at most in sight (the primary first), the rest in the "..." menu."""
+    sight, more = views.arrange(list(bs))
+    return [*(button(b) for b in sight), *(button(b, secondary=True) for b in more)]
 
 
 def refresh_for(transfer_id: int, users: Iterable[str]) -> RefreshDefinition:
@@ -116,17 +134,18 @@ def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Itera
     mentions: list[Mention] = []
     body: list[CardElement] = [_text(escape(c.title), weight="Bolder", size="Medium")]
     body += [_text(escape(line)) for line in c.headline]
-    if c.todo:  # who must do what by when: the obligation, as on Slack
-        body.append(_text(f"**To do:** {escape(c.todo)}"))
+    if c.you:  # what this viewer must do by when: the obligation, as on Slack
+        body.append(_text(f"**To do:** {escape(c.you)}"))
 
     def value(label: str, v: views.Rich) -> str:
+        text = trim(rich(v, org, mentions), FACT_MAX)
         if label.startswith("Next deadline") and c.rag:
-            return f"{RAG_WORDS[c.rag]}: {rich(v, org, mentions)}"
-        return rich(v, org, mentions)
+            return f"{RAG_WORDS[c.rag]}: {text}"
+        return text
 
     body.append(FactSet(facts=[Fact(title=escape(k), value=value(k, v)) for k, v in c.fields]))
     body.append(_text(rich(c.status, org, mentions), is_subtle=True))
-    card = _card(body, actions=[button(b) for b in c.buttons],
+    card = _card(body, actions=[*buttons(c.buttons)],
                  refresh=refresh_for(c.transfer_id, refresh_users), fallback=c.fallback)
     return _mentioning(card, mentions)
 
@@ -141,7 +160,7 @@ def digest_card(d: views.Digest) -> AdaptiveCard:
         for item in d.items[:shown]:
             parts: list[CardElement] = [_text(f"**{escape(item.case_ref)}**: {escape(item.text)}")]
             if item.buttons:
-                parts.append(ActionSet(actions=[button(b) for b in item.buttons]))
+                parts.append(ActionSet(actions=buttons(item.buttons)))
             body.append(Container(items=parts, separator=True))
         if shown < len(d.items):
             body.append(_text(f"... and {len(d.items) - shown} more that need your attention: "
@@ -173,12 +192,8 @@ def rich_card(parts: views.Rich, org: Org | None = None) -> AdaptiveCard:
 
 
 def _plain(parts: views.Rich, org: Org | None) -> str:
-    """Rich text as a notification's plain words (people by work e-mail)."""
-    out = []
-    for p in parts:
-        person = org.person(p.id) if isinstance(p, views.Person) and org is not None else None
-        out.append(((person.email if person else None) or p.id) if isinstance(p, views.Person) else p)
-    return "".join(out)
+    """Rich text as a notification's plain words (people by display name, or role and team)."""
+    return "".join(person_words(p, org) if isinstance(p, views.Person) else p for p in parts)
 
 
 def render(message: views.Message, org: Org | None = None, *, refresh_users: Iterable[str] = ()
@@ -451,7 +466,7 @@ def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
             for r in s.rows[:cap]:
                 parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
                 if s.buttons.get(r.id):
-                    parts.append(ActionSet(actions=[button(b) for b in s.buttons[r.id][:5]]))
+                    parts.append(ActionSet(actions=buttons(s.buttons[r.id])))
                 body.append(Container(items=parts) if len(parts) > 1 else parts[0])
             if len(s.rows) > cap:
                 body.append(_text(f"... and {len(s.rows) - cap} more: transfer list {s.scope} shows them.",

@@ -189,6 +189,28 @@
     return typeof obj === "string" ? obj : obj.text || "";
   }
 
+  // ------------------------------------------------------------------ dates in en-GB
+
+  // A date field shows the picked date in words beside it ("Wed 20 Jan 2027"), as people in the
+  // UK read dates: headless Chromium ignores the page's en-GB and shows mm/dd/yyyy in the field.
+  const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function inWords(value) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value || "");
+    if (!m) return "";
+    const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    return `${DAYS[d.getUTCDay()]} ${m[3]} ${MONTHS[Number(m[2]) - 1]} ${m[1]}`;
+  }
+  function dateWords(input) {
+    const words = el("span", { class: "date-words", id: `${input.id}-words`, "aria-live": "polite" });
+    const show = () => { words.textContent = input.value ? `Date chosen: ${inWords(input.value)}` : "No date chosen"; };
+    input.addEventListener("input", show);
+    input.addEventListener("change", show);
+    input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), words.id].filter(Boolean).join(" "));
+    show();
+    return words;
+  }
+
   // ------------------------------------------------------------------ Block Kit
 
   function button(element, where) {
@@ -197,6 +219,71 @@
       "data-action-id": element.action_id || "", "data-value": element.value || "" });
     b.addEventListener("click", () => press(element, where, b));
     return b;
+  }
+
+  // An overflow menu ("…"): a button that shows its options, each pressed as Slack sends it
+  // (block_actions with selected_option); Esc or a click elsewhere closes it.
+  let menuSeq = 0;
+  function overflow(element, where) {
+    const id = `overflow-${++menuSeq}`;
+    const name = where.caseRef ? `More actions for ${where.caseRef}` : "More actions";
+    const toggle = el("button", { type: "button", class: "bk-overflow", text: "…", "aria-label": name,
+      "aria-expanded": "false", "aria-controls": id, title: name });
+    const list = el("div", { class: "bk-overflow-menu", id, hidden: true, role: "group", "aria-label": name },
+      ...(element.options || []).map((o) => {
+        const b = el("button", { type: "button", text: plain(o.text), "data-action-id": element.action_id || "",
+          "data-value": o.value || "" });
+        b.addEventListener("click", () => {
+          close();
+          press({ action_id: element.action_id, value: o.value, text: o.text, element: "overflow" },
+            where, toggle);
+        });
+        return b;
+      }));
+    function close() {
+      list.hidden = true;
+      toggle.setAttribute("aria-expanded", "false");
+    }
+    toggle.addEventListener("click", () => {
+      const open = list.hidden;
+      list.hidden = !open;
+      toggle.setAttribute("aria-expanded", String(open));
+      if (open) list.querySelector("button").focus();
+    });
+    list.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") { ev.stopPropagation(); close(); toggle.focus(); }
+    });
+    return el("div", { class: "bk-overflow-wrap" }, toggle, list);
+  }
+
+  document.addEventListener("click", (ev) => {  // a click elsewhere closes an open overflow menu
+    for (const wrap of document.querySelectorAll(".bk-overflow-wrap")) {
+      if (wrap.contains(ev.target)) continue;
+      wrap.querySelector(".bk-overflow-menu").hidden = true;
+      wrap.querySelector(".bk-overflow").setAttribute("aria-expanded", "false");
+    }
+  });
+
+  // A select among a card's actions ("More actions", past five options): choosing one presses it.
+  function actionSelect(element, where) {
+    const name = where.caseRef ? `More actions for ${where.caseRef}` : "More actions";
+    const select = el("select", { "aria-label": name },
+      el("option", { value: "", text: plain(element.placeholder) || "More actions" }),
+      ...(element.options || []).map((o) => el("option", { value: o.value, text: plain(o.text) })));
+    select.addEventListener("change", () => {
+      if (!select.value) return;
+      const o = (element.options || []).find((x) => x.value === select.value);
+      press({ action_id: element.action_id, value: select.value, text: o ? o.text : "", element: "static_select" },
+        where, select);
+    });
+    return select;
+  }
+
+  function actionElement(e, where) {
+    if (e.type === "button") return button(e, where);
+    if (e.type === "overflow") return overflow(e, where);
+    if (e.type === "static_select") return actionSelect(e, where);
+    return unsupported(e.type);
   }
 
   function image(element, cls) {
@@ -235,7 +322,7 @@
           e.type === "image" ? image(e) : el("span", {}, textObject(e))));
       case "actions":
         return el("div", { class: "bk-actions", role: "group", "aria-label": (where || {}).caseRef ? `Actions for ${where.caseRef}` : "Actions" }, ...(b.elements || []).map((e) =>
-          e.type === "button" ? button(e, { ...where, block_id: b.block_id }) : unsupported(e.type)));
+          actionElement(e, { ...where, block_id: b.block_id })));
       case "image": {
         const fig = el("figure", { class: "bk-image" }, image(b));
         if (b.title) fig.append(el("figcaption", { text: plain(b.title) }));
@@ -471,6 +558,7 @@
       wrap.append(el("fieldset", { "aria-describedby": describedBy }, el("legend", {}, ...labelText), ...made));
     } else {
       wrap.append(el("label", { for: id }, ...labelText), made);
+      if (e.type === "datepicker") wrap.append(dateWords(made));
     }
     if (block.hint) wrap.append(el("div", { class: "hint", id: hintId, text: plain(block.hint) }));
     wrap.append(el("p", { class: "field-error", id: errId, role: "alert", hidden: true }));
@@ -564,6 +652,8 @@
     if (!target && o) {
       target = [...document.querySelectorAll("button[data-action-id]")].find((x) =>
         x.dataset.actionId === o.actionId && x.dataset.value === o.value) || null;
+      const menu = target && target.closest(".bk-overflow-wrap");
+      if (menu) target = menu.querySelector(".bk-overflow");  // an option: its menu's "…" button
     }
     (target || $("#composer-text")).focus();
   }
@@ -728,6 +818,7 @@
     try {
       const answer = await api("/api/action", {
         user: S.persona, action_id: element.action_id, value: element.value || "",
+        element: element.element || "button",
         block_id: where.block_id || "", label: plain(element.text),
         channel: where.channel || null, message_ts: where.message_ts || null, view_id: where.view_id || null,
       });

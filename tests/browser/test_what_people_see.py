@@ -39,9 +39,10 @@ def test_receiving_manager_reads_what_to_do_and_by_when_without_opening_anything
     be(page, RECEIVING_MANAGER)
     go_to(page, "Messages with Baton")
     dm = card(page)
-    expect(dm).to_contain_text("To do: South PDU: confirm the MAPPA 2/3 multi-agency consultation on "
-                               "X123456, then decide (accept or decline). Transfer to be completed by "
-                               "Mon 21 Dec 2026 (20 working days left).")
+    expect(dm).to_contain_text("To do: Confirm the MAPPA 2/3 multi-agency consultation on X123456, "
+                               "then decide (accept or decline) by Mon 21 Dec 2026.")
+    expect(dm).to_contain_text("Checklist: MAPPA 2/3 multi-agency consultation: 0 of 1 confirmed; "
+                               "waiting on South PDU's Senior Probation Officer")
     expect(dm).to_contain_text("New transfer request from North PDU's Probation Practitioner")
     expect(dm).to_contain_text("Flags: MAPPA level 2 or 3.")
     expect(dm).to_contain_text("On track: Transfer to be completed by Mon 21 Dec 2026")

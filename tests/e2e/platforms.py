@@ -95,8 +95,17 @@ class SlackSide:
     name: str = "slack"
 
     def press(self, user: str, action: str, transfer_id: int) -> None:
-        """Press the button (its action_id carries the action, its value the transfer)."""
-        self.slack.press(user, ids.button(action), str(transfer_id))
+        """Press the button (its action_id carries the action, its value the transfer), or choose
+        the option of a card's overflow menu where the step is not in sight."""
+        option = ids.more_value(action, transfer_id)
+        in_menu = any(o.get("value") == option for m in self.slack.api.messages(user)
+                      for b in m.blocks or [] if b.get("type") == "actions"
+                      for el in b.get("elements", []) if el.get("type") == "overflow"
+                      for o in el.get("options", []))
+        if in_menu:
+            self.slack.press(user, ids.MORE, option, element="overflow")
+        else:
+            self.slack.press(user, ids.button(action), str(transfer_id))
 
     def told(self, user: str) -> str:
         """The ephemeral answer."""
@@ -168,6 +177,8 @@ class SlackSide:
             if not isinstance(node, dict):
                 return []
             own = str(node.get("action_id", "")) if node.get("type") == "button" else ""
+            if node.get("action_id") == ids.MORE:  # the card's overflow menu: its options
+                return [ids.of_more_value(str(o.get("value")))[0] for o in node.get("options", [])]
             return ([ids.action_of_button(own)] if own.startswith("transfer_") else []) + [
                 n for v in node.values() for n in walk(v)]
 

@@ -67,12 +67,35 @@ def test_raise_form_submit_stores_the_transfer_and_tells_everyone(slack: SlackDr
     assert t is not None and t.state == State.requested and t.requested_by == PP
     api = slack.api
     dm = wait(api, lambda: api.messages(SMGR))
-    actions = [el["action_id"] for b in dm[0].blocks or [] if b["type"] == "actions"
-               for el in b["elements"]]
-    assert actions == [ids.ACCEPT, ids.DECLINE, ids.ASK_WORK, ids.button("dispute")]
+    [row] = [b for b in dm[0].blocks or [] if b["type"] == "actions"]
+    assert [el["action_id"] for el in row["elements"]] == [ids.ACCEPT, ids.DECLINE, ids.MORE]
+    assert [o["value"] for o in row["elements"][-1]["options"]] == [
+        ids.more_value("request_work", t.id or 0), ids.more_value("dispute", t.id or 0)]
     assert "X123456" in texts(dm[0].blocks)
     assert wait(api, lambda: api.messages("C0SOUTH"))
     assert wait(api, lambda: api.messages(PP))
+
+
+def test_an_overflow_option_opens_its_form_as_the_button_would(slack: SlackDriver, uow: UoW) -> None:
+    """The receiving manager's card holds Ask for work in its overflow menu: choosing it sends
+    block_actions with the option (``selected_option.value``) and a trigger_id, and the form
+    opens just as the button's would; a garbled option opens nothing and says so."""
+    raise_x123456(slack)
+    api = slack.api
+    dm = wait(api, lambda: api.messages(SMGR))[0]
+    t = open_transfer(uow)
+    menu = next(el for b in dm.blocks or [] if b["type"] == "actions" for el in b["elements"]
+                if el["type"] == "overflow")
+    option = next(o for o in menu["options"] if o["text"]["text"] == "Ask for work")
+    status, _ = slack.press(SMGR, menu["action_id"], option["value"], message_ts=dm.ts,
+                            element="overflow", text="Ask for work")
+    assert status == 200
+    modal = wait(api, lambda: api.modal_stack(SMGR))[-1]
+    assert modal.callback_id == ids.WORK_VIEW and modal.payload["private_metadata"] == str(t.id)
+    slack.press(SPP, ids.MORE, "nonsense:0", element="overflow")
+    said = wait(api, lambda: [c.params.get("text", "") for c in api.calls_to("chat.postEphemeral")
+                              if c.params.get("user") == SPP])
+    assert "out of date" in said[-1] and not api.modal_stack(SPP)
 
 
 def test_raise_form_errors_show_on_the_field_and_store_nothing(slack: SlackDriver, uow: UoW,
@@ -115,7 +138,7 @@ def test_accept_names_the_worker_and_updates_the_dm_in_place(slack: SlackDriver,
     buttons = [el["action_id"] for b in updated.blocks or [] if b["type"] == "actions"
                for el in b["elements"]]
     assert ids.ACCEPT not in buttons and ids.DECLINE not in buttons  # decided: no decision buttons
-    assert ids.button("complete") in buttons  # the next step is offered in the same message
+    assert buttons[0] == ids.button("complete")  # the next step is offered in the same message
     assert f"Accepted by <@{SMGR}>" in texts(updated.blocks)
     t = open_transfer(uow)
     assert t.state == State.allocated and t.named_worker == SPP

@@ -55,18 +55,20 @@ def test_status_history_and_list_answer_in_the_chat(teams: TeamsDriver, uow: UoW
 def test_history_and_cover_name_people_as_teams_mentions_by_entra_id(
         teams: TeamsDriver, uow: UoW, teams_demo_org: Org, clock: Clock) -> None:
     """Who did what is an @mention Teams draws as the person (the entity carries their Entra
-    object id), as Slack draws <@U...>; the e-mail is only the mention's text."""
+    object id), as Slack draws <@U...>; its text is their display name from the org file, else
+    their role and team: never an e-mail after an @."""
     _raised(uow, teams_demo_org, clock)
     teams.install(SPO)
     pp = teams_demo_org.person(PP)
     history = _reply(teams, SPO, "transfer history X123456")
-    tag = f"<at>{pp.email}</at>"
-    assert tag in card_text(history)
+    tag = "<at>North PDU's Probation Practitioner</at>"
+    assert tag in card_text(history) and "@demo" not in card_text(history)
     assert _mentioned(history) == {tag: pp.entra_id}
     cover = teams_demo_org.person("U0NMGR")
     said = _reply(teams, SPO, f"transfer cover {cover.email} until 2026-12-04")
-    assert _mentioned(said) == {f"<at>{cover.email}</at>": cover.entra_id}
-    assert f"<at>{cover.email}</at> covers your transfers until 04 Dec 2026" in card_text(said)
+    tag = "<at>North PDU's Senior Probation Officer</at>"
+    assert _mentioned(said) == {tag: cover.entra_id}
+    assert f"{tag} covers your transfers until 04 Dec 2026" in card_text(said)
 
 
 def test_an_action_by_name_opens_its_form_and_a_bad_word_gets_the_help(

@@ -21,15 +21,21 @@ from tests.e2e.test_reminders import at, run_tick
 UoW = Callable[[], UnitOfWork]
 
 
-def _buttons(blocks: list[dict[str, Any]] | None) -> dict[str, str]:
-    """Button label -> action id of a message."""
-    return {el["text"]["text"]: el["action_id"] for b in blocks or [] if b["type"] == "actions"
-            for el in b["elements"] if el.get("type") == "button"}
+def _buttons(blocks: list[dict[str, Any]] | None) -> dict[str, tuple[str, str, str]]:
+    """Label -> (element, action id, value) of a message's buttons and overflow menu options."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for b in blocks or []:
+        for el in b.get("elements", []) if b["type"] == "actions" else []:
+            if el.get("type") == "button":
+                out[el["text"]["text"]] = ("button", el["action_id"], el["value"])
+            for o in el.get("options", []):
+                out[o["text"]["text"]] = (el["type"], el["action_id"], o["value"])
+    return out
 
 
 def press(slack: SlackDriver, user: str, case: str, label: str) -> None:
-    """``user`` finds the newest message Baton sent them about ``case`` with a ``label`` button,
-    presses it, and waits for its form."""
+    """``user`` finds the newest message Baton sent them about ``case`` with a ``label`` button
+    (in sight, or in its overflow menu), presses it, and waits for its form."""
     def found() -> Any:
         for m in reversed(slack.api.messages(user)):
             if case in str(m.blocks) and label in _buttons(m.blocks):
@@ -37,9 +43,8 @@ def press(slack: SlackDriver, user: str, case: str, label: str) -> None:
         return None
     msg = wait(slack.api, found)
     before = len(slack.api.modal_stack(user))
-    value = next(el["value"] for b in msg.blocks if b["type"] == "actions" for el in b["elements"]
-                 if el["text"]["text"] == label)
-    slack.press(user, _buttons(msg.blocks)[label], value, message_ts=msg.ts)
+    element, action_id, value = _buttons(msg.blocks)[label]
+    slack.press(user, action_id, value, message_ts=msg.ts, element=element)
     wait(slack.api, lambda: len(slack.api.modal_stack(user)) > before)
 
 

@@ -292,8 +292,9 @@ def test_a_decider_keeps_a_readable_card_of_what_they_decided(
 
 def test_both_platforms_show_the_obligation_and_its_colour(engine: sa.Engine, org: Org,
                                                            uow: UoW) -> None:
-    """Slack's blocks and Teams' Adaptive Card carry the same To do line and the deadline's
-    colour in words (FAQ: "completed within 20 working days")."""
+    """Slack's blocks and Teams' Adaptive Card carry the same To do line (for the receiving
+    manager, what they must do and by when) and the deadline's colour in words (FAQ: "completed
+    within 20 working days")."""
     import json
 
     from handlers.slack import blocks
@@ -304,8 +305,8 @@ def test_both_platforms_show_the_obligation_and_its_colour(engine: sa.Engine, or
     slack = json.dumps(blocks.card_blocks(card))
     teams = json.dumps(cards.transfer_card(card, org).model_dump(mode="json", exclude_none=True))
     for text in (slack, teams):
-        assert "To do:" in text and "South PDU: decide on X100006" in text
-        assert "Due soon: Transfer to be completed by Mon 21 Dec 2026 (1 working day left)" in text
+        assert "To do:" in text and "Decide on X100006 (accept or decline) by Mon 21 Dec 2026." in text
+        assert "Due soon: Transfer to be completed by Mon 21 Dec 2026 (day 19 of 20)" in text
 
 
 def test_found_by_exploration_no_escalate_at_the_top_of_the_ladder(

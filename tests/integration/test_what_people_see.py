@@ -55,7 +55,7 @@ def test_card_deadline_colour_and_working_days_follow_the_sweep_across_the_breac
         engine: sa.Engine, org: Org, uow: UoW) -> None:
     """FAQ: "case transfers to be completed within 20 working days ... The next working day
     following the request for transfer is day 1". The receiving manager's card is redrawn at the
-    5-day reminder (Mon 14 Dec: green, 5 working days left) and at the breach (Tue 22 Dec: red,
+    5-day reminder (Mon 14 Dec: green, day 15 of 20) and at the breach (Tue 22 Dec: red,
     overdue by 1 working day), without anyone touching the transfer."""
     _raise(uow, org)
     chat = FakeChat()
@@ -65,8 +65,8 @@ def test_card_deadline_colour_and_working_days_follow_the_sweep_across_the_breac
     assert first.rag == "green" and "(20 working days left)" in _deadline(first)
     assert _deadline(first).startswith("Transfer to be completed by Mon 21 Dec 2026")
 
-    for day, rag, left in ((date(2026, 12, 14), "green", "(5 working days left)"),
-                           (date(2026, 12, 18), "amber", "(1 working day left)"),
+    for day, rag, left in ((date(2026, 12, 14), "green", "(day 15 of 20)"),
+                           (date(2026, 12, 18), "amber", "(day 19 of 20)"),
                            (date(2026, 12, 22), "red", "(overdue by 1 working day)")):
         sweep(engine, org, at(day))
         delivery.deliver(at(day))
@@ -75,7 +75,7 @@ def test_card_deadline_colour_and_working_days_follow_the_sweep_across_the_breac
         assert f"As of {views.day(day)}" in "".join(str(p) for p in card.status)
     rendered = str(blocks.card_blocks(card))
     assert ":red_circle: Overdue: Transfer to be completed by Mon 21 Dec 2026" in rendered
-    assert "working day 20 " in rendered or "working day 21 " in rendered
+    assert "day 1 is the next working day" not in rendered  # the README says it, not the card
 
 
 def test_a_second_sweep_the_same_day_redraws_nothing_more(engine: sa.Engine, org: Org,

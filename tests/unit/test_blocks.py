@@ -189,25 +189,60 @@ def test_work_form_requires_items_and_shows_due_date() -> None:
     assert by[ids.WORK_DUE]["element"]["initial_date"] == "2026-12-07"
 
 
+def _offered(bs: list[dict[str, Any]]) -> list[str]:
+    """Every catalogue action a card offers: its buttons, then its overflow menu's options."""
+    out = []
+    for b in bs:
+        for el in b.get("elements", []) if b["type"] == "actions" else []:
+            if el["type"] == "button":
+                out.append(ids.action_of_button(el["action_id"]))
+            else:
+                out += [ids.of_more_value(o["value"])[0] for o in el["options"]]
+    return out
+
+
 def test_card_shows_only_the_buttons_the_viewer_may_press() -> None:
-    """The receiving manager sees the decision buttons, valued with the transfer id; the holding
-    practitioner sees the holding team's steps; someone with no role sees none."""
+    """The receiving manager sees Accept (the one primary) and Decline (red) in sight, the rest
+    of their steps in an overflow menu of two to five, each option valued with its action and
+    the transfer id; the holding practitioner sees the holding team's steps; someone with no
+    role sees none."""
     t = _transfer()
     d = Deadline("resolution", "Resolution", TODAY, date(2026, 12, 21), ())
     bs = _card(t, SMGR, [d])
     assert bs[0]["type"] == "header" and "X123456" in bs[0]["text"]["text"]
-    expected = [ids.button(a.name) for a in actions.available(t, SMGR, builtin_pack("probation"),
-                                                                  clocks=[d], today=TODAY)]
-    assert _actions(bs) == expected
-    assert _actions(bs)[:3] == [ids.ACCEPT, ids.DECLINE, ids.ASK_WORK]
-    buttons = [el for b in bs if b["type"] == "actions" for el in b["elements"]]
+    expected = [a.name for a in actions.available(t, SMGR, builtin_pack("probation"), clocks=[d],
+                                                      today=TODAY)]
+    assert sorted(_offered(bs)) == sorted(expected) and len(expected) > 3
+    [row] = [b for b in bs if b["type"] == "actions"]
+    assert len(row["elements"]) <= 3
+    buttons = [el for el in row["elements"] if el["type"] == "button"]
+    assert [b["action_id"] for b in buttons] == [ids.ACCEPT, ids.DECLINE]
     assert {b["value"] for b in buttons} == {"7"}
-    assert [b.get("style") for b in buttons][:3] == ["primary", "danger", None]
+    assert [b.get("style") for b in buttons] == ["primary", "danger"]
+    menu = row["elements"][-1]
+    assert menu["type"] == "overflow" and menu["action_id"] == ids.MORE
+    assert 2 <= len(menu["options"]) <= 5
+    assert all(o["value"].endswith(":7") for o in menu["options"])
     assert "20 working days left" in _text(bs)
-    holding = _actions(_card(t, PP, [d]))
-    assert ids.ACCEPT not in holding and ids.DECLINE not in holding
-    assert ids.button("withdraw") in holding
+    holding = _offered(_card(t, PP, [d]))
+    assert "accept" not in holding and "decline" not in holding
+    assert "withdraw" in holding
     assert _actions(_card(t, Actor("U0NOBODY", frozenset()), [d])) == []
+
+
+def test_a_card_has_exactly_one_primary_and_its_destructive_steps_styled_so() -> None:
+    """Whoever looks, at most three buttons are in sight and exactly one is primary; Decline,
+    Withdraw and Raise a dispute are red wherever they are buttons."""
+    t = _transfer()
+    d = Deadline("resolution", "Resolution", TODAY, date(2026, 12, 21), ())
+    for viewer in (SMGR, PP):
+        [row] = [b for b in _card(t, viewer, [d]) if b["type"] == "actions"]
+        buttons = [el for el in row["elements"] if el["type"] == "button"]
+        assert len(row["elements"]) <= 3
+        assert [b.get("style") for b in buttons].count("primary") == 1
+        for b in buttons:
+            if ids.action_of_button(b["action_id"]) in ("decline", "withdraw", "dispute"):
+                assert b["style"] == "danger"
 
 
 def test_card_after_decision_names_decider_by_id() -> None:

@@ -3,6 +3,7 @@ refresh for whoever looks, forms with each error under its field, people's text 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot import views
@@ -44,10 +45,17 @@ def test_a_form_shows_each_error_under_its_field_and_keeps_what_was_typed() -> N
     assert out["actions"][0]["data"] == {"transfer_id": 7, "token": "t"}
 
 
-def test_peoples_text_is_escaped_and_people_are_shown_by_work_email() -> None:
+def test_peoples_text_is_escaped_and_people_are_shown_by_role_and_team_never_an_email() -> None:
+    """Teams shows a person by the display name the org file gives, else by role and team: never
+    "Accepted by @u0smgr@demo..." (an e-mail after an @) nor an id."""
     org = load_org()
     assert cards.escape("*bold* [link](x) _u_") == r"\*bold\* \[link\](x) \_u\_"
-    assert cards.rich(views.rich("by ", views.Person("U0SMGR")), org) == r"by u0smgr@demo.example.gov.uk"
+    said = cards.rich(views.rich("by ", views.Person("U0SMGR")), org)
+    assert said == "by South PDU's Senior Probation Officer"
+    named = org.model_copy(update={"people": tuple(
+        p.model_copy(update={"name": "Sam Okafor"}) if p.id == "U0SMGR" else p for p in org.people)})
+    named._index = None
+    assert cards.rich(views.rich("by ", views.Person("U0SMGR")), named) == "by Sam Okafor"
 
 
 def test_people_on_a_card_are_mentioned_by_their_entra_id() -> None:
@@ -57,9 +65,10 @@ def test_people_on_a_card_are_mentioned_by_their_entra_id() -> None:
                       status=views.rich("Accepted by ", views.Person("U0SMGR")), buttons=(), fallback="X")
     out = _dump(cards.transfer_card(card, org))
     tags = [(e["text"], e["mentioned"]["id"]) for e in out["msteams"]["entities"]]
-    assert tags == [("<at>u0spp1@demo.example.gov.uk</at>", org.person("U0SPP1").entra_id),
-                    ("<at>u0smgr@demo.example.gov.uk</at>", org.person("U0SMGR").entra_id)]
-    assert out["body"][-1]["text"] == "Accepted by <at>u0smgr@demo.example.gov.uk</at>"
+    assert tags == [("<at>South PDU's Probation Practitioner</at>", org.person("U0SPP1").entra_id),
+                    ("<at>South PDU's Senior Probation Officer</at>", org.person("U0SMGR").entra_id)]
+    assert out["body"][-1]["text"] == "Accepted by <at>South PDU's Senior Probation Officer</at>"
+    assert "@demo" not in json.dumps(out)
 
 
 def test_a_digest_card_has_one_container_per_case_with_its_buttons() -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot import actions, views
 from bot.calendar import calendar_for
 from bot.clocks import Deadline
@@ -62,22 +65,39 @@ def test_card_buttons_are_the_viewers_available_actions_with_the_transfer_id() -
     assert c.buttons[0] == views.Button("accept", "Accept", 7, "primary")
 
 
-def test_card_shows_team_ids_kind_label_and_working_days() -> None:
+def test_card_shows_team_ids_kind_label_and_a_short_deadline() -> None:
     """Without an org the teams are their ids; the kind is the pack's label; the deadline reads
-    as the pack's obligation with working days left, and the elapsed working days count from
-    the day after the request."""
+    as the pack's obligation with working days left, in a few words (no "day 1 is the next
+    working day" explanation on the card: that is in the README)."""
     c = card(requested(), RM, [resolution(date(2026, 12, 21))])
     fields = dict(c.fields)
-    assert fields["From"] == ("pdu-north (raised by pdu-north's Probation Practitioner)",)
-    assert fields["To"] == ("pdu-south",)
-    assert fields["Kind"] == (next(k.label for k in PROBATION.kinds if k.id == "permanent"),)
-    assert fields["Next deadline"] == (
-        "Transfer to be completed by Mon 21 Dec 2026 (20 working days left); working day 0 (day 1 "
-        "is the next working day after the request)",)
+    kind = next(k.label for k in PROBATION.kinds if k.id == "permanent")
+    assert fields["Transfer"] == (f"pdu-north → pdu-south · {kind} · Requested",)
+    assert fields["Next deadline"] == ("Transfer to be completed by Mon 21 Dec 2026 (20 working days left)",)
+    assert "day 1 is" not in str(c)
     assert c.title == "Case transfer: X123456"
     assert c.fallback == ("Transfer X123456: Requested pdu-south: decide on X123456 (accept or "
                           "decline). Transfer to be completed by Mon 21 Dec 2026 (20 working days "
                           "left).")
+
+
+def test_card_deadline_counts_the_working_day_of_the_clock() -> None:
+    """FAQ: "The next working day following the request for transfer is day 1 ... completed
+    within 20 working days": ten working days on, the card says day 10 of 20."""
+    t = requested()
+    d = Deadline("resolution", "Transfer to be completed by", TODAY, date(2026, 12, 21), ())
+    c = views.card(t, [d], cal=CAL, today=date(2026, 12, 7), offered=[], pack=PROBATION)
+    assert dict(c.fields)["Next deadline"] == ("Transfer to be completed by Mon 21 Dec 2026 (day 10 of 20)",)
+
+
+def test_the_viewer_reads_what_they_must_do_in_one_sentence_with_the_date() -> None:
+    """The receiving manager, who holds Accept, reads what they must do: "Decide ... by <date>";
+    the holding practitioner, who owes nothing, reads who is awaited."""
+    d = resolution(date(2026, 12, 21))
+    assert card(requested(), RM, [d]).you == ("Decide on X123456 (accept or decline) by Mon 21 Dec "
+                                              "2026.")
+    assert card(requested(), PP, [d]).you == ("pdu-south: decide on X123456 (accept or decline) "
+                                              "by Mon 21 Dec 2026.")
 
 
 def test_card_with_an_org_shows_team_names() -> None:
@@ -86,8 +106,54 @@ def test_card_with_an_org_shows_team_names() -> None:
     team = org.teams[0]
     t = requested()
     t.holding_team = team.id
-    assert dict(card(t, RM, org=org).fields)["From"] == (
-        f"{team.name} (raised by {team.name}'s Probation Practitioner)",)
+    assert str(dict(card(t, RM, org=org).fields)["Transfer"][0]).startswith(f"{team.name} → ")
+
+
+def test_the_endorsers_card_carries_the_reason_for_delay_and_the_actions_in_hand() -> None:
+    """FAQ (probation): past the 20 working days the transferring area records the reason for
+    delay and the actions being taken; the senior manager asked to endorse reads both on the
+    card, not "on the card's history"."""
+    t = requested()
+    t.record_delay(PP, NOW + timedelta(days=30), reason="Awaiting the court's decision",
+                   actions="Chasing the listing office weekly", pack=PROBATION)
+    fields = dict(card(t, HM).fields)
+    assert fields["Reason for delay"] == (
+        "Awaiting the court's decision. Actions in hand: Chasing the listing office weekly",)
+
+
+def test_the_card_says_whether_the_pick_up_point_was_attended() -> None:
+    """Rochdale: "the pick-up point ... CP/Court PM/SW or representative attends and takes case
+    responsibility": the card says whether the receiving team attended, and if not whether the
+    absence was agreed in advance."""
+    pack = builtin_pack("rochdale")
+    t = requested(pack, transfer_point="icpc", transfer_point_date=date(2026, 11, 30))
+    t.record_attendance(RM, NOW + timedelta(days=7), attended=False, agreed_absence=True)
+    point = str(dict(card(t, RM).fields)["Transfer point"][0])
+    assert point.startswith("Initial Child Protection Conference (ICPC) (Mon 30 Nov 2026)")
+    assert point.endswith(": not attended (absence agreed in advance)")
+
+
+def test_checklist_progress_says_how_many_are_confirmed_and_who_is_awaited() -> None:
+    """Probation (MAPPA 2/3): "a multi-agency consultation" before the receiving area decides:
+    the card counts the confirmed lines and names who is awaited by team and role."""
+    t = requested(flags=("mappa_2_3",))
+    org = load_org()
+    progress = str(dict(card(t, RM, org=org).fields)["Checklist"][0])
+    assert progress.endswith(": 0 of 1 confirmed; waiting on South PDU's Senior Probation Officer")
+
+
+def test_a_card_shows_three_buttons_at_most_with_exactly_one_primary() -> None:
+    """However many steps a viewer may take, three at most are in sight (or two beside the
+    overflow menu, which never holds just one), exactly one primary, the destructive last."""
+    bs = [views.Button(name, name, 7, style) for name, style in
+          (("accept", "primary"), ("decline", "danger"), ("request_work", None), ("dispute", "danger"))]
+    for n in range(1, len(bs) + 1):
+        sight, more = views.arrange(bs[:n])
+        assert len(sight) <= 3 and len(more) != 1 and len(sight) + len(more) == n
+        assert sight[0].style == "primary"
+    sight, more = views.arrange(bs)
+    assert [b.action for b in sight] == ["accept", "request_work"]
+    assert [b.action for b in more] == ["decline", "dispute"]
 
 
 def test_card_names_the_worker_and_the_decider_as_people() -> None:
@@ -221,3 +287,18 @@ def test_a_card_shows_why_siblings_are_apart_and_a_capacity_concern() -> None:
     r = requested(roch)
     r.raise_capacity_concern(RM, NOW, roch, concern="Three vacancies in CP1 this month")
     assert "Head of Service (HoS)" in _facts(card(r, RM))["Capacity concern"]
+
+
+@given(st.lists(st.sampled_from(actions.CATALOGUE), unique_by=lambda a: a.name, max_size=12))
+def test_any_set_of_steps_gives_one_primary_and_three_controls_at_most(offered: list[actions.Action]) -> None:
+    """Invariant: whatever a viewer may take, the card shows at most three controls (two buttons
+    and the overflow menu past three), every step once, exactly one primary unless every step
+    is destructive, and no destructive step primary."""
+    bs = views.buttons(requested(), offered)
+    sight, more = views.arrange(bs)
+    assert sorted(b.action for b in (*sight, *more)) == sorted(a.name for a in offered)
+    assert len(sight) + (1 if more else 0) <= 3 and len(more) != 1
+    primaries = [b for b in bs if b.style == "primary"]
+    safe = [a for a in offered if a.style != "danger"]
+    assert len(primaries) == (1 if safe else 0)
+    assert all(b.action not in ("decline", "withdraw", "dispute") for b in primaries)

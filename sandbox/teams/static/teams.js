@@ -49,7 +49,35 @@ function render(card, activityId, base) {
   ac.parse(JSON.parse(JSON.stringify(card).replace(/<at>(.*?)<\/at>/g, "@$1")));
   const rendered = ac.render();
   nameActionGroups(rendered);
+  showDatesInWords(rendered);
   return rendered;
+}
+
+// A date field shows the picked date in words beside it ("Wed 20 Jan 2027"), as people in the
+// UK read dates: headless Chromium ignores the page's en-GB and shows mm/dd/yyyy in the field.
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+function inWords(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value || "");
+  if (!m) return "";
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return `${DAYS[d.getUTCDay()]} ${m[3]} ${MONTHS[Number(m[2]) - 1]} ${m[1]}`;
+}
+let dateSeq = 0;
+function showDatesInWords(root) {
+  if (!root) return;
+  for (const input of root.querySelectorAll("input[type=date]")) {
+    const words = document.createElement("span");
+    words.className = "date-words";
+    words.id = `date-words-${++dateSeq}`;
+    words.setAttribute("aria-live", "polite");
+    const show = () => { words.textContent = input.value ? `Date chosen: ${inWords(input.value)}` : "No date chosen"; };
+    input.addEventListener("input", show);
+    input.addEventListener("change", show);
+    input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), words.id].filter(Boolean).join(" "));
+    show();
+    input.insertAdjacentElement("afterend", words);
+  }
 }
 
 // WCAG 2.4.6: each group of buttons is named for the case it acts on ("Actions for X123456"),
