@@ -272,7 +272,7 @@ def claim(engine: sa.Engine, now: datetime, ids: Iterable[int]) -> list[Any]:
                            col(NotificationRow.copies) < MAX_IN_FLIGHT)
                     .order_by(col(NotificationRow.id))
                     .with_for_update(skip_locked=True))
-            won += [int(n) for n in conn.execute(
+            won += [int(n or 0) for n in conn.execute(
                 sa.update(NotificationRow)
                 .where(col(NotificationRow.id).in_(free.scalar_subquery()),
                        col(NotificationRow.status) == "pending",
