@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import actions, services, views
+from bot import actions, obligations, services, views
 from bot.domain import local_date
 from bot.errors import DomainError
 from bot.liveorg import LiveOrg, current
@@ -37,7 +37,9 @@ DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays insid
 CHANNEL_REFS = ("channel",)
 # A card that no longer exists: its reference is dropped and the other cards are still redrawn.
 REDRAWS = ("update", "update_all")  # rows that redraw cards already posted (chat.update)
-GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message"}
+GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message",
+        "thread_not_found"}
+GONE_CARD = object()  # what threading a notice answers when the person's card no longer exists
 
 
 def viewer_of(purpose: str) -> str | None:
@@ -204,6 +206,11 @@ class Delivery:
         payload = dict(row.payload or {})
         if row.kind in ("card", "post") and row.transfer_id:
             purpose = str(payload.get("ref") or f"dm:{row.recipient}")
+            held = self._held(row.transfer_id, row.recipient)
+            if held is not None:  # one card per case per person: redrawn, the news in its thread
+                threaded = self._threaded(row, held, payload, now)
+                if threaded is not GONE_CARD:
+                    return threaded  # type: ignore[return-value]
             card = self._card(row.transfer_id, viewer_of(purpose), now,
                               tuple(payload.get("lines") or ()))
             if card is None:
@@ -235,6 +242,51 @@ class Delivery:
             text = payload.get("text") or "\n".join(payload.get("lines") or ())
             return self.chat.post(row.recipient, views.Text(str(text)))
         return None
+
+    def _held(self, transfer_id: int, recipient: str) -> Any:
+        """The live card of a transfer a person (or channel) holds: the first posted to them."""
+        return next((r for r in outbox.refs_of(self.engine, transfer_id)
+                     if not r.purpose.startswith("digest:")
+                     and r.purpose.split(":", 2)[1:2] == [recipient]), None)
+
+    def _threaded(self, row: Any, held: Any, payload: dict[str, Any], now: datetime) -> object:
+        """A card notice for someone who holds the card already: the card redrawn in place and
+        the notice's line as a one-line reply in its thread, as a notification when the reader
+        owes an action now. GONE_CARD when that card no longer exists (forgotten, so a new
+        card is posted and used from then on)."""
+        viewer = viewer_of(held.purpose)
+        card = self._card(row.transfer_id, viewer, now)
+        if card is None:
+            return None
+        said = " ".join(str(x) for x in payload.get("lines") or ()) or "There is news of this transfer."
+        line = said if said.startswith(card.case_ref) else f"{card.case_ref}: {said}"
+        try:
+            self.chat.update(held.channel, held.ts, card)
+            where = self.chat.reply(held.channel, held.ts, line,
+                                    notify=self._owes(row.transfer_id, viewer, now))
+        except ChatError as exc:
+            if exc.code not in GONE or exc.retry_after is not None:
+                raise
+            log.info("card_gone", extra={"ref_id": held.id, "transfer_id": row.transfer_id,
+                                         "error": exc.code})
+            outbox.drop_ref(self.engine, held.id)
+            return GONE_CARD
+        log.info("card_threaded", extra={"notification_id": row.id, "transfer_id": row.transfer_id})
+        return where
+
+    def _owes(self, transfer_id: int, viewer: str | None, now: datetime) -> bool:
+        """Whether ``viewer`` owes an action on the transfer now (bot/obligations.py)."""
+        if viewer is None:
+            return False
+        with self.uow() as u:
+            t = u.transfers.get(transfer_id)
+            if t is None:
+                return False
+            org, today = self.org, local_date(now)
+            pack = org.pack_for(t.holding_team)
+            covers = u.covers.active_on(today)
+            return any(viewer in obligations.people(o, t, pack, org, covers)
+                       for o in obligations.current(t, pack, org, services.calendar(org), today))
 
     def _redraw(self, transfer_id: int, now: datetime) -> None:
         """Redraw every card of a transfer; one that is gone is forgotten and does not stop the
