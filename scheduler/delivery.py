@@ -61,6 +61,8 @@ class Delivery:
         # written first thing in the next pass, so the row is not resent and the copy is redrawn.
         self._unsent: list[tuple[list[int], datetime, tuple[str, str] | None]] = []
         self._unref: list[tuple[int, str, tuple[str, str]]] = []
+        # (channel, ts) -> (transfer version, day) of each card as this process last drew it
+        self._drawn: dict[tuple[str, str], tuple[int | None, date]] = {}
 
     @property
     def org(self) -> Org:
@@ -216,6 +218,7 @@ class Delivery:
             if card is None:
                 return None
             where = self.chat.post(row.recipient, card)
+            self._mark_drawn(row.transfer_id, where, now)
             # One reference per copy posted (a person may hold several cards of a transfer, and a
             # resent row two copies of one), so every copy is redrawn when the transfer moves on.
             copy = int(getattr(row, "copies", 1) or 1)
@@ -260,8 +263,13 @@ class Delivery:
             return None
         said = " ".join(str(x) for x in payload.get("lines") or ()) or "There is news of this transfer."
         line = said if said.startswith(card.case_ref) else f"{card.case_ref}: {said}"
+        own = held.purpose.rsplit(":", 1)[-1].split(".")[0] == str(row.id)
         try:
-            self.chat.update(held.channel, held.ts, card)
+            if not self._drawn_now(row.transfer_id, held, now):
+                self.chat.update(held.channel, held.ts, card)
+                self._mark_drawn(row.transfer_id, (held.channel, held.ts), now)
+            if own:  # this row's own card, posted before a crash kept it from being recorded
+                return (held.channel, held.ts)
             where = self.chat.reply(held.channel, held.ts, line,
                                     notify=self._owes(row.transfer_id, viewer, now))
         except ChatError as exc:
@@ -273,6 +281,21 @@ class Delivery:
             return GONE_CARD
         log.info("card_threaded", extra={"notification_id": row.id, "transfer_id": row.transfer_id})
         return where
+
+    def _version(self, transfer_id: int) -> int | None:
+        with self.uow() as u:
+            return u.transfers.version_of(transfer_id)
+
+    def _drawn_now(self, transfer_id: int, ref: Any, now: datetime) -> bool:
+        """Whether this process drew the card at ``ref`` from the transfer as it is now, today
+        (a redraw row just did): it is not redrawn again."""
+        seen = self._drawn.get((ref.channel, ref.ts))
+        return seen is not None and seen == (self._version(transfer_id), local_date(now))
+
+    def _mark_drawn(self, transfer_id: int, where: tuple[str, str], now: datetime) -> None:
+        if len(self._drawn) > 10_000:  # a long-running process forgets, and at worst redraws
+            self._drawn.clear()
+        self._drawn[where] = (self._version(transfer_id), local_date(now))
 
     def _owes(self, transfer_id: int, viewer: str | None, now: datetime) -> bool:
         """Whether ``viewer`` owes an action on the transfer now (bot/obligations.py)."""
@@ -303,6 +326,7 @@ class Delivery:
                 continue
             try:
                 self.chat.update(ref.channel, ref.ts, card)
+                self._mark_drawn(transfer_id, (ref.channel, ref.ts), now)
             except ChatError as exc:
                 if exc.retry_after is not None:
                     raise
