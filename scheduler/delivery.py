@@ -150,7 +150,7 @@ class Delivery:
     def _post_digest(self, recipient: str, digest: views.Digest, rows: list[Any]) -> tuple[str, str]:
         """Post a digest and remember it for each of its transfers, so that when one of them
         moves on the digest is redrawn and a button whose ask was answered goes."""
-        where = self.chat.post(recipient, digest)
+        where = self.chat.post(recipient, self._linked(digest, recipient))
         first: dict[int, int] = {}
         for r in rows:
             if r.transfer_id:
@@ -182,7 +182,16 @@ class Delivery:
                 kept = tuple(b for b in item.buttons
                              if t is not None and self._still_asked(u, t, b.action, viewer, asked, now))
                 items.append(replace(item, buttons=kept))
-        return views.Digest(tuple(items))
+        return self._linked(views.Digest(tuple(items)), viewer or ref.channel)
+
+    def _linked(self, digest: views.Digest, reader: str) -> views.Digest:
+        """Each line links to the reader's card of its case (never a second copy of the card)."""
+        items = []
+        for item in digest.items:
+            held = self._held(item.transfer_id, reader) if item.transfer_id else None
+            link = self.chat.link(held.channel, held.ts) if held is not None else None
+            items.append(replace(item, link=link or ""))
+        return replace(digest, items=tuple(items))
 
     def _still_asked(self, u: UnitOfWork, t: Any, name: str, viewer: str | None, asked: datetime,
                      now: datetime) -> bool:

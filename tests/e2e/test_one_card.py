@@ -159,6 +159,88 @@ def test_a_full_probation_journey_leaves_each_person_one_card_of_the_case(
         assert got[who].cards == 1, (who, got[who])
     assert all(c.cards <= 1 for c in got.values()), got
 
+    if isinstance(chat, SlackSide):  # the reminder lines link to the card, never copy it
+        api = chat.slack.api
+        card = next(m for m in api.messages(PP) if not m.thread_ts and "header" in str(m.blocks))
+        digests = [m for m in api.messages(PP) if "Open the card" in str(m.blocks)]
+        assert digests and all(f"p{card.ts.replace('.', '')}" in str(m.blocks) for m in digests)
 
-def _unused(x: Any) -> None:  # pragma: no cover
-    return None
+
+def test_news_under_a_deleted_card_comes_with_a_new_card_used_from_then_on(
+        chat: ChatSide, uow: UoW, clock: Clock, request: pytest.FixtureRequest) -> None:
+    """Someone deleted the practitioner's card: the platform answers that the message is gone
+    (Slack thread_not_found / message_not_found, Teams 404 ActivityNotFound), so the next news
+    posts a new card, and the news after that is a reply under the new one."""
+    runtime = request.getfixturevalue("runtime" if chat.name == "slack" else "teams_runtime")
+    runtime.deliverer.stop()
+
+    def deliver() -> None:
+        while runtime.delivery.deliver(clock()):
+            pass
+
+    assert not chat.raise_transfer(PP, {"case_ref": text_input(CASE), "receiving_team": select("pdu-south"),
+                                        "kind": select("permanent")})
+    deliver()
+    with uow() as u:
+        tid = services.load(u, case_ref=CASE).id or 0
+    if isinstance(chat, SlackSide):
+        from slack_sdk import WebClient
+
+        from tests.e2e.slack import TOKEN
+
+        first = next(m for m in chat.slack.api.messages(PP) if CASE in str(m.blocks))
+        WebClient(token=TOKEN, base_url=chat.slack.api.api_url).chat_delete(channel=first.channel, ts=first.ts)
+    else:
+        assert isinstance(chat, TeamsSide)
+        connector = chat.teams.connector
+        conv = connector.chat_of(chat.teams.members[PP].id)
+        assert conv is not None
+        with connector.lock:
+            conv.activities.clear()
+    chat.press(SMGR, "accept", tid)
+    assert chat.form_open(SMGR, "accept") and not chat.submit(SMGR, {})
+    deliver()
+    assert counts(chat)[PP].cards == 1  # the new card
+    chat.press(SMGR, "allocate", tid)
+    assert chat.form_open(SMGR, "allocate") and not chat.submit(SMGR, {"named_worker": user_select(SPP)})
+    deliver()
+    got = counts(chat)[PP]
+    assert (got.cards, got.replies) == (1, 1)
+
+
+def test_the_stand_ins_refuse_a_reply_to_a_message_that_is_not_there(
+        connector: Any, api: Any) -> None:
+    """Slack: thread_ts must name a message of that conversation (thread_not_found); the Bot
+    Connector: "Reply to activity" to an unknown activity id is 404 ActivityNotFound."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from tests.e2e.slack import TOKEN
+
+    client = WebClient(token=TOKEN, base_url=api.api_url)
+    card = client.chat_postMessage(channel="U0NPP1", text="X123456")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="U0NPP1", text="news", thread_ts="1.000001")
+    assert refused.value.response["error"] == "thread_not_found"
+    reply = client.chat_postMessage(channel="U0NPP1", text="news", thread_ts=card["ts"], reply_broadcast=True)
+    assert reply["message"]["subtype"] == "thread_broadcast"
+    link = client.chat_getPermalink(channel=card["channel"], message_ts=card["ts"])["permalink"]
+    assert link.endswith(f"/archives/{card['channel']}/p{card['ts'].replace('.', '')}")
+
+    import httpx
+
+    member = connector.add_member("aad-1", "a@example.org")
+    token = httpx.post(connector.token_url, data={"client_id": connector.app_id, "client_secret":
+                                                  connector.password, "grant_type": "client_credentials"}
+                       ).json()["access_token"]
+    head = {"Authorization": f"Bearer {token}"}
+    conv = httpx.post(f"{connector.url}/v3/conversations", headers=head, json={
+        "isGroup": False, "tenantId": connector.tenant, "members": [{"id": member.id}]}).json()["id"]
+    posted = httpx.post(f"{connector.url}/v3/conversations/{conv}/activities", headers=head,
+                        json={"type": "message", "text": "card"}).json()["id"]
+    ok = httpx.post(f"{connector.url}/v3/conversations/{conv}/activities/{posted}", headers=head,
+                    json={"type": "message", "text": "news", "replyToId": posted})
+    assert ok.status_code == 201
+    missing = httpx.post(f"{connector.url}/v3/conversations/{conv}/activities/17", headers=head,
+                         json={"type": "message", "text": "news", "replyToId": "17"})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "ActivityNotFound"
