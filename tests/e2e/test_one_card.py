@@ -63,10 +63,7 @@ def _teams_counts(side: TeamsSide, place: str) -> Count:
     from sandbox.teams.standin import card_of, card_text
 
     connector = side.teams.connector
-    if place.startswith("19:"):
-        activities = connector.sent(place)
-    else:
-        activities = side.teams.chat(place)
+    activities = connector.sent(place) if place.startswith("19:") else side.teams.chat(place)
     c = Count()
     for a in activities:
         card = card_of(a)
@@ -189,7 +186,8 @@ def test_news_under_a_deleted_card_comes_with_a_new_card_used_from_then_on(
         from tests.e2e.slack import TOKEN
 
         first = next(m for m in chat.slack.api.messages(PP) if CASE in str(m.blocks))
-        WebClient(token=TOKEN, base_url=chat.slack.api.api_url).chat_delete(channel=first.channel, ts=first.ts)
+        client = WebClient(token=TOKEN, base_url=chat.slack.api.api_url)
+        client.chat_delete(channel=first.channel, ts=first.ts)
     else:
         assert isinstance(chat, TeamsSide)
         connector = chat.teams.connector

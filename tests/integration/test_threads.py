@@ -121,4 +121,5 @@ def test_a_deleted_card_is_replaced_by_a_new_one_used_from_then_on(
     delivery.deliver(NOW)
     assert _cards_to(chat, "U0NPP1") == 2
     assert any(r[1] == new.ts for r in chat.replies)
-    assert "failed" not in {s for (s,) in engine.connect().execute(sa.text("SELECT status FROM notification"))}
+    with engine.connect() as c:
+        assert "failed" not in set(c.execute(sa.text("SELECT status FROM notification")).scalars())
