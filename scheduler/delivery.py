@@ -274,7 +274,8 @@ class Delivery:
         line = said if said.startswith(card.case_ref) else f"{card.case_ref}: {said}"
         own = held.purpose.rsplit(":", 1)[-1].split(".")[0] == str(row.id)
         try:
-            if not self._drawn_now(row.transfer_id, held, now):
+            if not (self._drawn_now(row.transfer_id, held, now)
+                    or outbox.pending_updates(self.engine, row.transfer_id)):  # a redraw waits
                 self.chat.update(held.channel, held.ts, card)
                 self._mark_drawn(row.transfer_id, (held.channel, held.ts), now)
             if own:  # this row's own card, posted before a crash kept it from being recorded
