@@ -292,6 +292,14 @@ class Chat(Protocol):
     def update(self, channel: str, ts: str, message: Message) -> None:
         """Redraw a message posted earlier."""
 
+    def reply(self, channel: str, ts: str, text: str, *, notify: bool = False) -> tuple[str, str]:
+        """A one-line reply in the thread of the message at (channel, ts); ``notify`` when the
+        reader must be told (Slack shows it in the conversation too); ChatError
+        ('message_not_found') when that message is gone. Returns the reply's (channel, ts)."""
+
+    def link(self, channel: str, ts: str) -> str | None:
+        """A link that opens the message at (channel, ts), where the platform gives one."""
+
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
         """Send a file (an export) to a person's direct messages."""
 

@@ -85,6 +85,7 @@ class DigestItem:
     transfer_id: int
     text: str
     buttons: tuple[Button, ...] = ()
+    link: str = ""  # opens the reader's card of the case, where the platform gives a link
 
 
 @dataclass(frozen=True)

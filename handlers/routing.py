@@ -46,6 +46,14 @@ class RoutingChat:
         """Redraw on the platform the message was posted on."""
         self.chat_for(channel).update(channel, ts, message)
 
+    def reply(self, channel: str, ts: str, text: str, *, notify: bool = False) -> tuple[str, str]:
+        """Reply in the thread of a message, where it was posted."""
+        return self.chat_for(channel).reply(channel, ts, text, notify=notify)
+
+    def link(self, channel: str, ts: str) -> str | None:
+        """A link to a message, from the platform it was posted on."""
+        return self.chat_for(channel).link(channel, ts)
+
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
         """A file to a person, on their platform."""
         return self.chat_for(to).post_file(to, filename, content, title)

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import actions, services, views
+from bot import actions, obligations, services, views
 from bot.domain import local_date
 from bot.errors import DomainError
 from bot.liveorg import LiveOrg, current
@@ -37,7 +37,9 @@ DIGEST_ITEMS = 45  # cases per message: one block each plus a header stays insid
 CHANNEL_REFS = ("channel",)
 # A card that no longer exists: its reference is dropped and the other cards are still redrawn.
 REDRAWS = ("update", "update_all")  # rows that redraw cards already posted (chat.update)
-GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message"}
+GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message",
+        "thread_not_found"}
+GONE_CARD = object()  # what threading a notice answers when the person's card no longer exists
 
 
 def viewer_of(purpose: str) -> str | None:
@@ -59,6 +61,8 @@ class Delivery:
         # written first thing in the next pass, so the row is not resent and the copy is redrawn.
         self._unsent: list[tuple[list[int], datetime, tuple[str, str] | None]] = []
         self._unref: list[tuple[int, str, tuple[str, str]]] = []
+        # (channel, ts) -> (transfer version, day) of each card as this process last drew it
+        self._drawn: dict[tuple[str, str], tuple[int | None, date]] = {}
 
     @property
     def org(self) -> Org:
@@ -146,7 +150,7 @@ class Delivery:
     def _post_digest(self, recipient: str, digest: views.Digest, rows: list[Any]) -> tuple[str, str]:
         """Post a digest and remember it for each of its transfers, so that when one of them
         moves on the digest is redrawn and a button whose ask was answered goes."""
-        where = self.chat.post(recipient, digest)
+        where = self.chat.post(recipient, self._linked(digest, recipient))
         first: dict[int, int] = {}
         for r in rows:
             if r.transfer_id:
@@ -178,7 +182,16 @@ class Delivery:
                 kept = tuple(b for b in item.buttons
                              if t is not None and self._still_asked(u, t, b.action, viewer, asked, now))
                 items.append(replace(item, buttons=kept))
-        return views.Digest(tuple(items))
+        return self._linked(views.Digest(tuple(items)), viewer or ref.channel)
+
+    def _linked(self, digest: views.Digest, reader: str) -> views.Digest:
+        """Each line links to the reader's card of its case (never a second copy of the card)."""
+        items = []
+        for item in digest.items:
+            held = self._held(item.transfer_id, reader) if item.transfer_id else None
+            link = self.chat.link(held.channel, held.ts) if held is not None else None
+            items.append(replace(item, link=link or ""))
+        return replace(digest, items=tuple(items))
 
     def _still_asked(self, u: UnitOfWork, t: Any, name: str, viewer: str | None, asked: datetime,
                      now: datetime) -> bool:
@@ -204,11 +217,17 @@ class Delivery:
         payload = dict(row.payload or {})
         if row.kind in ("card", "post") and row.transfer_id:
             purpose = str(payload.get("ref") or f"dm:{row.recipient}")
+            held = self._held(row.transfer_id, row.recipient)
+            if held is not None:  # one card per case per person: redrawn, the news in its thread
+                threaded = self._threaded(row, held, payload, now)
+                if threaded is not GONE_CARD:
+                    return threaded  # type: ignore[return-value]
             card = self._card(row.transfer_id, viewer_of(purpose), now,
                               tuple(payload.get("lines") or ()))
             if card is None:
                 return None
             where = self.chat.post(row.recipient, card)
+            self._mark_drawn(row.transfer_id, where, now)
             # One reference per copy posted (a person may hold several cards of a transfer, and a
             # resent row two copies of one), so every copy is redrawn when the transfer moves on.
             copy = int(getattr(row, "copies", 1) or 1)
@@ -236,6 +255,72 @@ class Delivery:
             return self.chat.post(row.recipient, views.Text(str(text)))
         return None
 
+    def _held(self, transfer_id: int, recipient: str) -> Any:
+        """The live card of a transfer a person (or channel) holds: the first posted to them."""
+        return next((r for r in outbox.refs_of(self.engine, transfer_id)
+                     if not r.purpose.startswith("digest:")
+                     and r.purpose.split(":", 2)[1:2] == [recipient]), None)
+
+    def _threaded(self, row: Any, held: Any, payload: dict[str, Any], now: datetime) -> object:
+        """A card notice for someone who holds the card already: the card redrawn in place and
+        the notice's line as a one-line reply in its thread, as a notification when the reader
+        owes an action now. GONE_CARD when that card no longer exists (forgotten, so a new
+        card is posted and used from then on)."""
+        viewer = viewer_of(held.purpose)
+        card = self._card(row.transfer_id, viewer, now)
+        if card is None:
+            return None
+        said = " ".join(str(x) for x in payload.get("lines") or ()) or "There is news of this transfer."
+        line = said if said.startswith(card.case_ref) else f"{card.case_ref}: {said}"
+        own = held.purpose.rsplit(":", 1)[-1].split(".")[0] == str(row.id)
+        try:
+            if not (self._drawn_now(row.transfer_id, held, now)
+                    or outbox.pending_updates(self.engine, row.transfer_id)):  # a redraw waits
+                self.chat.update(held.channel, held.ts, card)
+                self._mark_drawn(row.transfer_id, (held.channel, held.ts), now)
+            if own:  # this row's own card, posted before a crash kept it from being recorded
+                return (held.channel, held.ts)
+            where = self.chat.reply(held.channel, held.ts, line,
+                                    notify=self._owes(row.transfer_id, viewer, now))
+        except ChatError as exc:
+            if exc.code not in GONE or exc.retry_after is not None:
+                raise
+            log.info("card_gone", extra={"ref_id": held.id, "transfer_id": row.transfer_id,
+                                         "error": exc.code})
+            outbox.drop_ref(self.engine, held.id)
+            return GONE_CARD
+        log.info("card_threaded", extra={"notification_id": row.id, "transfer_id": row.transfer_id})
+        return where
+
+    def _version(self, transfer_id: int) -> int | None:
+        with self.uow() as u:
+            return u.transfers.version_of(transfer_id)
+
+    def _drawn_now(self, transfer_id: int, ref: Any, now: datetime) -> bool:
+        """Whether this process drew the card at ``ref`` from the transfer as it is now, today
+        (a redraw row just did): it is not redrawn again."""
+        seen = self._drawn.get((ref.channel, ref.ts))
+        return seen is not None and seen == (self._version(transfer_id), local_date(now))
+
+    def _mark_drawn(self, transfer_id: int, where: tuple[str, str], now: datetime) -> None:
+        if len(self._drawn) > 10_000:  # a long-running process forgets, and at worst redraws
+            self._drawn.clear()
+        self._drawn[where] = (self._version(transfer_id), local_date(now))
+
+    def _owes(self, transfer_id: int, viewer: str | None, now: datetime) -> bool:
+        """Whether ``viewer`` owes an action on the transfer now (bot/obligations.py)."""
+        if viewer is None:
+            return False
+        with self.uow() as u:
+            t = u.transfers.get(transfer_id)
+            if t is None:
+                return False
+            org, today = self.org, local_date(now)
+            pack = org.pack_for(t.holding_team)
+            covers = u.covers.active_on(today)
+            return any(viewer in obligations.people(o, t, pack, org, covers)
+                       for o in obligations.current(t, pack, org, services.calendar(org), today))
+
     def _redraw(self, transfer_id: int, now: datetime) -> None:
         """Redraw every card of a transfer; one that is gone is forgotten and does not stop the
         others; any other failure is raised after the rest were tried (a retry redraws all),
@@ -251,6 +336,7 @@ class Delivery:
                 continue
             try:
                 self.chat.update(ref.channel, ref.ts, card)
+                self._mark_drawn(transfer_id, (ref.channel, ref.ts), now)
             except ChatError as exc:
                 if exc.retry_after is not None:
                     raise

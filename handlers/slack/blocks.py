@@ -423,7 +423,8 @@ def digest_blocks(d: views.Digest) -> list[dict[str, Any]]:
         blocks.append(HeaderBlock(text=title))
     for item in d.items:
         accessory = _button(item.buttons[0]) if item.buttons else None
-        blocks.append(SectionBlock(text=_md(f"*{escape(item.case_ref)}*: {escape(item.text)}"),
+        card = f" <{item.link}|Open the card>" if item.link.startswith("https://") else ""
+        blocks.append(SectionBlock(text=_md(f"*{escape(item.case_ref)}*: {escape(item.text)}{card}"),
                                    accessory=accessory))
     return _dicts(blocks)
 

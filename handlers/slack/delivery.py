@@ -22,7 +22,8 @@ from handlers.slack import blocks
 
 log = logging.getLogger("baton.slack.delivery")
 PERMANENT_ERRORS = {"channel_not_found", "not_in_channel", "user_not_found", "is_archived",
-                    "invalid_blocks", "msg_too_long", "message_not_found", "cant_update_message"}
+                    "invalid_blocks", "msg_too_long", "message_not_found", "cant_update_message",
+                    "thread_not_found"}
 # The token no longer works (uninstalled, revoked): rows wait for a reinstall, none is lost.
 AUTH_ERRORS = {"token_revoked", "invalid_auth", "account_inactive", "not_authed", "token_expired"}
 T = TypeVar("T")
@@ -58,6 +59,21 @@ class SlackChat:
     def update(self, channel: str, ts: str, message: views.Message) -> None:
         """Redraw a message Baton posted."""
         _call(lambda: self.client.chat_update(channel=channel, ts=ts, **blocks.render(message)))
+
+    def reply(self, channel: str, ts: str, text: str, *, notify: bool = False) -> tuple[str, str]:
+        """A one-line reply in the card's thread (``thread_ts``); ``notify``: also shown in the
+        conversation (``reply_broadcast``), so the reader is told, not only the thread."""
+        resp = _call(lambda: self.client.chat_postMessage(
+            channel=channel, thread_ts=ts, text=blocks.escape(text)[:3000], reply_broadcast=notify))
+        return str(resp["channel"]), str(resp["ts"])
+
+    def link(self, channel: str, ts: str) -> str | None:
+        """The message's permalink (chat.getPermalink); None when Slack gives none."""
+        try:
+            resp = _call(lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts))
+        except (ChatError, ChatUncertain):
+            return None
+        return str(resp.get("permalink") or "") or None
 
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
         """Upload a file to a person's DM with Baton (files_upload_v2 needs the DM's channel id)."""

@@ -259,6 +259,24 @@ class TeamsChat:
         path = activities_path(channel, ts)
         self.client.call("PUT", self.service_for(channel), path, body, conversation=channel)
 
+    def reply(self, channel: str, ts: str, text: str, *, notify: bool = False) -> tuple[str, str]:
+        """A one-line reply to the card's activity (Bot Framework "Reply to activity": POST
+        /v3/conversations/{id}/activities/{activityId} with replyToId). Every message in a
+        1:1 chat notifies its reader, so ``notify`` changes nothing here."""
+        self._installed(channel)
+        body = {"type": "message", "text": text, "textFormat": "plain", "replyToId": ts}
+        sent = self.client.call("POST", self.service_for(channel), activities_path(channel, ts), body,
+                                conversation=channel)
+        return channel, str(sent.get("id", ""))
+
+    def link(self, channel: str, ts: str) -> str | None:
+        """A Teams deep link to a channel post; None in a 1:1 chat (the bot's conversation id is
+        not the chat id a link needs)."""
+        if not channel.startswith("19:"):
+            return None
+        return (f"https://teams.microsoft.com/l/message/{quote(channel.split(';', 1)[0], safe='')}/"
+                f"{quote(ts, safe='')}")
+
     def delete(self, channel: str, ts: str) -> None:
         """Delete a message Baton posted."""
         self.client.call("DELETE", self.service_for(channel),

@@ -10,7 +10,7 @@ from typing import Any
 
 from sandbox.slack.files import FilesMixin
 from sandbox.slack.records import Ephemeral, JSONDict, Message
-from sandbox.slack.state import _ApiError, _is_user_id, _opt_str
+from sandbox.slack.state import _ApiError, _is_user_id, _opt_str, _truthy
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_TEXT_LENGTH = 40_000
@@ -114,6 +114,13 @@ class ChatMixin(FilesMixin):
             body["attachments"] = copy.deepcopy(msg.attachments)
         if msg.thread_ts:
             body["thread_ts"] = msg.thread_ts
+            if msg.broadcast:
+                body["subtype"] = "thread_broadcast"
+        replies = [m for m in self._conversations.get(msg.channel, [])
+                   if m.thread_ts == msg.ts and m.ts != msg.ts]
+        if replies:  # a parent, as conversations.history shows it
+            body |= {"thread_ts": msg.ts, "reply_count": len(replies),
+                     "latest_reply": replies[-1].ts}
         if msg.metadata is not None:
             body["metadata"] = copy.deepcopy(msg.metadata)
         if msg.files:
@@ -135,6 +142,14 @@ class ChatMixin(FilesMixin):
             raise _ApiError("not_in_channel")
         text, blocks, attachments = self._message_content(p)
         metadata = p.get("metadata")
+        thread_ts = _opt_str(p.get("thread_ts"))
+        if thread_ts is not None:
+            # A reply names a message of this conversation; a reply to a reply joins its
+            # parent's thread (Slack threads are one level deep).
+            parent = next((m for m in self._conversations.get(channel, []) if m.ts == thread_ts), None)
+            if parent is None:
+                raise _ApiError("thread_not_found")
+            thread_ts = parent.thread_ts or parent.ts
         self._check_rate(channel, consume=False)
         msg = Message(
             channel=channel,
@@ -143,9 +158,10 @@ class ChatMixin(FilesMixin):
             text=text,
             blocks=blocks,
             attachments=attachments,
-            thread_ts=_opt_str(p.get("thread_ts")),
+            thread_ts=thread_ts,
             metadata=copy.deepcopy(metadata) if isinstance(metadata, dict) else None,
             bot_id=self.bot_id,
+            broadcast=thread_ts is not None and _truthy(p.get("reply_broadcast")),
         )
         self._conversations.setdefault(channel, []).append(msg)
         self._check_rate(channel, consume=True)
@@ -183,6 +199,15 @@ class ChatMixin(FilesMixin):
             raise _ApiError("cant_delete_message")
         del self._conversations[channel][index]
         return {"channel": channel, "ts": msg.ts}
+
+    def _chat_get_permalink(self, p: JSONDict) -> JSONDict:
+        """A link to a message (a reply's names its thread), as Slack forms it."""
+        channel = self._resolve_channel(p.get("channel"))
+        _, msg = self._find_message(channel, p.get("message_ts"))
+        link = f"{self.workspace_url}archives/{channel}/p{msg.ts.replace('.', '')}"
+        if msg.thread_ts and msg.thread_ts != msg.ts:
+            link += f"?thread_ts={msg.thread_ts}&cid={channel}"
+        return {"channel": channel, "permalink": link}
 
     def _chat_post_ephemeral(self, p: JSONDict) -> JSONDict:
         channel = self._resolve_channel(p.get("channel"))

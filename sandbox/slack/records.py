@@ -48,6 +48,7 @@ class Message:
     bot_id: str | None = None
     updated: bool = False
     source: str = "chat.postMessage"
+    broadcast: bool = False  # a thread reply also shown in the conversation (reply_broadcast)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class SlackStandIn(ResponseUrlsMixin, ViewsMixin, ConversationsMixin, UsersMixin
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "views.open": self._views_open,

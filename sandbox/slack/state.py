@@ -130,6 +130,7 @@ class StandInState:
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.app_id = app_id
+        self.workspace_url = "https://baton-sandbox.slack.com/"  # auth.test's url; permalinks start so
         self._trigger_ttl = trigger_ttl
         self._ts_origin_us = int(ts_origin * 1_000_000)
 

@@ -26,7 +26,7 @@ class UsersMixin(StandInState):
 
     def _auth_test(self, p: JSONDict) -> JSONDict:
         return {
-            "url": "https://baton-sandbox.slack.com/",
+            "url": self.workspace_url,
             "team": "Baton Sandbox",
             "user": "baton",
             "team_id": self.team_id,

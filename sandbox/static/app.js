@@ -19,6 +19,7 @@
     shown: { personas: "", channels: "", conv: "", modal: "" },
     homeAsked: "",
     busy: false,
+    openThreads: new Set(),  // the ts of cards whose replies the reader opened
   };
 
   // ------------------------------------------------------------------ helpers
@@ -397,9 +398,20 @@
     });
   }
 
+  // A thread's replies sit under their card ("2 replies", opened on demand); a reply sent
+  // "also to the conversation" (reply_broadcast) shows in the conversation too, as in Slack.
+  function isReply(m) {
+    return !!m.thread_ts && m.thread_ts !== m.ts;
+  }
+
+  function repliesTo(channel, ts) {
+    return messagesIn(channel).filter((m) => isReply(m) && m.thread_ts === ts);
+  }
+
   function conversationItems() {
     const channel = currentChannel();
-    const items = messagesIn(channel).map((m) => ({ ...m, ephemeral: false }));
+    const items = messagesIn(channel).filter((m) => !isReply(m) || m.broadcast)
+      .map((m) => ({ ...m, ephemeral: false, replies: isReply(m) ? [] : repliesTo(channel, m.ts) }));
     for (const group of S.state.slack.ephemerals) {
       if (group.channel === channel && group.user === S.persona) {
         for (const e of group.messages) items.push({ ...e, ephemeral: true });
@@ -423,7 +435,21 @@
         el("img", { src: "/files/" + encodeURIComponent(id), alt: f.alt_txt || f.title || "uploaded file" }),
         el("figcaption", { text: f.title || f.filename || id }));
     });
-    return el("article", { class: "message" + (m.ephemeral ? " ephemeral" : ""), "data-ts": m.ts }, meta, body, ...files);
+    if (isReply(m) && m.broadcast) meta.append(el("span", { class: "tag", text: "replied to a thread" }));
+    const thread = [];
+    if (m.replies && m.replies.length) {
+      const n = m.replies.length;
+      const details = el("details", { class: "thread" },
+        el("summary", { text: `${n} ${n === 1 ? "reply" : "replies"}` }),
+        ...m.replies.map((r) => el("div", { class: "reply", "data-ts": r.ts },
+          el("strong", { text: r.bot_id ? "Baton" : "@" + r.user }), " ", mrkdwn(r.text))));
+      if (S.openThreads.has(m.ts)) details.open = true;
+      details.addEventListener("toggle", () => {
+        if (details.open) S.openThreads.add(m.ts); else S.openThreads.delete(m.ts);
+      });
+      thread.push(details);
+    }
+    return el("article", { class: "message" + (m.ephemeral ? " ephemeral" : ""), "data-ts": m.ts }, meta, body, ...files, ...thread);
   }
 
   function renderConversation() {

@@ -65,6 +65,8 @@ class TeamsDriver:
         if token == "":  # signed for the serviceUrl the activity names, as the Bot Connector signs
             url = activity.get("serviceUrl") if isinstance(activity, dict) else None
             token = self.connector.token_for(**({"service_url": url} if isinstance(url, str) else {}))
+        if isinstance(activity, dict) and isinstance(activity.get("conversation"), dict):
+            self.connector.received(str(activity["conversation"].get("id", "")), str(activity.get("id", "")))
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"

@@ -4,7 +4,8 @@
   and the JWKS whose key signs the tokens :meth:`BotConnectorStandIn.token_for` mints (the tokens
   the Bot Connector puts on each activity it sends Baton);
 - ``POST /{tenant}/oauth2/v2.0/token``: the client-credentials token Baton sends the connector with;
-- ``/v3/conversations``: create a 1:1 conversation, send, reply to, update and delete activities,
+- ``/v3/conversations``: create a 1:1 conversation, send, reply to (an activity of that
+  conversation: else 404 ``ActivityNotFound``), update and delete activities,
   read a member (with their e-mail), each answering 401 without a token it issued;
 - faults: the next calls answer 429 (with or without Retry-After), 412, 502 or 504.
 
@@ -83,6 +84,7 @@ class Conversation:
     members: list[str] = field(default_factory=list)  # Teams user ids
     activities: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> latest version
     history: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (verb, id, body)
+    typed: set[str] = field(default_factory=set)  # ids of the activities people sent here
 
 
 @dataclass
@@ -223,6 +225,15 @@ class BotConnectorStandIn:
         """A team channel (created on first use, as channels exist before Baton posts)."""
         with self.lock:
             return self.conversations.setdefault(channel_id, Conversation(channel_id, self.tenant))
+
+    def received(self, conversation_id: str, activity_id: str) -> None:
+        """A person sent an activity in a conversation (Baton may reply to it)."""
+        with self.lock:
+            conv = self.conversations.get(conversation_id)
+            if conv is None and conversation_id.startswith("19:"):
+                conv = self.channel(conversation_id)
+            if conv is not None:
+                conv.typed.add(activity_id)
 
     def sent(self, conversation_id: str) -> list[dict[str, Any]]:
         """Activities in a conversation, latest version of each, in the order they were sent."""
@@ -393,6 +404,9 @@ class BotConnectorStandIn:
                   data: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         with self.lock:
             if verb == "POST":
+                if activity_id is not None and activity_id not in conv.activities | dict.fromkeys(conv.typed):
+                    # "Reply to activity" names an activity of this conversation
+                    return 404, error(404, "ActivityNotFound", "The activity was not found."), {}
                 new_id = str(next(self._ids))
                 conv.activities[new_id] = {**data, "id": new_id, "replyToId": activity_id}
                 conv.history.append(("send", new_id, data))

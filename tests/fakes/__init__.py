@@ -233,6 +233,7 @@ class FakeChat:
     posts: list[tuple[str, views.Message]] = field(default_factory=list)
     updates: list[tuple[str, str, views.Message]] = field(default_factory=list)
     deleted: list[tuple[str, str]] = field(default_factory=list)
+    replies: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
     def post(self, to: str, message: views.Message) -> tuple[str, str]:
         """Record a post."""
@@ -242,6 +243,15 @@ class FakeChat:
     def update(self, channel: str, ts: str, message: views.Message) -> None:
         """Record a redraw."""
         self.updates.append((channel, ts, message))
+
+    def reply(self, channel: str, ts: str, text: str, *, notify: bool = False) -> tuple[str, str]:
+        """Record a reply in a card's thread."""
+        self.replies.append((channel, ts, text, notify))
+        return channel, f"{ts}.r{len(self.replies)}"
+
+    def link(self, channel: str, ts: str) -> str | None:
+        """No links here."""
+        return None
 
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
         """Record a file as text."""

@@ -106,9 +106,9 @@ def test_a_send_the_database_could_not_record_is_written_next_pass_not_resent(
 def test_a_copy_resent_after_a_crash_is_redrawn_like_the_original_and_never_sent_a_third_time(
         engine: sa.Engine, org: Org, uow: Callable[[], SqlUnitOfWork],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """An instance dies after posting the manager's DM (twice over): the row is resent once
-    after the lease, both copies are remembered and lose their Accept button on accept, and the
-    second time it is failed, not posted a third time."""
+    """An instance dies after posting the manager's DM, before recording the send: after the
+    lease the row finds the card it posted (its reference was kept) and redraws it rather than
+    post a second copy; the card loses its Accept button on accept."""
     from store import outbox
 
     tid = _raised(uow, org)
@@ -121,13 +121,14 @@ def test_a_copy_resent_after_a_crash_is_redrawn_like_the_original_and_never_sent
     with pytest.raises(sa.exc.OperationalError):
         Delivery(engine, org, chat, uow).deliver(after)  # the resend; it dies too
     first = chat.posts[0][0]
-    assert [to for to, _ in chat.posts] == [first, first]
+    assert [to for to, _ in chat.posts] == [first]
     monkeypatch.setattr(outbox, "sent", real_sent)
     last = Delivery(engine, org, chat, uow)
     last.deliver(after + outbox.LEASE + timedelta(minutes=1))
-    assert len(_posts_to(chat, first)) == 2  # never a third copy
+    assert len(_posts_to(chat, first)) == 1  # never a second copy
+    assert not chat.replies  # nor its own news again
     refs = [r for r in outbox.refs_of(engine, tid) if r.channel == f"D{first}"]
-    assert len(refs) == 2
+    assert len(refs) == 1
     with uow() as u:
         services.act(u, org, "U0SMGR", tid, "accept", NOW)
     last.deliver(after + 2 * outbox.LEASE)

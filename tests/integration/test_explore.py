@@ -8,7 +8,9 @@ always hold:
 - every button shown to anyone is accepted when pressed;
 - no card (Slack blocks, Teams Adaptive Card) says "None", a negative or contradictory day count,
   or a team id;
-- a closed transfer offers nothing (a decline only its dispute, while its window runs).
+- a closed transfer offers nothing (a decline only its dispute, while its window runs);
+- each person (and channel) holds at most one card per case, and each card, as last drawn,
+  shows the To do bot/obligations.py gives now (its working-days count as of its drawing).
 
 `make test` runs a fixed seed with a small budget; `make explore` runs it long
 (BATON_EXPLORE_EXAMPLES, default 500). A failure shrinks to a few steps: it becomes a journey
@@ -37,8 +39,9 @@ from bot.org import Org, load_org
 from bot.services import AlreadySaved, RaiseRequest
 from handlers.slack import blocks
 from handlers.teams import cards
-from scheduler.delivery import Delivery
+from scheduler.delivery import Delivery, viewer_of
 from scheduler.sweep import sweep
+from store import outbox
 from store.repo import SqlUnitOfWork
 from tests.conftest import wipe
 from tests.fakes import FakeChat
@@ -51,6 +54,8 @@ PAIRS = {"probation": ("pdu-north", "pdu-south"), "rochdale": ("roch-frt-1", "ro
          "bury": ("bury-assessment", "bury-cin"), "leicestershire": ("leics-frcd", "leics-cic"),
          "council-s2": ("s2-mash", "s2-fsp")}
 TEXT = "Agreed after talking it through with both teams"
+# The count of days left is as of the card's last drawing (cards are redrawn on change, not daily).
+DAYS_LEFT = re.compile(r" \((\d+ working days? left|due today|overdue by \d+ working days?)\)")
 
 
 def _values(action: str, pack_name: str, org: Org, t_receiving: str, today: date,
@@ -103,6 +108,9 @@ class Exploration(RuleBasedStateMachine):
         self.team_ids = [t.id for t in self.org.teams]
         self.chat = FakeChat()
         self.delivery = Delivery(self.engine, self.org, self.chat, self.uow)
+        self.read = (0, 0)  # posts and updates already checked
+        self.cards: Counter[tuple[str, int]] = Counter()  # (person or channel, transfer) -> cards posted
+        self.drawn: dict[tuple[str, str], views.Card] = {}  # (channel, ts) -> the card as drawn last
 
     def uow(self) -> SqlUnitOfWork:
         """A unit of work on the test database."""
@@ -225,9 +233,14 @@ class Exploration(RuleBasedStateMachine):
     def every_message_sent_reads_true(self) -> None:
         """Every card, digest line and message delivered so far reads true (see _check_rendered)."""
         self.delivery.deliver(self.now)
-        sent = [m for _, m in self.chat.posts] + [m for _, _, m in self.chat.updates]
-        self.chat.posts.clear()
-        self.chat.updates.clear()
+        posts, updates = self.chat.posts[self.read[0]:], self.chat.updates[self.read[1]:]
+        self.read = (len(self.chat.posts), len(self.chat.updates))
+        sent = [m for _, m in posts] + [m for _, _, m in updates]
+        for n, (to, m) in enumerate(posts, start=self.read[0] - len(posts) + 1):
+            if isinstance(m, views.Card):
+                self.cards[(to, m.transfer_id)] += 1
+                self.drawn[(f"D{to}", f"{n}.0")] = m
+        self.drawn |= {(ch, ts): m for ch, ts, m in updates if isinstance(m, views.Card)}
         for m in sent:
             if isinstance(m, views.Card):
                 _check_rendered(m, self.team_ids)
@@ -239,6 +252,29 @@ class Exploration(RuleBasedStateMachine):
             elif isinstance(m, views.Text):
                 bad = BAD_WORDS.search(m.text)
                 assert bad is None, f"a message says {bad.group(0)!r}: {m.text[:300]}"
+
+    @invariant()
+    def each_person_holds_one_card_per_case_showing_what_is_owed_now(self) -> None:
+        """One card per case per person (and per channel): news after the first card is a reply
+        in its thread; every card, as last drawn, shows the To do bot/obligations.py gives now."""
+        self.delivery.deliver(self.now)
+        self.every_message_sent_reads_true()
+        many = {k: n for k, n in self.cards.items() if n > 1}
+        assert not many, f"more than one card of a case for one reader: {many}"
+        today = local_date(self.now)
+        with self.uow() as u:
+            for tid in self.ids:
+                t = u.transfers.get(tid)
+                assert t is not None
+                for ref in outbox.refs_of(self.engine, tid):
+                    drawn = self.drawn.get((ref.channel, ref.ts))
+                    viewer = viewer_of(ref.purpose)
+                    if ref.purpose.startswith("digest:") or drawn is None or (
+                            viewer is not None and not services.sees(u, self.org, t, viewer, today)):
+                        continue  # a reader who may no longer see the case: their card is left
+                    now = services.card_for(u, self.org, t, viewer, self.now, brief=t.restricted)
+                    said, owed = DAYS_LEFT.sub("", drawn.todo), DAYS_LEFT.sub("", now.todo)
+                    assert said == owed, f"{t.case_ref}: {ref.purpose}'s card says {said!r}, not {owed!r}"
 
     @invariant()
     def everything_open_is_owned_and_nothing_closed_offers_anything(self) -> None:

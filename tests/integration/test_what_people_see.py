@@ -40,6 +40,12 @@ def _raise(uow: UoW, org: Org, user: str = "U0NPP1", **kw: Any) -> int:
     return t.id
 
 
+def _told(chat: FakeChat, to: str, said: str) -> bool:
+    """Whether ``to`` was told ``said``: a new card's headline, or a line in their card's thread."""
+    return (any(said in c.headline[0] for c in _cards_of(chat, to) if c.headline)
+            or any(said in line for ch, _, line, _ in chat.replies if ch == f"D{to}"))
+
+
 def _cards_of(chat: FakeChat, to: str) -> list[views.Card]:
     """Every card the chat was shown for ``to`` (posted, then redrawn), oldest first."""
     out = [m for ch, m in chat.posts if ch == to and isinstance(m, views.Card)]
@@ -151,7 +157,7 @@ def test_the_named_worker_is_told_of_their_allocation_and_the_holding_team_too(
     delivery.deliver(at(date(2026, 11, 25)))
     assert _cards_of(chat, "U0SPP1")[-1].headline == (
         "You are the named worker for this case in South PDU.",)
-    assert any("named the worker" in (c.headline or ("",))[0] for c in _cards_of(chat, "U0NMGR"))
+    assert _told(chat, "U0NMGR", "named the worker")
 
 
 def test_a_delay_reason_and_an_endorsement_are_told_and_the_date_moves_every_clock_and_card(
@@ -170,8 +176,7 @@ def test_a_delay_reason_and_an_endorsement_are_told_and_the_date_moves_every_clo
         services.act(u, org, "U0NPP1", tid, "record_delay", day,
                      reason="Waiting for the police checks", actions="Chased the police twice")
     delivery.deliver(day)
-    assert any("recorded the reason for the delay" in c.headline[0]
-               for c in _cards_of(chat, "U0SMGR") if c.headline)
+    assert _told(chat, "U0SMGR", "recorded the reason for the delay")
     with uow() as u:
         services.act(u, org, "U0SMT1", tid, "endorse", day, rationale="Complex MAPPA case",
                      expected_by=date(2027, 1, 29))
@@ -179,8 +184,7 @@ def test_a_delay_reason_and_an_endorsement_are_told_and_the_date_moves_every_clo
     card = _cards_of(chat, "U0SMGR")[-1]
     assert _deadline(card).startswith("Transfer to be completed by Fri 29 Jan 2027 (")
     assert card.rag == "green"
-    assert any("now expected by Fri 29 Jan 2027" in c.headline[0]
-               for c in _cards_of(chat, "U0NMGR") if c.headline)
+    assert _told(chat, "U0NMGR", "now expected by Fri 29 Jan 2027")
     with uow() as u:  # endorsed once: the button goes from senior management's cards
         t = u.transfers.get(tid)
         assert t is not None

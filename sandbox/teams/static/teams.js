@@ -100,7 +100,39 @@ function nameActionGroups(root) {
   }
 }
 
-function bubble(activity, from) {
+// A card's replies (Baton's "Reply to activity" lines) sit under it, "2 replies", opened on demand.
+const openThreads = new Set();
+
+function threaded(activities, from) {
+  const ids = new Set(activities.map(a => a.id));
+  const under = {};
+  for (const a of activities) {
+    if (a.replyToId && ids.has(a.replyToId)) (under[a.replyToId] = under[a.replyToId] || []).push(a);
+  }
+  return activities.filter(a => !(a.replyToId && ids.has(a.replyToId)))
+    .map(a => bubble(a, from, under[a.id] || []));
+}
+
+function replies(parentId, list) {
+  const details = document.createElement("details");
+  details.className = "thread";
+  const summary = document.createElement("summary");
+  summary.textContent = `${list.length} ${list.length === 1 ? "reply" : "replies"}`;
+  details.appendChild(summary);
+  for (const r of list) {
+    const p = document.createElement("p");
+    p.className = "reply";
+    p.textContent = r.text || "";
+    details.appendChild(p);
+  }
+  details.open = openThreads.has(parentId);
+  details.addEventListener("toggle", () => {
+    if (details.open) openThreads.add(parentId); else openThreads.delete(parentId);
+  });
+  return details;
+}
+
+function bubble(activity, from, thread) {
   const div = document.createElement("div");
   div.className = "message";
   div.dataset.activity = activity.id;
@@ -114,6 +146,7 @@ function bubble(activity, from) {
   const card = shown && shown.base === base ? shown.card : cardOf(activity);
   if (card) div.appendChild(render(card, activity.id, base));
   else { const p = document.createElement("p"); p.textContent = activity.text || ""; div.appendChild(p); }
+  if (thread && thread.length) div.appendChild(replies(activity.id, thread));
   return div;
 }
 
@@ -128,9 +161,9 @@ async function refresh() {
   lastState = key;
   const focused = focusKey(document.activeElement);
   const chat = document.getElementById("chat");
-  chat.replaceChildren(...state.chat.map(a => bubble(a, "Baton")));
+  chat.replaceChildren(...threaded(state.chat, "Baton"));
   const channels = document.getElementById("channels");
-  channels.replaceChildren(...state.channels.flatMap(c => c.activities.map(a => bubble(a, c.name))));
+  channels.replaceChildren(...state.channels.flatMap(c => threaded(c.activities, c.name)));
   restoreFocus(focused);
 }
 
