@@ -221,7 +221,8 @@ class _Quiet(WSGIRequestHandler):
 def serve_in_thread(app: WSGIApplication, host: str = "127.0.0.1", port: int = 0) -> tuple[WSGIServer, str]:
     """Serve ``app`` from a background thread (tests, the sandbox); returns server and base URL."""
     server = make_server(host, port, app, server_class=_Threading, handler_class=_Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True, name="baton-http").start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                     name="baton-http").start()  # shutdown() waits at most one poll
     return server, f"http://{host}:{server.server_port}"
 
 

@@ -124,7 +124,8 @@ class EntraStandIn:
         self.lock = threading.Lock()
         self.server = json_server(host, port, self.handle)
         self.url = f"http://{host}:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="entra-stand-in")
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True, name="entra-stand-in")
 
     def __enter__(self) -> Self:
         self._thread.start()

@@ -129,8 +129,8 @@ class BotConnectorStandIn:
         self._ids = itertools.count(1_700_000_000_001)
         self.server = json_server(host, port, self.handle, before=self._maybe_hang)
         self.url = f"http://{host}:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                        name="teams-stand-in")
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True, name="teams-stand-in")
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def start(self) -> Self:
