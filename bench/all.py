@@ -6,7 +6,10 @@ against its target. ``make bench`` runs them at full size (tens of minutes); ``-
 ``BENCH_SMOKE=1`` (CI) at smoke size, seconds each. A bench that fails, or outlives its time
 limit, is named in the table and makes the run fail.
 
-``python -m bench.all [--smoke] [NAME ...]`` runs only the benches named.
+``python -m bench.all [--smoke] [NAME ...]`` runs only the benches named. At smoke size the
+benches run two at a time (``BENCH_JOBS``; 1 at full size, so that no bench's figures are taken
+beside another's), each on its own PostgreSQL database, and each one's output is printed whole
+when it ends.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import ROOT, SMOKE, Headline, args
@@ -25,17 +29,30 @@ BENCHES = ("core", "tracker", "scheduler", "slack", "teams", "writes", "raises",
 LIMIT_S = 300 if SMOKE else 3600  # for one bench, start to end
 
 
-def run(name: str, out: Path) -> tuple[str, float]:
-    """Run one bench; (how it ended, seconds it took)."""
+def run(name: str, out: Path, *, alone: bool = True) -> tuple[str, float]:
+    """Run one bench; (how it ended, seconds it took). Beside others (``alone`` False) its output
+    is kept and printed whole when it ends, and it uses a database of its own."""
     cmd = [sys.executable, "-m", f"bench.{name}", *(["--smoke"] if SMOKE else [])]
-    print(f"\n==== bench {name}: {' '.join(cmd[1:])}", flush=True)
     env = {**os.environ, "BENCH_HEADLINES": str(out)}
+    if not alone:
+        env["BENCH_DB_SUFFIX"] = f"_{name}"
+    log = out.with_suffix(".log")
     t0 = time.monotonic()
     try:
-        code = subprocess.run(cmd, cwd=ROOT, env=env, timeout=LIMIT_S, check=False).returncode
+        with log.open("w", encoding="utf-8") as sink:
+            if alone:
+                print(f"\n==== bench {name}: {' '.join(cmd[1:])}", flush=True)
+            code = subprocess.run(cmd, cwd=ROOT, env=env, timeout=LIMIT_S, check=False,
+                                  stdout=None if alone else sink,
+                                  stderr=None if alone else subprocess.STDOUT).returncode
+        ended = "ok" if code == 0 else f"FAILED (exit {code})"
     except subprocess.TimeoutExpired:
-        return f"gave up after {LIMIT_S} s waiting for bench.{name} to finish", time.monotonic() - t0
-    return ("ok" if code == 0 else f"FAILED (exit {code})"), time.monotonic() - t0
+        ended = f"gave up after {LIMIT_S} s waiting for bench.{name} to finish"
+    took = time.monotonic() - t0
+    if not alone:
+        print(f"\n==== bench {name}: {' '.join(cmd[1:])} ({ended}, {took:.0f} s)\n"
+              + log.read_text(encoding="utf-8"), end="", flush=True)
+    return ended, took
 
 
 def table(rows: list[tuple[str, str, float, Headline | None]]) -> None:
@@ -66,13 +83,17 @@ def main() -> None:
     unknown = sorted(set(names) - set(BENCHES))
     if unknown:
         raise SystemExit(f"no such bench: {', '.join(unknown)} (choose from {', '.join(BENCHES)})")
+    jobs = max(1, int(os.environ.get("BENCH_JOBS") or (2 if SMOKE else 1)))
     rows: list[tuple[str, str, float, Headline | None]] = []
     with tempfile.TemporaryDirectory() as d:
-        for name in names:
+        def one(name: str) -> tuple[str, str, float, Headline | None]:
             out = Path(d) / f"{name}.json"
-            ended, took = run(name, out)
+            ended, took = run(name, out, alone=jobs == 1)
             lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
-            rows.append((name, ended, took, Headline(**json.loads(lines[-1])) if lines else None))
+            return name, ended, took, Headline(**json.loads(lines[-1])) if lines else None
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            rows = list(pool.map(one, names))
     table(rows)
     if any(ended != "ok" for _, ended, _, _ in rows):
         raise SystemExit(1)

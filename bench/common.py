@@ -102,11 +102,12 @@ def stop(proc: subprocess.Popen[str], timeout: float = 20.0) -> None:
 def pg_url() -> str:
     """The PostgreSQL database a bench may empty: ``BENCH_PG_URL``, else the test database's URL
     (``PG_TEST_URL``, as ``make test`` uses) with ``_bench`` after its name, else ``baton_bench``
-    on the local server."""
+    on the local server; with ``BENCH_DB_SUFFIX`` (benches run side by side) that after it too."""
+    suffix = os.environ.get("BENCH_DB_SUFFIX", "")
     if os.environ.get("BENCH_PG_URL"):
-        return os.environ["BENCH_PG_URL"]
+        return os.environ["BENCH_PG_URL"] + suffix
     base = os.environ.get("PG_TEST_URL")
-    return base + "_bench" if base else "postgresql+psycopg://postgres@127.0.0.1:5432/baton_bench"
+    return (base + "_bench" if base else "postgresql+psycopg://postgres@127.0.0.1:5432/baton_bench") + suffix
 
 
 def ensure_pg_database(url: str) -> bool:

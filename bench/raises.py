@@ -32,7 +32,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import SMOKE, Headline, headline, pg_url, size, start, stop
+from bench.common import SMOKE, Headline, ensure_pg_database, headline, pg_url, size, start, stop
 from bench.slack import THREADS, WORKERS
 from bench.writes import send, view_submission
 from handlers.slack import ids
@@ -169,6 +169,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         for store in stores:
             url = PG if store == "postgresql" else f"sqlite:///{Path(d) / 'bench.db'}"
+            if store == "postgresql" and not ensure_pg_database(PG):
+                continue
             print(f"load before {store}: {uptime()}", flush=True)
             baseline, burst, log = bench_store(url, many, few)
             print(f"\nraises through baton serve on {store} ({WORKERS} workers x {THREADS} threads, "

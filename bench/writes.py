@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.common import SMOKE, Headline, headline, pg_url, size, start, stop
+from bench.common import SMOKE, Headline, ensure_pg_database, headline, pg_url, size, start, stop
 from bench.slack import THREADS, WORKERS
 from bot import services
 from bot.org import load_org
@@ -133,6 +133,7 @@ def main() -> None:
     """Set up PostgreSQL and the server, run the baseline and the burst, print both."""
     n = size(0, 80, 16)
     ThreadingHTTPServer.request_queue_size = 256  # see bench/slack.py: keep SYN retries out
+    ensure_pg_database(PG)
     upgrade(PG)
     engine = make_engine(PG)
     wipe(engine)
