@@ -218,12 +218,21 @@ def _may_accept(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | Non
 
 
 def _may_decide(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """At the ladder's first rung the team managers decide; above it, the level holding it."""
-    if actor.has(Role.escalation, Role.system) or pack is None:
+    """At the ladder's first rung the team managers decide (ROCH "initially be managed between
+    the responsible PM and the PM the case is to transfer to"; BURY, LEICS "Team Managers"); above
+    it, the level holding it."""
+    if actor.has(Role.system) or pack is None:
         return None
     first = pack.escalation.levels[0].name
     level = t.escalation_level or first
     if level == first:
+        if actor.has(*MANAGERS):
+            return None
+        above = pack.escalation.above(first)
+        return (f"The dispute about {t.case_ref} is with the team managers "
+                f"({pack.level_label(first)}) first: they decide it, or escalate it"
+                + (f" to the {above.label}" if above else "") + "; nothing has changed.")
+    if actor.has(Role.escalation):
         return None
     return (f"The dispute about {t.case_ref} is with the {pack.level_label(level)}: they decide it "
             "now; nothing has changed.")

@@ -172,9 +172,12 @@ def current(t: Transfer, pack: PolicyPack, org: Org | None, cal: WorkingCalendar
     else:  # accepted or allocated
         d = by_name.get("agreed_transfer_date", main)
         if t.named_worker is None and (pack.named_worker_before == "complete" or t.state == State.accepted):
-            also = () if pack.named_worker_before == "complete" else ("complete",)
-            out.append(ob(recv, "allocate", f"name the worker for {ref} and complete the transfer", d,
-                          also))
+            if pack.named_worker_before == "complete":  # BURY: the worker before completion
+                out.append(ob(recv, "allocate", f"name the worker for {ref} and complete the "
+                                                "transfer", d))
+            else:  # no seed asks for the worker first: either step meets it
+                out.append(ob(recv, "allocate", f"complete the transfer of {ref} (name the worker "
+                                                "who will hold it now or later)", d, ("complete",)))
         else:
             out.append(ob((*recv, *hold_mgr), "complete", f"complete the transfer of {ref}", d))
     owed = actions.delay_awaited(pack, t, running, today)

@@ -281,6 +281,7 @@ def test_a_decider_keeps_a_readable_card_of_what_they_decided(
     see matches that button or form."), without a live Decide."""
     tid = _raise(uow, org, "U0NPP1", "pdu-south", "X100005")
     _act(uow, org, "U0SMGR", tid, "dispute", at(date(2026, 11, 24)), reason=TEXT)
+    _act(uow, org, "U0NMGR", tid, "escalate", at(date(2026, 11, 24)), reason=TEXT)
     _act(uow, org, "U0SMT1", tid, "decide", at(date(2026, 11, 25)), outcome="transfer",
          rationale=TEXT)
     with uow() as u:
