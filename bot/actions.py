@@ -69,17 +69,20 @@ def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainE
 def _may_complete(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
     """Completion needs acceptance, except ROCH's pick-up point missed without prior agreement:
     "then the holding PM will transfer the case electronically into the receiving PM"."""
+    # the button waits for a checklist gating completion, as the step itself does (LEICS)
+    unconfirmed = t.checklist_missing(pack, "complete") if pack is not None else []
+    gate = "Confirm the checklist before completing. Missing: " + "; ".join(unconfirmed)
     if t.state not in AWAITING_DECISION:
         if pack is not None and pack.named_worker_before == "complete" and not t.named_worker:
             return DomainError(f"Name the worker who will hold {t.case_ref} (Allocate worker) first: "
                                f"the {pack.title} policy asks for a named worker before the transfer "
                                "completes.")
-        return None
+        return gate if unconfirmed else None
     missed = t.last_event("transfer_point_missed")
     anyway = pack is None or any(BreachAction.transfer_anyway in c.at_breach for c in pack.clocks)
     if anyway and missed is not None and not missed.detail.get("agreed_absence"):
         if actor.has(Role.holding_manager, Role.system):
-            return None
+            return gate if unconfirmed else None
         return NotPermitted(f"Only the holding team's managers can transfer {t.case_ref} without "
                             "acceptance; nothing has changed.")
     return DomainError(f"{t.case_ref} is {STATE_LABELS[t.state].lower()}: it can be completed once "

@@ -113,7 +113,8 @@ def test_a_digest_naming_the_spos_is_redrawn_once_the_dispute_is_decided(
     before = wait(slack.api, lambda: _digests(slack, "U0NMGR", "X200203"))
     assert "Senior Probation Officer" not in before[-1]
     press(slack, "U0SMT1", "X200203", "Decide the dispute")
-    fill(slack, "U0SMT1", {"outcome": select("transfer"), "rationale": text_input("The safety plan is enough for the risk")})
+    fill(slack, "U0SMT1", {"outcome": select("transfer"),
+                           "rationale": text_input("The safety plan is enough for the risk")})
     assert state(uow, "X200203") == "accepted"
     after = wait(slack.api, lambda: [d for d in _digests(slack, "U0NMGR", "X200203")
                                      if "decide the dispute" not in d])

@@ -176,8 +176,11 @@ def test_an_imported_accepted_leicestershire_transfer_has_a_date(
         t = u.transfers.get_open_by_case("300004")
         assert t is not None and t.id is not None
         tid = t.id
-    [o] = _owed(uow, org, tid, MON)
+    o, gate = _owed(uow, org, tid, MON)
     assert (o.action, o.due_on) == ("allocate", date(2026, 12, 7))
+    # LEICS "Any transfer of work ... will require": the holding manager confirms it first
+    assert (gate.action, gate.due_on, gate.who) == ("confirm", date(2026, 12, 7),
+                                                    "First Response Children's Duty")
     assert "No deadline" not in _deadline(_card(uow, org, tid, "U0LCMGR", MON))
 
 
