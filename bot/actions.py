@@ -69,17 +69,20 @@ def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainE
 def _may_complete(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
     """Completion needs acceptance, except ROCH's pick-up point missed without prior agreement:
     "then the holding PM will transfer the case electronically into the receiving PM"."""
+    # the button waits for a checklist gating completion, as the step itself does (LEICS)
+    unconfirmed = t.checklist_missing(pack, "complete") if pack is not None else []
+    gate = "Confirm the checklist before completing. Missing: " + "; ".join(unconfirmed)
     if t.state not in AWAITING_DECISION:
         if pack is not None and pack.named_worker_before == "complete" and not t.named_worker:
             return DomainError(f"Name the worker who will hold {t.case_ref} (Allocate worker) first: "
                                f"the {pack.title} policy asks for a named worker before the transfer "
                                "completes.")
-        return None
+        return gate if unconfirmed else None
     missed = t.last_event("transfer_point_missed")
     anyway = pack is None or any(BreachAction.transfer_anyway in c.at_breach for c in pack.clocks)
     if anyway and missed is not None and not missed.detail.get("agreed_absence"):
         if actor.has(Role.holding_manager, Role.system):
-            return None
+            return gate if unconfirmed else None
         return NotPermitted(f"Only the holding team's managers can transfer {t.case_ref} without "
                             "acceptance; nothing has changed.")
     return DomainError(f"{t.case_ref} is {STATE_LABELS[t.state].lower()}: it can be completed once "
@@ -218,12 +221,21 @@ def _may_accept(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | Non
 
 
 def _may_decide(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """At the ladder's first rung the team managers decide; above it, the level holding it."""
-    if actor.has(Role.escalation, Role.system) or pack is None:
+    """At the ladder's first rung the team managers decide (ROCH "initially be managed between
+    the responsible PM and the PM the case is to transfer to"; BURY, LEICS "Team Managers"); above
+    it, the level holding it."""
+    if actor.has(Role.system) or pack is None:
         return None
     first = pack.escalation.levels[0].name
     level = t.escalation_level or first
     if level == first:
+        if actor.has(*MANAGERS):
+            return None
+        above = pack.escalation.above(first)
+        return (f"The dispute about {t.case_ref} is with the team managers "
+                f"({pack.level_label(first)}) first: they decide it, or escalate it"
+                + (f" to the {above.label}" if above else "") + "; nothing has changed.")
+    if actor.has(Role.escalation):
         return None
     return (f"The dispute about {t.case_ref} is with the {pack.level_label(level)}: they decide it "
             "now; nothing has changed.")

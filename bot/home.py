@@ -33,19 +33,28 @@ class Section:
 def sections(*, waiting: Sequence[tuple[TransferSummary, tuple[Button, ...]]],
              holding: Sequence[TransferSummary], receiving: Sequence[TransferSummary], today: date,
              escalated: Sequence[TransferSummary] = ()) -> list[Section]:
-    """The home's non-empty sections, in order. Inbound transfers waiting on the person are
-    under "Waiting on you" only: the inbound section then lists the others ("Other inbound")."""
-    waiting_ids = {r.id for r, _ in waiting}
-    inbound = [r for r in receiving if r.id not in waiting_ids]
-    overdue = [r for r in [*receiving, *holding, *escalated]
-               if r.due_on is not None and r.due_on < today and r.closed_at is None]
-    overdue = list({r.id: r for r in overdue}.values())
-    moved = len(inbound) < len(receiving)
+    """The home's non-empty sections, in order. Each transfer is listed once, in the first
+    section that says what it asks of the person: "Waiting on you" (with its buttons), else
+    "Overdue", else "Reached your level", else inbound ("Other inbound" when some inbound
+    transfers wait on them), else "Outbound"."""
+    shown: set[int] = set()
+
+    def once(rows: Sequence[TransferSummary]) -> tuple[TransferSummary, ...]:
+        out = tuple({r.id: r for r in rows if r.id not in shown}.values())
+        shown.update(r.id for r in out)
+        return out
+
+    mine = once([r for r, _ in waiting])
+    overdue = once([r for r in [*receiving, *holding, *escalated]
+                    if r.due_on is not None and r.due_on < today and r.closed_at is None])
+    reached = once(escalated)
+    inbound = once(receiving)
+    moved = any(r.id in {x.id for x in mine} for r in receiving)
     out = [
-        Section("Waiting on you", tuple(r for r, _ in waiting), {r.id: b for r, b in waiting}, 12, "mine"),
-        Section("Overdue", tuple(overdue), scope="overdue"),
-        Section("Reached your level", tuple(escalated), scope="overdue"),
-        Section("Other inbound" if moved else "Inbound", tuple(inbound)),
-        Section("Outbound", tuple(holding)),
+        Section("Waiting on you", mine, {r.id: b for r, b in waiting}, 12, "mine"),
+        Section("Overdue", overdue, scope="overdue"),
+        Section("Reached your level", reached, scope="overdue"),
+        Section("Other inbound" if moved else "Inbound", inbound),
+        Section("Outbound", once(holding)),
     ]
     return [Section(f"{s.title} ({len(s.rows)})", s.rows, s.buttons, s.cap, s.scope) for s in out if s.rows]

@@ -339,14 +339,23 @@ def _targeted(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer, ev: 
                         "worker")
         return out
     if ev.kind == "disputed" or (ev.kind == "escalated" and t.state in IN_DISPUTE):
-        level = t.escalation_level or pack.escalation.levels[0].name
-        above = pack.escalation.above(level) if ev.kind == "disputed" else None
-        target = above.name if above else level
-        label = next(lv.label for lv in pack.escalation.levels if lv.name == target)
-        people = _unique(level_contacts(org, t, pack, target), (ev.actor,))
+        # whoever the obligation names decides: at the first rung both teams' managers (ROCH
+        # "initially be managed between the responsible PM and the PM the case is to transfer
+        # to"), above it the level holding the dispute
+        first = pack.escalation.levels[0]
+        level = t.escalation_level or first.name
+        label = pack.level_label(level)
         why = f"Escalated to {label}"
         if ev.kind == "disputed":
             why = "The decline is disputed" if ev.from_state == "declined" else "A dispute is raised"
+        if level == first.name:
+            above = pack.escalation.above(level)
+            return card(_unique([*resolve(org, covers, t, Recipient.holding_manager, pack),
+                                 *receivers], (ev.actor,)),
+                        f"{why}: the team managers ({label}, {holding} and {receiving}) decide it "
+                        "together" + (f", or escalate it to the {above.label} if you cannot agree"
+                                      if above else "") + ".", "decider")
+        people = _unique(level_contacts(org, t, pack, level), (ev.actor,))
         return card(people, f"{why}: {label}, please decide the dispute.", "level")
     if ev.kind in ("accepted", "completed", "decided") and t.state not in AWAITING_DECISION:
         what = {"accepted": f"{receiving} accepted this transfer.",

@@ -176,12 +176,23 @@ def current(t: Transfer, pack: PolicyPack, org: Org | None, cal: WorkingCalendar
                           f"decide the dispute on {ref}", d))
     else:  # accepted or allocated
         d = by_name.get("agreed_transfer_date", main)
+        gates = [cl for cl in pack.gating("complete", t.kind) if cl.applies(t.kind, t.flags)
+                 and any(it.id not in t.checklist.get(cl.id, {}) for it in cl.guards(t.kind))]
         if t.named_worker is None and (pack.named_worker_before == "complete" or t.state == State.accepted):
-            also = () if pack.named_worker_before == "complete" else ("complete",)
-            out.append(ob(recv, "allocate", f"name the worker for {ref} and complete the transfer", d,
-                          also))
-        else:
+            if pack.named_worker_before == "complete":  # BURY: the worker before completion
+                out.append(ob(recv, "allocate", f"name the worker for {ref} and complete the "
+                                                "transfer", d))
+            else:  # no seed asks for the worker first: either step meets it
+                out.append(ob(recv, "allocate", f"complete the transfer of {ref} (name the worker "
+                                                "who will hold it now or later)", d,
+                              () if gates else ("complete",)))
+        elif not gates:
             out.append(ob((*recv, *hold_mgr), "complete", f"complete the transfer of {ref}", d))
+        for cl in gates:  # LEICS "Any transfer of work ... will require": confirmed before completing
+            who = {"receiving_manager": recv, "holding_practitioner": hold}.get(cl.confirmed_by or "",
+                                                                                hold_mgr)
+            out.append(ob(who, "confirm", f"confirm the {cl.label} on {ref}: the transfer completes "
+                                          "once it is", d))
     owed = actions.delay_awaited(pack, t, running, today)
     if owed is not None:  # the 20-day breach: the late side stays in To do, the reason is added
         out.append(ob(hold, "record_delay", f"record the reason for delay on {ref} and the actions "

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import actions, obligations, services, views
+from bot import actions, obligations, reminders, services, views
 from bot.domain import local_date
 from bot.errors import DomainError
 from bot.liveorg import LiveOrg, current
@@ -124,7 +124,8 @@ class Delivery:
                                     [r.id for case in lines[i:i + DIGEST_ITEMS] for r in case])
                 if not page:  # another instance sent them, or a 429 put them back
                     continue
-                digest = self._digest(page, i // DIGEST_ITEMS + 1, pages)
+                digest = self._as_now(self._digest(page, i // DIGEST_ITEMS + 1, pages), page,
+                                      recipient, now)
                 count += self._attempt(now, page, partial(self._post_digest, recipient, digest, page),
                                        started)
         return count
@@ -171,25 +172,48 @@ class Delivery:
         if not rows:
             return None
         viewer = viewer_of(ref.purpose)
-        old = self._digest(rows, 1, 1)
+        return self._linked(self._as_now(self._digest(rows, 1, 1), rows, viewer, now),
+                            viewer or ref.channel)
+
+    def _as_now(self, old: views.Digest, rows: list[Any], viewer: str | None,
+                now: datetime) -> views.Digest:
+        """A digest's lines as the obligation model says them now (who must do what, for this
+        reader; bot/reminders.py), with only the buttons still asked of the reader."""
         items = []
+        today = local_date(now)
         with self.uow() as u:  # the page's transfers in one read, not one read a line
             found = u.transfers.get_many([i.transfer_id for i in old.items if i.transfer_id])
+            covers = u.covers.active_on(today)
             for item in old.items:
                 t = found.get(item.transfer_id) if item.transfer_id else None
-                asked = min((r.created_at for r in rows if r.transfer_id == item.transfer_id),
-                            default=now)
+                mine = [r for r in rows if r.transfer_id == item.transfer_id]
+                asked = min((r.created_at for r in mine), default=now)
                 kept = tuple(b for b in item.buttons
                              if t is not None and self._still_asked(u, t, b.action, viewer, asked, now))
-                items.append(replace(item, buttons=kept))
-        return self._linked(views.Digest(tuple(items)), viewer or ref.channel)
+                texts = [self._line_now(t, dict(r.payload or {}), viewer, today, covers) for r in mine]
+                text = "\n".join(dict.fromkeys(x for x in texts if x)) or item.text
+                items.append(replace(item, text=text, buttons=kept))
+        return views.Digest(tuple(items), page=old.page, pages=old.pages)
+
+    def _line_now(self, t: Any, payload: dict[str, Any], viewer: str | None, today: date,
+                  covers: list[Any]) -> str:
+        """One step's line about ``t`` as it should read today (as written, when it names no
+        obligation: an adopted transfer's line, a restricted transfer's brief line)."""
+        if t is None or "step_text" not in payload:
+            return str(payload.get("text") or "")
+        return reminders.line_now(t, self.org.pack_for(t.holding_team), self.org,
+                                  services.calendar(self.org), today, str(payload.get("clock", "")),
+                                  viewer, str(payload["step_text"]), covers=covers,
+                                  clocks=services.transfer_deadlines(self.org, t))
 
     def _linked(self, digest: views.Digest, reader: str) -> views.Digest:
-        """Each line links to the reader's card of its case (never a second copy of the card)."""
+        """Each line links to the reader's card of its case (never a second copy of the card):
+        the page's card references in one read."""
+        held = self._held_many([i.transfer_id for i in digest.items if i.transfer_id], reader)
         items = []
         for item in digest.items:
-            held = self._held(item.transfer_id, reader) if item.transfer_id else None
-            link = self.chat.link(held.channel, held.ts) if held is not None else None
+            ref = held.get(item.transfer_id) if item.transfer_id else None
+            link = self.chat.link(ref.channel, ref.ts) if ref is not None else None
             items.append(replace(item, link=link or ""))
         return replace(digest, items=tuple(items))
 
@@ -260,6 +284,15 @@ class Delivery:
         return next((r for r in outbox.refs_of(self.engine, transfer_id)
                      if not r.purpose.startswith("digest:")
                      and r.purpose.split(":", 2)[1:2] == [recipient]), None)
+
+    def _held_many(self, transfer_ids: list[int], recipient: str) -> dict[int, Any]:
+        """:meth:`_held` for several transfers, in one read."""
+        out: dict[int, Any] = {}
+        for r in outbox.refs_of_many(self.engine, transfer_ids):
+            if (not r.purpose.startswith("digest:") and r.purpose.split(":", 2)[1:2] == [recipient]
+                    and r.transfer_id not in out):
+                out[r.transfer_id] = r
+        return out
 
     def _threaded(self, row: Any, held: Any, payload: dict[str, Any], now: datetime) -> object:
         """A card notice for someone who holds the card already: the card redrawn in place and

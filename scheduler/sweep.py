@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bot import access, actions, notices, obligations, services
+from bot import reminders as digest_lines
 from bot.calendar import WorkingCalendar
 from bot.clocks import ClockStatus, Deadline, Step, StepKind, deadlines, steps
 from bot.domain import DomainError, TimelineEvent, Transfer, local_date
@@ -281,6 +282,7 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
 
     running = deadlines(t, pack, cal)  # the clocks as they run (what the store keeps is not needed)
     owed = obligations.current(t, pack, org, cal, today, running)
+    named_by = {i: obligations.people(o, t, pack, org, covers) for i, o in enumerate(owed)}
     for d in running:
         if d.status != ClockStatus.running:
             continue
@@ -318,14 +320,19 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
             if status != "done":
                 continue
             plan.redraws.append(card_refresh(tid, d.clock, s))
-            ob = next((o for o in owed if o.deadline.clock == d.clock), None)
-            named = set(obligations.people(ob, t, pack, org, covers)) if ob is not None else set()
-            for who in _recipients_for(s, clock):
-                targets = (level_contacts(org, t, pack, s.level)
-                           if s.kind == StepKind.escalation and s.level
-                           else resolve(org, covers, t, who, pack))
-                for target in access.audience(t, targets):  # never an excluded person
-                    offered = _offered(s, clock, who)
+            pairs: list[tuple[Recipient | None, str]] = [
+                (who, x) for who in _recipients_for(s, clock)
+                for x in (level_contacts(org, t, pack, s.level)
+                          if s.kind == StepKind.escalation and s.level
+                          else resolve(org, covers, t, who, pack))]
+            if s.kind == StepKind.breach:  # whoever the obligation names is told at the breach
+                pairs += [(None, x) for i, o in enumerate(owed) if o.deadline.clock == d.clock
+                          for x in named_by[i]]
+            for who, person in pairs:
+                for target in access.audience(t, [person]):  # never an excluded person
+                    ob = digest_lines.owed_to(owed, d.clock, target, named_by)
+                    named = set(named_by[owed.index(ob)]) if ob is not None else set()
+                    offered = _offered(s, clock, who) if who is not None else []
                     if ob is not None and ctx.actor_of is not None and target in named:
                         # the obligation's own button, for the person it names who may take it
                         actor = ctx.actor_of(t, target)
@@ -336,17 +343,19 @@ def _plan(ctx: _Context, t: Transfer, done: set[str], result: SweepResult) -> _P
                         if s.kind == StepKind.reminder:
                             continue  # asked of the transferring area's senior managers only
                         offered = []  # FAQ: endorsement "lies with the transferring area"
-                    text = (access.brief_line(t.case_ref, f"{BRIEF_STEP[s.kind]}: {d.label} "
-                                                           f"{d.due_on:%a %d %b %Y}")
-                            if t.restricted else _text(s, clock, d, pack, cal, today,
-                                                       () if ob is not None else t.work_items))
-                    if ob is not None and not t.restricted:  # who must do what, then the clock
-                        text = f"{ob.who}: {ob.verb}. {text}"
+                    step_text = (access.brief_line(t.case_ref, f"{BRIEF_STEP[s.kind]}: {d.label} "
+                                                                f"{d.due_on:%a %d %b %Y}")
+                                 if t.restricted else _text(s, clock, d, pack, cal, today,
+                                                            () if ob is not None else t.work_items))
+                    # who must do what, then the clock (drawn again as the transfer moves on)
+                    text = step_text if t.restricted else digest_lines.line(ob, t, step_text, owed=bool(owed))
                     item = {"case_ref": t.case_ref, "transfer_id": tid, "clock": d.clock,
                             "step": s.key, "text": text, "actions": offered}
-                    result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
+                    if not t.restricted:
+                        item["step_text"] = step_text
                     if write(outbox.item_key(tid, d.clock, s.key, target), "item", target, item,
                              "pending", ctx.deliver_at):
+                        result.lines.append(f"{target}: {t.case_ref}: {item['text']}")
                         result.notifications += 1
     plan.events = list(t.new_events)
     # Nothing before tomorrow is left to look at for this transfer.

@@ -374,6 +374,17 @@ def refs_of(engine: sa.Engine, transfer_id: int) -> list[Any]:
             col(MessageRefRow.transfer_id) == transfer_id).order_by(col(MessageRefRow.id))).all())
 
 
+def refs_of_many(engine: sa.Engine, transfer_ids: Iterable[int]) -> list[Any]:
+    """Every card posted about these transfers, oldest first (chunks of 5,000 ids)."""
+    ids = sorted(set(transfer_ids))
+    out: list[Any] = []
+    with engine.connect() as conn:
+        for i in range(0, len(ids), 5000):
+            out += conn.execute(sa.select(MessageRefRow).where(
+                col(MessageRefRow.transfer_id).in_(ids[i : i + 5000])).order_by(col(MessageRefRow.id))).all()
+    return sorted(out, key=lambda r: r.id)
+
+
 def drop_ref(engine: sa.Engine, ref_id: int) -> None:
     """Forget a card that no longer exists (someone deleted it)."""
     with engine.begin() as conn:

@@ -443,6 +443,11 @@ def chunk_id(name: str, n: int) -> str:
     return name if n == 0 else f"{name}__{n}"
 
 
+def chunk_field(block_id: str) -> str:
+    """The field a block id of :func:`chunk_id` belongs to (``items__1`` -> ``items``)."""
+    return block_id.split("__", 1)[0]
+
+
 def _input(fi: views.FormInput) -> list[Block]:
     f = fi.field
     hint = _clip(f.hint, 150) or None

@@ -50,6 +50,7 @@ class SlackChat:
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._links: dict[tuple[str, str], str] = {}  # (channel, ts) -> permalink
 
     def post(self, to: str, message: views.Message) -> tuple[str, str]:
         """Post to a user (their DM with Baton) or a channel; returns (channel, ts)."""
@@ -68,12 +69,21 @@ class SlackChat:
         return str(resp["channel"]), str(resp["ts"])
 
     def link(self, channel: str, ts: str) -> str | None:
-        """The message's permalink (chat.getPermalink); None when Slack gives none."""
+        """The message's permalink (chat.getPermalink, asked once per message: a permalink never
+        changes); None when Slack gives none."""
+        known = self._links.get((channel, ts))
+        if known is not None:
+            return known
         try:
             resp = _call(lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts))
         except (ChatError, ChatUncertain):
             return None
-        return str(resp.get("permalink") or "") or None
+        link = str(resp.get("permalink") or "") or None
+        if link is not None:
+            if len(self._links) >= 50_000:
+                self._links.clear()
+            self._links[(channel, ts)] = link
+        return link
 
     def post_file(self, to: str, filename: str, content: str, title: str) -> tuple[str, str]:
         """Upload a file to a person's DM with Baton (files_upload_v2 needs the DM's channel id)."""

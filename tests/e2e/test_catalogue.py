@@ -80,8 +80,9 @@ CASES: dict[str, Case] = {
                      {"reason": text_input("No agreement between us")}, ref="301002",
                      before=(("U0LCMGR", "decline", {"rationale": "Not ready to transfer yet at all"}),
                              ("U0LFMGR", "dispute", {"reason": "The child's plan needs this team now"}))),
-    # at the first rung the team managers decide too: a practitioner is refused
-    "decide": Case("U0NPP1", "pdu-south", "U0SMT1", "U0NPP2",
+    # at the first rung the team managers decide (ROCH "initially be managed between the
+    # responsible PM and the PM the case is to transfer to"): a practitioner is refused
+    "decide": Case("U0NPP1", "pdu-south", "U0SMGR", "U0NPP2",
                    {"outcome": select("transfer"), "rationale": text_input("The risk plan is sufficient")},
                    before=(*DECLINED, ("U0NMGR", "dispute", {"reason": "The risk can be managed there"}))),
     "record_delay": Case("U0NPP1", "pdu-south", "U0NPP1", "U0SMGR",

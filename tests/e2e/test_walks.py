@@ -69,9 +69,9 @@ def state(uow: UoW, case: str) -> str:
 
 
 def test_probation_decline_dispute_decide_then_completed_in_chat(slack: SlackDriver, uow: UoW) -> None:
-    """Probation: South declines; North's manager disputes; senior management decides the
-    transfer goes ahead; South allocates and completes. FAQ: "case transfers to be completed
-    within 20 working days"."""
+    """Probation: South declines; North's manager disputes; the two SPOs cannot agree, so North's
+    escalates ("escalated to Senior Managers"); senior management decides the transfer goes ahead;
+    South allocates and completes. FAQ: "case transfers to be completed within 20 working days"."""
     raise_form(slack, "U0NPP1", {ids.CASE_REF: text_input("X200001"),
                                  ids.RECEIVING_TEAM: select("pdu-south"), ids.KIND: select("permanent")})
     press(slack, "U0SMGR", "X200001", "Decline")
@@ -80,6 +80,8 @@ def test_probation_decline_dispute_decide_then_completed_in_chat(slack: SlackDri
     press(slack, "U0NMGR", "X200001", "Raise a dispute")
     fill(slack, "U0NMGR", {"reason": text_input("A safety plan manages the risk at the address")})
     assert state(uow, "X200001") == "disputed"
+    press(slack, "U0NMGR", "X200001", "Escalate")
+    fill(slack, "U0NMGR", {"reason": text_input("We could not agree after two calls")})
     press(slack, "U0SMT1", "X200001", "Decide the dispute")
     fill(slack, "U0SMT1", {"outcome": select("transfer"),
                            "rationale": text_input("The safety plan is enough")})

@@ -11,6 +11,10 @@ always hold:
 - a closed transfer offers nothing (a decline only its dispute, while its window runs);
 - each person (and channel) holds at most one card per case, and each card, as last drawn,
   shows the To do bot/obligations.py gives now (its working-days count as of its drawing).
+- whoever an obligation names is told: one of its people holds a message (card or digest line,
+  as last drawn) of the transfer with the obligation's button, or has a notice waiting in the
+  outbox for the working day;
+- every digest line delivered says what the obligation model says now (who must do what).
 
 `make test` runs a fixed seed with a small budget; `make explore` runs it long
 (BATON_EXPLORE_EXAMPLES, default 500). A failure shrinks to a few steps: it becomes a journey
@@ -24,6 +28,7 @@ import os
 import re
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -32,16 +37,19 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from sqlmodel import col
 
 from bot import actions, obligations, services, views
 from bot.domain import UK_TIME, DomainError, local_date
 from bot.org import Org, load_org
+from bot.policy import PolicyPack
 from bot.services import AlreadySaved, RaiseRequest
 from handlers.slack import blocks
 from handlers.teams import cards
 from scheduler.delivery import Delivery, viewer_of
 from scheduler.sweep import sweep
 from store import outbox
+from store.models import NotificationRow
 from store.repo import SqlUnitOfWork
 from tests.conftest import wipe
 from tests.fakes import FakeChat
@@ -85,6 +93,42 @@ def _values(action: str, pack_name: str, org: Org, t_receiving: str, today: date
     return dict(forms.get(action, {}))
 
 
+@dataclass
+class HeldChat(FakeChat):
+    """A chat that also keeps every message as its reader holds it now (posted, then redrawn),
+    and what was delivered since the last look."""
+
+    held: dict[tuple[str, str], tuple[str, views.Message]] = field(default_factory=dict)
+    fresh: list[tuple[str, views.Message]] = field(default_factory=list)
+    sent: int = 0
+
+    def post(self, to: str, message: views.Message) -> tuple[str, str]:
+        """Record a post under a unique reference."""
+        self.posts.append((to, message))
+        self.sent += 1
+        where = (f"D{to}", f"{self.sent}.0")
+        self.held[where] = (to, message)
+        self.fresh.append((to, message))
+        return where
+
+    def update(self, channel: str, ts: str, message: views.Message) -> None:
+        """Record a redraw: its reader now holds the new version."""
+        super().update(channel, ts, message)
+        to = self.held.get((channel, ts), (channel[1:], message))[0]
+        self.held[(channel, ts)] = (to, message)
+        self.fresh.append((to, message))
+
+
+def _offers(m: views.Message, tid: int, names: tuple[str, ...]) -> bool:
+    """Whether message ``m`` holds a button of transfer ``tid`` for one of ``names``."""
+    if isinstance(m, views.Card):
+        return m.transfer_id == tid and any(b.action in names for b in m.buttons)
+    if isinstance(m, views.Digest):
+        return any(i.transfer_id == tid and any(b.action in names for b in i.buttons)
+                   for i in m.items)
+    return False
+
+
 STEPS: Counter[str] = Counter()  # buttons pressed
 SEEN: Counter[str] = Counter()  # states reached, for BATON_EXPLORE_EXAMPLES runs to print
 BAD_WORDS = re.compile(r"\bNone\b|overdue by -|-\d+ working day|\(0 working days|"
@@ -106,7 +150,7 @@ class Exploration(RuleBasedStateMachine):
         self.people = sorted({u for t in self.org.teams for u in (*t.managers, *t.members)}
                              | {"U0SMT1", "U0HOS", "U0STRAT", "U0SVCMGR", "U0GRPMGR", "U0RCREP"})
         self.team_ids = [t.id for t in self.org.teams]
-        self.chat = FakeChat()
+        self.chat = HeldChat()
         self.delivery = Delivery(self.engine, self.org, self.chat, self.uow)
         self.read = (0, 0)  # posts and updates already checked
         self.cards: Counter[tuple[str, int]] = Counter()  # (person or channel, transfer) -> cards posted
@@ -307,6 +351,56 @@ class Exploration(RuleBasedStateMachine):
                         card = services.card_for(u, self.org, t, p, self.now)
                         assert not card.buttons, (f"{t.case_ref} ({t.state}) owes nothing but "
                                                   f"offers {p} {[b.action for b in card.buttons]}")
+
+
+    @invariant()
+    def whoever_is_named_is_told_and_digest_lines_say_what_is_owed_now(self) -> None:
+        """An open obligation's people include one holding a message of the transfer with its
+        button (or with a notice waiting for the working day); a digest line delivered names
+        only an obligation the model holds now."""
+        self.delivery.deliver(self.now)
+        fresh, self.chat.fresh = self.chat.fresh, []
+        today = local_date(self.now)
+        cal = services.calendar(self.org)
+        with self.uow() as u:
+            waiting = {(a, b) for a, b in u.session.execute(
+                sa.select(col(NotificationRow.transfer_id), col(NotificationRow.recipient)).where(
+                    col(NotificationRow.status) == "pending",
+                    col(NotificationRow.kind).in_(("card", "item"))))}
+            for tid in self.ids:
+                t = u.transfers.get(tid)
+                assert t is not None
+                pack = self.org.pack_for(t.holding_team)
+                obs = obligations.current(t, pack, self.org, cal, today,
+                                          services.transfer_deadlines(self.org, t))
+                # whoever took the step that named them knows (a senior manager who escalated a
+                # dispute to their own level)
+                last = t.timeline[-1].actor if t.timeline else None
+                for o in obs:
+                    named = obligations.people(o, t, pack, self.org)
+                    told = [p for p in named if p == last or (tid, p) in waiting or any(
+                        to == p and _offers(m, tid, o.actions) for to, m in self.chat.held.values())]
+                    assert told, (f"{t.case_ref} ({t.state}): nobody named ({named}) for '{o.verb}' "
+                                  f"was told or holds {o.actions}")
+                _check_digest_lines(t.case_ref, tid, obs, fresh, pack)
+
+
+def _check_digest_lines(ref: str, tid: int, obs: list[obligations.Obligation],
+                        fresh: list[tuple[str, views.Message]], pack: PolicyPack) -> None:
+    """Each digest line just delivered about the transfer starts with an obligation it owes
+    now, or says nothing is owed once nothing is (a step's own words name no case)."""
+    said = {f"{o.who}: {o.verb}." for o in obs}
+    for to, m in fresh:
+        if not isinstance(m, views.Digest):
+            continue
+        for item in m.items:
+            if item.transfer_id != tid:
+                continue
+            for line in item.text.split("\n"):
+                if ref not in line:  # the step's own words (an endorsement reminder)
+                    continue
+                ok = any(line.startswith(x) for x in said) or (not obs and "nothing is owed" in line)
+                assert ok, f"{to}'s digest line about {ref} is not what is owed now ({said}): {line}"
 
 
 def _check_rendered(card: views.Card, team_ids: list[str]) -> None:

@@ -176,8 +176,11 @@ def test_an_imported_accepted_leicestershire_transfer_has_a_date(
         t = u.transfers.get_open_by_case("300004")
         assert t is not None and t.id is not None
         tid = t.id
-    [o] = _owed(uow, org, tid, MON)
+    o, gate = _owed(uow, org, tid, MON)
     assert (o.action, o.due_on) == ("allocate", date(2026, 12, 7))
+    # LEICS "Any transfer of work ... will require": the holding manager confirms it first
+    assert (gate.action, gate.due_on, gate.who) == ("confirm", date(2026, 12, 7),
+                                                    "First Response Children's Duty")
     assert "No deadline" not in _deadline(_card(uow, org, tid, "U0LCMGR", MON))
 
 
@@ -281,6 +284,7 @@ def test_a_decider_keeps_a_readable_card_of_what_they_decided(
     see matches that button or form."), without a live Decide."""
     tid = _raise(uow, org, "U0NPP1", "pdu-south", "X100005")
     _act(uow, org, "U0SMGR", tid, "dispute", at(date(2026, 11, 24)), reason=TEXT)
+    _act(uow, org, "U0NMGR", tid, "escalate", at(date(2026, 11, 24)), reason=TEXT)
     _act(uow, org, "U0SMT1", tid, "decide", at(date(2026, 11, 25)), outcome="transfer",
          rationale=TEXT)
     with uow() as u:

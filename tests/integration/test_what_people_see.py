@@ -281,7 +281,11 @@ def test_a_digests_button_goes_once_its_ask_is_answered(engine: sa.Engine, org: 
                      reason="Waiting for the police checks", actions="Chased the police twice")
     delivery.deliver(breach)
     assert offered(digests("U0NPP1")[-1]) == []
-    assert digests("U0NPP1")[-1].items[0].text == digests("U0NPP1")[0].items[0].text
+    # the line says what is owed now: the reason is recorded, the receiving team's decision is not
+    before, now = digests("U0NPP1")[0].items[0].text, digests("U0NPP1")[-1].items[0].text
+    assert before.startswith("North PDU: record the reason for delay on X123456")
+    assert now.startswith("South PDU: decide on X123456 (accept or decline). Missed: ")
+    assert now.split(". Missed: ", 1)[1] == before.split(". Missed: ", 1)[1]
 
     reminder = at(date(2026, 12, 30))
     sweep(engine, org, reminder)

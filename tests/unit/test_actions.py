@@ -213,7 +213,7 @@ CASES: dict[str, Case] = {
     "withdraw": Case(requested, PP, RM, disputed),
     "dispute": Case(declined, HM, PP, completed),
     "escalate": Case(disputed, RM, PP, declined),
-    "decide": Case(disputed, SENIOR, PP, requested),  # the team managers decide at the first rung
+    "decide": Case(disputed, RM, PP, requested),  # the team managers decide at the first rung
     "record_delay": Case(breached, PP, RM, completed),
     "endorse": Case(requested, HOLDING_SENIOR, SENIOR, withdrawn),
     "address_assessed": Case(lambda: requested(flags=HOME_VISIT), RM, PP,
@@ -598,10 +598,10 @@ def test_parse_confirm_refuses_an_item_this_person_cannot_confirm() -> None:
 def test_parse_decide_offers_transfer_or_remain() -> None:
     """A decision is one of the two outcomes."""
     a, t = actions.BY_NAME["decide"], disputed()
-    out = parse(a, PROBATION, t, SENIOR, {"outcome": "remain", "rationale": RATIONALE})
+    out = parse(a, PROBATION, t, RM, {"outcome": "remain", "rationale": RATIONALE})
     assert out == {"outcome": "remain", "rationale": RATIONALE}
     with pytest.raises(FormErrors) as info:
-        parse(a, PROBATION, t, SENIOR, {"outcome": "split", "rationale": RATIONALE})
+        parse(a, PROBATION, t, RM, {"outcome": "split", "rationale": RATIONALE})
     assert info.value.errors == {"outcome": "Decision: choose one of the options."}
 
 
