@@ -201,9 +201,10 @@ def _tick(slack: SlackDriver, engine: sa.Engine, org: Org, clock: Clock, day: da
 
 
 def _said(slack: SlackDriver, who: str, case: str) -> str:
-    """Everything Baton has sent ``who`` about ``case``."""
+    """Everything Baton has sent ``who`` about ``case``: its messages, and the lines in the
+    thread of the case's card (each starts with the case reference)."""
     return "\n".join(texts(m.blocks) + (m.text or "") for m in slack.api.messages(who)
-                     if case in str(m.blocks))
+                     if case in str(m.blocks) or case in (m.text or ""))
 
 
 def test_probation_accepted_but_not_completed_escalates_at_working_day_21(

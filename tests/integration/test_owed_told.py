@@ -59,6 +59,16 @@ def _cards(chat: FakeChat, to: str) -> list[views.Card]:
     return [m for ch, m in chat.posts if ch == to and isinstance(m, views.Card)]
 
 
+def _told(chat: FakeChat, to: str) -> tuple[list[str], views.Card | None]:
+    """What ``to`` was told (a new card's headline, or a line in the thread of the card they
+    hold) and their card as last drawn."""
+    lines = [" ".join(c.headline) for c in _cards(chat, to)]
+    lines += [text for ch, _ts, text, _ in chat.replies if ch == f"D{to}"]
+    drawn = [*_cards(chat, to), *[m for ch, _ts, m in chat.updates
+                                  if ch == f"D{to}" and isinstance(m, views.Card)]]
+    return lines, (drawn[-1] if drawn else None)
+
+
 @pytest.mark.parametrize("pack_name", sorted(DISPUTES))
 def test_a_dispute_opens_with_both_team_managers_told_and_holding_decide_and_nobody_above(
         pack_name: str, engine: sa.Engine, org: Org, uow: UoW) -> None:
@@ -75,16 +85,18 @@ def test_a_dispute_opens_with_both_team_managers_told_and_holding_decide_and_nob
     delivery = Delivery(engine, org, chat, uow)
     delivery.deliver(MON)
     chat.posts.clear()
+    chat.updates.clear()
     rmgr, hmgr = org.team(receiving).managers[0], org.team(holding).managers[0]
     with uow() as u:
         services.act(u, org, rmgr, tid, "dispute", TUE, reason=TEXT)
     delivery.deliver(TUE)
-    told = _cards(chat, hmgr)
-    assert told and any("decide it together" in " ".join(c.headline) for c in told)
-    assert "decide" in [b.action for b in told[-1].buttons]
+    lines, card = _told(chat, hmgr)
+    assert any("decide it together" in line for line in lines)
+    assert card is not None and "decide" in [b.action for b in card.buttons]
     seniors = {x for team in (holding, receiving) for c in [org.contact(team, above.name)] if c
                for x in c.users}
-    assert seniors and not {ch for ch, _ in chat.posts} & seniors
+    reached = {ch for ch, _ in chat.posts} | {ch.removeprefix("D") for ch, _ts, _t, _n in chat.replies}
+    assert seniors and not reached & seniors
     with uow() as u:
         t = services.load(u, transfer_id=tid)
         [o] = obligations.current(t, pack, org, services.calendar(org), local_date(TUE),
