@@ -20,6 +20,7 @@ from bot.ports import (
     Closure,
     UnitOfWork,
 )
+from bot.usecases.common import case_key
 
 
 def last_team_for(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> LastTeam:
@@ -29,7 +30,7 @@ def last_team_for(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: date
 
 def last_team(uow: UnitOfWork, case_ref: str) -> Transfer | None:
     """The latest closed transfer of a case: who held it last and when it closed."""
-    return uow.transfers.last_closed_by_case(case_ref.strip().upper())
+    return uow.transfers.last_closed_by_case(case_key(case_ref))
 
 
 def record_closure(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime, *,
@@ -41,7 +42,7 @@ def record_closure(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: dat
     day = on or today
     if day > today:
         raise DomainError(f"The closing date {day.isoformat()} is in the future.", field="closed_on")
-    raw = case_ref.strip().upper()
+    raw = case_key(case_ref)
     latest = uow.transfers.latest_by_case(raw) if raw.isascii() and raw.isprintable() else None
     if team is None and not cli:
         managed = [t.id for t in org.managed_by(user)]
@@ -111,7 +112,7 @@ def last_team_answer(uow: UnitOfWork, org: Org, case_ref: str, today: date) -> L
     """Answer "who held this case last?": from the case's latest closure record, with the
     pack's re-referral window; without one (or when a transfer was requested since), the team
     of the latest transfer, with no window."""
-    ref = case_ref.strip().upper()
+    ref = case_key(case_ref)
     closure = uow.closures.latest(ref)
     t = uow.transfers.latest_by_case(ref)
     if closure is not None and (t is None or t.requested_on is None

@@ -107,6 +107,11 @@ def _commit(uow: UnitOfWork, org: Org, t: Transfer, now: datetime, *, new: bool 
 
 
 # ---- transitions on an existing transfer ------------------------------------------------------
+def case_key(case_ref: str) -> str:
+    """A typed case reference as Baton stores and looks it up: trimmed and upper-cased."""
+    return case_ref.strip().upper()
+
+
 def load(uow: UnitOfWork, *, transfer_id: int | None = None, case_ref: str | None = None) -> Transfer:
     """A transfer by id, or the open (else latest) one for a case reference."""
     t: Transfer | None = None
@@ -116,7 +121,7 @@ def load(uow: UnitOfWork, *, transfer_id: int | None = None, case_ref: str | Non
             raise DomainError("Baton has no such transfer.")
         return t
     if case_ref:
-        ref = case_ref.strip().upper()
+        ref = case_key(case_ref)
         if not ref.isascii() or not ref.isprintable() or len(ref) > 64:  # no case reference is
             raise DomainError("Baton has no transfer for that case reference.")  # echoed as typed
         t = uow.transfers.get_open_by_case(ref) or uow.transfers.latest_by_case(ref)

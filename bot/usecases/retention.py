@@ -20,6 +20,7 @@ from bot.ports import (
     Read,
     UnitOfWork,
 )
+from bot.usecases.common import case_key
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Audit:
 def audit(uow: UnitOfWork, case_ref: str) -> Audit | None:
     """``baton audit CASE``: every change (timeline) and every read of the case's transfers,
     oldest first; None when Baton holds nothing about it."""
-    ref = case_ref.strip().upper()
+    ref = case_key(case_ref)
     ids = uow.transfers.ids_of_case(ref)
     if not ids:
         return None
