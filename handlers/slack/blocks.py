@@ -65,6 +65,7 @@ from handlers.slack.elements import MAX_VIEW_BLOCKS as MAX_VIEW_BLOCKS
 from handlers.slack.elements import NO_DEADLINE_EMOJI as NO_DEADLINE_EMOJI
 from handlers.slack.elements import WEEKLY_LINES as WEEKLY_LINES
 from handlers.slack.elements import WORD_JOINER as WORD_JOINER
+from handlers.slack.ids import chunk_id
 from handlers.slack.lists import agenda_blocks as agenda_blocks
 from handlers.slack.lists import help_blocks as help_blocks
 from handlers.slack.lists import home_view as home_view
@@ -256,11 +257,6 @@ def render(message: views.Message) -> dict[str, Any]:
     if isinstance(message, views.Digest):
         return {"text": _clip(message.fallback, 3000), "blocks": digest_blocks(message)}
     return {"text": _clip(escape(message.text), 3000)}
-
-
-def chunk_id(name: str, n: int) -> str:
-    """The block id of the ``n``-th group of a field's checkboxes (Slack allows 10 a group)."""
-    return name if n == 0 else f"{name}__{n}"
 
 
 def _input(fi: views.FormInput) -> list[Block]:

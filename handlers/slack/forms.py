@@ -25,7 +25,7 @@ def _form_values(values: dict[str, Any]) -> dict[str, Any]:
     """A catalogue form's state as {field name: value}; grouped checkboxes are merged."""
     out: dict[str, Any] = {}
     for block in values:
-        name = block.split("__", 1)[0]
+        name = ids.field_of_block(block)
         value = _value(values, block)
         if isinstance(value, list):
             out[name] = [*out.get(name, []), *value]
