@@ -12,16 +12,51 @@ platform, no SQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot import commands as cmd
-from bot.calendar import local_date
-from bot.errors import DomainError, FormErrors, NotPermitted
+from bot.action_forms import OUTCOMES as OUTCOMES
+from bot.action_forms import YES_NO as YES_NO
+from bot.action_forms import choices as choices
+from bot.action_forms import form_fields as form_fields
+from bot.action_forms import parse as parse
+from bot.action_rules import (
+    HOLDING,
+    MANAGERS,
+    RECEIVING,
+    SENIOR,
+    Awaited,
+    Condition,
+    _address_clock,
+    _always,
+    _can_climb,
+    _capacity_held,
+    _capacity_route,
+    _date_to_agree,
+    _delay_awaited,
+    _dispute_awaited,
+    _dispute_ok,
+    _endorsable,
+    _has_clock_action,
+    _may_accept,
+    _may_complete,
+    _may_decide,
+    _point_pending,
+    _sign_off_asked,
+    _sign_off_settled,
+    _something_to_confirm,
+    _temporary,
+    _work_owed,
+)
+from bot.action_rules import confirmable as confirmable
+from bot.action_rules import confirmers as confirmers
+from bot.action_rules import delay_awaited as delay_awaited
+from bot.errors import DomainError, NotPermitted
 from bot.org import Actor, Role
-from bot.policy import BreachAction, Choice, PolicyPack
+from bot.policy import BreachAction, PolicyPack
 from bot.states import AWAITING_DECISION, IN_DISPUTE, LIVE, OPEN, STATE_LABELS, State, states_text
 
 if TYPE_CHECKING:
@@ -40,11 +75,6 @@ from bot.fields import clean_text as clean_text
 from bot.fields import day_in_range as day_in_range
 from bot.fields import raise_fields as raise_fields
 
-HOLDING = (Role.holding_practitioner, Role.holding_manager)
-MANAGERS = (Role.holding_manager, Role.receiving_manager)
-RECEIVING = (Role.receiving_manager,)
-SENIOR = (Role.escalation,)
-
 ROLE_WORDS = {
     Role.holding_practitioner: "the holding practitioner",
     Role.holding_manager: "the holding team's managers",
@@ -60,46 +90,6 @@ ROLE_WORDS = {
 RECEIVING_OR_REP = (Role.receiving_manager, Role.service_representative)
 REP_WORDS = ("(Rochdale) after the pick-up point, or with the receiving managers away and no cover, "
              "also the receiving HoS and service representatives")
-
-
-def _always(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
-    return None
-
-
-def _may_complete(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
-    """Completion needs acceptance, except ROCH's pick-up point missed without prior agreement:
-    "then the holding PM will transfer the case electronically into the receiving PM"."""
-    # the button waits for a checklist gating completion, as the step itself does (LEICS)
-    unconfirmed = t.checklist_missing(pack, "complete") if pack is not None else []
-    gate = "Confirm the checklist before completing. Missing: " + "; ".join(unconfirmed)
-    if t.state not in AWAITING_DECISION:
-        if pack is not None and pack.named_worker_before == "complete" and not t.named_worker:
-            return DomainError(f"Name the worker who will hold {t.case_ref} (Allocate worker) first: "
-                               f"the {pack.title} policy asks for a named worker before the transfer "
-                               "completes.")
-        return gate if unconfirmed else None
-    missed = t.last_event("transfer_point_missed")
-    anyway = pack is None or any(BreachAction.transfer_anyway in c.at_breach for c in pack.clocks)
-    if anyway and missed is not None and not missed.detail.get("agreed_absence"):
-        if actor.has(Role.holding_manager, Role.system):
-            return gate if unconfirmed else None
-        return NotPermitted(f"Only the holding team's managers can transfer {t.case_ref} without "
-                            "acceptance; nothing has changed.")
-    return DomainError(f"{t.case_ref} is {STATE_LABELS[t.state].lower()}: it can be completed once "
-                       "the receiving team has accepted it; nothing has changed.")
-
-
-def _dispute_ok(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
-    if t.state == State.declined and not actor.has(Role.holding_manager, Role.system):
-        return NotPermitted(f"Only the holding team's managers can dispute the decline of {t.case_ref}; "
-                            "nothing has changed.")
-    return None
-
-
-# A condition returns why the step does not apply (a message, or the error itself), or None.
-Condition = Callable[["PolicyPack | None", "Transfer", Actor], "str | DomainError | None"]
-# Whether the policy awaits the step on this transfer today, given its clocks: the button's rule.
-Awaited = Callable[["PolicyPack", "Transfer", "Sequence[Deadline]", date], bool]
 
 
 @dataclass(frozen=True)
@@ -134,211 +124,6 @@ class Action:
             if f.name == name:
                 return f
         raise KeyError(name)
-
-
-# ---- conditions ------------------------------------------------------------------------------
-def _has_clock_action(action: BreachAction) -> Condition:
-    def cond(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-        if pack is None or any(action in c.at_breach for c in pack.clocks):
-            return None
-        return f"The {pack.title} policy has no such step."
-    return cond
-
-
-def _endorsable(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | DomainError | None:
-    """Senior management endorses once; after that the button goes (its date moves the clock)."""
-    missing = _has_clock_action(BreachAction.request_endorsement)(pack, t, actor)
-    if missing is not None:
-        return missing
-    done = t.last_event("extension_endorsed")
-    if done is not None:
-        until = done.detail.get("expected_by")
-        return ("Senior management already endorsed the extension"
-                + (f" (expected by {until})" if until else "") + "; nothing has changed.")
-    return None
-
-
-def delay_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], today: date
-                  ) -> Deadline | None:
-    """The missed clock whose reason for delay the policy awaits from the transferring area, if
-    any: one asking for it at its breach (probation's 20 working days: "Where this cannot be
-    achieved, the reasons for the delay and actions being undertaken to progress must be fully
-    recorded"), running and past its due date, with no reason recorded since that date passed.
-    A new breach (the endorsed expected-by date missed too) awaits a new reason."""
-    last = t.last_event("delay_recorded")
-    for d in clocks:
-        clock = next((c for c in pack.clocks if c.name == d.clock), None)
-        if clock is None or BreachAction.record_delay not in clock.at_breach or not d.overdue(today):
-            continue
-        if last is None or local_date(last.at) <= d.due_on:
-            return d
-    return None
-
-
-def _delay_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], today: date) -> bool:
-    return delay_awaited(pack, t, clocks, today) is not None
-
-
-def _address_clock(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    if pack is None:
-        return None
-    for c in pack.clocks:
-        if c.name == "address_assessment":
-            if c.flag is None or c.flag in t.flags:
-                return None
-            return (f"{t.case_ref} does not ask the receiving area for an address assessment "
-                    "(the transferring officer does the home visit).")
-    return f"The {pack.title} policy has no address assessment."
-
-
-def _work_owed(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    return None if t.work_items else f"No work has been asked for on {t.case_ref}."
-
-
-def _temporary(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    return None if t.kind == "temporary" else f"{t.case_ref} is not a temporary move."
-
-
-def _point_pending(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    if t.transfer_point_date is None:
-        return f"{t.case_ref} has no transfer point date set."
-    if t.last_event("transfer_point_attended") or t.last_event("transfer_point_missed"):
-        return f"Attendance at the transfer point of {t.case_ref} is already recorded."
-    return None
-
-
-def _may_accept(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """S2's sign-off settled, and no checklist gating acceptance left open (LEICS: the holding
-    manager confirms the Children in Care checklist first): no live Accept before that."""
-    why = _sign_off_settled(pack, t, actor)
-    if why is not None or pack is None:
-        return why
-    missing = t.checklist_missing(pack, "accept")
-    if missing:
-        return ("Confirm the checklist before accepting (the holding team's manager confirms it). "
-                "Missing: " + "; ".join(missing))
-    return None
-
-
-def _may_decide(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """At the ladder's first rung the team managers decide (ROCH "initially be managed between
-    the responsible PM and the PM the case is to transfer to"; BURY, LEICS "Team Managers"); above
-    it, the level holding it."""
-    if actor.has(Role.system) or pack is None:
-        return None
-    first = pack.escalation.levels[0].name
-    level = t.escalation_level or first
-    if level == first:
-        if actor.has(*MANAGERS):
-            return None
-        above = pack.escalation.above(first)
-        return (f"The dispute about {t.case_ref} is with the team managers "
-                f"({pack.level_label(first)}) first: they decide it, or escalate it"
-                + (f" to the {above.label}" if above else "") + "; nothing has changed.")
-    if actor.has(Role.escalation):
-        return None
-    return (f"The dispute about {t.case_ref} is with the {pack.level_label(level)}: they decide it "
-            "now; nothing has changed.")
-
-
-def _can_climb(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """Escalate only while a level above the one holding the dispute remains."""
-    if pack is None:
-        return None
-    if pack.escalation.above(t.escalation_level or pack.escalation.levels[0].name) is None:
-        return (f"{t.case_ref} is already with the top of the ladder "
-                f"({pack.escalation.levels[-1].label}): it decides; nothing has changed.")
-    return None
-
-
-def _dispute_awaited(pack: PolicyPack, t: Transfer, clocks: Sequence[Deadline], today: date) -> bool:
-    """A decline may be disputed from a button while its window runs (``dispute_window_working_days``)."""
-    if t.state != State.declined:
-        return True
-    window = next((d for d in clocks if d.clock == "dispute_window"), None)
-    return window is not None and today <= window.due_on
-
-
-def _sign_off_settled(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """S2: a request sent before the PM's sign-off waits for the Group Manager's agreement."""
-    level = t.sign_off_awaited(pack) if pack is not None else None
-    if not level or pack is None:
-        return None
-    return (f"{t.case_ref} was requested before the Practice Manager's sign-off: it waits for the "
-            f"{pack.level_label(level)}'s agreement (or the sign-off) before your team decides.")
-
-
-def _capacity_route(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """ROCH, S2: capacity pressures have a route of their own; at its top there is no further."""
-    if pack is None:
-        return None
-    if pack.capacity is None:
-        return f"The {pack.title} policy has no capacity route."
-    held = t.capacity_held()
-    if pack.capacity.after(held) is None:
-        top = pack.capacity.levels[-1].label
-        return f"The capacity concern about {t.case_ref} is already with the {top}, the top of the route."
-    if held is None and not actor.has(*MANAGERS, Role.system):
-        return f"The capacity concern about {t.case_ref} is raised first by a team's manager."
-    if held is not None and not actor.has(Role.capacity_level, Role.system):
-        return (f"The capacity concern about {t.case_ref} is with the "
-                f"{pack.level_label(held)}: they raise it further.")
-    return None
-
-
-def _date_to_agree(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """BURY step 5: the date waits for the other side's manager (either may propose a change)."""
-    if pack is None:
-        return None
-    if not pack.date_agreed_by_both:
-        return f"The {pack.title} policy has no transfer date for both managers to agree."
-    waiting = t.date_awaiting(pack)
-    mine = {"holding": Role.holding_manager, "receiving": Role.receiving_manager}
-    if waiting is not None and not actor.has(mine[waiting], Role.system) and not actor.has(
-            mine["holding" if waiting == "receiving" else "receiving"]):
-        return f"The transfer date of {t.case_ref} waits for the {waiting} team's manager."
-    return None
-
-
-def _capacity_held(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    """A capacity concern is marked dealt with by the level holding it, while it is open."""
-    if pack is not None and pack.capacity is None:
-        return f"The {pack.title} policy has no capacity route."
-    if t.capacity_held() is None:
-        return f"No capacity concern about {t.case_ref} is waiting to be dealt with."
-    return None
-
-
-def _sign_off_asked(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    if pack is None or t.sign_off_awaited(pack):
-        return None
-    return f"{t.case_ref} is not waiting for anyone's agreement to go without the sign-off."
-
-
-def confirmable(pack: PolicyPack, t: Transfer, actor: Actor) -> list[tuple[str, str, str]]:
-    """Checklist items of this transfer that ``actor`` may confirm and nobody has yet:
-    (checklist id, item id, label)."""
-    out = []
-    for cl in pack.checklists:
-        if not cl.applies(t.kind, t.flags):
-            continue
-        if not actor.has(*confirmers(cl.confirmed_by), Role.system):
-            continue
-        done = t.checklist.get(cl.id, {})
-        out += [(cl.id, it.id, f"{cl.label}: {it.label}") for it in cl.items_for(t.kind) if it.id not in done]
-    return out
-
-
-def confirmers(role: str) -> tuple[Role, ...]:
-    """Who may confirm a checklist whose pack says ``confirmed_by: role``."""
-    r = Role(role)
-    return (r, Role.holding_manager) if r == Role.holding_practitioner else (r,)
-
-
-def _something_to_confirm(pack: PolicyPack | None, t: Transfer, actor: Actor) -> str | None:
-    if pack is None or confirmable(pack, t, actor):
-        return None
-    return f"Nothing on the checklists of {t.case_ref} is waiting for you to confirm."
 
 
 # ---- the catalogue ---------------------------------------------------------------------------
@@ -636,117 +421,6 @@ def offered_now(a: Action, t: Transfer, pack: PolicyPack, clocks: Sequence[Deadl
                 ) -> bool:
     """Whether ``a``'s button is due now, whoever may press it (its ``awaited`` rule only)."""
     return a.awaited is None or a.awaited(pack, t, clocks, today)
-
-
-# ---- forms -----------------------------------------------------------------------------------
-OUTCOMES = (
-    Choice(id="transfer", label="The transfer goes ahead (the receiving team takes the case)"),
-    Choice(id="remain", label="The case stays with the holding team"),
-)
-YES_NO = (Choice(id="yes", label="Yes"), Choice(id="no", label="No"))
-
-
-def choices(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: Actor) -> tuple[Choice, ...]:
-    """The options a choice or items field offers on this transfer."""
-    if f.kind == FieldKind.yes_no:
-        return YES_NO
-    if a.name == "decline" and f.name == "reason_category":
-        return pack.decline_reasons
-    if a.name == "decide" and f.name == "outcome":
-        return OUTCOMES
-    if a.name == "confirm":
-        # "checklist.item" is no identifier a pack could declare, so the Choice is built unvalidated;
-        # each item is labelled alone, its checklist's title the hint the surfaces group it under
-        titles = {cl.id: cl.label for cl in pack.checklists}
-        return tuple(Choice.model_construct(id=f"{c}.{i}", label=label.removeprefix(f"{titles[c]}: "),
-                                            hint=titles[c])
-                     for c, i, label in confirmable(pack, t, actor))
-    return ()
-
-
-def form_fields(a: Action, pack: PolicyPack) -> tuple[FormField, ...]:
-    """The fields this pack's form for ``a`` shows (a decline asks for a reason only where the
-    pack lists reasons)."""
-    if a.name == "decline" and not pack.decline_reasons:
-        return tuple(f for f in a.fields if f.name != "reason_category")
-    if a.name == "accept":  # FAQ: "ensure the decision and rationale is fully recorded"
-        guard = pack.accept_rationale_force == "guard"
-        return tuple(replace(f, required=guard, min_length=20 if guard else 0) if f.name == "rationale"
-                     else f for f in a.fields if f.name != "rationale" or pack.accept_rationale)
-    return a.fields
-
-
-def parse(a: Action, pack: PolicyPack, t: Transfer, actor: Actor,
-          raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Typed command values from a submitted form, or :class:`FormErrors` naming every bad field.
-
-    ``raw`` maps field names to what the surface read: text, an ISO date or date, a user id, a
-    choice id, a list of choice ids, or 'yes'/'no' (or a bool)."""
-    out: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for f in form_fields(a, pack):
-        value = raw.get(f.name)
-        try:
-            out[f.name] = _field_value(a, f, pack, t, actor, value)
-        except DomainError as exc:
-            errors[f.name] = str(exc)
-    if errors:
-        raise FormErrors(errors)
-    return out
-
-
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == ()
-
-
-def _field_value(a: Action, f: FormField, pack: PolicyPack, t: Transfer, actor: Actor,
-                 value: Any) -> Any:
-    label = f.label.split(" (")[0].rstrip("?")
-    reasons = {c.id for c in pack.decline_reasons}
-    if a.name == "decline" and f.name == "reason_category" and value not in reasons:
-        raise DomainError(pack.decline_reasons_intro + ": "
-                          + "; ".join(c.label for c in pack.decline_reasons) + ".", field=f.name)
-    if _empty(value) if not isinstance(value, str) else not value.strip():
-        if f.required:
-            raise DomainError(f"Give the {label[:1].lower() + label[1:]}.", field=f.name)
-        return () if f.kind == FieldKind.items or f.lines else None
-    if f.kind == FieldKind.text:
-        text = clean_text(str(value))
-        if len(text) < f.min_length:
-            raise DomainError(f"{label}: write at least {f.min_length} characters "
-                              f"({len(text)} so far).", field=f.name)
-        if len(text) > f.max_length:
-            raise DomainError(f"{label}: keep it under {f.max_length} characters "
-                              f"({len(text)} now).", field=f.name)
-        if f.lines:
-            return tuple(line.strip() for line in text.splitlines() if line.strip())
-        return text
-    if f.kind == FieldKind.date:
-        try:
-            day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise DomainError(f"{label}: {str(value)[:20]!r} is not a date (YYYY-MM-DD).",
-                              field=f.name) from None
-        return day_in_range(day, t.created_at.date(), label, f.name)
-    if f.kind == FieldKind.person:
-        return str(value).strip()
-    if f.kind == FieldKind.yes_no:
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in ("yes", "no"):
-            return str(value).lower() == "yes"
-        raise DomainError(f"{label}: choose yes or no.", field=f.name)
-    known = {c.id for c in choices(a, f, pack, t, actor)}
-    if f.kind == FieldKind.choice:
-        if str(value) not in known:
-            raise DomainError(f"{label}: choose one of the options.", field=f.name)
-        return str(value)
-    picked = [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
-    bad = [v for v in picked if v not in known]
-    if bad:
-        raise DomainError(f"{label}: {', '.join(bad)[:60]} cannot be confirmed now.", field=f.name)
-    return tuple(tuple(v.split(".", 1)) for v in picked)
-
 
 
 def command_for(a: Action, transfer_id: int, user: str, values: Mapping[str, Any]) -> cmd.Step:

@@ -68,14 +68,12 @@ def receiving_teams(org: Org, holding: str, *, eligible_only: bool = True) -> li
     ``eligible_only=False``, the teams under another policy after them)."""
     known = org.has_team(holding)
     own = org.team(holding).group if known else None
-    pack = (org.team(holding).policy or org.policy) if known else None
-    pairs = {b for a, b in org.cross_policy if a == holding}
     ok: list[TeamChoice] = []
     other: list[TeamChoice] = []
-    for t in org.teams:  # as Org.may_transfer says, for every team at once
+    for t in org.teams:
         if t.id == holding:
             continue
-        eligible = not known or (t.policy or org.policy) == pack or t.id in pairs
+        eligible = not known or org.may_transfer(holding, t.id)
         (ok if eligible else other).append(_choice(t, eligible))
 
     seen: dict[str, int] = {}

@@ -10,7 +10,6 @@ Teams' message of about 28 KB (handlers/teams/fit.py).
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 
 from bot import teampick
@@ -23,12 +22,8 @@ BIG = 99_999  # the figures a weekly line is measured with: the widest a line ge
 
 
 def _reach(org: Org, holding: str) -> int:
-    """How many teams a transfer from ``holding`` may go to (Org.may_transfer, counted at once)."""
-    packs = Counter(t.policy or org.policy for t in org.teams)
-    pack = org.team(holding).policy or org.policy
-    pairs = {b for a, b in org.cross_policy if a == holding and org.has_team(b)
-             and (org.team(b).policy or org.policy) != pack}
-    return packs[pack] - 1 + len(pairs)
+    """How many teams a transfer from ``holding`` may go to (Org.may_transfer)."""
+    return sum(1 for t in org.teams if t.id != holding and org.may_transfer(holding, t.id))
 
 
 def _weekly(org: Org) -> Summary:

@@ -24,7 +24,7 @@ from bot.ports import (
     UnitOfWork,
 )
 from bot.usecases.access import _home_team, _may_raise_from, actor_for
-from bot.usecases.common import _commit, _once_per, _open_conflict, calendar
+from bot.usecases.common import _commit, _once_per, _open_conflict, calendar, case_key
 
 
 # ---- raising -----------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def _with_recorded_dates(uow: UnitOfWork, pack: PolicyPack, req: RaiseRequest) -
 
     from bot.usecases.case_records import record_for_raise
 
-    ref = req.case_ref.strip().upper()
+    ref = case_key(req.case_ref)
     if not ref.isascii() or not ref.isprintable() or len(ref) > 64 or not pack.case_records:
         return req
     if req.accommodated_on is None:

@@ -8,121 +8,39 @@ listener, registered from the catalogue; ``/transfer ACTION CASE`` opens the sam
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.http_retry.handler import RetryHandler
 
-from bot import access, actions, freetext, guide, remit, services, teampick
+from bot import access, actions, freetext, services, teampick
 from bot.domain import DomainError, FormErrors, NotPermitted, local_date
-from bot.errors import CommitUncertain
-from bot.liveorg import LiveOrg
-from bot.org import Org, UnknownTeam
-from bot.ports import UnitOfWork
+from bot.org import UnknownTeam
 from handlers import strangers
-from handlers.common import (
-    APOLOGY,
-    SAVE_LATER,
-    UNSURE,
-    action_name,
-    case_record,
-    closed_text,
-    closure_args,
-    last_team_text,
-    period,
-)
+from handlers.common import APOLOGY as APOLOGY
+from handlers.common import SAVE_LATER as SAVE_LATER
+from handlers.common import UNSURE as UNSURE
+from handlers.common import action_name
 from handlers.common import clip as _clip
 from handlers.slack import blocks, ids, teampicker
+from handlers.slack.client import ContextExecutor, slack_logger, web_client
+from handlers.slack.deps import SLACK_FAILED as SLACK_FAILED
+from handlers.slack.deps import Deps, _trouble
+from handlers.slack.forms import _block_for, _form_values, _raise_request, _tell
+from handlers.slack.lookups import CoverArgs as CoverArgs
+from handlers.slack.lookups import _lookup
+from handlers.slack.lookups import cover_args as cover_args
 
 log = logging.getLogger("baton.slack")
 FORM_CACHE = 512  # forms kept, by (transfer, version, action, person, day)
 MAX_COMMAND = 500  # characters of /transfer text Baton reads (a word, a case reference, a date)
-
-
-@dataclass
-class Deps:
-    """What the listeners need, injected: the live org, units of work, the clock, and a way to
-    wake delivery once something was written to the outbox."""
-
-    live: LiveOrg
-    uow: Callable[[], UnitOfWork]
-    clock: Callable[[], datetime]
-    wake: Callable[[], None] = lambda: None
-    outage: Callable[[BaseException], bool] = lambda exc: False  # the store is unreachable
-
-    @property
-    def org(self) -> Org:
-        """The org in use now (a reload swaps it whole)."""
-        return self.live.current
-
-
-SLACK_FAILED = "Slack did not open the form; press the button (or type the command) again."
-
-
-def _trouble(deps: Deps, exc: BaseException, where: str) -> str:
-    """What to tell a person about an unexpected failure, after one log line (no traceback, no
-    SQL, no text anyone typed)."""
-    if isinstance(exc, CommitUncertain):  # never "cannot save" for what may have been saved
-        log.warning("%s: the database stopped answering during a commit", where)
-        return UNSURE
-    if deps.outage(exc):
-        log.warning("database_unreachable", extra={"where": where, "error": type(exc).__name__})
-        return SAVE_LATER
-    if isinstance(exc, SlackApiError):
-        log.warning("slack_refused_call", extra={"where": where, "error": exc.response.get("error")})
-        return SLACK_FAILED
-    log.error("listener_failed", extra={"where": where, "error": type(exc).__name__})
-    return APOLOGY
-
-
-class _NoDebug(logging.Filter):
-    """Drops DEBUG records: at DEBUG, Bolt and slack_sdk log whole request and response bodies
-    (typed rationales, case references)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.DEBUG
-
-
-def slack_logger(name: str) -> logging.Logger:
-    """A logger for Bolt or the Web API client that never writes DEBUG records, whatever level
-    the root, 'baton' or the library loggers are set to; the libraries' own loggers too."""
-    for lib in ("slack_sdk", "slack_bolt", name):
-        lg = logging.getLogger(lib)
-        lg.setLevel(logging.INFO)
-        if not any(isinstance(f, _NoDebug) for f in lg.filters):
-            lg.addFilter(_NoDebug())
-    return logging.getLogger(name)
-
-
-class ContextExecutor(ThreadPoolExecutor):
-    """A thread pool whose tasks run in the submitter's context, so the request id bound for a
-    Slack request (bot/logs.py) follows it into its listener and the services it calls."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Run ``fn`` in a copy of the caller's context variables."""
-        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
-
-
-def web_client(token: str, api_url: str, *, wait_on_429: bool = True) -> WebClient:
-    """A Web API client (its log never holds request bodies). With ``wait_on_429`` it waits out
-    Slack's Retry-After itself (twice at most), as listeners answering a person need; delivery
-    passes False, so a 429 comes back at once and the outbox waits instead (no thread asleep)."""
-    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=2)] if wait_on_429 else []
-    return WebClient(token=token, base_url=api_url, logger=slack_logger("baton.slack.web"),
-                     retry_handlers=handlers)
 
 
 def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> App:
@@ -493,197 +411,3 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
                                                     "effect": "delivery stops until reinstalled"})
 
     return app
-
-
-_COVER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,})|nobody)\s+until\s+(\S+)$",
-                    re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class CoverArgs:
-    """``/transfer cover`` arguments: who covers (None: nobody) and until when (as typed)."""
-
-    who: str | None
-    until: str
-
-
-def cover_args(text: str) -> CoverArgs | None:
-    """Who covers and until when, from Slack's escaped mention (<@U123|name>), a member id as
-    people type it (@U0SPP1 or U0SPP1), or ``nobody``."""
-    m = _COVER.match(text.strip())
-    if not m:
-        return None
-    who = m.group(1) or m.group(2)
-    return CoverArgs(who.upper() if who else None, m.group(3))
-
-
-
-
-
-
-def _block_for(field: str | None, values: dict[str, Any]) -> str:
-    """The input block an error about ``field`` belongs under (the form's last input otherwise)."""
-    if field and field in values:
-        return field
-    return list(values)[-1] if values else str(field)
-
-
-def _form_values(values: dict[str, Any]) -> dict[str, Any]:
-    """A catalogue form's state as {field name: value}; grouped checkboxes are merged."""
-    out: dict[str, Any] = {}
-    for block in values:
-        name = blocks.chunk_field(block)
-        value = _value(values, block)
-        if isinstance(value, list):
-            out[name] = [*out.get(name, []), *value]
-        elif name not in out:
-            out[name] = value
-    return out
-
-
-def _tell(client: WebClient, body: dict[str, Any], text: str) -> None:
-    """A private answer to whoever pressed a button: visible only to them where the button was,
-    or a direct message when it was in the App Home (which has no channel)."""
-    user = body["user"]["id"]
-    channel = (body.get("channel") or {}).get("id")
-    if channel:
-        client.chat_postEphemeral(channel=channel, user=user, text=blocks.escape(text))
-    else:
-        client.chat_postMessage(channel=user, text=blocks.escape(text))
-
-
-def _value(values: dict[str, Any], block: str) -> Any:
-    """The submitted value of an input block, whatever its element type."""
-    for el in (values.get(block) or {}).values():
-        kind = el.get("type")
-        if kind == "plain_text_input":
-            return el.get("value")
-        if kind in ("static_select", "external_select"):
-            return (el.get("selected_option") or {}).get("value")
-        if kind == "users_select":
-            return el.get("selected_user")
-        if kind == "multi_users_select":
-            return list(el.get("selected_users") or [])
-        if kind == "multi_static_select":
-            return [o["value"] for o in el.get("selected_options") or []]
-        if kind == "datepicker":
-            return el.get("selected_date")
-        if kind == "checkboxes":
-            return [o["value"] for o in el.get("selected_options") or []]
-    return None
-
-
-def _date(value: str | None, field: str) -> date | None:
-    """A datepicker's day; a value that is no day is refused on its field."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        raise DomainError("That is not a date: choose one from the calendar.", field=field) from None
-
-
-def _raise_request(values: dict[str, Any], holding: str | None, *, heads_up: bool) -> services.RaiseRequest:
-    ticked = _form_values(values).get(ids.CHECKLIST) or []  # the common items and each kind's own
-    checklist = [tuple(v.split(":", 1)) for v in ticked]
-    return services.RaiseRequest(
-        case_ref=_value(values, ids.CASE_REF) or "",
-        receiving_team=_value(values, ids.RECEIVING_TEAM) or "",
-        kind=_value(values, ids.KIND) or "permanent",
-        holding_team=holding,
-        transfer_point=_value(values, ids.TRANSFER_POINT),
-        transfer_point_date=_date(_value(values, ids.TRANSFER_POINT_DATE), ids.TRANSFER_POINT_DATE),
-        flags=tuple(_value(values, ids.FLAGS) or ()),
-        funding_note=_value(values, ids.FUNDING),
-        confirmed=tuple((a, b) for a, b in checklist),
-        urgent_reason=_value(values, ids.URGENT_REASON),
-        move_date=_date(_value(values, "move_date"), "move_date"),
-        move_end_date=_date(_value(values, "move_end_date"), "move_end_date"),
-        order_date=_date(_value(values, "order_date"), "order_date"),
-        accommodated_on=_date(_value(values, "accommodated_on"), "accommodated_on"),
-        linked_refs=services.case_refs(_value(values, "linked_refs")),
-        siblings_reason=_value(values, "siblings_reason"),
-        circumstance=_value(values, "circumstance"),
-        route_reason=_value(values, "route_reason"),
-        heads_up=heads_up,
-        restricted=bool(_value(values, ids.RESTRICTED)),
-        excluded=tuple(_value(values, ids.EXCLUDED) or ()),
-    )
-
-
-
-
-def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
-    """Answers to /transfer list|status|history|cover|help, as message kwargs."""
-    today = local_date(deps.clock())
-    cal = services.calendar(deps.org)
-    try:
-        if sub == "list":
-            scope = args[0].lower() if args else "mine"
-            with deps.uow() as u:
-                rows = services.list_for(u, deps.org, user, scope, today)
-            return {"text": f"{len(rows)} transfer(s)",
-                    "blocks": blocks.summary_list(rows, today=today, cal=cal, org=deps.org,
-                                                  title=f"Transfers: {scope}")}
-        if sub in ("status", "history"):
-            if not args:
-                return {"text": f"Give a case reference: `/transfer {sub} X123456`."}
-            with deps.uow() as u:
-                if sub == "history":
-                    t = services.history(u, deps.org, user, args[0], deps.clock())
-                    return {"text": f"History of {t.case_ref}", "blocks": blocks.timeline_blocks(t, deps.org)}
-                return blocks.render(services.status_card(u, deps.org, user, args[0], deps.clock()))
-        if sub == "export":
-            frm, to = period(args, today)
-            with deps.uow() as u:
-                services.request_export(u, deps.org, user, start=frm, end=to, now=deps.clock())
-            deps.wake()
-            return {"text": f"Your export of transfers from {frm:%d %b %Y} to {to:%d %b %Y} is on "
-                            "its way to your direct messages with Baton, as a CSV file."}
-        if sub == "agenda":
-            with deps.uow() as u:
-                items = services.agenda(u, deps.org, user, today)
-            return {"text": f"Transfer meeting agenda: {len(items)} case(s)",
-                    "blocks": blocks.agenda_blocks(items, today=today, org=deps.org,
-                                                   title=f"Transfer meeting agenda, {today:%d %b %Y}")}
-        if sub == "lastteam":
-            if not args:
-                return {"text": "Give a case reference: `/transfer lastteam X123456`."}
-            with deps.uow() as u:
-                last = services.last_team_for(u, deps.org, user, args[0], deps.clock())
-            return {"text": last_team_text(last, deps.org)}
-        if sub == "route":
-            with deps.uow() as u:
-                return {"text": blocks.escape(remit.route_text(u, deps.org, user, args, deps.clock()))}
-        if sub == "record":
-            with deps.uow() as u:
-                return {"text": blocks.escape(case_record(u, deps.org, user, args, deps.clock()))}
-        if sub == "closed":
-            if not args:
-                return {"text": "Give a case reference: `/transfer closed X123456` (add a date "
-                                "YYYY-MM-DD if it closed earlier, and the team if you manage several)."}
-            on, team = closure_args(args[1:])
-            with deps.uow() as u:
-                c = services.record_closure(u, deps.org, user, args[0], deps.clock(), team=team, on=on)
-            return {"text": closed_text(c, deps.org)}
-        if sub == "cover":
-            m = cover_args(" ".join(args))
-            if not m:
-                return {"text": "Usage: `/transfer cover @colleague until YYYY-MM-DD` (or `cover nobody "
-                                "until YYYY-MM-DD`: your transfers go one level up while you are away). "
-                                "Pick the colleague from Slack's @ list, or type their member id "
-                                "(@U0SPP1)."}
-            try:
-                until = date.fromisoformat(m.until)
-            except ValueError:
-                return {"text": f"{m.until!r} is not a date; use YYYY-MM-DD."}
-            with deps.uow() as u:
-                services.set_cover(u, deps.org, user, m.who, until, deps.clock())
-            if m.who is None:
-                return {"text": f"While you are away until {until:%d %b %Y}, what would come to you "
-                                "goes one level up."}
-            return {"text": f"<@{m.who}> covers your transfers until {until:%d %b %Y}."}
-    except DomainError as exc:  # it may quote what the person typed: escaped like all user text
-        return {"text": blocks.escape(str(exc))}
-    prefix = "" if sub == "help" else f"I don't know `{blocks.escape(sub)}`. "
-    more = sub == "help" and bool(args) and args[0].lower() in ("more", "all")
-    return {"text": prefix + "Here is what /transfer can do.",
-            "blocks": blocks.help_blocks(guide.for_reader(deps.org, user), more=more)}

@@ -49,6 +49,19 @@ def action_of_form(callback_id: str) -> str:
     return callback_id.removesuffix("_transfer")
 
 
+CHUNK = "__"  # a field's checkboxes past Slack's 10 a group go in blocks "<field>__1", "<field>__2" ...
+
+
+def chunk_id(name: str, n: int) -> str:
+    """The block id of the ``n``-th group of a field's checkboxes (Slack allows 10 a group)."""
+    return name if n == 0 else f"{name}{CHUNK}{n}"
+
+
+def field_of_block(block_id: str) -> str:
+    """The field a submitted input block belongs to (any group of its checkboxes)."""
+    return block_id.split(CHUNK, 1)[0]
+
+
 ACCEPT = button("accept")
 DECLINE = button("decline")
 ASK_WORK = button("request_work")

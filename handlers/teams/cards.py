@@ -9,9 +9,7 @@ automatically). Text typed by people is escaped for the cards' markdown.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from datetime import date
+from collections.abc import Iterable
 from typing import Any
 
 from microsoft_teams.cards import (
@@ -25,98 +23,46 @@ from microsoft_teams.cards import (
     Fact,
     FactSet,
     Mention,
-    MentionedEntity,
     QueryData,
     RefreshDefinition,
-    ShowCardAction,
     SubmitAction,
-    TeamsCardProperties,
-    TextBlock,
     TextInput,
 )
 from microsoft_teams.cards.core import CardElement
 
-from bot import actions, card_facts, guide, home, pickers, views
+from bot import actions, pickers, views
 from bot.actions import FieldKind, raise_fields
-from bot.calendar import WorkingCalendar
 from bot.org import Org
 from bot.pickers import trim
 from bot.policy import Choice as ChoiceOption
 from bot.policy import PolicyPack
-from bot.ports import TransferSummary
-from bot.reports import Summary
-from bot.states import STATE_LABELS, State
 from handlers.teams import fit, search
-
-CARD = "application/vnd.microsoft.card.adaptive"
-NO_NAMES = "Do not write names, dates of birth or addresses: the case reference is enough."
-PEOPLE = "graph.microsoft.com/users"  # Teams' people picker: the value is an Entra object id
-EXCLUDED_LISTED = 100  # people listed on the raise card; beyond it, Teams' people picker
-RAISE, HEADSUP = "raise", "headsup"  # verbs of the raise and heads-up forms
-_MD = re.compile(r"([\\`*_\[\]])")  # what the cards' markdown subset acts on
-FACT_MAX = 600  # a fact on a card, cut at a word (the history has it in full)
-LIST_ROWS, HOME_ROWS, HISTORY_EVENTS = 50, 10, 60  # at most, before Teams' message size cuts more
-Resolver = Callable[[str], str | None]  # a person id -> their Teams user id (for refresh.userIds)
-
-
-def escape(text: str) -> str:
-    """User text made inert for the cards' markdown."""
-    return _MD.sub(r"\\\1", text)
-
-
-def person_words(p: views.Person, org: Org | None) -> str:
-    """A person as a Teams card shows them: their display name from the org file, else their
-    role and team ("South PDU's Team Manager"); never an e-mail or an id."""
-    found = org.person(p.id) if org is not None else None
-    if found is not None and found.name:
-        return found.name
-    return p.role or card_facts.role_of(p.id, org) or "someone Baton does not know"
-
-
-def rich(parts: views.Rich, org: Org | None = None, mentions: list[Mention] | None = None) -> str:
-    """Neutral rich text as card markdown, text escaped; people by display name (or role and
-    team), and as an @mention (added to ``mentions``) when the org file gives their Entra id."""
-    out: list[str] = []
-    for p in parts:
-        if isinstance(p, views.Person):
-            person = org.person(p.id) if org is not None else None
-            who = escape(person_words(p, org))
-            if mentions is not None and person is not None and person.entra_id:
-                tag = f"<at>{who}</at>"
-                if not any(m.text == tag for m in mentions):
-                    mentions.append(Mention(text=tag,
-                                            mentioned=MentionedEntity(id=person.entra_id, name=who)))
-                out.append(tag)
-            else:
-                out.append(who)
-        else:
-            out.append(escape(p))
-    return "".join(out)
-
-
-def _text(text: str, **kw: Any) -> TextBlock:
-    return TextBlock(text=text, wrap=True, **kw)
-
-
-def _card(body: list[CardElement], *, actions: list[ExecuteAction | SubmitAction] | None = None,
-          refresh: RefreshDefinition | None = None, fallback: str = "") -> AdaptiveCard:
-    return AdaptiveCard(version="1.5", body=body, actions=actions or None, refresh=refresh,
-                        fallback_text=trim(fallback, 200) or None)
-
-
-def button(b: views.Button, *, secondary: bool = False) -> ExecuteAction:
-    """A catalogue action's button: asks Baton for the action's form; the primary "positive",
-    destructive steps "destructive"; a ``secondary`` one waits in Teams' "..." menu."""
-    return ExecuteAction(title=b.label[:40], verb=f"open:{b.action}", data={"transfer_id": b.transfer_id},
-                         style="destructive" if b.style == "danger" else
-                         ("positive" if b.style == "primary" else None),
-                         mode="secondary" if secondary else None)
-
-
-def buttons(bs: Iterable[views.Button]) -> list[ExecuteAction]:
-    """A card's buttons: three at most in sight (the primary first), the rest in the "..." menu."""
-    sight, more = views.arrange(list(bs))
-    return [*(button(b) for b in sight), *(button(b, secondary=True) for b in more)]
+from handlers.teams.card_parts import (
+    CARD,
+    EXCLUDED_LISTED,
+    FACT_MAX,
+    HEADSUP,
+    NO_NAMES,
+    PEOPLE,
+    RAISE,
+    _card,
+    _mentioning,
+    _text,
+    buttons,
+    escape,
+    person_words,
+    rich,
+)
+from handlers.teams.card_parts import HISTORY_EVENTS as HISTORY_EVENTS
+from handlers.teams.card_parts import HOME_ROWS as HOME_ROWS
+from handlers.teams.card_parts import LIST_ROWS as LIST_ROWS
+from handlers.teams.card_parts import Resolver as Resolver
+from handlers.teams.card_parts import button as button
+from handlers.teams.overviews import help_card as help_card
+from handlers.teams.overviews import history_card as history_card
+from handlers.teams.overviews import home_card as home_card
+from handlers.teams.overviews import list_card as list_card
+from handlers.teams.overviews import weekly_card as weekly_card
 
 
 def refresh_for(transfer_id: int, users: Iterable[str]) -> RefreshDefinition:
@@ -175,13 +121,6 @@ def text_card(text: str, title: str | None = None) -> AdaptiveCard:
     body: list[CardElement] = [_text(escape(title), weight="Bolder")] if title else []
     body += [_text(escape(line)) for line in text.split("\n") if line.strip()]
     return _card(body, fallback=text)
-
-
-def _mentioning(card: AdaptiveCard, mentions: list[Mention]) -> AdaptiveCard:
-    """The card with its @mentions' entities (Teams renders <at>…</at> only with them)."""
-    if mentions:
-        card.msteams = TeamsCardProperties(entities=mentions)
-    return card
 
 
 def rich_card(parts: views.Rich, org: Org | None = None) -> AdaptiveCard:
@@ -417,148 +356,3 @@ def raise_used_card(case_ref: str, holding: str, receiving: str, *, heads_up: bo
     return _card(body, actions=[ExecuteAction(title="Send heads up" if heads_up else "Raise", verb="refresh",
                                               is_enabled=False, data={"used": True})],
                  fallback=f"{what}: {case_ref}")
-
-
-# ---- lists, history, home, weekly -------------------------------------------------------------
-def _summary_line(r: TransferSummary, today: date, org: Org | None = None,
-                  cal: WorkingCalendar | None = None) -> str:
-    """One transfer in a list, as Slack's lists show it given the org: state, teams by name,
-    the working day and its deadline (no people: a list names none on either platform)."""
-    if org is not None and cal is not None:
-        state, teams, due = views.summary_parts(r, org, today, cal)
-        return f"**{escape(r.case_ref)}** · {escape(state)} · {escape(teams)} · {escape(due)}"
-    due_text = f"; {r.due_clock} due {views.day(r.due_on)}" if r.due_on and r.due_clock else ""
-    label = STATE_LABELS.get(State(r.state), r.state) if r.state in State.__members__ else r.state
-    return f"**{escape(r.case_ref)}**: {escape(str(label))}, {escape(r.holding_team)} to " \
-           f"{escape(r.receiving_team)}{escape(due_text)}"
-
-
-def list_card(rows: list[TransferSummary], *, title: str, today: date, org: Org | None = None,
-              cal: WorkingCalendar | None = None) -> AdaptiveCard:
-    """A list of transfers, one line each (given the org and calendar: in Slack's words)."""
-    def build(shown: int) -> AdaptiveCard:
-        body: list[CardElement] = [_text(escape(title), weight="Bolder", size="Medium")]
-        body += [_text(_summary_line(r, today, org, cal)) for r in rows[:shown]] or [_text("None.")]
-        if shown < len(rows):
-            body.append(_text(f"... and {len(rows) - shown} more not shown: transfer list overdue "
-                              "narrows the list; a report reader's transfer export has every one.",
-                              is_subtle=True))
-        return _card(body, fallback=f"{title}: {len(rows)}")
-
-    return fit.largest(build, min(len(rows), LIST_ROWS))
-
-
-def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
-              holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
-              org: Org | None = None, cal: WorkingCalendar | None = None,
-              escalated: list[TransferSummary] | None = None) -> AdaptiveCard:
-    """The home card, the App Home's sections in its order: what waits on this person (with the
-    buttons they may press), what is overdue, what reached their level, their teams' inbound and
-    outbound transfers; empty sections left out; as many rows as fit Teams' message size."""
-    shown = home.sections(waiting=waiting, holding=holding, receiving=receiving, today=today,
-                          escalated=escalated or ())
-
-    def build(most: int) -> AdaptiveCard:
-        body: list[CardElement] = [_text("Your case transfers", weight="Bolder", size="Large")]
-        for s in shown:
-            body.append(_text(s.title, weight="Bolder", separator=True))
-            cap = min(s.cap, most)
-            for r in s.rows[:cap]:
-                parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
-                if s.buttons.get(r.id):
-                    parts.append(ActionSet(actions=buttons(s.buttons[r.id])))
-                body.append(Container(items=parts) if len(parts) > 1 else parts[0])
-            if len(s.rows) > cap:
-                body.append(_text(f"... and {len(s.rows) - cap} more: transfer list {s.scope} shows them.",
-                                  is_subtle=True))
-        if not shown:
-            body.append(_text(home.NOTHING, separator=True))
-        body += [_text("Start", weight="Bolder", separator=True),
-                 _text(" · ".join(f"**transfer {escape(usage)}**: {words}" for usage, words in home.START))]
-        return _card(body, fallback="Your case transfers")
-
-    return fit.largest(build, HOME_ROWS)
-
-
-def history_card(t_case_ref: str, events: list[tuple[str, str | views.Person, str]], *,
-                 restricted: bool = False, org: Org | None = None) -> AdaptiveCard:
-    """A transfer's timeline, oldest first: when, who (an @mention where the org file gives an
-    Entra id), what (the latest 60 events)."""
-    def build(shown: int) -> AdaptiveCard:
-        mentions: list[Mention] = []
-        body: list[CardElement] = [_text(f"History of {escape(t_case_ref)}", weight="Bolder", size="Medium")]
-        if restricted:
-            body.append(_text(escape(views.RESTRICTED_NOTE), is_subtle=True))
-        if len(events) > shown:
-            body.append(_text(f"{len(events) - shown} earlier events not shown", is_subtle=True))
-        body += [_text(f"{escape(at)}: {rich((who,), org, mentions)}: {escape(what)}")
-                 for at, who, what in (events[-shown:] if shown else [])]
-        body += [] if events else [_text("Nothing recorded yet.", is_subtle=True)]
-        return _mentioning(_card(body, fallback=f"History of {t_case_ref}"), mentions)
-
-    return fit.largest(build, min(len(events), HISTORY_EVENTS))
-
-
-def weekly_card(summary: Summary, chart_png: bytes | None = None) -> AdaptiveCard:
-    """The weekly summary: its figures, a line per team (as many as fit Teams' message size,
-    then how many more and where to see them), and its chart when it fits beside them all."""
-    if chart_png and len(chart_png) < 20_000:
-        with_chart = _weekly(summary, len(summary.by_team), chart_png)
-        if fit.fits(with_chart):
-            return with_chart
-    return fit.largest(lambda shown: _weekly(summary, shown, None), len(summary.by_team))
-
-
-def _weekly(s: Summary, shown: int, chart_png: bytes | None) -> AdaptiveCard:
-    import base64
-
-    from microsoft_teams.cards import Image
-
-    med = "-" if s.median_days_to_resolution is None else f"{s.median_days_to_resolution:g}"
-    body: list[CardElement] = [
-        _text(f"Transfers {s.start:%d %b} to {s.end:%d %b %Y}", weight="Bolder", size="Medium"),
-        FactSet(facts=[Fact(title="Opened", value=str(s.opened)),
-                       Fact(title="Resolved", value=str(s.resolved)),
-                       Fact(title="Breached", value=str(s.breached)),
-                       Fact(title="Awaiting endorsement", value=str(s.awaiting_endorsement)),
-                       Fact(title="Open now", value=f"{s.open_now} ({s.overdue_now} overdue)"),
-                       Fact(title="Median working days to resolution", value=med)]),
-    ]
-    if shown:  # one fact a team, its figures under one heading: compact, so a national org's fit
-        body += [_text("By receiving team: open now / opened / resolved / breached / overdue",
-                       weight="Bolder", size="Small"),
-                 FactSet(facts=[Fact(title=escape(t.team), value=f"{t.open} / {t.opened} / {t.resolved} / "
-                                                                 f"{t.breached} / {t.overdue}")
-                                for t in s.by_team[:shown]])]
-    if shown < len(s.by_team):
-        body.append(_text(f"... and {len(s.by_team) - shown} more teams not shown (Teams' message size): "
-                          "a report reader's transfer export has every team's transfers.", is_subtle=True))
-    if chart_png:
-        body.append(Image(url="data:image/png;base64," + base64.b64encode(chart_png).decode(),
-                          alt_text="Bar chart of transfers opened, resolved and breached per team"))
-    return _card(body, fallback=f"Transfers: {s.opened} opened, {s.resolved} resolved, {s.breached} breached")
-
-
-def _help_lines(entries: Iterable[guide.Entry]) -> list[CardElement]:
-    return [_text(f"**transfer {escape(e.typed('teams'))}**: {escape(e.words)}") for e in entries]
-
-
-def help_card(prefix: str = "", h: guide.Help | None = None) -> AdaptiveCard:
-    """What typed commands Baton understands in the 1:1 chat, as Slack's /transfer help says it:
-    the reader's own commands and their policy's steps for their role first, the rest behind
-    "More" (a card that opens in place); without a reader, the general commands."""
-    body: list[CardElement] = [_text("Baton on Teams", weight="Bolder", size="Medium")]
-    if prefix:
-        body.append(_text(escape(prefix)))
-    if h is None:
-        body += _help_lines(e for e in guide.EVERY if e not in (guide.AGENDA, guide.CLOSED, guide.EXPORT))
-        return _card(body, fallback="Baton on Teams: help")
-    body.append(_text(f"For you: {escape(h.reader)}.", is_subtle=True))
-    body += _help_lines(h.yours)
-    body.append(_text(escape(NO_NAMES), is_subtle=True, size="Small"))
-    more = AdaptiveCard(version="1.5", body=[
-        _text("Commands and steps for other roles and policies, and who may use them.", is_subtle=True),
-        *_help_lines(h.more)])
-    card = _card(body, fallback="Baton on Teams: help")
-    card.actions = [ShowCardAction(title="More", card=more)]
-    return card
