@@ -126,6 +126,7 @@ def refresh_for(transfer_id: int, users: Iterable[str]) -> RefreshDefinition:
 
 
 RAG_WORDS = {"red": "Overdue", "amber": "Due soon", "green": "On track"}  # as Slack's card says
+RAG_COLOURS = {"red": "Attention", "amber": "Warning", "green": "Good"}  # Teams' own colours
 
 
 def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Iterable[str] = ()
@@ -143,6 +144,8 @@ def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Itera
             return f"{RAG_WORDS[c.rag]}: {text}"
         return text
 
+    if c.rag:  # the red/amber/green marker Slack's card shows, in Teams' colours, with its words
+        body.append(_text(f"\u25cf {RAG_WORDS[c.rag]}", color=RAG_COLOURS[c.rag], weight="Bolder"))
     body.append(FactSet(facts=[Fact(title=escape(k), value=value(k, v)) for k, v in c.fields]))
     body.append(_text(rich(c.status, org, mentions), is_subtle=True))
     card = _card(body, actions=[*buttons(c.buttons)],

@@ -30,6 +30,22 @@ def test_a_transfer_card_offers_the_viewers_actions_as_action_execute_with_a_ref
     assert out["refresh"] == {"action": refresh, "userIds": ["29:1abc"]}
 
 
+def test_the_card_shows_the_deadlines_colour_marker_in_teams_colours_with_its_words() -> None:
+    """Issue 22: Teams at parity with Slack, the red/amber/green marker says where the transfer
+    stands at a glance (Teams' Attention, Warning and Good colours), beside the words that say
+    it for a screen reader."""
+    for rag, colour in (("red", "Attention"), ("amber", "Warning"), ("green", "Good")):
+        card = views.Card(transfer_id=7, case_ref="X123456", title="Case transfer: X123456", headline=(),
+                          fields=(("Next deadline", views.rich("Transfer to be completed by Mon 21 Dec 2026")),),
+                          status=views.rich("Awaiting"), buttons=(), fallback="X123456", rag=rag)
+        body = _dump(cards.transfer_card(card))["body"]
+        marker = next(b for b in body if b.get("color"))
+        words = cards.RAG_WORDS[rag]
+        assert (marker["text"], marker["color"]) == (f"\u25cf {words}", colour)
+        facts = next(b for b in body if b["type"] == "FactSet")["facts"]
+        assert facts[0]["value"] == f"{words}: Transfer to be completed by Mon 21 Dec 2026"
+
+
 def test_a_form_shows_each_error_under_its_field_and_keeps_what_was_typed() -> None:
     form = views.Form(action="decline", transfer_id=7, case_ref="X123456", title="Decline", submit="Decline",
                       intro=(views.rich("Case X123456."),),
