@@ -264,8 +264,9 @@ class Delivery:
     def _threaded(self, row: Any, held: Any, payload: dict[str, Any], now: datetime) -> object:
         """A card notice for someone who holds the card already: the card redrawn in place and
         the notice's line as a one-line reply in its thread, as a notification when the change
-        made the reader owe an action (the notice says so) and they still owe one now. GONE_CARD when that card no longer exists (forgotten, so a new
-        card is posted and used from then on)."""
+        made the reader owe an action (the notice says so) and they still owe one now.
+        GONE_CARD when that card no longer exists (forgotten, so a new card is posted and used
+        from then on)."""
         viewer = viewer_of(held.purpose)
         card = self._card(row.transfer_id, viewer, now)
         if card is None:

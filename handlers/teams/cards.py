@@ -333,8 +333,8 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
 
     body: list[CardElement] = [
         _text("Early heads up" if heads_up else "Raise a transfer", weight="Bolder", size="Medium"),
-        _text(f"From **{escape(org.team(holding_team).name)}** under the {escape(pack.title)} policy. "
-              + escape(NO_NAMES), is_subtle=True),
+        _text(f"From **{escape(org.team(holding_team).name)}** under "
+              f"{escape(views.policy_named(pack.title))}. " + escape(NO_NAMES), is_subtle=True),
         TextInput(id="case_ref", label="Case reference", is_required=True, max_length=32, value=v("case_ref"),
                   placeholder=trim(pack.case_ref_hint or "Case reference, no spaces", 100),
                   error_message=errors.get("case_ref")),

@@ -263,7 +263,8 @@ def _slack_steps(chat: ChatSide, uow: UoW, clock: Clock, request: pytest.Fixture
             pass
 
     clock.now = _at(date(2026, 11, 23))
-    assert not chat.raise_transfer(raiser, {"case_ref": text_input(CASE), "receiving_team": select("pdu-south"),
+    assert not chat.raise_transfer(raiser, {"case_ref": text_input(CASE),
+                                            "receiving_team": select("pdu-south"),
                                             "kind": select("permanent")})
     deliver()
     with uow() as u:
@@ -280,7 +281,8 @@ def test_news_for_someone_who_already_owed_the_same_step_is_a_quiet_thread_reply
         chat: ChatSide, uow: UoW, clock: Clock, request: pytest.FixtureRequest) -> None:
     """The holding manager owes the same step before and after the worker is named: the news is
     a reply in the card's thread, not also broadcast to the conversation (reply_broadcast)."""
-    _slack_steps(chat, uow, clock, request, PP, (("accept", {}), ("allocate", {"named_worker": user_select(SPP)})))
+    _slack_steps(chat, uow, clock, request, PP,
+                 (("accept", {}), ("allocate", {"named_worker": user_select(SPP)})))
     assert isinstance(chat, SlackSide)
     replies = _replies(chat, NMGR)
     assert [b for t, b in replies if "named the worker" in t] == [False], replies

@@ -35,8 +35,9 @@ def test_the_card_shows_the_deadlines_colour_marker_in_teams_colours_with_its_wo
     stands at a glance (Teams' Attention, Warning and Good colours), beside the words that say
     it for a screen reader."""
     for rag, colour in (("red", "Attention"), ("amber", "Warning"), ("green", "Good")):
+        due = views.rich("Transfer to be completed by Mon 21 Dec 2026")
         card = views.Card(transfer_id=7, case_ref="X123456", title="Case transfer: X123456", headline=(),
-                          fields=(("Next deadline", views.rich("Transfer to be completed by Mon 21 Dec 2026")),),
+                          fields=(("Next deadline", due),),
                           status=views.rich("Awaiting"), buttons=(), fallback="X123456", rag=rag)
         body = _dump(cards.transfer_card(card))["body"]
         marker = next(b for b in body if b.get("color"))
