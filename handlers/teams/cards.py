@@ -248,6 +248,7 @@ def _input(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) 
         multi = f.kind == FieldKind.items
         chosen = ",".join(previous) if isinstance(previous, list | tuple) else previous
         el = ChoiceSetInput(choices=choices, is_multi_select=multi, style="expanded" if multi else "compact",
+                            placeholder=None if multi else "Choose one",  # not a blank box
                             value=str(chosen) if chosen else None, wrap=True, **common)
     elif f.kind == FieldKind.person and fi.options:  # only the people who can be chosen
         el = ChoiceSetInput(choices=[Choice(title=_person_title(o), value=o.id) for o in fi.options],
@@ -328,6 +329,7 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                                choices=[Choice(title=t, value=i) for i, t in options], wrap=True,
                                is_multi_select=multi,
                                style="expanded" if multi and not compact else "compact",
+                               placeholder=None if multi else "Choose one",
                                is_required=required, value=v(name), error_message=errors.get(name)),
                 *_error(errors, name)]
 

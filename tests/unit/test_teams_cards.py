@@ -96,3 +96,13 @@ def test_a_digest_card_has_one_container_per_case_with_its_buttons() -> None:
     assert "(1 of 2)" in out["body"][0]["text"]
     assert out["body"][1]["items"][1]["actions"][0]["verb"] == "open:record_delay"
     assert len(out["body"][2]["items"]) == 1
+
+
+def test_every_drop_down_of_the_raise_form_says_what_to_choose_rather_than_showing_a_blank_box() -> None:
+    """Issue 22's walk: on the Teams page the raise form's receiving team, kind and transfer point
+    were blank boxes; each compact choice now has a placeholder ("Choose a team", "Choose one")."""
+    org = load_org()
+    card = _dump(cards.raise_card(org.pack_for("leics-frcd"), org, "leics-frcd", token="t"))
+    compact = [b for b in card["body"] if b.get("type") == "Input.ChoiceSet" and b.get("style") == "compact"
+               and not b.get("isMultiSelect")]
+    assert compact and all(b.get("placeholder") for b in compact), compact
