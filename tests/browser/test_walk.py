@@ -93,6 +93,8 @@ def test_slack_news_of_a_case_is_a_reply_under_its_one_card_and_the_menu_passes_
     form = page.get_by_role("dialog", name="Accept transfer")
     form.get_by_role("button", name="Accept", exact=True).click()
     expect(form).to_be_hidden()
+    expect(card(page, "X200001")).to_contain_text("Accepted by")  # their own card, redrawn
+    expect(card(page, "X200001")).to_have_count(1)
 
     be(page, PRACTITIONER)
     go_to(page, "Messages with Baton")
