@@ -47,6 +47,7 @@ from bot.ports import TransferSummary
 from bot.reports import Summary
 from bot.states import STATE_LABELS, State
 from handlers.teams import fit, search
+from handlers.teams.marks import MARK, RAG_COLOURS, RAG_WORDS, marked_row
 
 CARD = "application/vnd.microsoft.card.adaptive"
 NO_NAMES = "Do not write names, dates of birth or addresses: the case reference is enough."
@@ -125,8 +126,6 @@ def refresh_for(transfer_id: int, users: Iterable[str]) -> RefreshDefinition:
                              user_ids=list(users)[:60] or None)
 
 
-RAG_WORDS = {"red": "Overdue", "amber": "Due soon", "green": "On track"}  # as Slack's card says
-RAG_COLOURS = {"red": "Attention", "amber": "Warning", "green": "Good"}  # Teams' own colours
 
 
 def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Iterable[str] = ()
@@ -145,7 +144,7 @@ def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Itera
         return text
 
     if c.rag:  # the red/amber/green marker Slack's card shows, in Teams' colours, with its words
-        body.append(_text(f"\u25cf {RAG_WORDS[c.rag]}", color=RAG_COLOURS[c.rag], weight="Bolder"))
+        body.append(_text(f"{MARK} {RAG_WORDS[c.rag]}", color=RAG_COLOURS[c.rag], weight="Bolder"))
     body.append(FactSet(facts=[Fact(title=escape(k), value=value(k, v)) for k, v in c.fields]))
     body.append(_text(rich(c.status, org, mentions), is_subtle=True))
     card = _card(body, actions=[*buttons(c.buttons)],
@@ -469,7 +468,8 @@ def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
             body.append(_text(s.title, weight="Bolder", separator=True))
             cap = min(s.cap, most)
             for r in s.rows[:cap]:
-                parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
+                parts: list[CardElement] = [marked_row(r, today, org, cal) if cal is not None
+                                            else _text(_summary_line(r, today, org, cal))]
                 if s.buttons.get(r.id):
                     parts.append(ActionSet(actions=buttons(s.buttons[r.id])))
                 body.append(Container(items=parts) if len(parts) > 1 else parts[0])

@@ -106,3 +106,28 @@ def test_every_drop_down_of_the_raise_form_says_what_to_choose_rather_than_showi
     compact = [b for b in card["body"] if b.get("type") == "Input.ChoiceSet" and b.get("style") == "compact"
                and not b.get("isMultiSelect")]
     assert compact and all(b.get("placeholder") for b in compact), compact
+
+
+def test_the_home_card_rows_carry_app_homes_coloured_marker_before_the_case() -> None:
+    """Issue 22: App Home and the Teams home card say the same things in the same order; each
+    row of both starts with the deadline's red / amber / green marker, then the case in bold."""
+    from datetime import date
+
+    from bot.calendar import calendar_for
+    from bot.ports import TransferSummary
+
+    org = load_org()
+    cal = calendar_for(org.region, org.closure_items())
+    today = date(2026, 12, 18)
+    rows = [TransferSummary(id=i, case_ref=ref, policy="probation", state="requested",
+                            holding_team="pdu-north", receiving_team="pdu-south", kind="permanent",
+                            requested_on=date(2026, 11, 23), due_clock="completion", due_on=due,
+                            closed_at=None)
+            for i, (ref, due) in enumerate((("X1", date(2026, 12, 17)), ("X2", date(2026, 12, 21)),
+                                            ("X3", date(2027, 2, 1))), start=1)]
+    card = _dump(cards.home_card(waiting=[], holding=rows, receiving=[], today=today, org=org, cal=cal))
+    marked = [b["inlines"] for b in json.loads(json.dumps(card))["body"] if b["type"] == "RichTextBlock"]
+    seen = {r[1]["text"]: (r[0]["text"], r[0]["color"], r[1]["text"], r[1]["weight"]) for r in marked}
+    assert [seen[ref] for ref in ("X1", "X2", "X3")] == [
+        ("\u25cf ", "Attention", "X1", "Bolder"), ("\u25cf ", "Warning", "X2", "Bolder"),
+        ("\u25cf ", "Good", "X3", "Bolder")]
