@@ -129,8 +129,9 @@ def test_teams_news_of_a_case_is_a_reply_to_its_one_card_and_the_menu_passes_axe
         teams: Page, world: Sandbox) -> None:
     """On Teams the same: after the accept, the practitioner's chat holds one card of the case
     with "1 reply" under it (Baton's reply to the card's activity); the receiving manager's card
-    keeps Ask for work in "More options". With the thread and the menu open, at desktop width and
-    at 375 px: no sideways scroll, no axe violation."""
+    keeps Ask for work in "More options"; the card's deadline marker is green ("● On track").
+    With the thread and the menu open, at desktop width and at 375 px: no sideways scroll, no
+    axe violation."""
     from sandbox.teams.page import TeamsSandbox
 
     box = world.teams
@@ -151,6 +152,9 @@ def test_teams_news_of_a_case_is_a_reply_to_its_one_card_and_the_menu_passes_axe
     page.select_option("#persona", PRACTITIONER)
     mine = page.locator("#chat .message").filter(has_text="Case transfer: X300001")
     expect(mine).to_have_count(1)
+    marker = mine.get_by_text("\u25cf On track")  # Slack's green dot, in Teams' Good colour
+    expect(marker).to_be_visible()
+    assert marker.evaluate("e => getComputedStyle(e).color") == "rgb(14, 112, 14)"
     thread = mine.locator("details.thread")
     expect(thread.locator("summary")).to_have_text("1 reply")
     thread.locator("summary").click()
