@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bot.markdown import cell
+from bot.pickers import trim
 
 if TYPE_CHECKING:
     from bot.policy import PolicyPack
@@ -64,5 +65,5 @@ def advice_at(pack: PolicyPack, action: str, kind: str, flags: tuple[str, ...],
             continue
         for i in cl.items_for(kind):
             if cl.force_of(i) == "advice" and i.id not in done.get(cl.id, {}):
-                out.append(f"Advice: {i.label}" + (f" (\"{i.quote[:160]}\")" if i.quote else ""))
+                out.append(f"Advice: {i.label}" + (f" (\"{trim(i.quote, 160)}\")" if i.quote else ""))
     return out

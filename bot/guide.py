@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import access, actions
+from bot import access, actions, views
 from bot.org import Org, Role
 from bot.policy import PolicyPack
 
@@ -143,5 +143,5 @@ def for_reader(org: Org, user: str) -> Help:
     more = [Entry(e.usage, f"{e.words}: {WHO[e]}" if e in WHO else e.words, e.teams_usage, e.slack_place)
             for e in EVERY if e not in yours]
     more += [_step(a, who=True) for a in actions.CATALOGUE if a not in steps]
-    reader = role_words + (f", under the {packs[0].title} policy" if len(packs) == 1 else "")
+    reader = role_words + (f", under {views.policy_named(packs[0].title)}" if len(packs) == 1 else "")
     return Help(reader=reader, yours=tuple(yours), more=tuple(more))

@@ -40,6 +40,7 @@ class Notice:
     actions: tuple[str, ...] = ()
     ref: str = ""
     extra: tuple[tuple[str, Any], ...] = ()
+    newly_owe: frozenset[str] = frozenset()  # whom the change made owe an action they did not
 
     def payload(self, recipient: str) -> dict[str, Any]:
         """What the outbox keeps for one recipient: no markup, nothing platform-specific."""
@@ -47,6 +48,8 @@ class Notice:
                                "actions": list(self.actions), **dict(self.extra)}
         if self.ref:
             out["ref"] = f"{self.ref}:{recipient}"
+        if self.kind == "card":
+            out["newly_owes"] = recipient in self.newly_owe
         return out
 
 
@@ -70,6 +73,8 @@ def for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
     if not events:
         return []
     out = _for_change(org, pack, covers, t, events)
+    newly = _newly_owing(org, pack, covers, t, events)
+    out = [replace(n, newly_owe=newly & set(n.audience)) if n.kind == "card" else n for n in out]
     if not (t.restricted or t.excluded):
         return out
     kept = [replace(n, audience=access.audience(t, n.audience)) for n in out]
@@ -124,6 +129,33 @@ def _for_change(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
     return out + _newly_owed(org, pack, covers, t, events, out)
 
 
+def _before(t: Transfer, events: list[TimelineEvent]) -> Transfer:
+    """The transfer as it was before ``events``."""
+    before = copy.copy(t)
+    before.timeline = t.timeline[:len(t.timeline) - len(events)]
+    before.state = State(events[0].from_state) if events[0].from_state else t.state
+    return before
+
+
+def _owing(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
+           today: date) -> set[tuple[str, str]]:
+    """(person, action) for every obligation of ``t`` on ``today`` and each person it names."""
+    cal = calendar_for(org.region, org.closure_items())
+    return {(p, o.action) for o in obligations.current(t, pack, org, cal, today)
+            for p in obligations.people(o, t, pack, org, covers)}
+
+
+def _newly_owing(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
+                 events: list[TimelineEvent]) -> frozenset[str]:
+    """Who owes an action after ``events`` that they did not owe before: only they are
+    notified of the thread reply (someone who has owed the same step for weeks is not
+    notified of every piece of news again)."""
+    today = local_date(events[-1].at)
+    before = _before(t, events)
+    had = _owing(org, pack, covers, before, today) if before.timeline else set()
+    return frozenset(p for p, _ in _owing(org, pack, covers, t, today) - had)
+
+
 def _newly_owed(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
                 events: list[TimelineEvent], said: list[Notice]) -> list[Notice]:
     """Whoever an obligation the change started names is told, with a card holding its button
@@ -132,9 +164,7 @@ def _newly_owed(org: Org, pack: PolicyPack, covers: list[Cover], t: Transfer,
     assert t.id is not None
     cal = calendar_for(org.region, org.closure_items())
     today = local_date(events[-1].at)
-    before = copy.copy(t)
-    before.timeline = t.timeline[:len(t.timeline) - len(events)]
-    before.state = State(events[0].from_state) if events[0].from_state else t.state
+    before = _before(t, events)
     had = {(o.action, o.parties) for o in obligations.current(before, pack, org, cal, today)
            if before.timeline}  # a new transfer owed nothing before
     carded = {x for n in said if n.kind == "card" for x in n.audience}

@@ -176,6 +176,11 @@ def deadline_text(o: Obligation | None, cal: WorkingCalendar, today: date) -> st
     return obligations.deadline_words(o.deadline, cal, today)
 
 
+def policy_named(title: str) -> str:
+    """A pack's title as "the ... policy", without "Transfer Policy policy"."""
+    return f"the {title}" if title.lower().endswith("policy") else f"the {title} policy"
+
+
 def team_name(org: Org | None, team_id: str) -> str:
     """A team as the org file names it (its id only when the org does not know it)."""
     return org.team(team_id).name if org is not None and org.has_team(team_id) else team_id

@@ -296,9 +296,10 @@ class Delivery:
 
     def _threaded(self, row: Any, held: Any, payload: dict[str, Any], now: datetime) -> object:
         """A card notice for someone who holds the card already: the card redrawn in place and
-        the notice's line as a one-line reply in its thread, as a notification when the reader
-        owes an action now. GONE_CARD when that card no longer exists (forgotten, so a new
-        card is posted and used from then on)."""
+        the notice's line as a one-line reply in its thread, as a notification when the change
+        made the reader owe an action (the notice says so) and they still owe one now.
+        GONE_CARD when that card no longer exists (forgotten, so a new card is posted and used
+        from then on)."""
         viewer = viewer_of(held.purpose)
         card = self._card(row.transfer_id, viewer, now)
         if card is None:
@@ -313,8 +314,8 @@ class Delivery:
                 self._mark_drawn(row.transfer_id, (held.channel, held.ts), now)
             if own:  # this row's own card, posted before a crash kept it from being recorded
                 return (held.channel, held.ts)
-            where = self.chat.reply(held.channel, held.ts, line,
-                                    notify=self._owes(row.transfer_id, viewer, now))
+            notify = bool(payload.get("newly_owes")) and self._owes(row.transfer_id, viewer, now)
+            where = self.chat.reply(held.channel, held.ts, line, notify=notify)
         except ChatError as exc:
             if exc.code not in GONE or exc.retry_after is not None:
                 raise

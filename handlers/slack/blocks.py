@@ -85,8 +85,8 @@ def raise_modal(pack: PolicyPack, org: Org, holding_team: str, *, heads_up: bool
     (``kind``): the checklist then asks only the lines of that kind."""
     blocks: list[Block] = [
         ContextBlock(elements=[_md(
-            f"From *{escape(views.team_name(org, holding_team))}* under the {escape(pack.title)} "
-            "policy. " + NO_NAMES)]),
+            f"From *{escape(views.team_name(org, holding_team))}* under "
+            f"{escape(views.policy_named(pack.title))}. " + NO_NAMES)]),
         _text_input(ids.CASE_REF, "Case reference", hint=pack.case_ref_hint[:1].upper()
                     + pack.case_ref_hint[1:], placeholder="Case reference, no spaces", max_length=32),
         teampicker.block(org, holding_team, receiving),

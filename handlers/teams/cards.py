@@ -58,6 +58,7 @@ from handlers.teams.card_parts import HOME_ROWS as HOME_ROWS
 from handlers.teams.card_parts import LIST_ROWS as LIST_ROWS
 from handlers.teams.card_parts import Resolver as Resolver
 from handlers.teams.card_parts import button as button
+from handlers.teams.marks import MARK, RAG_COLOURS, RAG_WORDS
 from handlers.teams.overviews import help_card as help_card
 from handlers.teams.overviews import history_card as history_card
 from handlers.teams.overviews import home_card as home_card
@@ -71,7 +72,6 @@ def refresh_for(transfer_id: int, users: Iterable[str]) -> RefreshDefinition:
                              user_ids=list(users)[:60] or None)
 
 
-RAG_WORDS = {"red": "Overdue", "amber": "Due soon", "green": "On track"}  # as Slack's card says
 
 
 def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Iterable[str] = ()
@@ -89,6 +89,8 @@ def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Itera
             return f"{RAG_WORDS[c.rag]}: {text}"
         return text
 
+    if c.rag:  # the red/amber/green marker Slack's card shows, in Teams' colours, with its words
+        body.append(_text(f"{MARK} {RAG_WORDS[c.rag]}", color=RAG_COLOURS[c.rag], weight="Bolder"))
     body.append(FactSet(facts=[Fact(title=escape(k), value=value(k, v)) for k, v in c.fields]))
     body.append(_text(rich(c.status, org, mentions), is_subtle=True))
     card = _card(body, actions=[*buttons(c.buttons)],
@@ -184,6 +186,7 @@ def _input(fi: views.FormInput, errors: dict[str, str], values: dict[str, Any]) 
         multi = f.kind == FieldKind.items
         chosen = ",".join(previous) if isinstance(previous, list | tuple) else previous
         el = ChoiceSetInput(choices=choices, is_multi_select=multi, style="expanded" if multi else "compact",
+                            placeholder=None if multi else "Choose one",  # not a blank box
                             value=str(chosen) if chosen else None, wrap=True, **common)
     elif f.kind == FieldKind.person and fi.options:  # only the people who can be chosen
         el = ChoiceSetInput(choices=[Choice(title=_person_title(o), value=o.id) for o in fi.options],
@@ -264,13 +267,14 @@ def raise_card(pack: PolicyPack, org: Org, holding_team: str, *, token: str, hea
                                choices=[Choice(title=t, value=i) for i, t in options], wrap=True,
                                is_multi_select=multi,
                                style="expanded" if multi and not compact else "compact",
+                               placeholder=None if multi else "Choose one",
                                is_required=required, value=v(name), error_message=errors.get(name)),
                 *_error(errors, name)]
 
     body: list[CardElement] = [
         _text("Early heads up" if heads_up else "Raise a transfer", weight="Bolder", size="Medium"),
-        _text(f"From **{escape(org.team(holding_team).name)}** under the {escape(pack.title)} policy. "
-              + escape(NO_NAMES), is_subtle=True),
+        _text(f"From **{escape(org.team(holding_team).name)}** under "
+              f"{escape(views.policy_named(pack.title))}. " + escape(NO_NAMES), is_subtle=True),
         TextInput(id="case_ref", label="Case reference", is_required=True, max_length=32, value=v("case_ref"),
                   placeholder=trim(pack.case_ref_hint or "Case reference, no spaces", 100),
                   error_message=errors.get("case_ref")),

@@ -38,6 +38,7 @@ from handlers.teams.card_parts import (
     escape,
     rich,
 )
+from handlers.teams.marks import marked_row
 
 
 # ---- lists, history, home, weekly -------------------------------------------------------------
@@ -85,7 +86,8 @@ def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]]
             body.append(_text(s.title, weight="Bolder", separator=True))
             cap = min(s.cap, most)
             for r in s.rows[:cap]:
-                parts: list[CardElement] = [_text(_summary_line(r, today, org, cal))]
+                parts: list[CardElement] = [marked_row(r, today, org, cal) if cal is not None
+                                            else _text(_summary_line(r, today, org, cal))]
                 if s.buttons.get(r.id):
                     parts.append(ActionSet(actions=buttons(s.buttons[r.id])))
                 body.append(Container(items=parts) if len(parts) > 1 else parts[0])

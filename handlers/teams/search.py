@@ -41,7 +41,7 @@ def receiving_team_input(org: Org, holding: str, value: str | None, error: str |
                               "error_message": error}
     if len(teams) <= teampick.STATIC_MAX:
         return ChoiceSetInput(label="Receiving team", choices=[_choice(c) for c in teams],
-                              style="compact", **common)
+                              style="compact", placeholder="Choose a team", **common)
     seeded = teams[:SEEDED]
     picked = teampick.chosen(org, holding, value)
     if picked is not None and picked not in seeded:

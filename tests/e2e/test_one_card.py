@@ -242,3 +242,59 @@ def test_the_stand_ins_refuse_a_reply_to_a_message_that_is_not_there(
     missing = httpx.post(f"{connector.url}/v3/conversations/{conv}/activities/17", headers=head,
                          json={"type": "message", "text": "news", "replyToId": "17"})
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "ActivityNotFound"
+
+
+
+def _replies(chat: SlackSide, who: str) -> list[tuple[str, bool]]:
+    """(text, shown in the conversation too) of each thread reply in a person's DM with Baton."""
+    return [(m.text, bool(m.broadcast)) for m in chat.slack.api.messages(who)
+            if m.thread_ts and m.thread_ts != m.ts]
+
+
+def _slack_steps(chat: ChatSide, uow: UoW, clock: Clock, request: pytest.FixtureRequest,
+                 raiser: str, steps: tuple[tuple[str, dict[str, Any]], ...]) -> None:
+    if not isinstance(chat, SlackSide):
+        pytest.skip("Slack's reply_broadcast; a Teams reply in a 1:1 chat always notifies its reader")
+    runtime = request.getfixturevalue("runtime")
+    runtime.deliverer.stop()
+
+    def deliver() -> None:
+        while runtime.delivery.deliver(clock()):
+            pass
+
+    clock.now = _at(date(2026, 11, 23))
+    assert not chat.raise_transfer(raiser, {"case_ref": text_input(CASE),
+                                            "receiving_team": select("pdu-south"),
+                                            "kind": select("permanent")})
+    deliver()
+    with uow() as u:
+        tid = services.load(u, case_ref=CASE).id or 0
+    for action, values in steps:
+        clock.now += timedelta(days=1)
+        chat.press(SMGR, action, tid)
+        assert chat.form_open(SMGR, action)
+        assert not chat.submit(SMGR, values)
+        deliver()
+
+
+def test_news_for_someone_who_already_owed_the_same_step_is_a_quiet_thread_reply(
+        chat: ChatSide, uow: UoW, clock: Clock, request: pytest.FixtureRequest) -> None:
+    """The holding manager owes the same step before and after the worker is named: the news is
+    a reply in the card's thread, not also broadcast to the conversation (reply_broadcast)."""
+    _slack_steps(chat, uow, clock, request, PP,
+                 (("accept", {}), ("allocate", {"named_worker": user_select(SPP)})))
+    assert isinstance(chat, SlackSide)
+    replies = _replies(chat, NMGR)
+    assert [b for t, b in replies if "named the worker" in t] == [False], replies
+
+
+def test_news_that_makes_the_reader_owe_a_step_is_broadcast_to_their_conversation(
+        chat: ChatSide, uow: UoW, clock: Clock, request: pytest.FixtureRequest) -> None:
+    """The holding manager raised the request; the decline makes them owe a step they did not
+    (dispute the decline, or keep the case): that reply is broadcast, so they are told."""
+    _slack_steps(chat, uow, clock, request, NMGR, (("decline", {
+        "reason_category": select("heightened_risk"),
+        "rationale": text_input("Victim lives on the same street")}),))
+    assert isinstance(chat, SlackSide)
+    replies = _replies(chat, NMGR)
+    assert [b for t, b in replies if "declined" in t] == [True], replies

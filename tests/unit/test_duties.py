@@ -148,3 +148,21 @@ def test_advice_is_shown_on_the_form_of_the_step_it_belongs_to() -> None:
                "will be asked to complete a transfer summary" in line for line in lines)
     services.handle(uow, org, cmd.Complete(t.id or 0, "U0BAMGR"), NOW)
     assert uow.transfers.get(t.id or 0).state == State.completed  # type: ignore[union-attr]
+
+
+def test_advice_quoting_a_long_seed_passage_is_cut_at_a_word_never_mid_word() -> None:
+    """Issue 22 ("nothing cut mid-word"): the accept form's advice quotes the seed, "If the
+    home area is relatively close to the proposed address in the receiving area, the
+    responsible officer should consider undertaking the home visit to best inform the
+    transfer request.", trimmed at a word with an ellipsis, not "...to best i"."""
+    from bot.duties import advice_at
+
+    for pack in all_builtin_packs().values():
+        for action in ("accept", "decline", "complete", "request"):
+            for kind in ("permanent", "temporary"):
+                for line in advice_at(pack, action, kind, (), {}):
+                    quoted = line.partition(' ("')[2].removesuffix('")')
+                    full = next((i.quote for cl in pack.checklists for i in cl.items
+                                 if i.quote and i.quote.startswith(quoted.rstrip("…"))), "")
+                    assert quoted == full or (quoted.endswith("…") and
+                                              full[len(quoted) - 1] in " ,;:-("), line

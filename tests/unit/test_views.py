@@ -302,3 +302,16 @@ def test_any_set_of_steps_gives_one_primary_and_three_controls_at_most(offered: 
     safe = [a for a in offered if a.style != "danger"]
     assert len(primaries) == (1 if safe else 0)
     assert all(b.action not in ("decline", "withdraw", "dispute") for b in primaries)
+
+
+def test_a_pack_title_ending_in_policy_is_not_followed_by_policy_again() -> None:
+    """The raise form and help say "under the Leicestershire children's social care Transfer
+    Policy", not "... Transfer Policy policy"; other titles get the word once."""
+    from bot.policy import all_builtin_packs
+    from bot.views import policy_named
+
+    for pack in all_builtin_packs().values():
+        words = policy_named(pack.title).lower()
+        assert words.startswith("the ") and words.endswith("policy") and "policy policy" not in words
+    assert policy_named("Leicestershire children's social care Transfer Policy") == (
+        "the Leicestershire children's social care Transfer Policy")

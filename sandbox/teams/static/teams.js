@@ -33,8 +33,16 @@ AdaptiveCards.AdaptiveCard.onProcessMarkdown = (text, result) => {
   result.didProcess = true;
 };
 
+// Teams' light theme draws "Warning" text darker than the renderer's default orange, which is
+// too faint on white (WCAG 1.4.3); the other colours are the renderer's own.
+const HOST = new AdaptiveCards.HostConfig({containerStyles: {default: {foregroundColors: {
+  default: {default: "#333333", subtle: "#484644"}, accent: {default: "#0063B1", subtle: "#0063B1"},
+  good: {default: "#0E700E", subtle: "#0E700E"}, warning: {default: "#8A4B00", subtle: "#8A4B00"},
+  attention: {default: "#B3261E", subtle: "#B3261E"}}}}});
+
 function render(card, activityId, base) {
   const ac = new AdaptiveCards.AdaptiveCard();
+  ac.hostConfig = HOST;
   ac.onExecuteAction = async (action) => {
     if (!(action instanceof AdaptiveCards.ExecuteAction)) return;
     const user = personaSelect.value;
