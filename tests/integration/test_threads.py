@@ -57,11 +57,12 @@ def test_news_for_someone_holding_the_card_is_a_reply_in_its_thread_not_a_second
     assert (channel, ts) in {(c, t) for c, t, _ in chat.updates}
 
 
-def test_someone_who_now_owes_an_action_is_notified_by_the_reply(engine: sa.Engine, org: Org,
-                                                                   uow: UoW) -> None:
-    """After Accept the holding manager holds a card and owes nothing; once South names the
-    worker, both managers owe the completion (bot/obligations.py), so the line under the
-    holding manager's card notifies them; the practitioner's line does not."""
+def test_news_of_a_step_the_reader_already_owed_stays_quiet_in_the_cards_thread(
+        engine: sa.Engine, org: Org, uow: UoW) -> None:
+    """Probation: once South accepts, the holding manager owes the completion (naming the worker
+    now or later, bot/obligations.py) and is told with a card of their own. When South then
+    names the worker they owe the same step as before, so that line stays quiet in the thread
+    under that card (no second card), as does every line under the practitioner's card."""
     tid = _raised(uow, org)
     chat = FakeChat()
     delivery = Delivery(engine, org, chat, uow)
@@ -77,8 +78,8 @@ def test_someone_who_now_owes_an_action_is_notified_by_the_reply(engine: sa.Engi
     refs = {r.purpose.split(":")[1]: r for r in outbox.refs_of(engine, tid)}
     said = {who: [(line, notify) for c, ts, line, notify in chat.replies
                   if (c, ts) == (refs[who].channel, refs[who].ts)] for who in ("U0NMGR", "U0NPP1")}
-    assert said["U0NMGR"][-1] == ("X123456: South PDU named the worker who will hold this case.", True)
-    assert said["U0NPP1"][-1][1] is False
+    assert said["U0NMGR"] == [("X123456: South PDU named the worker who will hold this case.", False)]
+    assert said["U0NPP1"] and not any(notify for _, notify in said["U0NPP1"])
 
 
 class _Deleted(FakeChat):
