@@ -83,6 +83,7 @@ from bot.usecases.raising import (
     raise_transfer,
     unpaid_work_due,
 )
+from bot.usecases.record_lists import RecordDuty, record_duties
 from bot.usecases.reports import (
     EXPORT_COLUMNS,
     FORMULA_START,
@@ -150,6 +151,7 @@ __all__ = [
     "RaiseAccess",
     "RaiseRequest",
     "RecordAnswer",
+    "RecordDuty",
     "Role",
     "Transfer",
     "act",
@@ -191,6 +193,7 @@ __all__ = [
     "record_case",
     "record_closure",
     "record_done",
+    "record_duties",
     "record_install_event",
     "record_read",
     "record_usage",

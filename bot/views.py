@@ -86,6 +86,7 @@ class DigestItem:
     text: str
     buttons: tuple[Button, ...] = ()
     link: str = ""  # opens the reader's card of the case, where the platform gives a link
+    record: bool = False  # a case record's duty (bot/record_clocks.py), not a transfer's step
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,18 @@ class Digest:
         """The notification text."""
         if len(self.items) == 1:
             return f"{self.items[0].case_ref}: {self.items[0].text}"
-        return f"{len(self.items)} transfers need attention"
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """How many need attention, in words about what they are: "3 transfers need attention",
+        "2 case record duties need attention", "1 transfer and 1 case record duty need attention"."""
+        records = sum(1 for i in self.items if i.record)
+        moves = len(self.items) - records
+        parts = ([f"{moves} transfer{'s' if moves != 1 else ''}"] if moves else []) + \
+            ([f"{records} case record dut{'ies' if records != 1 else 'y'}"] if records else [])
+        one = len(self.items) == 1
+        return " and ".join(parts) + (" needs attention" if one else " need attention")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ any free text a person typed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -47,12 +47,14 @@ from bot.pickers import trim
 from bot.policy import Choice, PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
+from bot.usecases.record_lists import RecordDuty
 from handlers.slack import ids, teampicker
 
 NO_NAMES = actions.NO_NAMES
 MAX_MESSAGE_BLOCKS = 50  # Slack's limit for a message
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a modal or home tab
 WEEKLY_LINES = 10  # team lines per section of the weekly digest
+RECORD_ROWS = 20  # case record duties atop a list (then a "+N more" line)
 HOME_ROWS = 30  # per section of the home tab: 2 blocks a row keeps the tab under 100 blocks
 RAG_EMOJI = {"red": ":red_circle:", "amber": ":large_orange_circle:", "green": ":large_green_circle:"}
 RAG_WORDS = {"red": "Overdue", "amber": "Due soon", "green": "On track"}
@@ -419,7 +421,7 @@ def digest_blocks(d: views.Digest) -> list[dict[str, Any]]:
     """Reminders and escalations for one recipient: one section per case, each with its button."""
     blocks: list[Block] = []
     if len(d.items) > 1 or d.pages > 1:
-        title = f"{len(d.items)} transfers need attention" + (f" ({d.page}/{d.pages})" if d.pages > 1 else "")
+        title = d.title + (f" ({d.page}/{d.pages})" if d.pages > 1 else "")
         blocks.append(HeaderBlock(text=title))
     for item in d.items:
         accessory = _button(item.buttons[0]) if item.buttons else None
@@ -529,14 +531,30 @@ def _more(n: int, how: str = "") -> ContextBlock:
     return ContextBlock(elements=[_md(f"+{n} more" + (f": {how}" if how else ""))])
 
 
+def record_line(d: RecordDuty) -> str:
+    """A case record duty as a list or App Home line: red when missed."""
+    mark = f"{RAG_EMOJI['red']} " if d.overdue else ""
+    return _clip(f"{mark}*{escape(d.case_ref)}*: {escape(d.text)}", 1900)
+
+
 def summary_list(rows: list[TransferSummary], *, today: date, cal: WorkingCalendar,
-                 title: str, org: Org | None = None) -> list[dict[str, Any]]:
-    """A list of transfers with RAG status, at most 50 blocks (then a "+N more" line)."""
+                 title: str, org: Org | None = None,
+                 records: Sequence[RecordDuty] = ()) -> list[dict[str, Any]]:
+    """A list of transfers with RAG status, then the case record duties of the same people,
+    at most 50 blocks (then a "+N more" line)."""
     blocks: list[Block] = [HeaderBlock(text=_clip(title, 150))]
+    if records:
+        blocks.append(SectionBlock(text=_md(f"*Case record duties ({len(records)})*")))
+        blocks += [SectionBlock(text=_md(record_line(d))) for d in records[:RECORD_ROWS]]
+        if len(records) > RECORD_ROWS:
+            blocks.append(_more(len(records) - RECORD_ROWS, "`/transfer list overdue` narrows them; "
+                                "`/transfer record CASE` shows one case's"))
+        if rows:
+            blocks.append(SectionBlock(text=_md(f"*Transfers ({len(rows)})*")))
     if not rows:
         blocks.append(ContextBlock(elements=[_md("No transfers.")]))
         return _dicts(blocks)
-    room = MAX_MESSAGE_BLOCKS - 1
+    room = MAX_MESSAGE_BLOCKS - len(blocks)
     shown = rows if len(rows) <= room else rows[: room - 1]
     blocks += [SectionBlock(text=_md(_summary_line(r, today, cal, org))) for r in shown]
     if len(shown) < len(rows):
@@ -642,15 +660,21 @@ def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *
 def home_view(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
               holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
               cal: WorkingCalendar, escalated: list[TransferSummary] | None = None,
-              org: Org | None = None) -> View:
+              org: Org | None = None, records: Sequence[RecordDuty] = ()) -> View:
     """The App Home tab (the Teams home card's sections, in its order): what waits on the user
     (with the buttons they may press), what is overdue, what reached their level, their teams'
     inbound and outbound transfers with working days left; empty sections left out."""
     blocks: list[Block] = [HeaderBlock(text="Your case transfers")]
     shown = home.sections(waiting=waiting, holding=holding, receiving=receiving, today=today,
-                          escalated=escalated or ())
+                          escalated=escalated or (), records=records)
     for s in shown:
         blocks.append(SectionBlock(text=_md(f"*{s.title}*")))
+        if s.records:
+            blocks += [SectionBlock(text=_md(record_line(d))) for d in s.records[:s.cap]]
+            if len(s.records) > s.cap:
+                blocks.append(_more(len(s.records) - s.cap, f"`/transfer list {s.scope}` lists them"))
+            blocks.append(DividerBlock())
+            continue
         blocks.extend(_home_rows(list(s.rows), today, cal, buttons=s.buttons, cap=s.cap, org=org,
                                  how=f"`/transfer list {s.scope}` lists them"))
         blocks.append(DividerBlock())
