@@ -413,6 +413,8 @@ CATALOGUE: tuple[Action, ...] = (
                       F.yes_no, required=False,
                       hint="Without prior agreement the holding manager may transfer the case anyway "
                            "(where the policy says so)."),
+            FormField("holding_attended", "Did the holding team attend too?", F.yes_no, required=False,
+                      hint="Asked where both teams attend the transfer point (the first Core Group)."),
             FormField("note", "Note (for example, attendance agreed in advance)", F.text,
                       required=False, max_length=500, multiline=True, hint=NO_NAMES),
         ),
@@ -657,6 +659,8 @@ def form_fields(a: Action, pack: PolicyPack) -> tuple[FormField, ...]:
     pack lists reasons)."""
     if a.name == "decline" and not pack.decline_reasons:
         return tuple(f for f in a.fields if f.name != "reason_category")
+    if a.name == "attendance" and not any(p.both_attend for p in pack.transfer_points):
+        return tuple(f for f in a.fields if f.name != "holding_attended")
     if a.name == "accept":  # FAQ: "ensure the decision and rationale is fully recorded"
         guard = pack.accept_rationale_force == "guard"
         return tuple(replace(f, required=guard, min_length=20 if guard else 0) if f.name == "rationale"

@@ -304,6 +304,9 @@ class Choice(_Frozen):
     id: Ident
     label: str
     hint: str = ""
+    # a transfer point both teams attend (BURY: the first Core Group): its attendance records
+    # the holding team's too; the seed's words
+    both_attend: str = ""
 
 
 class CaseRecordId(_Frozen):

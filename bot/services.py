@@ -77,6 +77,7 @@ from bot.usecases.lists import (
 )
 from bot.usecases.raising import (
     UPW_FLAG,
+    UPW_UNLIKELY,
     RaiseRequest,
     case_refs,
     check_dates,
@@ -137,6 +138,7 @@ __all__ = [
     "STOPPING_EVENTS",
     "SYSTEM",
     "UPW_FLAG",
+    "UPW_UNLIKELY",
     "Actor",
     "AlreadySaved",
     "Audit",

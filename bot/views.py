@@ -391,8 +391,11 @@ def policy_fields(t: Transfer, pack: PolicyPack | None) -> list[tuple[str, Rich]
         out.append(("Temporary move", rich(f"from {day(t.move_date)}{end}")))
     if t.order_date:
         upw = t.last_event("upw_extension_due")
-        more = (f"; its 12 months end {upw.detail.get('ends')}, before the transfer can complete: "
-                "apply to court to extend, as a priority" if upw else "")
+        more = ("" if upw is None else
+                f"; highly unlikely to be completed in the 12 months (to {upw.detail.get('ends')}): "
+                "apply to court to extend now, as a priority" if upw.detail.get("unlikely") else
+                f"; its 12 months end {upw.detail.get('ends')}, before the transfer can complete: "
+                "apply to court to extend, as a priority")
         out.append(("Unpaid work order", rich(f"{day(t.order_date)}{more}")))
     if t.accommodated_on:
         out.append(("Accommodated (S20)", rich(day(t.accommodated_on))))

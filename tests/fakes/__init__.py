@@ -146,6 +146,10 @@ class FakeCaseRecords:
         """The case's open records."""
         return [x for x, _ in self.rows if x.case_ref == case_ref and x.closed_at is None]
 
+    def open_of_teams(self, teams: Sequence[str], limit: int = 500) -> list[CaseRecord]:
+        """The open records of these teams."""
+        return [x for x, _ in self.rows if x.team in teams and x.closed_at is None][:limit]
+
     def due(self, now: datetime, limit: int = 1000) -> list[CaseRecord]:
         """Open records whose next step has come."""
         return [x for x, n in self.rows if x.closed_at is None and n is not None and n <= now][:limit]

@@ -1,0 +1,70 @@
+"""The partial rows of issue 21 made whole where the seed gives Baton something to do: each
+test quotes its seed (docs/rules-coverage.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+
+import pytest
+
+from bot import actions, card_facts, services
+from bot.domain import UK_TIME, DomainError
+from bot.org import Org
+from bot.usecases.raising import RaiseRequest
+from store.repo import SqlUnitOfWork
+from tests.fakes import FakeUnitOfWork
+
+UoW = Callable[[], SqlUnitOfWork]
+MON = datetime.combine(date(2026, 11, 23), time(10), tzinfo=UK_TIME)
+AUDIT = tuple(("holding_manager_audit", i) for i in (
+    "assessments_complete", "recording_up_to_date", "chronology_current"))
+
+
+def test_bury_both_teams_attendance_at_the_first_core_group_is_recorded(uow: UoW, org: Org) -> None:
+    """BURY: "The holding and receiving Social Work teams will both attend the Initial Child
+    Protection Conference and the first Core Group": the attendance form at that point asks
+    whether the holding team attended too, refuses without it, and the card says both."""
+    bury, roch = org.pack_for("bury-assessment"), org.pack_for("roch-frt-1")
+    attend = actions.action("attendance")
+    assert "holding_attended" in {f.name for f in actions.form_fields(attend, bury)}
+    assert "holding_attended" not in {f.name for f in actions.form_fields(attend, roch)}
+    with uow() as u:
+        t = services.raise_transfer(u, org, "U0BAMGR", RaiseRequest(
+            case_ref="2001234", receiving_team="bury-cin", transfer_point="initial_core_group",
+            transfer_point_date=date(2026, 11, 27), confirmed=AUDIT,
+            route_reason="The CIN team holds this family's other children"), MON)
+    assert t.id is not None
+    with uow() as u, pytest.raises(DomainError) as no:
+        services.act(u, org, "U0BAMGR", t.id, "attendance", MON, attended=True)
+    assert no.value.field == "holding_attended" and "both attend" in str(no.value)
+    with uow() as u:
+        done = services.act(u, org, "U0BAMGR", t.id, "attendance", MON, attended=True,
+                            holding_attended=False)
+    assert card_facts.attendance(done) == "receiving team attended; holding team not attended"
+
+
+def test_probation_unpaid_work_highly_unlikely_in_12_months_asks_for_the_extension_now(org: Org) -> None:
+    """FAQ: "their unpaid work requirement has not been completed within 12 months (or where it is
+    highly unlikely that it will be completed within 12 months), it is important that an
+    application is made to Court to extend the requirement as a priority": the request asks it
+    (a flag on the raise form, with the order date); ticked, the request tells both areas to
+    apply to court now, though the 12 months end long after the transfer completes."""
+    assert "upw_unlikely_in_12_months" in {f.id for f in org.pack_for("pdu-north").flags}
+    uow = FakeUnitOfWork()
+    t = services.raise_transfer(uow, org, "U0NPP1", RaiseRequest(
+        case_ref="X123456", receiving_team="pdu-south", order_date=date(2026, 9, 1),
+        flags=(services.UPW_UNLIKELY,)), MON)
+    ev = t.last_event("upw_extension_due")
+    assert ev is not None and ev.detail["unlikely"] and ev.detail["ends"] == "2027-09-01"
+    lines = {r: n.lines for n, _ in uow.notices if n.kind == "card" for r in n.audience}
+    for who in ("U0SMGR", "U0NPP1"):
+        assert any("highly unlikely" in x and "apply to court to extend the requirement now, as a "
+                   "priority" in x for x in lines[who])
+    plain = services.raise_transfer(FakeUnitOfWork(), org, "U0NPP1", RaiseRequest(
+        case_ref="X123457", receiving_team="pdu-south", order_date=date(2026, 9, 1)), MON)
+    assert plain.last_event("upw_extension_due") is None
+    with pytest.raises(DomainError) as err:
+        services.raise_transfer(FakeUnitOfWork(), org, "U0NPP1", RaiseRequest(
+            case_ref="X123458", receiving_team="pdu-south", flags=(services.UPW_UNLIKELY,)), MON)
+    assert err.value.field == "order_date"
