@@ -112,6 +112,11 @@ def check_raise(uow: UnitOfWork, org: Org, pack: PolicyPack, t: Transfer, actor:
         raise DomainError("Circumstance: choose one of the options.", field="circumstance")
     if rule is None:
         return
+    missing = [f for f in rule.needs_flags if f not in t.flags]
+    if missing:
+        labels = "; ".join(pack.label_of(pack.flags, f) for f in missing)
+        raise DomainError(f"{rule.question}: the policy says \"{rule.source}\" Tick \"{labels}\" "
+                          "once it holds; until then the request cannot go ahead.", field="flags")
     closure: tuple[str, date] | None = None
     if rule.window is not None and rule.window.start == "closure":
         c = uow.closures.latest(t.case_ref)

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from bot import actions, card_facts, services
+from bot import actions, card_facts, remit, services
 from bot.domain import UK_TIME, DomainError
 from bot.org import Org
 from bot.usecases.raising import RaiseRequest
@@ -68,3 +68,23 @@ def test_probation_unpaid_work_highly_unlikely_in_12_months_asks_for_the_extensi
         services.raise_transfer(FakeUnitOfWork(), org, "U0NPP1", RaiseRequest(
             case_ref="X123458", receiving_team="pdu-south", flags=(services.UPW_UNLIKELY,)), MON)
     assert err.value.field == "order_date"
+
+
+def test_leicestershire_iva_support_request_goes_ahead_only_after_the_cdm_lpm_decision(org: Org) -> None:
+    """LEICS: "Requests for IVA support can be made directly to the Kinship Team Manager. These
+    requests should only be progressed once there is a decision from Childrens Decision Making
+    Meeting/Legal Planning Meeting.": a raise under that circumstance without the decision's flag
+    is refused on the flags field and records nothing; with it, it goes ahead."""
+    req = RaiseRequest(case_ref="123456", receiving_team="leics-cic", circumstance="iva_support",
+                       route_reason="The CiC service holds the kinship support for this council")
+    uow = FakeUnitOfWork()
+    with pytest.raises(DomainError) as no:
+        services.raise_transfer(uow, org, "U0LFSW1", req, MON)
+    assert no.value.field == "flags" and "Decision Making Meeting" in str(no.value)
+    assert uow.transfers.get_open_by_case("123456") is None
+    t = services.raise_transfer(FakeUnitOfWork(), org, "U0LFSW1", RaiseRequest(
+        **{**req.__dict__, "flags": ("cdm_lpm_decision",)}), MON)
+    assert t.id is not None
+    with FakeUnitOfWork() as u:
+        said = remit.route_text(u, org, "U0LFSW1", ["iva_support"], MON)
+    assert "Kinship" in said and "Legal Planning Meeting" in said
