@@ -88,3 +88,19 @@ def test_leicestershire_iva_support_request_goes_ahead_only_after_the_cdm_lpm_de
     with FakeUnitOfWork() as u:
         said = remit.route_text(u, org, "U0LFSW1", ["iva_support"], MON)
     assert "Kinship" in said and "Legal Planning Meeting" in said
+
+
+@pytest.mark.parametrize(("rule", "seed", "said"), [
+    ("ehash_contact", "spoken to by the EHASH manager", "the EHASH manager speaks to the locality PM"),
+    ("long_term_care", "through Legal Care Planning process", "Legal Care Planning tracker"),
+])
+def test_rochdale_route_answers_give_the_urgent_ehash_call_and_the_early_alert(
+        org: Org, rule: str, seed: str, said: str) -> None:
+    """ROCH: "Any contact which is considered urgent i.e. a child injury, section 47 then the PM of
+    the locality will be contacted and spoken to by the EHASH manager"; "An early alert system will
+    be established through Legal Care Planning process whereby a tracker identifying children where
+    the long-term permanence plan has been agreed will be populated": `/transfer route` says each
+    at its step, with the seed's words (the call and the tracker are outside Baton)."""
+    with FakeUnitOfWork() as u:
+        text = remit.route_text(u, org, "U0RFMGR", [rule], MON)
+    assert seed in text and said in text
