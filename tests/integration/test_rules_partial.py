@@ -104,3 +104,44 @@ def test_rochdale_route_answers_give_the_urgent_ehash_call_and_the_early_alert(
     with FakeUnitOfWork() as u:
         text = remit.route_text(u, org, "U0RFMGR", [rule], MON)
     assert seed in text and said in text
+
+
+def test_probation_escalation_tells_both_areas_senior_managers_a_setting_of_the_ladder(org: Org) -> None:
+    """FAQ: "The framework outlines the circumstances in which this should be escalated to Senior
+    Managers" (no area named) and "The responsibility for recording the reasons for delay and
+    Senior Management endorsement lies with the transferring area": the day-21 escalation tells
+    both areas' senior managers (``sides: [holding, receiving]``, a setting of the ladder); a
+    pack with ``sides: [holding]`` tells only the transferring area's."""
+    from bot.org import load_org
+    from bot.recipients import level_contacts
+
+    base = load_org().model_dump(mode="python")
+    for team in base["teams"]:
+        if team["id"] == "pdu-south":
+            team["escalation"] = {"smt": {"users": ["U0SOUTHSMT"]}}
+    two = Org.model_validate(base)
+    pack = two.pack_for("pdu-north")
+    assert pack.escalation.sides == ("holding", "receiving")
+    t = services.raise_transfer(FakeUnitOfWork(), two, "U0NPP1", RaiseRequest(
+        case_ref="X123456", receiving_team="pdu-south"), MON)
+    assert set(level_contacts(two, t, pack, "smt")) >= {"U0SMT1", "U0SOUTHSMT"}
+    holding_only = pack.model_copy(update={"escalation": pack.escalation.model_copy(
+        update={"sides": ("holding",)})})
+    assert "U0SOUTHSMT" not in level_contacts(two, t, holding_only, "smt")
+
+
+def test_bury_only_the_team_manager_raises_unless_the_org_file_relaxes_the_audit() -> None:
+    """BURY step 2: "The case should not be placed on the transfer list for discussion unless an
+    audit has been completed and is satisfactory" (the Holding Team Manager's audit): Baton's
+    request is that listing, so a social worker is told only the Team Manager raises; the audit's
+    force is a setting, and an org file that makes it advice lets the holding social worker raise."""
+    from bot.org import load_org
+
+    base = load_org().model_dump(mode="python")
+    assert services.raise_access(FakeUnitOfWork(), Org.model_validate(base), "U0BASW1",
+                                 "bury-assessment", MON.date()).refusal
+    base["duties"] = {"bury": {f"holding_manager_audit.{i}": "advice" for i in (
+        "assessments_complete", "recording_up_to_date", "chronology_current", "cypic_assessment")}}
+    relaxed = Org.model_validate(base)
+    assert services.raise_access(FakeUnitOfWork(), relaxed, "U0BASW1", "bury-assessment",
+                                 MON.date()).refusal is None
