@@ -133,3 +133,17 @@ def test_digest_title_counts_transfers_and_record_duties_apart() -> None:
     assert views.Digest((t, t)).title == "2 transfers need attention"
     assert views.Digest((r,)).title == "1 case record duty needs attention"
     assert views.Digest((t, r, r)).title == "1 transfer and 2 case record duties need attention"
+
+
+def test_teams_digest_card_heads_record_duties_as_records() -> None:
+    """The Teams digest says what needs attention as Slack's does: case record duties, not transfers."""
+    from handlers.teams import cards
+
+    def head(*items: views.DigestItem) -> str:
+        return card_text(cards.attachment(cards.digest_card(views.Digest(items)))["content"])
+
+    r = views.DigestItem("123456", 0, "Reminder: case record ...", record=True)
+    t = views.DigestItem("X1", 1, "Reminder")
+    assert "Case record duties that need your attention" in head(r, r)
+    assert "Transfers and case record duties" in head(t, r)
+    assert "Transfers that need your attention" in head(t, t)
