@@ -65,14 +65,15 @@ def record_duties(uow: UnitOfWork, org: Org, user: str, scope: str, now: datetim
     cal = calendar(org)
     today = local_date(now)
     covers = uow.covers.active_on(today)
-    open_transfer: dict[str, Transfer | None] = {}
+    # the cases' open transfers, in two statements however many records (need-to-know below)
+    ids = uow.transfers.open_case_refs({r.case_ref for r in records})
+    loaded = uow.transfers.get_many(sorted(set(ids.values()))) if ids else {}
+    open_transfer: dict[str, Transfer] = {ref: loaded[i] for ref, i in ids.items() if i in loaded}
     out: list[RecordDuty] = []
     for r in records:
         if not org.has_team(r.team):
             continue
-        if r.case_ref not in open_transfer:
-            open_transfer[r.case_ref] = uow.transfers.get_open_by_case(r.case_ref)
-        t = open_transfer[r.case_ref]
+        t = open_transfer.get(r.case_ref)
         if t is not None and (user in t.excluded or (
                 t.restricted and user != r.recorded_by and not access.can_see(org, t, user, covers))):
             continue  # need-to-know: the case's transfer is kept from them, so is its record

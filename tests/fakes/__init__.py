@@ -47,6 +47,11 @@ class FakeTransfers:
     def lock(self, transfer_id: int) -> None:
         """One thread: nothing to wait for."""
 
+    def open_case_refs(self, refs: Iterable[str]) -> dict[str, int]:
+        """Of ``refs``, those with an open transfer, mapped to its id."""
+        wanted = set(refs)
+        return {t.case_ref: i for i, t in self.rows.items() if t.case_ref in wanted and t.is_open}
+
     def get_many(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Transfer]:
         """Many transfers by id (those that exist)."""
         return {i: t for i in ids if (t := self.get(i)) is not None}
