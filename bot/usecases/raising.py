@@ -146,8 +146,7 @@ def case_refs(text: str | None) -> tuple[str, ...]:
 
 def _with_order_flag(pack: PolicyPack, flags: tuple[str, ...], order_date: date | None) -> tuple[str, ...]:
     """An order date given for unpaid work flags the transfer as having unpaid work outstanding."""
-    if (order_date is not None or UPW_UNLIKELY in flags) and UPW_FLAG in {f.id for f in pack.flags} \
-            and UPW_FLAG not in flags:
+    if order_date is not None and UPW_FLAG in {f.id for f in pack.flags} and UPW_FLAG not in flags:
         return (*flags, UPW_FLAG)
     return flags
 
@@ -203,9 +202,9 @@ def _unpaid_work_warning(org: Org, pack: PolicyPack, t: Transfer, actor: Actor, 
         complete_by, ends = found
         t._record(actor, now, "upw_extension_due", ends=ends.isoformat(),
                   complete_by=complete_by.isoformat())
-    elif UPW_UNLIKELY in t.flags and t.order_date is not None:  # asked on the request: act now
-        t._record(actor, now, "upw_extension_due", ends=add_months(t.order_date, 12).isoformat(),
-                  unlikely=True)
+    elif UPW_UNLIKELY in t.flags:  # asked on the request: act now (the order date, when given)
+        t._record(actor, now, "upw_extension_due", unlikely=True,
+                  ends=add_months(t.order_date, 12).isoformat() if t.order_date else None)
 
 
 def _siblings_apart(uow: UnitOfWork, org: Org, pack: PolicyPack, t: Transfer, actor: Actor,
