@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot import access, actions, views
 from bot.domain import (
@@ -21,9 +20,7 @@ from bot.ports import (
 )
 from bot.usecases.access import _sees, actor_for, visible
 from bot.usecases.common import transfer_deadlines
-
-if TYPE_CHECKING:
-    from bot.usecases.record_lists import RecordDuty
+from bot.usecases.record_lists import RecordDuty, record_duties
 from bot.usecases.steps import card_for
 
 
@@ -140,8 +137,6 @@ def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
                                     clocks=transfer_deadlines(org, t), today=today)
         if offered:
             waiting.append((r, views.buttons(t, offered)))
-    from bot.usecases.record_lists import record_duties  # (it reads escalation_teams from here)
-
     return HomeLists(waiting=waiting, outbound=outbound, inbound=inbound, escalated=escalated,
                      records=record_duties(uow, org, user, "team", now))
 

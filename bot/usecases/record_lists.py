@@ -20,7 +20,6 @@ from bot.org import Org
 from bot.policy import Recipient
 from bot.ports import UnitOfWork
 from bot.usecases.common import calendar
-from bot.usecases.lists import escalation_teams
 
 SCOPES = ("mine", "team", "overdue")
 
@@ -50,6 +49,17 @@ class RecordDuty:
         return f"{self.case_ref}: {self.text}"
 
 
+def _next_level_teams(org: Org, user: str) -> set[str]:
+    """Teams whose next ladder level (the one a record's breach tells) names ``user``."""
+    out = set()
+    for team in org.teams:
+        levels = org.pack_for(team.id).escalation.levels
+        c = org.contact(team.id, levels[1].name) if len(levels) > 1 else None
+        if c is not None and user in c.users:
+            out.add(team.id)
+    return out
+
+
 def record_duties(uow: UnitOfWork, org: Org, user: str, scope: str, now: datetime) -> list[RecordDuty]:
     """The open record duties ``user`` may see, first due first: 'team' (every one of their
     teams' records), 'mine' (those they owe: recorded by them, or of a team they manage, or
@@ -58,7 +68,7 @@ def record_duties(uow: UnitOfWork, org: Org, user: str, scope: str, now: datetim
         raise DomainError(f"Unknown list {scope!r}: use mine, team or overdue.")
     mine = {t.id for t in org.teams_of(user)}
     managed = {t.id for t in org.managed_by(user)}
-    above = set(escalation_teams(org, user)) - mine
+    above = _next_level_teams(org, user) - mine
     records = uow.case_records.open_of_teams(sorted(mine | above))
     if not records:
         return []
