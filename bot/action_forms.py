@@ -52,6 +52,8 @@ def form_fields(a: Action, pack: PolicyPack) -> tuple[FormField, ...]:
     pack lists reasons)."""
     if a.name == "decline" and not pack.decline_reasons:
         return tuple(f for f in a.fields if f.name != "reason_category")
+    if a.name == "attendance" and not any(p.both_attend for p in pack.transfer_points):
+        return tuple(f for f in a.fields if f.name != "holding_attended")
     if a.name == "accept":  # FAQ: "ensure the decision and rationale is fully recorded"
         guard = pack.accept_rationale_force == "guard"
         return tuple(replace(f, required=guard, min_length=20 if guard else 0) if f.name == "rationale"

@@ -210,6 +210,8 @@ CATALOGUE: tuple[Action, ...] = (
                       F.yes_no, required=False,
                       hint="Without prior agreement the holding manager may transfer the case anyway "
                            "(where the policy says so)."),
+            FormField("holding_attended", "Did the holding team attend too?", F.yes_no, required=False,
+                      hint="Asked where both teams attend the transfer point (the first Core Group)."),
             FormField("note", "Note (for example, attendance agreed in advance)", F.text,
                       required=False, max_length=500, multiline=True, hint=NO_NAMES),
         ),

@@ -190,6 +190,10 @@ def attendance(t: Transfer) -> str:
         said = "not attended (absence agreed in advance)"
     else:
         said = "not attended, without prior agreement"
+    both = ev.detail.get("holding_attended")
+    if both is not None:  # BURY: "both attend ... the first Core Group"
+        said = (f"receiving team {said}; holding team "
+                + ("attended" if both else "not attended"))
     return f"{said}: {ev.reason}" if ev.reason else said
 
 

@@ -80,6 +80,7 @@ class RecordAttendance(Step):
     attended: bool = True
     agreed_absence: bool | None = None
     note: str | None = None
+    holding_attended: bool | None = None  # where both teams attend the point (BURY's Core Group)
 
 
 @dataclass(frozen=True)

@@ -483,16 +483,20 @@ class Transfer:
         self._record(actor, now, "address_assessed", reason=_text(outcome, "the outcome", "outcome"))
 
     def record_attendance(self, actor: Actor, now: datetime, *, attended: bool,
-                          agreed_absence: bool | None = None, note: str | None = None) -> None:
+                          agreed_absence: bool | None = None, note: str | None = None,
+                          holding_attended: bool | None = None) -> None:
         """Whether the receiving team attended the transfer point (pick-up point, ICPC ...), and
-        if not whether it had agreed its absence in advance."""
+        if not whether it had agreed its absence in advance; where both teams attend it (BURY's
+        first Core Group), whether the holding team did."""
         self._require("attendance", actor)
         kind = "transfer_point_attended" if attended else "transfer_point_missed"
+        both: dict[str, Any] = {} if holding_attended is None else {"holding_attended": holding_attended}
         self._record(actor, now, kind, reason=_text(note, "the note", "note") if clean_text(note or "")
                      else None,
                      agreed_absence=None if attended else bool(agreed_absence),
                      point=self.transfer_point, on=self.transfer_point_date.isoformat()
-                     if self.transfer_point_date else None)
+                     if self.transfer_point_date else None,
+                     **both)
 
     def confirm(self, actor: Actor, now: datetime, pack: PolicyPack, *, checklist: str,
                 item: str) -> None:

@@ -38,7 +38,8 @@ class Help:
 
 NEW = Entry("new", "raise a transfer request")
 HEADSUP = Entry("headsup", "give an early heads up")
-LIST = Entry("list [mine|team|overdue]", "transfers you are on, your teams' transfers, or overdue ones")
+LIST = Entry("list [mine|team|overdue]",
+             "transfers (and case record duties) you are on, your teams', or overdue ones")
 STATUS = Entry("status CASE", "where a transfer stands, its next deadline and what you can do")
 HISTORY = Entry("history CASE", "who did what, and when")
 COVER = Entry("cover @user until YYYY-MM-DD", "a colleague covers your transfers while you are away",

@@ -191,7 +191,13 @@ def request_lines(org: Org, pack: PolicyPack, t: Transfer) -> tuple[str, ...]:
 def _request_lines(org: Org, pack: PolicyPack, events: Iterable[TimelineEvent]) -> tuple[str, ...]:
     out = []
     for ev in events:
-        if ev.kind == "upw_extension_due":
+        if ev.kind == "upw_extension_due" and ev.detail.get("unlikely"):
+            ends = f" (they end on {ev.detail['ends']})" if ev.detail.get("ends") else ""
+            out.append(f"Unpaid work: highly unlikely to be completed within the 12 months from the "
+                       f"order{ends}: apply to court to extend the "
+                       "requirement now, as a priority (usually the transferring area; agree roles "
+                       "and timescales with the receiving area).")
+        elif ev.kind == "upw_extension_due":
             out.append(f"Unpaid work: the 12 months from the order end on {ev.detail.get('ends')}, "
                        f"before this transfer must complete ({ev.detail.get('complete_by')}): apply "
                        "to court to extend the requirement, as a priority (usually the transferring "

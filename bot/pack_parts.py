@@ -180,6 +180,10 @@ class Ladder(_Frozen):
     step_working_days: Annotated[int, Field(gt=0)] = 5
     source: str = ""  # the seed's words for the ladder
     reading: str = ""  # what the pack reads into the seed that the seed leaves open (a setting)
+    # whose contacts at a level hear an escalation: both teams' (the default) or one side's (a
+    # setting where the seed says only "escalated to Senior Managers")
+    sides: tuple[Literal["holding", "receiving"], ...] = Field(default=("holding", "receiving"),
+                                                              min_length=1)
 
     @field_validator("levels")
     @classmethod
@@ -291,6 +295,9 @@ class Choice(_Frozen):
     id: Ident
     label: str
     hint: str = ""
+    # a transfer point both teams attend (BURY: the first Core Group): its attendance records
+    # the holding team's too; the seed's words
+    both_attend: str = ""
 
 
 class CaseRecordId(_Frozen):

@@ -195,6 +195,9 @@ class CaseRecordRepository(Protocol):
     def open_of_case(self, case_ref: str) -> list[CaseRecord]:
         """The case's records whose clocks still run, oldest first."""
 
+    def open_of_teams(self, teams: Sequence[str], limit: int = 500) -> list[CaseRecord]:
+        """The open records of these teams, oldest first (at most ``limit``)."""
+
     def due(self, now: datetime, limit: int = 1000) -> list[CaseRecord]:
         """Open records whose next step has come."""
 

@@ -66,9 +66,12 @@ def resolve(org: Org, covers: Iterable[Cover], t: Transfer, who: Recipient,
 
 
 def level_contacts(org: Org, t: Transfer, pack: PolicyPack, level: str) -> list[str]:
-    """Users and channel who hear escalations at ``level`` for either team of a transfer."""
+    """Users and channel who hear escalations at ``level`` for either team of a transfer (the
+    sides the pack's ladder names: both by default)."""
     out: list[str] = []
-    for team in (t.holding_team, t.receiving_team):
+    sides = pack.escalation.sides
+    for team in [x for side, x in (("holding", t.holding_team), ("receiving", t.receiving_team))
+                 if side in sides]:
         c = org.contact(team, level)
         if c:
             for x in (*c.users, *c.places):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -86,8 +87,13 @@ def route_text(uow: UnitOfWork, org: Org, user: str, words: list[str], now: date
             ref = w
     closure: tuple[str, date] | None = None
     if ref is not None and rule.window is not None:
-        last = last_team_for(uow, org, user, ref, now, rule=rule)
-        if last.closed_on is not None:
+        try:
+            last = last_team_for(uow, org, user, ref, now, rule=rule, on=on)
+        except access.NotVisible:
+            if rule.window.start == "closure" or on is None:
+                raise
+            last = None  # outside a window from the day given: the case's last team is not needed
+        if last is not None and last.closed_on is not None:
             closure = (last.team, last.closed_on)
     point = pack.point_label(rule.point) if rule.point else ""
     ans = routing.answer(table, rule, case_view(org), closure=closure, on=on, today=today,
@@ -112,6 +118,11 @@ def check_raise(uow: UnitOfWork, org: Org, pack: PolicyPack, t: Transfer, actor:
         raise DomainError("Circumstance: choose one of the options.", field="circumstance")
     if rule is None:
         return
+    missing = [f for f in rule.needs_flags if f not in t.flags]
+    if missing:
+        labels = "; ".join(pack.label_of(pack.flags, f) for f in missing)
+        raise DomainError(f"{rule.question}: the policy says \"{rule.source}\" Tick \"{labels}\" "
+                          "once it holds; until then the request cannot go ahead.", field="flags")
     closure: tuple[str, date] | None = None
     if rule.window is not None and rule.window.start == "closure":
         c = uow.closures.latest(t.case_ref)
@@ -149,13 +160,40 @@ def _concerned(org: Org, user: str, team: str, rule: routing.Rule | None) -> boo
     return any(t.service in targets for t in org.managed_by(user))
 
 
+def closure_windows(table: routing.Routing, closed_on: date, today: date
+                    ) -> tuple[list[routing.Rule], tuple[tuple[str, str], ...]]:
+    """The remit table's windows other than the re-referral one (LEICS' 3 years): the rules whose
+    window from ``closed_on`` is still open, and (words, the route command that answers it) for
+    each window, inside or not, and for each window from another day."""
+    inside: list[routing.Rule] = []
+    lines: list[tuple[str, str]] = []
+    for r in table.rules:
+        if r.window is None or r.id == "rereferral":
+            continue
+        if r.window.start == "date":
+            lines.append((f"{r.question}: within {r.window.words()} of "
+                          f"{r.window.date_words.split(' (')[0]}", f"route {r.id} CASE YYYY-MM-DD"))
+            continue
+        end = r.window.last_day(closed_on)
+        if today <= end:
+            inside.append(r)
+            lines.append((f"{r.question}: within {r.window.words()} of closing (to {end:%d %b %Y} "
+                          f"inclusive): {table.label(r.to)}", f"route {r.id}"))
+        else:
+            lines.append((f"{r.question}: closed more than {r.window.words()} ago: "
+                          f"{table.label(r.window.after)}", f"route {r.id}"))
+    return inside, tuple(lines)
+
+
 def last_team_for(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime, *,
-                  rule: routing.Rule | None = None) -> LastTeam:
+                  rule: routing.Rule | None = None, on: date | None = None) -> LastTeam:
     """/transfer lastteam for ``user``, not a probe for a case's existence: the people on the
     case's latest transfer are told (they see it anyway); otherwise only a case closed inside its
     re-referral window, and only to the front door, the team it closed with and the team the
     window sends it to; a case closed with a team under a policy with no window, only to that
-    team's managers. Anyone else: NotVisible, the answer for a case Baton knows nothing about."""
+    team's managers. Without a ``rule``, any of the table's windows from the closure counts
+    (LEICS' 3 years as its 3 months); a window from another day counts from ``on``. Anyone else:
+    NotVisible, the answer for a case Baton knows nothing about."""
     from bot import services
 
     today = local_date(now)
@@ -166,17 +204,29 @@ def last_team_for(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: date
         raise access.NotVisible(case_ref)
     t = uow.transfers.latest_by_case(answer.case_ref)
     if t is not None and services.sees(uow, org, t, user, today):
+        if answer.closed_on is not None and org.has_team(answer.team) and \
+                (on_table := org.pack_for(answer.team).routing) is not None:
+            answer = replace(answer, windows=closure_windows(on_table, answer.closed_on, today)[1])
         return answer
     if t is not None and t.restricted:
         raise access.NotVisible(case_ref)
     if answer.closed_on is None:
         raise access.NotVisible(case_ref)  # an open case, asked by someone not on it
-    if rule is None and org.has_team(answer.team):
-        table = org.pack_for(answer.team).routing
-        rule = table.rule("rereferral") if table else None
+    closed = answer.closed_on
+    table = org.pack_for(answer.team).routing if org.has_team(answer.team) else None
+    others: list[routing.Rule] = []
+    if table is not None:
+        others, lines = closure_windows(table, closed, today)
+        answer = replace(answer, windows=lines)
+    if rule is None and table is not None:
+        rule = table.rule("rereferral")
+        if not answer.goes_back and others:
+            rule = others[0]  # outside the re-referral window, inside a 3-year one
     inside = answer.goes_back
     if rule is not None and rule.window is not None and rule.window.start == "closure":
-        inside = today <= rule.window.last_day(answer.closed_on)  # e.g. LEICS' 3-year windows
+        inside = today <= rule.window.last_day(closed)  # e.g. LEICS' 3-year windows
+    elif rule is not None and rule.window is not None and on is not None:
+        inside = today <= rule.window.last_day(on)  # from the day given (the proceedings' end)
     own = org.has_team(answer.team) and user in org.team(answer.team).managers
     if inside is None and own:
         return answer  # no window under its policy: its own managers only

@@ -77,6 +77,9 @@ class Rule(_Frozen):
     kinds: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     window: Window | None = None
+    # flags a raise under it must carry: the seed lets the request go ahead only once they hold
+    # (LEICS: an IVA support request only once the CDM/LPM has decided)
+    needs_flags: tuple[Ident, ...] = ()
     note: str = ""  # what else the seed says at this point (who does what until then)
     source: str  # the seed's words
 
@@ -267,6 +270,7 @@ def table_rows(table: Routing, point_label: Callable[[str | None], str]) -> list
             window = f"{r.window.words()} from the {start}; after it: {after}"
         point = r.point_words or (point_label(r.point) if r.point else "-")
         read = ", ".join([*(f"kind {k}" for k in r.kinds), *(f"flag {f}" for f in r.flags)]) or "asked"
+        read += "".join(f"; needs flag {f}" for f in r.needs_flags)
         names = " or ".join(table.label(x) for x in (r.to, *r.also))
         out.append(f"| `{r.id}`: {cell(r.question)} | {cell(names)} | {cell(window)} | "
                    f"{cell(point)} | {read} | \"{cell(r.source)}\" |")

@@ -77,12 +77,14 @@ from bot.usecases.lists import (
 )
 from bot.usecases.raising import (
     UPW_FLAG,
+    UPW_UNLIKELY,
     RaiseRequest,
     case_refs,
     check_dates,
     raise_transfer,
     unpaid_work_due,
 )
+from bot.usecases.record_lists import RecordDuty, record_duties
 from bot.usecases.reports import (
     EXPORT_COLUMNS,
     FORMULA_START,
@@ -136,6 +138,7 @@ __all__ = [
     "STOPPING_EVENTS",
     "SYSTEM",
     "UPW_FLAG",
+    "UPW_UNLIKELY",
     "Actor",
     "AlreadySaved",
     "Audit",
@@ -150,6 +153,7 @@ __all__ = [
     "RaiseAccess",
     "RaiseRequest",
     "RecordAnswer",
+    "RecordDuty",
     "Role",
     "Transfer",
     "act",
@@ -191,6 +195,7 @@ __all__ = [
     "record_case",
     "record_closure",
     "record_done",
+    "record_duties",
     "record_install_event",
     "record_read",
     "record_usage",

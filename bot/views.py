@@ -86,6 +86,7 @@ class DigestItem:
     text: str
     buttons: tuple[Button, ...] = ()
     link: str = ""  # opens the reader's card of the case, where the platform gives a link
+    record: bool = False  # a case record's duty (bot/record_clocks.py), not a transfer's step
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,18 @@ class Digest:
         """The notification text."""
         if len(self.items) == 1:
             return f"{self.items[0].case_ref}: {self.items[0].text}"
-        return f"{len(self.items)} transfers need attention"
+        return self.title
+
+    @property
+    def title(self) -> str:
+        """How many need attention, in words about what they are: "3 transfers need attention",
+        "2 case record duties need attention", "1 transfer and 1 case record duty need attention"."""
+        records = sum(1 for i in self.items if i.record)
+        moves = len(self.items) - records
+        parts = ([f"{moves} transfer{'s' if moves != 1 else ''}"] if moves else []) + \
+            ([f"{records} case record dut{'ies' if records != 1 else 'y'}"] if records else [])
+        one = len(self.items) == 1
+        return " and ".join(parts) + (" needs attention" if one else " need attention")
 
 
 @dataclass(frozen=True)
@@ -384,8 +396,11 @@ def policy_fields(t: Transfer, pack: PolicyPack | None) -> list[tuple[str, Rich]
         out.append(("Temporary move", rich(f"from {day(t.move_date)}{end}")))
     if t.order_date:
         upw = t.last_event("upw_extension_due")
-        more = (f"; its 12 months end {upw.detail.get('ends')}, before the transfer can complete: "
-                "apply to court to extend, as a priority" if upw else "")
+        more = ("" if upw is None else
+                f"; highly unlikely to be completed in the 12 months (to {upw.detail.get('ends')}): "
+                "apply to court to extend now, as a priority" if upw.detail.get("unlikely") else
+                f"; its 12 months end {upw.detail.get('ends')}, before the transfer can complete: "
+                "apply to court to extend, as a priority")
         out.append(("Unpaid work order", rich(f"{day(t.order_date)}{more}")))
     if t.accommodated_on:
         out.append(("Accommodated (S20)", rich(day(t.accommodated_on))))

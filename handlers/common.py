@@ -69,6 +69,9 @@ def last_team_text(last: services.LastTeam, org: Org | None = None,
                  f"re-referral goes back to {team}.")
     elif last.goes_back is False:
         text += f" Closed more than {last.rule} ago: a re-referral is assessed afresh."
+    if last.windows:
+        text += " The policy's other windows: " + " ".join(
+            f"{words} ({command(ask)})." for words, ask in last.windows)
     return text
 
 

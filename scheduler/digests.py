@@ -57,9 +57,11 @@ class Digests:
             for n in p.get("actions") or ([p["button"]] if p.get("button") else []):
                 if n in actions.BY_NAME and n not in case[3]:
                     case[3].append(n)
+        records = {r.transfer_id or f"row{r.id}" for r in rows if (r.payload or {}).get("record")}
         out = tuple(views.DigestItem(ref, tid, "\n".join(texts),
-                                     tuple(views.Button(n, actions.BY_NAME[n].label, tid) for n in names))
-                    for ref, tid, texts, names in merged.values())
+                                     tuple(views.Button(n, actions.BY_NAME[n].label, tid) for n in names),
+                                     record=key in records)
+                    for key, (ref, tid, texts, names) in merged.items())
         return views.Digest(out, page=page, pages=pages)
 
     def _digest_again(self, ref: Any, now: datetime) -> views.Digest | None:

@@ -29,8 +29,11 @@ _WORDS = {RecordStepKind.asked: "To do", RecordStepKind.reminder: "Reminder",
           RecordStepKind.breach: "Missed"}
 
 
-def sweep_records(engine: sa.Engine, org: Org, now: datetime, deliver_at: datetime) -> int:
-    """Write every due step of every record whose next step has come; returns the lines written."""
+def sweep_records(engine: sa.Engine, org: Org, now: datetime, deliver_at: datetime, *,
+                  dry_run: bool = False, lines: list[str] | None = None) -> int:
+    """Write every due step of every record whose next step has come; returns the lines written
+    (each added to ``lines`` as ``recipient: case: text`` when given). ``dry_run``: nothing is
+    kept."""
     cal = services.calendar(org)
     written = 0
     with SqlUnitOfWork(engine) as uow:
@@ -39,6 +42,7 @@ def sweep_records(engine: sa.Engine, org: Org, now: datetime, deliver_at: dateti
                 uow.case_records.save(r, None)  # its team left the org file: nothing to tell
                 continue
             pack = org.pack_for(r.team)
+            rk = pack.record_kind(r.kind)
             obs = {o.deadline.clock: o for o in obligations.of_record(r, pack, org, cal, now)}
             for clock, d in running(r, pack.record_clocks, cal, now):
                 ob = obs.get(clock.name)
@@ -48,14 +52,22 @@ def sweep_records(engine: sa.Engine, org: Org, now: datetime, deliver_at: dateti
                 breach = [s for s in due if s.kind == RecordStepKind.breach]
                 send = breach or [due[-1]]
                 for s in send:
-                    text = f"{_WORDS[s.kind]}: {ob.who}: {ob.verb}. {due_words(d, cal, now)}."
+                    text = (f"{_WORDS[s.kind]}: case record {rk.label if rk else r.kind} "
+                            f"({r.on:%d %b %Y}): {ob.who}: {ob.verb}. {due_words(d, cal, now)}.")
                     people = obligations.record_people(ob, r, pack, org, breach=bool(breach))
                     for who in people:
-                        written += uow.add_notification(
+                        wrote = uow.add_notification(
                             key=f"r{r.id}:{s.key}:{who}"[:255], transfer_id=None, kind="item",
-                            recipient=who, payload={"case_ref": r.case_ref, "text": text, "actions": []},
+                            recipient=who, payload={"case_ref": r.case_ref, "text": text, "actions": [],
+                                                    "record": True},
                             not_before=now if clock.hours else deliver_at, now=now)
+                        written += wrote
+                        if wrote and lines is not None:
+                            lines.append(f"{who}: {r.case_ref}: {text}")
             uow.case_records.save(r, next_step_at(r, pack, cal, now, after=now))
+        if dry_run:
+            uow.rollback()
+            return written
         uow.commit()
     if written:
         log.info("case_record_steps_written", extra={"lines": written, "day": local_date(now).isoformat()})

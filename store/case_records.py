@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,14 @@ class SqlCaseRecords:
         """The case's records whose clocks still run, oldest first."""
         rows = self.s.execute(sa.select(_T).where(_T.c.case_ref == case_ref, _T.c.closed_at.is_(None))
                               .order_by(_T.c.id)).all()
+        return [_record(r) for r in rows]
+
+    def open_of_teams(self, teams: Sequence[str], limit: int = 500) -> list[CaseRecord]:
+        """The open records of these teams, oldest first (at most ``limit``)."""
+        if not teams:
+            return []
+        rows = self.s.execute(sa.select(_T).where(_T.c.team.in_(list(teams)), _T.c.closed_at.is_(None))
+                              .order_by(_T.c.id).limit(limit)).all()
         return [_record(r) for r in rows]
 
     def due(self, now: datetime, limit: int = 1000) -> list[CaseRecord]:

@@ -308,7 +308,8 @@ class CaseRecordRow(SQLModel, table=True):
     __tablename__ = "case_record"
 
     __table_args__ = (sa.Index("ix_case_record_case", "case_ref"),
-                      sa.Index("ix_case_record_next_step", "next_step_at"))
+                      sa.Index("ix_case_record_next_step", "next_step_at"),
+                      sa.Index("ix_case_record_team", "team", "closed_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     case_ref: str = Field(max_length=64)

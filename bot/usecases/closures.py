@@ -94,6 +94,9 @@ class LastTeam:
     goes_back: bool | None  # None when no re-referral rule applies (no closure, or no rule)
     rule: str
     last_day: date | None = None  # the window's last day, which counts
+    # the pack's other windows from the closure (LEICS' 3 years: S7/S37, private law), in words,
+    # and those from another day (repeat pregnancy: the proceedings' end), with how to ask them
+    windows: tuple[tuple[str, str], ...] = ()  # (words, the route command that answers it)
 
 
 def rereferral_window(pack: PolicyPack, closed: date) -> tuple[date, str] | None:

@@ -20,6 +20,7 @@ from bot.ports import (
 )
 from bot.usecases.access import _sees, actor_for, visible
 from bot.usecases.common import transfer_deadlines
+from bot.usecases.record_lists import RecordDuty, record_duties
 from bot.usecases.steps import card_for
 
 
@@ -109,14 +110,15 @@ class HomeLists:
     outbound: list[TransferSummary]
     inbound: list[TransferSummary]
     escalated: list[TransferSummary] = field(default_factory=list)
+    records: list[RecordDuty] = field(default_factory=list)  # their teams' case record duties
 
 
 HOME_LOOK_AT = 40  # transfers, first due first, checked for actions waiting on the person
 
 
 def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
-    """App Home: the transfers on which ``user`` may act now (first due first), and the
-    outbound and inbound transfers of their teams."""
+    """App Home: the transfers on which ``user`` may act now (first due first), the outbound
+    and inbound transfers of their teams, and their teams' open case record duties."""
     today = local_date(now)
     outbound, inbound = home_lists(uow, org, user, today)
     escalated = reached_me(uow, org, user, today)
@@ -135,7 +137,8 @@ def home(uow: UnitOfWork, org: Org, user: str, now: datetime) -> HomeLists:
                                     clocks=transfer_deadlines(org, t), today=today)
         if offered:
             waiting.append((r, views.buttons(t, offered)))
-    return HomeLists(waiting=waiting, outbound=outbound, inbound=inbound, escalated=escalated)
+    return HomeLists(waiting=waiting, outbound=outbound, inbound=inbound, escalated=escalated,
+                     records=record_duties(uow, org, user, "team", now))
 
 
 def status_card(uow: UnitOfWork, org: Org, user: str, case_ref: str, now: datetime) -> views.Card:

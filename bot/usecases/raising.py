@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot import access, actions, remit, teampick
+from bot.calendar import add_months
 from bot.clocks import deadlines
 from bot.domain import (
     LIVE,
@@ -118,6 +119,7 @@ def raise_transfer(uow: UnitOfWork, org: Org, user: str, req: RaiseRequest, now:
 
 
 UPW_FLAG = "unpaid_work_outstanding"
+UPW_UNLIKELY = "upw_unlikely_in_12_months"  # FAQ: "or where it is highly unlikely that it will be ..."
 
 
 def _with_recorded_dates(uow: UnitOfWork, pack: PolicyPack, req: RaiseRequest) -> RaiseRequest:
@@ -193,11 +195,16 @@ def _unpaid_work_warning(org: Org, pack: PolicyPack, t: Transfer, actor: Actor, 
     """FAQ "not been completed within 12 months (or where it is highly unlikely that it will be
     completed within 12 months) ... an application is made to Court to extend the requirement as
     a priority": said at the request, on its timeline and in its messages."""
+    if t.state == State.heads_up:
+        return
     found = unpaid_work_due(org, pack, t)
-    if found is not None and t.state != State.heads_up:
+    if found is not None:
         complete_by, ends = found
         t._record(actor, now, "upw_extension_due", ends=ends.isoformat(),
                   complete_by=complete_by.isoformat())
+    elif UPW_UNLIKELY in t.flags:  # asked on the request: act now (the order date, when given)
+        t._record(actor, now, "upw_extension_due", unlikely=True,
+                  ends=add_months(t.order_date, 12).isoformat() if t.order_date else None)
 
 
 def _siblings_apart(uow: UnitOfWork, org: Org, pack: PolicyPack, t: Transfer, actor: Actor,

@@ -88,7 +88,13 @@ def _h_confirm(t: Transfer, a: Actor, c: Context, m: cmd.Confirm) -> None:
 
 
 def _h_attendance(t: Transfer, a: Actor, c: Context, m: cmd.RecordAttendance) -> None:
-    t.record_attendance(a, c.now, attended=m.attended, agreed_absence=m.agreed_absence, note=m.note)
+    point = next((p for p in c.pack.transfer_points if p.id == t.transfer_point), None)
+    if point is not None and point.both_attend and m.holding_attended is None:
+        raise DomainError(f"Say whether the holding team attended {point.label} too: the "
+                          f"{c.pack.title} policy says \"{point.both_attend}\".", field="holding_attended")
+    t.record_attendance(a, c.now, attended=m.attended, agreed_absence=m.agreed_absence, note=m.note,
+                        holding_attended=m.holding_attended if point is not None and point.both_attend
+                        else None)
 
 
 def _h_allocate(t: Transfer, a: Actor, c: Context, m: cmd.Allocate) -> None:

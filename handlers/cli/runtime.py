@@ -122,7 +122,11 @@ def sweep(
     b = _baton()
     hours = WorkingHours.parse(b.settings.working_hours, b.settings.timezone)
     if dry_run:
+        from scheduler.record_sweep import sweep_records
+
         result = do_sweep(b.engine, b.org, moment, hours=hours, dry_run=True)
+        sweep_records(b.engine, b.org, moment, hours.next_open(moment, b.org), dry_run=True,
+                      lines=result.lines)  # case records' duties: reminders and breaches too
         for line in result.lines:
             typer.echo(line)
         typer.echo(f"Would send {len(result.lines)} notification(s); nothing was changed.")

@@ -391,7 +391,8 @@ def build_app(deps: Deps, *, token: str, signing_secret: str, api_url: str) -> A
             lists = services.home(u, deps.org, user, deps.clock())
         client.views_publish(user_id=user, view=blocks.home_view(
             waiting=lists.waiting, holding=lists.outbound, receiving=lists.inbound, today=today(),
-            cal=services.calendar(deps.org), escalated=lists.escalated, org=deps.org))
+            cal=services.calendar(deps.org), escalated=lists.escalated, org=deps.org,
+            records=lists.records))
 
     @app.event("app_uninstalled")
     def uninstalled(body: dict[str, Any]) -> None:

@@ -69,6 +69,7 @@ from handlers.slack.ids import chunk_id
 from handlers.slack.lists import agenda_blocks as agenda_blocks
 from handlers.slack.lists import help_blocks as help_blocks
 from handlers.slack.lists import home_view as home_view
+from handlers.slack.lists import record_line as record_line
 from handlers.slack.lists import summary_list as summary_list
 from handlers.slack.lists import timeline_blocks as timeline_blocks
 from handlers.slack.lists import weekly_digest as weekly_digest
@@ -240,7 +241,7 @@ def digest_blocks(d: views.Digest) -> list[dict[str, Any]]:
     """Reminders and escalations for one recipient: one section per case, each with its button."""
     blocks: list[Block] = []
     if len(d.items) > 1 or d.pages > 1:
-        title = f"{len(d.items)} transfers need attention" + (f" ({d.page}/{d.pages})" if d.pages > 1 else "")
+        title = d.title + (f" ({d.page}/{d.pages})" if d.pages > 1 else "")
         blocks.append(HeaderBlock(text=title))
     for item in d.items:
         accessory = _button(item.buttons[0]) if item.buttons else None

@@ -5,7 +5,7 @@ Pure: no Slack calls, no SQL, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.org import Org
 from bot.policy import PolicyPack
 from bot.ports import TransferSummary
 from bot.reports import Summary
+from bot.usecases.record_lists import RecordDuty
 from handlers.slack import ids
 from handlers.slack.elements import (
     _TIME_FMT,
@@ -46,6 +47,8 @@ from handlers.slack.elements import (
     mention,
 )
 
+RECORD_ROWS = 20  # case record duties atop a list (then a "+N more" line)
+
 
 def _rag(due_on: date | None, today: date, cal: WorkingCalendar) -> str:
     return NO_DEADLINE_EMOJI if due_on is None else RAG_EMOJI[rag(due_on, today, cal)]
@@ -62,14 +65,30 @@ def _more(n: int, how: str = "") -> ContextBlock:
     return ContextBlock(elements=[_md(f"+{n} more" + (f": {how}" if how else ""))])
 
 
+def record_line(d: RecordDuty) -> str:
+    """A case record duty as a list or App Home line: red when missed."""
+    mark = f"{RAG_EMOJI['red']} " if d.overdue else ""
+    return _clip(f"{mark}*{escape(d.case_ref)}*: {escape(d.text)}", 1900)
+
+
 def summary_list(rows: list[TransferSummary], *, today: date, cal: WorkingCalendar,
-                 title: str, org: Org | None = None) -> list[dict[str, Any]]:
-    """A list of transfers with RAG status, at most 50 blocks (then a "+N more" line)."""
+                 title: str, org: Org | None = None,
+                 records: Sequence[RecordDuty] = ()) -> list[dict[str, Any]]:
+    """A list of transfers with RAG status, then the case record duties of the same people,
+    at most 50 blocks (then a "+N more" line)."""
     blocks: list[Block] = [HeaderBlock(text=_clip(title, 150))]
+    if records:
+        blocks.append(SectionBlock(text=_md(f"*Case record duties ({len(records)})*")))
+        blocks += [SectionBlock(text=_md(record_line(d))) for d in records[:RECORD_ROWS]]
+        if len(records) > RECORD_ROWS:
+            blocks.append(_more(len(records) - RECORD_ROWS, "`/transfer list overdue` narrows them; "
+                                "`/transfer record CASE` shows one case's"))
+        if rows:
+            blocks.append(SectionBlock(text=_md(f"*Transfers ({len(rows)})*")))
     if not rows:
         blocks.append(ContextBlock(elements=[_md("No transfers.")]))
         return _dicts(blocks)
-    room = MAX_MESSAGE_BLOCKS - 1
+    room = MAX_MESSAGE_BLOCKS - len(blocks)
     shown = rows if len(rows) <= room else rows[: room - 1]
     blocks += [SectionBlock(text=_md(_summary_line(r, today, cal, org))) for r in shown]
     if len(shown) < len(rows):
@@ -175,15 +194,21 @@ def _home_rows(rows: list[TransferSummary], today: date, cal: WorkingCalendar, *
 def home_view(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
               holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
               cal: WorkingCalendar, escalated: list[TransferSummary] | None = None,
-              org: Org | None = None) -> View:
+              org: Org | None = None, records: Sequence[RecordDuty] = ()) -> View:
     """The App Home tab (the Teams home card's sections, in its order): what waits on the user
     (with the buttons they may press), what is overdue, what reached their level, their teams'
     inbound and outbound transfers with working days left; empty sections left out."""
     blocks: list[Block] = [HeaderBlock(text="Your case transfers")]
     shown = home.sections(waiting=waiting, holding=holding, receiving=receiving, today=today,
-                          escalated=escalated or ())
+                          escalated=escalated or (), records=records)
     for s in shown:
         blocks.append(SectionBlock(text=_md(f"*{s.title}*")))
+        if s.records:
+            blocks += [SectionBlock(text=_md(record_line(d))) for d in s.records[:s.cap]]
+            if len(s.records) > s.cap:
+                blocks.append(_more(len(s.records) - s.cap, f"`/transfer list {s.scope}` lists them"))
+            blocks.append(DividerBlock())
+            continue
         blocks.extend(_home_rows(list(s.rows), today, cal, buttons=s.buttons, cap=s.cap, org=org,
                                  how=f"`/transfer list {s.scope}` lists them"))
         blocks.append(DividerBlock())

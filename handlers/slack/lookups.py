@@ -51,9 +51,11 @@ def _lookup(deps: Deps, user: str, sub: str, args: list[str]) -> dict[str, Any]:
             scope = args[0].lower() if args else "mine"
             with deps.uow() as u:
                 rows = services.list_for(u, deps.org, user, scope, today)
-            return {"text": f"{len(rows)} transfer(s)",
+                records = services.record_duties(u, deps.org, user, scope, deps.clock())
+            return {"text": f"{len(rows)} transfer(s)" + (f", {len(records)} case record duties"
+                                                          if records else ""),
                     "blocks": blocks.summary_list(rows, today=today, cal=cal, org=deps.org,
-                                                  title=f"Transfers: {scope}")}
+                                                  title=f"Transfers: {scope}", records=records)}
         if sub in ("status", "history"):
             if not args:
                 return {"text": f"Give a case reference: `/transfer {sub} X123456`."}

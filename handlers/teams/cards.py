@@ -63,6 +63,7 @@ from handlers.teams.overviews import help_card as help_card
 from handlers.teams.overviews import history_card as history_card
 from handlers.teams.overviews import home_card as home_card
 from handlers.teams.overviews import list_card as list_card
+from handlers.teams.overviews import record_line as record_line
 from handlers.teams.overviews import weekly_card as weekly_card
 
 
@@ -101,7 +102,10 @@ def transfer_card(c: views.Card, org: Org | None = None, *, refresh_users: Itera
 def digest_card(d: views.Digest) -> AdaptiveCard:
     """Reminders and escalations for one person: one container per case, with its buttons (as
     many as fit Teams' message size, then how many more and where to see them)."""
-    head = "Transfers that need your attention" + (f" ({d.page} of {d.pages})" if d.pages > 1 else "")
+    head = ("Transfers that need your attention" if not any(i.record for i in d.items) else
+            "Case record duties that need your attention" if all(i.record for i in d.items) else
+            "Transfers and case record duties that need your attention"
+            ) + (f" ({d.page} of {d.pages})" if d.pages > 1 else "")
 
     def build(shown: int) -> AdaptiveCard:
         body: list[CardElement] = [_text(head, weight="Bolder", size="Medium")]

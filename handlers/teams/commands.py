@@ -92,8 +92,9 @@ class Commands:
                 scope = words[1].lower() if len(words) > 1 else "mine"
                 with deps.uow() as u:
                     rows = services.list_for(u, deps.org, person, scope, today)
+                    records = services.record_duties(u, deps.org, person, scope, now)
                 return cards.list_card(rows, title=f"Transfers: {scope}", today=today, org=deps.org,
-                                       cal=services.calendar(deps.org))
+                                       cal=services.calendar(deps.org), records=records)
             if sub == "export":
                 frm, to = period(words[1:], today, plain_command)
                 with deps.uow() as u:
@@ -164,7 +165,8 @@ class Commands:
             lists = services.home(u, self.deps.org, person, now)
         return cards.home_card(waiting=lists.waiting, holding=lists.outbound,
                                receiving=lists.inbound, today=local_date(now), org=self.deps.org,
-                               cal=services.calendar(self.deps.org), escalated=lists.escalated)
+                               cal=services.calendar(self.deps.org), escalated=lists.escalated,
+                               records=lists.records)
 
     def _card(self, card: views.Card, person: str | None) -> AdaptiveCard:
         return cards.transfer_card(card, self.deps.org, refresh_users=self.deps.chat.refresh_users(person))

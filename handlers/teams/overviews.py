@@ -5,7 +5,7 @@ Framework calls, no SQL, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from microsoft_teams.cards import (
@@ -25,6 +25,7 @@ from bot.org import Org
 from bot.ports import TransferSummary
 from bot.reports import Summary
 from bot.states import STATE_LABELS, State
+from bot.usecases.record_lists import RecordDuty
 from handlers.teams import fit
 from handlers.teams.card_parts import (
     HISTORY_EVENTS,
@@ -55,12 +56,24 @@ def _summary_line(r: TransferSummary, today: date, org: Org | None = None,
            f"{escape(r.receiving_team)}{escape(due_text)}"
 
 
+def record_line(d: RecordDuty) -> str:
+    """A case record duty as a list or home line (Slack's words; "Missed" when overdue)."""
+    return f"{'Missed: ' if d.overdue else ''}**{escape(d.case_ref)}**: {escape(d.text)}"
+
+
 def list_card(rows: list[TransferSummary], *, title: str, today: date, org: Org | None = None,
-              cal: WorkingCalendar | None = None) -> AdaptiveCard:
-    """A list of transfers, one line each (given the org and calendar: in Slack's words)."""
+              cal: WorkingCalendar | None = None, records: Sequence[RecordDuty] = ()) -> AdaptiveCard:
+    """A list of transfers, one line each (given the org and calendar: in Slack's words), after
+    the same people's case record duties."""
     def build(shown: int) -> AdaptiveCard:
         body: list[CardElement] = [_text(escape(title), weight="Bolder", size="Medium")]
-        body += [_text(_summary_line(r, today, org, cal)) for r in rows[:shown]] or [_text("None.")]
+        if records:
+            body.append(_text(f"Case record duties ({len(records)})", weight="Bolder"))
+            body += [_text(record_line(d)) for d in records[:LIST_ROWS]]
+            if rows:
+                body.append(_text(f"Transfers ({len(rows)})", weight="Bolder", separator=True))
+        body += [_text(_summary_line(r, today, org, cal)) for r in rows[:shown]] or (
+            [] if records else [_text("None.")])
         if shown < len(rows):
             body.append(_text(f"... and {len(rows) - shown} more not shown: transfer list overdue "
                               "narrows the list; a report reader's transfer export has every one.",
@@ -73,26 +86,29 @@ def list_card(rows: list[TransferSummary], *, title: str, today: date, org: Org 
 def home_card(*, waiting: list[tuple[TransferSummary, tuple[views.Button, ...]]],
               holding: list[TransferSummary], receiving: list[TransferSummary], today: date,
               org: Org | None = None, cal: WorkingCalendar | None = None,
-              escalated: list[TransferSummary] | None = None) -> AdaptiveCard:
+              escalated: list[TransferSummary] | None = None,
+              records: Sequence[RecordDuty] = ()) -> AdaptiveCard:
     """The home card, the App Home's sections in its order: what waits on this person (with the
-    buttons they may press), what is overdue, what reached their level, their teams' inbound and
-    outbound transfers; empty sections left out; as many rows as fit Teams' message size."""
+    buttons they may press), what is overdue, what reached their level, their teams' case record
+    duties, inbound and outbound transfers; empty sections left out; as many rows as fit Teams'
+    message size."""
     shown = home.sections(waiting=waiting, holding=holding, receiving=receiving, today=today,
-                          escalated=escalated or ())
+                          escalated=escalated or (), records=records)
 
     def build(most: int) -> AdaptiveCard:
         body: list[CardElement] = [_text("Your case transfers", weight="Bolder", size="Large")]
         for s in shown:
             body.append(_text(s.title, weight="Bolder", separator=True))
             cap = min(s.cap, most)
+            body += [_text(record_line(d)) for d in s.records[:cap]]
             for r in s.rows[:cap]:
                 parts: list[CardElement] = [marked_row(r, today, org, cal) if cal is not None
                                             else _text(_summary_line(r, today, org, cal))]
                 if s.buttons.get(r.id):
                     parts.append(ActionSet(actions=buttons(s.buttons[r.id])))
                 body.append(Container(items=parts) if len(parts) > 1 else parts[0])
-            if len(s.rows) > cap:
-                body.append(_text(f"... and {len(s.rows) - cap} more: transfer list {s.scope} shows them.",
+            if s.size > cap:
+                body.append(_text(f"... and {s.size - cap} more: transfer list {s.scope} shows them.",
                                   is_subtle=True))
         if not shown:
             body.append(_text(home.NOTHING, separator=True))

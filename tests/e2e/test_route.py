@@ -5,13 +5,17 @@ on its own field when the raise goes against the policy's table (issue 21)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import sqlalchemy as sa
 
+from bot import services
+from bot.org import Org
 from handlers.slack import ids
 from sandbox.teams.driver import TeamsDriver
 from sandbox.teams.standin import card_of, card_text
 from store.repo import SqlUnitOfWork
+from tests.conftest import NOW
 from tests.e2e.slack import SlackDriver, checks, select, text_input, wait
 
 UoW = Callable[[], SqlUnitOfWork]
@@ -72,3 +76,25 @@ def test_teams_route_answers_in_the_chat(teams: TeamsDriver, engine: sa.Engine) 
     assert "`" not in said and _transfers(engine) == 0
     help_text = card_text(card_of(teams.ask(MASH, "transfer help")) or {})
     assert "transfer route" in help_text
+
+
+def test_lastteam_and_route_answer_leicestershires_3_year_windows_in_both_chats(
+        slack: SlackDriver, teams: TeamsDriver, uow: UoW, org: Org) -> None:
+    """LEICS: "Section 7/Section 37/Tribunal Reports (including 85/86) directed by the Courts where
+    child is known to Locality/DCS in the previous 3 years. Locality Fieldwork/DCS - Last allocated
+    team": a case closed five months ago is past the 3 months, and the front door's lastteam
+    still names its last team with the 3-year windows; route court_report_known with the case
+    answers the same; on Teams the same words, typed without a slash."""
+    with uow() as u:
+        services.record_closure(u, org, "U0LCMGR", "300003", NOW, on=date(2026, 6, 20))
+    slack.command("U0LFSW1", "lastteam 300003")
+    wait(slack.api, lambda: slack.api.responses)
+    said = slack.api.responses[-1].payload["text"]
+    assert "Children in Care Service" in said and "within 3 years of closing (to 20 Jun 2029" in said
+    assert "`/transfer route repeat_pregnancy CASE YYYY-MM-DD`" in said
+    slack.command("U0LFSW1", "route court_report_known 300003")
+    wait(slack.api, lambda: len(slack.api.responses) > 1)
+    assert "within 3 years (to 20 Jun 2029 inclusive)" in slack.api.responses[-1].payload["text"]
+    teams.install("U0LFSW1")
+    card = card_text(card_of(teams.ask("U0LFSW1", "transfer lastteam 300003")) or {}).replace("\\", "")
+    assert "within 3 years of closing" in card and "transfer route repeat_pregnancy" in card

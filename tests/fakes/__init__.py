@@ -47,6 +47,11 @@ class FakeTransfers:
     def lock(self, transfer_id: int) -> None:
         """One thread: nothing to wait for."""
 
+    def open_case_refs(self, refs: Iterable[str]) -> dict[str, int]:
+        """Of ``refs``, those with an open transfer, mapped to its id."""
+        wanted = set(refs)
+        return {t.case_ref: i for i, t in self.rows.items() if t.case_ref in wanted and t.is_open}
+
     def get_many(self, ids: Sequence[int], *, lock: bool = False) -> dict[int, Transfer]:
         """Many transfers by id (those that exist)."""
         return {i: t for i in ids if (t := self.get(i)) is not None}
@@ -145,6 +150,10 @@ class FakeCaseRecords:
     def open_of_case(self, case_ref: str) -> list[CaseRecord]:
         """The case's open records."""
         return [x for x, _ in self.rows if x.case_ref == case_ref and x.closed_at is None]
+
+    def open_of_teams(self, teams: Sequence[str], limit: int = 500) -> list[CaseRecord]:
+        """The open records of these teams."""
+        return [x for x, _ in self.rows if x.team in teams and x.closed_at is None][:limit]
 
     def due(self, now: datetime, limit: int = 1000) -> list[CaseRecord]:
         """Open records whose next step has come."""

@@ -267,3 +267,25 @@ def test_import_bounds_every_cell_names_the_line_and_writes_nothing(
     assert "kkkkkkkk" not in err and "Jane Smith" not in err and "xxxxxxxx" not in err
     assert len(err) < 1000 and "Traceback" not in err
     assert _counts(engine) == (0, 0, 0)
+
+
+def test_sweep_dry_run_lists_case_record_duties_and_writes_nothing(
+        env: dict[str, str], engine: sa.Engine, org: Org) -> None:
+    """LEICS: "In the case of urgent placement IVA's these need to be completed within 48 hours":
+    a referral recorded Monday 09:30 is missed by Wednesday 10:00; `baton sweep --dry-run` then
+    lists its breach lines, worded as a case record, and the outbox stays empty."""
+    from datetime import datetime, time
+
+    from bot.domain import UK_TIME
+
+    now = datetime.combine(date(2026, 11, 23), time(10), tzinfo=UK_TIME)
+    with SqlUnitOfWork(engine) as u:
+        services.record_case(u, org, "U0LFSW1", ["123456", "viability_referral", "2026-11-23", "09:30"], now)
+    code, out, _ = run(env, "sweep", "--dry-run", "--now", "2026-11-25T10:00")
+    assert code == 0
+    lines = [x for x in out.splitlines() if "123456" in x]
+    assert lines and all("Missed: case record Urgent placement" in x for x in lines)
+    assert {x.split(":")[0] for x in lines} >= {"U0LFSW1", "U0LFMGR"}
+    assert "nothing was changed" in out
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM notification")).scalar_one() == 0

@@ -570,7 +570,7 @@ def test_parse_yes_no_gives_a_bool() -> None:
     """'yes', 'No' and a bool all become a bool; the optional note may be left out."""
     a, t = actions.BY_NAME["attendance"], at_transfer_point()
     assert parse(a, BURY, t, HM, {"attended": "yes"}) == {"attended": True, "agreed_absence": None,
-                                                          "note": None}
+                                                          "holding_attended": None, "note": None}
     assert parse(a, BURY, t, HM, {"attended": "No"})["attended"] is False
     assert parse(a, BURY, t, HM, {"attended": False})["attended"] is False
     with pytest.raises(FormErrors) as info:

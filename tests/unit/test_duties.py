@@ -166,3 +166,22 @@ def test_advice_quoting_a_long_seed_passage_is_cut_at_a_word_never_mid_word() ->
                                  if i.quote and i.quote.startswith(quoted.rstrip("…"))), "")
                     assert quoted == full or (quoted.endswith("…") and
                                               full[len(quoted) - 1] in " ,;:-("), line
+
+
+def test_probation_case_transfer_nsi_is_advice_at_the_request_and_an_org_file_makes_it_a_guard() -> None:
+    """FAQ: "In order to initiate a case transfer the Probation Practitioner (PP) in the
+    transferring area must add a case transfer NSI should contact the Senior Probation Officer
+    (SPO) in the receiving area": the NSI is on nDelius, so the request shows it as advice with
+    the seed's words; an org file that makes it a guard refuses a request that does not confirm it."""
+    from bot import services
+    from tests.fakes import FakeUnitOfWork
+
+    item = next(i for i in PROBATION.checklist("practice").items if i.id == "nsi_added")
+    assert item.force == "advice" and "must add a case transfer NSI" in item.quote
+    org = _org({"probation": {"practice.nsi_added": "guard"}})
+    req = services.RaiseRequest(case_ref="X123456", receiving_team="pdu-south")
+    with pytest.raises(DomainError, match="NSI"):
+        services.raise_transfer(FakeUnitOfWork(), org, "U0NPP1", req, NOW)
+    t = services.raise_transfer(FakeUnitOfWork(), org, "U0NPP1", services.RaiseRequest(
+        case_ref="X123456", receiving_team="pdu-south", confirmed=(("practice", "nsi_added"),)), NOW)
+    assert t.id is not None

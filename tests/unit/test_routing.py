@@ -169,8 +169,44 @@ def test_lastteam_inside_the_window_answers_the_front_door_and_not_other_manager
     assert services.last_team_for(uow, org, "U0LFSW1", "300003", later).team == "leics-cic"
     with pytest.raises(access.NotVisible):
         services.last_team_for(uow, org, "U0SFMGR", "300003", later)
-    with pytest.raises(access.NotVisible):  # outside the window: neutral to the front door too
-        services.last_team_for(uow, org, "U0LFSW1", "300003", NOW + timedelta(days=120))
+    with pytest.raises(access.NotVisible):  # outside every window: neutral to the front door too
+        services.last_team_for(uow, org, "U0LFSW1", "300003", NOW + timedelta(days=4 * 366))
+
+
+def test_lastteam_answers_leicestershires_3_year_windows_as_its_3_months(org: Org) -> None:
+    """LEICS: "Section 7/Section 37/Tribunal Reports (including 85/86) directed by the Courts where
+    child is known to Locality/DCS in the previous 3 years. Locality Fieldwork/DCS - Last
+    allocated team"; "Children subject to Private Law Proceedings open to Locality or previously
+    closed within the last 3 years": four months after closing, past the 3 months, the front door
+    is still told the last team, with the 3-year windows open to it and how to ask the repeat
+    pregnancy one (from the proceedings' end); an unrelated manager is not told."""
+    uow = FakeUnitOfWork()
+    services.record_closure(uow, org, "U0LCMGR", "300003", NOW, on=date(2026, 11, 20))
+    later = NOW + timedelta(days=120)
+    last = services.last_team_for(uow, org, "U0LFSW1", "300003", later)
+    assert last.team == "leics-cic" and last.goes_back is False
+    said = " ".join(w for w, _ in last.windows)
+    assert "S7 / S37 / Tribunal report" in said and "within 3 years of closing (to 20 Nov 2029" in said
+    assert "Private Law" in said
+    assert ("route repeat_pregnancy CASE YYYY-MM-DD" in [a for _, a in last.windows])
+    with pytest.raises(access.NotVisible):
+        services.last_team_for(uow, org, "U0SFMGR", "300003", later)
+
+
+def test_repeat_pregnancy_window_runs_from_the_proceedings_end_not_the_closure(org: Org) -> None:
+    """LEICS: "Repeat Pregnancies where care proceedings initiated by Leicestershire County Council
+    have concluded within the last 3 years. Locality Fieldwork - Last allocated team": the route
+    counts 3 years from the day the proceedings concluded, given with the case; without that day
+    it asks for it."""
+    uow = FakeUnitOfWork()
+    services.record_closure(uow, org, "U0LCMGR", "300003", NOW, on=date(2026, 11, 20))
+    asks = remit.route_text(uow, org, "U0LFSW1", ["repeat_pregnancy", "300003"], NOW)
+    assert "give the day the care proceedings concluded" in asks
+    inside = remit.route_text(uow, org, "U0LFSW1", ["repeat_pregnancy", "300003", "2024-01-10"], NOW)
+    assert "within 3 years (to 10 Jan 2027 inclusive)" in inside and "Children in Care" in inside
+    outside = remit.route_text(uow, org, "U0LFSW1", ["repeat_pregnancy", "300003", "2023-01-10"],
+                               NOW + timedelta(days=10))
+    assert "more than 3 years" in outside
 
 
 def test_a_team_naming_a_service_its_policy_lacks_is_refused() -> None:
