@@ -154,7 +154,7 @@ def test_teams_news_of_a_case_is_a_reply_to_its_one_card_and_the_menu_passes_axe
     expect(mine).to_have_count(1)
     marker = mine.get_by_text("\u25cf On track")  # Slack's green dot, in Teams' Good colour
     expect(marker).to_be_visible()
-    assert marker.evaluate("e => getComputedStyle(e).color") == "rgb(14, 112, 14)"
+    expect(marker).to_have_css("color", "rgb(14, 112, 14)")  # waits out a redraw in progress
     thread = mine.locator("details.thread")
     expect(thread.locator("summary")).to_have_text("1 reply")
     thread.locator("summary").click()
