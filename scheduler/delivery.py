@@ -59,10 +59,12 @@ class Delivery(Digests):
         """The org in use now (a reload swaps it whole)."""
         return current(self._org)
 
-    def deliver(self, now: datetime, *, limit: int = 1000) -> int:
-        """Send what is due; returns how many rows went out."""
+    def deliver(self, now: datetime, *, limit: int = 1000, halt: threading.Event | None = None) -> int:
+        """Send what is due; returns how many rows went out. Once ``halt`` is set (the process is
+        stopping) the pass ends before its next row: rows not yet claimed stay pending for the
+        next pass or another instance, so stopping never waits out a backlog."""
         with self._lock:
-            return self._deliver(now, limit)
+            return self._deliver(now, limit, halt)
 
     def stopped(self) -> bool:
         """Whether the platform told Baton it was uninstalled (or its token revoked): nothing is
@@ -80,7 +82,7 @@ class Delivery(Digests):
             outbox.sent(self.engine, ids, at, where)
             self._unsent.pop(0)
 
-    def _deliver(self, now: datetime, limit: int) -> int:
+    def _deliver(self, now: datetime, limit: int, halt: threading.Event | None = None) -> int:
         started = time.monotonic()  # Retry-After counts from the platform's answer
         if self.stopped():
             return 0
@@ -90,6 +92,8 @@ class Delivery(Digests):
         items: dict[str, list[Any]] = {}
         rows = outbox.due(self.engine, now, limit)
         for row in rows:
+            if halt is not None and halt.is_set():
+                return count
             if row.kind == "item":
                 items.setdefault(row.recipient, []).append(row)
                 continue
@@ -104,6 +108,8 @@ class Delivery(Digests):
                 if (row.recipient, row.transfer_id) in seen:
                     items[row.recipient].append(row)
         for recipient, group in items.items():
+            if halt is not None and halt.is_set():
+                return count
             cases: dict[Any, list[Any]] = {}  # one line per case, however many of its steps are due
             for r in group:
                 cases.setdefault(r.transfer_id or f"row{r.id}", []).append(r)
@@ -403,7 +409,7 @@ class Deliverer:
         self._wake.set()
 
     def stop(self) -> None:
-        """Stop the thread after its current pass."""
+        """Stop the thread: its pass ends before the next row (what is left stays pending)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -416,7 +422,7 @@ class Deliverer:
             if self._stop.is_set():
                 return
             try:
-                while self.delivery.deliver(self.clock()):
+                while not self._stop.is_set() and self.delivery.deliver(self.clock(), halt=self._stop):
                     pass  # more may have become due while sending
             except Exception as exc:
                 if is_outage(exc):  # one line, no traceback: the next pass mends it
