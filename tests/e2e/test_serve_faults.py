@@ -215,8 +215,8 @@ def forwarded(api: SlackStandIn, db_url: str, engine: sa.Engine) -> Iterator[tup
     fwd = Forwarder((url.host or "127.0.0.1", url.port or 5432))
     served = serve(api, url.set(host="127.0.0.1", port=fwd.port).render_as_string(hide_password=False))
     yield served, fwd
+    fwd.cut()  # first: a worker waiting on the database fails at once rather than at its timeout
     served.stop()
-    fwd.cut()
 
 
 @pytest.mark.slow
