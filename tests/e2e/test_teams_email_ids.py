@@ -67,8 +67,9 @@ def test_people_named_by_long_work_emails_raise_accept_and_are_audited(
     token = form["actions"][0]["data"]["token"]
     after = teams.execute(SPO, "submit:accept", {"transfer_id": tid, "token": token})
     assert "open:accept" not in verbs_of(after)
-    actors = {r[0] for r in engine.connect().execute(sa.text(
-        "SELECT actor FROM timeline_event WHERE transfer_id = :t"), {"t": tid})}
+    with engine.connect() as c:  # closed at once: an open read would hold up the next wipe
+        actors = {r[0] for r in c.execute(sa.text(
+            "SELECT actor FROM timeline_event WHERE transfer_id = :t"), {"t": tid})}
     assert {PP, SPO} <= actors
     history = card_text(card_of(teams.ask(SPO, "transfer history X123456")) or {})
     assert "accept" in history.lower()
