@@ -197,9 +197,7 @@ class Delivery(Digests):
 
     def _held(self, transfer_id: int, recipient: str) -> Any:
         """The live card of a transfer a person (or channel) holds: the first posted to them."""
-        return next((r for r in outbox.refs_of(self.engine, transfer_id)
-                     if not r.purpose.startswith("digest:")
-                     and r.purpose.split(":", 2)[1:2] == [recipient]), None)
+        return self._held_many([transfer_id], recipient).get(transfer_id)
 
 
     def _threaded(self, row: Any, held: Any, payload: dict[str, Any], now: datetime) -> object:
